@@ -1,0 +1,30 @@
+"""Typed settings: where the workspace lives and the thresholds users may change.
+
+Values come from arguments first, then environment variables (``SALESRADAR_*``), then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_WORKSPACE = Path("salesradar.duckdb")
+WORKSPACE_ENV = "SALESRADAR_WORKSPACE"
+
+
+def workspace_path(explicit: str | Path | None = None) -> Path:
+    """The workspace file: the explicit path, else $SALESRADAR_WORKSPACE, else ./salesradar.duckdb."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(WORKSPACE_ENV)
+    return Path(env) if env else DEFAULT_WORKSPACE
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """How strict an import is."""
+
+    unknown_references: str = "warning"  # "warning" or "error": ids not found in master tables
+    max_examples: int = 20  # issues shown per (column, reason) in text output
+    max_issues: int = 10_000  # issues kept in total for JSON output; counts stay exact

@@ -1,0 +1,33 @@
+"""The only module that knows how to connect to a compute engine.
+
+A workspace is one embedded DuckDB file by default. Everything above this module gets an Ibis
+backend and never a driver-specific connection, except the importer, which stages and validates
+files in DuckDB before they are written (see :mod:`salesradar.io.importer`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+
+from salesradar.errors import WorkspaceError
+
+
+def connect_duckdb(path: Path | str, *, read_only: bool = False) -> Any:
+    """Open (creating if needed) the DuckDB workspace at ``path`` as an Ibis backend."""
+    target = Path(path)
+    if not read_only and target.parent and not target.parent.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return ibis.duckdb.connect(str(target), read_only=read_only)
+    except duckdb.IOException as exc:  # locked by another process, unreadable, not a DuckDB file
+        raise WorkspaceError(f"cannot open workspace {target}: {exc}") from exc
+
+
+def raw_duckdb(backend: Any) -> duckdb.DuckDBPyConnection:
+    """The DuckDB connection behind an Ibis DuckDB backend (for the importer's staging)."""
+    con: duckdb.DuckDBPyConnection = backend.con
+    return con
