@@ -14,7 +14,7 @@ WORKSPACE_ENV = "SALESRADAR_WORKSPACE"
 
 
 def workspace_path(explicit: str | Path | None = None) -> Path:
-    """The workspace file: the explicit path, else $SALESRADAR_WORKSPACE, else ./salesradar.duckdb."""
+    """The workspace file: explicit path, else $SALESRADAR_WORKSPACE, else ./salesradar.duckdb."""
     if explicit:
         return Path(explicit)
     env = os.environ.get(WORKSPACE_ENV)

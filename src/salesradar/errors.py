@@ -7,7 +7,7 @@ these into one clear paragraph and exit code 2; anything else is a bug and shows
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -28,6 +28,7 @@ class Issue:
     column: str | None = None
     value: str | None = None
     hint: str | None = None
+    count: int | None = None  # set on a summary issue that stands for this many rows
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -43,22 +44,13 @@ class Issue:
             if part
         )
         text = f"{where}: {self.reason}" if where else self.reason
+        if self.count is not None:
+            text = f"{text} ({self.count:,} rows)"
         if self.value is not None:
             text += f" (value {self.value!r})"
         if self.hint:
             text += f". {self.hint}"
         return text
-
-
-@dataclass
-class IssueSummary:
-    """Issues grouped by (severity, column, reason), each with its exact count and first examples."""
-
-    severity: Severity
-    reason: str
-    column: str | None
-    count: int
-    examples: list[Issue] = field(default_factory=list)
 
 
 class SalesradarError(Exception):

@@ -94,7 +94,7 @@ class Workspace:
             self.con.execute(create_table_sql(spec))
         self.con.execute(
             f"CREATE TABLE IF NOT EXISTS {IMPORT_LOG} ("
-            "import_id BIGINT, table_name VARCHAR, source VARCHAR, sha256 VARCHAR,"
+            "import_id BIGINT, table_name VARCHAR, source VARCHAR, source_bytes BIGINT,"
             " imported_at TIMESTAMP, rows_read BIGINT, rows_skipped BIGINT, inserted BIGINT,"
             " updated BIGINT, unchanged BIGINT)"
         )

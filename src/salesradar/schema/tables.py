@@ -48,7 +48,7 @@ class Sign(StrEnum):
 
     ANY = "any"
     NON_NEGATIVE = "non_negative"
-    SAME_AS_QUANTITY = "same_as_quantity"  # cost and revenue of a return are negative, of a sale not
+    SAME_AS_QUANTITY = "same_as_quantity"  # a return has negative cost and revenue, a sale not
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,8 @@ TABLES: dict[str, Table] = {
     for t in (
         Table(
             "invoice_lines",
-            "ERP invoice lines: what was sold to whom, when, for how much. Returns and credit notes "
-            "are lines with negative quantity and revenue.",
+            "ERP invoice lines: what was sold to whom, when, for how much. Returns and credit "
+            "notes are lines with negative quantity and revenue.",
             (
                 _col("invoice_id", T.ID, "Invoice or credit-note number", required=True),
                 _col("line_no", T.INTEGER, "Line number within the invoice (numbered in file "
@@ -345,6 +345,32 @@ TABLES: dict[str, Table] = {
 }
 
 
+# Master tables first, so that reference checks of the later ones can see them.
+LOAD_ORDER: tuple[str, ...] = (
+    "reps", "customers", "products", "invoice_lines", "cost_to_serve", "payments", "contacts",
+    "deals", "deal_stage_history", "leads", "activities", "targets", "forecast_submissions",
+)
+
+# Ids that should exist in a master table. An import reports the ones that don't (a warning by
+# default, configurable to an error) when the master table holds rows.
+REFERENCES: dict[str, dict[str, tuple[str, str]]] = {
+    "invoice_lines": {"customer_id": ("customers", "customer_id"), "sku": ("products", "sku"),
+                      "rep_id": ("reps", "rep_id")},
+    "customers": {"rep_id": ("reps", "rep_id")},
+    "reps": {"manager_id": ("reps", "rep_id")},
+    "cost_to_serve": {"customer_id": ("customers", "customer_id")},
+    "payments": {"customer_id": ("customers", "customer_id")},
+    "contacts": {"customer_id": ("customers", "customer_id")},
+    "leads": {"owner_rep_id": ("reps", "rep_id"), "deal_id": ("deals", "deal_id")},
+    "deals": {"customer_id": ("customers", "customer_id"), "owner_rep_id": ("reps", "rep_id")},
+    "deal_stage_history": {"deal_id": ("deals", "deal_id")},
+    "activities": {"rep_id": ("reps", "rep_id"), "customer_id": ("customers", "customer_id"),
+                   "lead_id": ("leads", "lead_id"), "deal_id": ("deals", "deal_id")},
+    "targets": {"rep_id": ("reps", "rep_id")},
+    "forecast_submissions": {"rep_id": ("reps", "rep_id")},
+}
+
+
 def table(name: str) -> Table:
     """Look a canonical table up by name, with a clear error listing the valid names."""
     from salesradar.errors import UserInputError
@@ -355,3 +381,6 @@ def table(name: str) -> Table:
         raise UserInputError(
             f"unknown table {name!r}; the canonical tables are: {', '.join(TABLES)}"
         ) from None
+
+
+assert set(LOAD_ORDER) == set(TABLES), "LOAD_ORDER must list every canonical table once"

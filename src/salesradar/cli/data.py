@@ -1,0 +1,203 @@
+"""Commands that bring data in: import, status, tables, demo-data, demo."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from salesradar.cli import output
+from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace
+from salesradar.config import ImportSettings
+from salesradar.errors import UserInputError
+from salesradar.io import ImportReport, import_file, import_sql
+from salesradar.io.folder import import_folder
+from salesradar.schema import TABLES
+from salesradar.workspace import Workspace
+
+if TYPE_CHECKING:
+    from salesradar.demo import DemoSummary
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+        console=output.err_console, transient=True,
+    )
+
+
+def _print_report(report: ImportReport) -> None:
+    output.console.print(
+        f"[green]imported[/] {report.source} → {report.table}: {report.rows_read:,} rows read"
+        f" ({report.inserted:,} inserted, {report.updated:,} updated, "
+        f"{report.unchanged:,} unchanged"
+        + (f", {report.rows_skipped:,} skipped" if report.rows_skipped else "")
+        + f") in {report.seconds:.2f} s",
+        highlight=False,
+    )
+    if report.issues:
+        output.print_issues(report.issues)
+
+
+def _print_status(ws: Workspace) -> None:
+    status = ws.status()
+    output.console.print(f"workspace [bold]{status.path}[/]", highlight=False)
+    output.console.print(output.table(
+        None, ["table", "rows", "from", "to"],
+        [(t.name, f"{t.rows:,}", t.first, t.last) for t in status.tables],
+    ))
+    output.console.print(output.table(
+        None, ["feature", "state"],
+        [(f.feature.name, ("[green]on[/]" if f.on else f"[yellow]{f.reason}[/]"))
+         for f in status.features],
+    ))
+
+
+def data_app_commands(app: typer.Typer) -> None:
+    """Register this module's commands on the main app."""
+
+    @app.command("import")
+    def import_command(
+        table_name: Annotated[str, typer.Argument(metavar="TABLE",
+                              help=f"Canonical table: {', '.join(TABLES)}.")],
+        file: Annotated[Path | None, typer.Argument(help="CSV/TXT (any delimiter; UTF-8, BOM or "
+                        "Windows-1255), Excel or Parquet file.", show_default=False)] = None,
+        mapping: Annotated[Path | None, typer.Option("--mapping", "-m", help="YAML mapping of "
+                           "source headers and formats to canonical columns.")] = None,
+        from_sql: Annotated[str | None, typer.Option("--from-sql", help="Database URL "
+                            "(sqlite:///file.db, postgres://user:pw@host/db ...).")] = None,
+        query: Annotated[str | None, typer.Option("--query", help="SQL query to import, with "
+                         "--from-sql.")] = None,
+        strict_refs: Annotated[bool, typer.Option("--strict-refs", help="Ids unknown to the "
+                               "master tables are errors, not warnings.")] = False,
+        workspace: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Import a file (or a SQL query) into a canonical table: all or nothing, idempotent.
+
+        Every problem is reported with file, row, column, value and reason; on any error nothing
+        is loaded. Re-importing the same file changes nothing; a corrected file replaces the rows
+        with the same keys.
+        """
+        if (file is None) == (from_sql is None):
+            raise UserInputError("give either a FILE or --from-sql URL --query SQL")
+        if from_sql and not query:
+            raise UserInputError("--from-sql needs --query")
+        settings = ImportSettings(unknown_references="error" if strict_refs else "warning")
+        with open_workspace(workspace) as ws, _progress() as bar:
+            task = bar.add_task(f"importing {table_name}", total=None)
+
+            def stage(name: str) -> None:
+                bar.update(task, description=f"{table_name}: {name}")
+
+            if file is not None:
+                report = import_file(ws, table_name, file, mapping, settings=settings,
+                                     progress=stage)
+            else:
+                assert from_sql is not None and query is not None
+                report = import_sql(ws, table_name, from_sql, query, mapping,
+                                    settings=settings, progress=stage)
+        output.emit(report.to_dict(), as_json, lambda: _print_report(report))
+
+    @app.command()
+    def status(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+        """What is loaded (rows, date range per table) and which features are on or off, why."""
+        with open_workspace(workspace) as ws:
+            output.emit(ws.status().to_dict(), as_json, lambda: _print_status(ws))
+
+    @app.command()
+    def tables(as_json: JsonOption = False) -> None:
+        """The canonical tables: columns, types, required columns and keys."""
+        data = [
+            {"table": t.name, "description": t.description, "key": list(t.key),
+             "columns": [{"name": c.name, "type": c.type.value, "required": c.required,
+                          "values": list(c.values), "description": c.description}
+                         for c in t.columns]}
+            for t in TABLES.values()
+        ]
+
+        def render() -> None:
+            for t in TABLES.values():
+                output.console.print(output.table(
+                    f"{t.name} — {t.description} (key: {', '.join(t.key)})",
+                    ["column", "type", "required", "description"],
+                    [(c.name, c.type.value + (f" {list(c.values)}" if c.values else ""),
+                      "yes" if c.required else "", c.description) for c in t.columns],
+                ))
+
+        output.emit(data, as_json, render)
+
+    @app.command("demo-data")
+    def demo_data(
+        out: Annotated[Path, typer.Option("--out", help="Folder to write the tables to.")],
+        customers: Annotated[int, typer.Option(help="Number of customers.", min=10)] = 200,
+        years: Annotated[int, typer.Option(help="Years of history.", min=1, max=10)] = 2,
+        seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
+        lines: Annotated[int | None, typer.Option(help="Aim for about this many invoice "
+                         "lines.")] = None,
+        fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+        as_json: JsonOption = False,
+    ) -> None:
+        """Write a realistic demo company (ERP + CRM tables and a truth/ folder) to --out."""
+        summary = _generate(out, customers, years, seed, lines, fmt)
+        output.emit(summary.to_dict(), as_json, lambda: output.console.print(
+            f"wrote {sum(summary.rows.values()):,} rows in {len(summary.rows)} tables to {out}",
+            highlight=False))
+
+    @app.command()
+    def demo(
+        out: Annotated[Path, typer.Option("--out", help="Folder for the demo files and "
+                       "workspace.")] = Path("demo"),
+        customers: Annotated[int, typer.Option(help="Number of customers.", min=10)] = 400,
+        years: Annotated[int, typer.Option(help="Years of history.", min=1, max=10)] = 3,
+        seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Generate the demo company, import it into a fresh workspace and print a summary."""
+        data_dir = out / "data"
+        if data_dir.exists():
+            shutil.rmtree(data_dir)
+        _generate(data_dir, customers, years, seed, None, "csv")
+        workspace_file = out / "salesradar.duckdb"
+        for stale in (workspace_file, workspace_file.with_suffix(".duckdb.wal")):
+            stale.unlink(missing_ok=True)
+        with Workspace.open(workspace_file) as ws:
+            with _progress() as bar:
+                task = bar.add_task("importing", total=len(TABLES))
+
+                def on_table(name: str, index: int, total: int) -> None:
+                    bar.update(task, completed=index, total=total, description=f"import {name}")
+
+                reports = import_folder(ws, data_dir, on_table=on_table)
+            result = {"workspace": str(workspace_file), "data": str(data_dir),
+                      "imports": [r.to_dict() for r in reports], "status": ws.status().to_dict()}
+
+            def render() -> None:
+                for report in reports:
+                    _print_report(report)
+                _print_status(ws)
+                output.console.print(
+                    f"\nworkspace ready: {workspace_file}\n"
+                    f"try: salesradar status --workspace {workspace_file}", highlight=False)
+
+            output.emit(result, as_json, render)
+
+
+def _generate(out: Path, customers: int, years: int, seed: int, lines: int | None,
+              fmt: str) -> DemoSummary:
+    from salesradar.demo import generate
+
+    if fmt not in ("csv", "parquet"):
+        raise UserInputError(f"--format must be csv or parquet, not {fmt!r}")
+    file_format: Literal["csv", "parquet"] = "csv" if fmt == "csv" else "parquet"
+    with _progress() as bar:
+        task = bar.add_task("generating", total=1.0)
+
+        def progress(stage: str, fraction: float) -> None:
+            bar.update(task, completed=fraction, description=f"demo data: {stage}")
+
+        return generate(out, customers=customers, years=years, seed=seed, lines=lines,
+                        fmt=file_format, progress=progress)

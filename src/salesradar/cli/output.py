@@ -1,0 +1,78 @@
+"""Printing for the CLI: rich tables for people, JSON for machines, one paragraph per error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from salesradar.errors import Issue, Severity
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout: UTF-8 Hebrew as is, dates as ISO strings."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n")
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return str(value)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
+    if as_json:
+        print_json(data)
+    else:
+        render()
+
+
+def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
+    out = Table(title=title, title_justify="left")
+    for column in columns:
+        out.add_column(column)
+    for row in rows:
+        out.add_row(*("" if v is None else str(v) for v in row))
+    return out
+
+
+def print_issues(issues: list[Issue], max_examples: int = 20) -> None:
+    """Issues grouped by severity, column and reason: the exact count, then the first rows."""
+    groups: dict[tuple[Severity, str | None, str], list[Issue]] = defaultdict(list)
+    counts: dict[tuple[Severity, str | None, str], int] = {}
+    for issue in issues:
+        key = (issue.severity, issue.column, issue.reason)
+        if issue.count is not None and issue.row is None:
+            counts[key] = issue.count
+            if issue.value is None:
+                continue
+        groups[key].append(issue)
+    for key in counts:
+        groups.setdefault(key, [])
+    style = {"error": "red", "warning": "yellow", "info": "dim"}
+    for (severity, column, reason), members in groups.items():
+        label = f"[{style[severity]}]{severity}[/]"
+        rows = [m for m in members if m.row is not None]
+        if not rows:
+            for member in members or [Issue(severity, reason, column=column)]:
+                err_console.print(f"{label}: {member}", highlight=False)
+            continue
+        where = f" in {column}" if column else ""
+        total = counts.get((severity, column, reason), len(rows))
+        err_console.print(f"{label}{where}: {reason} — {total:,} row(s)", highlight=False)
+        for issue in rows[:max_examples]:
+            value = f" value {issue.value!r}" if issue.value is not None else ""
+            err_console.print(f"    row {issue.row}{value}", highlight=False)
+        if total > min(len(rows), max_examples):
+            err_console.print(f"    ... and {total - min(len(rows), max_examples):,} more "
+                              "(--json lists up to 10,000)", highlight=False)

@@ -1,0 +1,580 @@
+"""Import a source into a canonical table: all or nothing, idempotent, every problem reported.
+
+The flow, all inside the workspace's DuckDB:
+
+1. stage the source as raw values (:mod:`salesradar.io.sources`);
+2. resolve each canonical column to a source header, a constant or a formula (the mapping file);
+3. convert every column in one vectorized pass (:mod:`salesradar.io.parse`), keeping the raw text
+   beside it so a failed conversion can be reported with its value;
+4. check: unparseable values, empty required values, sign rules, duplicate keys in the file,
+   ids unknown to the master tables; each check is counted exactly and illustrated by examples;
+5. if any error was found, stop: the workspace is untouched. Otherwise, in one transaction,
+   insert new keys, replace changed rows, leave identical rows alone, and log the import.
+
+Re-importing a file therefore changes nothing, and importing a corrected file updates exactly the
+corrected rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from salesradar.config import ImportSettings
+from salesradar.errors import ImportRejected, Issue, Severity, UserInputError
+from salesradar.io import parse
+from salesradar.io.mapping import ColumnMapping, Mapping, load_mapping, normalize_header
+from salesradar.io.sources import StagedSource, drop_staging, stage_file, stage_sql
+from salesradar.schema import Column, ColumnType, Sign, Table, table
+from salesradar.schema.tables import REFERENCES
+from salesradar.workspace import IMPORT_LOG, Workspace, quote
+
+TYPED_TABLE = "_salesradar_typed"
+DIFF_TABLE = "_salesradar_diff"
+Progress = Callable[[str], None]
+
+PARSE_REASONS: dict[ColumnType, str] = {
+    ColumnType.DATE: "not a date",
+    ColumnType.TIMESTAMP: "not a date and time",
+    ColumnType.PERIOD: "not a period (use 2024-03, 2024-Q1, 2024 or a date)",
+    ColumnType.MONEY: "not an amount",
+    ColumnType.NUMBER: "not a number",
+    ColumnType.INTEGER: "not a whole number",
+    ColumnType.BOOLEAN: "not a yes/no value (true/false, yes/no, 1/0, כן/לא)",
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows read, skipped, inserted, updated, unchanged, and its warnings."""
+
+    table: str
+    source: str
+    rows_read: int = 0
+    rows_skipped: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    encoding: str | None = None
+    delimiter: str | None = None
+    seconds: float = 0.0
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "source": self.source,
+            "rows_read": self.rows_read,
+            "rows_skipped": self.rows_skipped,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "seconds": round(self.seconds, 3),
+            "issues": [i.to_dict() for i in self.issues],
+        }
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """A canonical column's source: the value expression, its type and how to show it."""
+
+    column: Column
+    value: str  # expression over the raw staging table
+    source_type: str
+    raw: str  # expression of what the user wrote, for messages
+    label: str  # how messages name the column
+    date_formats: tuple[str, ...] = ()
+
+
+def import_file(
+    ws: Workspace,
+    table_name: str,
+    path: Path | str,
+    mapping: Mapping | Path | str | None = None,
+    *,
+    settings: ImportSettings | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a CSV, Excel or Parquet file into ``table_name``; raise ImportRejected on errors."""
+    source = Path(path)
+    resolved_mapping = _mapping_for(table_name, mapping)
+    return _import(
+        ws, table(table_name), resolved_mapping,
+        lambda con: stage_file(con, source, resolved_mapping),
+        str(source), source.stat().st_size if source.exists() else None,
+        settings or ImportSettings(), progress,
+    )
+
+
+def import_sql(
+    ws: Workspace,
+    table_name: str,
+    url: str,
+    query: str,
+    mapping: Mapping | Path | str | None = None,
+    *,
+    settings: ImportSettings | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import the result of ``query`` on the database at ``url`` into ``table_name``."""
+    resolved_mapping = _mapping_for(table_name, mapping)
+    return _import(
+        ws, table(table_name), resolved_mapping, lambda con: stage_sql(con, url, query),
+        f"{url.split('@')[-1]}: {query}", None, settings or ImportSettings(), progress,
+    )
+
+
+def _mapping_for(table_name: str, mapping: Mapping | Path | str | None) -> Mapping:
+    table(table_name)  # unknown table names fail before any file is read
+    if mapping is None:
+        return Mapping(table=table_name)
+    if isinstance(mapping, Mapping):
+        if mapping.table and mapping.table != table_name:
+            raise UserInputError(f"the mapping is for table {mapping.table!r}, not {table_name!r}")
+        return mapping
+    return load_mapping(mapping, table_name)
+
+
+def _import(
+    ws: Workspace,
+    spec: Table,
+    mapping: Mapping,
+    stage: Callable[[duckdb.DuckDBPyConnection], StagedSource],
+    source_label: str,
+    source_bytes: int | None,
+    settings: ImportSettings,
+    progress: Progress | None,
+) -> ImportReport:
+    started = time.perf_counter()
+    notify = progress or (lambda _stage: None)
+    con = ws.con
+    notify("reading")
+    try:
+        staged = stage(con)
+        report = ImportReport(spec.name, source_label, rows_read=staged.rows,
+                              encoding=staged.encoding, delimiter=staged.delimiter)
+        issues = list(staged.issues)
+        if staged.rows == 0 and not issues:
+            raise UserInputError(
+                f"{staged.name} has a header but no data rows: nothing to import"
+            )
+        columns, resolve_issues = _resolve_columns(spec, mapping, staged)
+        issues += resolve_issues
+        if not _errors(issues):
+            notify("checking")
+            _detect_date_formats(con, columns, mapping)
+            report.rows_skipped = _build_typed(con, spec, columns, mapping)
+            issues += _check_values(con, spec, columns, staged, settings)
+            generated = any(c.value == "NULL" for c in columns)
+            issues += _check_keys(con, spec, staged, settings, generated=generated)
+            issues += _check_references(ws, spec, settings)
+        errors = _errors(issues)
+        if errors:
+            total = _error_total(errors)
+            raise ImportRejected(
+                f"{staged.name}: {total} error(s); nothing was imported into {spec.name}",
+                issues, total,
+            )
+        notify("writing")
+        _upsert(con, spec, report, source_bytes)
+        report.issues = issues
+    finally:
+        drop_staging(con)
+        for temp in (TYPED_TABLE, DIFF_TABLE):
+            con.execute(f"DROP TABLE IF EXISTS {temp}")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _errors(issues: list[Issue]) -> list[Issue]:
+    return [i for i in issues if i.severity == "error"]
+
+
+def _error_total(errors: list[Issue]) -> int:
+    """Rows in error: summaries count their rows; examples of a summary are not counted again."""
+    summarized = {(i.column, i.reason) for i in errors if i.count is not None}
+    singles = [i for i in errors if i.count is None and (i.column, i.reason) not in summarized]
+    return sum(i.count or 0 for i in errors) + len(singles)
+
+
+def _resolve_columns(
+    spec: Table, mapping: Mapping, staged: StagedSource
+) -> tuple[list[_Resolved], list[Issue]]:
+    by_norm = {normalize_header(h): h for h in staged.columns}
+    issues: list[Issue] = []
+    resolved: list[_Resolved] = []
+    used: set[str] = set()
+
+    def find(header: str, target: str) -> str | None:
+        if header in staged.columns:
+            return header
+        found = by_norm.get(normalize_header(header))
+        if found is None:
+            close = difflib.get_close_matches(header, list(staged.columns), n=3)
+            hint = f"did you mean {', '.join(map(repr, close))}?" if close else \
+                f"the file's columns: {', '.join(staged.columns)}"
+            issues.append(Issue("error", f"the mapping names column {header!r} for {target}, "
+                                "which is not in the file", file=staged.name, column=target,
+                                hint=hint))
+        return found
+
+    for column in spec.columns:
+        cmap = mapping.columns.get(column.name)
+        if cmap is None:
+            header = by_norm.get(normalize_header(column.name))
+            if header is None:
+                if column.name == spec.generated_key:
+                    resolved.append(_Resolved(column, "NULL", "BIGINT", "NULL", column.name))
+                elif column.required:
+                    close = difflib.get_close_matches(column.name, list(staged.columns), n=3)
+                    issues.append(Issue(
+                        "error", f"missing required column {column.name}", file=staged.name,
+                        column=column.name,
+                        hint=(f"the file has {', '.join(map(repr, close))}; " if close else "")
+                        + f"map it in the mapping file under `columns: {column.name}: "
+                        "<your header>`",
+                    ))
+                continue
+            cmap = ColumnMapping(column.name, source=header)
+        item = _resolve_one(column, cmap, staged, find)
+        if item is not None:
+            resolved.append(item)
+            used.update(_sources_of(cmap))
+    unused = [h for h in staged.columns if h not in used]
+    if unused:
+        issues.append(Issue("info", f"ignored {len(unused)} column(s) not in {spec.name}: "
+                            + ", ".join(unused[:30]) + ("..." if len(unused) > 30 else ""),
+                            file=staged.name))
+    return resolved, issues
+
+
+def _sources_of(cmap: ColumnMapping) -> list[str]:
+    if cmap.source:
+        return [cmap.source]
+    return cmap.formula_columns
+
+
+def _resolve_one(
+    column: Column,
+    cmap: ColumnMapping,
+    staged: StagedSource,
+    find: Callable[[str, str], str | None],
+) -> _Resolved | None:
+    if cmap.constant is not None:
+        value = parse.literal(cmap.constant)
+        return _Resolved(column, value, "VARCHAR", value, f"{column.name} (constant)")
+    if cmap.formula is not None:
+        expression = cmap.formula
+        raw_parts = []
+        for name in cmap.formula_columns:
+            header = find(name, column.name)
+            if header is None:
+                return None
+            number = parse.as_double(quote(header), staged.columns[header],
+                                     parse.NumberFormat())
+            expression = expression.replace("{" + name + "}", f"({number})", 1)
+            raw_parts.append(parse.text(quote(header)))
+        raw = f"concat_ws(' | ', {', '.join(raw_parts)})"
+        return _Resolved(column, f"({expression})", "DOUBLE", raw,
+                         f"{column.name} (formula)")
+    assert cmap.source is not None
+    header = find(cmap.source, column.name)
+    if header is None:
+        return None
+    source_type = staged.columns[header]
+    raw = parse.text(quote(header))
+    label = column.name if normalize_header(header) == column.name else \
+        f"{header} ({column.name})"
+    if not cmap.values and _keeps_source_type(column.type, source_type):
+        return _Resolved(column, quote(header), source_type, raw, label, cmap.date_formats)
+    return _Resolved(column, parse.translated(quote(header), cmap.values), "VARCHAR", raw,
+                     label, cmap.date_formats)
+
+
+def _keeps_source_type(target: ColumnType, source_type: str) -> bool:
+    """A typed source column (Parquet, SQL) converts directly when the kinds agree."""
+    if target in (ColumnType.MONEY, ColumnType.NUMBER, ColumnType.INTEGER):
+        return parse.is_numeric_type(source_type)
+    if target in (ColumnType.DATE, ColumnType.TIMESTAMP, ColumnType.PERIOD):
+        return parse.is_temporal_type(source_type)
+    if target is ColumnType.BOOLEAN:
+        return source_type.upper() == "BOOLEAN"
+    return False
+
+
+def _detect_date_formats(
+    con: duckdb.DuckDBPyConnection, columns: list[_Resolved], mapping: Mapping
+) -> None:
+    """Pick, per text date column, the format list (day- or month-first) that parses most values.
+
+    Day-first wins a tie: a column where every day is at most 12 reads as dd/mm.
+    """
+    date_types = (ColumnType.DATE, ColumnType.TIMESTAMP, ColumnType.PERIOD)
+    for index, item in enumerate(columns):
+        if item.column.type not in date_types or parse.is_temporal_type(item.source_type):
+            continue
+        candidates = parse.date_order_candidates(item.date_formats or mapping.date_formats)
+        if len(candidates) == 1:
+            columns[index] = _replace_formats(item, next(iter(candidates.values())))
+            continue
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE try_strptime({item.value}, {parse.format_list(f)}) IS NULL "
+            f"AND {item.value} IS NOT NULL)"
+            for f in candidates.values()
+        )
+        failures = con.execute(
+            f"SELECT {counts} FROM (SELECT * FROM {quote('_salesradar_raw')} LIMIT 1000000)"
+        ).fetchone()
+        assert failures is not None
+        best = min(zip(failures, candidates.values(), strict=True), key=lambda p: p[0])[1]
+        columns[index] = _replace_formats(item, best)
+
+
+def _replace_formats(item: _Resolved, formats: tuple[str, ...]) -> _Resolved:
+    return _Resolved(item.column, item.value, item.source_type, item.raw, item.label, formats)
+
+
+def _typed_expression(item: _Resolved, mapping: Mapping) -> str:
+    return parse.convert(
+        item.column, item.value, item.source_type,
+        number_format=parse.NumberFormat(mapping.decimal, mapping.thousands),
+        date_formats=item.date_formats or parse.ISO_FORMATS,
+    )
+
+
+def _build_typed(
+    con: duckdb.DuckDBPyConnection, spec: Table, columns: list[_Resolved], mapping: Mapping
+) -> int:
+    """Convert every column in one pass into the typed staging table; return rows skipped."""
+    by_name = {item.column.name: item for item in columns}
+    selects = ["rowid AS _row"]
+    for column in spec.columns:
+        item = by_name.get(column.name)
+        if item is not None:
+            selects.append(f"{item.raw} AS {quote('_raw_' + column.name)}")
+            selects.append(f"{_typed_expression(item, mapping)} AS {quote(column.name)}")
+        elif column.name == "grain" and "period" in by_name:
+            period = by_name["period"]
+            selects.append(f"{parse.period_grain(period.value, period.source_type)} AS grain")
+        else:
+            selects.append(f"CAST(NULL AS {column.storage_type}) AS {quote(column.name)}")
+    skip = [by_name[c].raw + " IS NULL" for c in mapping.skip_if_empty if c in by_name]
+    where = f"WHERE NOT ({' OR '.join(skip)})" if skip else ""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {TYPED_TABLE} AS "
+        f"SELECT {', '.join(selects)} FROM _salesradar_raw {where}"
+    )
+    key = spec.generated_key
+    if key and by_name.get(key) is not None and by_name[key].value == "NULL":
+        group = ", ".join(quote(c) for c in spec.generated_key_group)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {TYPED_TABLE} AS SELECT * REPLACE ("
+            f"row_number() OVER (PARTITION BY {group} ORDER BY _row) AS {quote(key)}) "
+            f"FROM {TYPED_TABLE}"
+        )
+    if not skip:
+        return 0
+    result = con.execute(f"SELECT count(*) FROM _salesradar_raw {where.replace('NOT ', '', 1)}")
+    row = result.fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class _Check:
+    column: str
+    label: str
+    reason: str
+    condition: str
+    raw: str
+
+
+def _value_checks(spec: Table, columns: list[_Resolved]) -> list[_Check]:
+    checks: list[_Check] = []
+    for item in columns:
+        name = quote(item.column.name)
+        raw = quote("_raw_" + item.column.name)
+        if item.value == "NULL":  # a generated key
+            continue
+        if item.column.required:
+            checks.append(_Check(item.column.name, item.label, "required value is empty",
+                                 f"{raw} IS NULL", raw))
+        reason = PARSE_REASONS.get(item.column.type)
+        if item.column.type is ColumnType.ENUM:
+            reason = f"not one of: {', '.join(item.column.values)}"
+        if item.column.type in (ColumnType.DATE, ColumnType.TIMESTAMP):
+            shown = [f for f in item.date_formats if f in parse.DAY_FIRST_FORMATS
+                     + parse.MONTH_FIRST_FORMATS][:1] or ["%Y-%m-%d"]
+            reason = f"{reason} (expected {parse.human_format(shown[0])} or yyyy-mm-dd)"
+        if reason:
+            checks.append(_Check(item.column.name, item.label, reason,
+                                 f"{raw} IS NOT NULL AND {name} IS NULL", raw))
+        if item.column.sign is Sign.NON_NEGATIVE:
+            checks.append(_Check(item.column.name, item.label, "must not be negative",
+                                 f"{name} < 0", raw))
+        elif item.column.sign is Sign.SAME_AS_QUANTITY and "quantity" in spec.column_names:
+            checks.append(_Check(
+                item.column.name, item.label,
+                "has the opposite sign of quantity (a return has negative quantity, revenue "
+                "and cost; a sale none)", f"sign({name}) * sign(quantity) < 0", raw))
+    return checks
+
+
+def _check_values(
+    con: duckdb.DuckDBPyConnection,
+    spec: Table,
+    columns: list[_Resolved],
+    staged: StagedSource,
+    settings: ImportSettings,
+) -> list[Issue]:
+    checks = _value_checks(spec, columns)
+    if not checks:
+        return []
+    counts_sql = ", ".join(f"count(*) FILTER (WHERE {c.condition})" for c in checks)
+    counts = con.execute(f"SELECT {counts_sql} FROM {TYPED_TABLE}").fetchone()
+    assert counts is not None
+    issues: list[Issue] = []
+    budget = settings.max_issues
+    for check, count in zip(checks, counts, strict=True):
+        if not count:
+            continue
+        issues.append(Issue("error", check.reason, file=staged.name, column=check.label,
+                            count=int(count)))
+        rows = con.execute(
+            f"SELECT _row, {check.raw} FROM {TYPED_TABLE} WHERE {check.condition} "
+            f"ORDER BY _row LIMIT {max(1, min(count, budget))}"
+        ).fetchall()
+        budget -= len(rows)
+        issues.extend(
+            Issue("error", check.reason, file=staged.name, row=staged.first_data_row + int(r),
+                  column=check.label, value=None if v is None else str(v)[:200])
+            for r, v in rows
+        )
+    return issues
+
+
+def _check_keys(
+    con: duckdb.DuckDBPyConnection,
+    spec: Table,
+    staged: StagedSource,
+    settings: ImportSettings,
+    *,
+    generated: bool,
+) -> list[Issue]:
+    keys = ", ".join(quote(k) for k in spec.key)
+    duplicates = con.execute(
+        f"SELECT {keys}, list(_row ORDER BY _row), count(*) OVER () FROM {TYPED_TABLE} "
+        f"GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(_row) LIMIT {settings.max_issues}"
+    ).fetchall()
+    issues: list[Issue] = []
+    for row in duplicates:
+        values = ", ".join(f"{k}={v}" for k, v in zip(spec.key, row, strict=False))
+        rows = [staged.first_data_row + int(r) for r in row[len(spec.key)]]
+        if not issues:
+            issues.append(Issue("error", "duplicate key", file=staged.name,
+                                column=", ".join(spec.key), count=int(row[-1])))
+        issues.append(Issue(
+            "error", "duplicate key", file=staged.name, row=rows[1], column=", ".join(spec.key),
+            value=f"{values}; rows {', '.join(map(str, rows[:10]))}",
+            hint="each key may appear once per file; remove the repeated row or fix its key",
+        ))
+    if generated and not duplicates:
+        issues += _identical_lines(con, spec, staged)
+    return issues
+
+
+def _identical_lines(
+    con: duckdb.DuckDBPyConnection, spec: Table, staged: StagedSource
+) -> list[Issue]:
+    """Identical rows on one invoice: kept as separate lines, but worth a warning."""
+    others = ", ".join(quote(c) for c in spec.column_names if c != spec.generated_key)
+    found = con.execute(
+        f"SELECT count(*), sum(n) FROM (SELECT count(*) AS n FROM {TYPED_TABLE} "
+        f"GROUP BY {others} HAVING count(*) > 1)"
+    ).fetchone()
+    if not found or not found[0]:
+        return []
+    return [Issue("warning", "rows identical to another row of the same invoice; each was kept "
+                  "as its own line. If the export repeats lines, deduplicate it first",
+                  file=staged.name, count=int(found[1]))]
+
+
+def _check_references(ws: Workspace, spec: Table, settings: ImportSettings) -> list[Issue]:
+    issues: list[Issue] = []
+    for column, (ref_table, ref_column) in REFERENCES.get(spec.name, {}).items():
+        known = f"SELECT {quote(ref_column)} FROM {quote(ref_table)}"
+        if ref_table == spec.name:
+            known += f" UNION ALL SELECT {quote(ref_column)} FROM {TYPED_TABLE}"
+        elif ws.row_count(ref_table) == 0:
+            continue
+        found = ws.con.execute(
+            f"SELECT count(DISTINCT t.{quote(column)}), count(*), "
+            f"list(DISTINCT t.{quote(column)})[1:10] FROM {TYPED_TABLE} t "
+            f"WHERE t.{quote(column)} IS NOT NULL AND t.{quote(column)} NOT IN ({known})"
+        ).fetchone()
+        if not found or not found[0]:
+            continue
+        distinct, rows, examples = found
+        severity: Severity = "error" if settings.unknown_references == "error" else "warning"
+        issues.append(Issue(
+            severity, f"{distinct:,} {column} value(s) are not in {ref_table}", count=int(rows),
+            column=column, value=", ".join(map(str, examples)),
+            hint=f"import the missing {ref_table} first, or check the ids",
+        ))
+    return issues
+
+
+def _upsert(
+    con: duckdb.DuckDBPyConnection, spec: Table, report: ImportReport, source_bytes: int | None
+) -> None:
+    """Insert new keys and replace changed rows, in one transaction, and log the import."""
+    target = quote(spec.name)
+    columns = ", ".join(quote(c) for c in spec.column_names)
+    key_match = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM s.{quote(k)}" for k in spec.key)
+    same = " AND ".join(
+        f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in spec.column_names
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {DIFF_TABLE} AS "
+        f"SELECT {', '.join('s.' + quote(c) for c in spec.column_names)}, "
+        f"CASE WHEN t._present IS NULL THEN 'new' WHEN {same} THEN 'same' ELSE 'changed' END "
+        f"AS _status FROM {TYPED_TABLE} s "
+        f"LEFT JOIN (SELECT *, true AS _present FROM {target}) t ON {key_match}"
+    )
+    counts = dict(con.execute(f"SELECT _status, count(*) FROM {DIFF_TABLE} GROUP BY 1").fetchall())
+    report.inserted = int(counts.get("new", 0))
+    report.updated = int(counts.get("changed", 0))
+    report.unchanged = int(counts.get("same", 0))
+    con.begin()
+    try:
+        if report.updated:
+            con.execute(
+                f"DELETE FROM {target} t USING {DIFF_TABLE} s "
+                f"WHERE s._status = 'changed' AND {key_match}"
+            )
+        if report.inserted or report.updated:
+            con.execute(
+                f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {DIFF_TABLE} "
+                "WHERE _status <> 'same'"
+            )
+        con.execute(
+            f"INSERT INTO {IMPORT_LOG} SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, "
+            f"now()::TIMESTAMP, ?, ?, ?, ?, ? FROM {IMPORT_LOG}",
+            [spec.name, report.source, source_bytes, report.rows_read, report.rows_skipped,
+             report.inserted, report.updated, report.unchanged],
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise

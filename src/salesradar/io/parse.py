@@ -1,0 +1,212 @@
+"""Turn raw source values into canonical types, as DuckDB expressions over the staging table.
+
+One function per logical type. A value that cannot be converted becomes NULL; the importer then
+reports every row where the raw value was present but the converted one is NULL, so nothing is
+silently dropped. Everything here is a vectorized expression: no Python runs per row.
+
+Numbers accept what ERP exports write: currency signs (₪, $, €, £, NIS, ש"ח), thousands separators,
+a decimal comma when the mapping says so, accounting negatives ``(1,234.00)`` and the trailing minus
+``1,234.00-`` of Hebrew ERPs. Dates accept ISO and, unless the mapping fixes a format, either
+day-first (dd/mm/yyyy, the default) or month-first, chosen per column by which parses every value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from salesradar.schema import Column, ColumnType
+
+ISO_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S.%fZ",
+    "%Y%m%d",
+)
+DAY_FIRST_FORMATS = (
+    "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
+    "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y",
+)
+MONTH_FIRST_FORMATS = (
+    "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p",
+    "%m-%d-%Y", "%m/%d/%y",
+)
+NUMERIC_SOURCE_TYPES = (
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL",
+)
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "active", "כן", "פעיל", "on")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "inactive", "discontinued", "לא", "לא פעיל", "off")
+# the no-break space and the bidi marks (U+200E, U+200F) are what Hebrew spreadsheets paste in
+CURRENCY_PATTERN = '[₪$€£\\s\u00a0\u200e\u200f]|NIS|ILS|USD|EUR|ש"ח|ש״ח'
+
+
+def literal(value: str) -> str:
+    """An SQL string literal (quotes doubled), for formats and value translations."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def format_list(formats: tuple[str, ...]) -> str:
+    return "[" + ", ".join(literal(f) for f in formats) + "]"
+
+
+def human_format(fmt: str) -> str:
+    """``%d/%m/%Y`` as people write it: ``dd/mm/yyyy``."""
+    for code, shown in (("%d", "dd"), ("%m", "mm"), ("%Y", "yyyy"), ("%y", "yy"),
+                        ("%H", "HH"), ("%M", "MM"), ("%S", "SS")):
+        fmt = fmt.replace(code, shown)
+    return fmt
+
+
+def is_numeric_type(duckdb_type: str) -> bool:
+    return duckdb_type.upper().startswith(NUMERIC_SOURCE_TYPES)
+
+
+def is_temporal_type(duckdb_type: str) -> bool:
+    return duckdb_type.upper().startswith(("DATE", "TIMESTAMP"))
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    decimal: str = "."
+    thousands: str = ","
+
+
+def text(raw: str) -> str:
+    """Trimmed text, NULL when empty."""
+    return f"nullif(trim(CAST({raw} AS VARCHAR)), '')"
+
+
+def translated(raw: str, values: dict[str, str]) -> str:
+    """Apply a mapping's ``values:`` translation (case-insensitive; ``*`` = every other value)."""
+    value = text(raw)
+    if not values:
+        return value
+    default = values.get("*")
+    cases = " ".join(
+        f"WHEN {literal(k)} THEN {literal(v)}" for k, v in values.items() if k != "*"
+    )
+    otherwise = f"CASE WHEN {value} IS NULL THEN NULL ELSE {literal(default)} END" if default \
+        else value
+    return f"(CASE lower({value}) {cases} ELSE {otherwise} END)"
+
+
+def number_text(value: str, fmt: NumberFormat) -> str:
+    """Number text stripped to what DuckDB casts: no currency, no thousands, '.' decimals."""
+    cleaned = f"regexp_replace({value}, {literal(CURRENCY_PATTERN)}, '', 'g')"
+    if fmt.thousands:
+        cleaned = f"replace({cleaned}, {literal(fmt.thousands)}, '')"
+    if fmt.decimal != ".":
+        cleaned = f"replace({cleaned}, {literal(fmt.decimal)}, '.')"
+    # (123.45) and 123.45- are negatives in accounting exports
+    cleaned = f"regexp_replace({cleaned}, '^\\((.*)\\)$', '-\\1')"
+    return f"regexp_replace({cleaned}, '^([0-9.]+)-$', '-\\1')"
+
+
+def as_double(raw: str, source_type: str, fmt: NumberFormat) -> str:
+    if is_numeric_type(source_type):
+        return f"TRY_CAST({raw} AS DOUBLE)"
+    return f"TRY_CAST({number_text(text(raw), fmt)} AS DOUBLE)"
+
+
+def convert(
+    column: Column,
+    value: str,
+    source_type: str,
+    *,
+    number_format: NumberFormat,
+    date_formats: tuple[str, ...],
+) -> str:
+    """The expression converting ``value`` (raw or translated) to ``column``'s storage type."""
+    kind = column.type
+    if kind in (ColumnType.MONEY, ColumnType.NUMBER, ColumnType.INTEGER):
+        number = (
+            f"TRY_CAST({value} AS DOUBLE)" if is_numeric_type(source_type)
+            else f"TRY_CAST({number_text(value, number_format)} AS DOUBLE)"
+        )
+        if kind is ColumnType.MONEY:
+            return f"TRY_CAST(round({number}, 4) AS DECIMAL(18,4))"
+        if kind is ColumnType.INTEGER:
+            return f"(CASE WHEN {number} = trunc({number}) THEN TRY_CAST({number} AS BIGINT) END)"
+        return number
+    if kind in (ColumnType.DATE, ColumnType.TIMESTAMP):
+        target = "DATE" if kind is ColumnType.DATE else "TIMESTAMP"
+        if is_temporal_type(source_type):
+            return f"TRY_CAST({value} AS {target})"
+        return f"CAST(try_strptime({value}, {format_list(date_formats)}) AS {target})"
+    if kind is ColumnType.PERIOD:
+        return period_start(value, source_type, date_formats)
+    if kind is ColumnType.BOOLEAN:
+        if source_type.upper() == "BOOLEAN":
+            return value
+        words = f"lower({value})"
+        true_list = ", ".join(literal(w) for w in TRUE_WORDS)
+        false_list = ", ".join(literal(w) for w in FALSE_WORDS)
+        return f"(CASE WHEN {words} IN ({true_list}) THEN true " \
+               f"WHEN {words} IN ({false_list}) THEN false END)"
+    if kind is ColumnType.ENUM:
+        return enum_value(column, value)
+    if kind is ColumnType.ID:
+        # ids that went through a float column arrive as "17850.0"
+        return f"regexp_replace({value}, '^([0-9]+)\\.0+$', '\\1')"
+    return value
+
+
+def enum_value(column: Column, value: str) -> str:
+    """Lower-cased, spaces and dashes to underscores, synonyms applied; NULL if not allowed."""
+    key = f"regexp_replace(lower({value}), '[\\s\\-]+', '_', 'g')"
+    synonyms = {k.replace(" ", "_").replace("-", "_"): v for k, v in column.synonyms.items()}
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in synonyms.items())
+    normalized = f"(CASE {key} {cases} ELSE {key} END)" if cases else key
+    allowed = ", ".join(literal(v) for v in column.values)
+    return f"(CASE WHEN {normalized} IN ({allowed}) THEN {normalized} END)"
+
+
+def period_start(value: str, source_type: str, date_formats: tuple[str, ...]) -> str:
+    """Start of a period written 2024-03, 2024/03, 03/2024, 2024-Q1, Q1 2024, 2024 or a date."""
+    if is_temporal_type(source_type):
+        return f"TRY_CAST({value} AS DATE)"
+    v = f"upper({value})"
+    quarter = (
+        f"make_date(TRY_CAST(regexp_extract({v}, '(\\d{{4}})', 1) AS INTEGER), "
+        f"(TRY_CAST(regexp_extract({v}, 'Q([1-4])', 1) AS INTEGER) - 1) * 3 + 1, 1)"
+    )
+    return (
+        f"(CASE WHEN regexp_full_match({v}, '\\d{{4}}[-/]\\d{{1,2}}') "
+        f"THEN CAST(try_strptime({v} || '-01', ['%Y-%m-%d', '%Y/%m-%d']) AS DATE) "
+        f"WHEN regexp_full_match({v}, '\\d{{1,2}}[-/.]\\d{{4}}') "
+        f"THEN CAST(try_strptime('01/' || replace(replace({v}, '-', '/'), '.', '/'), '%d/%m/%Y') "
+        f"AS DATE) "
+        f"WHEN regexp_full_match({v}, '(\\d{{4}}[- ]?Q[1-4])|(Q[1-4][- ]?\\d{{4}})') "
+        f"THEN {quarter} "
+        f"WHEN regexp_full_match({v}, '\\d{{4}}') THEN make_date(CAST({v} AS INTEGER), 1, 1) "
+        f"ELSE CAST(try_strptime({value}, {format_list(date_formats)}) AS DATE) END)"
+    )
+
+
+def period_grain(value: str, source_type: str) -> str:
+    """The grain a period's text implies (month for a plain date)."""
+    if is_temporal_type(source_type):
+        return "'month'"
+    v = f"upper({value})"
+    return (
+        f"(CASE WHEN {v} IS NULL THEN NULL "
+        f"WHEN regexp_full_match({v}, '(\\d{{4}}[- ]?Q[1-4])|(Q[1-4][- ]?\\d{{4}})') "
+        f"THEN 'quarter' WHEN regexp_full_match({v}, '\\d{{4}}') THEN 'year' ELSE 'month' END)"
+    )
+
+
+def date_order_candidates(explicit: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Format lists to try on a date column: the mapping's own, or day-first and month-first."""
+    if explicit:
+        return {"mapping": explicit + ISO_FORMATS}
+    return {
+        "day-first": ISO_FORMATS + DAY_FIRST_FORMATS,
+        "month-first": ISO_FORMATS + MONTH_FIRST_FORMATS,
+    }
+

@@ -1,0 +1,282 @@
+"""Read a source (CSV, Excel, Parquet, SQL query) into a raw staging table in DuckDB.
+
+Nothing here interprets values: CSV and Excel cells stay text, Parquet and SQL columns keep their
+types. Each staged row keeps its place in the file (the staging table's ``rowid``), so every issue
+can name the spreadsheet row. Files stream through DuckDB; only Excel sheets (at most ~1M rows by
+the format's own limit) pass through Python values.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from salesradar.errors import Issue, UserInputError
+from salesradar.io.mapping import Mapping
+from salesradar.workspace import quote
+
+RAW_TABLE = "_salesradar_raw"
+REJECT_TABLES = ("_salesradar_rejects", "_salesradar_reject_scans")
+SNIFF_BYTES = 1 << 20
+TRANSCODE_CHUNK = 8 << 20
+HEBREW_FALLBACK = "windows-1255"
+CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".psv"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+@dataclass
+class StagedSource:
+    """What a reader left in the raw staging table and what it learned on the way."""
+
+    name: str  # the file name (or SQL query) issues refer to
+    columns: dict[str, str]  # source header -> DuckDB type
+    rows: int
+    first_data_row: int  # spreadsheet row number of staging rowid 0
+    encoding: str | None = None
+    delimiter: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _open_binary(path: Path) -> Any:
+    """The file's bytes, decompressed when it is gzipped."""
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the first megabyte decodes as such, else Windows-1255.
+
+    Israeli ERPs (Priority, Hashavshevet) still export Windows-1255; a mapping file's
+    ``encoding:`` overrides the guess.
+    """
+    with _open_binary(path) as handle:
+        head = handle.read(SNIFF_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)  # a character cut at the sniff boundary is fine
+    except UnicodeDecodeError:
+        return HEBREW_FALLBACK
+    return "utf-8"
+
+
+@contextmanager
+def _as_utf8(path: Path, encoding: str) -> Iterator[Path]:
+    """The file itself when DuckDB can read it as is, else a streamed UTF-8 copy."""
+    if codecs.lookup(encoding).name in {"utf-8", "utf-8-sig"}:
+        yield path
+        return
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with tempfile.TemporaryDirectory(prefix="salesradar-") as tmp:
+        target = Path(tmp) / (path.stem + ".utf8.csv")
+        with _open_binary(path) as src, target.open("wb") as dst:
+            offset = 0
+            while chunk := src.read(TRANSCODE_CHUNK):
+                try:
+                    dst.write(decoder.decode(chunk).encode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise UserInputError(
+                        f"{path.name}: byte {offset + exc.start} is not valid {encoding}; "
+                        "set `encoding:` in the mapping file to the file's real encoding"
+                    ) from None
+                offset += len(chunk)
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+        yield target
+
+
+def _staged_columns(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE {RAW_TABLE}").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _row_count(con: duckdb.DuckDBPyConnection) -> int:
+    result = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()
+    return int(result[0]) if result else 0
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> StagedSource:
+    """Stage a delimited text file; malformed rows become issues, not a half-read."""
+    if path.stat().st_size == 0:
+        raise UserInputError(f"{path.name} is empty (0 bytes): nothing to import")
+    encoding = mapping.encoding or detect_encoding(path)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UserInputError(f"unknown encoding {encoding!r} in the mapping file") from None
+    _drop_rejects(con)
+    options = {
+        "header": True,
+        "all_varchar": True,
+        "store_rejects": True,
+        "skip": mapping.skip_rows,
+        "rejects_table": "_salesradar_rejects",
+        "rejects_scan": "_salesradar_reject_scans",
+    }
+    if mapping.delimiter:
+        options["delim"] = mapping.delimiter
+    with _as_utf8(path, encoding) as readable:
+        args = ", ".join(f"{k} := ?" for k in options)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "
+            f"SELECT * FROM read_csv(?, {args})",
+            [str(readable), *options.values()],
+        )
+        dialect = con.execute(
+            "SELECT Delimiter FROM sniff_csv(?, header := true, skip := ?)"
+            + (", delim := ?" if mapping.delimiter else ""),
+            [str(readable), mapping.skip_rows]
+            + ([mapping.delimiter] if mapping.delimiter else []),
+        ).fetchone()
+    # DuckDB stores one reject per failing column; one issue per line is what a user wants
+    rejects = con.execute(
+        "SELECT DISTINCT ON (line) line, column_name, error_type, csv_line, error_message "
+        "FROM _salesradar_rejects ORDER BY line, column_idx LIMIT 10000"
+    ).fetchall()
+    issues = [
+        Issue("error", f"malformed row: {message}", file=path.name,
+              row=int(line) + mapping.skip_rows, column=column, value=(raw or "")[:200])
+        for line, column, _kind, raw, message in rejects
+    ]
+    columns = _staged_columns(con)
+    if len(columns) == 1 and len(next(iter(columns))) > 60:
+        issues.append(Issue("warning", "the file was read as one single column; is the "
+                            "delimiter right? Set `delimiter:` in the mapping file",
+                            file=path.name))
+    return StagedSource(
+        name=path.name,
+        columns=columns,
+        rows=_row_count(con),
+        first_data_row=2 + mapping.skip_rows,
+        encoding=encoding,
+        delimiter=str(dialect[0]) if dialect else None,
+        issues=issues,
+    )
+
+
+def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> StagedSource:
+    """Stage a Parquet file with its own column types."""
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT * FROM read_parquet(?)",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        raise UserInputError(f"{path.name} is not a readable Parquet file: {exc}") from None
+    return StagedSource(path.name, _staged_columns(con), _row_count(con), first_data_row=1)
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def stage_excel(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> StagedSource:
+    """Stage one sheet of a workbook (the mapping's ``sheet:``, else the first) as text cells."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for corrupt files
+        raise UserInputError(f"{path.name} is not a readable workbook: {exc}") from None
+    sheet_names = list(workbook.sheet_names)
+    wanted = mapping.sheet if mapping.sheet is not None else 0
+    if isinstance(wanted, int):
+        if wanted >= len(sheet_names):
+            raise UserInputError(f"{path.name} has no sheet number {wanted}")
+        sheet = workbook.get_sheet_by_index(wanted)
+    elif wanted in sheet_names:
+        sheet = workbook.get_sheet_by_name(wanted)
+    else:
+        raise UserInputError(f"{path.name} has no sheet {wanted!r}; its sheets: {sheet_names}")
+    rows = sheet.to_python(skip_empty_area=False)[mapping.skip_rows:]
+    if not rows:
+        raise UserInputError(f"{path.name}: the sheet is empty: nothing to import")
+    header = [(_cell_text(h) or f"column{i + 1}") for i, h in enumerate(rows[0])]
+    body = rows[1:]
+    columns = {
+        name: pa.array([_cell_text(r[i]) if i < len(r) else None for r in body], pa.string())
+        for i, name in enumerate(header)
+    }
+    arrow = pa.table(columns)
+    con.register("_salesradar_arrow", arrow)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT * FROM _salesradar_arrow")
+    finally:
+        con.unregister("_salesradar_arrow")
+    return StagedSource(path.name, _staged_columns(con), len(body),
+                        first_data_row=2 + mapping.skip_rows)
+
+
+def stage_sql(con: duckdb.DuckDBPyConnection, url: str, query: str) -> StagedSource:
+    """Stage the result of a query on any database Ibis connects to (sqlite://, postgres://...)."""
+    import ibis
+
+    try:
+        source = ibis.connect(url)
+    except Exception as exc:  # driver-specific connection errors
+        raise UserInputError(f"cannot connect to {url.split('@')[-1]}: {exc}") from None
+    try:
+        with warnings.catch_warnings():
+            # ibis 12 reads a pandas option that pandas 3.1 deprecated; nothing for users to do
+            warnings.filterwarnings("ignore", message="The 'future.infer_string' option")
+            batches = source.sql(query).to_pyarrow_batches()
+        con.register("_salesradar_arrow", batches)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT * FROM _salesradar_arrow")
+        con.unregister("_salesradar_arrow")
+    except UserInputError:
+        raise
+    except Exception as exc:  # the database's own error for a bad query
+        raise UserInputError(f"the query failed: {exc}") from None
+    finally:
+        source.disconnect()
+    return StagedSource("query", _staged_columns(con), _row_count(con), first_data_row=1)
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> StagedSource:
+    """Stage a file by its extension."""
+    if not path.exists():
+        raise UserInputError(f"file not found: {path}")
+    if path.is_dir():
+        raise UserInputError(f"{path} is a folder, not a file")
+    suffix = path.suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        return stage_parquet(con, path, mapping)
+    if suffix in EXCEL_SUFFIXES:
+        return stage_excel(con, path, mapping)
+    if suffix in CSV_SUFFIXES or suffix == ".gz":
+        return stage_csv(con, path, mapping)
+    raise UserInputError(
+        f"{path.name}: unknown file type {suffix!r}; salesradar reads CSV/TXT/TSV (any "
+        "delimiter), Excel (.xlsx, .xls, .ods) and Parquet; for a database use --from-sql"
+    )
+
+
+def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    for name in REJECT_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {quote(RAW_TABLE)}")
+    _drop_rejects(con)

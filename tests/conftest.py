@@ -1,0 +1,17 @@
+"""Shared fixtures: a fresh workspace per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from salesradar.workspace import Workspace
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    """A new workspace file in the test's temporary folder."""
+    with Workspace.open(tmp_path / "ws.duckdb") as workspace:
+        yield workspace
