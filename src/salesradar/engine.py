@@ -22,9 +22,13 @@ def connect_duckdb(path: Path | str, *, read_only: bool = False) -> Any:
     if not read_only and target.parent and not target.parent.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return ibis.duckdb.connect(str(target), read_only=read_only)
+        backend = ibis.duckdb.connect(str(target), read_only=read_only)
     except duckdb.IOException as exc:  # locked by another process, unreadable, not a DuckDB file
         raise WorkspaceError(f"cannot open workspace {target}: {exc}") from exc
+    # DuckDB draws its own progress bar on stdout for long queries, which would corrupt --json
+    # output; the CLI shows progress on stderr instead
+    raw_duckdb(backend).execute("SET enable_progress_bar = false")
+    return backend
 
 
 def raw_duckdb(backend: Any) -> duckdb.DuckDBPyConnection:

@@ -30,7 +30,7 @@ from salesradar.config import ImportSettings
 from salesradar.errors import ImportRejected, Issue, Severity, UserInputError
 from salesradar.io import parse
 from salesradar.io.mapping import ColumnMapping, Mapping, load_mapping, normalize_header
-from salesradar.io.sources import StagedSource, drop_staging, stage_file, stage_sql
+from salesradar.io.sources import RAW_TABLE, StagedSource, drop_staging, stage_file, stage_sql
 from salesradar.schema import Column, ColumnType, Sign, Table, table
 from salesradar.schema.tables import REFERENCES
 from salesradar.workspace import IMPORT_LOG, Workspace, quote
@@ -175,8 +175,8 @@ def _import(
         if not _errors(issues):
             notify("checking")
             _detect_date_formats(con, columns, mapping)
-            report.rows_skipped = _build_typed(con, spec, columns, mapping)
-            issues += _check_values(con, spec, columns, staged, settings)
+            report.rows_skipped, checks = _build_typed(con, spec, columns, mapping, staged)
+            issues += _check_values(con, checks, staged, settings)
             generated = any(c.value == "NULL" for c in columns)
             issues += _check_keys(con, spec, staged, settings, generated=generated)
             issues += _check_references(ws, spec, settings)
@@ -294,13 +294,13 @@ def _resolve_one(
     if header is None:
         return None
     source_type = staged.columns[header]
-    raw = parse.text(quote(header))
     label = column.name if normalize_header(header) == column.name else \
         f"{header} ({column.name})"
     if not cmap.values and _keeps_source_type(column.type, source_type):
-        return _Resolved(column, quote(header), source_type, raw, label, cmap.date_formats)
-    return _Resolved(column, parse.translated(quote(header), cmap.values), "VARCHAR", raw,
-                     label, cmap.date_formats)
+        return _Resolved(column, quote(header), source_type, quote(header), label,
+                         cmap.date_formats)
+    return _Resolved(column, parse.translated(quote(header), cmap.values), "VARCHAR",
+                     parse.text(quote(header)), label, cmap.date_formats)
 
 
 def _keeps_source_type(target: ColumnType, source_type: str) -> bool:
@@ -335,7 +335,7 @@ def _detect_date_formats(
             for f in candidates.values()
         )
         failures = con.execute(
-            f"SELECT {counts} FROM (SELECT * FROM {quote('_salesradar_raw')} LIMIT 1000000)"
+            f"SELECT {counts} FROM (SELECT * FROM {RAW_TABLE} LIMIT 1000000)"
         ).fetchone()
         assert failures is not None
         best = min(zip(failures, candidates.values(), strict=True), key=lambda p: p[0])[1]
@@ -355,40 +355,54 @@ def _typed_expression(item: _Resolved, mapping: Mapping) -> str:
 
 
 def _build_typed(
-    con: duckdb.DuckDBPyConnection, spec: Table, columns: list[_Resolved], mapping: Mapping
-) -> int:
-    """Convert every column in one pass into the typed staging table; return rows skipped."""
+    con: duckdb.DuckDBPyConnection,
+    spec: Table,
+    columns: list[_Resolved],
+    mapping: Mapping,
+    staged: StagedSource,
+) -> tuple[int, list[_Check]]:
+    """Convert every column in one pass into the typed staging table.
+
+    The table keeps the converted values, the row's position and ``_problems``: a bit per failed
+    check. Raw text is not kept (it would double the memory); the few rows shown in a report fetch
+    theirs from the source again. Returns the rows skipped and the checks the bits stand for.
+    """
     by_name = {item.column.name: item for item in columns}
-    selects = ["rowid AS _row"]
+    inner = [f"{staged.row_position} AS _row"]
+    outer = ["_row"]
     for column in spec.columns:
         item = by_name.get(column.name)
+        name = quote(column.name)
         if item is not None:
-            selects.append(f"{item.raw} AS {quote('_raw_' + column.name)}")
-            selects.append(f"{_typed_expression(item, mapping)} AS {quote(column.name)}")
+            inner.append(f"{item.raw} AS {quote('_raw_' + column.name)}")
+            inner.append(f"{_typed_expression(item, mapping)} AS {name}")
         elif column.name == "grain" and "period" in by_name:
             period = by_name["period"]
-            selects.append(f"{parse.period_grain(period.value, period.source_type)} AS grain")
+            inner.append(f"{parse.period_grain(period.value, period.source_type)} AS grain")
         else:
-            selects.append(f"CAST(NULL AS {column.storage_type}) AS {quote(column.name)}")
-    skip = [by_name[c].raw + " IS NULL" for c in mapping.skip_if_empty if c in by_name]
-    where = f"WHERE NOT ({' OR '.join(skip)})" if skip else ""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {TYPED_TABLE} AS "
-        f"SELECT {', '.join(selects)} FROM _salesradar_raw {where}"
-    )
+            inner.append(f"CAST(NULL AS {column.storage_type}) AS {name}")
+        outer.append(name)
     key = spec.generated_key
     if key and by_name.get(key) is not None and by_name[key].value == "NULL":
         group = ", ".join(quote(c) for c in spec.generated_key_group)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {TYPED_TABLE} AS SELECT * REPLACE ("
-            f"row_number() OVER (PARTITION BY {group} ORDER BY _row) AS {quote(key)}) "
-            f"FROM {TYPED_TABLE}"
-        )
+        outer[outer.index(quote(key))] = \
+            f"row_number() OVER (PARTITION BY {group} ORDER BY _row) AS {quote(key)}"
+    checks = _value_checks(spec, columns)
+    if len(checks) > 62:
+        raise AssertionError("more checks than bits in _problems")
+    bits = " | ".join(f"(CASE WHEN {c.condition} THEN {1 << i} ELSE 0 END)"
+                      for i, c in enumerate(checks)) or "0"
+    outer.append(f"CAST({bits} AS BIGINT) AS _problems")
+    skip = [by_name[c].raw + " IS NULL" for c in mapping.skip_if_empty if c in by_name]
+    where = f"WHERE NOT ({' OR '.join(skip)})" if skip else ""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {TYPED_TABLE} AS SELECT {', '.join(outer)} FROM "
+        f"(SELECT {', '.join(inner)} FROM {RAW_TABLE} {where})"
+    )
     if not skip:
-        return 0
-    result = con.execute(f"SELECT count(*) FROM _salesradar_raw {where.replace('NOT ', '', 1)}")
-    row = result.fetchone()
-    return int(row[0]) if row else 0
+        return 0, checks
+    row = con.execute(f"SELECT count(*) FROM {RAW_TABLE} WHERE {' OR '.join(skip)}").fetchone()
+    return (int(row[0]) if row else 0), checks
 
 
 @dataclass(frozen=True)
@@ -396,8 +410,8 @@ class _Check:
     column: str
     label: str
     reason: str
-    condition: str
-    raw: str
+    condition: str  # over the converted columns and their raw text (the "_raw_" columns)
+    raw: str  # the raw value's expression over the source, for the rows shown in a report
 
 
 def _value_checks(spec: Table, columns: list[_Resolved]) -> list[_Check]:
@@ -409,7 +423,7 @@ def _value_checks(spec: Table, columns: list[_Resolved]) -> list[_Check]:
             continue
         if item.column.required:
             checks.append(_Check(item.column.name, item.label, "required value is empty",
-                                 f"{raw} IS NULL", raw))
+                                 f"{raw} IS NULL", item.raw))
         reason = PARSE_REASONS.get(item.column.type)
         if item.column.type is ColumnType.ENUM:
             reason = f"not one of: {', '.join(item.column.values)}"
@@ -419,41 +433,43 @@ def _value_checks(spec: Table, columns: list[_Resolved]) -> list[_Check]:
             reason = f"{reason} (expected {parse.human_format(shown[0])} or yyyy-mm-dd)"
         if reason:
             checks.append(_Check(item.column.name, item.label, reason,
-                                 f"{raw} IS NOT NULL AND {name} IS NULL", raw))
+                                 f"{raw} IS NOT NULL AND {name} IS NULL", item.raw))
         if item.column.sign is Sign.NON_NEGATIVE:
             checks.append(_Check(item.column.name, item.label, "must not be negative",
-                                 f"{name} < 0", raw))
+                                 f"{name} < 0", item.raw))
         elif item.column.sign is Sign.SAME_AS_QUANTITY and "quantity" in spec.column_names:
             checks.append(_Check(
                 item.column.name, item.label,
                 "has the opposite sign of quantity (a return has negative quantity, revenue "
-                "and cost; a sale none)", f"sign({name}) * sign(quantity) < 0", raw))
+                "and cost; a sale none)", f"sign({name}) * sign(quantity) < 0", item.raw))
     return checks
 
 
 def _check_values(
     con: duckdb.DuckDBPyConnection,
-    spec: Table,
-    columns: list[_Resolved],
+    checks: list[_Check],
     staged: StagedSource,
     settings: ImportSettings,
 ) -> list[Issue]:
-    checks = _value_checks(spec, columns)
+    """Exact counts per check from the bits, and the first rows of each with their raw value."""
     if not checks:
         return []
-    counts_sql = ", ".join(f"count(*) FILTER (WHERE {c.condition})" for c in checks)
+    counts_sql = ", ".join(f"count(*) FILTER (WHERE _problems & {1 << i} <> 0)"
+                           for i in range(len(checks)))
     counts = con.execute(f"SELECT {counts_sql} FROM {TYPED_TABLE}").fetchone()
     assert counts is not None
     issues: list[Issue] = []
     budget = settings.max_issues
-    for check, count in zip(checks, counts, strict=True):
+    for bit, (check, count) in enumerate(zip(checks, counts, strict=True)):
         if not count:
             continue
         issues.append(Issue("error", check.reason, file=staged.name, column=check.label,
                             count=int(count)))
+        shown = max(1, min(count, budget))
         rows = con.execute(
-            f"SELECT _row, {check.raw} FROM {TYPED_TABLE} WHERE {check.condition} "
-            f"ORDER BY _row LIMIT {max(1, min(count, budget))}"
+            f"SELECT {staged.row_position}, {check.raw} FROM {RAW_TABLE} "
+            f"WHERE {staged.row_position} IN (SELECT _row FROM {TYPED_TABLE} "
+            f"WHERE _problems & {1 << bit} <> 0 ORDER BY _row LIMIT {shown}) ORDER BY 1"
         ).fetchall()
         budget -= len(rows)
         issues.extend(
@@ -538,36 +554,64 @@ def _check_references(ws: Workspace, spec: Table, settings: ImportSettings) -> l
 def _upsert(
     con: duckdb.DuckDBPyConnection, spec: Table, report: ImportReport, source_bytes: int | None
 ) -> None:
-    """Insert new keys and replace changed rows, in one transaction, and log the import."""
+    """Insert new keys and replace changed rows, in one transaction, and log the import.
+
+    Unchanged rows are only compared, never copied: a re-import of an unchanged file writes
+    nothing but its log line.
+    """
     target = quote(spec.name)
     columns = ", ".join(quote(c) for c in spec.column_names)
+    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchone()
+    if empty and empty[0]:
+        report.inserted = _row_total(con, TYPED_TABLE)
+        _write(con, spec, report, source_bytes,
+               f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {TYPED_TABLE}")
+        return
     key_match = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM s.{quote(k)}" for k in spec.key)
     same = " AND ".join(
         f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in spec.column_names
     )
+    joined = (f"FROM {TYPED_TABLE} s LEFT JOIN (SELECT *, true AS _present FROM {target}) t "
+              f"ON {key_match}")
+    counts = con.execute(
+        f"SELECT count(*) FILTER (WHERE t._present IS NULL), "
+        f"count(*) FILTER (WHERE t._present AND NOT ({same})) {joined}"
+    ).fetchone()
+    assert counts is not None
+    report.inserted, report.updated = int(counts[0]), int(counts[1])
+    report.unchanged = report.rows_read - report.rows_skipped - report.inserted - report.updated
+    if not (report.inserted or report.updated):
+        _write(con, spec, report, source_bytes)
+        return
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {DIFF_TABLE} AS "
-        f"SELECT {', '.join('s.' + quote(c) for c in spec.column_names)}, "
-        f"CASE WHEN t._present IS NULL THEN 'new' WHEN {same} THEN 'same' ELSE 'changed' END "
-        f"AS _status FROM {TYPED_TABLE} s "
-        f"LEFT JOIN (SELECT *, true AS _present FROM {target}) t ON {key_match}"
+        f"CREATE OR REPLACE TEMP TABLE {DIFF_TABLE} AS SELECT "
+        f"{', '.join('s.' + quote(c) for c in spec.column_names)} {joined} "
+        f"WHERE t._present IS NULL OR NOT ({same})"
     )
-    counts = dict(con.execute(f"SELECT _status, count(*) FROM {DIFF_TABLE} GROUP BY 1").fetchall())
-    report.inserted = int(counts.get("new", 0))
-    report.updated = int(counts.get("changed", 0))
-    report.unchanged = int(counts.get("same", 0))
+    _write(
+        con, spec, report, source_bytes,
+        f"DELETE FROM {target} t USING {DIFF_TABLE} s WHERE {key_match}",
+        f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {DIFF_TABLE}",
+    )
+
+
+def _row_total(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    spec: Table,
+    report: ImportReport,
+    source_bytes: int | None,
+    *statements: str,
+) -> None:
+    """Run the writes and log the import, in one transaction: all of it or none of it."""
     con.begin()
     try:
-        if report.updated:
-            con.execute(
-                f"DELETE FROM {target} t USING {DIFF_TABLE} s "
-                f"WHERE s._status = 'changed' AND {key_match}"
-            )
-        if report.inserted or report.updated:
-            con.execute(
-                f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {DIFF_TABLE} "
-                "WHERE _status <> 'same'"
-            )
+        for statement in statements:
+            con.execute(statement)
         con.execute(
             f"INSERT INTO {IMPORT_LOG} SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, "
             f"now()::TIMESTAMP, ?, ?, ?, ?, ? FROM {IMPORT_LOG}",

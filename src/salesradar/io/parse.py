@@ -125,10 +125,14 @@ def convert(
     """The expression converting ``value`` (raw or translated) to ``column``'s storage type."""
     kind = column.type
     if kind in (ColumnType.MONEY, ColumnType.NUMBER, ColumnType.INTEGER):
-        number = (
-            f"TRY_CAST({value} AS DOUBLE)" if is_numeric_type(source_type)
-            else f"TRY_CAST({number_text(value, number_format)} AS DOUBLE)"
-        )
+        if is_numeric_type(source_type):
+            number = f"TRY_CAST({value} AS DOUBLE)"
+        elif number_format.decimal == ".":
+            # plain numbers cast directly; only the rest pays for the cleaning regexes
+            number = f"coalesce(TRY_CAST({value} AS DOUBLE), " \
+                     f"TRY_CAST({number_text(value, number_format)} AS DOUBLE))"
+        else:
+            number = f"TRY_CAST({number_text(value, number_format)} AS DOUBLE)"
         if kind is ColumnType.MONEY:
             return f"TRY_CAST(round({number}, 4) AS DECIMAL(18,4))"
         if kind is ColumnType.INTEGER:
@@ -138,7 +142,10 @@ def convert(
         target = "DATE" if kind is ColumnType.DATE else "TIMESTAMP"
         if is_temporal_type(source_type):
             return f"TRY_CAST({value} AS {target})"
-        return f"CAST(try_strptime({value}, {format_list(date_formats)}) AS {target})"
+        parsed = f"CAST(try_strptime({value}, {format_list(date_formats)}) AS {target})"
+        if date_formats[:1] == ISO_FORMATS[:1]:  # ISO first: let the fast cast try it first
+            return f"coalesce(TRY_CAST({value} AS {target}), {parsed})"
+        return parsed
     if kind is ColumnType.PERIOD:
         return period_start(value, source_type, date_formats)
     if kind is ColumnType.BOOLEAN:
@@ -153,7 +160,8 @@ def convert(
         return enum_value(column, value)
     if kind is ColumnType.ID:
         # ids that went through a float column arrive as "17850.0"
-        return f"regexp_replace({value}, '^([0-9]+)\\.0+$', '\\1')"
+        return f"(CASE WHEN suffix({value}, '.0') THEN " \
+               f"regexp_replace({value}, '^([0-9]+)\\.0+$', '\\1') ELSE {value} END)"
     return value
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import gzip
 import tempfile
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,7 +42,8 @@ class StagedSource:
     name: str  # the file name (or SQL query) issues refer to
     columns: dict[str, str]  # source header -> DuckDB type
     rows: int
-    first_data_row: int  # spreadsheet row number of staging rowid 0
+    first_data_row: int  # spreadsheet row number of row position 0
+    row_position: str = "rowid"  # expression of a row's 0-based position in the source
     encoding: str | None = None
     delimiter: str | None = None
     issues: list[Issue] = field(default_factory=list)
@@ -96,9 +96,9 @@ def _as_utf8(path: Path, encoding: str) -> Iterator[Path]:
         yield target
 
 
-def _staged_columns(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def _staged_columns(con: duckdb.DuckDBPyConnection, hidden: str = "") -> dict[str, str]:
     rows = con.execute(f"DESCRIBE {RAW_TABLE}").fetchall()
-    return {str(r[0]): str(r[1]) for r in rows}
+    return {str(r[0]): str(r[1]) for r in rows if r[0] != hidden}
 
 
 def _row_count(con: duckdb.DuckDBPyConnection) -> int:
@@ -166,15 +166,24 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> S
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> StagedSource:
-    """Stage a Parquet file with its own column types."""
+    """Stage a Parquet file, with its own column types, as a view: nothing is copied."""
+    position = "_salesradar_row"
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT * FROM read_parquet(?)",
-            [str(path)],
+            f"CREATE OR REPLACE TEMP VIEW {RAW_TABLE} AS SELECT * EXCLUDE (file_row_number), "
+            f"file_row_number AS {position} FROM read_parquet({_literal(path)}, "
+            "file_row_number := true)"
         )
+        rows = _row_count(con)
     except duckdb.Error as exc:
         raise UserInputError(f"{path.name} is not a readable Parquet file: {exc}") from None
-    return StagedSource(path.name, _staged_columns(con), _row_count(con), first_data_row=1)
+    columns = _staged_columns(con, hidden=position)
+    return StagedSource(path.name, columns, rows, first_data_row=1, row_position=position)
+
+
+def _literal(path: Path) -> str:
+    """A file path as an SQL string literal (DuckDB views cannot hold bound parameters)."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _cell_text(value: Any) -> str | None:
@@ -237,10 +246,7 @@ def stage_sql(con: duckdb.DuckDBPyConnection, url: str, query: str) -> StagedSou
     except Exception as exc:  # driver-specific connection errors
         raise UserInputError(f"cannot connect to {url.split('@')[-1]}: {exc}") from None
     try:
-        with warnings.catch_warnings():
-            # ibis 12 reads a pandas option that pandas 3.1 deprecated; nothing for users to do
-            warnings.filterwarnings("ignore", message="The 'future.infer_string' option")
-            batches = source.sql(query).to_pyarrow_batches()
+        batches = source.sql(query).to_pyarrow_batches()
         con.register("_salesradar_arrow", batches)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT * FROM _salesradar_arrow")
         con.unregister("_salesradar_arrow")
@@ -278,5 +284,9 @@ def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {quote(RAW_TABLE)}")
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [RAW_TABLE]
+    ).fetchone()
+    if kind:
+        con.execute(f"DROP {'VIEW' if kind[0] == 'VIEW' else 'TABLE'} {quote(RAW_TABLE)}")
     _drop_rejects(con)

@@ -1,0 +1,83 @@
+"""The command line, run as a user runs it: a real process, its exit code, stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import DATA, INVOICE_HEADER, MAPPINGS, write_csv
+
+COMMANDS = ["import", "status", "tables", "demo-data", "demo"]
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "salesradar", *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, "COLUMNS": "120", **(env or {})}, timeout=120, check=False,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str, tmp_path: Path) -> None:
+    result = run(command, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "--json" in result.stdout or command == "tables"
+
+
+def test_import_then_status_as_json(tmp_path: Path) -> None:
+    result = run("import", "invoice_lines", str(DATA / "priority_invoice_lines.csv"),
+                 "--mapping", str(MAPPINGS / "priority_invoice_lines.yaml"), "--json",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["inserted"], report["encoding"]) == (5, "windows-1255")
+    status = json.loads(run("status", "--json", cwd=tmp_path).stdout)
+    assert status["workspace"] == "salesradar.duckdb"  # the default, in the current folder
+    assert status["tables"][0] == {"table": "invoice_lines", "rows": 5,
+                                   "date_column": "invoice_date", "first": "2024-01-02",
+                                   "last": "2024-02-01"}
+
+
+def test_workspace_from_the_environment(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "l.csv", INVOICE_HEADER, ["A,1,2024-01-05,C1,S1,1,10,5,R1"])
+    env = {"SALESRADAR_WORKSPACE": str(tmp_path / "env.duckdb")}
+    assert run("import", "invoice_lines", str(path), cwd=tmp_path, env=env).returncode == 0
+    assert (tmp_path / "env.duckdb").exists()
+
+
+def test_rejected_import_exits_2_with_every_row_and_no_traceback(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "bad.csv", INVOICE_HEADER, [
+        "A,1,2024-01-05,C1,S1,1,10,5,R1", "A,2,32/01/2024,C1,S1,1,10,5,R1",
+        "A,3,2024-01-05,C1,S1,1,abc,5,R1",
+    ])
+    text = run("import", "invoice_lines", str(path), cwd=tmp_path)
+    assert text.returncode == 2
+    assert "Traceback" not in text.stderr
+    assert "bad.csv: 2 error(s); nothing was imported" in text.stderr
+    assert "row 3 value '32/01/2024'" in text.stderr and "row 4 value 'abc'" in text.stderr
+    as_json = run("import", "invoice_lines", str(path), "--json", cwd=tmp_path)
+    assert as_json.returncode == 2
+    payload = json.loads(as_json.stdout)
+    assert payload["errors"] == 2
+    assert {(i.get("row"), i["column"]) for i in payload["issues"] if "row" in i} == {
+        (3, "invoice_date"), (4, "net_revenue")}
+
+
+def test_user_mistakes_are_one_clear_line(tmp_path: Path) -> None:
+    result = run("import", "nonsense", "x.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown table 'nonsense'" in result.stderr and "Traceback" not in result.stderr
+    result = run("import", "invoice_lines", cwd=tmp_path)
+    assert result.returncode == 2 and "give either a FILE or --from-sql" in result.stderr
+
+
+def test_tables_lists_the_canonical_schema_as_json(tmp_path: Path) -> None:
+    tables = json.loads(run("tables", "--json", cwd=tmp_path).stdout)
+    lines = next(t for t in tables if t["table"] == "invoice_lines")
+    assert lines["key"] == ["invoice_id", "line_no"]
+    assert {"name": "invoice_date", "type": "date", "required": True, "values": [],
+            "description": "Invoice date"} in lines["columns"]
