@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers import INVOICE_HEADER, write_csv
-
 from salesradar.io import import_file
 from salesradar.schema import TABLES
 from salesradar.workspace import Workspace

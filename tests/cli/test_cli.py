@@ -9,12 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from helpers import DATA, INVOICE_HEADER, MAPPINGS, write_csv
 
 COMMANDS = ["import", "status", "tables", "demo-data", "demo"]
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "salesradar", *args], cwd=cwd, capture_output=True, text=True,
         env={**os.environ, "COLUMNS": "120", **(env or {})}, timeout=120, check=False,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from helpers import INVOICE_HEADER, write_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import INVOICE_HEADER, write_csv
 from salesradar.io import import_file
 from salesradar.workspace import Workspace
 

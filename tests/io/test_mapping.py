@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import MAPPINGS
 
+from helpers import MAPPINGS
 from salesradar.errors import UserInputError
 from salesradar.io.mapping import load_mapping, normalize_header, parse_mapping
 
