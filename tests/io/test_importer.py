@@ -388,3 +388,14 @@ def test_import_log_records_each_import(ws: Workspace, tmp_path: Path) -> None:
     import_file(ws, "invoice_lines", path)
     assert rows(ws, "SELECT import_id, inserted, unchanged FROM _salesradar_imports "
                     "ORDER BY 1") == [(1, 3, 0), (2, 0, 3)]
+
+
+def test_excel_unicode_text_export_is_utf16_with_tabs(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "unicode.txt"
+    text = "customer_id\tname\tregion\r\nC1\tכהן מזון\tמרכז\r\nC2\tלוי\tצפון\r\n"
+    path.write_bytes(text.encode("utf-16"))  # with the BOM, as Excel writes it
+    report = import_file(ws, "customers", path)
+    assert (report.encoding, report.delimiter) == ("utf-16", "\t")
+    assert rows(ws, "SELECT customer_id, name, region FROM customers ORDER BY 1") == [
+        ("C1", "כהן מזון", "מרכז"), ("C2", "לוי", "צפון")
+    ]

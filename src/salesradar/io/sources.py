@@ -55,7 +55,8 @@ def _open_binary(path: Path) -> Any:
 
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when the first megabyte decodes as such, else Windows-1255.
+    """By the byte-order mark (UTF-8, or Excel's "Unicode text", UTF-16), else UTF-8 when the first
+    megabyte decodes as such, else Windows-1255.
 
     Israeli ERPs (Priority, Hashavshevet) still export Windows-1255; a mapping file's
     ``encoding:`` overrides the guess.
@@ -64,6 +65,8 @@ def detect_encoding(path: Path) -> str:
         head = handle.read(SNIFF_BYTES)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(head, final=False)  # a character cut at the sniff boundary is fine
