@@ -399,3 +399,16 @@ def test_excel_unicode_text_export_is_utf16_with_tabs(ws: Workspace, tmp_path: P
     assert rows(ws, "SELECT customer_id, name, region FROM customers ORDER BY 1") == [
         ("C1", "כהן מזון", "מרכז"), ("C2", "לוי", "צפון")
     ]
+
+
+def test_title_lines_above_the_header_are_skipped_and_rows_still_match(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text("Sales report\nPrinted 01/03/2024\n" + INVOICE_HEADER + "\n"
+                    "A,1,2024-01-05,C1,S1,1,10,5,R1\nA,2,2024-01-05,C1,S1,1,oops,5,R1\n",
+                    encoding="utf-8")
+    with pytest.raises(ImportRejected) as caught:
+        import_file(ws, "invoice_lines", path, Mapping(table="invoice_lines", skip_rows=2))
+    (issue,) = errors_of(caught.value)
+    assert (issue.row, issue.value) == (5, "oops")  # the fifth line of the file
