@@ -31,7 +31,9 @@ lint: $(STAMP)
 
 ## bench: the benchmarks recorded in docs/benchmarks.md (minutes; 10M-line inputs)
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_rhythm.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
