@@ -49,26 +49,24 @@ def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any
 def print_issues(issues: list[Issue], max_examples: int = 20) -> None:
     """Issues grouped by severity, column and reason: the exact count, then the first rows."""
     groups: dict[tuple[Severity, str | None, str], list[Issue]] = defaultdict(list)
-    counts: dict[tuple[Severity, str | None, str], int] = {}
+    summaries: dict[tuple[Severity, str | None, str], Issue] = {}
     for issue in issues:
         key = (issue.severity, issue.column, issue.reason)
         if issue.count is not None and issue.row is None:
-            counts[key] = issue.count
-            if issue.value is None:
-                continue
-        groups[key].append(issue)
-    for key in counts:
-        groups.setdefault(key, [])
+            summaries[key] = issue
+        else:
+            groups[key].append(issue)
     style = {"error": "red", "warning": "yellow", "info": "dim"}
-    for (severity, column, reason), members in groups.items():
+    for key in list(summaries) + [k for k in groups if k not in summaries]:
+        severity, column, reason = key
         label = f"[{style[severity]}]{severity}[/]"
-        rows = [m for m in members if m.row is not None]
+        rows = [m for m in groups.get(key, []) if m.row is not None]
         if not rows:
-            for member in members or [Issue(severity, reason, column=column)]:
+            for member in groups.get(key) or [summaries[key]]:
                 err_console.print(f"{label}: {member}", highlight=False)
             continue
         where = f" in {column}" if column else ""
-        total = counts.get((severity, column, reason), len(rows))
+        total = summaries[key].count or len(rows) if key in summaries else len(rows)
         err_console.print(f"{label}{where}: {reason} — {total:,} row(s)", highlight=False)
         for issue in rows[:max_examples]:
             value = f" value {issue.value!r}" if issue.value is not None else ""
