@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import ibis
 
-from salesradar.errors import WorkspaceError
+from salesradar.errors import UserInputError, WorkspaceError
 
 
 def connect_duckdb(path: Path | str, *, read_only: bool = False) -> Any:
@@ -29,6 +29,37 @@ def connect_duckdb(path: Path | str, *, read_only: bool = False) -> Any:
     # output; the CLI shows progress on stderr instead
     raw_duckdb(backend).execute("SET enable_progress_bar = false")
     return backend
+
+
+def connect(url: str) -> Any:
+    """An Ibis backend for an engine URL that holds the canonical tables.
+
+    ``duckdb:///path/to/workspace.duckdb``, ``postgresql://user:password@host/db`` (needs the
+    ``salesradar[postgres]`` extra) or ``spark://local[2]`` (pyspark in local mode; needs the
+    ``salesradar[spark]`` extra and Java).
+    """
+    if url.startswith("duckdb://"):
+        return connect_duckdb(url.removeprefix("duckdb://") or ":memory:")
+    if url.startswith(("postgres://", "postgresql://")):
+        try:
+            return ibis.connect(url)
+        except ImportError as exc:
+            raise UserInputError(f"PostgreSQL needs its driver: pip install "
+                                 f"'salesradar[postgres]' ({exc})") from None
+        except Exception as exc:  # the driver's own connection errors
+            raise WorkspaceError(f"cannot connect to {url.split('@')[-1]}: {exc}") from None
+    if url.startswith("spark://"):
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise UserInputError("Spark needs pyspark: pip install 'salesradar[spark]'") from None
+        master = url.removeprefix("spark://") or "local[*]"
+        session = SparkSession.builder.master(master).appName("salesradar").getOrCreate()
+        return ibis.pyspark.connect(session)
+    raise UserInputError(
+        f"unknown engine URL {url.split('@')[-1]!r}: use duckdb:///file.duckdb, "
+        "postgresql://user@host/db or spark://local[2]"
+    )
 
 
 def raw_duckdb(backend: Any) -> duckdb.DuckDBPyConnection:

@@ -84,3 +84,10 @@ def test_tables_lists_the_canonical_schema_as_json(tmp_path: Path) -> None:
     assert lines["key"] == ["invoice_id", "line_no"]
     assert {"name": "invoice_date", "type": "date", "required": True, "values": [],
             "description": "Invoice date"} in lines["columns"]
+
+
+def test_reading_a_missing_workspace_says_how_to_start(tmp_path: Path) -> None:
+    result = run("status", "--workspace", str(tmp_path / "nothing.duckdb"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no workspace at" in result.stderr and "salesradar demo" in result.stderr
+    assert not (tmp_path / "nothing.duckdb").exists()

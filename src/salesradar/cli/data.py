@@ -87,7 +87,7 @@ def data_app_commands(app: typer.Typer) -> None:
         if from_sql and not query:
             raise UserInputError("--from-sql needs --query")
         settings = ImportSettings(unknown_references="error" if strict_refs else "warning")
-        with open_workspace(workspace) as ws, _progress() as bar:
+        with open_workspace(workspace, create=True) as ws, _progress() as bar:
             task = bar.add_task(f"importing {table_name}", total=None)
 
             def stage(name: str) -> None:

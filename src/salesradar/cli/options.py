@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from salesradar.config import workspace_path
+from salesradar.engine import connect
+from salesradar.errors import UserInputError
 from salesradar.workspace import Workspace
 
 WorkspaceOption = Annotated[
@@ -16,8 +20,34 @@ WorkspaceOption = Annotated[
                  "default: ./salesradar.duckdb]", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+EngineOption = Annotated[
+    str | None,
+    typer.Option("--engine", help="Compute on another engine holding the canonical tables: "
+                 "postgresql://user@host/db or spark://local[2] (default: the workspace's "
+                 "DuckDB).", show_default=False),
+]
 
 
-def open_workspace(path: Path | None, *, read_only: bool = False) -> Workspace:
+@contextmanager
+def open_backend(workspace: Path | None, engine: str | None) -> Iterator[Any]:
+    """The Ibis backend to compute on: ``--engine`` if given, else the workspace's DuckDB."""
+    if engine:
+        backend = connect(engine)
+        try:
+            yield backend
+        finally:
+            backend.disconnect()
+        return
+    with open_workspace(workspace) as ws:
+        yield ws.backend
+
+
+def open_workspace(path: Path | None, *, create: bool = False) -> Workspace:
+    """The workspace; only commands that load data (``create``) may start a new one."""
     target = workspace_path(path)
-    return Workspace.open(target, read_only=read_only and target.exists())
+    if not create and not target.exists():
+        raise UserInputError(
+            f"no workspace at {target}: import data first (salesradar import invoice_lines "
+            "FILE), run salesradar demo, or pass --workspace / set SALESRADAR_WORKSPACE"
+        )
+    return Workspace.open(target)

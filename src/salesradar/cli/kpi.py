@@ -1,0 +1,161 @@
+"""Commands that measure: kpi, whale-curve, pvm."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import pyarrow as pa
+import typer
+
+from salesradar.cli import output
+from salesradar.cli.options import EngineOption, JsonOption, WorkspaceOption, open_backend
+from salesradar.errors import UserInputError
+
+
+def _dims(by: str | None) -> tuple[str, ...]:
+    return tuple(d.strip() for d in (by or "").split(",") if d.strip())
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 10 else f"{value:,.0f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _cell(column: str, value: Any) -> str:
+    if column == "flags":
+        return ", ".join(value or [])
+    if column == "change_pct" and isinstance(value, float):
+        return f"{value:+.1%}"
+    return _fmt(value)
+
+
+def _print_records(title: str, records: list[dict[str, Any]]) -> None:
+    if not records:
+        output.console.print(f"{title}: no rows")
+        return
+    columns = [c for c in records[0] if c != "flags"] + ["flags"]
+    output.console.print(output.table(
+        title, columns,
+        [[_cell(c, r.get(c)) for c in columns] for r in records],
+    ))
+
+
+def _records(table: pa.Table) -> list[dict[str, Any]]:
+    from salesradar.metrics import kpi_records
+
+    return kpi_records(table)
+
+
+def kpi_commands(app: typer.Typer) -> None:
+    """Register this module's commands on the main app."""
+
+    @app.command()
+    def kpi(
+        name: Annotated[str | None, typer.Argument(help="KPI name (see --list).")] = None,
+        list_: Annotated[bool, typer.Option("--list", help="List the KPIs, their units and "
+                         "the tables each needs.")] = False,
+        by: Annotated[str | None, typer.Option("--by", help="Dimensions, comma-separated: "
+                      "company, rep, team, channel, customer, product, category, region, "
+                      "segment.")] = None,
+        period: Annotated[str | None, typer.Option("--period", help="day, week, month, "
+                          "quarter, year or none.")] = None,
+        start: Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")]
+        = None,
+        end: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
+        workspace: WorkspaceOption = None,
+        engine: EngineOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Compute a KPI by period and dimension, with the previous period and the change.
+
+        JSON: an array of objects with period (ISO start date or null), one key per dimension,
+        value, previous, change, change_pct and flags.
+        """
+        from salesradar.metrics import compute_kpi, list_kpis
+
+        if list_:
+            infos = list_kpis()
+            output.emit([i.to_dict() for i in infos], as_json, lambda: output.console.print(
+                output.table("KPIs", ["name", "label", "unit", "needs", "dimensions"], [
+                    (i.name, i.label_en, i.unit, ", ".join(i.tables), ", ".join(i.dimensions))
+                    for i in infos
+                ])))
+            return
+        if not name:
+            raise UserInputError("name a KPI, or use --list to see them")
+        with open_backend(workspace, engine) as backend:
+            table = compute_kpi(backend, name, by=_dims(by), period=period,
+                                start=_date(start, "--from"), end=_date(end, "--to"))
+            records = _records(table)
+        output.emit(records, as_json, lambda: _print_records(name, records))
+
+    @app.command("whale-curve")
+    def whale_curve_command(
+        start: Annotated[str | None, typer.Option("--from", help="First date.")] = None,
+        end: Annotated[str | None, typer.Option("--to", help="Last date.")] = None,
+        workspace: WorkspaceOption = None,
+        engine: EngineOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Cumulative profit (after cost to serve) by customers ranked by profitability."""
+        from salesradar.metrics import whale_curve, whale_summary
+
+        with open_backend(workspace, engine) as backend:
+            curve = whale_curve(backend, _date(start, "--from"), _date(end, "--to"))
+        summary = whale_summary(curve)
+        rows = [{k: _plain(v) for k, v in r.items()} for r in curve.to_pylist()]
+
+        def render() -> None:
+            output.console.print(output.table(None, ["measure", "value"],
+                                              [(k, _fmt(v)) for k, v in summary.items()]))
+
+        output.emit({"summary": summary, "curve": rows}, as_json, render)
+
+    @app.command()
+    def pvm(
+        from_period: Annotated[str, typer.Option("--from-period", help="Base period: 2024, "
+                               "2024-Q1, 2024-03 or a date.")],
+        to_period: Annotated[str, typer.Option("--to-period", help="Period compared.")],
+        by: Annotated[str, typer.Option(help="product, customer or channel.")] = "product",
+        workspace: WorkspaceOption = None,
+        engine: EngineOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Revenue and gross-profit change split into price, volume, mix and cost effects."""
+        from salesradar.metrics import price_volume_mix
+
+        with open_backend(workspace, engine) as backend:
+            table = price_volume_mix(backend, from_period, to_period, by=by)
+        rows = [{k: _plain(v) for k, v in r.items()} for r in table.to_pylist()]
+
+        def render() -> None:
+            keep = [c for c in table.column_names if not c.startswith("gp_")
+                    and not c.startswith("gross_profit_")]
+            output.console.print(output.table(
+                f"price-volume-mix {from_period} → {to_period} by {by}", keep,
+                [[_fmt(r[c]) for c in keep] for r in rows[:30]]))
+            if len(rows) > 30:
+                output.console.print(f"... {len(rows) - 30} more rows (--json for all)")
+
+        output.emit(rows, as_json, render)
+
+
+def _plain(value: Any) -> Any:
+    from decimal import Decimal
+
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserInputError(f"{option} must be a date like 2024-03-31, not {text!r}") from None
