@@ -1,0 +1,157 @@
+"""Pipeline KPIs on deals ("marathoners"): coverage, weighted pipeline, win rate, cycle, forecast.
+
+Deals are placed in the period of their ``close_date`` (expected for open deals, actual for closed
+ones); deals without a close date are left out.
+
+* **Pipeline coverage** in ``p`` = open deal amount closing in ``p`` ÷ (revenue target of ``p`` −
+  won amount closing in ``p``). Null when there is no target or the target is already met.
+  Targets are rep-level ``targets`` rows with ``metric = 'revenue'`` at the requested grain.
+* **Weighted pipeline** = Σ open amount × the weight of its forecast category
+  (:data:`CATEGORY_WEIGHTS`; any other category weighs :data:`OTHER_WEIGHT`).
+* **Forecast accuracy** in ``p`` = 1 − |forecast − actual| ÷ actual, where forecast is the latest
+  ``commit`` submission of each rep for ``p`` (summed over the reps of a team) and actual is the won
+  deal amount closing in ``p``. Null when actual is 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+
+from salesradar.metrics.catalog._common import (
+    agg,
+    count_if,
+    days_between,
+    f64,
+    finish,
+    lit,
+    ratio,
+)
+from salesradar.metrics.catalog.sales import _rep_targets
+from salesradar.metrics.frame import CUSTOMER_DIMS, REP_DIMS, Query
+from salesradar.metrics.registry import ALL_PERIODS, ONLY_GRAINS, Kind, Kpi, Unit
+
+DEAL_DIMS = (*REP_DIMS, *CUSTOMER_DIMS)
+CATEGORY_WEIGHTS: dict[str, float] = {
+    "commit": 0.9, "best_case": 0.5, "pipeline": 0.2, "omitted": 0.0,
+}
+OTHER_WEIGHT = 0.1
+
+
+def _coverage(q: Query) -> Any:
+    deals = q.fact("deals")
+    d = agg(
+        deals, q.keys,
+        open=f64(deals.amount.sum(where=deals.outcome == "open")),
+        won=f64(deals.amount.sum(where=deals.outcome == "won")),
+        target=ibis.null("float64"),
+    )
+    tg = _rep_targets(q)
+    t = agg(tg, q.keys, open=ibis.null("float64"), won=ibis.null("float64"),
+            target=f64(tg.value.sum()))
+    both = d.union(t)
+    out = agg(both, q.keys, open=both.open.sum(), won=both.won.sum(), target=both.target.sum())
+    remaining = out.target - out.won.fill_null(0)
+    value = ibis.ifelse(remaining > 0, out.open.fill_null(0) / remaining, ibis.null("float64"))
+    return finish(q, out, value)
+
+
+def _weight(t: Any) -> Any:
+    category = t.forecast_category.lower().replace(" ", "_")
+    return ibis.cases(
+        *((category == name, lit(weight)) for name, weight in CATEGORY_WEIGHTS.items()),
+        else_=lit(OTHER_WEIGHT),
+    )
+
+
+def _forecast_accuracy(q: Query) -> Any:
+    fc = q.fact("forecast_submissions")
+    fc = fc.filter(fc.category == "commit")
+    fc = fc.filter(fc.grain.isnull() | (fc.grain == q.grain))
+    latest = ibis.window(group_by=["rep_id", "_date"], order_by=ibis.desc(fc.submitted_at))
+    fc = fc.mutate(_n=ibis.row_number().over(latest))
+    fc = fc.filter(fc._n == 0)
+    f = agg(fc, q.keys, forecast=f64(fc.amount.sum()), actual=ibis.null("float64"))
+    deals = q.fact("deals")
+    won = deals.filter(deals.outcome == "won")
+    a = agg(won, q.keys, forecast=ibis.null("float64"), actual=f64(won.amount.sum()))
+    both = f.union(a)
+    out = agg(both, q.keys, forecast=both.forecast.sum(), actual=both.actual.sum())
+    value = 1 - (out.forecast - out.actual).abs() / out.actual.nullif(0)
+    return finish(q, out, value)
+
+
+def _deal(name: str, en: str, he: str, den: str, dhe: str, unit: Unit, **kw: Any) -> Kpi:
+    derived = "build" in kw
+    return Kpi(name, en, he, den, dhe, unit, kw.pop("higher_is_better", True),
+               kw.pop("tables", ("deals",)), kw.pop("dimensions", DEAL_DIMS),
+               kw.pop("periods", ONLY_GRAINS if derived else ALL_PERIODS),
+               Kind.DERIVED if derived else Kind.SIMPLE, None if derived else "deals",
+               theme="pipeline", **kw)
+
+
+def _won(t: Any) -> Any:
+    return t.outcome == "won"
+
+
+KPIS: tuple[Kpi, ...] = (
+    _deal(
+        "pipeline_coverage", "Pipeline coverage", "כיסוי צנרת",
+        "Open pipeline closing in the period ÷ (target − won so far); below 3× is a risk.",
+        "צנרת פתוחה שצפויה להיסגר בתקופה חלקי (יעד פחות מה שכבר נסגר); מתחת ל-3 זה סיכון.",
+        Unit.RATIO, tables=("deals", "targets"), dimensions=REP_DIMS, build=_coverage,
+        flags=("coverage_below_min",),
+    ),
+    _deal(
+        "weighted_pipeline", "Weighted pipeline", "צנרת משוקללת",
+        "Σ open deal amount × forecast-category weight, by expected close date (0 if none).",
+        "סכום הסכומים של עסקאות פתוחות כפול משקל קטגוריית התחזית, לפי מועד סגירה צפוי.",
+        Unit.SHEKEL,
+        measures={"weighted": lambda t: (f64(t.amount) * _weight(t)).sum(
+            where=t.outcome == "open")},
+        formula=lambda m: m.weighted.fill_null(0),
+    ),
+    _deal(
+        "win_rate", "Win rate", "שיעור זכייה",
+        "Won ÷ (won + lost) deals closed in the period, by count.",
+        "עסקאות שנזכו חלקי (נזכו + הופסדו) שנסגרו בתקופה, לפי מספר.",
+        Unit.PERCENT,
+        measures={"won": lambda t: count_if(_won(t)),
+                  "closed": lambda t: count_if(t.outcome.isin(["won", "lost"]))},
+        formula=lambda m: ratio(m.won, m.closed),
+    ),
+    _deal(
+        "win_rate_amount", "Win rate by amount", "שיעור זכייה לפי סכום",
+        "Won amount ÷ (won + lost) amount of deals closed in the period.",
+        "סכום העסקאות שנזכו חלקי סכום העסקאות שנזכו או הופסדו בתקופה.",
+        Unit.PERCENT,
+        measures={"won": lambda t: t.amount.sum(where=_won(t)),
+                  "closed": lambda t: t.amount.sum(where=t.outcome.isin(["won", "lost"]))},
+        formula=lambda m: ratio(m.won.fill_null(0), m.closed),
+    ),
+    _deal(
+        "sales_cycle_days", "Sales cycle", "אורך מחזור מכירה",
+        "Mean days from creation to close of deals won in the period.",
+        "ממוצע הימים מפתיחת העסקה ועד סגירתה, לעסקאות שנזכו בתקופה.",
+        Unit.DAYS, higher_is_better=False,
+        measures={"days": lambda t: days_between(t.close_date, t.created_at).mean(
+            where=_won(t))},
+        formula=lambda m: m.days,
+    ),
+    _deal(
+        "avg_deal_size", "Average deal size", "גודל עסקה ממוצע",
+        "Mean amount of deals won in the period.",
+        "הסכום הממוצע של עסקאות שנזכו בתקופה.",
+        Unit.SHEKEL,
+        measures={"amount": lambda t: f64(t.amount).mean(where=_won(t))},
+        formula=lambda m: m.amount,
+    ),
+    _deal(
+        "forecast_accuracy", "Forecast accuracy", "דיוק תחזית",
+        "1 − |commit forecast − won amount| ÷ won amount.",
+        "1 פחות (הפרש מוחלט בין תחזית ההתחייבות לסכום שנזכה) חלקי הסכום שנזכה.",
+        Unit.PERCENT, tables=("forecast_submissions", "deals"), dimensions=REP_DIMS,
+        build=_forecast_accuracy,
+    ),
+)

@@ -1,0 +1,121 @@
+"""Sales KPIs on invoice lines: revenue, gross profit and margin, revenue per rep, attainment.
+
+Returns are lines with negative quantity and revenue, so every sum nets them out. A line without a
+cost counts as cost 0 in gross profit (the sum of costs ignores nulls).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+
+from salesradar.metrics.catalog._common import agg, f64, finish, ratio
+from salesradar.metrics.frame import LINE_DIMS, REP_DIMS, Query, shift
+from salesradar.metrics.registry import ONLY_GRAINS, Kind, Kpi, Unit
+
+
+def _revenue_per_rep(q: Query) -> Any:
+    """Invoiced revenue in p ÷ reps active in p.
+
+    A rep is active in p when ``active_from`` (if given) is before the end of p and ``active_to``
+    (if given) is on or after the start of p. Without a period, the range ``[start, end]`` is the
+    period. Revenue of lines whose rep is not in ``reps`` counts in the numerator only.
+    """
+    lines = q.fact("invoice_lines")
+    revenue = agg(lines, q.keys, revenue=lines.net_revenue.sum())
+    reps = q.table("reps")
+    reps = reps.mutate(_rep=reps.rep_id)  # rep_id, team and manager_id are reps' own columns
+    if q.grain is not None:
+        periods = revenue.select("period").distinct()
+        span = periods.cross_join(reps)
+        first, after = span.period, shift(span.period, q.grain)
+    else:
+        span = reps
+        first = ibis.date(q.start) if q.start else None
+        after = ibis.date(q.end) + ibis.interval(days=1) if q.end else None
+    cond = []
+    if after is not None:
+        cond.append(span.active_from.isnull() | (span.active_from < after))
+    if first is not None:
+        cond.append(span.active_to.isnull() | (span.active_to >= first))
+    if cond:
+        span = span.filter(*cond)
+    active = agg(span, q.keys, reps=span._rep.nunique())
+    joined = revenue.left_join(active, q.keys) if q.keys else revenue.cross_join(active)
+    return finish(q, joined, ratio(joined.revenue, joined.reps))
+
+
+def _target_attainment(q: Query) -> Any:
+    """Invoiced revenue ÷ revenue target of the same reps and period.
+
+    Targets are the ``targets`` rows with ``metric = 'revenue'`` and a ``rep_id`` (team totals are
+    the sum of their reps' targets) whose grain is the requested grain (or not given). Null when
+    there is no target or it is 0.
+    """
+    lines = q.fact("invoice_lines")
+    rev = agg(lines, q.keys, revenue=f64(lines.net_revenue.sum()), target=ibis.null("float64"))
+    tg = _rep_targets(q)
+    tgt = agg(tg, q.keys, revenue=ibis.null("float64"), target=f64(tg.value.sum()))
+    both = rev.union(tgt)
+    total = agg(both, q.keys, revenue=both.revenue.sum(), target=both.target.sum())
+    return finish(q, total, ratio(total.revenue, total.target))
+
+
+def _rep_targets(q: Query, metric: str = "revenue") -> Any:
+    """Rep-level targets for ``metric`` at the query grain, with dimensions and period."""
+    t = q.fact("targets").drop("team")
+    t = t.filter((t.metric == metric) & t.rep_id.notnull())
+    if q.grain is not None:
+        t = t.filter(t.grain.isnull() | (t.grain == q.grain))
+    return t
+
+
+def _sales(
+    name: str, en: str, he: str, den: str, dhe: str, unit: Unit, **kw: Any
+) -> Kpi:
+    return Kpi(name, en, he, den, dhe, unit, kw.pop("higher_is_better", True),
+               kw.pop("tables", ("invoice_lines",)), kw.pop("dimensions", LINE_DIMS),
+               theme="sales", **kw)
+
+
+KPIS: tuple[Kpi, ...] = (
+    _sales(
+        "revenue", "Revenue", "הכנסות",
+        "Sum of net revenue of invoice lines (returns net out).",
+        "סכום ההכנסה נטו משורות החשבוניות (החזרות מתקזזות).",
+        Unit.SHEKEL, source="invoice_lines",
+        measures={"revenue": lambda t: t.net_revenue.sum()},
+        formula=lambda m: m.revenue,
+    ),
+    _sales(
+        "gross_profit", "Gross profit", "רווח גולמי",
+        "Revenue minus cost of goods.",
+        "הכנסות פחות עלות המכר.",
+        Unit.SHEKEL, source="invoice_lines",
+        measures={"revenue": lambda t: t.net_revenue.sum(), "cost": lambda t: t.cost.sum()},
+        formula=lambda m: m.revenue - m.cost.fill_null(0),
+    ),
+    _sales(
+        "gross_margin", "Gross margin", "שיעור רווח גולמי",
+        "Gross profit ÷ revenue; null when revenue is 0.",
+        "רווח גולמי חלקי הכנסות; ריק כשההכנסות אפס.",
+        Unit.PERCENT, source="invoice_lines",
+        measures={"revenue": lambda t: t.net_revenue.sum(), "cost": lambda t: t.cost.sum()},
+        formula=lambda m: ratio(m.revenue - m.cost.fill_null(0), m.revenue),
+    ),
+    _sales(
+        "revenue_per_rep", "Revenue per rep", "הכנסה לנציג",
+        "Invoiced revenue ÷ reps active in the period (from the reps table).",
+        "הכנסה מחשבוניות חלקי מספר הנציגים הפעילים בתקופה.",
+        Unit.SHEKEL, tables=("invoice_lines", "reps"), dimensions=REP_DIMS,
+        kind=Kind.DERIVED, build=_revenue_per_rep,
+    ),
+    _sales(
+        "target_attainment", "Target attainment", "עמידה ביעד",
+        "Invoiced revenue ÷ revenue target of the period.",
+        "הכנסה מחשבוניות חלקי יעד ההכנסות לתקופה.",
+        Unit.PERCENT, tables=("invoice_lines", "targets"), dimensions=REP_DIMS,
+        periods=ONLY_GRAINS, kind=Kind.DERIVED, build=_target_attainment,
+    ),
+)

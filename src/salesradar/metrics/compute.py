@@ -1,0 +1,345 @@
+"""Run declared KPIs: group by period and dimensions, add previous and change, flags, marts.
+
+The verbose way to get revenue by rep and month is a hand-written ``GROUP BY`` per engine. Here the
+KPI is declared once and the request picks the split:
+
+>>> from salesradar.workspace import Workspace
+>>> ws = Workspace.open(":memory:")
+>>> compute_kpi(ws.backend, "revenue", by=("rep",), period="month").column_names
+['period', 'rep_id', 'value', 'previous', 'change', 'change_pct']
+
+Every result row holds ``period`` (the start date of the period, absent without a grain), one
+column per dimension, ``value``, ``previous`` (the value of the previous period of the same grain
+for the same dimension values; null when that period has no row), ``change`` = value − previous,
+``change_pct`` = change ÷ |previous| (null when previous is 0 or null), and one ``flag_<name>``
+column per flag of the KPI. The result is also written to the workspace as the mart
+:func:`mart_name`, so that pages and alerts read it without recomputing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import ibis
+import pyarrow as pa
+import pyarrow.compute
+
+from salesradar.errors import UserInputError
+from salesradar.metrics.catalog._common import agg, ratio
+from salesradar.metrics.flags import KpiSettings, apply_flags
+from salesradar.metrics.frame import Query, check_request, period_start, shift
+from salesradar.metrics.registry import REGISTRY, Kind, Kpi, KpiInfo
+
+
+def list_kpis() -> list[KpiInfo]:
+    """Every declared KPI, in catalogue order."""
+    return [REGISTRY[name].info() for name in REGISTRY]
+
+
+def mart_name(name: str, period: str | None, by: Sequence[str]) -> str:
+    """Name of the mart a KPI result is persisted as, e.g. ``mart_revenue_month_rep``."""
+    dims = "_".join(d for d in by if d != "company") or "company"
+    return f"mart_{name}_{period or 'all'}_{dims}"
+
+
+def _check_tables(backend: Any, kpi: Kpi) -> None:
+    present = set(backend.list_tables())
+    missing = [t for t in kpi.tables if t not in present]
+    if missing:
+        raise UserInputError(
+            f"{kpi.name} needs the table(s) {', '.join(missing)}, which the workspace does not "
+            "have; import them first"
+        )
+
+
+def value_expr(kpi: Kpi, q: Query) -> Any:
+    """The Ibis table ``period?, dims..., value`` of one KPI for every period it computes."""
+    if kpi.kind is Kind.SIMPLE:
+        assert kpi.source is not None and kpi.formula is not None
+        t = q.fact(kpi.source)
+        m = agg(t, q.keys, **{k: f(t) for k, f in kpi.measures.items()})
+        return m.select(*q.keys, value=kpi.formula(m))
+    assert kpi.build is not None
+    return kpi.build(q).select(*q.keys, "value")
+
+
+def with_previous(t: Any, q: Query, value_columns: Sequence[str] = ("value",)) -> Any:
+    """Add ``previous``, ``change`` and ``change_pct`` for each value column of ``t``.
+
+    With one value column the new columns are named ``previous``, ``change``, ``change_pct``;
+    with several, ``<column>__previous`` and so on.
+    """
+    def names(col: str) -> tuple[str, str, str]:
+        if len(value_columns) == 1:
+            return "previous", "change", "change_pct"
+        return f"{col}__previous", f"{col}__change", f"{col}__change_pct"
+
+    if q.grain is None:
+        return t.mutate(**{
+            new: ibis.null(t[col].type() if i < 2 else "float64")
+            for col in value_columns for i, new in enumerate(names(col))
+        })
+    dims = q.dim_columns
+    prev = t.select(
+        _pp=shift(t.period, q.grain),
+        **{f"_k_{c}": t[c] for c in dims},
+        **{f"_prev_{col}": t[col] for col in value_columns},
+    )
+    preds = [t.period == prev._pp] + [t[c].identical_to(prev[f"_k_{c}"]) for c in dims]
+    j = t.left_join(prev, preds)
+    out = {}
+    for col in value_columns:
+        p, c, pct = names(col)
+        previous = j[f"_prev_{col}"]
+        out[p] = previous
+        out[c] = j[col] - previous
+        out[pct] = ratio(j[col] - previous, previous.abs())
+    return j.select(*q.keys, *value_columns, **out)
+
+
+def _in_range(t: Any, q: Query) -> Any:
+    if q.grain is not None and q.start is not None:
+        t = t.filter(t.period >= ibis.date(period_start(q.start, q.grain)))
+    return t
+
+
+def _materialize(backend: Any, expr: Any, name: str | None) -> pa.Table:
+    if name is None:
+        result: pa.Table = expr.to_pyarrow()
+        return result
+    if name in backend.list_tables():
+        backend.drop_table(name)
+    backend.create_table(name, expr)
+    stored: pa.Table = backend.table(name).to_pyarrow()
+    return stored
+
+
+def _query(
+    kpi: Kpi, backend: Any, by: Sequence[str], period: str | None, start: date | None,
+    end: date | None,
+) -> Query:
+    dims, grain = check_request(kpi.name, kpi.dimensions, kpi.periods, tuple(by), period)
+    if start is not None and end is not None and start > end:
+        raise UserInputError(f"--from {start} is after --to {end}")
+    return Query(backend, dims, grain, start, end)
+
+
+def kpi_expr(
+    backend: Any,
+    name: str,
+    by: Sequence[str] = (),
+    period: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    settings: KpiSettings | None = None,
+    ordered: bool = True,
+) -> Any:
+    """The full Ibis expression of a KPI request: what :func:`compute_kpi` runs (``explain``)."""
+    kpi = REGISTRY[name]
+    q = _query(kpi, backend, by, period, start, end)
+    t = with_previous(value_expr(kpi, q), q)
+    t = apply_flags(t, q, kpi.flags, settings or KpiSettings())
+    t = _in_range(t, q)
+    return t.order_by(*q.keys) if q.keys and ordered else t
+
+
+def explain_kpi(
+    backend: Any,
+    name: str,
+    by: Sequence[str] = (),
+    period: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> str:
+    """The SQL the engine of ``backend`` would run for this KPI request."""
+    return str(ibis.to_sql(kpi_expr(backend, name, by, period, start, end)))
+
+
+def compute_kpi(
+    backend: Any,
+    name: str,
+    by: Sequence[str] = (),
+    period: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    persist: bool = True,
+    settings: KpiSettings | None = None,
+) -> pa.Table:
+    """Compute one KPI by dimensions ``by`` and grain ``period`` over ``[start, end]``.
+
+    Parameters
+    ----------
+    backend
+        An Ibis backend holding the canonical tables (DuckDB, PostgreSQL or Spark).
+    name
+        KPI name (see :func:`list_kpis`).
+    by
+        Dimension names, e.g. ``("rep",)``; ``()`` or ``("company",)`` for the company total.
+    period
+        ``day``, ``week``, ``month``, ``quarter``, ``year`` or ``None``/``"none"``.
+    start, end
+        Inclusive date bounds on the KPI's date column; periods are whole periods from the one
+        holding ``start``.
+    persist
+        Write the result as the mart :func:`mart_name` and read it back from there.
+
+    Raises
+    ------
+    UserInputError
+        Unknown KPI, unsupported dimension or period, or a missing table.
+    """
+    kpi = REGISTRY[name]
+    _check_tables(backend, kpi)
+    expr = kpi_expr(backend, name, by, period, start, end, settings=settings)
+    mart = mart_name(name, period if period != "none" else None, by) if persist else None
+    return _materialize(backend, expr, mart)
+
+
+def compute_kpis(
+    backend: Any,
+    names: Iterable[str],
+    by: Sequence[str] = (),
+    period: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    settings: KpiSettings | None = None,
+) -> dict[str, pa.Table]:
+    """Compute several KPIs; simple KPIs on the same fact table share one scan and one query.
+
+    Results are the same tables :func:`compute_kpi` returns (without persisting marts).
+    """
+    kpis = [REGISTRY[n] for n in names]
+    results: dict[str, pa.Table] = {}
+    batches: dict[str, list[Kpi]] = {}
+    others: list[Kpi] = []
+    for kpi in kpis:
+        _check_tables(backend, kpi)
+        if kpi.kind is Kind.SIMPLE and not kpi.flags and kpi.source is not None:
+            batches.setdefault(kpi.source, []).append(kpi)
+        else:
+            others.append(kpi)
+    if others:
+        exprs = {
+            k.name: kpi_expr(backend, k.name, by, period, start, end, settings=settings,
+                             ordered=False)
+            for k in others
+        }
+        results.update(_run_together(exprs))
+    for group in batches.values():
+        results.update(_run_simple_batch(backend, group, by, period, start, end))
+    return {n: results[n] for n in (k.name for k in kpis)}
+
+
+def _run_simple_batch(
+    backend: Any, group: list[Kpi], by: Sequence[str], period: str | None,
+    start: date | None, end: date | None,
+) -> dict[str, pa.Table]:
+    """Simple KPIs on one fact table: every measure in one aggregation, one query."""
+    q = _query(group[0], backend, by, period, start, end)
+    for kpi in group[1:]:
+        _query(kpi, backend, by, period, start, end)
+    assert group[0].source is not None
+    t = q.fact(group[0].source)
+    measures = {f"{kpi.name}__{k}": f(t) for kpi in group for k, f in kpi.measures.items()}
+    m = agg(t, q.keys, **measures)
+    formulas = {kpi.name: kpi.formula for kpi in group if kpi.formula is not None}
+    wide = m.select(*q.keys, **{
+        name: formula(_Prefixed(m, name)) for name, formula in formulas.items()
+    })
+    wide = _in_range(with_previous(wide, q, list(formulas)), q)
+    table: pa.Table = (wide.order_by(*q.keys) if q.keys else wide).to_pyarrow()
+    out = {}
+    for name in formulas:
+        cols = {c: table[c] for c in q.keys}
+        cols["value"] = table[name]
+        for suffix in ("previous", "change", "change_pct"):
+            cols[suffix] = table[f"{name}__{suffix}"]
+        out[name] = pa.table(cols)
+    return out
+
+
+_MEASURES = ("value", "previous", "change")
+
+
+def _run_together(exprs: dict[str, Any]) -> dict[str, pa.Table]:
+    """Run several KPI expressions as one ``UNION ALL`` query and split the result.
+
+    One query lets the engine share the work the KPIs have in common (Ibis turns repeated
+    sub-expressions, such as revenue per customer and month, into common table expressions).
+    Exact decimals travel in ``*_d`` columns, everything else as float64 (counts are cast back).
+    """
+    flags = sorted({c for e in exprs.values() for c in e.columns if c.startswith("flag_")})
+    keys = [c for c in next(iter(exprs.values())).columns if c not in
+            (*_MEASURES, "change_pct") and not c.startswith("flag_")]
+    parts = []
+    types: dict[str, Any] = {}
+    for name, e in exprs.items():
+        vtype = e.schema()["value"]
+        types[name] = vtype
+        is_dec = vtype.is_decimal()
+        cols: dict[str, Any] = {"_kpi": ibis.literal(name)}
+        for m in _MEASURES:
+            cols[f"{m}_f"] = ibis.null("float64") if is_dec else e[m].cast("float64")
+            cols[f"{m}_d"] = e[m].cast("decimal(38, 4)") if is_dec else ibis.null(
+                "decimal(38, 4)")
+        cols["change_pct"] = e.change_pct
+        for flag in flags:
+            cols[flag] = e[flag] if flag in e.columns else ibis.null("boolean")
+        parts.append(e.select(*keys, **cols))
+    union = parts[0] if len(parts) == 1 else ibis.union(*parts)
+    table: pa.Table = union.to_pyarrow()
+    if keys:
+        table = table.sort_by([(k, "ascending") for k in keys])
+    out = {}
+    for name, e in exprs.items():
+        part = table.filter(pa.compute.equal(table["_kpi"], name))
+        is_dec = types[name].is_decimal()
+        arrow_type = types[name].to_pyarrow()
+        cols = {k: part[k] for k in keys}
+        for m in _MEASURES:
+            cols[m] = part[f"{m}_d" if is_dec else f"{m}_f"].cast(arrow_type)
+        cols["change_pct"] = part["change_pct"]
+        for flag in (c for c in e.columns if c.startswith("flag_")):
+            cols[flag] = part[flag]
+        out[name] = pa.table(cols)
+    return out
+
+
+class _Prefixed:
+    """Attribute access ``m.revenue`` onto the column ``<kpi>__revenue`` of a wide table."""
+
+    def __init__(self, table: Any, prefix: str) -> None:
+        self._table = table
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._table[f"{self._prefix}__{name}"]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:  # NaN from an engine means "no value"
+        return None
+    return value
+
+
+def kpi_records(table: pa.Table) -> list[dict[str, Any]]:
+    """JSON-ready rows: ``period`` (ISO date or null), dimensions, ``value``, ``previous``,
+    ``change``, ``change_pct`` and ``flags`` (the names of the flags that are set)."""
+    flag_cols = [c for c in table.column_names if c.startswith("flag_")]
+    rows = []
+    for row in table.to_pylist():
+        out: dict[str, Any] = {"period": None}
+        out.update({k: _plain(v) for k, v in row.items() if not k.startswith("flag_")})
+        out["flags"] = [c.removeprefix("flag_") for c in flag_cols if row[c]]
+        rows.append(out)
+    return rows
