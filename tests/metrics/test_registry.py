@@ -91,3 +91,14 @@ def test_explain_shows_the_sql(backend: Any) -> None:
     sql = explain_kpi(backend, "gross_margin", ("rep",), "month")
     assert "SELECT" in sql.upper()
     assert "net_revenue" in sql
+
+
+def test_kpi_doc_is_up_to_date() -> None:
+    from pathlib import Path
+
+    from salesradar.metrics.docs import kpis_markdown
+
+    doc = Path(__file__).parents[2] / "docs" / "kpis.md"
+    assert doc.read_text(encoding="utf-8") == kpis_markdown(), (
+        "docs/kpis.md is stale: python -m salesradar.metrics.docs > docs/kpis.md"
+    )
