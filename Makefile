@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 DEMO := demo
 
-.PHONY: demo test lint check bench clean
+.PHONY: demo test lint bench eval clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,6 +35,10 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_rhythm.py
+
+## eval: KPIs and model backtests on ../shared/datasets (numbers recorded in docs/)
+eval: $(STAMP)
+	$(BIN)/python eval/kpi_checks.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
