@@ -1,0 +1,218 @@
+"""Cross-sell on a workspace, and its backtest against the popularity baseline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+import ibis
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from salesradar.errors import UserInputError
+from salesradar.models.crosssell.base import (
+    _CrossSellBase,
+    _join,
+    _strings,
+    interactions_from_lines,
+)
+from salesradar.models.crosssell.recommenders import (
+    ALSRecommender,
+    BlendRecommender,
+    ItemItemRecommender,
+    PopularityRecommender,
+)
+from salesradar.models.evaluation import BacktestMetric
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+Weighting = Literal["bm25", "log", "binary"]
+
+
+def _discontinued(ws: Any) -> list[str]:
+    products = ws.table("products")
+    inactive = products.filter(products.active == ibis.literal(False)).select("sku")
+    result: list[str] = inactive.to_pyarrow()["sku"].to_pylist()
+    return result
+
+
+def recommend_for(
+    ws: Any,
+    customer_ids: Sequence[str] | None = None,
+    n: int = 10,
+    *,
+    model: _CrossSellBase | None = None,
+    as_of: dt.date | None = None,
+) -> pa.Table:
+    """Cross-sell recommendations for customers of a workspace.
+
+    Parameters
+    ----------
+    ws
+        A :class:`~salesradar.workspace.Workspace`.
+    customer_ids
+        Customers to recommend for (None: all).
+    n
+        Recommendations per customer.
+    model
+        An unfitted recommender (default :class:`BlendRecommender`, the best on the UCI
+        backtests).
+    as_of
+        Use lines before this date (default: all).
+
+    Returns
+    -------
+    pyarrow.Table
+        As :meth:`ALSRecommender.recommend`, plus the product ``name`` when known.
+    """
+    end = as_of
+    interactions = interactions_from_lines(ws.table("invoice_lines"), end=end)
+    recommender = model if model is not None else BlendRecommender()
+    recommender.fit(interactions, discontinued=_discontinued(ws))
+    recs = recommender.recommend(customer_ids, n=n)
+    names = ws.table("products").select("sku", "name").to_pyarrow()
+    if names.num_rows == 0:
+        return recs.append_column("name", pa.nulls(recs.num_rows, pa.string()))
+    index = pc.index_in(recs["sku"], value_set=_strings(names["sku"]))
+    return recs.append_column("name", pc.cast(names["name"], pa.string()).take(index))
+
+
+# ----------------------------------------------------------------------------- backtest
+def _ranking_metrics(
+    recommended: pa.Table, truth: pa.Table, k: int
+) -> tuple[float, float, float, int]:
+    """Mean precision@k, recall@k and NDCG@k over the customers of ``truth``."""
+    customers = pc.unique(truth["customer_id"]).sort()
+    n = len(customers)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    recommended = recommended.filter(
+        pc.and_(pc.is_in(recommended["customer_id"], value_set=customers),
+                pc.less_equal(recommended["rank"], k))
+    )
+    if recommended.num_rows == 0:
+        return 0.0, 0.0, 0.0, n
+    key_r = _join(_strings(recommended["customer_id"]), "\x1f", _strings(recommended["sku"]))
+    key_t = _join(_strings(truth["customer_id"]), "\x1f", _strings(truth["sku"]))
+    hit = pc.is_in(key_r, value_set=pc.unique(key_t)).to_numpy(zero_copy_only=False)
+    rank = recommended["rank"].to_numpy()
+    rec_customer = pc.index_in(recommended["customer_id"], value_set=customers).to_numpy(
+        zero_copy_only=False
+    )
+    who = rec_customer[hit].astype(np.int64)
+    hits = np.bincount(who, minlength=n).astype(np.float64)
+    dcg = np.bincount(who, weights=1.0 / np.log2(rank[hit] + 1.0), minlength=n)
+    t_customer = pc.index_in(truth["customer_id"], value_set=customers).to_numpy(
+        zero_copy_only=False
+    ).astype(np.int64)
+    relevant = np.bincount(t_customer, minlength=n).astype(np.float64)
+    ideal_hits = np.minimum(relevant, k).astype(np.int64)
+    discounts = np.concatenate(([0.0], np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))))
+    idcg = discounts[ideal_hits]
+    return (
+        float(np.mean(hits / k)),
+        float(np.mean(hits / relevant)),
+        float(np.mean(dcg / idcg)),
+        n,
+    )
+
+
+def backtest(
+    lines: Any,
+    cutoff: dt.date,
+    horizon_days: int = 90,
+    k: int = 10,
+    *,
+    models: Sequence[_CrossSellBase] | None = None,
+    discontinued: Iterable[str] = (),
+    exclude_skus: Iterable[str] = (),
+    truth: Any = None,
+) -> list[BacktestMetric]:
+    """Replay history: fit on lines before ``cutoff``, score SKUs first bought in the horizon.
+
+    The truth for a customer (one seen before ``cutoff``) is the set of SKUs it bought in
+    ``[cutoff, cutoff + horizon_days)`` and never before. Each model recommends ``k`` SKUs it
+    had not bought; precision@k, recall@k and NDCG@k are averaged over the customers with at
+    least one new SKU, each beside the popularity baseline on the same customers.
+
+    Parameters
+    ----------
+    lines
+        Invoice lines (an Ibis table), or a workspace (its ``invoice_lines``; its inactive
+        products count as discontinued). Filter non-product codes before, or name them in
+        ``exclude_skus``.
+    cutoff
+        First day of the horizon; lines before it are the training data.
+    horizon_days
+        Length of the horizon.
+    k
+        Recommendations per customer.
+    models
+        Recommenders to evaluate (default: :class:`ALSRecommender`,
+        :class:`ItemItemRecommender` and :class:`BlendRecommender` with their defaults).
+    discontinued
+        SKUs never to recommend.
+    exclude_skus
+        SKUs removed from the data altogether (postage, fees, vouchers).
+    truth
+        Accepted for :func:`salesradar.models.backtest.evaluate`; cross-sell is measured on
+        what customers actually bought after the cutoff, so it is not used.
+
+    Returns
+    -------
+    list of BacktestMetric
+        ``precision_at_k``, ``recall_at_k``, ``ndcg_at_k`` per model.
+    """
+    del truth
+    if horizon_days < 1:
+        raise UserInputError(f"horizon_days must be >= 1, got {horizon_days}")
+    discontinued = list(discontinued)
+    if hasattr(lines, "table") and hasattr(lines, "backend"):  # a Workspace
+        discontinued += _discontinued(lines)
+        lines = lines.table("invoice_lines")
+    excluded = list(exclude_skus)
+    if excluded:
+        lines = lines.filter(~lines.sku.isin(excluded))
+    train = interactions_from_lines(lines, end=cutoff)
+    horizon_end = cutoff + dt.timedelta(days=horizon_days)
+    future = interactions_from_lines(lines, start=cutoff, end=horizon_end)
+    known = pc.unique(_strings(train["customer_id"]))
+    future = future.filter(pc.is_in(future["customer_id"], value_set=known))
+    key_train = _join(_strings(train["customer_id"]), "\x1f", _strings(train["sku"]))
+    key_future = _join(_strings(future["customer_id"]), "\x1f", _strings(future["sku"]))
+    new_skus = future.filter(pc.invert(pc.is_in(key_future, value_set=key_train)))
+    new_skus = new_skus.select(["customer_id", "sku"])
+    eval_customers = pc.unique(_strings(new_skus["customer_id"]))
+    candidates = list(models) if models is not None else [
+        ALSRecommender(), ItemItemRecommender(), BlendRecommender()
+    ]
+
+    def evaluate(model: _CrossSellBase) -> tuple[float, float, float, int]:
+        model.fit(train, discontinued=discontinued)
+        recs = model.recommend(eval_customers, n=k)
+        return _ranking_metrics(recs, new_skus, k)
+
+    base = evaluate(PopularityRecommender())
+    names = ("precision", "recall", "ndcg")
+    out: list[BacktestMetric] = []
+    for model in candidates:
+        scores = evaluate(model)
+        for i, name in enumerate(names):
+            out.append(
+                BacktestMetric(
+                    model=f"cross_sell_{model.model_name}",
+                    metric=f"{name}_at_{k}",
+                    value=scores[i],
+                    baseline="popularity (most popular SKUs the customer hasn't bought)",
+                    baseline_value=base[i],
+                    n=scores[3],
+                    note=(
+                        f"fit before {cutoff.isoformat()}, SKUs first bought in the next "
+                        f"{horizon_days} days"
+                    ),
+                )
+            )
+    return out
