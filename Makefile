@@ -39,6 +39,7 @@ bench: $(STAMP)
 ## eval: KPIs and model backtests on ../shared/datasets (numbers recorded in docs/)
 eval: $(STAMP)
 	$(BIN)/python eval/kpi_checks.py
+	$(BIN)/python eval/run_eval.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -219,7 +219,15 @@ def _purchases_if_alive(
         )
     z = t / (p.alpha + big_t + t)
     hyper = hyp2f1(p.a + p.b - 1.0 - p.r, p.a - 1.0, p.a + p.b + x - 1.0, z)
-    bracket = -np.expm1((p.a - 1.0) * np.log1p(-z) + np.log(hyper))
+    # with a + b < 1 the third parameter is negative for x = 0 and 2F1 can be negative: no log
+    positive = hyper > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_hyper = np.log(np.where(positive, hyper, 1.0))
+    bracket = np.where(
+        positive,
+        -np.expm1((p.a - 1.0) * np.log1p(-z) + log_hyper),
+        1.0 - np.exp((p.a - 1.0) * np.log1p(-z)) * hyper,
+    )
     return np.asarray((p.a + p.b + x - 1.0) / (p.a - 1.0) * bracket, dtype=np.float64)
 
 

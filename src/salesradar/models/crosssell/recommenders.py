@@ -243,7 +243,7 @@ class BlendRecommender(_CrossSellBase):
 
     The two err differently (ALS generalizes over latent tastes, item-item follows direct
     co-purchases), so the blend ranks better than either on the UCI backtests
-    (docs/model-quality-crosssell.md).
+    (docs/model-quality.md, "Cross-sell").
 
     Parameters
     ----------

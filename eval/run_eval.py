@@ -1,0 +1,134 @@
+"""Backtest the churn, stopped-item and cross-sell models on the public datasets and demo data.
+
+Each real dataset is imported through the normal importer with its mapping (eval/datasets.py,
+cached in eval/.cache/), the demo company is generated with a fixed seed and imported from its
+folder; then ``salesradar.models.backtest.evaluate`` runs at the dataset's cutoff and a
+Markdown table is printed per dataset.
+
+    python eval/run_eval.py [uci_online_retail uci_online_retail_ii demo] [--horizon 90]
+
+Cutoffs: UCI Online Retail 2011-09-09 and Online Retail II 2010-09-09 (the last 90-day horizon
+that fits before each file ends); demo data: 90 days before the generator's end date.
+On the UCI data the non-product StockCodes (postage, fees, discounts, samples) are excluded
+from stopped items; churn uses every line (cancellations are netted into revenue but never
+count as a purchase).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from salesradar.models.backtest import evaluate, to_markdown
+from salesradar.workspace import Workspace
+
+HERE = Path(__file__).resolve().parent
+
+# SOURCE.md of both UCI files: StockCodes that are not products
+UCI_NON_PRODUCT = [
+    "POST", "DOT", "M", "m", "D", "C2", "C3", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS",
+    "S", "B", "ADJUST", "ADJUST2", "TEST001", "TEST002",
+]
+CUTOFFS: dict[str, dt.date | None] = {
+    "uci_online_retail": dt.date(2011, 9, 9),
+    "uci_online_retail_ii": dt.date(2010, 9, 9),
+    # the small B2B samples: the horizon before the last invoice (None = computed from the data)
+    "superstore": None,
+    "northwind": None,
+    "classicmodels": None,
+}
+UCI = ("uci_online_retail", "uci_online_retail_ii")
+DEMO = {"customers": 600, "years": 3, "seed": 7}
+
+
+def _datasets_module() -> Any:
+    spec = importlib.util.spec_from_file_location("salesradar_eval_datasets", HERE / "datasets.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+def _demo_workspace(cache: Path) -> tuple[Path, Path, dt.date]:
+    """Generate the demo company (once) and import it; return workspace, truth folder, end."""
+    from salesradar.demo import generate
+    from salesradar.io.folder import import_folder
+
+    folder = cache / f"demo_{DEMO['customers']}_{DEMO['years']}y_seed{DEMO['seed']}"
+    target = cache / f"{folder.name}.duckdb"
+    summary = generate(folder, customers=DEMO["customers"], years=DEMO["years"],
+                       seed=DEMO["seed"])
+    if not target.exists():
+        with Workspace.open(target) as ws:
+            import_folder(ws, folder)
+    return target, folder / "truth", summary.end
+
+
+def _last_date(path: Path) -> dt.date:
+    with Workspace.open(path, read_only=True) as ws:
+        row = ws.con.execute("SELECT max(invoice_date) FROM invoice_lines").fetchone()
+    assert row is not None and row[0] is not None, f"{path} has no invoice lines"
+    last: dt.date = row[0]
+    return last
+
+
+def run(name: str, horizon: int, cache: Path) -> str:
+    """Backtest one dataset; return its Markdown section."""
+    truth: Path | None = None
+    settings: dict[str, dict[str, Any]] = {}
+    if name == "demo":
+        path, truth, end = _demo_workspace(cache)
+        cutoff = end - dt.timedelta(days=horizon)
+        title = (f"demo data (customers={DEMO['customers']}, years={DEMO['years']}, "
+                 f"seed={DEMO['seed']})")
+    else:
+        path = _datasets_module().workspace_for(name)
+        cutoff = CUTOFFS[name] or _last_date(path) - dt.timedelta(days=horizon)
+        if name in UCI:
+            settings = {"stopped_items": {"exclude_skus": UCI_NON_PRODUCT},
+                        "cross_sell": {"exclude_skus": UCI_NON_PRODUCT}}
+        title = name
+    started = time.perf_counter()
+    with Workspace.open(path, read_only=True) as ws:
+        metrics = evaluate(ws, cutoff, horizon, truth=truth, settings=settings)
+    seconds = time.perf_counter() - started
+    notes = sorted({f"- {m.model}: {m.note}" for m in metrics if m.note})
+    return "\n".join([
+        f"### {title}: cutoff {cutoff}, horizon {horizon} days ({seconds:.0f} s)",
+        "",
+        to_markdown(metrics),
+        "",
+        *notes,
+        "",
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("datasets", nargs="*",
+                        default=[*CUTOFFS, "demo"])
+    parser.add_argument("--horizon", type=int, default=90)
+    parser.add_argument("--cache", type=Path, default=HERE / ".cache",
+                        help="where workspaces are built (default eval/.cache; 'tmp' for a "
+                             "temporary folder)")
+    args = parser.parse_args()
+    unknown = [d for d in args.datasets if d != "demo" and d not in CUTOFFS]
+    if unknown:
+        parser.error(f"unknown dataset(s) {unknown}; choose from {[*CUTOFFS, 'demo']}")
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) if str(args.cache) == "tmp" else args.cache
+        cache.mkdir(parents=True, exist_ok=True)
+        for name in args.datasets:
+            print(run(name, args.horizon, cache), flush=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

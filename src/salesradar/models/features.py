@@ -1,0 +1,388 @@
+"""Per-customer churn features and labels as of one or more cutoffs, as Ibis expressions.
+
+Everything here is a lazy Ibis expression run by the workspace's engine (no Python loop over
+rows). The building block is the *customer-day*: all invoice lines of one customer on one date.
+A **purchase day** is a customer-day with positive gross sales (lines with positive revenue):
+cancellations and credit notes never count as a purchase, but they are netted into revenue.
+
+Several cutoffs are computed in one query by joining the customer-days with a small table of
+cutoffs (``as_of``) on ``day <= as_of``; features only ever see data on or before their own
+cutoff, labels only data after it. That is how the churn model builds monthly training
+snapshots without leaking the future::
+
+    feats = churn_features(lines, [dt.date(2026, 6, 30), dt.date(2026, 7, 31)])
+    labels = churn_labels(lines, [dt.date(2026, 6, 30)], horizon_days=90)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from salesradar.errors import UserInputError
+
+__all__ = [
+    "FEATURES",
+    "CustomerTables",
+    "churn_features",
+    "churn_labels",
+    "customer_days",
+]
+
+# the model's input columns, in order (BG/NBD outputs are added in numpy by the churn model)
+FEATURES: tuple[str, ...] = (
+    "recency_days",
+    "tenure_days",
+    "purchase_days",
+    "orders_w1",
+    "orders_w2",
+    "orders_365",
+    "order_trend",
+    "median_gap",
+    "mean_gap",
+    "gap_cv",
+    "gap_ratio",
+    "recency_2nd",
+    "recency_3rd",
+    "orders_decay30",
+    "orders_decay90",
+    "revenue_decay90",
+    "active_months",
+    "revenue_w1",
+    "revenue_w2",
+    "revenue_365",
+    "revenue_trend",
+    "revenue_per_order",
+    "returns_share",
+    "skus_w1",
+    "skus_w2",
+    "skus_365",
+    "sku_trend",
+    "margin_rate",
+    "late_share",
+    "mean_days_late",
+    "overdue_open",
+    "contacts",
+    "contact_levels",
+)
+
+
+@dataclass(frozen=True)
+class CustomerTables:
+    """The workspace tables the customer models read; only ``lines`` is required.
+
+    ``payments`` and ``contacts`` are ``None`` when the workspace has no rows in them; their
+    features are then missing values (the boosting models handle missing values natively).
+    """
+
+    lines: ir.Table
+    payments: ir.Table | None = None
+    contacts: ir.Table | None = None
+    products: ir.Table | None = None
+
+    @classmethod
+    def from_workspace(cls, ws: Any) -> CustomerTables:
+        """The tables of a :class:`~salesradar.workspace.Workspace` (empty ones as ``None``)."""
+
+        def optional(name: str) -> ir.Table | None:
+            return ws.table(name) if ws.row_count(name) > 0 else None
+
+        return cls(
+            ws.table("invoice_lines"),
+            optional("payments"),
+            optional("contacts"),
+            optional("products"),
+        )
+
+
+def _day(column: ir.Value) -> ir.DateValue:
+    return column.date() if column.type().is_timestamp() else column.cast("date")
+
+
+def customer_days(lines: ir.Table) -> ir.Table:
+    """One row per customer-day: revenue (net), gross sales, returns, cost-covered revenue.
+
+    Columns: ``customer_id``, ``day``, ``revenue`` (net of returns), ``gross`` (positive lines),
+    ``returns`` (minus the negative lines, >= 0), ``costed_revenue`` and ``cost`` (over lines
+    whose cost is known; null without a ``cost`` column) and ``purchase`` (gross > 0).
+    """
+    missing = [c for c in ("customer_id", "invoice_date", "net_revenue") if c not in lines.columns]
+    if missing:
+        raise UserInputError(f"invoice lines lack column(s) {', '.join(sorted(missing))}")
+    rev = lines.net_revenue.cast("float64")
+    values: dict[str, ir.Value] = {
+        "revenue": rev.sum(),
+        "gross": rev.sum(where=rev > 0),
+        "returns": (-rev).sum(where=rev < 0),
+    }
+    if "cost" in lines.columns:
+        cost = lines.cost.cast("float64")
+        values["costed_revenue"] = rev.sum(where=cost.notnull())
+        values["cost"] = cost.sum()
+    else:
+        values["costed_revenue"] = ibis.null("float64").max()
+        values["cost"] = ibis.null("float64").max()
+    days = lines.mutate(day=_day(lines.invoice_date)).group_by(["customer_id", "day"]).aggregate(
+        **values
+    )
+    return days.mutate(
+        gross=days.gross.fill_null(0.0),
+        returns=days.returns.fill_null(0.0),
+        purchase=days.gross.fill_null(0.0) > 0,
+    )
+
+
+def _cutoffs(cutoffs: Sequence[dt.date]) -> ir.Table:
+    if not cutoffs:
+        raise UserInputError("give at least one cutoff date")
+    return ibis.memtable({"as_of": sorted(set(cutoffs))}, schema={"as_of": "date"})
+
+
+def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.NumericValue:
+    """num / den, null when den is 0 or null."""
+    return num.cast("float64") / den.cast("float64").nullif(0.0)
+
+
+def churn_features(
+    tables: CustomerTables | ir.Table,
+    cutoffs: Sequence[dt.date],
+    *,
+    window_days: int = 90,
+) -> ir.Table:
+    """Features of every customer with a purchase on or before each cutoff.
+
+    Parameters
+    ----------
+    tables
+        The customer tables (or just the invoice lines).
+    cutoffs
+        Dates the features are computed *as of* (inclusive): only data dated on or before each
+        cutoff is used for it.
+    window_days
+        Length of the recent window ``w1`` = (as_of - window, as_of] and of the window before it
+        ``w2`` = (as_of - 2 window, as_of - window], used for trends.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        One row per (``as_of``, ``customer_id``) with the columns of :data:`FEATURES` plus
+        ``frequency``, ``recency`` and ``T`` in days (the BG/NBD summary over purchase days).
+        ``gap_ratio`` is the days since the last purchase divided by the customer's median
+        gap between purchase days (null with fewer than two purchase days); trends are
+        ``(w1 - w2) / (w1 + w2)`` in [-1, 1].
+    """
+    if not isinstance(tables, CustomerTables):
+        tables = CustomerTables(tables)
+    w = int(window_days)
+    if w <= 0:
+        raise UserInputError(f"window_days must be positive, got {window_days}")
+    cut = _cutoffs(cutoffs)
+    days = customer_days(tables.lines)
+    joined = days.join(cut, days.day <= cut.as_of)
+    age = joined.as_of.delta(joined.day, unit="day")
+    in_w1 = age < w
+    in_w2 = (age >= w) & (age < 2 * w)
+    in_365 = age < 365
+    buy = joined.purchase
+    base = joined.group_by(["as_of", "customer_id"]).aggregate(
+        first_day=joined.day.min(where=buy),
+        last_day=joined.day.max(where=buy),
+        purchase_days=buy.sum().cast("int64"),
+        orders_w1=(buy & in_w1).sum().cast("float64"),
+        orders_w2=(buy & in_w2).sum().cast("float64"),
+        orders_365=(buy & in_365).sum().cast("float64"),
+        revenue_w1=joined.revenue.sum(where=in_w1).fill_null(0.0),
+        revenue_w2=joined.revenue.sum(where=in_w2).fill_null(0.0),
+        revenue_365=joined.revenue.sum(where=in_365).fill_null(0.0),
+        gross_365=joined.gross.sum(where=in_365).fill_null(0.0),
+        returns_365=joined.returns.sum(where=in_365).fill_null(0.0),
+        revenue_all=joined.revenue.sum(),
+        costed_365=joined.costed_revenue.sum(where=in_365),
+        cost_365=joined.cost.sum(where=in_365),
+    )
+    base = base.filter(base.purchase_days > 0)
+
+    # gaps between consecutive purchase days, per cutoff and customer
+    bought = joined.filter(joined.purchase)
+    window = ibis.window(group_by=[bought.as_of, bought.customer_id], order_by=bought.day)
+    gaps = bought.mutate(gap=bought.day.delta(bought.day.lag().over(window), unit="day"))
+    gaps = gaps.filter(gaps.gap.notnull())
+    gap_stats = gaps.group_by(["as_of", "customer_id"]).aggregate(
+        median_gap=gaps.gap.median().cast("float64"),
+        gap_std=gaps.gap.cast("float64").std(how="pop"),
+    )
+    # days since the 2nd and 3rd last purchase days; time-decayed order and revenue counts;
+    # distinct months with a purchase in the last year
+    latest = ibis.window(
+        group_by=[bought.as_of, bought.customer_id], order_by=ibis.desc(bought.day)
+    )
+    ranked = bought.mutate(
+        nth=ibis.row_number().over(latest),
+        age=bought.as_of.delta(bought.day, unit="day").cast("float64"),
+    )
+    recent_stats = ranked.group_by(["as_of", "customer_id"]).aggregate(
+        recency_2nd=ranked.age.max(where=ranked.nth == 1),
+        recency_3rd=ranked.age.max(where=ranked.nth == 2),
+        orders_decay30=(-ranked.age / 30.0).exp().sum(),
+        orders_decay90=(-ranked.age / 90.0).exp().sum(),
+        revenue_decay90=(ranked.revenue * (-ranked.age / 90.0).exp()).sum(),
+        active_months=ranked.day.truncate("M").nunique(where=ranked.age < 365).cast("float64"),
+    )
+
+    # SKU breadth from the lines themselves (positive lines only)
+    lines = tables.lines
+    sold = lines.filter(lines.net_revenue > 0).mutate(day=_day(lines.invoice_date))
+    sold = sold.select("customer_id", "sku", "day")
+    sj = sold.join(cut, sold.day <= cut.as_of)
+    sage = sj.as_of.delta(sj.day, unit="day")
+    skus = sj.group_by(["as_of", "customer_id"]).aggregate(
+        skus_w1=sj.sku.nunique(where=sage < w).cast("float64"),
+        skus_w2=sj.sku.nunique(where=(sage >= w) & (sage < 2 * w)).cast("float64"),
+        skus_365=sj.sku.nunique(where=sage < 365).cast("float64"),
+    )
+
+    f = base.left_join(gap_stats, ["as_of", "customer_id"]).drop(
+        "as_of_right", "customer_id_right"
+    )
+    f = f.left_join(skus, ["as_of", "customer_id"]).drop("as_of_right", "customer_id_right")
+    f = f.left_join(recent_stats, ["as_of", "customer_id"]).drop(
+        "as_of_right", "customer_id_right"
+    )
+    recency = f.as_of.delta(f.last_day, unit="day").cast("float64")
+    tenure = f.as_of.delta(f.first_day, unit="day").cast("float64")
+    span = f.last_day.delta(f.first_day, unit="day").cast("float64")
+    repeats = (f.purchase_days - 1).cast("float64")
+    mean_gap = _ratio(span, repeats)
+
+    def trend(a: ir.NumericValue, b: ir.NumericValue) -> ir.NumericValue:
+        return _ratio(a - b, a.abs() + b.abs())
+
+    out = f.select(
+        as_of=f.as_of,
+        customer_id=f.customer_id,
+        recency_days=recency,
+        tenure_days=tenure,
+        purchase_days=f.purchase_days.cast("float64"),
+        orders_w1=f.orders_w1,
+        orders_w2=f.orders_w2,
+        orders_365=f.orders_365,
+        order_trend=trend(f.orders_w1, f.orders_w2),
+        median_gap=f.median_gap,
+        mean_gap=mean_gap,
+        gap_cv=_ratio(f.gap_std, mean_gap),
+        gap_ratio=_ratio(recency, f.median_gap),
+        recency_2nd=f.recency_2nd,
+        recency_3rd=f.recency_3rd,
+        orders_decay30=f.orders_decay30,
+        orders_decay90=f.orders_decay90,
+        revenue_decay90=f.revenue_decay90,
+        active_months=f.active_months,
+        revenue_w1=f.revenue_w1,
+        revenue_w2=f.revenue_w2,
+        revenue_365=f.revenue_365,
+        revenue_trend=trend(f.revenue_w1, f.revenue_w2),
+        revenue_per_order=_ratio(f.revenue_all, f.purchase_days),
+        returns_share=_ratio(f.returns_365, f.gross_365),
+        skus_w1=f.skus_w1.fill_null(0.0),
+        skus_w2=f.skus_w2.fill_null(0.0),
+        skus_365=f.skus_365.fill_null(0.0),
+        sku_trend=trend(f.skus_w1.fill_null(0.0), f.skus_w2.fill_null(0.0)),
+        margin_rate=_ratio(f.costed_365 - f.cost_365, f.costed_365),
+        frequency=repeats,
+        recency=span,
+        T=tenure,
+    )
+    out = _join_payments(out, tables.payments, cut)
+    out = _join_contacts(out, tables.contacts)
+    return out.select("as_of", "customer_id", *FEATURES, "frequency", "recency", "T")
+
+
+def _join_payments(out: ir.Table, payments: ir.Table | None, cut: ir.Table) -> ir.Table:
+    """Late payments over the 365 days before each cutoff, as known at the cutoff.
+
+    A payment is late when it was paid after its due date or is still open after it; a payment
+    made after the cutoff counts as still open at the cutoff (the future is not used).
+    """
+    if payments is None:
+        return out.mutate(
+            late_share=ibis.null("float64"),
+            mean_days_late=ibis.null("float64"),
+            overdue_open=ibis.null("float64"),
+        )
+    p = payments.filter(payments.due_date.notnull())
+    pj = p.join(cut, (p.due_date <= cut.as_of) & (p.due_date > cut.as_of - ibis.interval(days=365)))
+    paid_known = pj.paid_date.notnull() & (pj.paid_date <= pj.as_of)
+    settled = ibis.ifelse(paid_known, pj.paid_date, pj.as_of)
+    late_days = ibis.greatest(settled.delta(pj.due_date, unit="day"), 0).cast("float64")
+    stats = pj.group_by(["as_of", "customer_id"]).aggregate(
+        late_share=(late_days > 0).cast("float64").mean(),
+        mean_days_late=late_days.mean(),
+        overdue_open=(~paid_known & (late_days > 0)).sum().cast("float64"),
+    )
+    joined = out.left_join(stats, ["as_of", "customer_id"])
+    return joined.drop("as_of_right", "customer_id_right")
+
+
+def _join_contacts(out: ir.Table, contacts: ir.Table | None) -> ir.Table:
+    """Number of contacts and of distinct contact levels per customer.
+
+    The contacts table is a snapshot without history, so it is joined as is to every cutoff.
+    """
+    if contacts is None:
+        return out.mutate(contacts=ibis.null("float64"), contact_levels=ibis.null("float64"))
+    stats = contacts.group_by("customer_id").aggregate(
+        contacts=contacts.count().cast("float64"),
+        contact_levels=contacts.level.nunique().cast("float64"),
+    )
+    joined = out.left_join(stats, "customer_id").drop("customer_id_right")
+    return joined.mutate(
+        contacts=joined.contacts.fill_null(0.0), contact_levels=joined.contact_levels.fill_null(0.0)
+    )
+
+
+def churn_labels(
+    tables: CustomerTables | ir.Table,
+    cutoffs: Sequence[dt.date],
+    *,
+    horizon_days: int = 90,
+) -> ir.Table:
+    """What each customer did in the ``horizon_days`` after each cutoff.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        One row per (``as_of``, ``customer_id``) with a purchase day on or before ``as_of``:
+        ``churned`` (true when no purchase day falls in (as_of, as_of + horizon]),
+        ``next_revenue`` (net revenue in that window) and ``last_revenue`` (net revenue in the
+        ``horizon_days`` up to and including ``as_of``, the revenue lost if they churned).
+    """
+    if not isinstance(tables, CustomerTables):
+        tables = CustomerTables(tables)
+    h = int(horizon_days)
+    if h <= 0:
+        raise UserInputError(f"horizon_days must be positive, got {horizon_days}")
+    cut = _cutoffs(cutoffs)
+    days = customer_days(tables.lines)
+    joined = days.join(cut, days.day <= cut.as_of + ibis.interval(days=h))
+    after = joined.day > joined.as_of
+    before = ~after
+    recent = before & (joined.day > joined.as_of - ibis.interval(days=h))
+    agg = joined.group_by(["as_of", "customer_id"]).aggregate(
+        seen=(joined.purchase & before).sum(),
+        bought_after=(joined.purchase & after).sum(),
+        next_revenue=joined.revenue.sum(where=after).fill_null(0.0),
+        last_revenue=joined.revenue.sum(where=recent).fill_null(0.0),
+    )
+    agg = agg.filter(agg.seen > 0)
+    return agg.select(
+        "as_of",
+        "customer_id",
+        churned=agg.bought_after == 0,
+        next_revenue=agg.next_revenue,
+        last_revenue=agg.last_revenue,
+    )

@@ -1,0 +1,118 @@
+"""Stopped items: gap probabilities by hand, flags on a planted pair and the exclusions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats  # type: ignore[import-untyped, unused-ignore]
+
+from salesradar.models import NotFittedError
+from salesradar.models.stopped_items import StoppedItemsModel, find_stopped_items, gap_survival
+
+from .invoice_helpers import day, workspace
+
+CUTOFF = day(200)
+
+
+def _history(*, loyal_stops: bool = True) -> list[tuple[str, int, str, float]]:
+    """C1 buys A every 10 days until day 100 and B every 10 days through day 200.
+
+    C2 keeps buying A (so A is still sold); C3 stopped buying anything on day 100.
+    """
+    rows = [("C1", d, "A", 50.0) for d in range(0, 110 if loyal_stops else 210, 10)]
+    rows += [("C1", d, "B", 20.0) for d in range(0, 210, 10)]
+    rows += [("C2", d, "A", 10.0) for d in range(0, 210, 15)]
+    rows += [("C3", d, "A", 40.0) for d in range(0, 110, 10)]
+    rows += [("C3", d, "B", 40.0) for d in range(5, 105, 10)]
+    return rows
+
+
+def _flagged(ws: object, **settings: object) -> set[tuple[str, str]]:
+    flags = StoppedItemsModel(**settings).fit(ws, CUTOFF).flags()  # type: ignore[arg-type]
+    return set(zip(flags["customer_id"].to_pylist(), flags["sku"].to_pylist(), strict=True))
+
+
+def test_gap_survival_matches_scipy() -> None:
+    gap, mean, std = np.array([30.0, 5.0]), np.array([10.0, 10.0]), np.array([5.0, 10.0])
+    n = np.array([1e9, 1e9])  # many gaps: no shrinkage toward the exponential
+    got = gap_survival(gap, mean, std, n)
+    shape = np.array([4.0, 1.0])
+    expected = stats.gamma.sf(gap, shape, scale=mean / shape)
+    np.testing.assert_allclose(got, expected, rtol=1e-7)
+    assert got[1] == pytest.approx(np.exp(-0.5))  # exponential: P(gap >= 5 | mean 10)
+
+
+def test_planted_pair_is_flagged_with_its_value() -> None:
+    model = StoppedItemsModel(min_purchases=4).fit(workspace(_history()), CUTOFF)
+    flags = model.flags()
+    assert flags.num_rows == 1
+    row = flags.to_pylist()[0]
+    assert (row["customer_id"], row["sku"]) == ("C1", "A")
+    assert row["gap_days"] == 100 and row["mean_gap"] == 10 and row["purchases"] == 11
+    # 11 purchases of 50 over 110 days (day 0 to one mean gap after day 100), per 90 days
+    assert row["value_at_stake"] == pytest.approx(11 * 50.0 * 90 / 110)
+    assert row["p_gap"] < 1e-6
+    text = model.explain("C1", "A", currency="₪")
+    assert text.startswith("bought A every ~10 days (11 times); last 100 days ago")
+    assert "had a <0.1% chance; ₪450 a quarter at stake" in text
+
+
+def test_not_flagged_when_still_bought() -> None:
+    assert _flagged(workspace(_history(loyal_stops=False))) == set()
+
+
+def test_discontinued_sku_is_not_flagged() -> None:
+    ws = workspace(_history(), products={"A": False, "B": True})
+    assert _flagged(ws) == set()
+
+
+def test_inactive_customer_is_not_flagged() -> None:
+    # C3 stopped buying everything on day 100: a churn, not a stopped item
+    assert ("C3", "A") not in _flagged(workspace(_history()))
+
+
+def test_sku_no_longer_sold_to_anyone_is_not_flagged() -> None:
+    rows = [r for r in _history() if r[0] != "C2"]
+    assert _flagged(workspace(rows)) == set()
+
+
+def test_min_purchases_and_min_value() -> None:
+    ws = workspace(_history())
+    assert _flagged(ws, min_purchases=12) == set()  # C1 bought A 11 times
+    assert _flagged(ws, min_value=451.0) == set()  # value at stake 450
+    assert _flagged(ws, exclude_skus=["A"]) == set()
+
+
+def test_baseline_rule_and_one_call() -> None:
+    model = StoppedItemsModel().fit(workspace(_history()), CUTOFF)
+    base = model.baseline_flags()
+    assert ("C1", "A") in set(zip(base["customer_id"].to_pylist(), base["sku"].to_pylist(),
+                                  strict=True))
+    assert find_stopped_items(workspace(_history()), CUTOFF).num_rows == 1
+
+
+def test_unfitted_use_raises() -> None:
+    with pytest.raises(NotFittedError):
+        StoppedItemsModel().flags()
+    with pytest.raises(NotFittedError):
+        StoppedItemsModel().explain("C1", "A")
+
+
+def test_backtest_precision_and_planted_recall(tmp_path: Path) -> None:
+    from salesradar.models.stopped_items import backtest
+
+    # after the cutoff C1 keeps buying B but not A (a hit); C2 keeps buying A
+    future = [("C1", d, "B", 20.0) for d in range(210, 290, 10)]
+    future += [("C2", d, "A", 10.0) for d in range(210, 290, 15)]
+    ws = workspace(_history() + future)
+    (tmp_path / "dropped_pairs.csv").write_text(
+        "customer_id,sku,dropped_at\nC1,A,2025-04-11\nC3,A,2025-04-11\nC1,B,2023-01-01\n"
+    )
+    got = {m.metric: m for m in backtest(ws, CUTOFF, 90, truth=tmp_path)}
+    assert (got["precision_at_50"].value, got["precision_at_50"].n) == (1.0, 1)
+    assert got["precision_at_50"].baseline_value == 1.0
+    # C3 bought nothing in the horizon and the C1/B drop is older than a year: only C1/A counts
+    recall = got["recall_planted_drops"]
+    assert (recall.value, recall.n) == (1.0, 1)
