@@ -1,0 +1,130 @@
+"""Commands that predict: score, customer, evaluate."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from salesradar.cli import output
+from salesradar.cli.data import _progress
+from salesradar.cli.kpi import _date, _fmt
+from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace
+
+HorizonOption = Annotated[int, typer.Option("--horizon", min=7, max=730,
+                          help="Days ahead the models look (churn: no purchase in this many "
+                               "days).")]
+
+
+def intel_commands(app: typer.Typer) -> None:
+    """Register this module's commands on the main app."""
+
+    @app.command()
+    def score(
+        as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this date "
+                         "(default: the last invoice date).")] = None,
+        horizon: HorizonOption = 90,
+        top: Annotated[int, typer.Option(help="Customers to show, by revenue at risk.")] = 10,
+        workspace: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Run every model (churn risk, stopped items, cross-sell, tiers, health) and store the
+        scores in the workspace as score_* tables."""
+        from salesradar.models.scoring import SCORE_TABLES, score_workspace
+
+        with open_workspace(workspace) as ws, _progress() as bar:
+            task = bar.add_task("scoring", total=len(SCORE_TABLES))
+
+            def progress(name: str, index: int, total: int) -> None:
+                bar.update(task, completed=index, total=total, description=f"scoring: {name}")
+
+            summary = score_workspace(ws, _date(as_of, "--as-of"), horizon, progress=progress)
+            churn = ws.table(SCORE_TABLES["churn"]).limit(top).to_pyarrow().to_pylist()
+        result = {**summary.to_dict(), "top_risks": churn}
+
+        def render() -> None:
+            output.console.print(output.table(
+                f"scores as of {summary.as_of}, {horizon}-day horizon", ["table", "rows", "s"],
+                [(t, f"{n:,}", f"{summary.seconds[k]:.1f}")
+                 for (k, t), n in zip(SCORE_TABLES.items(), summary.rows.values(), strict=True)]))
+            output.console.print(output.table(
+                "highest revenue at risk", ["customer", "P(no purchase)", "at risk", "why"],
+                [(r["customer_id"], f"{r['churn_probability']:.0%}", _fmt(r["revenue_at_risk"]),
+                  "; ".join(r["reasons"] or [])) for r in churn]))
+
+        output.emit(result, as_json, render)
+
+    @app.command()
+    def customer(
+        customer_id: Annotated[str, typer.Argument(metavar="ID", help="Customer id.")],
+        currency: Annotated[str, typer.Option(help="Currency sign in the texts.")] = "₪",
+        workspace: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """One customer's 360 view: sales, rhythm and churn risk with its reasons, stopped
+        items, recommendations with reasons, tier and health (run salesradar score first)."""
+        from salesradar.models.scoring import customer_view
+
+        with open_workspace(workspace) as ws:
+            view = customer_view(ws, customer_id, currency=currency)
+        output.emit(view, as_json, lambda: _render_customer(view))
+
+    @app.command()
+    def evaluate(
+        cutoff: Annotated[str | None, typer.Option(help="Fit on data up to this date "
+                          "(default: one horizon before the last invoice).")] = None,
+        horizon: HorizonOption = 90,
+        truth: Annotated[Path | None, typer.Option(help="A demo truth/ folder: adds recall "
+                         "against what was planted.")] = None,
+        workspace: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Backtest every model: fit before the cutoff, compare with what happened after,
+        each metric beside its simple baseline."""
+        from salesradar.models.backtest import evaluate as run_backtests
+        from salesradar.models.backtest import to_markdown
+        from salesradar.models.churn import last_invoice_date
+
+        with open_workspace(workspace) as ws:
+            day: date = _date(cutoff, "--cutoff") or \
+                last_invoice_date(ws) - timedelta(days=horizon)
+            with _progress() as bar:
+                bar.add_task(f"backtesting at {day}", total=None)
+                metrics = run_backtests(ws, day, horizon, truth=truth)
+        result = {"cutoff": day.isoformat(), "horizon_days": horizon,
+                  "metrics": [m.to_dict() for m in metrics]}
+        output.emit(result, as_json, lambda: output.console.print(
+            f"backtest at {day}, {horizon}-day horizon\n\n{to_markdown(metrics)}",
+            highlight=False, markup=False))
+
+
+def _render_customer(view: dict[str, Any]) -> None:
+    sales = view["sales"]
+    name = (view["customer"] or {}).get("name") or ""
+    output.console.print(f"[bold]{view['customer_id']}[/] {name}", highlight=False)
+    output.console.print(
+        f"bought {sales['first']} – {sales['last']}: {_fmt(sales['revenue'])} revenue on "
+        f"{sales['invoices']:,} invoices, {sales['skus']:,} SKUs", highlight=False)
+    risk = view["churn_risk"]
+    if risk:
+        output.console.print(
+            f"churn risk {risk['churn_probability']:.0%}, {_fmt(risk['revenue_at_risk'])} at risk",
+            highlight=False)
+    for line in view["why"]:
+        output.console.print(f"  · {line}", highlight=False)
+    if view["tier"]:
+        output.console.print(f"tier {view['tier'].get('tier')}: {view['tier'].get('handling')}",
+                             highlight=False)
+    if view["health"]:
+        output.console.print(f"health {_fmt(view['health'].get('health'))}/100: "
+                             f"{view['health'].get('explanation')}", highlight=False)
+    for title, rows, columns in (
+        ("stopped items", view["stopped_items"], ["sku", "value_at_stake"]),
+        ("recommendations", view["recommendations"], ["sku", "reason", "expected_value"]),
+    ):
+        if rows:
+            present = [c for c in columns if c in rows[0]]
+            output.console.print(output.table(title, present,
+                                              [[_fmt(r[c]) for c in present] for r in rows]))

@@ -1,0 +1,118 @@
+"""Score a workspace with every model and keep the results as tables beside the data.
+
+``salesradar score`` calls :func:`score_workspace`; pages, alerts and ``salesradar customer`` read
+the ``score_*`` tables instead of refitting. :func:`customer_view` assembles one customer's 360
+view from them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from salesradar.errors import UserInputError
+from salesradar.models.churn import explain_customer, last_invoice_date, score_customers
+from salesradar.models.crosssell import recommend_for
+from salesradar.models.stopped_items import find_stopped_items
+from salesradar.models.tiers import assign_tiers, health_scores
+
+SCORE_TABLES = {
+    "churn": "score_churn",
+    "stopped_items": "score_stopped_items",
+    "cross_sell": "score_cross_sell",
+    "tiers": "score_tiers",
+    "health": "score_health",
+}
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    as_of: dt.date
+    horizon_days: int
+    rows: dict[str, int]  # score table -> rows written
+    seconds: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "horizon_days": self.horizon_days,
+                "rows": self.rows, "seconds": {k: round(v, 2) for k, v in self.seconds.items()}}
+
+
+def score_workspace(
+    ws: Any,
+    as_of: dt.date | None = None,
+    horizon_days: int = 90,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ScoreSummary:
+    """Run every model as of ``as_of`` (default: the last invoice date) and store the scores."""
+    import time
+
+    day = as_of or last_invoice_date(ws)
+    steps: dict[str, Callable[[], pa.Table]] = {
+        "churn": lambda: score_customers(ws, day, horizon_days),
+        "stopped_items": lambda: find_stopped_items(ws, day),
+        "cross_sell": lambda: recommend_for(ws, n=10, as_of=day),
+        "tiers": lambda: assign_tiers(ws, day),
+        "health": lambda: health_scores(ws, day),
+    }
+    rows: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    for index, (name, step) in enumerate(steps.items()):
+        if progress:
+            progress(name, index, len(steps))
+        started = time.perf_counter()
+        table = step()
+        ws.backend.create_table(SCORE_TABLES[name], table, overwrite=True)
+        rows[SCORE_TABLES[name]] = table.num_rows
+        seconds[name] = time.perf_counter() - started
+    return ScoreSummary(day, horizon_days, rows, seconds)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float) and value != value:  # NaN has no JSON form
+        return None
+    return value
+
+
+def _rows(ws: Any, table: str, customer_id: str) -> list[dict[str, Any]]:
+    if table not in ws.backend.list_tables():
+        raise UserInputError("no scores in this workspace yet: run salesradar score first")
+    t = ws.table(table)
+    found = t.filter(t.customer_id == customer_id).to_pyarrow().to_pylist()
+    return [{k: _plain(v) for k, v in row.items()} for row in found]
+
+
+def customer_view(ws: Any, customer_id: str, *, currency: str = "₪") -> dict[str, Any]:
+    """One customer's 360 view: sales, rhythm and risk, stopped items, offers, tier, health."""
+    lines = ws.table("invoice_lines")
+    mine = lines.filter(lines.customer_id == customer_id)
+    sales = mine.aggregate(
+        first=mine.invoice_date.min(), last=mine.invoice_date.max(),
+        revenue=mine.net_revenue.sum(), cost=mine.cost.sum(),
+        invoices=mine.invoice_id.nunique(), skus=mine.sku.nunique(),
+    ).to_pyarrow().to_pylist()[0]
+    if sales["first"] is None:
+        raise UserInputError(f"customer {customer_id!r} has no invoice lines in this workspace")
+    master: list[dict[str, Any]] = []
+    if "customers" in ws.backend.list_tables():
+        c = ws.table("customers")
+        master = c.filter(c.customer_id == customer_id).to_pyarrow().to_pylist()
+    risk = _rows(ws, SCORE_TABLES["churn"], customer_id)
+    return {
+        "customer_id": customer_id,
+        "customer": {k: _plain(v) for k, v in master[0].items()} if master else None,
+        "sales": {k: _plain(v) for k, v in sales.items()},
+        "churn_risk": risk[0] if risk else None,
+        "why": explain_customer(ws, customer_id, currency=currency) if risk else [],
+        "stopped_items": _rows(ws, SCORE_TABLES["stopped_items"], customer_id),
+        "recommendations": _rows(ws, SCORE_TABLES["cross_sell"], customer_id),
+        "tier": next(iter(_rows(ws, SCORE_TABLES["tiers"], customer_id)), None),
+        "health": next(iter(_rows(ws, SCORE_TABLES["health"], customer_id)), None),
+    }

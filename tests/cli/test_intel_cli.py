@@ -1,0 +1,36 @@
+"""score, customer and evaluate as a user runs them, on the demo workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import as_json, run
+
+
+def test_score_stores_every_model_and_customer_reads_them(workspace: Path) -> None:
+    summary = as_json("score", workspace=workspace)
+    assert set(summary["rows"]) == {"score_churn", "score_stopped_items", "score_cross_sell",
+                                    "score_tiers", "score_health"}
+    assert summary["rows"]["score_churn"] > 0 and summary["top_risks"]
+    top = summary["top_risks"][0]
+    assert 0 <= top["churn_probability"] <= 1 and top["revenue_at_risk"] >= 0
+    view = as_json("customer", top["customer_id"], workspace=workspace)
+    assert view["churn_risk"]["customer_id"] == top["customer_id"]
+    # the explanation speaks in the customer's terms: rhythm, last order, money at stake
+    assert "orders every ~" in view["why"][0] and "₪" in view["why"][0]
+    assert view["tier"]["tier"] in {"A", "B", "C", "D"}
+    assert 0 <= view["health"]["health"] <= 100
+
+
+def test_unknown_customer_is_a_clear_error(workspace: Path) -> None:
+    result = run("customer", "NOPE", "--workspace", str(workspace), cwd=workspace.parent)
+    assert result.returncode == 2 and "NOPE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_evaluate_prints_every_model_beside_its_baseline(workspace: Path) -> None:
+    report = as_json("evaluate", workspace=workspace)
+    models = {m["model"] for m in report["metrics"]}
+    assert {"churn", "stopped_items"} <= models and any(m.startswith("cross_sell") for m in models)
+    auc = next(m for m in report["metrics"] if m["metric"] == "roc_auc")
+    assert auc["baseline"].startswith("recency rule") and auc["beats_baseline"] in (True, False)
