@@ -11,6 +11,15 @@ from pathlib import Path
 
 DEFAULT_WORKSPACE = Path("salesradar.duckdb")
 WORKSPACE_ENV = "SALESRADAR_WORKSPACE"
+# DuckDB spills to disk past this; 3 GB keeps a 10M-line CSV import at full speed (measured in
+# docs/benchmarks.md) while leaving room on an ordinary laptop
+MEMORY_LIMIT_ENV = "SALESRADAR_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "3GB"
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit: $SALESRADAR_MEMORY_LIMIT (e.g. "8GB"), else 3 GB."""
+    return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
 
 
 def workspace_path(explicit: str | Path | None = None) -> Path:

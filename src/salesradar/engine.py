@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import ibis
 
+from salesradar.config import MEMORY_LIMIT_ENV, memory_limit
 from salesradar.errors import UserInputError, WorkspaceError
 
 
@@ -27,7 +28,12 @@ def connect_duckdb(path: Path | str, *, read_only: bool = False) -> Any:
         raise WorkspaceError(f"cannot open workspace {target}: {exc}") from exc
     # DuckDB draws its own progress bar on stdout for long queries, which would corrupt --json
     # output; the CLI shows progress on stderr instead
-    raw_duckdb(backend).execute("SET enable_progress_bar = false")
+    con = raw_duckdb(backend)
+    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET memory_limit = ?", [memory_limit()])
+    except duckdb.Error as exc:
+        raise UserInputError(f"{MEMORY_LIMIT_ENV} must be a size like 4GB: {exc}") from None
     return backend
 
 

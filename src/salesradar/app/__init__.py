@@ -1,0 +1,24 @@
+"""Application state: insight status, deliveries, holdout, team settings (SQLAlchemy + Alembic)."""
+
+from salesradar.app.db import APP_DB_ENV, AppDB, database_url, upgrade
+from salesradar.app.models import (
+    Base,
+    HoldoutAssignment,
+    InsightEvent,
+    InsightRow,
+    OutboxRow,
+    TeamSettings,
+)
+
+__all__ = [
+    "APP_DB_ENV",
+    "AppDB",
+    "Base",
+    "HoldoutAssignment",
+    "InsightEvent",
+    "InsightRow",
+    "OutboxRow",
+    "TeamSettings",
+    "database_url",
+    "upgrade",
+]

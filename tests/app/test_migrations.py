@@ -1,0 +1,53 @@
+"""The shipped migrations create exactly the schema the ORM models describe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from salesradar.app import AppDB, Base, database_url, upgrade
+from salesradar.app.db import APP_DB_ENV
+
+
+def test_models_and_migrations_agree(tmp_path: Path) -> None:
+    db = AppDB.open(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    db.close()
+
+
+def test_upgrade_is_idempotent_and_records_head(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    upgrade(url)
+    upgrade(url)
+    with AppDB.open(url) as db, db.engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert set(inspect(conn).get_table_names()) >= {
+            "insights", "insight_events", "outbox", "holdout_assignments", "team_settings",
+        }
+
+
+def test_default_url_is_next_to_the_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(APP_DB_ENV, raising=False)
+    url = database_url(workspace=tmp_path / "ws.duckdb")
+    assert url == f"sqlite:///{tmp_path.resolve() / 'salesradar-app.sqlite'}"
+    monkeypatch.setenv(APP_DB_ENV, "postgresql://u@h/db")
+    assert database_url(workspace=tmp_path / "ws.duckdb") == "postgresql://u@h/db"
+    assert database_url("sqlite://") == "sqlite://"
+
+
+def test_team_settings_round_trip() -> None:
+    with AppDB.open("sqlite://") as db:
+        assert db.team_settings("north").operating_model == "centre"
+        db.set_team_settings("north", operating_model="account", daily_limit_per_rep=3)
+        settings = db.team_settings("north")
+        assert (settings.operating_model, settings.daily_limit_per_rep) == ("account", 3)
+        with pytest.raises(ValueError, match="operating_model"):
+            db.set_team_settings("north", operating_model="sprint")
