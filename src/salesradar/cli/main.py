@@ -13,6 +13,7 @@ import typer
 
 from salesradar import __version__
 from salesradar.cli import output
+from salesradar.cli.alerts import alert_commands
 from salesradar.cli.data import data_app_commands
 from salesradar.cli.intel import intel_commands
 from salesradar.cli.kpi import kpi_commands
@@ -47,6 +48,7 @@ def _root(
 data_app_commands(app)
 kpi_commands(app)
 intel_commands(app)
+alert_commands(app)
 
 
 

@@ -1,0 +1,154 @@
+"""Commands for insights and their delivery: insights, insight, deliver, impact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
+
+import typer
+
+from salesradar.cli import output
+from salesradar.cli.kpi import _date, _fmt
+from salesradar.cli.options import JsonOption, WorkspaceOption
+from salesradar.config import workspace_path
+from salesradar.errors import UserInputError
+
+ACTIONS = ("ack", "done", "dismiss", "snooze")
+AppDbOption = Annotated[str | None, typer.Option(
+    "--app-db", help="Application database URL [env: SALESRADAR_APP_DB; default: "
+    "salesradar-app.sqlite beside the workspace].", show_default=False)]
+
+
+@contextmanager
+def open_store(workspace: Any, app_db: str | None) -> Iterator[Any]:
+    from salesradar.app.db import AppDB
+    from salesradar.insights import InsightStore
+
+    db = AppDB.open(app_db, workspace=workspace_path(workspace))
+    try:
+        yield InsightStore(db)
+    finally:
+        db.engine.dispose()
+
+
+def _print_insights(rows: list[dict[str, Any]], lang: str) -> None:
+    if not rows:
+        output.console.print("no insights")
+        return
+    output.console.print(output.table(
+        None, ["id", "kind", "owner", "priority", "at stake", "status", "what"],
+        [(r["id"], r["kind"], r.get("owner_rep_id"), r["priority"], _fmt(r["value_at_stake"]),
+          r["status"], r["he" if lang == "he" else "en"]["what"])
+         for r in rows]))
+
+
+def alert_commands(app: typer.Typer) -> None:
+    """Register this module's commands on the main app."""
+
+    @app.command()
+    def insights(
+        rep: Annotated[str | None, typer.Option(help="Only this rep's insights.")] = None,
+        kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+        status: Annotated[str | None, typer.Option(help="Only these statuses, "
+                          "comma-separated (new, sent, acknowledged, snoozed, ...).")] = None,
+        lang: Annotated[str, typer.Option(help="he or en.")] = "en",
+        workspace: WorkspaceOption = None,
+        app_db: AppDbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """The insights, highest priority first: what happened, why, next step, value."""
+        statuses = [s.strip() for s in status.split(",")] if status else None
+        with open_store(workspace, app_db) as store:
+            rows = [i.to_dict() for i in store.list_insights(
+                status=statuses, owner_rep_id=rep, kind=kind)]
+        output.emit(rows, as_json, lambda: _print_insights(rows, lang))
+
+    @app.command()
+    def insight(
+        insight_id: Annotated[int, typer.Argument(metavar="ID")],
+        action: Annotated[str | None, typer.Argument(help="ack, done, dismiss or snooze; "
+                          "none to show the insight and its history.")] = None,
+        until: Annotated[str | None, typer.Option(help="With snooze: quiet until this "
+                         "date.")] = None,
+        note: Annotated[str | None, typer.Option(help="Why (kept in the history).")] = None,
+        workspace: WorkspaceOption = None,
+        app_db: AppDbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Show one insight, or move it: ack, done, dismiss, snooze --until DATE."""
+        now = datetime.now(UTC)
+        with open_store(workspace, app_db) as store:
+            if action is not None:
+                if action not in ACTIONS:
+                    raise UserInputError(f"action must be one of {', '.join(ACTIONS)}")
+                target = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed",
+                          "snooze": "snoozed"}[action]
+                until_day = _date(until, "--until")
+                if action == "snooze" and until_day is None:
+                    raise UserInputError("snooze needs --until DATE")
+                store.transition(
+                    insight_id, target, now, note=note,
+                    until=datetime.combine(until_day, time(), UTC) if until_day else None)
+            found = store.get(insight_id).to_dict()
+            history = [{"at": at, "from": old, "to": new, "note": text}
+                       for at, old, new, text in store.history(insight_id)]
+        result = {**found, "history": history}
+        output.emit(result, as_json, lambda: output.print_json(result))
+
+    @app.command()
+    def deliver(
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; "
+                           "send nothing.")] = False,
+        requeue_unknown: Annotated[bool, typer.Option("--requeue-unknown", help="Send again "
+                                   "the messages whose outcome is unknown (a crash mid-send "
+                                   "on a channel without idempotency).")] = False,
+        workspace: WorkspaceOption = None,
+        app_db: AppDbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Send due insights through the configured channels (SALESRADAR_SMTP_*, ..._SLACK_*,
+        ..._TEAMS_*, ..._WEBHOOK_*, ..._HUBSPOT_*): once each, with retries and backoff."""
+        from salesradar.cli.options import open_workspace
+        from salesradar.delivery import outbox
+        from salesradar.delivery.setup import channels_from_env, people_from_reps
+
+        with open_workspace(workspace) as ws:
+            reps = ws.table("reps").to_pyarrow().to_pylist()
+        now = datetime.now(UTC)
+        with open_store(workspace, app_db) as store:
+            if requeue_unknown:
+                outbox.requeue_unknown(store, now)
+            report = outbox.deliver(store, channels_from_env(), now,
+                                    directory=people_from_reps(reps), dry_run=dry_run)
+        result = report.to_dict()
+        output.emit(result, as_json, lambda: output.console.print(output.table(
+            "delivery" + (" (dry run)" if dry_run else ""), ["outcome", "messages"],
+            [(k, v) for k, v in result.items() if k != "previews"])))
+
+    @app.command()
+    def impact(
+        workspace: WorkspaceOption = None,
+        app_db: AppDbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Uplift the alerts cause: recovery of delivered vs held-out insights, with a 95%
+        confidence interval, overall, per kind and per rep."""
+        from salesradar.insights import impact as measure
+
+        with open_store(workspace, app_db) as store:
+            rows = [r.to_dict() for r in measure(store)]
+
+        def render() -> None:
+            output.console.print(output.table(
+                "recovery: delivered vs holdout", ["slice", "delivered", "holdout", "uplift",
+                                                   "95% CI"],
+                [(f"{r['dimension']}={r['key']}",
+                  f"{r['delivered']['recovered']}/{r['delivered']['n']}",
+                  f"{r['holdout']['recovered']}/{r['holdout']['n']}",
+                  "—" if r["uplift"] is None else f"{r['uplift']:+.1%}",
+                  "—" if r["ci_low"] is None else f"{r['ci_low']:+.1%} … {r['ci_high']:+.1%}")
+                 for r in rows]))
+
+        output.emit(rows, as_json, render)
