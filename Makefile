@@ -34,7 +34,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_kpis.py
+	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_rhythm.py
+	$(BIN)/python bench/bench_churn.py
+	$(BIN)/python bench/bench_crosssell.py
 
 ## eval: KPIs and model backtests on ../shared/datasets (numbers recorded in docs/)
 eval: $(STAMP)
