@@ -1,0 +1,75 @@
+"""insights, insight, deliver and impact as a user runs them, on a store seeded with insights."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from salesradar.app import AppDB
+from salesradar.insights import Insight, InsightStore, Kind, StoreSettings, Subject, Texts
+
+from .conftest import run
+
+
+def seed(url: str) -> None:
+    store = InsightStore(AppDB.open(url), StoreSettings(holdout_fraction=0.0))
+    at = datetime(2026, 10, 30, 6, 0, tzinfo=UTC)
+    store.upsert_many([
+        Insight(kind=Kind.CHURN_RISK, subject=Subject("customer", f"C{i}"), owner_rep_id=rep,
+                manager_id="M1", detected_at=at, priority=priority, value_at_stake=value,
+                en=Texts(f"C{i} is drifting from its rhythm", "orders every ~12 days; last "
+                         "order 41 days ago", "Call the buyer this week"),
+                he=Texts(f"הלקוח C{i} מתרחק מהקצב שלו", "מזמין כל ~12 יום", "להתקשר השבוע"),
+                evidence={"gap_days": 41})
+        for i, (rep, priority, value) in enumerate([("R1", 90, 38_000.0), ("R2", 40, 5_000.0)])
+    ], at)
+
+
+@pytest.fixture
+def app_db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    seed(url)
+    return url
+
+
+def call(*args: str, app_db: str, cwd: Path) -> dict | list:  # type: ignore[type-arg]
+    result = run(*args, "--app-db", app_db, "--json", cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_list_filter_and_move_an_insight(app_db: str, tmp_path: Path) -> None:
+    rows = call("insights", app_db=app_db, cwd=tmp_path)
+    assert [r["priority"] for r in rows] == [90, 40]  # highest priority first
+    assert rows[0]["he"]["what"].startswith("הלקוח")
+    mine = call("insights", "--rep", "R2", app_db=app_db, cwd=tmp_path)
+    assert [r["owner_rep_id"] for r in mine] == ["R2"]
+    moved = call("insight", str(rows[0]["id"]), "ack", app_db=app_db, cwd=tmp_path)
+    assert moved["status"] == "acknowledged" and moved["history"]
+    snoozed = call("insight", str(rows[0]["id"]), "snooze", "--until", "2026-12-01",
+                   app_db=app_db, cwd=tmp_path)
+    assert snoozed["status"] == "snoozed"
+
+
+def test_snooze_without_a_date_and_illegal_moves_are_clear_errors(
+    app_db: str, tmp_path: Path
+) -> None:
+    first = call("insights", app_db=app_db, cwd=tmp_path)[0]
+    result = run("insight", str(first["id"]), "snooze", "--app-db", app_db, cwd=tmp_path)
+    assert result.returncode == 2 and "--until" in result.stderr
+    call("insight", str(first["id"]), "done", app_db=app_db, cwd=tmp_path)
+    again = run("insight", str(first["id"]), "ack", "--app-db", app_db, cwd=tmp_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+
+
+def test_deliver_dry_run_sends_nothing_and_impact_reports(
+    app_db: str, workspace: Path
+) -> None:
+    report = call("deliver", "--dry-run", "--workspace", str(workspace), app_db=app_db,
+                  cwd=workspace.parent)
+    assert report["sent"] == 0
+    impact = call("impact", app_db=app_db, cwd=workspace.parent)
+    assert isinstance(impact, list)
