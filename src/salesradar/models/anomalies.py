@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesradar.errors import UserInputError
+from salesradar.models._text import as_floats, join_text, number_text
 from salesradar.models.base import FloatArray
 
 __all__ = ["detect_anomalies", "margin_erosion", "seasonal_drops"]
@@ -244,7 +245,7 @@ def detect_anomalies(
     n_months = last - first + 1
     row = pc.index_in(pc.cast(data["group"], pa.string()), value_set=groups).to_numpy()
     matrix = np.zeros((len(groups), n_months))
-    np.add.at(matrix, (row, month_num - first), _f64(data["value"]))
+    np.add.at(matrix, (row, month_num - first), as_floats(data["value"]))
     cols = np.arange(max(n_months - months, 0), n_months)
     result = seasonal_drops(matrix, cols, k=k, min_drop=min_drop, min_sd=min_sd)
     g_idx = np.repeat(np.arange(len(groups)), len(cols))
@@ -263,9 +264,10 @@ def detect_anomalies(
     label = "revenue" if metric == "revenue" else "active customers"
     month_text = pc.strftime(pa.array(month_of, pa.date32()).cast(pa.timestamp("s")),
                              format="%Y-%m")
-    explanation = _join(
-        label, " ", _num(value), " in ", month_text, " vs ", _num(expected), " expected (",
-        _num(100 * change), "%), ", _num(-z, 1), " robust SDs below the usual; ", method,
+    explanation = join_text(
+        label, " ", number_text(value), " in ", month_text, " vs ", number_text(expected),
+        " expected (", number_text(100 * change), "%), ", number_text(-z, 1),
+        " robust SDs below the usual; ", method,
     )
     n = len(g_idx)
     table = pa.table({
@@ -295,24 +297,10 @@ def _empty() -> pa.Table:
     })
 
 
-def _f64(values: Any) -> FloatArray:
-    result: FloatArray = np.asarray(
-        pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
-    return result
 
 
-def _num(values: FloatArray, decimals: int = 0) -> pa.Array:
-    rounded = np.round(np.nan_to_num(values), decimals)
-    if decimals == 0:
-        result: pa.Array = pc.cast(pa.array(rounded.astype(np.int64)), pa.string())
-        return result
-    return pc.cast(pa.array(rounded), pa.string())
 
 
-def _join(*parts: pa.Array | str) -> pa.Array:
-    arrays = [p if isinstance(p, pa.Array) else pa.scalar(p) for p in parts]
-    result: pa.Array = pc.binary_join_element_wise(*arrays, "")
-    return result
 
 
 # ------------------------------------------------------------------------ margin erosion
@@ -356,7 +344,7 @@ def margin_erosion(
         r1=revenue.sum(where=in_b), c1=cost.sum(where=in_b),
     ).order_by("group")
     data: pa.Table = agg.to_pyarrow()
-    r0, c0, r1, c1 = (np.nan_to_num(_f64(data[c])) for c in ("r0", "c0", "r1", "c1"))
+    r0, c0, r1, c1 = (np.nan_to_num(as_floats(data[c])) for c in ("r0", "c0", "r1", "c1"))
     parts = margin_parts(r0, c0, r1, c1)
     total = parts.pop("total_change")
     table = pa.table({"group": data["group"], "revenue_before": r0, "revenue_after": r1,

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from scipy.stats import rankdata  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.errors import UserInputError
+from salesradar.models._text import as_floats, join_text, number_text
 from salesradar.models.base import FloatArray
 
 __all__ = [
@@ -67,10 +68,6 @@ HEALTH_WEIGHTS = {
 _CONTACT_LEVELS = ("executive", "finance", "operations")
 
 
-def _f64(values: Any) -> FloatArray:
-    arr = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
-    result: FloatArray = np.asarray(arr, dtype=np.float64)
-    return result
 
 
 def _pct_rank(values: FloatArray, mask: npt.NDArray[np.bool_] | None = None) -> FloatArray:
@@ -82,19 +79,8 @@ def _pct_rank(values: FloatArray, mask: npt.NDArray[np.bool_] | None = None) -> 
     return out
 
 
-def _text(values: FloatArray, decimals: int = 0) -> pa.Array:
-    """Numbers as text, thousands separated when whole (vectorized through pyarrow)."""
-    rounded = np.round(np.nan_to_num(values), decimals)
-    if decimals == 0:
-        result: pa.Array = pc.cast(pa.array(rounded.astype(np.int64)), pa.string())
-        return result
-    return pc.cast(pa.array(rounded), pa.string())
 
 
-def _join(*parts: pa.Array | str) -> pa.Array:
-    arrays = [p if isinstance(p, pa.Array) else pa.scalar(p) for p in parts]
-    result: pa.Array = pc.binary_join_element_wise(*arrays, "")
-    return result
 
 
 def _as_of(ws: Any, as_of: dt.date | None) -> dt.date:
@@ -189,20 +175,20 @@ def assign_tiers(
     n = data.num_rows
     if n == 0:
         raise UserInputError(f"no invoice lines between {start} and {end}")
-    revenue = np.nan_to_num(_f64(data["revenue"]))
-    has_cost = bool(np.nansum(_f64(data["costed_revenue"])) > 0)
-    cost = np.nan_to_num(_f64(data["cost"]))
+    revenue = np.nan_to_num(as_floats(data["revenue"]))
+    has_cost = bool(np.nansum(as_floats(data["costed_revenue"])) > 0)
+    cost = np.nan_to_num(as_floats(data["cost"]))
     gross_profit = revenue - cost if has_cost else revenue.copy()
-    cost_to_serve = np.nan_to_num(_f64(data["cost_to_serve"]))
+    cost_to_serve = np.nan_to_num(as_floats(data["cost_to_serve"]))
     profit = gross_profit - cost_to_serve
-    prev_revenue = np.nan_to_num(_f64(data["prev_revenue"]))
+    prev_revenue = np.nan_to_num(as_floats(data["prev_revenue"]))
     with np.errstate(divide="ignore", invalid="ignore"):
         trend = np.where(prev_revenue > 0, revenue / prev_revenue - 1.0, np.inf)
-        potential = _f64(data["potential"])
+        potential = as_floats(data["potential"])
         has_potential = np.isfinite(potential) & (potential > 0)
         # potential is an annual wallet
         share = np.where(has_potential, revenue * 12.0 / months / potential, np.nan)
-    skus = np.nan_to_num(_f64(data["skus"]))
+    skus = np.nan_to_num(as_floats(data["skus"]))
 
     loss = profit < 0
     profit_pct = _pct_rank(profit)
@@ -225,15 +211,16 @@ def assign_tiers(
     )
 
     profit_words = "profit " if has_cost else "gross profit unknown (no cost); revenue "
-    reason = _join(
-        profit_words, _text(profit), " after ", _text(cost_to_serve), " cost to serve (top ",
-        _text(np.ceil(100.0 * (1.0 - profit_pct) + 100.0 / n)), "%); ", _text(skus), " SKUs; ",
+    reason = join_text(
+        profit_words, number_text(profit), " after ", number_text(cost_to_serve),
+        " cost to serve (top ", number_text(np.ceil(100.0 * (1.0 - profit_pct) + 100.0 / n)),
+        "%); ", number_text(skus), " SKUs; ",
         pc.if_else(
             pa.array(has_potential),
-            _join("share of wallet ", _text(100.0 * np.nan_to_num(share)), "% of ",
-                  _text(np.nan_to_num(potential)), " potential"),
+            join_text("share of wallet ", number_text(100.0 * np.nan_to_num(share)), "% of ",
+                  number_text(np.nan_to_num(potential)), " potential"),
             pc.if_else(pa.array(np.isfinite(trend)),
-                       _join("revenue ", _text(100.0 * np.nan_to_num(trend, posinf=0.0)),
+                       join_text("revenue ", number_text(100.0 * np.nan_to_num(trend, posinf=0.0)),
                              "% vs the ", str(months), " months before"),
                        pa.scalar("new customer (no revenue the period before)")),
         ),
@@ -368,8 +355,8 @@ def _score(
     trend_days: int,
 ) -> pa.Table:
     n = data.num_rows
-    n_days = _f64(data["n_days"])
-    span, recency = _f64(data["span"]), _f64(data["recency"])
+    n_days = as_floats(data["n_days"])
+    span, recency = as_floats(data["span"]), as_floats(data["recency"])
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.where(n_days >= 2, span / (n_days - 1), np.nan)
     typical = float(np.nanmedian(gap)) if np.isfinite(gap).any() else 30.0
@@ -377,22 +364,22 @@ def _score(
     ratio = recency / np.maximum(gap, 1.0)
     scores: dict[str, FloatArray] = {"rhythm": np.clip(1.0 - (ratio - 1.0) / 3.0, 0.0, 1.0)}
 
-    revenue, b_revenue = np.nan_to_num(_f64(data["revenue"])), np.nan_to_num(
-        _f64(data["b_revenue"]))
-    skus, b_skus = np.nan_to_num(_f64(data["skus"])), np.nan_to_num(_f64(data["b_skus"]))
+    revenue, b_revenue = np.nan_to_num(as_floats(data["revenue"])), np.nan_to_num(
+        as_floats(data["b_revenue"]))
+    skus, b_skus = np.nan_to_num(as_floats(data["skus"])), np.nan_to_num(as_floats(data["b_skus"]))
     scores["revenue_trend"] = _trend_score(revenue, b_revenue)
     scores["breadth_trend"] = _trend_score(skus, b_skus)
-    costed, b_costed = _f64(data["costed_revenue"]), _f64(data["b_costed_revenue"])
+    costed, b_costed = as_floats(data["costed_revenue"]), as_floats(data["b_costed_revenue"])
     with np.errstate(divide="ignore", invalid="ignore"):
-        margin = (costed - _f64(data["cost"])) / costed
-        b_margin = (b_costed - _f64(data["b_cost"])) / b_costed
+        margin = (costed - as_floats(data["cost"])) / costed
+        b_margin = (b_costed - as_floats(data["b_cost"])) / b_costed
     margin_ok = (costed > 0) & (b_costed > 0)
     delta_margin = np.where(margin_ok, margin - b_margin, np.nan)
     scores["margin_trend"] = np.clip(1.0 + delta_margin / 0.10, 0.0, 1.0)
-    days_late = _f64(data["days_late"])
+    days_late = as_floats(data["days_late"])
     scores["payment"] = np.clip(1.0 - days_late / 60.0, 0.0, 1.0) if has_payments \
         else np.full(n, np.nan)
-    levels = np.nan_to_num(_f64(data["levels"]))
+    levels = np.nan_to_num(as_floats(data["levels"]))
     scores["contacts"] = levels / len(_CONTACT_LEVELS) if has_contacts else np.full(n, np.nan)
 
     names = [f for f in HEALTH_WEIGHTS if weights.get(f, 0.0) > 0]
@@ -406,16 +393,17 @@ def _score(
     health = np.nansum(points, axis=1)
 
     texts = {
-        "rhythm": _join("orders every ~", _text(gap), " days; last order ", _text(recency),
-                        " days ago"),
-        "revenue_trend": _join("revenue ", _text(revenue), " in the last ", str(trend_days),
-                               " days vs ", _text(b_revenue), " before"),
-        "breadth_trend": _join(_text(skus), " SKUs in the last ", str(trend_days),
-                               " days vs ", _text(b_skus), " before"),
-        "margin_trend": _join("gross margin ", _text(100 * np.nan_to_num(margin), 1),
-                              "% vs ", _text(100 * np.nan_to_num(b_margin), 1), "% before"),
-        "payment": _join("pays ", _text(days_late), " days late on average"),
-        "contacts": _join(_text(levels), " of 3 levels (executive, finance, operations) "
+        "rhythm": join_text("orders every ~", number_text(gap), " days; last order ",
+                            number_text(recency), " days ago"),
+        "revenue_trend": join_text("revenue ", number_text(revenue), " in the last ",
+                                   str(trend_days), " days vs ", number_text(b_revenue),
+                                   " before"),
+        "breadth_trend": join_text(number_text(skus), " SKUs in the last ", str(trend_days),
+                               " days vs ", number_text(b_skus), " before"),
+        "margin_trend": join_text("gross margin ", number_text(100 * np.nan_to_num(margin), 1),
+                              "% vs ", number_text(100 * np.nan_to_num(b_margin), 1), "% before"),
+        "payment": join_text("pays ", number_text(days_late), " days late on average"),
+        "contacts": join_text(number_text(levels), " of 3 levels (executive, finance, operations) "
                           "in touch in the last 90 days"),
     }
     columns: dict[str, Any] = {"customer_id": data["customer_id"],
@@ -461,11 +449,11 @@ def health_changes(
     joined = joined.sort_by("customer_id")
     n = joined.num_rows
     delta = np.column_stack([
-        np.nan_to_num(_f64(joined[f"{f}_points"])) - np.nan_to_num(
-            _f64(joined[f"{f}_points__before"]))
+        np.nan_to_num(as_floats(joined[f"{f}_points"])) - np.nan_to_num(
+            as_floats(joined[f"{f}_points__before"]))
         for f in factors
     ]) if factors else np.zeros((n, 0))
-    change = _f64(joined["health"]) - _f64(joined["health__before"])
+    change = as_floats(joined["health"]) - as_floats(joined["health__before"])
     columns: dict[str, Any] = {
         "customer_id": joined["customer_id"],
         "health_before": joined["health__before"],
@@ -482,13 +470,13 @@ def health_changes(
             col = order[:, slot]
             moved = np.take_along_axis(delta, col[:, None], axis=1).ravel()
             signed = pc.cast(pa.array(np.round(moved, 1)), pa.string())
-            texts.append(_join(pa.array(names[col]), " ",
-                               pc.if_else(pa.array(moved > 0), _join("+", signed), signed)))
+            texts.append(join_text(pa.array(names[col]), " ",
+                               pc.if_else(pa.array(moved > 0), join_text("+", signed), signed)))
             valid.append(np.abs(moved) >= min_points)
         # sorted by size: when the first mover is below min_points, so is the second
         text = texts[0]
         if len(texts) > 1:
-            text = pc.if_else(pa.array(valid[1]), _join(text, ", ", texts[1]), text)
+            text = pc.if_else(pa.array(valid[1]), join_text(text, ", ", texts[1]), text)
         no_text = pa.array([None] * n, pa.string())
         columns["main_factor"] = pc.if_else(pa.array(valid[0]), pa.array(names[order[:, 0]]),
                                             no_text)

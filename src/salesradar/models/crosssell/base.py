@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.errors import UserInputError
+from salesradar.models._text import join_text
 from salesradar.models.base import FloatArray, check_is_fitted
 
 IntArray = npt.NDArray[np.int64]
@@ -138,11 +139,6 @@ def _integers(values: npt.NDArray[Any]) -> pa.Array:
     return pc.cast(pa.array(np.asarray(values).astype(np.int64)), pa.string())
 
 
-def _join(*parts: pa.Array | str) -> pa.Array:
-    """Element-wise concatenation of string arrays and literal strings."""
-    arrays = [p if isinstance(p, pa.Array) else pa.scalar(p) for p in parts]
-    result: pa.Array = pc.binary_join_element_wise(*arrays, "")
-    return result
 
 
 class _CrossSellBase:
@@ -395,15 +391,15 @@ class _CrossSellBase:
         anchor_buyers[has] = support[pick[has]]
         share = np.where(has, best, 0.0)
         value = self.expected_value_[items]
-        spend = _join(
+        spend = join_text(
             "; its buyers typically spend ", _integers(np.rint(value)), " a quarter on it"
         )
-        with_anchor = _join(
+        with_anchor = join_text(
             _percent(share), "% of the ", _integers(anchor_buyers), " customers who buy ",
             self.skus_.take(pa.array(anchor)), " also buy ", self.skus_.take(pa.array(items)),
             spend,
         )
-        popular = _join(
+        popular = join_text(
             "bought by ", _percent(self.buyers_[items] / n_customers), "% of all customers (",
             _integers(self.buyers_[items]), " of ", str(n_customers), ")", spend,
         )

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesradar.errors import UserInputError
+from salesradar.models._text import join_text
 from salesradar.models.crosssell.base import (
     _CrossSellBase,
-    _join,
     _strings,
     interactions_from_lines,
 )
@@ -95,8 +95,8 @@ def _ranking_metrics(
     )
     if recommended.num_rows == 0:
         return 0.0, 0.0, 0.0, n
-    key_r = _join(_strings(recommended["customer_id"]), "\x1f", _strings(recommended["sku"]))
-    key_t = _join(_strings(truth["customer_id"]), "\x1f", _strings(truth["sku"]))
+    key_r = join_text(_strings(recommended["customer_id"]), "\x1f", _strings(recommended["sku"]))
+    key_t = join_text(_strings(truth["customer_id"]), "\x1f", _strings(truth["sku"]))
     hit = pc.is_in(key_r, value_set=pc.unique(key_t)).to_numpy(zero_copy_only=False)
     rank = recommended["rank"].to_numpy()
     rec_customer = pc.index_in(recommended["customer_id"], value_set=customers).to_numpy(
@@ -181,8 +181,8 @@ def backtest(
     future = interactions_from_lines(lines, start=cutoff, end=horizon_end)
     known = pc.unique(_strings(train["customer_id"]))
     future = future.filter(pc.is_in(future["customer_id"], value_set=known))
-    key_train = _join(_strings(train["customer_id"]), "\x1f", _strings(train["sku"]))
-    key_future = _join(_strings(future["customer_id"]), "\x1f", _strings(future["sku"]))
+    key_train = join_text(_strings(train["customer_id"]), "\x1f", _strings(train["sku"]))
+    key_future = join_text(_strings(future["customer_id"]), "\x1f", _strings(future["sku"]))
     new_skus = future.filter(pc.invert(pc.is_in(key_future, value_set=key_train)))
     new_skus = new_skus.select(["customer_id", "sku"])
     eval_customers = pc.unique(_strings(new_skus["customer_id"]))

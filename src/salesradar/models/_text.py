@@ -1,0 +1,34 @@
+"""Vectorized helpers the models use to write numbers into their reasons (pyarrow, no loops)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from salesradar.models.base import FloatArray
+
+
+def as_floats(values: Any) -> FloatArray:
+    """A pyarrow (or array-like) column as float64 numpy, nulls as NaN."""
+    result: FloatArray = np.asarray(
+        pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return result
+
+
+def number_text(values: FloatArray, decimals: int = 0) -> pa.Array:
+    """Numbers as text, rounded to ``decimals`` (NaN as 0)."""
+    rounded = np.round(np.nan_to_num(values), decimals)
+    if decimals == 0:
+        result: pa.Array = pc.cast(pa.array(rounded.astype(np.int64)), pa.string())
+        return result
+    return pc.cast(pa.array(rounded), pa.string())
+
+
+def join_text(*parts: pa.Array | str) -> pa.Array:
+    """Element-wise concatenation of string arrays and literal strings."""
+    arrays = [p if isinstance(p, pa.Array) else pa.scalar(p) for p in parts]
+    result: pa.Array = pc.binary_join_element_wise(*arrays, "")
+    return result
