@@ -33,3 +33,12 @@ __all__ = [
     "wald_diff_ci",
     "wilson_ci",
 ]
+
+from salesradar.insights.generate import (
+    available_kinds,
+    generate_insights,
+    run_insights,
+)
+from salesradar.insights.rules import RuleSettings
+
+__all__ += ["RuleSettings", "available_kinds", "generate_insights", "run_insights"]

@@ -1,0 +1,173 @@
+"""Generate the insights of a workspace and record them in the insight store.
+
+:func:`generate_insights` runs every rule of :mod:`salesradar.insights.rules` whose data exists,
+routes each finding to its owner rep, their manager and team, scores its priority and words it in
+English and Hebrew (:mod:`salesradar.insights.texts`). :func:`run_insights` also upserts the
+result into an :class:`~salesradar.insights.store.InsightStore`.
+
+Priority (0–100) = 60 × value part + 40 × urgency, where the value part is
+``log(1 + value) / log(1 + priority_value_cap)`` capped at 1 and the urgency (0–1) comes from the
+rule (churn probability, how far below coverage, how long overdue, ...); at least 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from salesradar.errors import UserInputError
+from salesradar.insights.model import UTC, Insight, Kind
+from salesradar.insights.rules import RULES, Context, Finding, RuleSettings
+from salesradar.insights.store import InsightStore
+from salesradar.insights.texts import render
+from salesradar.models.scoring import SCORE_TABLES
+from salesradar.workspace import Workspace
+
+__all__ = ["available_kinds", "generate_insights", "priority", "run_insights"]
+
+
+def priority(value: float, urgency: float, cap: float) -> int:
+    """Priority 0–100 from the value at stake and the urgency (see the module docstring)."""
+    part = min(1.0, math.log1p(max(value, 0.0)) / math.log1p(cap)) if cap > 0 else 1.0
+    return max(1, min(100, round(60 * part + 40 * max(0.0, min(1.0, urgency)))))
+
+
+def _tables(ws: Workspace) -> set[str]:
+    """Names of the workspace's tables and views (without ibis' deprecated DuckDB call)."""
+    rows = ws.con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _has_rows(ws: Workspace, name: str, tables: set[str]) -> bool:
+    return name in tables and ws.row_count(name) > 0
+
+
+def available_kinds(ws: Workspace, kinds: Iterable[Kind] | None = None) -> list[Kind]:
+    """The kinds (of ``kinds``, default all) whose tables exist and hold rows."""
+    tables = _tables(ws)
+    wanted = list(RULES) if kinds is None else [Kind(k) for k in kinds]
+    return [k for k in wanted if all(_has_rows(ws, t, tables) for t in RULES[k].needs)]
+
+
+def _check_scores(ws: Workspace, kinds: list[Kind]) -> None:
+    tables = _tables(ws)
+    scored = set(SCORE_TABLES.values())
+    missing = sorted({t for k in kinds for t in RULES[k].needs if t in scored} - tables)
+    if missing:
+        raise UserInputError(
+            f"no scores in this workspace yet ({', '.join(missing)} missing): "
+            "run salesradar score first"
+        )
+
+
+def _as_of(ws: Workspace, as_of: dt.date | dt.datetime | None) -> tuple[dt.date, dt.datetime]:
+    """The day judged and the moment (naive UTC): end of the day unless a time was given."""
+    if isinstance(as_of, dt.datetime):
+        moment = as_of.astimezone(UTC).replace(tzinfo=None) if as_of.tzinfo else as_of
+        return moment.date(), moment
+    if as_of is None:
+        day = None
+        if "score_churn" in _tables(ws):
+            row = ws.con.execute("SELECT max(as_of)::DATE FROM score_churn").fetchone()
+            day = row[0] if row else None
+        if day is None:
+            row = ws.con.execute("SELECT max(invoice_date)::DATE FROM invoice_lines").fetchone()
+            day = row[0] if row else None
+        as_of = day or dt.datetime.now(UTC).date()
+    return as_of, dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+
+
+def _people(ws: Workspace) -> dict[str, tuple[str | None, str | None]]:
+    """rep_id → (manager_id, team)."""
+    rows = ws.con.execute("SELECT rep_id, manager_id, team FROM reps").fetchall()
+    return {str(r[0]): (r[1], r[2]) for r in rows if r[0] is not None}
+
+
+def _steady(value: Any) -> Any:
+    """Evidence numbers to 4 decimals: DuckDB's parallel float sums differ in the last bits from
+    run to run, and an insight must not count as changed for that."""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, list | tuple):
+        return [_steady(v) for v in value]
+    return value
+
+
+def _insight(f: Finding, people: dict[str, tuple[str | None, str | None]],
+             detected_at: dt.datetime, settings: RuleSettings) -> Insight:
+    value = round(max(f.value, 0.0), 2)
+    en, he = render(f.kind.value, f.evidence)
+    manager, team = people.get(f.owner_rep_id or "", (None, None))
+    evidence: dict[str, Any] = {k: _steady(v) for k, v in f.evidence.items()}
+    evidence["urgency"] = round(f.urgency, 3)
+    return Insight(
+        kind=f.kind, subject=f.subject, owner_rep_id=f.owner_rep_id, manager_id=manager,
+        detected_at=detected_at, priority=priority(value, f.urgency, settings.priority_value_cap),
+        value_at_stake=value, en=en, he=he, evidence=evidence, team=team,
+    )
+
+
+def generate_insights(
+    ws: Workspace,
+    as_of: dt.date | dt.datetime | None = None,
+    *,
+    settings: RuleSettings = RuleSettings(),  # noqa: B008 - frozen, safe as a default
+    kinds: Iterable[Kind] | None = None,
+) -> list[Insight]:
+    """Every insight of the workspace as of a day, highest priority first.
+
+    Parameters
+    ----------
+    ws
+        A scored workspace (``salesradar score`` writes the ``score_*`` tables).
+    as_of
+        The day judged (default: the day the scores were computed for); a datetime judges
+        that moment (lead SLAs).
+    settings
+        The rule thresholds.
+    kinds
+        Only these kinds (default: every kind whose data exists).
+
+    Raises
+    ------
+    UserInputError
+        When a score table the requested kinds need is missing.
+    """
+    wanted = list(RULES) if kinds is None else [Kind(k) for k in kinds]
+    _check_scores(ws, wanted)
+    day, moment = _as_of(ws, as_of)
+    ctx = Context(ws, day, moment, settings)
+    people = _people(ws)
+    detected_at = moment.replace(tzinfo=UTC)
+    found: list[Insight] = []
+    for kind in available_kinds(ws, wanted):
+        found.extend(_insight(f, people, detected_at, settings) for f in RULES[kind].run(ctx))
+    found.sort(key=lambda i: (-i.priority, -i.value_at_stake, i.dedup_key))
+    return found
+
+
+def run_insights(
+    ws: Workspace,
+    store: InsightStore,
+    as_of: dt.date | dt.datetime | None = None,
+    *,
+    settings: RuleSettings = RuleSettings(),  # noqa: B008 - frozen, safe as a default
+    run_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Generate the insights and upsert them; return counts per outcome and per kind.
+
+    Only the kinds whose data exists are evaluated, so a kind whose table was never imported
+    does not resolve earlier insights of that kind.
+    """
+    _check_scores(ws, list(RULES))
+    kinds = available_kinds(ws)
+    insights = generate_insights(ws, as_of, settings=settings, kinds=kinds)
+    counts = store.upsert_many(insights, run_at or dt.datetime.now(UTC), kinds=kinds)
+    per_kind: dict[str, int] = {k.value: 0 for k in kinds}
+    for i in insights:
+        per_kind[i.kind.value] += 1
+    return {**counts.__dict__, "total": len(insights), "kinds": per_kind}

@@ -1,0 +1,646 @@
+"""The insight rules: one query per kind over the workspace and its ``score_*`` tables.
+
+Each rule reads the workspace through DuckDB (set-based SQL, never a Python loop over invoice
+lines) or a model function, and returns :class:`Finding` rows: the subject, its owner, the money
+at stake, an urgency in 0–1 and the numbers behind the *why*. :mod:`salesradar.insights.generate`
+turns findings into bilingual :class:`~salesradar.insights.model.Insight` objects.
+
+Every threshold is a field of :class:`RuleSettings` with its default documented there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from salesradar.insights.model import Kind, Subject
+from salesradar.models.anomalies import detect_anomalies, margin_erosion
+from salesradar.workspace import Workspace
+
+__all__ = ["RULES", "Context", "Finding", "Rule", "RuleSettings"]
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Thresholds of every insight rule (money in the workspace currency, ₪ by default).
+
+    Attributes
+    ----------
+    churn_min_probability
+        churn_risk: churn probability at or above which a customer is flagged (0.4; on the
+        demo company it keeps 4 of 5 flags on customers that really churned).
+    churn_min_value
+        churn_risk: minimum usual quarterly revenue of the customer (1,000).
+    churn_max_days_since
+        churn_risk: ignore customers silent for longer than this (``None``: no limit, so long
+        lost customers come up as win-backs).
+    churn_lost_days
+        churn_risk: silent longer than this, a customer is worded as lost (a win-back) and its
+        urgency halved (180).
+    stopped_min_value
+        stopped_item: minimum value at stake of a customer × SKU pair (500).
+    stopped_max_insights
+        stopped_item: at most this many pairs, biggest value first (200).
+    cross_sell_min_value
+        cross_sell: minimum expected quarterly value of the top recommendation (1,000).
+    cross_sell_per_rep
+        cross_sell: at most this many offers per rep, biggest first (5).
+    anomaly_k, anomaly_min_drop
+        active_customers_drop: robust-SD and relative-drop thresholds of
+        :func:`~salesradar.models.anomalies.detect_anomalies` (3.0, 0.1).
+    margin_min_drop
+        margin_erosion: drop of a customer's gross margin, in margin points (0.03 = 3 points).
+    margin_min_value
+        margin_erosion: minimum gross profit lost in the quarter at the old margin (500).
+    lead_sla_hours_centre, lead_sla_hours_account
+        lead_not_contacted: hours a lead may wait for a first activity when its owner works in
+        a sales centre (24) or as an account manager / unknown model (72).
+    lead_max_age_days
+        lead_not_contacted: ignore leads older than this (``None``: no limit).
+    coverage_min
+        pipeline_coverage_low: flag below this open pipeline ÷ remaining target (3.0).
+    coverage_roll_days
+        pipeline_coverage_low: with this many days or fewer left in the month, judge next
+        month instead (3).
+    coverage_models
+        pipeline_coverage_low: rep operating models judged; a rep without a model counts as
+        ``account`` (``("account",)``).
+    forecast_tolerance
+        forecast_at_risk: flag when actual + weighted pipeline < (1 − this) × forecast (0.1).
+    forecast_min_elapsed_days
+        forecast_at_risk: judge a month only from this day of it on (7).
+    forecast_weights
+        forecast_at_risk: weight of open deals by forecast category
+        (commit 0.8, best_case 0.4, pipeline 0.1).
+    concentration_threshold
+        concentration: share of trailing-12-month revenue above which a customer is a risk
+        (0.15; the design allows 0.15–0.20).
+    single_thread_tiers
+        single_threaded_account: tiers judged (``("A",)``).
+    single_thread_top_n
+        single_threaded_account: also judge the top-N customers by revenue (20).
+    single_thread_models
+        single_threaded_account: also judge every customer of reps with these operating
+        models (``("account",)``: account managers' customers are key accounts).
+    overdue_min_probability
+        overdue_payments_at_risk: churn probability at or above which overdue money is
+        flagged (0.3).
+    overdue_min_amount
+        overdue_payments_at_risk: minimum overdue unpaid amount (100).
+    priority_value_cap
+        Value at stake that gives the full value part of the priority (250,000).
+    """
+
+    churn_min_probability: float = 0.4
+    churn_min_value: float = 1_000.0
+    churn_max_days_since: int | None = None
+    churn_lost_days: int = 180
+    stopped_min_value: float = 500.0
+    stopped_max_insights: int = 200
+    cross_sell_min_value: float = 1_000.0
+    cross_sell_per_rep: int = 5
+    anomaly_k: float = 3.0
+    anomaly_min_drop: float = 0.1
+    margin_min_drop: float = 0.03
+    margin_min_value: float = 500.0
+    lead_sla_hours_centre: float = 24.0
+    lead_sla_hours_account: float = 72.0
+    lead_max_age_days: int | None = None
+    coverage_min: float = 3.0
+    coverage_roll_days: int = 3
+    coverage_models: tuple[str, ...] = ("account",)
+    forecast_tolerance: float = 0.1
+    forecast_min_elapsed_days: int = 7
+    forecast_weights: tuple[tuple[str, float], ...] = (
+        ("commit", 0.8), ("best_case", 0.4), ("pipeline", 0.1),
+    )
+    concentration_threshold: float = 0.15
+    single_thread_tiers: tuple[str, ...] = ("A",)
+    single_thread_top_n: int = 20
+    single_thread_models: tuple[str, ...] = ("account",)
+    overdue_min_probability: float = 0.3
+    overdue_min_amount: float = 100.0
+    priority_value_cap: float = 250_000.0
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every rule reads: the workspace, the moment judged and the settings.
+
+    ``as_of`` is the day judged; ``now`` the moment (end of ``as_of`` unless a time was given),
+    naive UTC like the workspace timestamps.
+    """
+
+    ws: Workspace
+    as_of: dt.date
+    now: dt.datetime
+    settings: RuleSettings
+
+    def rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
+        """Run ``sql`` with positional ``?`` parameters; rows as plain-JSON dicts."""
+        table = self.ws.con.execute(sql, list(params)).to_arrow_table()
+        return [{k: plain(v) for k, v in row.items()} for row in table.to_pylist()]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One situation found by a rule, before it gets its words and priority."""
+
+    kind: Kind
+    subject: Subject
+    owner_rep_id: str | None
+    value: float
+    urgency: float
+    evidence: dict[str, Any]
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready version of a value from DuckDB (Decimal → float, NaN → None, dates → ISO)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def _clip(x: float) -> float:
+    return max(0.0, min(1.0, x))
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _add_months(day: dt.date, n: int) -> dt.date:
+    y, m = divmod(day.month - 1 + n, 12)
+    return dt.date(day.year + y, m + 1, 1)
+
+
+# ---------------------------------------------------------------------- model-based rules
+def churn_risk(ctx: Context) -> list[Finding]:
+    """Customers drifting from their own rhythm with material quarterly revenue.
+
+    The money at stake is the customer's usual quarterly revenue: revenue in the 12 months up
+    to its last order, per 91 days of that span (at least one quarter).
+    """
+    s = ctx.settings
+    rows = ctx.rows(
+        """WITH last AS (
+                SELECT customer_id, max(invoice_date)::DATE AS last_order FROM invoice_lines
+                WHERE invoice_date::DATE <= ? GROUP BY customer_id),
+            q AS (
+                SELECT i.customer_id, sum(i.net_revenue)::DOUBLE * 91
+                       / greatest(date_diff('day', min(i.invoice_date)::DATE,
+                                            any_value(last.last_order)) + 1, 91)
+                       AS quarterly_revenue
+                FROM invoice_lines i JOIN last ON last.customer_id = i.customer_id
+                WHERE i.invoice_date::DATE > last.last_order - INTERVAL 365 DAY
+                  AND i.invoice_date::DATE <= last.last_order
+                GROUP BY i.customer_id)
+            SELECT s.customer_id, cu.name AS customer_name, cu.rep_id,
+                   s.churn_probability, q.quarterly_revenue, s.expected_revenue,
+                   s.revenue_at_risk, s.days_since_last_order, s.median_gap_days,
+                   s.gap_ratio, s.p_alive, s.reasons
+            FROM score_churn s JOIN q ON q.customer_id = s.customer_id
+            LEFT JOIN customers cu ON cu.customer_id = s.customer_id
+            WHERE s.churn_probability >= ? AND q.quarterly_revenue >= ?
+              AND (?::INTEGER IS NULL OR s.days_since_last_order <= ?::INTEGER)
+            ORDER BY s.customer_id""",
+        ctx.as_of, s.churn_min_probability, s.churn_min_value, s.churn_max_days_since,
+        s.churn_max_days_since,
+    )
+    out = []
+    for r in rows:
+        lost = float(r["days_since_last_order"] or 0.0) > s.churn_lost_days
+        # a long-lost customer is a win-back, less urgent than one drifting right now
+        urgency = _clip(r["churn_probability"]) * (0.5 if lost else 1.0)
+        out.append(Finding(Kind.CHURN_RISK, Subject("customer", r["customer_id"]), r["rep_id"],
+                           float(r["quarterly_revenue"]), urgency, {**r, "lost": lost}))
+    return out
+
+
+def stopped_item(ctx: Context) -> list[Finding]:
+    """Customer × SKU pairs bought regularly and then stopped, biggest value first."""
+    s = ctx.settings
+    rows = ctx.rows(
+        """SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku,
+                   p.name AS sku_name, s.purchases, s.last_day, s.gap_days, s.median_gap,
+                   s.p_gap, s.value_at_stake
+            FROM score_stopped_items s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
+            LEFT JOIN products p ON p.sku = s.sku
+            WHERE s.value_at_stake >= ?
+            ORDER BY s.value_at_stake DESC, s.customer_id, s.sku LIMIT ?""",
+        s.stopped_min_value, s.stopped_max_insights,
+    )
+    return [
+        Finding(Kind.STOPPED_ITEM, Subject("customer_sku", f"{r['customer_id']}/{r['sku']}"),
+                r["rep_id"], float(r["value_at_stake"]), _clip(1.0 - float(r["p_gap"] or 0.0)),
+                r)
+        for r in rows
+    ]
+
+
+def cross_sell(ctx: Context) -> list[Finding]:
+    """The top recommendation per customer above a value floor, at most N per rep."""
+    s = ctx.settings
+    rows = ctx.rows(
+        """WITH top AS (
+                SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku,
+                       s.name AS sku_name, s.score, s.reason, s.expected_value,
+                       row_number() OVER (PARTITION BY cu.rep_id
+                                          ORDER BY s.expected_value DESC, s.customer_id) AS n
+                FROM score_cross_sell s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
+                WHERE s.rank = 1 AND s.expected_value >= ?)
+            SELECT * EXCLUDE (n) FROM top WHERE n <= ? ORDER BY customer_id""",
+        s.cross_sell_min_value, s.cross_sell_per_rep,
+    )
+    return [
+        Finding(Kind.CROSS_SELL, Subject("customer_sku", f"{r['customer_id']}/{r['sku']}"),
+                r["rep_id"], float(r["expected_value"]), 0.3 * _clip(float(r["score"])), r)
+        for r in rows
+    ]
+
+
+def single_threaded_account(ctx: Context) -> list[Finding]:
+    """Key accounts known through one contact only, or with no executive contact.
+
+    Key accounts: the tiers judged, the top-N by trailing-12-month revenue, and every customer
+    of a rep working as an account manager.
+    """
+    s = ctx.settings
+    rows = ctx.rows(
+        """WITH rev AS (
+                SELECT customer_id, sum(net_revenue)::DOUBLE AS revenue_12m,
+                       row_number() OVER (ORDER BY sum(net_revenue) DESC) AS revenue_rank
+                FROM invoice_lines
+                WHERE invoice_date::DATE > ? - INTERVAL 365 DAY AND invoice_date::DATE <= ?
+                GROUP BY customer_id),
+            con AS (
+                SELECT customer_id, count(*) AS contacts,
+                       count(*) FILTER (WHERE level = 'executive') AS executives
+                FROM contacts GROUP BY customer_id),
+            s AS (
+                SELECT coalesce(t.customer_id, rev.customer_id) AS customer_id, t.tier,
+                       rev.revenue_12m, rev.revenue_rank
+                FROM score_tiers t FULL JOIN rev ON rev.customer_id = t.customer_id)
+            SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.tier,
+                   coalesce(s.revenue_12m, 0) AS revenue_12m, s.revenue_rank,
+                   coalesce(con.contacts, 0) AS contacts,
+                   coalesce(con.executives, 0) AS executives, r.model AS rep_model
+            FROM s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
+            LEFT JOIN con ON con.customer_id = s.customer_id
+            LEFT JOIN reps r ON r.rep_id = cu.rep_id
+            WHERE (list_contains(?::VARCHAR[], s.tier) OR s.revenue_rank <= ?
+                   OR list_contains(?::VARCHAR[], r.model))
+              AND (coalesce(con.contacts, 0) <= 1 OR coalesce(con.executives, 0) = 0)
+              AND coalesce(s.revenue_12m, 0) > 0
+            ORDER BY s.customer_id""",
+        ctx.as_of, ctx.as_of, list(s.single_thread_tiers), s.single_thread_top_n,
+        list(s.single_thread_models),
+    )
+    return [
+        Finding(Kind.SINGLE_THREADED_ACCOUNT, Subject("customer", r["customer_id"]),
+                r["rep_id"], float(r["revenue_12m"]), 0.5 if r["contacts"] <= 1 else 0.35, r)
+        for r in rows
+    ]
+
+
+def overdue_payments_at_risk(ctx: Context) -> list[Finding]:
+    """Customers owing overdue money who also show churn risk."""
+    s = ctx.settings
+    rows = ctx.rows(
+        """WITH due AS (
+                SELECT customer_id, sum(amount)::DOUBLE AS overdue_amount,
+                       count(*) AS overdue_invoices,
+                       max(?::DATE - due_date) AS max_days_overdue
+                FROM payments
+                WHERE due_date < ? AND (paid_date IS NULL OR paid_date > ?)
+                GROUP BY customer_id)
+            SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.overdue_amount,
+                   s.overdue_invoices, s.max_days_overdue, c.churn_probability,
+                   c.days_since_last_order
+            FROM due s JOIN score_churn c ON c.customer_id = s.customer_id
+            LEFT JOIN customers cu ON cu.customer_id = s.customer_id
+            WHERE c.churn_probability >= ? AND s.overdue_amount >= ?
+            ORDER BY s.customer_id""",
+        ctx.as_of, ctx.as_of, ctx.as_of, s.overdue_min_probability, s.overdue_min_amount,
+    )
+    return [
+        Finding(Kind.OVERDUE_PAYMENTS_AT_RISK, Subject("customer", r["customer_id"]),
+                r["rep_id"], float(r["overdue_amount"]),
+                _clip(0.5 * r["churn_probability"] + r["max_days_overdue"] / 180), r)
+        for r in rows
+    ]
+
+
+# ------------------------------------------------------------------------ data rules
+def concentration(ctx: Context) -> list[Finding]:
+    """Customers above the threshold share of trailing-12-month revenue."""
+    rows = ctx.rows(
+        """WITH rev AS (
+                SELECT customer_id, sum(net_revenue)::DOUBLE AS revenue_12m
+                FROM invoice_lines
+                WHERE invoice_date::DATE > ? - INTERVAL 365 DAY AND invoice_date::DATE <= ?
+                GROUP BY customer_id),
+            s AS (SELECT customer_id, revenue_12m, sum(revenue_12m) OVER () AS total_12m,
+                         revenue_12m / nullif(sum(revenue_12m) OVER (), 0) AS share FROM rev)
+            SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.revenue_12m,
+                   s.total_12m, s.share
+            FROM s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
+            WHERE s.share > ? ORDER BY s.share DESC""",
+        ctx.as_of, ctx.as_of, ctx.settings.concentration_threshold,
+    )
+    return [
+        Finding(Kind.CONCENTRATION, Subject("customer", r["customer_id"]), r["rep_id"],
+                float(r["revenue_12m"]), _clip(float(r["share"]) * 2),
+                {**r, "threshold": ctx.settings.concentration_threshold})
+        for r in rows
+    ]
+
+
+def lead_not_contacted(ctx: Context) -> list[Finding]:
+    """Open leads older than their SLA with no activity at all."""
+    s = ctx.settings
+    rows = ctx.rows(
+        """WITH l AS (
+                SELECT l.lead_id, l.created_at, l.source, l.status, l.owner_rep_id,
+                       coalesce(r.model, 'account') AS model,
+                       CASE WHEN r.model = 'centre' THEN ? ELSE ? END AS sla_hours,
+                       date_diff('second', l.created_at, ?::TIMESTAMP) / 3600.0 AS age_hours
+                FROM leads l LEFT JOIN reps r ON r.rep_id = l.owner_rep_id
+                WHERE l.created_at <= ?::TIMESTAMP AND l.deal_id IS NULL
+                  AND lower(coalesce(l.status, 'new'))
+                      NOT IN ('converted', 'disqualified', 'lost', 'closed', 'won'))
+            SELECT l.* FROM l
+            WHERE l.age_hours > l.sla_hours AND (?::INTEGER IS NULL
+                                               OR l.age_hours <= ?::INTEGER * 24)
+              AND NOT EXISTS (SELECT 1 FROM activities a
+                              WHERE a.lead_id = l.lead_id AND a.at <= ?::TIMESTAMP)
+            ORDER BY l.lead_id""",
+        s.lead_sla_hours_centre, s.lead_sla_hours_account, ctx.now, ctx.now,
+        s.lead_max_age_days, s.lead_max_age_days, ctx.now,
+    )
+    value = _lead_value(ctx)
+    return [
+        Finding(Kind.LEAD_NOT_CONTACTED, Subject("lead", r["lead_id"]), r["owner_rep_id"],
+                value, _lead_urgency(r["age_hours"], r["sla_hours"]), {**r, "lead_value": value})
+        for r in rows
+    ]
+
+
+def _lead_urgency(age_hours: float, sla_hours: float) -> float:
+    """1 just past the SLA (the lead is still warm), falling to 0.5 as the lead goes cold."""
+    return _clip(0.5 + 0.5 * sla_hours / max(age_hours, 1e-9))
+
+
+def _lead_value(ctx: Context) -> float:
+    """Expected value of one lead: won deal amount of converted leads ÷ all leads (12 months)."""
+    rows = ctx.rows(
+        """SELECT coalesce(sum(d.amount) FILTER (WHERE d.outcome = 'won'), 0)::DOUBLE
+                  / nullif(count(DISTINCT l.lead_id), 0) AS v
+           FROM leads l LEFT JOIN deals d ON d.deal_id = l.deal_id
+           WHERE l.created_at > ?::TIMESTAMP - INTERVAL 365 DAY AND l.created_at <= ?""",
+        ctx.now, ctx.now,
+    )
+    v = rows[0]["v"] if rows else None
+    return round(float(v), 2) if v else 0.0
+
+
+def coverage_period(ctx: Context) -> dt.date:
+    """The month judged for coverage: this month, or next one when it is nearly over."""
+    start = _month_start(ctx.as_of)
+    days_left = (_add_months(start, 1) - ctx.as_of).days - 1
+    return _add_months(start, 1) if days_left <= ctx.settings.coverage_roll_days else start
+
+
+def pipeline_coverage_low(ctx: Context) -> list[Finding]:
+    """Reps whose open pipeline closing this month is under N× the target still to win."""
+    s = ctx.settings
+    start = coverage_period(ctx)
+    end = _add_months(start, 1)
+    rows = ctx.rows(
+        """WITH t AS (
+                SELECT rep_id, sum(value)::DOUBLE AS target FROM targets
+                WHERE rep_id IS NOT NULL AND metric = 'revenue' AND period::DATE = ?
+                GROUP BY rep_id),
+            d AS (
+                SELECT owner_rep_id AS rep_id,
+                   coalesce(sum(amount) FILTER (WHERE outcome = 'won'), 0)::DOUBLE AS won,
+                   coalesce(sum(amount) FILTER (WHERE outcome = 'open'), 0)::DOUBLE AS open_pipe,
+                   count(*) FILTER (WHERE outcome = 'open') AS open_deals
+                FROM deals WHERE close_date >= ? AND close_date < ? GROUP BY owner_rep_id)
+            SELECT t.rep_id, r.name AS rep_name, t.target, coalesce(d.won, 0) AS won,
+                   coalesce(d.open_pipe, 0) AS open_pipeline,
+                   coalesce(d.open_deals, 0) AS open_deals,
+                   t.target - coalesce(d.won, 0) AS remaining,
+                   coalesce(d.open_pipe, 0) / (t.target - coalesce(d.won, 0)) AS coverage
+            FROM t LEFT JOIN d ON d.rep_id = t.rep_id LEFT JOIN reps r ON r.rep_id = t.rep_id
+            WHERE t.target - coalesce(d.won, 0) > 0
+              AND list_contains(?::VARCHAR[], coalesce(r.model, 'account'))
+              AND coalesce(d.open_pipe, 0) < ? * (t.target - coalesce(d.won, 0))
+            ORDER BY t.rep_id""",
+        start, start, end, list(s.coverage_models), s.coverage_min,
+    )
+    return [
+        Finding(Kind.PIPELINE_COVERAGE_LOW, Subject("rep", f"{r['rep_id']}/{start:%Y-%m}"),
+                r["rep_id"], float(r["remaining"]),
+                _clip(1.0 - float(r["coverage"]) / s.coverage_min),
+                {**r, "period": f"{start:%Y-%m}", "coverage_min": s.coverage_min})
+        for r in rows
+    ]
+
+
+def forecast_at_risk(ctx: Context) -> list[Finding]:
+    """Reps whose latest commit for this month exceeds what the month is on track to bring.
+
+    Projected = invoiced revenue so far this month + the larger of (a) the run rate of the
+    days elapsed over the days left and (b) open deals closing in the rest of the month,
+    weighted by forecast category. Judged from ``forecast_min_elapsed_days`` into the month.
+    """
+    s = ctx.settings
+    start = _month_start(ctx.as_of)
+    end = _add_months(start, 1)
+    elapsed = (ctx.as_of - start).days + 1
+    days_left = (end - ctx.as_of).days - 1
+    if elapsed < s.forecast_min_elapsed_days:
+        return []
+    categories = [c for c, _ in s.forecast_weights]
+    weights = [w for _, w in s.forecast_weights]
+    rows = ctx.rows(
+        """WITH f AS (
+                SELECT rep_id, amount::DOUBLE AS forecast, submitted_at FROM forecast_submissions
+                WHERE period::DATE = ? AND category = 'commit' AND submitted_at <= ?::TIMESTAMP
+                QUALIFY row_number() OVER (PARTITION BY rep_id ORDER BY submitted_at DESC) = 1),
+            a AS (
+                SELECT rep_id, sum(net_revenue)::DOUBLE AS actual_so_far FROM invoice_lines
+                WHERE invoice_date::DATE >= ? AND invoice_date::DATE <= ? GROUP BY rep_id),
+            d AS (
+                SELECT owner_rep_id AS rep_id,
+                  sum(amount * coalesce(list_extract(?::DOUBLE[],
+                      list_position(?::VARCHAR[], forecast_category)), 0))::DOUBLE
+                    AS weighted_pipeline
+                FROM deals WHERE outcome = 'open' AND close_date > ? AND close_date < ?
+                GROUP BY owner_rep_id),
+            p AS (
+                SELECT f.rep_id, r.name AS rep_name, f.forecast, f.submitted_at,
+                       coalesce(a.actual_so_far, 0) AS actual_so_far,
+                       coalesce(a.actual_so_far, 0) / ? * ? AS run_rate_rest,
+                       coalesce(d.weighted_pipeline, 0) AS weighted_pipeline
+                FROM f LEFT JOIN a ON a.rep_id = f.rep_id LEFT JOIN d ON d.rep_id = f.rep_id
+                LEFT JOIN reps r ON r.rep_id = f.rep_id)
+            SELECT *, actual_so_far + greatest(run_rate_rest, weighted_pipeline) AS projected
+            FROM p
+            WHERE forecast > 0
+              AND actual_so_far + greatest(run_rate_rest, weighted_pipeline) < (1 - ?) * forecast
+            ORDER BY rep_id""",
+        start, ctx.now, start, ctx.as_of, weights, categories, ctx.as_of, end, elapsed, days_left,
+        s.forecast_tolerance,
+    )
+    return [
+        Finding(Kind.FORECAST_AT_RISK, Subject("rep", f"{r['rep_id']}/{start:%Y-%m}"),
+                r["rep_id"], float(r["forecast"] - r["projected"]),
+                _clip(1.0 - r["projected"] / r["forecast"]) * (1.0 if days_left < 10 else 0.7),
+                {**r, "period": f"{start:%Y-%m}", "days_left": days_left,
+                 "days_elapsed": elapsed})
+        for r in rows
+    ]
+
+
+def active_customers_drop(ctx: Context) -> list[Finding]:
+    """Reps whose active customers last month fell beyond seasonality."""
+    s = ctx.settings
+    table = detect_anomalies(ctx.ws, by="rep", metric="active_customers", as_of=ctx.as_of,
+                             k=s.anomaly_k, min_drop=s.anomaly_min_drop)
+    flagged = [{k: plain(v) for k, v in row.items()} for row in table.to_pylist()]
+    if not flagged:
+        return []
+    per_customer = ctx.rows(
+        """SELECT rep_id, sum(net_revenue)::DOUBLE
+                  / nullif(count(DISTINCT (customer_id, date_trunc('month', invoice_date))), 0)
+                  AS revenue_per_customer_month
+           FROM invoice_lines
+           WHERE invoice_date::DATE > ? - INTERVAL 365 DAY AND invoice_date::DATE <= ?
+           GROUP BY rep_id""",
+        ctx.as_of, ctx.as_of,
+    )
+    arpa = {r["rep_id"]: r["revenue_per_customer_month"] or 0.0 for r in per_customer}
+    names = {r["rep_id"]: r["name"] for r in ctx.rows("SELECT rep_id, name FROM reps")}
+    out = []
+    for r in flagged:
+        rep = r["group"]
+        lost = max(float(r["expected"]) - float(r["value"]), 0.0)
+        value = round(lost * arpa.get(rep, 0.0) * 3, 2)  # a quarter of their usual revenue
+        evidence = {**r, "rep_id": rep, "rep_name": names.get(rep),
+                    "lost_customers": round(lost, 1), "value_at_stake": value,
+                    "revenue_per_customer_month": round(arpa.get(rep, 0.0), 2)}
+        out.append(Finding(Kind.ACTIVE_CUSTOMERS_DROP, Subject("rep", f"{rep}/{r['month'][:7]}"),
+                           rep, value, _clip(-float(r["change"] or 0.0) * 2), evidence))
+    return out
+
+
+def quarter_windows(as_of: dt.date) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
+    """The last complete quarter on or before ``as_of`` and the same quarter a year before."""
+    nxt = as_of + dt.timedelta(days=1)
+    q_start = dt.date(nxt.year, 3 * ((nxt.month - 1) // 3) + 1, 1)
+    after = (_add_months(q_start, -3), q_start)
+    before = (_add_months(after[0], -12), _add_months(after[1], -12))
+    return before, after
+
+
+def margin_erosion_rule(ctx: Context) -> list[Finding]:
+    """Customers whose gross margin in the last quarter fell versus a year before."""
+    s = ctx.settings
+    before, after = quarter_windows(ctx.as_of)
+    year_ago = ctx.rows(
+        """SELECT count(*) AS n FROM invoice_lines WHERE cost IS NOT NULL
+           AND invoice_date::DATE >= ? AND invoice_date::DATE < ?""", *before)
+    if not year_ago or not year_ago[0]["n"]:  # no year-ago quarter: the previous one
+        before = (_add_months(after[0], -3), after[0])
+    try:
+        table = margin_erosion(ctx.ws, before, after, by="customer")
+    except ValueError:  # a period without revenue: nothing to compare
+        return []
+    names = {r["customer_id"]: r for r in ctx.rows(
+        "SELECT customer_id, name AS customer_name, rep_id FROM customers")}
+    drivers = _margin_drivers(ctx, before, after)
+    out = []
+    for row in table.to_pylist():
+        m0, m1, r1 = row["margin_before"], row["margin_after"], row["revenue_after"]
+        if m0 is None or m1 is None or math.isnan(m0) or math.isnan(m1):
+            continue
+        lost = (m0 - m1) * r1
+        if m0 - m1 < s.margin_min_drop or lost < s.margin_min_value:
+            continue
+        master = names.get(row["group"], {})
+        evidence = {
+            "customer_id": row["group"], "customer_name": master.get("customer_name"),
+            "rep_id": master.get("rep_id"),
+            "period_before": f"{before[0]}/{before[1] - dt.timedelta(days=1)}",
+            "period_after": f"{after[0]}/{after[1] - dt.timedelta(days=1)}",
+            "margin_before": round(m0, 4), "margin_after": round(m1, 4),
+            "revenue_before": round(row["revenue_before"], 2), "revenue_after": round(r1, 2),
+            "gross_profit_lost": round(lost, 2),
+            **drivers.get(row["group"], {}),
+        }
+        out.append(Finding(Kind.MARGIN_EROSION, Subject("customer", row["group"]),
+                           master.get("rep_id"), lost, _clip((m0 - m1) * 5), evidence))
+    return out
+
+
+def _margin_drivers(ctx: Context, before: tuple[dt.date, dt.date],
+                    after: tuple[dt.date, dt.date]) -> dict[str, dict[str, Any]]:
+    """Per customer, the SKU that took the most margin points away (its part of the change)."""
+    rows = ctx.rows(
+        """WITH t AS (
+                SELECT customer_id, sku, net_revenue::DOUBLE AS r, cost::DOUBLE AS c,
+                       invoice_date::DATE >= ? AND invoice_date::DATE < ? AS a,
+                       invoice_date::DATE >= ? AND invoice_date::DATE < ? AS b
+                FROM invoice_lines WHERE cost IS NOT NULL),
+            g AS (
+                SELECT customer_id, sku,
+                       coalesce(sum(r - c) FILTER (WHERE a), 0) AS gp0,
+                       coalesce(sum(r - c) FILTER (WHERE b), 0) AS gp1,
+                       sum(sum(r) FILTER (WHERE a)) OVER (PARTITION BY customer_id) AS r0,
+                       sum(sum(r) FILTER (WHERE b)) OVER (PARTITION BY customer_id) AS r1
+                FROM t WHERE a OR b GROUP BY customer_id, sku)
+            SELECT g.customer_id, g.sku AS driver_sku, p.name AS driver_name,
+                   p.category AS driver_category,
+                   gp1 / nullif(r1, 0) - gp0 / nullif(r0, 0) AS driver_points
+            FROM g LEFT JOIN products p ON p.sku = g.sku
+            WHERE r0 > 0 AND r1 > 0
+            QUALIFY row_number() OVER (PARTITION BY g.customer_id
+                                       ORDER BY gp1 / r1 - gp0 / r0, g.sku) = 1""",
+        *before, *after,
+    )
+    return {r.pop("customer_id"): r for r in rows}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule: the tables it needs (non-empty) and the function that runs it."""
+
+    needs: tuple[str, ...]
+    run: Callable[[Context], list[Finding]]
+
+
+RULES: dict[Kind, Rule] = {
+    Kind.CHURN_RISK: Rule(("score_churn",), churn_risk),
+    Kind.STOPPED_ITEM: Rule(("score_stopped_items",), stopped_item),
+    Kind.CROSS_SELL: Rule(("score_cross_sell",), cross_sell),
+    Kind.ACTIVE_CUSTOMERS_DROP: Rule(("invoice_lines",), active_customers_drop),
+    Kind.MARGIN_EROSION: Rule(("invoice_lines",), margin_erosion_rule),
+    Kind.LEAD_NOT_CONTACTED: Rule(("leads", "activities"), lead_not_contacted),
+    Kind.PIPELINE_COVERAGE_LOW: Rule(("deals", "targets"), pipeline_coverage_low),
+    Kind.FORECAST_AT_RISK: Rule(("invoice_lines", "forecast_submissions"), forecast_at_risk),
+    Kind.CONCENTRATION: Rule(("invoice_lines",), concentration),
+    Kind.SINGLE_THREADED_ACCOUNT: Rule(("contacts", "score_tiers"), single_threaded_account),
+    Kind.OVERDUE_PAYMENTS_AT_RISK: Rule(("payments", "score_churn"), overdue_payments_at_risk),
+}

@@ -1,0 +1,294 @@
+"""The words of each insight kind, in English and Hebrew, built from the evidence numbers.
+
+>>> money(38_250.0)
+'₪38k'
+>>> en, he = render("concentration", {"customer_name": "Cohen Foods", "customer_id": "C1",
+...                                   "share": 0.2, "revenue_12m": 1_200_000.0,
+...                                   "threshold": 0.15})
+>>> en.what
+'Cohen Foods is 20% of the last 12 months of revenue'
+>>> he.why.split(" ")[:2]
+['₪1.2', 'מיליון']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from salesradar.insights.model import Texts
+
+__all__ = ["money", "render"]
+
+Evidence = dict[str, Any]
+
+
+def money(value: float | None, currency: str = "₪") -> str:
+    """A short amount: ``₪850``, ``₪3.8k``, ``₪38k``, ``₪1.2M``."""
+    v = float(value or 0.0)
+    sign = "-" if v < 0 else ""
+    v = abs(v)
+    if v >= 1e6:
+        text = f"{v / 1e6:.1f}M"
+    elif v >= 1e4:
+        text = f"{v / 1e3:.0f}k"
+    elif v >= 1e3:
+        text = f"{v / 1e3:.1f}k"
+    else:
+        text = f"{v:.0f}"
+    return f"{sign}{currency}{text}"
+
+
+def _n(value: Any, digits: int = 0) -> str:
+    v = float(value or 0.0)
+    return f"{v:,.{digits}f}"
+
+
+def _pct(value: Any, digits: int = 0) -> str:
+    return f"{100 * float(value or 0.0):.{digits}f}%"
+
+
+def _customer(e: Evidence) -> str:
+    return str(e.get("customer_name") or e.get("customer_id"))
+
+
+def _sku(e: Evidence) -> str:
+    return str(e.get("sku_name") or e.get("sku"))
+
+
+def _rep(e: Evidence) -> str:
+    return str(e.get("rep_name") or e.get("rep_id"))
+
+
+def _churn(e: Evidence) -> tuple[Texts, Texts]:
+    c, gap, last = _customer(e), _n(e["median_gap_days"]), _n(e["days_since_last_order"])
+    at = money(e["quarterly_revenue"])
+    p = _pct(e["churn_probability"])
+    if e.get("lost"):
+        return (
+            Texts(f"{c} has stopped ordering",
+                  f"ordered every ~{gap} days; last order {last} days ago; {at} a quarter "
+                  f"lost (churn risk {p})",
+                  f"Plan a win-back call to {c}: find out why they left and make an offer"),
+            Texts(f"{c} הפסיק להזמין",
+                  f"הזמין כל ~{gap} יום; הזמנה אחרונה לפני {last} יום; {at} לרבעון אבדו "
+                  f"(סיכון נטישה {p})",
+                  f"לתכנן שיחת החזרה ל-{c}: לברר למה עזב ולהציע הצעה"),
+        )
+    return (
+        Texts(f"{c} is drifting from its rhythm",
+              f"orders every ~{gap} days; last order {last} days ago; {at} a quarter at stake "
+              f"(churn risk {p})",
+              f"Call the buyer at {c} this week: ask what changed and book the next order"),
+        Texts(f"{c} מתרחק מקצב ההזמנות שלו",
+              f"מזמין כל ~{gap} יום; הזמנה אחרונה לפני {last} יום; {at} לרבעון בסיכון "
+              f"(סיכון נטישה {p})",
+              f"להתקשר השבוע לקניין של {c}: לברר מה השתנה ולסגור את ההזמנה הבאה"),
+    )
+
+
+def _stopped(e: Evidence) -> tuple[Texts, Texts]:
+    c, sku = _customer(e), _sku(e)
+    gap, usual, n = _n(e["gap_days"]), _n(e["median_gap"]), _n(e["purchases"])
+    at = money(e["value_at_stake"])
+    return (
+        Texts(f"{c} stopped buying {sku}",
+              f"bought it {n} times, usually every ~{usual} days; none for {gap} days "
+              f"(last {e['last_day']}); {at} at stake",
+              f"Ask {c} whether they switched supplier for {sku}; offer a reorder or a "
+              f"matching price"),
+        Texts(f"{c} הפסיק לקנות את {sku}",
+              f"קנה {n} פעמים, בדרך כלל כל ~{usual} יום; אין רכישה כבר {gap} יום "
+              f"(אחרונה {e['last_day']}); {at} בסיכון",
+              f"לברר עם {c} אם עבר לספק אחר עבור {sku}; להציע הזמנה חוזרת או מחיר תואם"),
+    )
+
+
+def _cross(e: Evidence) -> tuple[Texts, Texts]:
+    c, sku, at = _customer(e), _sku(e), money(e["expected_value"])
+    return (
+        Texts(f"Offer {sku} to {c}",
+              f"{e['reason']}; worth about {at} a quarter",
+              f"Mention {sku} on the next call or add a sample to {c}'s next delivery"),
+        Texts(f"להציע את {sku} ל-{c}",
+              f"לקוחות דומים קונים את המוצר (ציון {_n(e['score'], 2)}); שווי משוער {at} "
+              f"לרבעון",
+              f"להזכיר את {sku} בשיחה הבאה או לצרף דוגמה למשלוח הבא של {c}"),
+    )
+
+
+def _active_drop(e: Evidence) -> tuple[Texts, Texts]:
+    rep, month = str(e.get("rep_name") or e["group"]), str(e["month"])[:7]
+    value, exp = _n(e["value"]), _n(e["expected"])
+    ch, at = _pct(-float(e["change"] or 0.0)), money(e.get("value_at_stake"))
+    return (
+        Texts(f"Active customers of {rep} dropped in {month}",
+              f"{value} active customers vs {exp} expected after seasonality ({ch} lower); "
+              f"about {at} a quarter at stake",
+              "Review the rep's customers who did not order this month and plan calls to the "
+              "biggest ones"),
+        Texts(f"ירידה בלקוחות הפעילים של {rep} בחודש {month}",
+              f"{value} לקוחות פעילים לעומת {exp} צפויים אחרי עונתיות (נמוך ב-{ch}); "
+              f"כ-{at} לרבעון בסיכון",
+              "לעבור על לקוחות הנציג שלא הזמינו החודש ולתכנן שיחות לגדולים שבהם"),
+    )
+
+
+def _margin(e: Evidence) -> tuple[Texts, Texts]:
+    c = _customer(e)
+    m0, m1 = _pct(e["margin_before"], 1), _pct(e["margin_after"], 1)
+    at, rev = money(e["gross_profit_lost"]), money(e["revenue_after"])
+    driver = e.get("driver_name") or e.get("driver_sku")
+    if driver and (e.get("driver_points") or 0) < 0:
+        points = f"{-100 * float(e['driver_points']):.1f}"
+        en_most = f"; {driver} alone took {points} points"
+        he_most = f"; {driver} לבדו הוריד {points} נקודות"
+    else:
+        en_most = he_most = ""
+    return (
+        Texts(f"Margin on {c} is eroding",
+              f"gross margin {m1} in {e['period_after']} vs {m0} in {e['period_before']} "
+              f"on {rev} revenue: {at} gross profit lost in the quarter{en_most}",
+              f"Check the discounts and prices given to {c} and the cost of what they buy; "
+              "restore price or change the mix"),
+        Texts(f"שחיקת רווחיות אצל {c}",
+              f"רווח גולמי {m1} בתקופה {e['period_after']} לעומת {m0} בתקופה "
+              f"{e['period_before']} על הכנסות של {rev}: {at} רווח גולמי שאבד ברבעון"
+              f"{he_most}",
+              f"לבדוק הנחות ומחירים שניתנו ל-{c} ואת עלות המוצרים; להחזיר מחיר או לשנות תמהיל"),
+    )
+
+
+def _lead(e: Evidence) -> tuple[Texts, Texts]:
+    lead, hours, sla = str(e["lead_id"]), float(e["age_hours"]), _n(e["sla_hours"])
+    age = f"{hours:.0f} hours" if hours < 72 else f"{hours / 24:.0f} days"
+    age_he = f"{hours:.0f} שעות" if hours < 72 else f"{hours / 24:.0f} ימים"
+    src = e.get("source") or "unknown"
+    return (
+        Texts(f"Lead {lead} has not been contacted",
+              f"created {age} ago from {src}, no call, email or meeting yet; the SLA is "
+              f"{sla} hours",
+              f"Call lead {lead} now; if there is no answer, email and retry within 24 hours"),
+        Texts(f"לא נוצר קשר עם הליד {lead}",
+              f"נוצר לפני {age_he} (מקור: {src}), עדיין ללא שיחה, מייל או פגישה; זמן התגובה "
+              f"הנדרש {sla} שעות",
+              f"להתקשר עכשיו לליד {lead}; אם אין מענה, לשלוח מייל ולנסות שוב תוך 24 שעות"),
+    )
+
+
+def _coverage(e: Evidence) -> tuple[Texts, Texts]:
+    rep, period = _rep(e), str(e["period"])
+    cov, need = f"{float(e['coverage']):.2f}", _n(e["coverage_min"])
+    pipe, rem = money(e["open_pipeline"]), money(e["remaining"])
+    return (
+        Texts(f"Pipeline of {rep} is too thin for {period}",
+              f"open pipeline closing in {period} {pipe} vs {rem} of target still to win: "
+              f"coverage {cov}x, below {need}x",
+              "Add qualified opportunities closing this period or pull forward deals from "
+              "next period; review with the manager this week"),
+        Texts(f"הצנרת של {rep} דלה מדי עבור {period}",
+              f"עסקאות פתוחות שנסגרות ב-{period}: {pipe} מול {rem} יעד שנותר: "
+              f"כיסוי {cov} לעומת {need} נדרש",
+              "להוסיף הזדמנויות מוסמכות שנסגרות בתקופה או להקדים עסקאות מהתקופה הבאה; "
+              "לעבור על כך עם המנהל השבוע"),
+    )
+
+
+def _forecast(e: Evidence) -> tuple[Texts, Texts]:
+    rep, period = _rep(e), str(e["period"])
+    f, act = money(e["forecast"]), money(e["actual_so_far"])
+    rest = money(max(float(e["run_rate_rest"]), float(e["weighted_pipeline"])))
+    gap = money(float(e["forecast"]) - float(e["projected"]))
+    left = e["days_left"]
+    return (
+        Texts(f"Forecast of {rep} for {period} is at risk",
+              f"committed {f}; invoiced so far {act}, and the run rate or weighted open "
+              f"pipeline adds {rest} in the {left} days left: {gap} short",
+              "Review the commit deals one by one with the rep and update the forecast"),
+        Texts(f"התחזית של {rep} ל-{period} בסיכון",
+              f"התחייבות {f}; חשבוניות עד כה {act}, והקצב הנוכחי או הצנרת המשוקללת מוסיפים "
+              f"{rest} ב-{left} הימים שנותרו: חסרים {gap}",
+              "לעבור עם הנציג על עסקאות ההתחייבות אחת-אחת ולעדכן את התחזית"),
+    )
+
+
+def _concentration(e: Evidence) -> tuple[Texts, Texts]:
+    c, share, rev = _customer(e), _pct(e["share"]), money(e["revenue_12m"])
+    limit = _pct(e.get("threshold", 0.15))
+    return (
+        Texts(f"{c} is {share} of the last 12 months of revenue",
+              f"{rev} of revenue in the last 12 months, above the {limit} concentration "
+              "threshold; "
+              "losing it would hit the whole company",
+              f"Write an account plan for {c} with executive contact, and grow other "
+              "accounts to reduce dependence"),
+        Texts(f"{c} מהווה {share} מההכנסות ב-12 החודשים האחרונים",
+              f"{rev} הכנסות ב-12 החודשים האחרונים, מעל סף הריכוזיות של {limit}; "
+              "אובדן הלקוח יפגע "
+              "בכל החברה",
+              f"לכתוב תוכנית לקוח ל-{c} עם קשר בדרג הנהלה, ולהגדיל לקוחות אחרים כדי "
+              "להקטין את התלות"),
+    )
+
+
+def _single(e: Evidence) -> tuple[Texts, Texts]:
+    c, n, ex = _customer(e), int(e["contacts"]), int(e["executives"])
+    rev = money(e["revenue_12m"])
+    tier = e.get("tier") or "top"
+    return (
+        Texts(f"{c} hangs on a single thread",
+              f"tier {tier} account with {rev} in the last 12 months; {n} contact(s) on "
+              f"record, {ex} at executive level",
+              f"Meet a second person at {c}, ideally an executive, and add them to the CRM"),
+        Texts(f"הקשר עם {c} תלוי באדם אחד",
+              f"לקוח בדירוג {tier} עם {rev} ב-12 החודשים האחרונים; {n} אנשי קשר רשומים, "
+              f"{ex} בדרג הנהלה",
+              f"לקבוע פגישה עם איש קשר נוסף ב-{c}, רצוי בדרג הנהלה, ולהוסיף אותו למערכת"),
+    )
+
+
+def _overdue(e: Evidence) -> tuple[Texts, Texts]:
+    c, due = _customer(e), money(e["overdue_amount"])
+    n, days, p = int(e["overdue_invoices"]), _n(e["max_days_overdue"]), _pct(
+        e["churn_probability"])
+    return (
+        Texts(f"{c} owes {due} and may be leaving",
+              f"{n} unpaid invoice(s) past due, the oldest by {days} days; churn risk {p}",
+              f"Call {c} together with finance: agree a payment plan before the next "
+              "delivery"),
+        Texts(f"{c} חייב {due} ועלול לעזוב",
+              f"{n} חשבוניות שלא שולמו אחרי מועד הפירעון, הוותיקה באיחור של {days} יום; "
+              f"סיכון נטישה {p}",
+              f"להתקשר ל-{c} יחד עם הכספים: לסכם הסדר תשלום לפני המשלוח הבא"),
+    )
+
+
+_RENDER: dict[str, Callable[[Evidence], tuple[Texts, Texts]]] = {
+    "churn_risk": _churn,
+    "stopped_item": _stopped,
+    "cross_sell": _cross,
+    "active_customers_drop": _active_drop,
+    "margin_erosion": _margin,
+    "lead_not_contacted": _lead,
+    "pipeline_coverage_low": _coverage,
+    "forecast_at_risk": _forecast,
+    "concentration": _concentration,
+    "single_threaded_account": _single,
+    "overdue_payments_at_risk": _overdue,
+}
+
+
+_SHORT = re.compile(r"(₪-?[\d.]+)([kM])")
+_HE_UNITS = {"k": " אלף", "M": " מיליון"}
+
+
+def _hebrew_amounts(text: str) -> str:
+    """``₪38k`` → ``₪38 אלף``, ``₪1.2M`` → ``₪1.2 מיליון``."""
+    return _SHORT.sub(lambda m: m.group(1) + _HE_UNITS[m.group(2)], text)
+
+
+def render(kind: str, evidence: Evidence) -> tuple[Texts, Texts]:
+    """English and Hebrew texts (what, why, next step) of one insight from its evidence."""
+    en, he = _RENDER[str(kind)](evidence)
+    return en, Texts(*(_hebrew_amounts(t) for t in (he.what, he.why, he.next_step)))
