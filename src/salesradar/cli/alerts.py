@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -44,8 +45,67 @@ def _print_insights(rows: list[dict[str, Any]], lang: str) -> None:
          for r in rows]))
 
 
+def print_top_insights(store: Any, top: int, lang: str) -> list[dict[str, Any]]:
+    """The ``top`` open insights, highest priority first, printed with what/why/next step."""
+    rows = [i.to_dict() for i in store.list_insights(
+        status=["new", "sent", "acknowledged"])][:top]
+    return rows
+
+
+def _render_top(rows: list[dict[str, Any]], lang: str) -> None:
+    key = "he" if lang == "he" else "en"
+    for r in rows:
+        texts = r[key]
+        output.console.print(
+            f"[bold]#{r['id']}[/] {r['kind']} · {r.get('owner_rep_id') or '—'} · priority "
+            f"{r['priority']} · ₪{_fmt(r['value_at_stake'])}\n  {texts['what']}\n"
+            f"  why: {texts['why']}\n  next: {texts['next_step']}", highlight=False)
+
+
 def alert_commands(app: typer.Typer) -> None:
     """Register this module's commands on the main app."""
+
+    @app.command("run")
+    def run_command(
+        data: Annotated[Path | None, typer.Option(help="Folder of canonical files to import "
+                        "first (invoice_lines.csv, customers.xlsx, ...).")] = None,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="Judge as of this date "
+                         "(default: the last invoice date).")] = None,
+        horizon: Annotated[int, typer.Option(min=7, max=730, help="Days ahead the models "
+                           "look.")] = 90,
+        deliver: Annotated[bool, typer.Option("--deliver/--no-deliver", help="Send due "
+                           "insights through the configured channels.")] = True,
+        top: Annotated[int, typer.Option(help="Insights to show.")] = 10,
+        lang: Annotated[str, typer.Option(help="he or en.")] = "en",
+        workspace: WorkspaceOption = None,
+        app_db: AppDbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Refresh everything: import --data (if given), score every model, generate and
+        store insights, deliver them; then show the top insights. Safe to run on a schedule:
+        unchanged data creates no new insight and sends nothing new."""
+        from salesradar.cli.data import _progress
+        from salesradar.cli.options import open_workspace
+        from salesradar.pipeline import refresh
+
+        with open_workspace(workspace, create=data is not None) as ws, \
+                open_store(workspace, app_db) as store, _progress() as bar:
+            task = bar.add_task("refreshing", total=None)
+            summary = refresh(ws, store, data=data, as_of=_date(as_of, "--as-of"),
+                              horizon_days=horizon, deliver=deliver,
+                              progress=lambda s: bar.update(task, description=s))
+            rows = print_top_insights(store, top, lang)
+        result = {**summary.to_dict(), "top": rows}
+
+        def render() -> None:
+            counts = summary.insights
+            output.console.print(
+                f"insights: {counts.get('new', 0)} new, {counts.get('updated', 0)} updated, "
+                f"{counts.get('unchanged', 0)} unchanged, {counts.get('resolved', 0)} resolved; "
+                f"sent {(summary.delivery or {}).get('sent', 0)}", highlight=False)
+            _render_top(rows, lang)
+
+        output.emit(result, as_json, render)
 
     @app.command()
     def insights(
@@ -112,17 +172,12 @@ def alert_commands(app: typer.Typer) -> None:
         ..._TEAMS_*, ..._WEBHOOK_*, ..._HUBSPOT_*): once each, with retries and backoff."""
         from salesradar.cli.options import open_workspace
         from salesradar.delivery import outbox
-        from salesradar.delivery.setup import channels_from_env, people_from_reps
+        from salesradar.pipeline import deliver_due
 
-        with open_workspace(workspace) as ws:
-            reps = ws.table("reps").to_pyarrow().to_pylist()
-        now = datetime.now(UTC)
-        with open_store(workspace, app_db) as store:
+        with open_workspace(workspace) as ws, open_store(workspace, app_db) as store:
             if requeue_unknown:
-                outbox.requeue_unknown(store, now)
-            report = outbox.deliver(store, channels_from_env(), now,
-                                    directory=people_from_reps(reps), dry_run=dry_run)
-        result = report.to_dict()
+                outbox.requeue_unknown(store, datetime.now(UTC))
+            result = deliver_due(ws, store, dry_run=dry_run)
         output.emit(result, as_json, lambda: output.console.print(output.table(
             "delivery" + (" (dry run)" if dry_run else ""), ["outcome", "messages"],
             [(k, v) for k, v in result.items() if k != "previews"])))

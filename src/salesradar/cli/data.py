@@ -154,15 +154,22 @@ def data_app_commands(app: typer.Typer) -> None:
         customers: Annotated[int, typer.Option(help="Number of customers.", min=10)] = 400,
         years: Annotated[int, typer.Option(help="Years of history.", min=1, max=10)] = 3,
         seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+        lang: Annotated[str, typer.Option(help="Language of the insights shown: he or "
+                        "en.")] = "en",
         as_json: JsonOption = False,
     ) -> None:
-        """Generate the demo company, import it into a fresh workspace and print a summary."""
+        """Generate the demo company, import it into a fresh workspace, run the whole pipeline
+        (scores and insights, nothing delivered) and print the top insights."""
+        from salesradar.cli.alerts import _render_top, open_store, print_top_insights
+        from salesradar.pipeline import refresh
+
         data_dir = out / "data"
         if data_dir.exists():
             shutil.rmtree(data_dir)
         _generate(data_dir, customers, years, seed, None, "csv")
         workspace_file = out / "salesradar.duckdb"
-        for stale in (workspace_file, workspace_file.with_suffix(".duckdb.wal")):
+        for stale in (workspace_file, workspace_file.with_suffix(".duckdb.wal"),
+                      out / "salesradar-app.sqlite"):
             stale.unlink(missing_ok=True)
         with Workspace.open(workspace_file) as ws:
             with _progress() as bar:
@@ -172,16 +179,30 @@ def data_app_commands(app: typer.Typer) -> None:
                     bar.update(task, completed=index, total=total, description=f"import {name}")
 
                 reports = import_folder(ws, data_dir, on_table=on_table)
+                with open_store(workspace_file, None) as store:
+                    bar.update(task, description="scores and insights", total=None)
+                    run = refresh(ws, store, deliver=False)
+                    top = print_top_insights(store, 5, lang)
             result = {"workspace": str(workspace_file), "data": str(data_dir),
-                      "imports": [r.to_dict() for r in reports], "status": ws.status().to_dict()}
+                      "imports": [r.to_dict() for r in reports], "status": ws.status().to_dict(),
+                      "run": run.to_dict(), "top_insights": top}
 
             def render() -> None:
                 for report in reports:
                     _print_report(report)
                 _print_status(ws)
+                counts = run.insights
+                output.console.print(
+                    f"\n{counts.get('total', 0)} insights; the top {len(top)}:", highlight=False)
+                _render_top(top, lang)
                 output.console.print(
                     f"\nworkspace ready: {workspace_file}\n"
-                    f"try: salesradar status --workspace {workspace_file}", highlight=False)
+                    f"next, with --workspace {workspace_file}:\n"
+                    "  salesradar insights --lang he       every insight, Hebrew texts\n"
+                    "  salesradar customer ID              one customer's 360 view\n"
+                    "  salesradar kpi revenue --by rep --period month\n"
+                    "  salesradar run                      refresh: scores, insights, delivery",
+                    highlight=False)
 
             output.emit(result, as_json, render)
 

@@ -1,0 +1,78 @@
+"""The whole refresh, from files to delivered insights: what ``salesradar run`` does.
+
+1. import a folder of canonical files (optional; imports are idempotent, so unchanged files add
+   nothing);
+2. score every model into the workspace's ``score_*`` tables;
+3. turn scores, KPIs and CRM tables into insights and upsert them into the insight store (the same
+   situation stays one insight; situations gone are resolved);
+4. deliver what is due through the configured channels (once per insight and channel).
+
+Running it twice on unchanged data creates no new insight and sends nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from salesradar.workspace import Workspace
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunSummary:
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    scores: dict[str, Any] = field(default_factory=dict)
+    insights: dict[str, Any] = field(default_factory=dict)
+    delivery: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"imports": self.imports, "scores": self.scores, "insights": self.insights,
+                "delivery": self.delivery}
+
+
+def refresh(
+    ws: Workspace,
+    store: Any,
+    *,
+    data: Path | None = None,
+    as_of: dt.date | None = None,
+    horizon_days: int = 90,
+    deliver: bool = True,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Import (when ``data`` is given), score, generate insights and deliver them."""
+    from salesradar.insights import run_insights
+    from salesradar.io.folder import import_folder
+    from salesradar.models.scoring import score_workspace
+
+    notify = progress or (lambda _stage: None)
+    summary = RunSummary()
+    if data is not None:
+        notify("importing")
+        summary.imports = [r.to_dict() for r in import_folder(ws, data)]
+    notify("scoring")
+    summary.scores = score_workspace(
+        ws, as_of, horizon_days, progress=lambda name, *_: notify(f"scoring: {name}")
+    ).to_dict()
+    notify("insights")
+    summary.insights = run_insights(ws, store, as_of)
+    if deliver:
+        notify("delivering")
+        summary.delivery = deliver_due(ws, store)
+    return summary
+
+
+def deliver_due(ws: Workspace, store: Any, *, dry_run: bool = False) -> dict[str, Any]:
+    """Send what is due through the channels configured in the environment."""
+    from salesradar.delivery import outbox
+    from salesradar.delivery.setup import channels_from_env, people_from_reps
+
+    reps = ws.table("reps").to_pyarrow().to_pylist()
+    report = outbox.deliver(store, channels_from_env(), dt.datetime.now(dt.UTC),
+                            directory=people_from_reps(reps), dry_run=dry_run)
+    return report.to_dict()
