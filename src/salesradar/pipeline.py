@@ -13,6 +13,7 @@ Running it twice on unchanged data creates no new insight and sends nothing new.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,12 +68,34 @@ def refresh(
     return summary
 
 
+def adopt_team_models(db: Any, reps: list[dict[str, Any]]) -> dict[str, str]:
+    """Give each team never configured the operating model most of its reps have in ``reps``.
+
+    Centre teams then get instant pushes, account teams a weekly digest (DESIGN.md, "Two
+    operating models"). This happens the first time a team is seen; from then on the stored
+    settings are the team's own and are never overwritten from ``reps`` again.
+    """
+    votes: dict[str, Counter[str]] = {}
+    for rep in reps:
+        if rep.get("team") and rep.get("model") in ("centre", "account"):
+            votes.setdefault(str(rep["team"]), Counter())[str(rep["model"])] += 1
+    adopted = {}
+    configured = db.configured_teams()
+    for team, counts in votes.items():
+        if team not in configured:
+            model = counts.most_common(1)[0][0]
+            db.set_team_settings(team, operating_model=model)
+            adopted[team] = model
+    return adopted
+
+
 def deliver_due(ws: Workspace, store: Any, *, dry_run: bool = False) -> dict[str, Any]:
     """Send what is due through the channels configured in the environment."""
     from salesradar.delivery import outbox
     from salesradar.delivery.setup import channels_from_env, people_from_reps
 
     reps = ws.table("reps").to_pyarrow().to_pylist()
+    adopt_team_models(store.db, reps)
     report = outbox.deliver(store, channels_from_env(), dt.datetime.now(dt.UTC),
                             directory=people_from_reps(reps), dry_run=dry_run)
     return report.to_dict()

@@ -22,7 +22,7 @@ from typing import Any, Self
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -130,6 +130,11 @@ class AppDB:
                 return default_team_settings(team)
             s.expunge(row)
             return row
+
+    def configured_teams(self) -> set[str]:
+        """Teams whose settings were set explicitly."""
+        with self.session() as s:
+            return {str(t) for t in s.scalars(select(TeamSettings.team))}
 
     def set_team_settings(
         self, team: str, *, operating_model: str = "centre", daily_limit_per_rep: int = 20,
