@@ -5,7 +5,9 @@
 2. score every model into the workspace's ``score_*`` tables;
 3. turn scores, KPIs and CRM tables into insights and upsert them into the insight store (the same
    situation stays one insight; situations gone are resolved);
-4. deliver what is due through the configured channels (once per insight and channel).
+4. record the outcome of insights whose 30 days have passed in the data (bought again, item back,
+   offer taken, lead contacted), for delivered and held-out insights alike;
+5. deliver what is due through the configured channels (once per insight and channel).
 
 Running it twice on unchanged data creates no new insight and sends nothing new.
 """
@@ -29,11 +31,12 @@ class RunSummary:
     imports: list[dict[str, Any]] = field(default_factory=list)
     scores: dict[str, Any] = field(default_factory=dict)
     insights: dict[str, Any] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
     delivery: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"imports": self.imports, "scores": self.scores, "insights": self.insights,
-                "delivery": self.delivery}
+                "outcomes": self.outcomes, "delivery": self.delivery}
 
 
 def refresh(
@@ -44,10 +47,13 @@ def refresh(
     as_of: dt.date | None = None,
     horizon_days: int = 90,
     deliver: bool = True,
+    outcome_days: int = 30,
     progress: Progress | None = None,
 ) -> RunSummary:
-    """Import (when ``data`` is given), score, generate insights and deliver them."""
+    """Import (when ``data`` is given), score, generate insights, measure the outcomes of
+    insights ``outcome_days`` old, and deliver what is due."""
     from salesradar.insights import run_insights
+    from salesradar.insights.outcomes import measure_outcomes
     from salesradar.io.folder import import_folder
     from salesradar.models.scoring import score_workspace
 
@@ -62,6 +68,8 @@ def refresh(
     ).to_dict()
     notify("insights")
     summary.insights = run_insights(ws, store, as_of)
+    notify("outcomes")
+    summary.outcomes = measure_outcomes(ws, store, days=outcome_days)
     if deliver:
         notify("delivering")
         summary.delivery = deliver_due(ws, store)

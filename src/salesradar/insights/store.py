@@ -275,15 +275,25 @@ class InsightStore:
         self, insight_id: int, outcome: Outcome | str, value: float, observed_at: datetime
     ) -> StoredInsight:
         """Record what happened after the insight (e.g. the customer bought again, for ₪value)."""
-        if outcome not in OUTCOMES:
-            raise UserInputError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
-        if value < 0:
-            raise UserInputError(f"outcome value must be >= 0, got {value}")
+        return self.record_outcomes([(insight_id, outcome, value)], observed_at)[0]
+
+    def record_outcomes(
+        self, outcomes: Iterable[tuple[int, Outcome | str, float]], observed_at: datetime
+    ) -> list[StoredInsight]:
+        """Record many outcomes (insight id, outcome, value) in one transaction."""
+        at = _aware(observed_at, "observed_at")
+        done = []
         with self.db.session() as s:
-            row = self._row(s, insight_id)
-            row.outcome, row.outcome_value = outcome, float(value)
-            row.outcome_at = _aware(observed_at, "observed_at")
-            return StoredInsight.of(row)
+            for insight_id, outcome, value in outcomes:
+                if outcome not in OUTCOMES:
+                    raise UserInputError(
+                        f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+                if value < 0:
+                    raise UserInputError(f"outcome value must be >= 0, got {value}")
+                row = self._row(s, insight_id)
+                row.outcome, row.outcome_value, row.outcome_at = outcome, float(value), at
+                done.append(StoredInsight.of(row))
+        return done
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, insight_id: int) -> StoredInsight:
