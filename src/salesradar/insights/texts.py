@@ -18,26 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 from salesradar.insights.model import Texts
+from salesradar.models.text import money
 
 __all__ = ["money", "render"]
 
 Evidence = dict[str, Any]
-
-
-def money(value: float | None, currency: str = "₪") -> str:
-    """A short amount: ``₪850``, ``₪3.8k``, ``₪38k``, ``₪1.2M``."""
-    v = float(value or 0.0)
-    sign = "-" if v < 0 else ""
-    v = abs(v)
-    if v >= 1e6:
-        text = f"{v / 1e6:.1f}M"
-    elif v >= 1e4:
-        text = f"{v / 1e3:.0f}k"
-    elif v >= 1e3:
-        text = f"{v / 1e3:.1f}k"
-    else:
-        text = f"{v:.0f}"
-    return f"{sign}{currency}{text}"
 
 
 def _n(value: Any, digits: int = 0) -> str:

@@ -39,8 +39,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesradar.errors import UserInputError
-from salesradar.models._text import as_floats, join_text, number_text
 from salesradar.models.base import FloatArray
+from salesradar.models.text import as_floats, join_text, number_text
 
 __all__ = ["detect_anomalies", "margin_erosion", "seasonal_drops"]
 

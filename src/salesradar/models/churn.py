@@ -27,6 +27,7 @@ from salesradar.models.base import (
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
 from salesradar.models.rhythm import BetaGeoModel
+from salesradar.models.text import money
 
 __all__ = [
     "MODEL_FEATURES",
@@ -577,7 +578,7 @@ class ChurnModel:
         one = {k: v[i : i + 1] for k, v in frame.columns.items()}
         revenue = float(expected_revenue(one, h, self.window_days)[0])
         period = "a quarter" if 88 <= h <= 92 else ("a month" if 28 <= h <= 31 else f"per {h} days")
-        money = _money(revenue, currency)
+        at_stake = money(revenue, currency)
         if c["purchase_days"] >= 2 and not math.isnan(c["median_gap"]):
             rhythm = (
                 f"orders every ~{_days(c['median_gap'])}; "
@@ -586,9 +587,9 @@ class ChurnModel:
         else:
             rhythm = f"ordered once, {_days(c['recency_days'])} ago"
         if revenue > 0:
-            stake = f"{money} {period} at stake"
+            stake = f"{at_stake} {period} at stake"
         else:
-            year = _money(max(c["revenue_365"], 0.0), currency)
+            year = money(max(c["revenue_365"], 0.0), currency)
             stake = f"nothing bought in the last {self.window_days} days ({year} in the last year)"
         lines = [
             f"{rhythm}; {stake}",
@@ -641,19 +642,6 @@ def _count(value: float, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _money(value: float, currency: str) -> str:
-    size = abs(value)
-    if size >= 1e6:
-        text = f"{value / 1e6:.1f}M"
-    elif size >= 1e4:
-        text = f"{value / 1e3:.0f}k"
-    elif size >= 1e3:
-        text = f"{value / 1e3:.1f}k"
-    else:
-        text = f"{value:.0f}"
-    return f"{currency}{text}"
-
-
 def _reason_text(group: str, c: dict[str, float], w: int, currency: str) -> str:
     """One reason in the customer's terms (empty when its numbers are missing)."""
     def known(*names: str) -> bool:
@@ -674,8 +662,8 @@ def _reason_text(group: str, c: dict[str, float], w: int, currency: str) -> str:
         )
     if group == "revenue":
         return (
-            f"{_money(c['revenue_w1'], currency)} in the last {w} days vs "
-            f"{_money(c['revenue_w2'], currency)} in the {w} before"
+            f"{money(c['revenue_w1'], currency)} in the last {w} days vs "
+            f"{money(c['revenue_w2'], currency)} in the {w} before"
         )
     if group == "breadth":
         return (

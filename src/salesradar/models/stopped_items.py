@@ -23,6 +23,7 @@ from salesradar.models.base import FloatArray, check_is_fitted
 from salesradar.models.churn import _as_tables, last_invoice_date
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import CustomerTables
+from salesradar.models.text import money
 
 __all__ = ["StoppedItemsModel", "backtest", "find_stopped_items", "pair_statistics"]
 
@@ -298,13 +299,11 @@ class StoppedItemsModel:
                 f"{sku!r} before {self.as_of_}"
             )
         row = hit.to_pylist()[0]
-        from salesradar.models.churn import _money
-
         period = "a quarter" if 88 <= self.horizon_days <= 92 else f"per {self.horizon_days} days"
         return (
             f"bought {sku} every ~{row['mean_gap']:.0f} days ({row['purchases']} times); "
             f"last {row['gap_days']:.0f} days ago; a gap this long had a "
-            f"{_chance(row['p_gap'])} chance; {_money(row['value_at_stake'], currency)} {period} "
+            f"{_chance(row['p_gap'])} chance; {money(row['value_at_stake'], currency)} {period} "
             "at stake"
         )
 

@@ -33,8 +33,8 @@ import pyarrow.compute as pc
 from scipy.stats import rankdata  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.errors import UserInputError
-from salesradar.models._text import as_floats, join_text, number_text
 from salesradar.models.base import FloatArray
+from salesradar.models.text import as_floats, join_text, number_text
 
 __all__ = [
     "HANDLING",

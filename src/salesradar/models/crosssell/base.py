@@ -15,8 +15,8 @@ import pyarrow.compute as pc
 import scipy.sparse as sp  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.errors import UserInputError
-from salesradar.models._text import join_text
 from salesradar.models.base import FloatArray, check_is_fitted
+from salesradar.models.text import join_text
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]

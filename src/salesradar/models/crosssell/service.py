@@ -13,7 +13,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesradar.errors import UserInputError
-from salesradar.models._text import join_text
 from salesradar.models.crosssell.base import (
     _CrossSellBase,
     _strings,
@@ -26,6 +25,7 @@ from salesradar.models.crosssell.recommenders import (
     PopularityRecommender,
 )
 from salesradar.models.evaluation import BacktestMetric
+from salesradar.models.text import join_text
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]

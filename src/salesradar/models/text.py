@@ -1,4 +1,8 @@
-"""Vectorized helpers the models use to write numbers into their reasons (pyarrow, no loops)."""
+"""Numbers in words: the helpers models and insights use to write their reasons.
+
+The array helpers are vectorized (pyarrow, no Python loop over rows); :func:`money` formats one
+amount the way every reason shows money.
+"""
 
 from __future__ import annotations
 
@@ -32,3 +36,19 @@ def join_text(*parts: pa.Array | str) -> pa.Array:
     arrays = [p if isinstance(p, pa.Array) else pa.scalar(p) for p in parts]
     result: pa.Array = pc.binary_join_element_wise(*arrays, "")
     return result
+
+
+def money(value: float | None, currency: str = "₪") -> str:
+    """A short amount: ``₪850``, ``₪3.8k``, ``₪38k``, ``₪1.2M`` (``-₪38k`` when negative)."""
+    v = float(value or 0.0)
+    sign = "-" if v < 0 else ""
+    v = abs(v)
+    if v >= 1e6:
+        text = f"{v / 1e6:.1f}M"
+    elif v >= 1e4:
+        text = f"{v / 1e3:.0f}k"
+    elif v >= 1e3:
+        text = f"{v / 1e3:.1f}k"
+    else:
+        text = f"{v:.0f}"
+    return f"{sign}{currency}{text}"
