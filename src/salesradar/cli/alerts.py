@@ -11,8 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.kpi import _date, _fmt
-from salesradar.cli.options import JsonOption, WorkspaceOption
+from salesradar.cli.options import JsonOption, WorkspaceOption, parse_date
 from salesradar.config import workspace_path
 from salesradar.errors import UserInputError
 
@@ -40,25 +39,24 @@ def _print_insights(rows: list[dict[str, Any]], lang: str) -> None:
         return
     output.console.print(output.table(
         None, ["id", "kind", "owner", "priority", "at stake", "status", "what"],
-        [(r["id"], r["kind"], r.get("owner_rep_id"), r["priority"], _fmt(r["value_at_stake"]),
+        [(r["id"], r["kind"], r.get("owner_rep_id"), r["priority"], output.fmt(r["value_at_stake"]),
           r["status"], r["he" if lang == "he" else "en"]["what"])
          for r in rows]))
 
 
-def print_top_insights(store: Any, top: int, lang: str) -> list[dict[str, Any]]:
-    """The ``top`` open insights, highest priority first, printed with what/why/next step."""
-    rows = [i.to_dict() for i in store.list_insights(
-        status=["new", "sent", "acknowledged"])][:top]
-    return rows
+def top_insights(store: Any, n: int) -> list[dict[str, Any]]:
+    """The ``n`` open insights of highest priority, JSON-ready."""
+    return [i.to_dict() for i in store.list_insights(status=["new", "sent", "acknowledged"])][:n]
 
 
-def _render_top(rows: list[dict[str, Any]], lang: str) -> None:
+def render_insights(rows: list[dict[str, Any]], lang: str) -> None:
+    """Each insight with what happened, why and the next step, in ``lang``."""
     key = "he" if lang == "he" else "en"
     for r in rows:
         texts = r[key]
         output.console.print(
             f"[bold]#{r['id']}[/] {r['kind']} · {r.get('owner_rep_id') or '—'} · priority "
-            f"{r['priority']} · ₪{_fmt(r['value_at_stake'])}\n  {texts['what']}\n"
+            f"{r['priority']} · ₪{output.fmt(r['value_at_stake'])}\n  {texts['what']}\n"
             f"  why: {texts['why']}\n  next: {texts['next_step']}", highlight=False)
 
 
@@ -84,17 +82,16 @@ def alert_commands(app: typer.Typer) -> None:
         """Refresh everything: import --data (if given), score every model, generate and
         store insights, deliver them; then show the top insights. Safe to run on a schedule:
         unchanged data creates no new insight and sends nothing new."""
-        from salesradar.cli.data import _progress
         from salesradar.cli.options import open_workspace
         from salesradar.pipeline import refresh
 
         with open_workspace(workspace, create=data is not None) as ws, \
-                open_store(workspace, app_db) as store, _progress() as bar:
+                open_store(workspace, app_db) as store, output.progress() as bar:
             task = bar.add_task("refreshing", total=None)
-            summary = refresh(ws, store, data=data, as_of=_date(as_of, "--as-of"),
+            summary = refresh(ws, store, data=data, as_of=parse_date(as_of, "--as-of"),
                               horizon_days=horizon, deliver=deliver,
                               progress=lambda s: bar.update(task, description=s))
-            rows = print_top_insights(store, top, lang)
+            rows = top_insights(store, top)
         result = {**summary.to_dict(), "top": rows}
 
         def render() -> None:
@@ -103,7 +100,7 @@ def alert_commands(app: typer.Typer) -> None:
                 f"insights: {counts.get('new', 0)} new, {counts.get('updated', 0)} updated, "
                 f"{counts.get('unchanged', 0)} unchanged, {counts.get('resolved', 0)} resolved; "
                 f"sent {(summary.delivery or {}).get('sent', 0)}", highlight=False)
-            _render_top(rows, lang)
+            render_insights(rows, lang)
 
         output.emit(result, as_json, render)
 
@@ -145,7 +142,7 @@ def alert_commands(app: typer.Typer) -> None:
                     raise UserInputError(f"action must be one of {', '.join(ACTIONS)}")
                 target = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed",
                           "snooze": "snoozed"}[action]
-                until_day = _date(until, "--until")
+                until_day = parse_date(until, "--until")
                 if action == "snooze" and until_day is None:
                     raise UserInputError("snooze needs --until DATE")
                 store.transition(

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from salesradar.cli import output
 from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace
@@ -20,13 +19,6 @@ from salesradar.workspace import Workspace
 
 if TYPE_CHECKING:
     from salesradar.demo import DemoSummary
-
-
-def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-        console=output.err_console, transient=True,
-    )
 
 
 def _print_report(report: ImportReport) -> None:
@@ -87,7 +79,7 @@ def data_app_commands(app: typer.Typer) -> None:
         if from_sql and not query:
             raise UserInputError("--from-sql needs --query")
         settings = ImportSettings(unknown_references="error" if strict_refs else "warning")
-        with open_workspace(workspace, create=True) as ws, _progress() as bar:
+        with open_workspace(workspace, create=True) as ws, output.progress() as bar:
             task = bar.add_task(f"importing {table_name}", total=None)
 
             def stage(name: str) -> None:
@@ -160,7 +152,7 @@ def data_app_commands(app: typer.Typer) -> None:
     ) -> None:
         """Generate the demo company, import it into a fresh workspace, run the whole pipeline
         (scores and insights, nothing delivered) and print the top insights."""
-        from salesradar.cli.alerts import _render_top, open_store, print_top_insights
+        from salesradar.cli.alerts import open_store, render_insights, top_insights
         from salesradar.pipeline import refresh
 
         data_dir = out / "data"
@@ -172,7 +164,7 @@ def data_app_commands(app: typer.Typer) -> None:
                       out / "salesradar-app.sqlite"):
             stale.unlink(missing_ok=True)
         with Workspace.open(workspace_file) as ws:
-            with _progress() as bar:
+            with output.progress() as bar:
                 task = bar.add_task("importing", total=len(TABLES))
 
                 def on_table(name: str, index: int, total: int) -> None:
@@ -182,7 +174,7 @@ def data_app_commands(app: typer.Typer) -> None:
                 with open_store(workspace_file, None) as store:
                     bar.update(task, description="scores and insights", total=None)
                     run = refresh(ws, store, deliver=False)
-                    top = print_top_insights(store, 5, lang)
+                    top = top_insights(store, 5)
             result = {"workspace": str(workspace_file), "data": str(data_dir),
                       "imports": [r.to_dict() for r in reports], "status": ws.status().to_dict(),
                       "run": run.to_dict(), "top_insights": top}
@@ -194,7 +186,7 @@ def data_app_commands(app: typer.Typer) -> None:
                 counts = run.insights
                 output.console.print(
                     f"\n{counts.get('total', 0)} insights; the top {len(top)}:", highlight=False)
-                _render_top(top, lang)
+                render_insights(top, lang)
                 output.console.print(
                     f"\nworkspace ready: {workspace_file}\n"
                     f"next, with --workspace {workspace_file}:\n"
@@ -214,7 +206,7 @@ def _generate(out: Path, customers: int, years: int, seed: int, lines: int | Non
     if fmt not in ("csv", "parquet"):
         raise UserInputError(f"--format must be csv or parquet, not {fmt!r}")
     file_format: Literal["csv", "parquet"] = "csv" if fmt == "csv" else "parquet"
-    with _progress() as bar:
+    with output.progress() as bar:
         task = bar.add_task("generating", total=1.0)
 
         def progress(stage: str, fraction: float) -> None:

@@ -9,9 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.data import _progress
-from salesradar.cli.kpi import _date, _fmt
-from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace
+from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace, parse_date
 
 HorizonOption = Annotated[int, typer.Option("--horizon", min=7, max=730,
                           help="Days ahead the models look (churn: no purchase in this many "
@@ -34,13 +32,13 @@ def intel_commands(app: typer.Typer) -> None:
         scores in the workspace as score_* tables."""
         from salesradar.models.scoring import SCORE_TABLES, score_workspace
 
-        with open_workspace(workspace) as ws, _progress() as bar:
+        with open_workspace(workspace) as ws, output.progress() as bar:
             task = bar.add_task("scoring", total=len(SCORE_TABLES))
 
             def progress(name: str, index: int, total: int) -> None:
                 bar.update(task, completed=index, total=total, description=f"scoring: {name}")
 
-            summary = score_workspace(ws, _date(as_of, "--as-of"), horizon, progress=progress)
+            summary = score_workspace(ws, parse_date(as_of, "--as-of"), horizon, progress=progress)
             churn = ws.table(SCORE_TABLES["churn"]).limit(top).to_pyarrow().to_pylist()
         result = {**summary.to_dict(), "top_risks": churn}
 
@@ -51,8 +49,9 @@ def intel_commands(app: typer.Typer) -> None:
                  for (k, t), n in zip(SCORE_TABLES.items(), summary.rows.values(), strict=True)]))
             output.console.print(output.table(
                 "highest revenue at risk", ["customer", "P(no purchase)", "at risk", "why"],
-                [(r["customer_id"], f"{r['churn_probability']:.0%}", _fmt(r["revenue_at_risk"]),
-                  "; ".join(r["reasons"] or [])) for r in churn]))
+                [(r["customer_id"], f"{r['churn_probability']:.0%}",
+                  output.fmt(r["revenue_at_risk"]), "; ".join(r["reasons"] or []))
+                 for r in churn]))
 
         output.emit(result, as_json, render)
 
@@ -88,9 +87,9 @@ def intel_commands(app: typer.Typer) -> None:
         from salesradar.models.churn import last_invoice_date
 
         with open_workspace(workspace) as ws:
-            day: date = _date(cutoff, "--cutoff") or \
+            day: date = parse_date(cutoff, "--cutoff") or \
                 last_invoice_date(ws) - timedelta(days=horizon)
-            with _progress() as bar:
+            with output.progress() as bar:
                 bar.add_task(f"backtesting at {day}", total=None)
                 metrics = run_backtests(ws, day, horizon, truth=truth)
         result = {"cutoff": day.isoformat(), "horizon_days": horizon,
@@ -105,12 +104,13 @@ def _render_customer(view: dict[str, Any]) -> None:
     name = (view["customer"] or {}).get("name") or ""
     output.console.print(f"[bold]{view['customer_id']}[/] {name}", highlight=False)
     output.console.print(
-        f"bought {sales['first']} – {sales['last']}: {_fmt(sales['revenue'])} revenue on "
+        f"bought {sales['first']} – {sales['last']}: {output.fmt(sales['revenue'])} revenue on "
         f"{sales['invoices']:,} invoices, {sales['skus']:,} SKUs", highlight=False)
     risk = view["churn_risk"]
     if risk:
         output.console.print(
-            f"churn risk {risk['churn_probability']:.0%}, {_fmt(risk['revenue_at_risk'])} at risk",
+            f"churn risk {risk['churn_probability']:.0%}, "
+            f"{output.fmt(risk['revenue_at_risk'])} at risk",
             highlight=False)
     for line in view["why"]:
         output.console.print(f"  · {line}", highlight=False)
@@ -118,7 +118,7 @@ def _render_customer(view: dict[str, Any]) -> None:
         output.console.print(f"tier {view['tier'].get('tier')}: {view['tier'].get('handling')}",
                              highlight=False)
     if view["health"]:
-        output.console.print(f"health {_fmt(view['health'].get('health'))}/100: "
+        output.console.print(f"health {output.fmt(view['health'].get('health'))}/100: "
                              f"{view['health'].get('explanation')}", highlight=False)
     for title, rows, columns in (
         ("stopped items", view["stopped_items"], ["sku", "value_at_stake"]),
@@ -127,4 +127,4 @@ def _render_customer(view: dict[str, Any]) -> None:
         if rows:
             present = [c for c in columns if c in rows[0]]
             output.console.print(output.table(title, present,
-                                              [[_fmt(r[c]) for c in present] for r in rows]))
+                                              [[output.fmt(r[c]) for c in present] for r in rows]))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import pyarrow as pa
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.options import EngineOption, JsonOption, WorkspaceOption, open_backend
+from salesradar.cli.options import (
+    EngineOption,
+    JsonOption,
+    WorkspaceOption,
+    open_backend,
+    parse_date,
+)
 from salesradar.errors import UserInputError
 
 
@@ -17,22 +22,12 @@ def _dims(by: str | None) -> tuple[str, ...]:
     return tuple(d.strip() for d in (by or "").split(",") if d.strip())
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 10 else f"{value:,.0f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def _cell(column: str, value: Any) -> str:
     if column == "flags":
         return ", ".join(value or [])
     if column == "change_pct" and isinstance(value, float):
         return f"{value:+.1%}"
-    return _fmt(value)
+    return output.fmt(value)
 
 
 def _print_records(title: str, records: list[dict[str, Any]]) -> None:
@@ -91,7 +86,7 @@ def kpi_commands(app: typer.Typer) -> None:
             raise UserInputError("name a KPI, or use --list to see them")
         with open_backend(workspace, engine) as backend:
             table = compute_kpi(backend, name, by=_dims(by), period=period,
-                                start=_date(start, "--from"), end=_date(end, "--to"))
+                                start=parse_date(start, "--from"), end=parse_date(end, "--to"))
             records = _records(table)
         output.emit(records, as_json, lambda: _print_records(name, records))
 
@@ -104,16 +99,16 @@ def kpi_commands(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Cumulative profit (after cost to serve) by customers ranked by profitability."""
-        from salesradar.metrics import whale_curve, whale_summary
+        from salesradar.metrics import plain_rows, whale_curve, whale_summary
 
         with open_backend(workspace, engine) as backend:
-            curve = whale_curve(backend, _date(start, "--from"), _date(end, "--to"))
+            curve = whale_curve(backend, parse_date(start, "--from"), parse_date(end, "--to"))
         summary = whale_summary(curve)
-        rows = [{k: _plain(v) for k, v in r.items()} for r in curve.to_pylist()]
+        rows = plain_rows(curve)
 
         def render() -> None:
             output.console.print(output.table(None, ["measure", "value"],
-                                              [(k, _fmt(v)) for k, v in summary.items()]))
+                                              [(k, output.fmt(v)) for k, v in summary.items()]))
 
         output.emit({"summary": summary, "curve": rows}, as_json, render)
 
@@ -128,34 +123,19 @@ def kpi_commands(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Revenue and gross-profit change split into price, volume, mix and cost effects."""
-        from salesradar.metrics import price_volume_mix
+        from salesradar.metrics import plain_rows, price_volume_mix
 
         with open_backend(workspace, engine) as backend:
             table = price_volume_mix(backend, from_period, to_period, by=by)
-        rows = [{k: _plain(v) for k, v in r.items()} for r in table.to_pylist()]
+        rows = plain_rows(table)
 
         def render() -> None:
             keep = [c for c in table.column_names if not c.startswith("gp_")
                     and not c.startswith("gross_profit_")]
             output.console.print(output.table(
                 f"price-volume-mix {from_period} → {to_period} by {by}", keep,
-                [[_fmt(r[c]) for c in keep] for r in rows[:30]]))
+                [[output.fmt(r[c]) for c in keep] for r in rows[:30]]))
             if len(rows) > 30:
                 output.console.print(f"... {len(rows) - 30} more rows (--json for all)")
 
         output.emit(rows, as_json, render)
-
-
-def _plain(value: Any) -> Any:
-    from decimal import Decimal
-
-    return float(value) if isinstance(value, Decimal) else value
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserInputError(f"{option} must be a date like 2024-03-31, not {text!r}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,16 @@ EngineOption = Annotated[
                  "postgresql://user@host/db or spark://local[2] (default: the workspace's "
                  "DuckDB).", show_default=False),
 ]
+
+
+def parse_date(text: str | None, option: str) -> date | None:
+    """An option's ISO date, with an error naming the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserInputError(f"{option} must be a date like 2024-03-31, not {text!r}") from None
 
 
 @contextmanager

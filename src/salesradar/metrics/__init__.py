@@ -14,6 +14,8 @@ from salesradar.metrics.compute import (
     kpi_records,
     list_kpis,
     mart_name,
+    plain_rows,
+    plain_value,
 )
 from salesradar.metrics.flags import FLAGS, KpiSettings
 from salesradar.metrics.registry import REGISTRY, Kpi, KpiInfo, Unit, validate_catalog
@@ -33,6 +35,8 @@ __all__ = [
     "list_kpis",
     "mart_name",
     "parse_period",
+    "plain_rows",
+    "plain_value",
     "price_volume_mix",
     "validate_catalog",
     "whale_curve",

@@ -322,7 +322,8 @@ class _Prefixed:
         return self._table[f"{self._prefix}__{name}"]
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A value as JSON has it: decimals as floats, dates as ISO text, NaN as null."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, date):
@@ -332,6 +333,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def plain_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """The rows of a result table, JSON-ready (see :func:`plain_value`)."""
+    return [{k: plain_value(v) for k, v in row.items()} for row in table.to_pylist()]
+
+
 def kpi_records(table: pa.Table) -> list[dict[str, Any]]:
     """JSON-ready rows: ``period`` (ISO date or null), dimensions, ``value``, ``previous``,
     ``change``, ``change_pct`` and ``flags`` (the names of the flags that are set)."""
@@ -339,7 +345,7 @@ def kpi_records(table: pa.Table) -> list[dict[str, Any]]:
     rows = []
     for row in table.to_pylist():
         out: dict[str, Any] = {"period": None}
-        out.update({k: _plain(v) for k, v in row.items() if not k.startswith("flag_")})
+        out.update({k: plain_value(v) for k, v in row.items() if not k.startswith("flag_")})
         out["flags"] = [c.removeprefix("flag_") for c in flag_cols if row[c]]
         rows.append(out)
     return rows

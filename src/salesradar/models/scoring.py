@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 
 from salesradar.errors import UserInputError
+from salesradar.metrics import plain_rows, plain_value
 from salesradar.models.churn import explain_customer, last_invoice_date, score_customers
 from salesradar.models.crosssell import recommend_for
 from salesradar.models.stopped_items import find_stopped_items
@@ -73,20 +73,11 @@ def score_workspace(
     return ScoreSummary(day, horizon_days, rows, seconds)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float) and value != value:  # NaN has no JSON form
-        return None
-    return value
-
-
 def _rows(ws: Any, table: str, customer_id: str) -> list[dict[str, Any]]:
     if table not in ws.backend.list_tables():
         raise UserInputError("no scores in this workspace yet: run salesradar score first")
     t = ws.table(table)
-    found = t.filter(t.customer_id == customer_id).to_pyarrow().to_pylist()
-    return [{k: _plain(v) for k, v in row.items()} for row in found]
+    return plain_rows(t.filter(t.customer_id == customer_id).to_pyarrow())
 
 
 def customer_view(ws: Any, customer_id: str, *, currency: str = "₪") -> dict[str, Any]:
@@ -107,8 +98,8 @@ def customer_view(ws: Any, customer_id: str, *, currency: str = "₪") -> dict[s
     risk = _rows(ws, SCORE_TABLES["churn"], customer_id)
     return {
         "customer_id": customer_id,
-        "customer": {k: _plain(v) for k, v in master[0].items()} if master else None,
-        "sales": {k: _plain(v) for k, v in sales.items()},
+        "customer": {k: plain_value(v) for k, v in master[0].items()} if master else None,
+        "sales": {k: plain_value(v) for k, v in sales.items()},
         "churn_risk": risk[0] if risk else None,
         "why": explain_customer(ws, customer_id, currency=currency) if risk else [],
         "stopped_items": _rows(ws, SCORE_TABLES["stopped_items"], customer_id),
