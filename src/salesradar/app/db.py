@@ -88,7 +88,8 @@ def upgrade(url_or_engine: str | Engine) -> None:
     engine = _engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
     try:
         with _UPGRADE_LOCK:  # alembic's migration context is process-global: one at a time
-            command.upgrade(alembic_config(engine), "head")
+            # "heads": feature areas add their tables as branches off 0001, each its own head
+            command.upgrade(alembic_config(engine), "heads")
     except Exception as exc:  # a database we cannot reach or migrate is a workspace problem
         raise WorkspaceError(f"cannot bring the app database up to date: {exc}") from exc
 
