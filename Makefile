@@ -24,6 +24,7 @@ demo: $(STAMP)
 ## test: install what the tests need, check style and types, run the whole suite
 test: $(STAMP) lint
 	scripts/setup-test-engines.sh
+	scripts/setup-browser.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
