@@ -1,0 +1,268 @@
+"""The CEO dashboard as data: KPI tiles with trend and change, the quick comparison table,
+concentration, the whale curve and the top risks by value.
+
+The page, the API (``GET /api/v1/dashboard``) and the PDF report all render this one dict. It is
+computed from the workspace as seen through a :class:`salesradar.access.Scope` (a manager's
+dashboard covers their team), in one batch of KPI queries, and is meant to be cached by its
+caller per workspace version (the web app does), never recomputed per request.
+
+>>> TILE_KPIS[:2]
+('active_customers', 'unique_skus_per_customer')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import numpy as np
+
+from salesradar.access import EVERYTHING, Scope, scoped_workspace
+from salesradar.metrics import REGISTRY, compute_kpis, kpi_records, plain_rows, whale_curve
+from salesradar.metrics.flags import KpiSettings
+from salesradar.models.text import money
+from salesradar.workspace import Workspace
+
+TILE_KPIS = ("active_customers", "unique_skus_per_customer", "gross_profit", "gross_margin",
+             "churned_customers", "revenue_churn_rate", "pipeline_coverage", "win_rate",
+             "forecast_accuracy")
+# computed in the same batch: revenue for the comparison table, concentration for its panel;
+# win_rate_amount keeps the deals batch at two KPIs
+_EXTRA_KPIS = ("revenue", "win_rate_amount", "concentration_top1", "concentration_top3",
+               "concentration_top5", "hhi")
+TREND_PERIODS = 12
+WHALE_POINTS = 50
+TOP_RISKS = 10
+
+# metric -> (why it matters, what to check), English and Hebrew: the quick comparison table
+COMPARISON: dict[str, tuple[str, str, str, str]] = {
+    "active_customers": (
+        "The base every other number grows from.",
+        "New vs reactivated vs churned: which one moved it.",
+        "הבסיס שממנו צומח כל מספר אחר.",
+        "חדשים מול חוזרים מול נוטשים: מי הזיז את המספר."),
+    "unique_skus_per_customer": (
+        "Breadth of each account: more items, deeper relationship, harder to lose.",
+        "Stopped items and cross-sell offers per rep.",
+        "רוחב כל חשבון: יותר פריטים, קשר עמוק יותר, קשה יותר לאבד.",
+        "פריטים שהפסיקו להירכש והצעות מכירה משלימה לכל נציג."),
+    "gross_profit": (
+        "What the company keeps; revenue growth without it is noise.",
+        "Price-volume-mix: price, volume, mix or cost.",
+        "מה שנשאר לחברה; צמיחה בהכנסות בלעדיו היא רעש.",
+        "ניתוח מחיר-כמות-תמהיל: מחיר, כמות, תמהיל או עלות."),
+    "gross_margin": (
+        "Discounting and mix show here first.",
+        "Margin by product, customer and channel.",
+        "הנחות ותמהיל מופיעים כאן ראשונים.",
+        "שיעור רווח לפי מוצר, לקוח וערוץ."),
+    "churned_customers": (
+        "Every lost account must be replaced before growth starts.",
+        "Who churned, their value, and who should have bought by their rhythm.",
+        "כל לקוח שאבד צריך להיות מוחלף לפני שמתחילה צמיחה.",
+        "מי נטש, מה ערכו, ומי היה אמור לקנות לפי הקצב שלו."),
+    "revenue_churn_rate": (
+        "Losing a few big accounts hurts more than many small ones.",
+        "Top risks by value below; call the largest first.",
+        "אובדן כמה לקוחות גדולים כואב יותר מהרבה קטנים.",
+        "הסיכונים המובילים לפי ערך למטה; להתקשר קודם לגדולים."),
+    "pipeline_coverage": (
+        "Below 3× the remaining target, the target is at risk.",
+        "Open deals closing this period per rep, against target.",
+        "מתחת לפי 3 מהיעד שנותר, היעד בסיכון.",
+        "עסקאות פתוחות שנסגרות בתקופה לכל נציג, מול היעד."),
+    "win_rate": (
+        "How well the team turns pipeline into revenue.",
+        "Lost reasons and stage conversion.",
+        "כמה טוב הצוות הופך צנרת להכנסה.",
+        "סיבות הפסד והמרה בין שלבים."),
+    "forecast_accuracy": (
+        "A forecast you can plan on is worth as much as the deals in it.",
+        "Commit vs actual per rep.",
+        "תחזית שאפשר לתכנן לפיה שווה כמו העסקאות שבה.",
+        "התחייבות מול ביצוע לכל נציג."),
+}
+
+
+def ceo_dashboard(
+    ws: Workspace, *, scope: Scope | None = None, as_of: dt.date | None = None,
+    period: str = "month", settings: KpiSettings | None = None,
+) -> dict[str, Any]:
+    """The CEO dashboard of ``ws`` as seen through ``scope`` (default: everything).
+
+    Returns a JSON-ready dict: ``as_of``, ``period``, ``scope``, ``tiles`` (one per
+    :data:`TILE_KPIS`: labels, unit, value, previous, change, change_pct, flags, trend of the last
+    12 periods, or ``available: false`` and the missing tables), ``comparison`` (metric, why it
+    matters, what to check, what the system found, in en and he), ``concentration``,
+    ``whale_curve`` and ``top_risks``.
+    """
+    scope = scope or EVERYTHING
+    view = ws if scope.everything else scoped_workspace(ws.path, scope)
+    try:
+        return _build(view, scope, as_of, period, settings or KpiSettings())
+    finally:
+        if view is not ws:
+            view.close()
+
+
+def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
+           settings: KpiSettings) -> dict[str, Any]:
+    present = set(ws.backend.list_tables())
+    day = as_of or _last_invoice_day(ws) or dt.date.today()
+    wanted = [n for n in (*TILE_KPIS, *_EXTRA_KPIS) if set(REGISTRY[n].tables) <= present]
+    results = compute_kpis(ws.backend, wanted, period=period, settings=settings) if wanted else {}
+    series = {name: _series(kpi_records(table), day) for name, table in results.items()}
+    tiles = [_tile(name, series.get(name), present) for name in TILE_KPIS]
+    return {
+        "as_of": day.isoformat(),
+        "period": period,
+        "scope": scope.to_dict(),
+        "tiles": tiles,
+        "comparison": [_comparison_row(t) for t in tiles],
+        "concentration": _concentration(ws, day, series, settings, present),
+        "whale_curve": _whale(ws, present),
+        "top_risks": top_risks(ws, present),
+    }
+
+
+def _last_invoice_day(ws: Workspace) -> dt.date | None:
+    lines = ws.table("invoice_lines")
+    value = lines.invoice_date.max().execute()
+    if value is None or value != value:  # NaT/NaN from an empty table
+        return None
+    return value.date() if isinstance(value, dt.datetime) else dt.date.fromisoformat(
+        str(value)[:10])
+
+
+def _series(records: list[dict[str, Any]], day: dt.date) -> list[dict[str, Any]]:
+    """Company rows up to the period holding ``day`` that have a value, oldest first."""
+    iso = day.isoformat()
+    return [r for r in records if r["period"] is not None and r["period"] <= iso
+            and r["value"] is not None]
+
+
+def _tile(name: str, rows: list[dict[str, Any]] | None, present: set[str]) -> dict[str, Any]:
+    kpi = REGISTRY[name]
+    missing = [t for t in kpi.tables if t not in present]
+    last = rows[-1] if rows else None
+    return {
+        "name": name, "label_en": kpi.label_en, "label_he": kpi.label_he,
+        "unit": kpi.unit.value, "higher_is_better": kpi.higher_is_better,
+        "available": not missing, "missing_tables": missing,
+        "period": last["period"] if last else None,
+        "value": last["value"] if last else None,
+        "previous": last["previous"] if last else None,
+        "change": last["change"] if last else None,
+        "change_pct": last["change_pct"] if last else None,
+        "flags": last["flags"] if last else [],
+        "trend": [{"period": r["period"], "value": r["value"]}
+                  for r in (rows or [])[-TREND_PERIODS:]],
+    }
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{value:.1%}"
+    if unit == "₪":
+        return money(value)
+    if unit == "ratio":
+        return f"{value:.1f}×"
+    return f"{value:,.1f}" if abs(value) < 10 else f"{value:,.0f}"
+
+
+def _found(tile: dict[str, Any]) -> tuple[str, str]:
+    """What the system found, in en and he: value, direction against the previous period, flags."""
+    if not tile["available"]:
+        tables = ", ".join(tile["missing_tables"])
+        return f"Not measured: import {tables}.", f"לא נמדד: יש לייבא את {tables}."
+    if tile["value"] is None:
+        return "No data in the recent periods.", "אין נתונים בתקופות האחרונות."
+    value = _number(float(tile["value"]), tile["unit"])
+    en, he = f"{value} in {tile['period'][:7]}", f"{value} ב-{tile['period'][:7]}"
+    pct = tile["change_pct"]
+    if pct is not None:
+        better = tile["higher_is_better"]
+        good = better is None or (pct >= 0) == bool(better) or pct == 0
+        en += f", {pct:+.0%} vs the previous period" + ("" if good else " (worse)")
+        he += f", {pct:+.0%} לעומת התקופה הקודמת" + ("" if good else " (הרעה)")
+    if "coverage_below_min" in tile["flags"]:
+        en += "; below the 3× line"
+        he += "; מתחת לקו של פי 3"
+    return en + ".", he + "."
+
+
+def _comparison_row(tile: dict[str, Any]) -> dict[str, Any]:
+    why_en, check_en, why_he, check_he = COMPARISON[tile["name"]]
+    found_en, found_he = _found(tile)
+    return {"metric": tile["name"], "label_en": tile["label_en"], "label_he": tile["label_he"],
+            "why_en": why_en, "why_he": why_he, "check_en": check_en, "check_he": check_he,
+            "found_en": found_en, "found_he": found_he}
+
+
+def _latest(series: dict[str, list[dict[str, Any]]], name: str) -> float | None:
+    rows = series.get(name) or []
+    return float(rows[-1]["value"]) if rows else None
+
+
+def _concentration(ws: Workspace, day: dt.date, series: dict[str, list[dict[str, Any]]],
+                   settings: KpiSettings, present: set[str]) -> dict[str, Any]:
+    """Trailing-12-month revenue share of the top 1, 3, 5 customers, HHI and the top five."""
+    top: list[dict[str, Any]] = []
+    if "invoice_lines" in present:
+        lines = ws.table("invoice_lines")
+        recent = lines.filter((lines.invoice_date > ibis.date(day - dt.timedelta(days=365)))
+                              & (lines.invoice_date <= ibis.date(day)))
+        per = recent.group_by("customer_id").aggregate(revenue=recent.net_revenue.sum())
+        total = per.revenue.sum()
+        ranked = per.mutate(share=(per.revenue / total.nullif(0)).cast("float64"))
+        ranked = ranked.order_by([ibis.desc("revenue"), "customer_id"]).limit(5)
+        if "customers" in present:
+            c = ws.table("customers").select("customer_id", "name")
+            ranked = ranked.left_join(c, "customer_id").select(ranked, c.name)
+        top = plain_rows(ranked.order_by([ibis.desc("revenue"), "customer_id"]).to_pyarrow())
+    top1 = _latest(series, "concentration_top1")
+    return {
+        "top1": top1, "top3": _latest(series, "concentration_top3"),
+        "top5": _latest(series, "concentration_top5"), "hhi": _latest(series, "hhi"),
+        "threshold": settings.concentration_threshold,
+        "over_threshold": top1 is not None and top1 > settings.concentration_threshold,
+        "top_customers": top,
+    }
+
+
+def _whale(ws: Workspace, present: set[str]) -> dict[str, Any]:
+    """The whale curve, thinned to about :data:`WHALE_POINTS` points, and its peak."""
+    if "invoice_lines" not in present:
+        return {"points": [], "summary": None}
+    from salesradar.metrics import whale_summary
+
+    curve = whale_curve(ws.backend, persist=False)
+    summary = whale_summary(curve)
+    n = curve.num_rows
+    if n == 0:
+        return {"points": [], "summary": summary}
+    keep = np.unique(np.concatenate([
+        np.linspace(0, n - 1, min(n, WHALE_POINTS)).round().astype(int),
+        [int(summary["peak_rank"]) - 1]]))
+    thin = curve.take(keep)
+    points = [{"customer_share": r["customer_share"], "profit_share": r["cumulative_profit_share"],
+               "cumulative_profit": r["cumulative_profit"]} for r in plain_rows(thin)]
+    return {"points": [{"customer_share": 0.0, "profit_share": 0.0, "cumulative_profit": 0.0},
+                       *points], "summary": summary}
+
+
+def top_risks(ws: Workspace, present: set[str] | None = None,
+              limit: int = TOP_RISKS) -> list[dict[str, Any]]:
+    """Customers with the most revenue at risk (``score_churn``), with name and rep."""
+    present = present if present is not None else set(ws.backend.list_tables())
+    if "score_churn" not in present:
+        return []
+    s = ws.table("score_churn")
+    rows = s.select("customer_id", "churn_probability", "revenue_at_risk",
+                    "days_since_last_order", "median_gap_days", "p_alive")
+    if "customers" in present:
+        c = ws.table("customers").select("customer_id", "name", "rep_id")
+        rows = rows.left_join(c, "customer_id").select(rows, c.name, c.rep_id)
+    rows = rows.order_by([ibis.desc("revenue_at_risk"), "customer_id"]).limit(limit)
+    return plain_rows(rows.to_pyarrow())
