@@ -1,0 +1,1 @@
+"""Strategic account management: account plans, contacts, profitability, risk, quarterly review."""

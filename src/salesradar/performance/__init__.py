@@ -1,0 +1,1 @@
+"""Sales performance management: scorecards, targets and pacing, forecast, funnel, commissions."""
