@@ -17,6 +17,7 @@ from salesradar.cli.alerts import alert_commands
 from salesradar.cli.data import data_app_commands
 from salesradar.cli.intel import intel_commands
 from salesradar.cli.kpi import kpi_commands
+from salesradar.cli.web import web_commands
 from salesradar.errors import ImportRejected, SalesradarError
 
 app = typer.Typer(
@@ -49,6 +50,7 @@ data_app_commands(app)
 kpi_commands(app)
 intel_commands(app)
 alert_commands(app)
+web_commands(app)
 
 
 

@@ -1,0 +1,122 @@
+"""The web application: REST API, pages, static assets and Swagger UI, all served by the app.
+
+>>> from salesradar.app.db import AppDB
+>>> app = create_app("demo/salesradar.duckdb", AppDB.open("sqlite://"))
+>>> "/api/v1/dashboard" in {r.path for r in app.routes}
+True
+
+Errors have one JSON shape on the API, ``{"error": {"code": ..., "message": ...}}``; on pages the
+same errors render an HTML page with the status, and a missing login redirects to /login.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from salesradar import __version__
+from salesradar.access import NotVisible
+from salesradar.api.auth import ApiError, LoginRequired
+from salesradar.api.state import AppState
+from salesradar.app.db import AppDB
+from salesradar.errors import UserInputError, WorkspaceError
+
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+LOG = logging.getLogger("salesradar.web")
+# pages and documents anyone may fetch; every other route needs a login (tests walk the routes)
+PUBLIC_PATHS = frozenset({"/login", "/docs", "/openapi.json", "/static", "/swagger",
+                          "/healthz"})
+
+
+def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False) -> FastAPI:
+    """The app serving ``workspace`` with users and insights in ``db``."""
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+    from salesradar.api.routes import router
+    from salesradar.web.pages import router as pages
+
+    app = FastAPI(title="salesradar", version=__version__, docs_url=None, redoc_url=None,
+                  description="B2B sales KPIs, insights and customer views. Authenticate with "
+                  "`Authorization: Bearer <token>` (`salesradar user token NAME`).")
+    app.state.sr = AppState(Path(workspace), db, secure_cookies=secure_cookies)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="salesradar API",
+            swagger_js_url="/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/swagger/swagger-ui.css",
+            swagger_favicon_url="/swagger/favicon-32x32.png")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(router)
+    app.include_router(pages)
+    _handlers(app)
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error(request: Request, status: int, code: str, message: str) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
+                            headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+    from salesradar.web.pages import error_page
+
+    return error_page(request, status, message)
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    def api_error(request: Request, exc: ApiError) -> Response:
+        return _error(request, exc.status, exc.code, exc.message)
+
+    @app.exception_handler(LoginRequired)
+    def login_required(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(NotVisible)
+    def not_visible(request: Request, exc: NotVisible) -> Response:
+        return _error(request, 404, "not_found", str(exc))
+
+    @app.exception_handler(UserInputError)
+    def user_input(request: Request, exc: UserInputError) -> Response:
+        return _error(request, 400, "invalid_request", str(exc))
+
+    @app.exception_handler(WorkspaceError)
+    def workspace(request: Request, exc: WorkspaceError) -> Response:
+        return _error(request, 503, "workspace_busy",
+                      f"the workspace cannot be read right now (a refresh may be running): {exc}")
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, exc: RequestValidationError) -> Response:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+            parts.append(f"{where}: {err.get('msg')}")
+        return _error(request, 422, "invalid_request", "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        return _error(request, exc.status_code, codes.get(exc.status_code, "http_error"),
+                      str(exc.detail))
+
+    @app.exception_handler(Exception)
+    def crash(request: Request, exc: Exception) -> Response:
+        LOG.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error(request, 500, "internal", "internal error; the server log has details")

@@ -1,0 +1,217 @@
+"""The REST API under /api/v1: thin handlers over the same service functions the pages use.
+
+Every handler takes the :class:`~salesradar.api.auth.Caller` (401 when anonymous) and reads
+through the caller's scope, so a rep asking for another rep's customer, deal or insight gets 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from salesradar.access import require_rep, visible_insight
+from salesradar.api.auth import ApiCaller, ApiError, State
+from salesradar.dashboard import ceo_dashboard
+from salesradar.metrics import list_kpis, plain_rows, price_volume_mix, whale_curve, whale_summary
+from salesradar.web import data
+
+router = APIRouter(prefix="/api/v1")
+Action = Literal["ack", "done", "dismiss", "snooze"]
+TARGET = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed", "snooze": "snoozed"}
+Id = Annotated[str, Query(min_length=1, max_length=200)]
+
+
+class StatusChange(BaseModel):
+    """A person's move of an insight: ack, done, dismiss, or snooze until a date."""
+
+    status: Action
+    until: dt.date | None = Field(None, description="With snooze: quiet until this date.")
+    note: str | None = Field(None, max_length=2000)
+
+
+def _dims(by: str | None) -> tuple[str, ...]:
+    return tuple(d.strip() for d in (by or "").split(",") if d.strip())
+
+
+@router.get("/me", tags=["users"])
+def me(caller: ApiCaller) -> dict[str, Any]:
+    """The caller, their role and the reps they may see (null: every rep)."""
+    return {**caller.user.to_dict(), "scope": caller.scope.to_dict()}
+
+
+@router.get("/kpis", tags=["kpis"])
+def kpis(caller: ApiCaller) -> list[dict[str, Any]]:
+    """Every KPI: name, labels and descriptions (en, he), unit, tables, dimensions, periods."""
+    return [k.to_dict() for k in list_kpis()]
+
+
+@router.get("/kpis/{name}", tags=["kpis"])
+def kpi(
+    name: str, caller: ApiCaller, st: State,
+    by: Annotated[str | None, Query(max_length=200, description="Dimensions, comma-separated: "
+                                    "rep, team, channel, customer, region, product, ...")] = None,
+    period: Annotated[str | None, Query(max_length=10, description="day, week, month, quarter, "
+                                        "year or none")] = None,
+    start: Annotated[dt.date | None, Query(alias="from")] = None,
+    end: Annotated[dt.date | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    """One KPI by period and dimensions, with previous period, change and flags."""
+    with st.open(caller.scope) as ws:
+        return data.kpi_query(ws, name, _dims(by), period, start, end)
+
+
+@router.get("/dashboard", tags=["dashboard"])
+def dashboard(caller: ApiCaller, st: State) -> dict[str, Any]:
+    """The CEO dashboard of the caller's scope (tiles, comparison, concentration, whale, risks)."""
+    def compute() -> dict[str, Any]:
+        with st.open() as ws:
+            return ceo_dashboard(ws, scope=caller.scope)
+    return st.cached("dashboard", caller.scope, compute)
+
+
+@router.get("/insights", tags=["insights"])
+def insights(
+    caller: ApiCaller, st: State,
+    status: Annotated[str | None, Query(max_length=200, description="Statuses, comma-separated "
+                                        "(default: new, sent, acknowledged)")] = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    rep: Annotated[str | None, Query(max_length=100)] = None,
+) -> list[dict[str, Any]]:
+    """Insights within the caller's scope, highest value at stake first."""
+    statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else None
+    return data.inbox(st.store, caller.scope, rep=rep, kind=kind,
+                      statuses=statuses or data.OPEN_STATUSES)
+
+
+@router.get("/insights/{insight_id}", tags=["insights"])
+def insight(insight_id: int, caller: ApiCaller, st: State) -> dict[str, Any]:
+    """One insight and its status history."""
+    found = visible_insight(st.store, caller.scope, insight_id)
+    history = [{"at": at.isoformat(), "from": old, "to": new, "note": note}
+               for at, old, new, note in st.store.history(insight_id)]
+    return {**found.to_dict(), "history": history}
+
+
+@router.post("/insights/{insight_id}/status", tags=["insights"])
+def change_status(insight_id: int, change: StatusChange, caller: ApiCaller,
+                  st: State) -> dict[str, Any]:
+    """Acknowledge, finish, dismiss or snooze an insight (snooze needs ``until``)."""
+    visible_insight(st.store, caller.scope, insight_id)
+    now = dt.datetime.now(dt.UTC)
+    until = None
+    if change.status == "snooze":
+        if change.until is None:
+            raise ApiError(400, "invalid_request", "snooze needs 'until' (a date)")
+        until = dt.datetime.combine(change.until, dt.time(), dt.UTC)
+    note = change.note or f"by {caller.user.username}"
+    moved = st.store.transition(insight_id, TARGET[change.status], now, until=until, note=note)
+    return dict(moved.to_dict())
+
+
+@router.get("/customers", tags=["customers"])
+def customers(
+    caller: ApiCaller, st: State,
+    q: Annotated[str | None, Query(max_length=200, description="Part of id or name")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    """Customers within the caller's scope, largest trailing-12-month revenue first."""
+    with st.open(caller.scope) as ws:
+        return data.customers_list(ws, q, limit)
+
+
+@router.get("/customers/{customer_id}", tags=["customers"])
+def customer(customer_id: str, caller: ApiCaller, st: State) -> dict[str, Any]:
+    """The 360 view of one customer: sales, rhythm and risk, SKUs, offers, tier, health."""
+    with st.open(caller.scope) as ws:
+        return data.customer_360(ws, customer_id)
+
+
+@router.get("/deals/{deal_id}", tags=["pipeline"])
+def deal(deal_id: str, caller: ApiCaller, st: State) -> dict[str, Any]:
+    """One deal and its stage history."""
+    with st.open(caller.scope) as ws:
+        return data.deal_view(ws, deal_id)
+
+
+@router.get("/reps", tags=["reps"])
+def reps(caller: ApiCaller, st: State) -> list[dict[str, Any]]:
+    """Scorecards of the reps within the caller's scope."""
+    return [c for c in scorecards(st) if caller.scope.allows_rep(c["rep_id"])]
+
+
+@router.get("/reps/{rep_id}", tags=["reps"])
+def rep(rep_id: str, caller: ApiCaller, st: State) -> dict[str, Any]:
+    """One rep's scorecard: KPIs of their operating model vs team median and top performer."""
+    require_rep(caller.scope, rep_id)
+    for card in scorecards(st):
+        if card["rep_id"] == rep_id:
+            return card
+    raise ApiError(404, "not_found", f"no scorecard for rep {rep_id!r}")
+
+
+@router.get("/pipeline", tags=["pipeline"])
+def pipeline(caller: ApiCaller, st: State) -> dict[str, Any]:
+    """Coverage vs target (3× line), win rate, cycle, stage conversion, forecast vs actual."""
+    def compute() -> dict[str, Any]:
+        with st.open(caller.scope) as ws:
+            return data.pipeline_view(ws, _as_of(st))
+    return st.cached("pipeline", caller.scope, compute)
+
+
+@router.get("/whale-curve", tags=["profitability"])
+def whale(caller: ApiCaller, st: State) -> dict[str, Any]:
+    """Customers ranked by profit after cost to serve, with cumulative profit and the peak."""
+    with st.open(caller.scope) as ws:
+        curve = whale_curve(ws.backend, persist=False)
+    return {"summary": whale_summary(curve), "curve": plain_rows(curve)}
+
+
+@router.get("/concentration", tags=["profitability"])
+def concentration(caller: ApiCaller, st: State) -> dict[str, Any]:
+    """Share of trailing-12-month revenue of the top 1, 3, 5 customers, HHI and the top five."""
+    found: dict[str, Any] = dashboard(caller, st)["concentration"]
+    return found
+
+
+@router.get("/pvm", tags=["profitability"])
+def pvm(
+    caller: ApiCaller, st: State,
+    from_period: Annotated[str, Query(max_length=20, description="2025, 2025-Q1, 2025-03")],
+    to_period: Annotated[str, Query(max_length=20)],
+    by: Annotated[Literal["product", "customer", "channel"], Query()] = "product",
+) -> list[dict[str, Any]]:
+    """Revenue and gross-profit change split into price, volume, mix and cost effects."""
+    with st.open(caller.scope) as ws:
+        return plain_rows(price_volume_mix(ws.backend, from_period, to_period, by=by))
+
+
+def scorecards(st: Any) -> list[dict[str, Any]]:
+    """Every rep's scorecard, computed on the whole workspace (peers need every rep), cached."""
+    from salesradar.access import EVERYTHING
+
+    def compute() -> list[dict[str, Any]]:
+        try:
+            from salesradar.performance.scorecard import rep_scorecards
+        except ImportError:  # pragma: no cover - the performance package not installed
+            return []
+        with st.open() as ws:
+            if "reps" not in ws.backend.list_tables():
+                return []
+            cards: list[dict[str, Any]] = rep_scorecards(ws)
+            return cards
+    found: list[dict[str, Any]] = st.cached("scorecards", EVERYTHING, compute)
+    return found
+
+
+def _as_of(st: Any) -> dt.date | None:
+    from salesradar.access import EVERYTHING
+
+    def compute() -> str | None:
+        with st.open() as ws:
+            value = ws.table("invoice_lines").invoice_date.max().execute()
+        return None if value is None or value != value else str(value)[:10]
+    day: str | None = st.cached("as_of", EVERYTHING, compute)
+    return dt.date.fromisoformat(day) if day else None

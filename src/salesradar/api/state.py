@@ -1,0 +1,104 @@
+"""What the web app keeps between requests: paths, the app database and a small result cache.
+
+How ``serve`` and ``salesradar run`` share the workspace: DuckDB lets one process write a file
+while no other process has it open. The app therefore never keeps the workspace open: each request
+that needs it opens it read-only (about 20 ms) and closes it when done, so ``run`` can take the
+file between requests. Heavy results (the dashboard, scorecards, the reps table) are cached in
+memory under the workspace's *version* (size and modification time of the file and its WAL): a
+``run`` that changes the data changes the version, and the next request recomputes. While ``run``
+holds the file, cached pages still answer; the others answer 503 "workspace busy" until it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from salesradar.access import EVERYTHING, Scope, scope_for, scoped_workspace
+from salesradar.app.db import AppDB
+from salesradar.app.users import User
+from salesradar.insights import InsightStore
+from salesradar.workspace import Workspace
+
+T = TypeVar("T")
+SECRET_ENV = "SALESRADAR_SECRET_KEY"
+CACHE_ENTRIES = 256
+
+
+@dataclass
+class AppState:
+    """One served workspace: its path, app database, insight store, secret and cache."""
+
+    workspace: Path
+    db: AppDB
+    secret: str = field(default_factory=lambda: os.environ.get(SECRET_ENV)
+                        or secrets.token_urlsafe(32))
+    secure_cookies: bool = False
+    _cache: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _computing: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
+
+    @property
+    def store(self) -> InsightStore:
+        return InsightStore(self.db)
+
+    def version(self) -> tuple[int, ...]:
+        """Changes whenever the workspace file (or its write-ahead log) changes."""
+        parts: list[int] = []
+        for path in (self.workspace, self.workspace.with_name(self.workspace.name + ".wal")):
+            try:
+                st = path.stat()
+                parts += [st.st_size, st.st_mtime_ns]
+            except FileNotFoundError:
+                parts += [0, 0]
+        return tuple(parts)
+
+    def cached(self, name: str, scope: Scope, compute: Callable[[], T]) -> T:
+        """``compute()`` once per (name, scope, workspace version); concurrent callers wait for
+        the first instead of computing the same thing in parallel."""
+        key = (name, scope.key(), self.version())
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]  # type: ignore[no-any-return]
+            gate = self._computing.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                self._cache[key] = value
+                self._computing.pop(key, None)
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+            return value
+
+    @contextmanager
+    def open(self, scope: Scope = EVERYTHING) -> Iterator[Workspace]:
+        """The workspace, read-only, through ``scope``; closed when the block ends."""
+        ws = scoped_workspace(self.workspace, scope)
+        try:
+            yield ws
+        finally:
+            ws.close()
+
+    def reps(self) -> list[dict[str, Any]]:
+        """The reps table (cached per version); empty when the workspace has none."""
+        def load() -> list[dict[str, Any]]:
+            with self.open() as ws:
+                if "reps" not in ws.backend.list_tables():
+                    return []
+                rows: list[dict[str, Any]] = ws.table("reps").to_pyarrow().to_pylist()
+                return rows
+        return self.cached("reps", EVERYTHING, load)
+
+    def scope(self, user: User) -> Scope:
+        return scope_for(user.role, user.rep_id, user.team, self.reps())

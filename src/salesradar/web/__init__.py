@@ -1,0 +1,1 @@
+"""The server-rendered pages: templates, static assets, words in English and Hebrew."""

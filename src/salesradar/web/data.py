@@ -1,0 +1,222 @@
+"""What the pages and the API show, as plain data: service functions with no web framework inside.
+
+Each takes a workspace already seen through the caller's scope (:func:`salesradar.access.
+scoped_workspace`) or the scope itself, so a rep's request can only ever read the rep's rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+
+from salesradar.access import NotVisible, Scope, require_customer, require_rep, visible_insights
+from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, kpi_records, plain_rows
+from salesradar.workspace import Workspace
+
+OPEN_STATUSES = ("new", "sent", "acknowledged")
+
+
+def inbox(store: Any, scope: Scope, *, rep: str | None = None,
+          statuses: tuple[str, ...] | None = OPEN_STATUSES, kind: str | None = None,
+          ) -> list[dict[str, Any]]:
+    """Open insights within ``scope`` (of one rep when ``rep`` is given), by value at stake."""
+    filters: dict[str, Any] = {"status": list(statuses) if statuses else None}
+    if kind:
+        filters["kind"] = kind
+    if rep is not None:
+        require_rep(scope, rep)
+        filters["owner_rep_id"] = rep
+    rows = [i.to_dict() for i in visible_insights(store, scope, **filters)]
+    rows.sort(key=lambda r: (-float(r["value_at_stake"] or 0), -r["priority"], r["id"]))
+    return rows
+
+
+def _tables(ws: Workspace) -> set[str]:
+    return set(ws.backend.list_tables())
+
+
+def customers_list(ws: Workspace, query: str | None = None, limit: int = 50,
+                   ) -> list[dict[str, Any]]:
+    """Customers in scope with name, rep, trailing-12-month revenue, tier, health and risk,
+    largest first; ``query`` matches id or name (case-insensitive)."""
+    present = _tables(ws)
+    if "invoice_lines" not in present:
+        return []
+    lines = ws.table("invoice_lines")
+    last = lines.invoice_date.max().execute()
+    day = last.date() if isinstance(last, dt.datetime) else last
+    if day is None:
+        return []
+    recent = lines.filter(lines.invoice_date > ibis.date(day - dt.timedelta(days=365)))
+    per = lines.group_by("customer_id").aggregate(last_order=lines.invoice_date.max())
+    rev = recent.group_by("customer_id").aggregate(revenue_12m=recent.net_revenue.sum())
+    t = per.left_join(rev, "customer_id").select(per, rev.revenue_12m)
+    if "customers" in present:
+        c = ws.table("customers").select("customer_id", "name", "rep_id")
+        t = t.left_join(c, "customer_id").select(t, c.name, c.rep_id)
+    for table, columns in (("score_tiers", ("tier",)), ("score_health", ("health",)),
+                           ("score_churn", ("churn_probability",))):
+        if table in present:
+            s = ws.table(table).select("customer_id", *columns)
+            t = t.left_join(s, "customer_id").select(t, *(s[c] for c in columns))
+    if query:
+        needle = query.strip().lower()
+        match = t.customer_id.lower().contains(needle)
+        if "name" in t.columns:
+            match = match | t.name.lower().contains(needle)
+        t = t.filter(match)
+    t = t.order_by([ibis.desc(t.revenue_12m.fill_null(0)), "customer_id"]).limit(limit)
+    return plain_rows(t.to_pyarrow())
+
+
+def customer_360(ws: Workspace, customer_id: str) -> dict[str, Any]:
+    """The 360 view of one customer in scope (else :class:`NotVisible`): the models' view plus
+    the monthly purchase timeline, SKU history, profitability after cost to serve, contacts."""
+    require_customer(ws, customer_id)
+    present = _tables(ws)
+    view = _scores(ws, present, customer_id)
+    lines = ws.table("invoice_lines")
+    mine = lines.filter(lines.customer_id == customer_id)
+    month = mine.invoice_date.truncate("M").name("period")
+    timeline = mine.group_by(month).aggregate(
+        revenue=mine.net_revenue.sum(), gross_profit=(mine.net_revenue - mine.cost).sum(),
+        invoices=mine.invoice_id.nunique()).order_by("period")
+    skus = mine.group_by("sku").aggregate(
+        first=mine.invoice_date.min(), last=mine.invoice_date.max(),
+        invoices=mine.invoice_id.nunique(), quantity=mine.quantity.sum(),
+        revenue=mine.net_revenue.sum())
+    if "products" in present:
+        p = ws.table("products").select("sku", "name")
+        skus = skus.left_join(p, "sku").select(skus, p.name)
+    stopped = {r["sku"] for r in view.get("stopped_items") or []}
+    sku_rows = plain_rows(skus.order_by([ibis.desc("revenue"), "sku"]).to_pyarrow())
+    for row in sku_rows:
+        row["stopped"] = row["sku"] in stopped
+    contacts: list[dict[str, Any]] = []
+    if "contacts" in present:
+        c = ws.table("contacts")
+        contacts = plain_rows(c.filter(c.customer_id == customer_id)
+                              .order_by([c.level, c.name]).to_pyarrow())
+    return {**view, "timeline": plain_rows(timeline.to_pyarrow()), "skus": sku_rows,
+            "contacts": contacts}
+
+
+def _scores(ws: Workspace, present: set[str], customer_id: str) -> dict[str, Any]:
+    """The stored scores of one customer (no model is fitted per request): what
+    :func:`salesradar.models.scoring.customer_view` shows, with the churn reasons as stored."""
+    from salesradar.models.scoring import SCORE_TABLES
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        table = SCORE_TABLES[name]
+        if table not in present:
+            return []
+        s = ws.table(table)
+        return plain_rows(s.filter(s.customer_id == customer_id).to_pyarrow())
+
+    master: list[dict[str, Any]] = []
+    if "customers" in present:
+        c = ws.table("customers")
+        master = plain_rows(c.filter(c.customer_id == customer_id).to_pyarrow())
+    lines = ws.table("invoice_lines")
+    mine = lines.filter(lines.customer_id == customer_id)
+    sales = plain_rows(mine.aggregate(
+        first=mine.invoice_date.min(), last=mine.invoice_date.max(),
+        revenue=mine.net_revenue.sum(), cost=mine.cost.sum(),
+        invoices=mine.invoice_id.nunique(), skus=mine.sku.nunique()).to_pyarrow())[0]
+    risk = rows("churn")
+    recs = rows("cross_sell")
+    recs.sort(key=lambda r: r.get("rank") or 0)
+    return {
+        "customer_id": customer_id, "customer": master[0] if master else None,
+        "sales": sales if sales.get("first") else None,
+        "churn_risk": risk[0] if risk else None,
+        "why": list(risk[0].get("reasons") or []) if risk else [],
+        "stopped_items": rows("stopped_items"), "recommendations": recs,
+        "tier": next(iter(rows("tiers")), None), "health": next(iter(rows("health")), None),
+    }
+
+
+def deal_view(ws: Workspace, deal_id: str) -> dict[str, Any]:
+    """One deal in scope with its stage history, else :class:`NotVisible`."""
+    present = _tables(ws)
+    if "deals" not in present:
+        raise NotVisible(f"no deal {deal_id!r}")
+    d = ws.table("deals")
+    rows = plain_rows(d.filter(d.deal_id == deal_id).to_pyarrow())
+    if not rows:
+        raise NotVisible(f"no deal {deal_id!r}")
+    stages: list[dict[str, Any]] = []
+    if "deal_stage_history" in present:
+        h = ws.table("deal_stage_history")
+        stages = plain_rows(h.filter(h.deal_id == deal_id).order_by("entered_at").to_pyarrow())
+    return {**rows[0], "stages": stages}
+
+
+def kpi_query(ws: Workspace, name: str, by: tuple[str, ...] = (), period: str | None = None,
+              start: dt.date | None = None, end: dt.date | None = None) -> dict[str, Any]:
+    """One KPI by dimensions and period, computed on the scoped workspace (not persisted)."""
+    if name not in REGISTRY:
+        raise NotVisible(f"no KPI {name!r}; GET /api/v1/kpis lists them")
+    table = compute_kpi(ws.backend, name, by=by, period=period, start=start, end=end,
+                        persist=False)
+    return {"kpi": REGISTRY[name].info().to_dict(), "rows": kpi_records(table)}
+
+
+def pipeline_view(ws: Workspace, as_of: dt.date | None = None) -> dict[str, Any]:
+    """Coverage by month against the 3× line, win rate, cycle, stage conversion, and forecast
+    against actual won amounts."""
+    present = _tables(ws)
+    wanted = [n for n in ("pipeline_coverage", "win_rate", "win_rate_amount", "sales_cycle_days",
+                          "avg_deal_size", "forecast_accuracy")
+              if set(REGISTRY[n].tables) <= present]
+    results = compute_kpis(ws.backend, wanted, period="month") if wanted else {}
+    day = (as_of or dt.date.today()).isoformat()
+    series = {n: [r for r in kpi_records(t) if r["value"] is not None]
+              for n, t in results.items()}
+    # coverage looks ahead: the current month and the next two; the rest look back
+    coverage = [r for r in series.get("pipeline_coverage", [])][-15:]
+    latest = {n: next((r for r in reversed(rows) if r["period"] <= day), None)
+              for n, rows in series.items()}
+    return {
+        "coverage": [{"period": r["period"], "value": r["value"]} for r in coverage],
+        "latest": {n: (r["value"] if r else None) for n, r in latest.items()},
+        "trend": {n: [{"period": r["period"], "value": r["value"]} for r in rows
+                      if r["period"] <= day][-12:] for n, rows in series.items()},
+        "stages": _stage_conversion(ws, present),
+        "forecast_vs_actual": _forecast_vs_actual(ws, present, day),
+    }
+
+
+def _stage_conversion(ws: Workspace, present: set[str]) -> list[dict[str, Any]]:
+    """Deals that reached each stage, stages in their usual order, with the share of the first."""
+    if "deal_stage_history" not in present:
+        return []
+    h = ws.table("deal_stage_history")
+    pos = ibis.row_number().over(group_by=h.deal_id, order_by=h.entered_at)
+    ranked = h.mutate(pos=pos)
+    per = ranked.group_by("stage").aggregate(deals=ranked.deal_id.nunique(),
+                                             order=ranked.pos.mean())
+    rows = plain_rows(per.order_by(["order", "stage"]).to_pyarrow())
+    rows = [r for r in rows if r["stage"] != "closed_lost"]
+    top = max((r["deals"] for r in rows), default=0)
+    return [{"stage": r["stage"], "deals": r["deals"],
+             "share": (r["deals"] / top) if top else None} for r in rows]
+
+
+def _forecast_vs_actual(ws: Workspace, present: set[str], day: str) -> list[dict[str, Any]]:
+    """Per month: the last committed forecast of each rep, summed, against the won amount."""
+    if not {"forecast_submissions", "deals"} <= present:
+        return []
+    f = ws.table("forecast_submissions")
+    f = f.filter(f.category == "commit")
+    last = f.mutate(n=ibis.row_number().over(group_by=[f.rep_id, f.period],
+                                            order_by=ibis.desc(f.submitted_at)))
+    fc = last.filter(last.n == 0).group_by("period").aggregate(forecast=last.amount.sum())
+    d = ws.table("deals")
+    won = d.filter(d.outcome == "won")
+    actual = won.group_by(period=won.close_date.truncate("M")).aggregate(actual=won.amount.sum())
+    j = fc.left_join(actual, "period").select(fc.period, fc.forecast, actual.actual)
+    rows = plain_rows(j.order_by("period").to_pyarrow())
+    return [r for r in rows if r["period"] <= day][-12:]

@@ -1,0 +1,164 @@
+"""The pages' words in English and Hebrew; numbers, money and dates as each language writes them.
+
+Hebrew pages are right-to-left (``dir="rtl"``); both languages write ``₪1,250``, thousands with a
+comma and dates as dd/mm/yyyy (Israeli usage), through the same formatters the charts use.
+
+>>> t("nav_inbox", "he")
+'תיבת משימות'
+>>> money_text(1250.4, "he")
+'₪1,250'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from salesradar.charts import format_value
+from salesradar.charts.labels import Lang
+
+LANGS = ("en", "he")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "app": ("salesradar", "salesradar"),
+    "nav_dashboard": ("Dashboard", "לוח בקרה"),
+    "nav_inbox": ("Inbox", "תיבת משימות"),
+    "nav_customers": ("Customers", "לקוחות"),
+    "nav_reps": ("Reps", "נציגים"),
+    "nav_pipeline": ("Pipeline", "צנרת"),
+    "logout": ("Log out", "התנתקות"),
+    "lang_other": ("עברית", "English"),
+    "login_title": ("Log in", "כניסה"),
+    "username": ("Username", "שם משתמש"),
+    "password": ("Password", "סיסמה"),
+    "login_button": ("Log in", "כניסה"),
+    "login_failed": ("Wrong username or password.", "שם משתמש או סיסמה שגויים."),
+    "login_blocked": ("Too many failed attempts; wait five minutes and try again.",
+                      "יותר מדי ניסיונות כושלים; יש להמתין חמש דקות ולנסות שוב."),
+    "login_expired": ("The form expired; try again.", "פג תוקף הטופס; נסו שוב."),
+    "dashboard_title": ("CEO dashboard", "לוח בקרה למנכ\"ל"),
+    "as_of": ("as of", "נכון ל-"),
+    "vs_previous": ("vs previous period", "לעומת התקופה הקודמת"),
+    "not_measured": ("not measured", "לא נמדד"),
+    "comparison_title": ("Quick comparison", "השוואה מהירה"),
+    "metric": ("Metric", "מדד"),
+    "why_matters": ("Why it matters", "למה זה חשוב"),
+    "what_check": ("What to check", "מה לבדוק"),
+    "what_found": ("What the system found", "מה המערכת מצאה"),
+    "concentration_title": ("Concentration (trailing 12 months)", "ריכוזיות (12 חודשים אחרונים)"),
+    "top_n": ("Top {n}", "{n} הגדולים"),
+    "over_threshold": ("One customer holds more than {pct} of revenue.",
+                       "לקוח אחד מחזיק יותר מ-{pct} מההכנסות."),
+    "whale_title": ("Whale curve: cumulative profit by customer",
+                    "עקומת לווייתן: רווח מצטבר לפי לקוח"),
+    "whale_peak": ("The top {share} of customers make {profit} of the profit.",
+                   "{share} מהלקוחות המובילים מייצרים {profit} מהרווח."),
+    "risks_title": ("Top risks by value", "הסיכונים המובילים לפי ערך"),
+    "customer": ("Customer", "לקוח"),
+    "rep": ("Rep", "נציג"),
+    "at_risk": ("Revenue at risk", "הכנסות בסיכון"),
+    "churn_risk": ("Churn risk", "סיכון נטישה"),
+    "days_since": ("Days since last order", "ימים מההזמנה האחרונה"),
+    "inbox_title": ("Inbox", "תיבת משימות"),
+    "inbox_of": ("Insights of {who}", "תובנות של {who}"),
+    "team": ("team", "צוות"),
+    "no_insights": ("Nothing open. Well done.", "אין משימות פתוחות. כל הכבוד."),
+    "why": ("Why", "למה"),
+    "next_step": ("Next step", "הצעד הבא"),
+    "at_stake": ("at stake", "על הכף"),
+    "priority": ("priority", "עדיפות"),
+    "act_ack": ("Acknowledge", "אישור"),
+    "act_done": ("Done", "בוצע"),
+    "act_dismiss": ("Dismiss", "דחייה"),
+    "act_snooze": ("Snooze a week", "דחייה בשבוע"),
+    "show_rep": ("Show rep", "הצגת נציג"),
+    "all_team": ("Whole team", "כל הצוות"),
+    "customers_title": ("Customers", "לקוחות"),
+    "search": ("Search", "חיפוש"),
+    "revenue_12m": ("Revenue, 12 months", "הכנסות, 12 חודשים"),
+    "last_order": ("Last order", "הזמנה אחרונה"),
+    "tier": ("Tier", "דירוג"),
+    "health": ("Health", "בריאות"),
+    "timeline": ("Purchase timeline", "ציר רכישות"),
+    "rhythm": ("Rhythm and risk", "קצב וסיכון"),
+    "p_alive": ("Probability still active", "הסתברות שעדיין פעיל"),
+    "orders_every": ("Orders every ~{days} days", "מזמין כל ~{days} ימים"),
+    "sku_history": ("SKU history", "היסטוריית מק\"טים"),
+    "stopped": ("stopped", "הופסק"),
+    "first": ("First", "ראשון"),
+    "last": ("Last", "אחרון"),
+    "recommendations": ("Worth offering", "כדאי להציע"),
+    "profitability": ("Profitability after cost to serve", "רווחיות אחרי עלות שירות"),
+    "revenue": ("Revenue", "הכנסות"),
+    "gross_profit": ("Gross profit", "רווח גולמי"),
+    "cost_to_serve": ("Cost to serve", "עלות שירות"),
+    "profit": ("Profit", "רווח"),
+    "health_factors": ("Health and its factors", "בריאות והגורמים שלה"),
+    "contacts": ("Contacts coverage", "כיסוי אנשי קשר"),
+    "no_data": ("No data.", "אין נתונים."),
+    "reps_title": ("Team comparison", "השוואת צוות"),
+    "scorecard": ("Scorecard", "כרטיס ביצועים"),
+    "value": ("Value", "ערך"),
+    "team_median": ("Team median", "חציון הצוות"),
+    "top_performer": ("Top performer", "המוביל"),
+    "strengths": ("Strengths", "חוזקות"),
+    "improvements": ("To improve", "לשיפור"),
+    "pipeline_title": ("Pipeline", "צנרת"),
+    "coverage": ("Coverage vs target (3× line)", "כיסוי מול יעד (קו פי 3)"),
+    "win_rate": ("Win rate", "שיעור זכייה"),
+    "cycle": ("Sales cycle", "מחזור מכירה"),
+    "deal_size": ("Average deal", "עסקה ממוצעת"),
+    "stages": ("Stage conversion", "המרה בין שלבים"),
+    "forecast_vs_actual": ("Forecast vs actual", "תחזית מול ביצוע"),
+    "forecast": ("Forecast", "תחזית"),
+    "actual": ("Actual", "בפועל"),
+    "error_title": ("Something is wrong", "משהו השתבש"),
+    "back_home": ("Back to the start", "חזרה להתחלה"),
+}
+
+
+def lang_of(code: str | None) -> Lang:
+    """A supported language code (English for anything else)."""
+    return "he" if code == "he" else "en"
+
+
+def t(key: str, lang: str, **values: Any) -> str:
+    """The message ``key`` in ``lang`` (English when unknown), with ``{name}`` filled in."""
+    en, he = MESSAGES.get(key, (key, key))
+    text = he if lang == "he" else en
+    return text.format(**values) if values else text
+
+
+def money_text(value: float | None, lang: str = "en") -> str:
+    return format_value(value, "₪", lang="he" if lang == "he" else "en")
+
+
+def value_text(value: float | None, unit: str, lang: str = "en") -> str:
+    """A KPI value in its unit (``₪``, ``%``, ``days``, ``ratio`` ...)."""
+    return format_value(value, unit, lang="he" if lang == "he" else "en")
+
+
+def pct_text(value: float | None, lang: str = "en") -> str:
+    return format_value(value, "%", lang="he" if lang == "he" else "en")
+
+
+def change_text(value: float | None) -> str:
+    """A relative change with its sign, e.g. ``+12%`` (an en dash when unknown)."""
+    return "–" if value is None else f"{value:+.0%}"
+
+
+def date_text(value: str | dt.date | dt.datetime | None) -> str:
+    """``dd/mm/yyyy`` from a date or an ISO string; an en dash when missing."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return value.strftime("%d/%m/%Y")
+
+
+def month_text(value: str | None) -> str:
+    """``mm/yyyy`` from an ISO period start."""
+    return "–" if not value else f"{value[5:7]}/{value[:4]}"

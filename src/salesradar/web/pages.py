@@ -1,0 +1,253 @@
+"""The server-rendered pages: login, CEO dashboard, inbox, customers, reps, pipeline.
+
+Handlers are thin: they resolve the caller (anonymous visitors go to /login), call the same
+service functions as the API through the caller's scope, and render a Jinja2 template in the
+caller's language. Every form post checks the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from salesradar import charts
+from salesradar.access import require_rep, visible_insight
+from salesradar.api.auth import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Caller,
+    PageCaller,
+    State,
+    check_csrf,
+    client_ip,
+    cookie_args,
+    resolve,
+    session_id,
+    sign,
+    state,
+    unsign,
+)
+from salesradar.app import users
+from salesradar.dashboard import ceo_dashboard
+from salesradar.web import data, i18n
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(
+    t=i18n.t, money=i18n.money_text, value=i18n.value_text, pct=i18n.pct_text,
+    change=i18n.change_text, date=i18n.date_text, month=i18n.month_text)
+ACTIONS = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed", "snooze": "snoozed"}
+SNOOZE_DAYS = 7
+
+
+def render(request: Request, template: str, caller: Caller | None, status: int = 200,
+           **context: Any) -> HTMLResponse:
+    lang = caller.user.lang if caller else request.query_params.get("lang", "en")
+    lang = lang if lang in i18n.LANGS else "en"
+    return templates.TemplateResponse(request, template, {
+        "lang": lang, "dir": "rtl" if lang == "he" else "ltr", "caller": caller,
+        "user": caller.user if caller else None,
+        "csrf": caller.csrf_token if caller else None, **context}, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", resolve(request), status, status_code=status,
+                  message=message)
+
+
+# -- login -----------------------------------------------------------------------------------
+def _login_form(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, status, error=error, login_csrf=token)
+    response.set_cookie(LOGIN_CSRF_COOKIE, sign(state(request), token, "salesradar-login"),
+                        max_age=3600, **cookie_args(state(request)))
+    return response
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    if resolve(request) is not None:
+        return RedirectResponse("/", status_code=303)
+    return _login_form(request)
+
+
+@router.post("/login")
+def login(request: Request, st: State, username: Annotated[str, Form(max_length=100)] = "",
+          password: Annotated[str, Form(max_length=1000)] = "",
+          csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    expected = unsign(st, request.cookies.get(LOGIN_CSRF_COOKIE), "salesradar-login")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        return _login_form(request, "login_expired", 403)
+    ip = client_ip(request)
+    if users.login_blocked(st.db, username, ip):
+        return _login_form(request, "login_blocked", 429)
+    user = users.authenticate(st.db, username, password)
+    if user is None:
+        users.record_failure(st.db, username, ip)
+        return _login_form(request, "login_failed", 401)
+    users.clear_failures(st.db, username)
+    sid, _csrf = users.create_session(st.db, user.id)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(SESSION_COOKIE, sign(st, sid), max_age=users.SESSION_DAYS * 86400,
+                        **cookie_args(st))
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, caller: PageCaller, st: State,
+           csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf(caller, csrf_token)
+    sid = session_id(request)
+    if sid:
+        users.end_session(st.db, sid)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/settings/lang")
+def set_lang(request: Request, caller: PageCaller, st: State,
+             lang: Annotated[str, Form(max_length=5)] = "en",
+             csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf(caller, csrf_token)
+    users.set_lang(st.db, caller.user.id, lang)
+    back = request.headers.get("referer") or "/"
+    return RedirectResponse(_local(back), status_code=303)
+
+
+def _local(url: str) -> str:
+    """Only redirect within the site (a Referer could name another host)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    path = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+# -- pages -----------------------------------------------------------------------------------
+def _dashboard_data(st: Any, caller: Caller) -> dict[str, Any]:
+    def compute() -> dict[str, Any]:
+        with st.open() as ws:
+            return ceo_dashboard(ws, scope=caller.scope)
+    found: dict[str, Any] = st.cached("dashboard", caller.scope, compute)
+    return found
+
+
+@router.get("/")
+def dashboard(request: Request, caller: PageCaller, st: State) -> Response:
+    if caller.user.role == "rep":
+        return RedirectResponse("/inbox", status_code=303)
+    board = _dashboard_data(st, caller)
+    lang = i18n.lang_of(caller.user.lang)
+    sparks = {tile["name"]: charts.sparkline(
+        [p["value"] for p in tile["trend"]], title=i18n.t("vs_previous", lang), lang=lang,
+        unit=tile["unit"]) for tile in board["tiles"] if len(tile["trend"]) > 1}
+    points = board["whale_curve"]["points"]
+    whale = charts.whale_curve_chart(
+        [p["customer_share"] for p in points], [p["profit_share"] or 0.0 for p in points],
+        title=i18n.t("whale_title", lang), lang=lang) if points else None
+    return render(request, "dashboard.html", caller, board=board, sparks=sparks, whale=whale,
+                  page="dashboard")
+
+
+@router.get("/inbox")
+def inbox(request: Request, caller: PageCaller, st: State, rep: str | None = None) -> Response:
+    if rep == "":
+        rep = None
+    if rep is None and caller.user.role == "rep":
+        rep = caller.user.rep_id or ""
+    rows = data.inbox(st.store, caller.scope, rep=rep)
+    team = sorted(r["rep_id"] for r in st.reps() if caller.scope.allows_rep(r["rep_id"]))
+    return render(request, "inbox.html", caller, rows=rows, rep=rep, team=team, page="inbox",
+                  names={r["rep_id"]: r.get("name") for r in st.reps()})
+
+
+@router.post("/insights/{insight_id}/status")
+def insight_status(request: Request, insight_id: int, caller: PageCaller, st: State,
+                   status: Annotated[str, Form(max_length=20)] = "",
+                   until: Annotated[str, Form(max_length=20)] = "",
+                   csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf(caller, csrf_token)
+    visible_insight(st.store, caller.scope, insight_id)
+    if status not in ACTIONS:
+        from salesradar.errors import UserInputError
+
+        raise UserInputError(f"status must be one of {', '.join(ACTIONS)}")
+    now = dt.datetime.now(dt.UTC)
+    when = None
+    if status == "snooze":
+        day = (dt.date.fromisoformat(until) if until
+               else dt.date.today() + dt.timedelta(days=SNOOZE_DAYS))
+        when = dt.datetime.combine(day, dt.time(), dt.UTC)
+    st.store.transition(insight_id, ACTIONS[status], now, until=when,
+                        note=f"by {caller.user.username} (web)")
+    return RedirectResponse(_local(request.headers.get("referer") or "/inbox"), status_code=303)
+
+
+@router.get("/customers")
+def customers(request: Request, caller: PageCaller, st: State, q: str | None = None) -> Response:
+    with st.open(caller.scope) as ws:
+        rows = data.customers_list(ws, q, 100)
+    return render(request, "customers.html", caller, rows=rows, q=q or "", page="customers")
+
+
+@router.get("/customers/{customer_id}")
+def customer(request: Request, customer_id: str, caller: PageCaller, st: State) -> Response:
+    with st.open(caller.scope) as ws:
+        view = data.customer_360(ws, customer_id)
+    lang = i18n.lang_of(caller.user.lang)
+    timeline = view["timeline"]
+    chart = charts.line_chart(
+        [p["period"] for p in timeline], {i18n.t("revenue", lang): [p["revenue"] for p in
+                                                                    timeline]},
+        title=i18n.t("timeline", lang), unit="₪", lang=lang) if len(timeline) > 1 else None
+    return render(request, "customer.html", caller, v=view, chart=chart, page="customers")
+
+
+@router.get("/reps")
+def reps(request: Request, caller: PageCaller, st: State) -> Response:
+    from salesradar.api.routes import scorecards
+
+    cards = [c for c in scorecards(st) if caller.scope.allows_rep(c["rep_id"])]
+    return render(request, "reps.html", caller, cards=cards, page="reps")
+
+
+@router.get("/reps/{rep_id}")
+def rep(request: Request, rep_id: str, caller: PageCaller, st: State) -> Response:
+    from salesradar.api.routes import scorecards
+
+    require_rep(caller.scope, rep_id)
+    card = next((c for c in scorecards(st) if c["rep_id"] == rep_id), None)
+    if card is None:
+        return error_page(request, 404, f"no scorecard for rep {rep_id}")
+    return render(request, "rep.html", caller, card=card, page="reps")
+
+
+@router.get("/pipeline")
+def pipeline(request: Request, caller: PageCaller, st: State) -> Response:
+    from salesradar.api.routes import pipeline as pipeline_data
+
+    view = pipeline_data(caller, st)
+    lang = i18n.lang_of(caller.user.lang)
+    cov = view["coverage"]
+    coverage = charts.coverage_chart(
+        [i18n.month_text(p["period"]) for p in cov], [p["value"] for p in cov],
+        title=i18n.t("coverage", lang), lang=lang) if cov else None
+    stages = view["stages"]
+    funnel = charts.funnel_chart([s["stage"] for s in stages], [s["deals"] for s in stages],
+                                 title=i18n.t("stages", lang), lang=lang) if stages else None
+    fva = view["forecast_vs_actual"]
+    forecast = charts.line_chart(
+        [p["period"] for p in fva],
+        {i18n.t("forecast", lang): [p["forecast"] for p in fva],
+         i18n.t("actual", lang): [p["actual"] for p in fva]},
+        title=i18n.t("forecast_vs_actual", lang), unit="₪", lang=lang) if len(fva) > 1 else None
+    return render(request, "pipeline.html", caller, view=view, coverage=coverage, funnel=funnel,
+                  forecast=forecast, page="pipeline")
