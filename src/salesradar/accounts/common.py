@@ -1,0 +1,119 @@
+"""What the account-management features share: periods, customer names, tiers, sums per customer.
+
+Sums per customer are Ibis aggregations run in the engine; only the per-customer results (one row
+per customer) come back to Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from salesradar.errors import UserInputError
+from salesradar.metrics import parse_period, plain_rows
+from salesradar.metrics.frame import shift_date
+from salesradar.models.scoring import SCORE_TABLES
+from salesradar.models.tiers import assign_tiers
+
+TIER_LABELS = {
+    "A": ("A · strategic", "A · אסטרטגי"),
+    "B": ("B · developing", "B · מתפתח"),
+    "C": ("C · operational", "C · תפעולי"),
+    "D": ("D · loss-making", "D · מפסיד"),
+}
+HANDLING_HE = {
+    "A": "מנהל לקוח ייעודי; תוכנית לקוח כתובה עם יעדים שנתיים; קשר בדרג בכיר משני הצדדים; "
+         "סקירה עסקית רבעונית; לשמור ולהגדיל את נתח הארנק.",
+    "B": "תוכנית צמיחה: להציע את מה שלקוחות דומים קונים, ביקורים קבועים, יעד נתח ארנק ונציג "
+         "שמוביל את פיתוח הלקוח.",
+    "C": "שירות יעיל: טלפון/אתר ותנאים סטנדרטיים, הזמנות חוזרות אוטומטיות, בדיקות תקופתיות; "
+         "בלי שירות מותאם.",
+    "D": "מפסיד אחרי עלות השירות: לתמחר מחדש או לקבוע מינימום הזמנה, להוזיל את השירות (פחות "
+         "משלוחים, שירות עצמי) או להעביר לערוץ זול יותר (אתר, מפיץ).",
+}
+
+
+def period_bounds(text: str) -> tuple[dt.date, dt.date]:
+    """``"2026Q3"``, ``"2026-Q3"``, ``"2026-07"`` or ``"2026"`` -> first and last day."""
+    start, grain = parse_period(text)
+    return start, shift_date(start, grain) - dt.timedelta(days=1)
+
+
+def last_day(ws: Any) -> dt.date:
+    """The last invoice date: the default "today" of the data."""
+    from salesradar.models.churn import last_invoice_date
+
+    return last_invoice_date(ws)
+
+
+def customer_names(ws: Any, ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """``customer_id -> {name, rep_id, segment, ...}`` from the customers master."""
+    t = ws.table("customers")
+    if ids is not None:
+        t = t.filter(t.customer_id.isin(ids))
+    return {r["customer_id"]: r for r in plain_rows(t.to_pyarrow())}
+
+
+def sales_by_customer(ws: Any, start: dt.date, end: dt.date,
+                      customers: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Revenue, cost (0 when missing), gross profit and SKUs per customer in ``[start, end]``."""
+    lines = ws.table("invoice_lines")
+    day = lines.invoice_date.cast("date")
+    t = lines.filter((day >= ibis.date(start)) & (day <= ibis.date(end)))
+    if customers is not None:
+        t = t.filter(t.customer_id.isin(customers))
+    revenue = t.net_revenue.cast("float64")
+    out = t.group_by("customer_id").aggregate(
+        revenue=revenue.sum(), cost=t.cost.cast("float64").sum().fill_null(0.0),
+        skus=t.sku.nunique(),
+    )
+    out = out.mutate(gross_profit=out.revenue - out.cost)
+    return {r["customer_id"]: r for r in plain_rows(out.to_pyarrow())}
+
+
+def cost_to_serve_by_customer(ws: Any, start: dt.date, end: dt.date) -> dict[str, dict[str, float]]:
+    """``customer_id -> {kind: amount, ..., "total": amount}`` of cost to serve in the window."""
+    cts = ws.table("cost_to_serve")
+    t = cts.filter((cts.period >= ibis.date(start)) & (cts.period <= ibis.date(end)))
+    by_kind = t.group_by(["customer_id", "kind"]).aggregate(amount=t.amount.cast("float64").sum())
+    out: dict[str, dict[str, float]] = {}
+    for row in plain_rows(by_kind.to_pyarrow()):
+        costs = out.setdefault(row["customer_id"], {"total": 0.0})
+        costs[row["kind"]] = costs.get(row["kind"], 0.0) + row["amount"]
+        costs["total"] += row["amount"]
+    return out
+
+
+def tiers_as_of(ws: Any, as_of: dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """ABCD tier rows per customer: the stored ``score_tiers`` when no date is asked for (what
+    ``salesradar score`` wrote), else the tiers computed as of that date."""
+    if as_of is None and SCORE_TABLES["tiers"] in ws.backend.list_tables():
+        table: pa.Table = ws.table(SCORE_TABLES["tiers"]).to_pyarrow()
+    else:
+        table = assign_tiers(ws, as_of)
+    return {r["customer_id"]: r for r in plain_rows(table)}
+
+
+def score_rows(ws: Any, name: str, customer_id: str | None = None) -> list[dict[str, Any]]:
+    """Rows of a ``score_*`` table (empty when ``salesradar score`` has not run)."""
+    table = SCORE_TABLES[name]
+    if table not in ws.backend.list_tables():
+        return []
+    t = ws.table(table)
+    if customer_id is not None:
+        t = t.filter(t.customer_id == customer_id)
+    return plain_rows(t.to_pyarrow())
+
+
+def require_customer(ws: Any, customer_id: str) -> None:
+    """Raise a clear error when the customer has neither a master row nor invoice lines."""
+    lines = ws.table("invoice_lines")
+    cust = ws.table("customers")
+    found = (lines.filter(lines.customer_id == customer_id).count().execute()
+             + cust.filter(cust.customer_id == customer_id).count().execute())
+    if not found:
+        raise UserInputError(f"unknown customer {customer_id!r}: it has no master row and no "
+                             "invoice lines in this workspace")
