@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 import ibis
+
 from metrics.conftest import load_tables
 from metrics.data import arrow_table
 
