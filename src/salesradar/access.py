@@ -174,9 +174,11 @@ def require_rep(scope: Scope, rep_id: str) -> None:
 # -- insights through a scope ----------------------------------------------------------------
 def visible_insights(store: Any, scope: Scope, **filters: Any) -> list[Any]:
     """``store.list_insights(**filters)`` restricted to the insights owned within ``scope``."""
-    if scope.rep_ids is not None and len(scope.rep_ids) == 1 and "owner_rep_id" not in filters:
-        filters["owner_rep_id"] = next(iter(scope.rep_ids))
-    rows = store.list_insights(**filters)
+    if scope.rep_ids is None or "owner_rep_id" in filters:
+        rows = store.list_insights(**filters)
+    else:  # one indexed query per rep beats reading every insight and filtering
+        rows = [r for rep in sorted(scope.rep_ids)
+                for r in store.list_insights(owner_rep_id=rep, **filters)]
     return [r for r in rows if scope.allows_rep(r.owner_rep_id)]
 
 

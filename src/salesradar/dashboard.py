@@ -31,6 +31,8 @@ TILE_KPIS = ("active_customers", "unique_skus_per_customer", "gross_profit", "gr
 # win_rate_amount keeps the deals batch at two KPIs
 _EXTRA_KPIS = ("revenue", "win_rate_amount", "concentration_top1", "concentration_top3",
                "concentration_top5", "hhi")
+# forward-looking: the tile shows the next period (the deals still to close), not the last one
+FORWARD_KPIS = frozenset({"pipeline_coverage"})
 TREND_PERIODS = 12
 WHALE_POINTS = 50
 TOP_RISKS = 10
@@ -112,7 +114,8 @@ def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
     day = as_of or _last_invoice_day(ws) or dt.date.today()
     wanted = [n for n in (*TILE_KPIS, *_EXTRA_KPIS) if set(REGISTRY[n].tables) <= present]
     results = compute_kpis(ws.backend, wanted, period=period, settings=settings) if wanted else {}
-    series = {name: _series(kpi_records(table), day) for name, table in results.items()}
+    series = {name: kpi_series(kpi_records(table), day, name in FORWARD_KPIS)
+              for name, table in results.items()}
     tiles = [_tile(name, series.get(name), present) for name in TILE_KPIS]
     return {
         "as_of": day.isoformat(),
@@ -135,10 +138,16 @@ def _last_invoice_day(ws: Workspace) -> dt.date | None:
         str(value)[:10])
 
 
-def _series(records: list[dict[str, Any]], day: dt.date) -> list[dict[str, Any]]:
-    """Company rows up to the period holding ``day`` that have a value, oldest first."""
+def kpi_series(records: list[dict[str, Any]], day: dt.date, forward: bool = False,
+            ) -> list[dict[str, Any]]:
+    """Company rows that have a value, oldest first, up to the period holding ``day`` (up to the
+    next period for a forward-looking KPI: coverage is about the deals still to close)."""
+    periods = sorted({r["period"] for r in records if r["period"] is not None})
     iso = day.isoformat()
-    return [r for r in records if r["period"] is not None and r["period"] <= iso
+    upto = max((p for p in periods if p <= iso), default=iso)
+    if forward:
+        upto = next((p for p in periods if p > upto), upto)
+    return [r for r in records if r["period"] is not None and r["period"] <= upto
             and r["value"] is not None]
 
 

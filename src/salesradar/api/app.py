@@ -12,6 +12,9 @@ same errors render an HTML page with the status, and a missing login redirects t
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -35,17 +38,34 @@ PUBLIC_PATHS = frozenset({"/login", "/docs", "/openapi.json", "/static", "/swagg
                           "/healthz"})
 
 
-def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False) -> FastAPI:
-    """The app serving ``workspace`` with users and insights in ``db``."""
+def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False,
+               warm: bool = False) -> FastAPI:
+    """The app serving ``workspace`` with users and insights in ``db``.
+
+    ``warm``: compute the company dashboard, scorecards and pipeline in a background thread at
+    start and again whenever the workspace changes, so no visitor waits for them.
+    """
     from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
     from salesradar.api.routes import router
     from salesradar.web.pages import router as pages
 
+    st = AppState(Path(workspace), db, secure_cookies=secure_cookies)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        if warm:
+            threading.Thread(target=_keep_warm, args=(st, stop), daemon=True,
+                             name="salesradar-warm").start()
+        yield
+        stop.set()
+
     app = FastAPI(title="salesradar", version=__version__, docs_url=None, redoc_url=None,
+                  lifespan=lifespan,
                   description="B2B sales KPIs, insights and customer views. Authenticate with "
                   "`Authorization: Bearer <token>` (`salesradar user token NAME`).")
-    app.state.sr = AppState(Path(workspace), db, secure_cookies=secure_cookies)
+    app.state.sr = st
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
 
@@ -65,6 +85,35 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
     app.include_router(pages)
     _handlers(app)
     return app
+
+
+def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
+    """Recompute the heavy company-wide results whenever the workspace version changes."""
+    from salesradar.access import EVERYTHING
+    from salesradar.api.routes import as_of, scorecards
+    from salesradar.dashboard import ceo_dashboard
+    from salesradar.web.data import pipeline_view
+
+    seen: tuple[int, ...] | None = None
+    while not stop.is_set():
+        version = st.version()
+        if version != seen:
+            try:
+                def board() -> dict[str, object]:
+                    with st.open() as ws:
+                        return ceo_dashboard(ws, scope=EVERYTHING)
+
+                def pipe() -> dict[str, object]:
+                    with st.open() as ws:
+                        return pipeline_view(ws, as_of(st))
+
+                st.cached("dashboard", EVERYTHING, board)
+                st.cached("pipeline", EVERYTHING, pipe)
+                scorecards(st)
+                seen = version
+            except Exception:  # busy (a run holds the file) or broken: retry on the next tick
+                LOG.warning("warming the caches failed; retrying", exc_info=True)
+        stop.wait(every)
 
 
 def _is_api(request: Request) -> bool:

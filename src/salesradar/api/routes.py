@@ -79,11 +79,12 @@ def insights(
                                         "(default: new, sent, acknowledged)")] = None,
     kind: Annotated[str | None, Query(max_length=40)] = None,
     rep: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict[str, Any]]:
     """Insights within the caller's scope, highest value at stake first."""
     statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else None
     return data.inbox(st.store, caller.scope, rep=rep, kind=kind,
-                      statuses=statuses or data.OPEN_STATUSES)
+                      statuses=statuses or data.OPEN_STATUSES, limit=limit)
 
 
 @router.get("/insights/{insight_id}", tags=["insights"])
@@ -157,7 +158,7 @@ def pipeline(caller: ApiCaller, st: State) -> dict[str, Any]:
     """Coverage vs target (3× line), win rate, cycle, stage conversion, forecast vs actual."""
     def compute() -> dict[str, Any]:
         with st.open(caller.scope) as ws:
-            return data.pipeline_view(ws, _as_of(st))
+            return data.pipeline_view(ws, as_of(st))
     return st.cached("pipeline", caller.scope, compute)
 
 
@@ -206,7 +207,8 @@ def scorecards(st: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _as_of(st: Any) -> dt.date | None:
+def as_of(st: Any) -> dt.date | None:
+    """The last invoice date of the workspace (cached per version)."""
     from salesradar.access import EVERYTHING
 
     def compute() -> str | None:

@@ -49,7 +49,7 @@ def web_commands(app: typer.Typer) -> None:
             raise UserInputError(f"no workspace at {target}: run salesradar demo or import data "
                                  "first, or pass --workspace")
         db = AppDB.open(app_db, workspace=target)
-        web = create_app(target, db, secure_cookies=https)
+        web = create_app(target, db, secure_cookies=https, warm=True)
         url = f"http://{host}:{port}/"
         output.emit({"url": url, "workspace": str(target)}, as_json, lambda: output.console.print(
             f"serving {target} on {url} (API docs: {url}docs); Ctrl+C stops", highlight=False))

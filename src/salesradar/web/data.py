@@ -12,6 +12,7 @@ from typing import Any
 import ibis
 
 from salesradar.access import NotVisible, Scope, require_customer, require_rep, visible_insights
+from salesradar.dashboard import FORWARD_KPIS, kpi_series
 from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, kpi_records, plain_rows
 from salesradar.workspace import Workspace
 
@@ -20,17 +21,18 @@ OPEN_STATUSES = ("new", "sent", "acknowledged")
 
 def inbox(store: Any, scope: Scope, *, rep: str | None = None,
           statuses: tuple[str, ...] | None = OPEN_STATUSES, kind: str | None = None,
-          ) -> list[dict[str, Any]]:
-    """Open insights within ``scope`` (of one rep when ``rep`` is given), by value at stake."""
+          limit: int | None = None) -> list[dict[str, Any]]:
+    """Open insights within ``scope`` (of one rep when ``rep`` is given), largest value at
+    stake first, at most ``limit``."""
     filters: dict[str, Any] = {"status": list(statuses) if statuses else None}
     if kind:
         filters["kind"] = kind
     if rep is not None:
         require_rep(scope, rep)
         filters["owner_rep_id"] = rep
-    rows = [i.to_dict() for i in visible_insights(store, scope, **filters)]
-    rows.sort(key=lambda r: (-float(r["value_at_stake"] or 0), -r["priority"], r["id"]))
-    return rows
+    found = visible_insights(store, scope, **filters)
+    found.sort(key=lambda r: (-float(r.value_at_stake or 0), -r.priority, r.id))
+    return [i.to_dict() for i in found[:limit]]
 
 
 def _tables(ws: Workspace) -> set[str]:
@@ -172,18 +174,17 @@ def pipeline_view(ws: Workspace, as_of: dt.date | None = None) -> dict[str, Any]
                           "avg_deal_size", "forecast_accuracy")
               if set(REGISTRY[n].tables) <= present]
     results = compute_kpis(ws.backend, wanted, period="month") if wanted else {}
-    day = (as_of or dt.date.today()).isoformat()
-    series = {n: [r for r in kpi_records(t) if r["value"] is not None]
-              for n, t in results.items()}
-    # coverage looks ahead: the current month and the next two; the rest look back
-    coverage = [r for r in series.get("pipeline_coverage", [])][-15:]
-    latest = {n: next((r for r in reversed(rows) if r["period"] <= day), None)
-              for n, rows in series.items()}
+    as_of = as_of or dt.date.today()
+    day = as_of.isoformat()
+    records = {n: kpi_records(t) for n, t in results.items()}
+    # coverage looks ahead: every month with open deals, up to a year back
+    coverage = [r for r in records.get("pipeline_coverage", []) if r["value"] is not None][-15:]
+    series = {n: kpi_series(rows, as_of, n in FORWARD_KPIS) for n, rows in records.items()}
     return {
         "coverage": [{"period": r["period"], "value": r["value"]} for r in coverage],
-        "latest": {n: (r["value"] if r else None) for n, r in latest.items()},
-        "trend": {n: [{"period": r["period"], "value": r["value"]} for r in rows
-                      if r["period"] <= day][-12:] for n, rows in series.items()},
+        "latest": {n: (rows[-1]["value"] if rows else None) for n, rows in series.items()},
+        "trend": {n: [{"period": r["period"], "value": r["value"]} for r in rows][-12:]
+                  for n, rows in series.items()},
         "stages": _stage_conversion(ws, present),
         "forecast_vs_actual": _forecast_vs_actual(ws, present, day),
     }

@@ -83,6 +83,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rhythm": ("Rhythm and risk", "קצב וסיכון"),
     "p_alive": ("Probability still active", "הסתברות שעדיין פעיל"),
     "orders_every": ("Orders every ~{days} days", "מזמין כל ~{days} ימים"),
+    "invoices": ("invoices", "חשבוניות"),
+    "skus": ("SKUs", "מק\"טים"),
     "sku_history": ("SKU history", "היסטוריית מק\"טים"),
     "stopped": ("stopped", "הופסק"),
     "first": ("First", "ראשון"),

@@ -44,6 +44,7 @@ templates.env.globals.update(
     change=i18n.change_text, date=i18n.date_text, month=i18n.month_text)
 ACTIONS = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed", "snooze": "snoozed"}
 SNOOZE_DAYS = 7
+INBOX_ROWS = 100  # the most valuable first; the API lists more
 
 
 def render(request: Request, template: str, caller: Caller | None, status: int = 200,
@@ -163,7 +164,7 @@ def inbox(request: Request, caller: PageCaller, st: State, rep: str | None = Non
         rep = None
     if rep is None and caller.user.role == "rep":
         rep = caller.user.rep_id or ""
-    rows = data.inbox(st.store, caller.scope, rep=rep)
+    rows = data.inbox(st.store, caller.scope, rep=rep, limit=INBOX_ROWS)
     team = sorted(r["rep_id"] for r in st.reps() if caller.scope.allows_rep(r["rep_id"]))
     return render(request, "inbox.html", caller, rows=rows, rep=rep, team=team, page="inbox",
                   names={r["rep_id"]: r.get("name") for r in st.reps()})
@@ -205,8 +206,8 @@ def customer(request: Request, customer_id: str, caller: PageCaller, st: State) 
     lang = i18n.lang_of(caller.user.lang)
     timeline = view["timeline"]
     chart = charts.line_chart(
-        [p["period"] for p in timeline], {i18n.t("revenue", lang): [p["revenue"] for p in
-                                                                    timeline]},
+        [dt.date.fromisoformat(p["period"]) for p in timeline],
+        {i18n.t("revenue", lang): [p["revenue"] for p in timeline]},
         title=i18n.t("timeline", lang), unit="₪", lang=lang) if len(timeline) > 1 else None
     return render(request, "customer.html", caller, v=view, chart=chart, page="customers")
 
@@ -245,7 +246,7 @@ def pipeline(request: Request, caller: PageCaller, st: State) -> Response:
                                  title=i18n.t("stages", lang), lang=lang) if stages else None
     fva = view["forecast_vs_actual"]
     forecast = charts.line_chart(
-        [p["period"] for p in fva],
+        [dt.date.fromisoformat(p["period"]) for p in fva],
         {i18n.t("forecast", lang): [p["forecast"] for p in fva],
          i18n.t("actual", lang): [p["actual"] for p in fva]},
         title=i18n.t("forecast_vs_actual", lang), unit="₪", lang=lang) if len(fva) > 1 else None
