@@ -38,11 +38,11 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
+from salesradar.accounts.common import last_day
 from salesradar.errors import UserInputError
-from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, plain_value
+from salesradar.metrics import REGISTRY, plain_value
 from salesradar.metrics.frame import period_start, shift_date
-from salesradar.metrics.registry import Kind
-from salesradar.models.churn import last_invoice_date
+from salesradar.performance.kpis import kpis_by
 from salesradar.performance.text import value_text
 
 Basis = Literal["window", "months", "next_month"]
@@ -103,23 +103,6 @@ def _active(rep: dict[str, Any], day: dt.date) -> bool:
     """Employed on ``day`` by ``active_from``/``active_to`` (missing bounds are open)."""
     start, end = rep["active_from"], rep["active_to"]
     return (start is None or start <= day) and (end is None or end >= day)
-
-
-def kpis_by(
-    backend: Any, names: Sequence[str], by: Sequence[str], period: str | None,
-    start: dt.date | None, end: dt.date | None,
-) -> dict[str, pa.Table]:
-    """:func:`compute_kpis` without marts; a simple KPI alone on its fact table runs by itself
-    (compute_kpis mislabels the columns of a one-KPI batch)."""
-    sources = [REGISTRY[n].source for n in names if REGISTRY[n].kind is Kind.SIMPLE
-               and not REGISTRY[n].flags]
-    alone = [n for n in names if REGISTRY[n].kind is Kind.SIMPLE and not REGISTRY[n].flags
-             and sources.count(REGISTRY[n].source) == 1]
-    together = [n for n in names if n not in alone]
-    out = compute_kpis(backend, together, by, period, start, end) if together else {}
-    for n in alone:
-        out[n] = compute_kpi(backend, n, by, period, start, end, persist=False)
-    return {n: out[n] for n in names}
 
 
 def _by_rep(table: pa.Table) -> dict[tuple[str, Any], float | None]:
@@ -226,7 +209,7 @@ def rep_scorecards(
     UserInputError
         A requested rep is not in the reps table or has no operating model.
     """
-    day = as_of or last_invoice_date(ws)
+    day = as_of or last_day(ws)
     reps = rep_table(ws)
     known = {r["rep_id"]: r for r in reps}
     with_model = [r for r in reps if r["model"] in MODEL_KPIS]

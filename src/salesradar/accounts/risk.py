@@ -1,0 +1,138 @@
+"""Portfolio risk: concentration, credit, sudden churn, and one summary with the headlines.
+
+* **Concentration** -- the shares of the trailing-12-month revenue held by the top 1, 3 and 5
+  customers and the HHI (Σ share², 0..1), from the KPI registry (``concentration_top1/3/5``,
+  ``hhi``), with the five largest customers listed; any single customer above ``threshold``
+  (15% by default; 15-20% is usual) is flagged.
+* **Credit** -- days sales outstanding (the registry's ``days_sales_outstanding`` over the
+  payments received in the last twelve months) and what is overdue on ``as_of``: payments due
+  before it and not paid by it, per customer, with the days of the oldest.
+* **Sudden churn** -- customers the churn model (``score_churn``, written by
+  ``salesradar score``) sees at least :data:`GAP_MULTIPLE` times past their usual gap between
+  orders with a churn probability of at least :data:`CHURN_MIN`, largest revenue at risk first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+
+from salesradar.accounts.common import customer_names, last_day, score_rows
+from salesradar.metrics import plain_rows
+from salesradar.performance.kpis import kpis_by
+from salesradar.performance.text import money_text
+
+THRESHOLD = 0.15
+GAP_MULTIPLE = 2.0
+CHURN_MIN = 0.5
+
+
+def _value(table: Any) -> float | None:
+    rows = plain_rows(table)
+    return rows[0]["value"] if rows else None
+
+
+def concentration(ws: Any, *, as_of: dt.date | None = None,
+                  threshold: float = THRESHOLD) -> dict[str, Any]:
+    """Top-1/3/5 shares, HHI and the largest customers over the 12 months up to ``as_of``."""
+    end = as_of or last_day(ws)
+    start = end - dt.timedelta(days=364)
+    names = ["concentration_top1", "concentration_top3", "concentration_top5", "hhi"]
+    values = {n: _value(t) for n, t in kpis_by(ws.backend, names, (), None, start, end).items()}
+    lines = ws.table("invoice_lines")
+    day = lines.invoice_date
+    t = lines.filter((day >= ibis.date(start)) & (day <= ibis.date(end)))
+    per = t.group_by("customer_id").aggregate(revenue=t.net_revenue.cast("float64").sum())
+    total = float(t.net_revenue.cast("float64").sum().execute() or 0.0)
+    top = plain_rows(per.order_by(ibis.desc("revenue")).limit(5).to_pyarrow())
+    info = customer_names(ws, [r["customer_id"] for r in top])
+    largest = [{"customer_id": r["customer_id"],
+                "name": info.get(r["customer_id"], {}).get("name"),
+                "revenue": r["revenue"], "share": r["revenue"] / total if total else None}
+               for r in top]
+    over = [c for c in largest if (c["share"] or 0.0) > threshold]
+    return {"start": start.isoformat(), "end": end.isoformat(), "revenue": total,
+            "top1": values["concentration_top1"], "top3": values["concentration_top3"],
+            "top5": values["concentration_top5"], "hhi": values["hhi"],
+            "threshold": threshold, "flag": bool(over), "over_threshold": over,
+            "largest": largest}
+
+
+def credit(ws: Any, *, as_of: dt.date | None = None, top: int = 10) -> dict[str, Any]:
+    """DSO over the last 12 months and what is overdue on ``as_of``, per customer."""
+    end = as_of or last_day(ws)
+    start = end - dt.timedelta(days=364)
+    dso = _value(kpis_by(ws.backend, ["days_sales_outstanding"], (), None, start, end)[
+        "days_sales_outstanding"])
+    pay = ws.table("payments")
+    today = ibis.date(end)
+    open_ = pay.filter((pay.due_date < today) & (pay.paid_date.isnull() | (pay.paid_date > today)))
+    per = open_.group_by("customer_id").aggregate(
+        overdue=open_.amount.cast("float64").sum(), invoices=open_.count(),
+        oldest_due=open_.due_date.min())
+    rows = plain_rows(per.order_by(ibis.desc("overdue")).to_pyarrow())
+    info = customer_names(ws, [r["customer_id"] for r in rows[:top]])
+    for r in rows[:top]:
+        r["name"] = info.get(r["customer_id"], {}).get("name")
+        r["days_overdue"] = (end - dt.date.fromisoformat(r["oldest_due"])).days
+    receivable = pay.filter(pay.paid_date.isnull() | (pay.paid_date > today))
+    receivable = receivable.filter(receivable.due_date.notnull())
+    total_open = float(receivable.amount.cast("float64").sum().execute() or 0.0)
+    overdue = sum(r["overdue"] for r in rows)
+    return {"as_of": end.isoformat(), "dso_days": dso, "overdue": overdue,
+            "open_receivables": total_open,
+            "overdue_share": overdue / total_open if total_open else None,
+            "customers_overdue": len(rows), "top": rows[:top]}
+
+
+def sudden_churn(ws: Any, *, top: int = 10) -> dict[str, Any]:
+    """Customers far past their own rhythm with a high churn probability (from score_churn)."""
+    rows = score_rows(ws, "churn")
+    if not rows:
+        return {"available": False, "customers": 0, "revenue_at_risk": 0.0, "top": []}
+    hits = [r for r in rows if (r["gap_ratio"] or 0.0) >= GAP_MULTIPLE
+            and (r["churn_probability"] or 0.0) >= CHURN_MIN]
+    hits.sort(key=lambda r: -(r["revenue_at_risk"] or 0.0))
+    info = customer_names(ws, [r["customer_id"] for r in hits[:top]])
+    out = [{"customer_id": r["customer_id"], "name": info.get(r["customer_id"], {}).get("name"),
+            "churn_probability": r["churn_probability"], "revenue_at_risk": r["revenue_at_risk"],
+            "days_since_last_order": r["days_since_last_order"],
+            "median_gap_days": r["median_gap_days"]} for r in hits[:top]]
+    return {"available": True, "customers": len(hits),
+            "revenue_at_risk": sum(r["revenue_at_risk"] or 0.0 for r in hits), "top": out}
+
+
+def portfolio_risk(ws: Any, *, as_of: dt.date | None = None,
+                   threshold: float = THRESHOLD) -> dict[str, Any]:
+    """Concentration, credit and sudden churn together, with headlines in English and Hebrew."""
+    day = as_of or last_day(ws)
+    conc = concentration(ws, as_of=day, threshold=threshold)
+    cred = credit(ws, as_of=day)
+    churn = sudden_churn(ws)
+    en: list[str] = []
+    he: list[str] = []
+    for c in conc["over_threshold"]:
+        share = f"{100 * c['share']:.0f}%"
+        en.append(f"{c['name'] or c['customer_id']} is {share} of the last 12 months of revenue "
+                  f"(above {100 * threshold:.0f}%)")
+        he.append(f"{c['name'] or c['customer_id']} מהווה {share} מהכנסות 12 החודשים האחרונים "
+                  f"(מעל {100 * threshold:.0f}%)")
+    if conc["top5"] is not None:
+        en.append(f"top 5 customers hold {100 * conc['top5']:.0f}% of revenue; HHI "
+                  f"{conc['hhi']:.3f}")
+        he.append(f"5 הלקוחות הגדולים מחזיקים {100 * conc['top5']:.0f}% מההכנסות; HHI "
+                  f"{conc['hhi']:.3f}")
+    if cred["overdue"] > 0:
+        en.append(f"{money_text(cred['overdue'])} overdue at {cred['customers_overdue']} "
+                  "customers")
+        he.append(f"{money_text(cred['overdue'], 'he')} בפיגור אצל {cred['customers_overdue']} "
+                  "לקוחות")
+    if churn["customers"]:
+        en.append(f"{churn['customers']} customers far past their rhythm; "
+                  f"{money_text(churn['revenue_at_risk'])} at risk")
+        he.append(f"{churn['customers']} לקוחות רחוקים מקצב הקנייה שלהם; "
+                  f"{money_text(churn['revenue_at_risk'], 'he')} בסיכון")
+    return {"as_of": day.isoformat(), "concentration": conc, "credit": cred,
+            "sudden_churn": churn, "headlines_en": en, "headlines_he": he}
