@@ -1,0 +1,242 @@
+"""Commands for vendor evaluation: commitment add|list|status|verdict, diagnostic, report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from salesradar.cli import output
+from salesradar.cli.alerts import AppDbOption
+from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace, parse_date
+from salesradar.config import workspace_path
+from salesradar.errors import UserInputError
+
+LangOption = Annotated[str, typer.Option("--lang", help="he or en.")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Judge as of this date "
+                       "(default: the last day of data).")]
+
+
+@contextmanager
+def _db(workspace: Path | None, app_db: str | None) -> Iterator[Any]:
+    from salesradar.app.db import AppDB
+
+    db = AppDB.open(app_db, workspace=workspace_path(workspace))
+    try:
+        yield db
+    finally:
+        db.engine.dispose()
+
+
+def _lang(lang: str) -> str:
+    if lang not in ("en", "he"):
+        raise UserInputError(f"--lang must be he or en, not {lang!r}")
+    return lang
+
+
+def _print_status(s: dict[str, Any], lang: str) -> None:
+    c = s["commitment"]
+    output.console.print(f"#{c['id']} {c['name']} · {c['vendor']} · {c['model']} · "
+                         f"{c['metric']} +{c['improvement_pct']:.0%} · {c['start']} → {c['end']}",
+                         highlight=False)
+    output.console.print(s[f"verdict_{lang}"], highlight=False)
+    for concern in s["concerns"]:
+        output.console.print(f"  ! {concern[lang]}", highlight=False)
+    if s["baseline"] is not None:
+        output.console.print(f"  baseline {output.fmt(s['baseline'])} · target "
+                             f"{output.fmt(s['target'])} · data until {s['data_until']}",
+                             highlight=False)
+    fee, roi = s["fee"], s["roi"]
+    if fee["status"] != "not_computed":
+        output.console.print(
+            f"  fee ({fee['status']}): {output.fmt(fee['due'])} = fixed {output.fmt(fee['fixed'])}"
+            f" + success {output.fmt(fee['success_fee'])} + bonus {output.fmt(fee['bonus'])}"
+            f" − cap {output.fmt(fee['capped_by'])} − refund {output.fmt(fee['refund'])}",
+            highlight=False)
+    if roi:
+        output.console.print(
+            f"  incremental revenue {output.fmt(roi['incremental_revenue'])}, gross profit "
+            f"{output.fmt(roi['incremental_gross_profit'])}, ROI {output.fmt(roi['roi'])}",
+            highlight=False)
+
+
+def vendor_commands(app: typer.Typer) -> None:
+    """Register ``commitment``, ``diagnostic`` and ``report`` on the main app."""
+    commitment = typer.Typer(help="Vendor commitments: add, list, status, verdict.",
+                             no_args_is_help=True)
+    app.add_typer(commitment, name="commitment")
+
+    @commitment.command("add")
+    def add(
+        file: Annotated[Path | None, typer.Option("--file", help="A YAML file with the "
+                        "commitment (docs/commitments.md lists the fields).")] = None,
+        name: Annotated[str | None, typer.Option(help="What the commitment is called.")] = None,
+        vendor: Annotated[str | None, typer.Option(help="Who promises.")] = None,
+        model: Annotated[str | None, typer.Option(help="success_fee, hybrid, kpi or "
+                         "revenue.")] = None,
+        metric: Annotated[str | None, typer.Option(help="A KPI name (salesradar kpi "
+                          "--list).")] = None,
+        improvement: Annotated[float | None, typer.Option(help="Promised improvement as a "
+                               "fraction: 0.22 = +22%.")] = None,
+        start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+        end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+        data_source: Annotated[str | None, typer.Option(help="Where the numbers come "
+                               "from.")] = None,
+        baseline_window: Annotated[int, typer.Option(help="Periods before the start.")] = 12,
+        baseline_grain: Annotated[str, typer.Option(help="week, month or quarter.")] = "month",
+        baseline_aggregation: Annotated[str, typer.Option(help="mean, median, sum, min, max "
+                                        "or last.")] = "mean",
+        no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Record a commitment "
+                               "without a baseline (it will be flagged vague).")] = False,
+        fixed: Annotated[float, typer.Option(help="Fixed fee, ₪.")] = 0.0,
+        success_fee_pct: Annotated[float, typer.Option(help="Share of the incremental "
+                                   "revenue.")] = 0.0,
+        bonus: Annotated[float, typer.Option(help="Bonus when met, ₪.")] = 0.0,
+        cap: Annotated[float | None, typer.Option(help="Maximum total fee, ₪.")] = None,
+        refund_pct: Annotated[float, typer.Option(help="Share of the fixed fee refunded when "
+                              "missed.")] = 0.0,
+        extension_days: Annotated[int, typer.Option(help="Days granted after a miss.")] = 0,
+        workspace: WorkspaceOption = None,
+        app_db: AppDbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Record a vendor's commitment (from --file or the options) and show its concerns."""
+        from salesradar.commitments import check
+        from salesradar.commitments.store import add_commitment, read_yaml
+
+        if file is not None:
+            raw = read_yaml(file)
+        else:
+            raw = {"name": name, "vendor": vendor, "model": model, "metric": metric,
+                   "improvement_pct": improvement, "start": start, "end": end,
+                   "data_source": data_source,
+                   "baseline": None if no_baseline else {
+                       "window": baseline_window, "grain": baseline_grain,
+                       "aggregation": baseline_aggregation},
+                   "fees": {"fixed": fixed, "success_fee_pct": success_fee_pct, "bonus": bonus,
+                            "cap": cap},
+                   "refund": {"refund_pct": refund_pct, "extension_days": extension_days}}
+        with _db(workspace, app_db) as db:
+            c = add_commitment(db, raw)
+        concerns = check(c)
+        result = {"commitment": c.to_dict(), "concerns": [x.to_dict() for x in concerns]}
+
+        def render() -> None:
+            output.console.print(f"commitment #{c.id} recorded: {c.name}", highlight=False)
+            for x in concerns:
+                output.console.print(f"  ! {x.en}", highlight=False)
+
+        output.emit(result, as_json, render)
+
+    @commitment.command("list")
+    def list_(workspace: WorkspaceOption = None, app_db: AppDbOption = None,
+              as_json: JsonOption = False) -> None:
+        """Every recorded commitment with its concerns."""
+        from salesradar.commitments import check
+        from salesradar.commitments.store import list_commitments
+
+        with _db(workspace, app_db) as db:
+            rows = [{**c.to_dict(), "concerns": [x.code for x in check(c)]}
+                    for c in list_commitments(db)]
+        output.emit(rows, as_json, lambda: output.console.print(output.table(
+            None, ["id", "name", "vendor", "model", "metric", "improvement", "start", "end",
+                   "concerns"],
+            [[r["id"], r["name"], r["vendor"], r["model"], r["metric"],
+              f"{r['improvement_pct']:.0%}", r["start"], r["end"], ", ".join(r["concerns"])]
+             for r in rows])))
+
+    def _status(ident: int, as_of: str | None, workspace: Path | None,
+                app_db: str | None) -> dict[str, Any]:
+        from salesradar.commitments.status import commitment_status
+        from salesradar.commitments.store import get_commitment
+
+        with _db(workspace, app_db) as db:
+            c = get_commitment(db, ident)
+        with open_workspace(workspace) as ws:
+            return commitment_status(ws.backend, c, as_of=parse_date(as_of, "--as-of"))
+
+    @commitment.command("status")
+    def status(ident: Annotated[int, typer.Argument(metavar="ID")], as_of: AsOfOption = None,
+               lang: LangOption = "en", workspace: WorkspaceOption = None,
+               app_db: AppDbOption = None, as_json: JsonOption = False) -> None:
+        """Baseline, weekly progress against the path, fee and ROI so far."""
+        s = _status(ident, as_of, workspace, app_db)
+        lang = _lang(lang)
+
+        def render() -> None:
+            _print_status(s, lang)
+            points = s["checkpoints"][-8:]
+            if points:
+                output.console.print(output.table(
+                    "last weeks", ["week ending", "actual", "path", "on track"],
+                    [[p["day"], output.fmt(p["actual"]), output.fmt(p["path"]),
+                      {True: "yes", False: "no", None: "—"}[p["on_track"]]] for p in points]))
+
+        output.emit(s, as_json, render)
+
+    @commitment.command("verdict")
+    def verdict(ident: Annotated[int, typer.Argument(metavar="ID")], as_of: AsOfOption = None,
+                lang: LangOption = "en", workspace: WorkspaceOption = None,
+                app_db: AppDbOption = None, as_json: JsonOption = False) -> None:
+        """Met, missed, in progress, extended or vague, with the numbers, fee due and ROI."""
+        s = _status(ident, as_of, workspace, app_db)
+        lang = _lang(lang)
+        keys = ("verdict", "verdict_en", "verdict_he", "baseline", "target", "result",
+                "achieved_pct", "deadline", "as_of", "fee", "roi", "concerns")
+        output.emit({k: s[k] for k in keys} | {"id": ident}, as_json,
+                    lambda: _print_status(s, lang))
+
+    @app.command()
+    def diagnostic(as_of: AsOfOption = None, lang: LangOption = "en",
+                   workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+        """What a serious vendor runs first: funnel, lead sources, rep spread, pricing,
+        cycle lengths and CRM data quality over the last 12 months."""
+        from salesradar.commitments.diagnostic import SECTIONS, run_diagnostic
+
+        lang = _lang(lang)
+        with open_workspace(workspace) as ws:
+            result = run_diagnostic(ws.backend, as_of=parse_date(as_of, "--as-of"))
+
+        def render() -> None:
+            output.console.print(f"diagnostic {result['from']} → {result['as_of']}",
+                                 highlight=False)
+            for name in SECTIONS:
+                output.console.print(f"  {name}: {result[name][f'finding_{lang}']}",
+                                     highlight=False)
+
+        output.emit(result, as_json, render)
+
+    @app.command()
+    def report(
+        kind: Annotated[str, typer.Argument(help="ceo, account-review or commitment.")],
+        ident: Annotated[int | None, typer.Argument(metavar="[ID]", help="The commitment "
+                         "(commitment reports only).")] = None,
+        fmt: Annotated[str, typer.Option("--format", help="pdf or html.")] = "pdf",
+        lang: LangOption = "en",
+        out: Annotated[Path | None, typer.Option("--out", help="File to write (default: "
+                       "<kind>-<lang>.<format>).")] = None,
+        quarter: Annotated[str | None, typer.Option(help="Quarter of the account review, "
+                           "e.g. 2026Q3 (default: the last full quarter of data).")] = None,
+        as_of: AsOfOption = None,
+        workspace: WorkspaceOption = None,
+        app_db: AppDbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Write the CEO dashboard, the quarterly account review or a commitment's status as
+        a self-contained HTML page or a PDF, in Hebrew or English, with charts."""
+        from salesradar.reports import write_report
+
+        lang = _lang(lang)
+        if fmt not in ("pdf", "html"):
+            raise UserInputError(f"--format must be pdf or html, not {fmt!r}")
+        target = out or Path(f"{kind}-{lang}.{fmt}")
+        result = write_report(kind, target, fmt=fmt, lang=lang, ident=ident, quarter=quarter,
+                              as_of=parse_date(as_of, "--as-of"),
+                              workspace=workspace_path(workspace), app_db=app_db)
+        output.emit(result, as_json, lambda: output.console.print(
+            f"wrote {result['out']} ({result['bytes']:,} bytes"
+            + (f", {result['pages']} pages" if result.get("pages") else "") + ")",
+            highlight=False))
