@@ -45,7 +45,10 @@ _GROUPS: dict[str, str] = {
     "recency_days": "rhythm", "tenure_days": "rhythm", "purchase_days": "rhythm",
     "median_gap": "rhythm", "mean_gap": "rhythm", "gap_cv": "rhythm", "gap_ratio": "rhythm",
     "p_alive": "rhythm", "expected_purchases": "rhythm", "recency_2nd": "rhythm",
-    "recency_3rd": "rhythm", "active_months": "rhythm",
+    "recency_3rd": "rhythm", "active_months": "rhythm", "gap_last": "rhythm", "max_gap": "rhythm",
+    "orders_30": "orders", "orders_180": "orders", "rate_ratio": "orders",
+    "revenue_30": "revenue", "revenue_180": "revenue", "skus_30": "breadth", "skus_180": "breadth",
+    "month": "season",
     "orders_decay30": "orders", "orders_decay90": "orders", "revenue_decay90": "revenue",
     "orders_w1": "orders", "orders_w2": "orders", "orders_365": "orders", "order_trend": "orders",
     "revenue_w1": "revenue", "revenue_w2": "revenue", "revenue_365": "revenue",
@@ -64,6 +67,7 @@ _REASON_LABELS: dict[str, str] = {
     "margin": "margin",
     "payments": "late payments",
     "contacts": "few contacts",
+    "season": "time of year",
 }
 _GROUP_NAMES = tuple(_REASON_LABELS)
 
@@ -679,6 +683,8 @@ def _reason_text(group: str, c: dict[str, float], w: int, currency: str) -> str:
             f"{c['late_share']:.0%} of invoices paid late in the last year "
             f"(on average {c['mean_days_late']:.0f} days)"
         )
+    if group == "season":
+        return "at this time of year, fewer customers like it order again within the horizon"
     if group == "contacts" and known("contacts"):
         return "no contact person on file" if c["contacts"] == 0 else (
             f"only {c['contacts']:.0f} contact(s) on file"
