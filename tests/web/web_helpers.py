@@ -1,0 +1,131 @@
+"""One served demo company for the API and page tests: workspace, app database, users, tokens.
+
+``salesradar demo`` builds it once per test session (about ten seconds); the app runs in a real
+uvicorn server on a free loopback port and the tests talk HTTP to it with httpx (real routing,
+cookies, forms, templates, DuckDB, SQLite).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from salesradar.api import create_app
+from salesradar.app.db import AppDB
+from salesradar.app.users import add_user, create_token
+from salesradar.insights import InsightStore
+
+PASSWORD = "web-tests-Correct-Horse"
+
+
+@dataclass
+class Site:
+    """The demo company as the tests see it."""
+
+    workspace: Path
+    db: AppDB
+    app: FastAPI
+    url: str
+    rep_id: str  # the rep with the most open insights (user ``rep``)
+    team: str  # that rep's team (user ``manager`` leads it)
+    other_rep_id: str  # a rep of another team with insights (user ``other``)
+    tokens: dict[str, str] = field(default_factory=dict)
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def store(self) -> InsightStore:
+        return InsightStore(self.db)
+
+    def client(self, username: str | None = None) -> httpx.Client:
+        """A client, logged in as ``username`` through the login form (anonymous if None)."""
+        client = httpx.Client(base_url=self.url, follow_redirects=False, timeout=120)
+        self.clients.append(client)
+        if username is not None:
+            login(client, username)
+        return client
+
+    def close_clients(self) -> None:
+        while self.clients:
+            self.clients.pop().close()
+
+    def bearer(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    found = re.search(r'name="csrf_token" value="([^"]*)"', html)
+    assert found, "the page has no csrf_token field"
+    return found.group(1)
+
+
+def login(client: httpx.Client, username: str, password: str = PASSWORD) -> Any:
+    form = client.get("/login")
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": csrf_of(form.text)})
+    assert response.status_code == 303, response.text
+    return response
+
+
+_SITE: dict[str, Site] = {}
+
+
+def serve(app: FastAPI) -> str:
+    """Run ``app`` in a real uvicorn server on a free loopback port (a daemon thread that ends
+    with the test session); return its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    threading.Thread(target=server.run, daemon=True, name=f"uvicorn-{port}").start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.02)
+    return f"http://127.0.0.1:{port}"
+
+
+def demo_site(factory: pytest.TempPathFactory) -> Site:
+    """Build the demo company once per session (the API and page tests share it)."""
+    if "site" in _SITE:
+        return _SITE["site"]
+    folder = factory.mktemp("web-demo")
+    result = subprocess.run(
+        [sys.executable, "-m", "salesradar", "demo", "--out", str(folder), "--customers", "150",
+         "--years", "2", "--json"], cwd=folder, capture_output=True, text=True, timeout=600,
+        check=False, env={**os.environ, "COLUMNS": "160"})
+    assert result.returncode == 0, result.stderr
+    workspace = folder / "salesradar.duckdb"
+    db = AppDB.open(f"sqlite:///{folder / 'salesradar-app.sqlite'}")
+    insights = InsightStore(db).list_insights(status=["new", "sent", "acknowledged"])
+    per_rep = Counter(i.owner_rep_id for i in insights if i.owner_rep_id)
+    rep_id = per_rep.most_common(1)[0][0]
+    team = next(i.team for i in insights if i.owner_rep_id == rep_id)
+    other = next(r for r, _ in per_rep.most_common()
+                 if any(i.owner_rep_id == r and i.team != team for i in insights))
+    assert rep_id and team and other
+    add_user(db, "admin", PASSWORD, role="admin")
+    add_user(db, "manager", PASSWORD, role="manager", team=team)
+    add_user(db, "rep", PASSWORD, role="rep", rep_id=rep_id)
+    add_user(db, "rep_he", PASSWORD, role="rep", rep_id=rep_id, lang="he")
+    add_user(db, "other", PASSWORD, role="rep", rep_id=other)
+    app = create_app(workspace, db)
+    site = Site(workspace, db, app, serve(app), rep_id, str(team), other)
+    site.tokens = {name: create_token(db, name) for name in ("admin", "manager", "rep", "other")}
+    _SITE["site"] = site
+    return site
