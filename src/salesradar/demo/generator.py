@@ -13,6 +13,7 @@ import numpy as np
 from salesradar.demo import _arrow as A
 from salesradar.demo.activities import write_activities, write_contacts
 from salesradar.demo.catalog import Plan, build_products, build_reps
+from salesradar.demo.commissions import write_commission_plan
 from salesradar.demo.commitment import write_commitment
 from salesradar.demo.crm import build_pipeline, new_customer_days, write_pipeline
 from salesradar.demo.customers import NEW_SHARE, build_customers, plant_whales
@@ -131,6 +132,7 @@ def generate(
         for writer in writers.values():
             writer.close()
     write_commitment(out_dir, end)  # a sample vendor commitment (commitment.yaml)
+    write_commission_plan(out_dir)  # a sample commission plan (commission-plan.yaml)
     report("truth", 0.97)
     start_date = A.EPOCH + datetime.timedelta(days=plan.start)
     params = {"customers": customers, "years": years, "seed": seed, "skus": plan.skus,

@@ -42,4 +42,12 @@ def value_text(value: float | None, unit: str, lang: str = "en", currency: str =
         return f"{value:.1f}×"
     if unit == "index":
         return f"{value:.3f}"
-    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+    if float(value).is_integer() or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def exact_money(value: float | None, lang: str = "en", currency: str = "₪") -> str:
+    """An amount to the agora, for statements: ``₪1,785.00`` (the same in Hebrew)."""
+    v = float(value or 0.0)
+    return f"{'-' if v < 0 else ''}{currency}{abs(v):,.2f}"
