@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
+from salesradar.charts.labels import Lang
 from salesradar.cli import output
 from salesradar.cli.alerts import AppDbOption
 from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace, parse_date
@@ -31,10 +32,10 @@ def _db(workspace: Path | None, app_db: str | None) -> Iterator[Any]:
         db.engine.dispose()
 
 
-def _lang(lang: str) -> str:
-    if lang not in ("en", "he"):
-        raise UserInputError(f"--lang must be he or en, not {lang!r}")
-    return lang
+def _lang(lang: str) -> Lang:
+    if lang in ("en", "he"):
+        return cast(Lang, lang)
+    raise UserInputError(f"--lang must be he or en, not {lang!r}")
 
 
 def _print_status(s: dict[str, Any], lang: str) -> None:

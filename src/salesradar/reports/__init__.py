@@ -1,0 +1,98 @@
+"""Reports as HTML and PDF, in Hebrew and English: CEO dashboard, quarterly account review,
+vendor commitment status.
+
+>>> KINDS
+('ceo', 'account-review', 'commitment')
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from salesradar.charts.labels import Lang
+from salesradar.errors import UserInputError
+from salesradar.reports.contexts import ceo_context, commitment_context, review_context
+from salesradar.reports.render import ReportError, render_html, write_pdf
+from salesradar.reports.texts import TEXTS
+
+KINDS = ("ceo", "account-review", "commitment")
+TEMPLATES = {"ceo": "ceo.html.j2", "account-review": "account_review.html.j2",
+             "commitment": "commitment.html.j2"}
+
+__all__ = ["KINDS", "ReportError", "build_html", "last_full_quarter", "write_report"]
+
+
+def last_full_quarter(data_end: date) -> str:
+    """The last quarter the data cover entirely (the current one when it ends on ``data_end``)."""
+    nxt = data_end + timedelta(days=1)
+    quarter = (data_end.month - 1) // 3 + 1
+    if (nxt.month - 1) // 3 + 1 != quarter or nxt.year != data_end.year:
+        return f"{data_end.year}Q{quarter}"
+    return f"{data_end.year - 1}Q4" if quarter == 1 else f"{data_end.year}Q{quarter - 1}"
+
+
+def build_html(kind: str, *, lang: Lang, workspace: Path, app_db: str | None = None,
+               ident: int | None = None, quarter: str | None = None,
+               as_of: date | None = None, pdf: bool = False) -> str:
+    """The report ``kind`` as self-contained HTML, from the workspace and the app database
+    (``pdf``: prepared for the PDF engine, see :func:`~salesradar.reports.render.visual_svg`)."""
+    from salesradar.app.db import AppDB
+    from salesradar.workspace import Workspace
+
+    if kind not in KINDS:
+        raise UserInputError(f"report must be one of {', '.join(KINDS)}, not {kind!r}")
+    if kind == "commitment" and ident is None:
+        raise UserInputError("a commitment report needs the commitment ID: salesradar report "
+                             "commitment ID (salesradar commitment list shows them)")
+    if not workspace.exists():
+        raise UserInputError(f"no workspace at {workspace}: run salesradar demo or import data")
+    db = AppDB.open(app_db, workspace=workspace)
+    try:
+        with Workspace.open(workspace, read_only=True) as ws:
+            context = _context(kind, ws, db, lang, ident, quarter, as_of)
+    finally:
+        db.engine.dispose()
+    return render_html(TEMPLATES[kind], {**context, "lang": lang, "t": TEXTS[lang],
+                                         "generated": date.today(), "pdf": pdf})
+
+
+def _context(kind: str, ws: Any, db: Any, lang: Lang, ident: int | None, quarter: str | None,
+             as_of: date | None) -> dict[str, Any]:
+    if kind == "ceo":
+        from salesradar.dashboard import ceo_dashboard
+
+        return ceo_context(ceo_dashboard(ws, as_of=as_of), lang)
+    if kind == "account-review":
+        from salesradar.accounts.common import last_day
+        from salesradar.accounts.review import quarterly_review
+
+        q = quarter or last_full_quarter(as_of or last_day(ws))
+        return review_context(quarterly_review(ws, quarter=q, lang=lang, db=db), lang)
+    from salesradar.commitments.status import commitment_status
+    from salesradar.commitments.store import get_commitment
+
+    assert ident is not None
+    return commitment_context(commitment_status(ws.backend, get_commitment(db, ident),
+                                                as_of=as_of), lang)
+
+
+def write_report(kind: str, out: Path, *, fmt: str = "pdf", lang: Lang = "en",
+                 workspace: Path, app_db: str | None = None, ident: int | None = None,
+                 quarter: str | None = None, as_of: date | None = None) -> dict[str, Any]:
+    """Write the report to ``out`` as ``fmt`` (pdf or html); returns what was written."""
+    if fmt not in ("pdf", "html"):
+        raise UserInputError(f"format must be pdf or html, not {fmt!r}")
+    if lang not in ("en", "he"):
+        raise UserInputError(f"lang must be he or en, not {lang!r}")
+    html = build_html(kind, lang=lang, workspace=workspace, app_db=app_db, ident=ident,
+                      quarter=quarter, as_of=as_of, pdf=fmt == "pdf")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pages = None
+    if fmt == "html":
+        out.write_text(html, encoding="utf-8")
+    else:
+        pages = write_pdf(html, out)
+    return {"kind": kind, "format": fmt, "lang": lang, "out": str(out),
+            "bytes": out.stat().st_size, "pages": pages}
