@@ -124,8 +124,14 @@ def test_explain_in_the_customers_terms(fitted: ChurnModel) -> None:
     ws = workspace(REGULAR)
     fitted.score(ws, CUTOFF)
     first = fitted.explain("A", currency="₪")[0]
-    assert first == "orders every ~10 days; last order 40 days ago; ₪500 a quarter at stake"
-    assert fitted.explain("B")[0].startswith("orders every ~5 days; last order 5 days ago")
+    # value at stake per quarter: 6 orders x 100 in the year up to the last order (day 50),
+    # spread over max(50 - 0 + 1, 91) = 91 days -> 600 x 91 / 91 = 600 (the last 90 days
+    # alone held 500: the value is what the customer usually buys, not its latest pace)
+    assert first == "orders every ~10 days; last order 40 days ago; ₪600 a quarter at stake"
+    # B: 50 + 70 - 20 = 100 over max(85 - 80 + 1, 91) = 91 days
+    assert fitted.explain("B")[0] == (
+        "orders every ~5 days; last order 5 days ago; ₪100 a quarter at stake"
+    )
 
 
 def test_unfitted_use_raises() -> None:

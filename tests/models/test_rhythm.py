@@ -14,6 +14,7 @@ from salesradar.models import (
     BetaGeoModel,
     BetaGeoParams,
     ConvergenceWarning,
+    NoDropoutWarning,
     NotFittedError,
     rhythm,
     simulate_purchases,
@@ -366,8 +367,29 @@ def test_rejects_bad_input(
 
 
 def test_tiny_data_warns_that_the_fit_did_not_converge() -> None:
-    with pytest.warns(ConvergenceWarning, match="fit on more customers"):
+    with pytest.warns(ConvergenceWarning, match="fit on more customers"), \
+            pytest.warns(NoDropoutWarning, match="do not show customers dropping out"):
         BetaGeoModel().fit([2, 1, 0, 0, 5, 3], [30.4, 1.7, 0, 0, 35.0, 12.0], [39] * 4 + [38, 30])
+
+
+def test_cdnow_shows_dropout_against_the_nbd(cdnow: Summary) -> None:
+    """CDNOW: the NBD without dropout has LL -9763.7 (r = 0.385, alpha = 12.072 in Fader &
+    Hardie's NBD fit of the same 39 weeks), the BG/NBD -9582.4: 2 x 181.2 = 362.5 >> 2.71."""
+    model = BetaGeoModel().fit(cdnow.frequency, cdnow.recency, cdnow.T)
+    assert model.dropout_evidence_ == pytest.approx(2 * (9763.66 - 9582.43), abs=0.1)
+    assert model.dropout_identified_
+
+
+def test_no_dropout_in_the_data_is_flagged() -> None:
+    """Simulated buyers who practically never drop out (mean dropout 1e-6 per purchase): the
+    fit sends a to 0, P(alive) is ~1 for everyone, and the model says so instead of showing
+    99% alive as if it were information."""
+    T = np.linspace(20.0, 52.0, 4000)
+    frequency, recency = simulate_purchases(BetaGeoParams(0.7, 9.0, 1.0, 1e6), T, seed=4)
+    with pytest.warns(NoDropoutWarning):
+        model = BetaGeoModel().fit(frequency, recency, T)
+    assert not model.dropout_identified_ and model.dropout_evidence_ < 2.71
+    assert model.probability_alive(frequency, recency, T).min() > 0.95
 
 
 @pytest.mark.parametrize("module", [rhythm, spend], ids=["rhythm", "spend"])

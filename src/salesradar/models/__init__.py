@@ -6,7 +6,7 @@
 - :func:`purchase_summary`: the per-customer inputs, built from invoice lines with Ibis.
 """
 
-from salesradar.models.base import ConvergenceWarning, NotFittedError
+from salesradar.models.base import ConvergenceWarning, NoDropoutWarning, NotFittedError
 from salesradar.models.clv import customer_lifetime_value
 from salesradar.models.rhythm import BetaGeoModel, BetaGeoParams, simulate_purchases
 from salesradar.models.spend import GammaGammaModel, GammaGammaParams
@@ -18,6 +18,7 @@ __all__ = [
     "ConvergenceWarning",
     "GammaGammaModel",
     "GammaGammaParams",
+    "NoDropoutWarning",
     "NotFittedError",
     "customer_lifetime_value",
     "purchase_summary",

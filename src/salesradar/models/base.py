@@ -25,6 +25,11 @@ class ConvergenceWarning(UserWarning):
     """The optimizer stopped before the fit converged; the estimates may be off."""
 
 
+class NoDropoutWarning(UserWarning):
+    """The data do not show customers dropping out: P(alive) is ~1 for everyone and says
+    nothing (see :attr:`salesradar.models.rhythm.BetaGeoModel.dropout_identified_`)."""
+
+
 def check_is_fitted(model: object, attribute: str) -> None:
     """Raise :class:`NotFittedError` unless ``model`` has the learned ``attribute``.
 

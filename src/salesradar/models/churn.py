@@ -21,9 +21,11 @@ from salesradar.errors import UserInputError
 from salesradar.models.base import (
     ConvergenceWarning,
     FloatArray,
+    NoDropoutWarning,
     NotFittedError,
     check_is_fitted,
 )
+from salesradar.models.cadence import QUARTER_DAYS
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
 from salesradar.models.rhythm import BetaGeoModel
@@ -150,25 +152,49 @@ def _column(table: pa.Table, name: str) -> FloatArray:
 
 
 def _add_rhythm(table: pa.Table, horizon_days: int) -> dict[str, FloatArray]:
-    """Feature columns plus BG/NBD P(alive) and expected purchases, fitted per cutoff."""
+    """Feature columns plus BG/NBD P(alive) and expected purchases, fitted per cutoff.
+
+    Also ``dropout_identified`` (1.0 or 0.0 per row): whether that cutoff's fit found
+    customers dropping out at all (see :func:`_informative_p_alive`).
+    """
     cols = {name: _column(table, name) for name in FEATURES}
     x, t_x, big_t = (_column(table, c) for c in ("frequency", "recency", "T"))
     as_of = table.column("as_of").to_numpy(zero_copy_only=False)
     p_alive = np.ones(len(x))
     expected = np.zeros(len(x))
+    identified = np.zeros(len(x))
     for day in np.unique(as_of):
         rows = as_of == day
         model = BetaGeoModel()
-        # a short or sparse history can leave the BG/NBD likelihood flat; its outputs are then
-        # still usable as features (the booster weighs them), so the warning is not an error
+        # a short or sparse history can leave the BG/NBD likelihood flat, or show no dropout;
+        # its outputs are then still usable as features (the booster weighs them), so the
+        # warnings are not errors here: :func:`_informative_p_alive` keeps P(alive) out of
+        # what users see
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", NoDropoutWarning)
             model.fit(x[rows], t_x[rows], big_t[rows])
         p_alive[rows] = model.probability_alive(x[rows], t_x[rows], big_t[rows])
         expected[rows] = model.expected_purchases(horizon_days, x[rows], t_x[rows], big_t[rows])
+        identified[rows] = float(model.dropout_identified_)
     cols["p_alive"] = p_alive
     cols["expected_purchases"] = expected
+    cols["dropout_identified"] = identified
     return cols
+
+
+def _informative_p_alive(columns: dict[str, FloatArray]) -> FloatArray:
+    """BG/NBD P(alive) where it carries information, NaN elsewhere.
+
+    It is 1 by construction for customers with a single purchase day (the model lets
+    customers drop out only after a repeat purchase), and ~1 for everyone when the fit found
+    no dropout (on UCI Online Retail the likelihood is maximized at a -> 0: slow purchase
+    rates explain every silence, so a customer silent for a year is "99% alive").
+    """
+    n = len(columns["p_alive"])
+    identified = columns.get("dropout_identified", np.ones(n))  # frames built elsewhere: trust
+    informative = (columns["purchase_days"] >= 2) & (identified > 0)
+    return np.where(informative, columns["p_alive"], np.nan)
 
 
 def build_features(
@@ -327,6 +353,7 @@ class ChurnModel:
         self.scored_: FeatureFrame | None = None
         self.scored_probability_: FloatArray | None = None
         self.scored_reasons_: npt.NDArray[np.int64] | None = None
+        self.scored_value_: FloatArray | None = None
 
     def __repr__(self) -> str:
         return (
@@ -507,23 +534,43 @@ class ChurnModel:
         -------
         pyarrow.Table
             Keyed by ``customer_id``, sorted by ``revenue_at_risk`` (highest first):
-            ``as_of``, ``churn_probability``, ``expected_revenue`` (next ``horizon_days``, if
-            the customer stays), ``revenue_at_risk`` (their product), ``days_since_last_order``,
-            ``median_gap_days``, ``gap_ratio``, ``p_alive`` and ``reasons`` (up to
-            ``top_reasons`` short labels, strongest first).
+            ``as_of``, ``churn_probability``, ``expected_revenue`` (next ``horizon_days`` at
+            the pace of the last ``window_days``, if the customer stays), ``revenue_at_risk``
+            (their product), ``days_since_last_order``, ``median_gap_days`` (the typical gap
+            of :mod:`salesradar.models.cadence`), ``gap_ratio``, ``p_alive`` (BG/NBD; null
+            where it is not informative, see :func:`_informative_p_alive`), ``reasons`` (up
+            to ``top_reasons`` short labels, strongest first) and ``quarterly_value`` (the
+            value at stake per quarter of :mod:`salesradar.models.cadence`).
         """
+        from salesradar.models.cadence import customer_terms
+
         check_is_fitted(self, "classifier_")
         tables = _as_tables(data)
         day = as_of or last_invoice_date(tables)
         frame = build_features(
             tables, [day], horizon_days=self.horizon_days, window_days=self.window_days
         )
-        return self.score_features(frame, day, top_reasons=top_reasons)
+        terms = customer_terms(tables.lines, day).select("customer_id", "quarterly_value")
+        arrow = terms.to_pyarrow()
+        ids = np.asarray(arrow.column("customer_id").to_numpy(zero_copy_only=False)).astype(str)
+        values = np.asarray(arrow.column("quarterly_value").to_numpy(zero_copy_only=False),
+                            dtype=np.float64)
+        order = np.argsort(ids)
+        where = np.searchsorted(ids[order], frame.customer_id.astype(str))
+        found = (where < len(ids)) & (ids[order][np.minimum(where, len(ids) - 1)]
+                                      == frame.customer_id.astype(str))
+        quarterly = np.where(found, values[order][np.minimum(where, len(ids) - 1)], 0.0)
+        return self.score_features(frame, day, top_reasons=top_reasons, quarterly_value=quarterly)
 
     def score_features(
-        self, frame: FeatureFrame, as_of: dt.date, *, top_reasons: int = 3
+        self, frame: FeatureFrame, as_of: dt.date, *, top_reasons: int = 3,
+        quarterly_value: FloatArray | None = None,
     ) -> pa.Table:
-        """:meth:`score` on a ready feature frame (one row per customer)."""
+        """:meth:`score` on a ready feature frame (one row per customer).
+
+        ``quarterly_value`` (one per row of ``frame``) is the value at stake per quarter; the
+        column is null when it is not given.
+        """
         check_is_fitted(self, "classifier_")
         day = as_of
         proba = self.predict_proba_features(frame)
@@ -531,7 +578,10 @@ class ChurnModel:
         at_risk = proba * revenue
         rank = np.argsort(-at_risk, kind="stable")
         order = self._reason_order(frame, rank[: self.shap_rows])
+        quarterly = np.full(frame.n, np.nan) if quarterly_value is None else np.asarray(
+            quarterly_value, dtype=np.float64)
         self.scored_, self.scored_probability_, self.scored_reasons_ = frame, proba, order
+        self.scored_value_ = quarterly
         # reasons as a list column without a Python loop: the -1 entries (no further reason)
         # come last in each row, so a row-major boolean mask keeps each row's order
         top = order[rank, :top_reasons]
@@ -555,8 +605,9 @@ class ChurnModel:
                 "days_since_last_order": pa.array(frame.columns["recency_days"][rank]),
                 "median_gap_days": nan_to_null(frame.columns["median_gap"]),
                 "gap_ratio": nan_to_null(frame.columns["gap_ratio"]),
-                "p_alive": pa.array(frame.columns["p_alive"][rank]),
+                "p_alive": nan_to_null(_informative_p_alive(frame.columns)),
                 "reasons": reasons,
+                "quarterly_value": nan_to_null(quarterly),
             }
         )
 
@@ -579,10 +630,10 @@ class ChurnModel:
         i = int(hits[0])
         c = {name: float(values[i]) for name, values in frame.columns.items()}
         h = self.horizon_days
-        one = {k: v[i : i + 1] for k, v in frame.columns.items()}
-        revenue = float(expected_revenue(one, h, self.window_days)[0])
-        period = "a quarter" if 88 <= h <= 92 else ("a month" if 28 <= h <= 31 else f"per {h} days")
-        at_stake = money(revenue, currency)
+        value = math.nan if self.scored_value_ is None else float(self.scored_value_[i])
+        if math.isnan(value):  # scored from features only: the current pace, per quarter
+            one = {k: v[i : i + 1] for k, v in frame.columns.items()}
+            value = float(expected_revenue(one, QUARTER_DAYS, self.window_days)[0])
         if c["purchase_days"] >= 2 and not math.isnan(c["median_gap"]):
             rhythm = (
                 f"orders every ~{_days(c['median_gap'])}; "
@@ -590,11 +641,10 @@ class ChurnModel:
             )
         else:
             rhythm = f"ordered once, {_days(c['recency_days'])} ago"
-        if revenue > 0:
-            stake = f"{at_stake} {period} at stake"
+        if value > 0:
+            stake = f"{money(value, currency)} a quarter at stake"
         else:
-            year = money(max(c["revenue_365"], 0.0), currency)
-            stake = f"nothing bought in the last {self.window_days} days ({year} in the last year)"
+            stake = "no net revenue in its last year of orders"
         lines = [
             f"{rhythm}; {stake}",
             f"{self.scored_probability_[i]:.0%} chance of no order in the next {h} days",

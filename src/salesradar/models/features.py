@@ -32,6 +32,7 @@ __all__ = [
     "churn_features",
     "churn_labels",
     "customer_days",
+    "purchase_gaps",
 ]
 
 # the model's input columns, in order (BG/NBD outputs are added in numpy by the churn model)
@@ -147,6 +148,20 @@ def customer_days(lines: ir.Table) -> ir.Table:
     )
 
 
+def purchase_gaps(days: ir.Table, by: Sequence[str] = ("customer_id",)) -> ir.Table:
+    """Days between consecutive purchase days, one row per gap (their median is the customer's
+    typical gap everywhere, see :mod:`salesradar.models.cadence`).
+
+    ``days`` holds one row per purchase day with a ``day`` column (date) and the ``by``
+    columns (e.g. ``customer_id``, or ``as_of, customer_id`` for several cutoffs at once).
+    Returns the ``by`` columns and ``gap`` (days, int).
+    """
+    keys = [days[k] for k in by]
+    window = ibis.window(group_by=keys, order_by=days.day)
+    gaps = days.mutate(gap=days.day.delta(days.day.lag().over(window), unit="day"))
+    return gaps.filter(gaps.gap.notnull()).select(*by, "gap")
+
+
 def _cutoffs(cutoffs: Sequence[dt.date]) -> ir.Table:
     if not cutoffs:
         raise UserInputError("give at least one cutoff date")
@@ -223,9 +238,7 @@ def churn_features(
 
     # gaps between consecutive purchase days, per cutoff and customer
     bought = joined.filter(joined.purchase)
-    window = ibis.window(group_by=[bought.as_of, bought.customer_id], order_by=bought.day)
-    gaps = bought.mutate(gap=bought.day.delta(bought.day.lag().over(window), unit="day"))
-    gaps = gaps.filter(gaps.gap.notnull())
+    gaps = purchase_gaps(bought, ("as_of", "customer_id"))
     gap_stats = gaps.group_by(["as_of", "customer_id"]).aggregate(
         median_gap=gaps.gap.median().cast("float64"),
         gap_std=gaps.gap.cast("float64").std(how="pop"),

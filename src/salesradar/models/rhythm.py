@@ -24,6 +24,7 @@ from salesradar.models._compress import compress_rows
 from salesradar.models.base import (
     ConvergenceWarning,
     FloatArray,
+    NoDropoutWarning,
     as_float_array,
     as_weights,
     check_is_fitted,
@@ -35,6 +36,10 @@ __all__ = ["BetaGeoModel", "BetaGeoParams", "simulate_purchases"]
 
 # log-parameter box for the optimizer: e^-30 .. e^30 covers any sensible unit of time
 _LOG_BOUND = 30.0
+# likelihood-ratio threshold for "the data show dropout": the no-dropout NBD is the BG/NBD at
+# the boundary a -> 0, so 2 x the log-likelihood gain is a 50:50 mixture of chi2(0) and chi2(1)
+# under no dropout; 2.71 is its 95% point
+_DROPOUT_LR = 2.71
 # below this distance from a = 1 the closed form is 0/0; evaluate on both sides and average
 _A_NEAR_ONE = 1e-7
 
@@ -231,6 +236,32 @@ def _purchases_if_alive(
     return np.asarray((p.a + p.b + x - 1.0) / (p.a - 1.0) * bracket, dtype=np.float64)
 
 
+def _nbd_log_likelihood(x: FloatArray, big_t: FloatArray, w: FloatArray) -> float:
+    """Maximized log-likelihood of the NBD without dropout (the BG/NBD at a -> 0).
+
+    Per customer ``log G(r+x) - log G(r) + r log alpha - (r+x) log(alpha+T)``: every customer
+    is alive at T, and gamma-distributed rates explain the silences. Fitted with L-BFGS-B and
+    the analytic gradient over the compressed rows.
+    """
+    (x, big_t), w = compress_rows((x, big_t), w)
+    total = float(w.sum())
+
+    def objective(log_theta: FloatArray) -> tuple[float, FloatArray]:
+        r, alpha = np.exp(log_theta)
+        log_t = np.log(alpha + big_t)
+        ll = dot(w, gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * log_t)
+        g_r = dot(w, digamma(r + x) - digamma(r) + np.log(alpha) - log_t)
+        g_alpha = dot(w, r / alpha - (r + x) / (alpha + big_t))
+        grad = np.array([g_r * r, g_alpha * alpha])
+        return -ll / total, -grad / total
+
+    alpha0 = dot(w, big_t) / max(dot(w, x), 1e-9)
+    result = minimize(objective, np.log([1.0, max(alpha0, 1e-9)]), jac=True,
+                      method="L-BFGS-B", bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 2,
+                      options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})
+    return -float(result.fun) * total
+
+
 def _starting_point(x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatArray) -> FloatArray:
     """log(r, alpha, a, b) at r = a = b = 1 and the observed mean purchase rate r / alpha."""
     total_x, total_t = dot(w, x), dot(w, big_t)
@@ -306,6 +337,13 @@ class BetaGeoModel:
         Distinct (frequency, recency, T) rows the likelihood was evaluated on.
     n_iter_ : int
         Optimizer iterations.
+    dropout_evidence_ : float
+        Likelihood-ratio statistic of the BG/NBD against the same model without dropout
+        (2 x the log-likelihood gain; 0 when dropout adds nothing).
+    dropout_identified_ : bool
+        Whether that statistic exceeds 2.71 (5% test). When it does not, the fit explains
+        every silence by a slow purchase rate: ``a`` runs to 0, P(alive) is ~1 for everyone,
+        and :class:`~salesradar.models.base.NoDropoutWarning` is raised.
 
     Examples
     --------
@@ -384,6 +422,18 @@ class BetaGeoModel:
             )
         self.params_ = BetaGeoParams(*(float(v) for v in theta))
         self.log_likelihood_ = -float(result.fun) * likelihood.total_weight
+        gain = self.log_likelihood_ - _nbd_log_likelihood(x, big_t, w_all)
+        self.dropout_evidence_ = max(2.0 * gain, 0.0)
+        self.dropout_identified_ = self.dropout_evidence_ > _DROPOUT_LR
+        if not self.dropout_identified_:
+            warnings.warn(
+                "BG/NBD: the data do not show customers dropping out (a model without dropout "
+                f"fits as well: 2 x log-likelihood gain {self.dropout_evidence_:.2g} <= "
+                f"{_DROPOUT_LR}); P(alive) is then ~1 for everyone and should not be shown. "
+                "Expected purchases remain usable.",
+                NoDropoutWarning,
+                stacklevel=2,
+            )
         self.n_customers_ = likelihood.total_weight
         self.n_rows_ = likelihood.n_rows
         self.n_iter_ = int(result.nit)

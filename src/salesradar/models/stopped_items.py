@@ -301,7 +301,7 @@ class StoppedItemsModel:
         row = hit.to_pylist()[0]
         period = "a quarter" if 88 <= self.horizon_days <= 92 else f"per {self.horizon_days} days"
         return (
-            f"bought {sku} every ~{row['mean_gap']:.0f} days ({row['purchases']} times); "
+            f"bought {sku} every ~{row['median_gap']:.0f} days ({row['purchases']} times); "
             f"last {row['gap_days']:.0f} days ago; a gap this long had a "
             f"{_chance(row['p_gap'])} chance; {money(row['value_at_stake'], currency)} {period} "
             "at stake"

@@ -34,6 +34,7 @@ from scipy.stats import rankdata  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.errors import UserInputError
 from salesradar.models.base import FloatArray
+from salesradar.models.cadence import customer_terms
 from salesradar.models.text import as_floats, join_text, number_text
 
 __all__ = [
@@ -272,9 +273,10 @@ def health_scores(
 
     Factors (each scored 0-1; see :data:`HEALTH_WEIGHTS` for the default weights):
 
-    - ``rhythm``: days since the last order against the customer's own mean gap between
-      orders (the population median gap for one-time buyers): 1 while within the rhythm,
-      falling linearly to 0 at 4x the gap;
+    - ``rhythm``: days since the last order against the customer's typical gap between
+      orders (the median gap of :mod:`salesradar.models.cadence`, the same number churn
+      explanations and insights show; the population median for one-time buyers): 1 while
+      within the rhythm, falling linearly to 0 at 4x the gap;
     - ``revenue_trend`` and ``breadth_trend``: revenue and distinct SKUs in the last
       ``trend_days`` against the ``trend_days`` before: ``clip(1 + log2(now / before), 0,
       1)`` -- 1 without decline, 0 at half or less (0 when nothing was bought lately);
@@ -302,17 +304,11 @@ def health_scores(
     start = mid - dt.timedelta(days=trend_days)
     lines = ws.table("invoice_lines")
     lines = lines.filter(lines.invoice_date.cast("date") <= ibis.date(end))
-    day = lines.invoice_date.cast("date")
-    days = lines.mutate(day=day).group_by(["customer_id", "day"]).aggregate(
-        revenue=ibis._.net_revenue.cast("float64").sum()
-    ).filter(ibis._.revenue > 0)
-    rhythm = days.group_by("customer_id").aggregate(
-        n_days=days.count(), first=days.day.min(), last=days.day.max()
-    )
-    rhythm = rhythm.select(
-        "customer_id", "n_days",
-        span=_days_between(rhythm["last"], rhythm["first"]),
-        recency=_days_between(ibis.date(end), rhythm["last"]),
+    terms = customer_terms(lines, end)  # the one rhythm definition (median gap)
+    rhythm = terms.select(
+        "customer_id",
+        gap=terms.typical_gap_days,
+        recency=terms.days_since_last_order.cast("float64"),
     )
     now = _sales(lines, mid, end, "")
     before = _sales(lines, start, mid, "b_")
@@ -355,10 +351,7 @@ def _score(
     trend_days: int,
 ) -> pa.Table:
     n = data.num_rows
-    n_days = as_floats(data["n_days"])
-    span, recency = as_floats(data["span"]), as_floats(data["recency"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = np.where(n_days >= 2, span / (n_days - 1), np.nan)
+    gap, recency = as_floats(data["gap"]), as_floats(data["recency"])
     typical = float(np.nanmedian(gap)) if np.isfinite(gap).any() else 30.0
     gap = np.where(np.isfinite(gap) & (gap > 0), gap, typical)
     ratio = recency / np.maximum(gap, 1.0)
