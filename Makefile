@@ -17,13 +17,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-## demo: install, build the demo workspace, import it and print a summary
+## demo: install, build the demo workspace, run the pipeline, then serve the dashboard on it
+## (prints the URL and the demo logins; Ctrl+C stops)
 demo: $(STAMP)
-	$(BIN)/salesradar demo --out $(DEMO)
+	$(BIN)/salesradar demo --out $(DEMO) --serve
 
 ## test: install what the tests need, check style and types, run the whole suite
 test: $(STAMP) lint
 	scripts/setup-test-engines.sh
+	scripts/setup-reports.sh
 	scripts/setup-browser.sh
 	$(BIN)/python -m pytest
 

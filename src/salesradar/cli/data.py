@@ -148,11 +148,17 @@ def data_app_commands(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
         lang: Annotated[str, typer.Option(help="Language of the insights shown: he or "
                         "en.")] = "en",
+        serve: Annotated[bool, typer.Option("--serve", help="End by serving the dashboard "
+                         "on the demo workspace (Ctrl+C stops).")] = False,
+        host: Annotated[str, typer.Option(help="With --serve: address.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="With --serve: port.")] = 8000,
         as_json: JsonOption = False,
     ) -> None:
         """Generate the demo company, import it into a fresh workspace, run the whole pipeline
-        (scores and insights, nothing delivered) and print the top insights."""
+        (scores and insights, nothing delivered), create the demo logins (admin, manager, rep)
+        and print the top insights; with --serve, then serve the dashboard."""
         from salesradar.cli.alerts import open_store, render_insights, top_insights
+        from salesradar.cli.web import demo_logins, serve_workspace
         from salesradar.pipeline import refresh
 
         data_dir = out / "data"
@@ -175,9 +181,12 @@ def data_app_commands(app: typer.Typer) -> None:
                     bar.update(task, description="scores and insights", total=None)
                     run = refresh(ws, store, deliver=False)
                     top = top_insights(store, 5)
+                    logins = demo_logins(store.db, store)
+            url = f"http://{host}:{port}/"
             result = {"workspace": str(workspace_file), "data": str(data_dir),
                       "imports": [r.to_dict() for r in reports], "status": ws.status().to_dict(),
-                      "run": run.to_dict(), "top_insights": top}
+                      "run": run.to_dict(), "top_insights": top, "logins": logins,
+                      "url": url if serve else None}
 
             def render() -> None:
                 for report in reports:
@@ -193,10 +202,20 @@ def data_app_commands(app: typer.Typer) -> None:
                     "  salesradar insights --lang he       every insight, Hebrew texts\n"
                     "  salesradar customer ID              one customer's 360 view\n"
                     "  salesradar kpi revenue --by rep --period month\n"
-                    "  salesradar run                      refresh: scores, insights, delivery",
+                    "  salesradar run                      refresh: scores, insights, delivery\n"
+                    "  salesradar serve                    the dashboard and the API",
                     highlight=False)
+                output.console.print(output.table(
+                    "demo logins", ["username", "password", "role", "rep", "team", "lang"],
+                    [(u["username"], u["password"], u["role"], u["rep_id"], u["team"], u["lang"])
+                     for u in logins]))
+                if serve:
+                    output.console.print(f"\ndashboard: [bold]{url}[/] (API docs: {url}docs); "
+                                         "Ctrl+C stops", highlight=False)
 
             output.emit(result, as_json, render)
+        if serve:
+            serve_workspace(workspace_file, None, host, port)
 
 
 def _generate(out: Path, customers: int, years: int, seed: int, lines: int | None,

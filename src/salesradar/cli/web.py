@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +19,43 @@ def _db(workspace: object, app_db: str | None) -> object:
     from salesradar.app.db import AppDB
 
     return AppDB.open(app_db, workspace=workspace_path(workspace))  # type: ignore[arg-type]
+
+
+DEMO_PASSWORD = "salesradar-demo"
+
+
+def demo_logins(db: Any, store: Any) -> list[dict[str, Any]]:
+    """Create (or reset) the demo's users: an admin; a manager of the team whose rep has the
+    most open insights; that rep. Returns username, password, role, rep and team of each."""
+    from salesradar.app.users import add_user
+
+    open_ = store.list_insights(status=["new", "sent", "acknowledged"])
+    counts = Counter(i.owner_rep_id for i in open_ if i.owner_rep_id)
+    rep = counts.most_common(1)[0][0] if counts else None
+    mine = next((i for i in open_ if i.owner_rep_id == rep), None)
+    team = mine.team if mine else None
+    manager = mine.manager_id if mine else None
+    users = [add_user(db, "admin", DEMO_PASSWORD, role="admin")]
+    if team or manager:
+        users.append(add_user(db, "manager", DEMO_PASSWORD, role="manager", team=team,
+                              rep_id=manager))
+    if rep:
+        users.append(add_user(db, "rep", DEMO_PASSWORD, role="rep", rep_id=rep, team=team,
+                              lang="he"))
+    return [{**u.to_dict(), "password": DEMO_PASSWORD} for u in users]
+
+
+def serve_workspace(target: Path, app_db: str | None, host: str, port: int, *,
+                    https: bool = False) -> None:
+    """Run the web app on ``target`` with uvicorn until interrupted."""
+    import uvicorn
+
+    from salesradar.api import create_app
+    from salesradar.app.db import AppDB
+
+    db = AppDB.open(app_db, workspace=target)
+    uvicorn.run(create_app(target, db, secure_cookies=https, warm=True), host=host, port=port,
+                log_level="warning")
 
 
 def web_commands(app: typer.Typer) -> None:
@@ -39,21 +78,14 @@ def web_commands(app: typer.Typer) -> None:
         The workspace is opened read-only per request and never held, so `salesradar run` can
         refresh it while the app is up (see docs/web.md).
         """
-        import uvicorn
-
-        from salesradar.api import create_app
-        from salesradar.app.db import AppDB
-
         target = workspace_path(workspace)
         if not target.exists():
             raise UserInputError(f"no workspace at {target}: run salesradar demo or import data "
                                  "first, or pass --workspace")
-        db = AppDB.open(app_db, workspace=target)
-        web = create_app(target, db, secure_cookies=https, warm=True)
         url = f"http://{host}:{port}/"
         output.emit({"url": url, "workspace": str(target)}, as_json, lambda: output.console.print(
             f"serving {target} on {url} (API docs: {url}docs); Ctrl+C stops", highlight=False))
-        uvicorn.run(web, host=host, port=port, log_level="warning")
+        serve_workspace(target, app_db, host, port, https=https)
 
     @user_app.command("add")
     def user_add(
