@@ -26,7 +26,6 @@ demo: $(STAMP)
 test: $(STAMP) lint
 	scripts/setup-test-engines.sh
 	scripts/setup-reports.sh
-	scripts/setup-reports.sh
 	scripts/setup-browser.sh
 	$(BIN)/python -m pytest
 
