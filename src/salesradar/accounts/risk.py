@@ -7,9 +7,10 @@
 * **Credit** -- days sales outstanding (the registry's ``days_sales_outstanding`` over the
   payments received in the last twelve months) and what is overdue on ``as_of``: payments due
   before it and not paid by it, per customer, with the days of the oldest.
-* **Sudden churn** -- customers the churn model (``score_churn``, written by
-  ``salesradar score``) sees at least :data:`GAP_MULTIPLE` times past their usual gap between
-  orders with a churn probability of at least :data:`CHURN_MIN`, largest revenue at risk first.
+* **Sudden churn** -- customers who still bought in the last :data:`RECENT_DAYS` days (so not
+  long gone) but are now at least :data:`GAP_MULTIPLE` times past their own usual gap between
+  orders (``score_churn``, written by ``salesradar score``); the revenue at stake is what they
+  bring in a quarter at their recent pace, largest first.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from salesradar.performance.kpis import kpis_by
 from salesradar.performance.text import money_text
 
 THRESHOLD = 0.15
-GAP_MULTIPLE = 2.0
-CHURN_MIN = 0.5
+GAP_MULTIPLE = 3.0
+RECENT_DAYS = 90
 
 
 def _value(table: Any) -> float | None:
@@ -88,20 +89,21 @@ def credit(ws: Any, *, as_of: dt.date | None = None, top: int = 10) -> dict[str,
 
 
 def sudden_churn(ws: Any, *, top: int = 10) -> dict[str, Any]:
-    """Customers far past their own rhythm with a high churn probability (from score_churn)."""
+    """Recently active customers suddenly far past their own rhythm (from score_churn)."""
     rows = score_rows(ws, "churn")
     if not rows:
-        return {"available": False, "customers": 0, "revenue_at_risk": 0.0, "top": []}
+        return {"available": False, "customers": 0, "revenue_at_stake": 0.0, "top": []}
     hits = [r for r in rows if (r["gap_ratio"] or 0.0) >= GAP_MULTIPLE
-            and (r["churn_probability"] or 0.0) >= CHURN_MIN]
-    hits.sort(key=lambda r: -(r["revenue_at_risk"] or 0.0))
+            and (r["days_since_last_order"] or 0.0) <= RECENT_DAYS]
+    hits.sort(key=lambda r: -(r["expected_revenue"] or 0.0))
     info = customer_names(ws, [r["customer_id"] for r in hits[:top]])
     out = [{"customer_id": r["customer_id"], "name": info.get(r["customer_id"], {}).get("name"),
-            "churn_probability": r["churn_probability"], "revenue_at_risk": r["revenue_at_risk"],
             "days_since_last_order": r["days_since_last_order"],
-            "median_gap_days": r["median_gap_days"]} for r in hits[:top]]
+            "median_gap_days": r["median_gap_days"], "gap_ratio": r["gap_ratio"],
+            "revenue_at_stake": r["expected_revenue"],
+            "churn_probability": r["churn_probability"]} for r in hits[:top]]
     return {"available": True, "customers": len(hits),
-            "revenue_at_risk": sum(r["revenue_at_risk"] or 0.0 for r in hits), "top": out}
+            "revenue_at_stake": sum(r["expected_revenue"] or 0.0 for r in hits), "top": out}
 
 
 def portfolio_risk(ws: Any, *, as_of: dt.date | None = None,
@@ -130,9 +132,9 @@ def portfolio_risk(ws: Any, *, as_of: dt.date | None = None,
         he.append(f"{money_text(cred['overdue'], 'he')} בפיגור אצל {cred['customers_overdue']} "
                   "לקוחות")
     if churn["customers"]:
-        en.append(f"{churn['customers']} customers far past their rhythm; "
-                  f"{money_text(churn['revenue_at_risk'])} at risk")
-        he.append(f"{churn['customers']} לקוחות רחוקים מקצב הקנייה שלהם; "
-                  f"{money_text(churn['revenue_at_risk'], 'he')} בסיכון")
+        en.append(f"{churn['customers']} recently active customers suddenly far past their "
+                  f"rhythm; {money_text(churn['revenue_at_stake'])} a quarter at stake")
+        he.append(f"{churn['customers']} לקוחות שקנו לאחרונה חרגו פתאום מקצב הקנייה שלהם; "
+                  f"{money_text(churn['revenue_at_stake'], 'he')} לרבעון על הכף")
     return {"as_of": day.isoformat(), "concentration": conc, "credit": cred,
             "sudden_churn": churn, "headlines_en": en, "headlines_he": he}

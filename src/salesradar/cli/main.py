@@ -17,6 +17,7 @@ from salesradar.cli.alerts import alert_commands
 from salesradar.cli.data import data_app_commands
 from salesradar.cli.intel import intel_commands
 from salesradar.cli.kpi import kpi_commands
+from salesradar.cli.manage import manage_commands
 from salesradar.cli.vendor import vendor_commands
 from salesradar.cli.web import web_commands
 from salesradar.errors import ImportRejected, SalesradarError
@@ -53,6 +54,7 @@ intel_commands(app)
 alert_commands(app)
 web_commands(app)
 vendor_commands(app)
+manage_commands(app)
 
 
 
