@@ -19,9 +19,9 @@ import ibis
 import numpy as np
 
 from salesradar.access import EVERYTHING, Scope, scoped_workspace
+from salesradar.charts import format_value
 from salesradar.metrics import REGISTRY, compute_kpis, kpi_records, plain_rows, whale_curve
 from salesradar.metrics.flags import KpiSettings
-from salesradar.models.text import money
 from salesradar.workspace import Workspace
 
 TILE_KPIS = ("active_customers", "unique_skus_per_customer", "gross_profit", "gross_margin",
@@ -110,7 +110,7 @@ def ceo_dashboard(
 
 def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
            settings: KpiSettings) -> dict[str, Any]:
-    present = set(ws.backend.list_tables())
+    present = loaded_tables(ws)
     day = as_of or _last_invoice_day(ws) or dt.date.today()
     wanted = [n for n in (*TILE_KPIS, *_EXTRA_KPIS) if set(REGISTRY[n].tables) <= present]
     results = compute_kpis(ws.backend, wanted, period=period, settings=settings) if wanted else {}
@@ -127,6 +127,11 @@ def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
         "whale_curve": _whale(ws, present),
         "top_risks": top_risks(ws, present),
     }
+
+
+def loaded_tables(ws: Workspace) -> set[str]:
+    """Tables that exist and hold rows (an empty canonical table switches nothing on)."""
+    return {t for t in ws.backend.list_tables() if not t.startswith("_") and ws.row_count(t)}
 
 
 def _last_invoice_day(ws: Workspace) -> dt.date | None:
@@ -170,16 +175,6 @@ def _tile(name: str, rows: list[dict[str, Any]] | None, present: set[str]) -> di
     }
 
 
-def _number(value: float, unit: str) -> str:
-    if unit == "%":
-        return f"{value:.1%}"
-    if unit == "₪":
-        return money(value)
-    if unit == "ratio":
-        return f"{value:.1f}×"
-    return f"{value:,.1f}" if abs(value) < 10 else f"{value:,.0f}"
-
-
 def _found(tile: dict[str, Any]) -> tuple[str, str]:
     """What the system found, in en and he: value, direction against the previous period, flags."""
     if not tile["available"]:
@@ -187,7 +182,7 @@ def _found(tile: dict[str, Any]) -> tuple[str, str]:
         return f"Not measured: import {tables}.", f"לא נמדד: יש לייבא את {tables}."
     if tile["value"] is None:
         return "No data in the recent periods.", "אין נתונים בתקופות האחרונות."
-    value = _number(float(tile["value"]), tile["unit"])
+    value = format_value(float(tile["value"]), tile["unit"])
     en, he = f"{value} in {tile['period'][:7]}", f"{value} ב-{tile['period'][:7]}"
     pct = tile["change_pct"]
     if pct is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from web.web_helpers import Site, demo_site
+from web.web_helpers import Site, close_clients, demo_site
 
 # ibis 12 calls DuckDB's fetch_arrow_table, deprecated in duckdb 1.5 (fixed in later ibis); the
 # app's server thread runs those queries while a test waits for its answer
@@ -27,7 +27,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
 
 
 @pytest.fixture(autouse=True)
-def _close_clients(site: Site) -> Iterator[None]:
+def _close_clients() -> Iterator[None]:
     """Close every HTTP client a test opened (an open socket is a ResourceWarning, an error)."""
     yield
-    site.close_clients()
+    close_clients()

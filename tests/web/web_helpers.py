@@ -44,7 +44,6 @@ class Site:
     team: str  # that rep's team (user ``manager`` leads it)
     other_rep_id: str  # a rep of another team with insights (user ``other``)
     tokens: dict[str, str] = field(default_factory=dict)
-    clients: list[httpx.Client] = field(default_factory=list)
 
     @property
     def store(self) -> InsightStore:
@@ -53,14 +52,10 @@ class Site:
     def client(self, username: str | None = None) -> httpx.Client:
         """A client, logged in as ``username`` through the login form (anonymous if None)."""
         client = httpx.Client(base_url=self.url, follow_redirects=False, timeout=120)
-        self.clients.append(client)
+        OPEN_CLIENTS.append(client)
         if username is not None:
             login(client, username)
         return client
-
-    def close_clients(self) -> None:
-        while self.clients:
-            self.clients.pop().close()
 
     def bearer(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[username]}"}
@@ -82,6 +77,13 @@ def login(client: httpx.Client, username: str, password: str = PASSWORD) -> Any:
 
 
 _SITE: dict[str, Site] = {}
+OPEN_CLIENTS: list[httpx.Client] = []
+
+
+def close_clients() -> None:
+    """Close the clients the test opened."""
+    while OPEN_CLIENTS:
+        OPEN_CLIENTS.pop().close()
 
 
 def serve(app: FastAPI) -> str:

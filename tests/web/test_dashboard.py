@@ -1,0 +1,129 @@
+"""The CEO dashboard service and the visibility scope on a tiny hand-made company.
+
+Two reps, three customers, two months (March and April 2026):
+
+    line  date        customer  rep  revenue  cost
+    1     2026-03-05  A         R1   100      60
+    2     2026-03-20  B         R1   300      200
+    3     2026-03-25  C         R2   600      300
+    4     2026-04-02  A         R1   200      150
+    5     2026-04-10  C         R2   800      400
+    6     2026-04-15  C         R2   200      100
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import INVOICE_HEADER, write_csv
+from salesradar.access import EVERYTHING, NotVisible, Scope, require_customer, scope_for
+from salesradar.access import scoped_workspace as scoped
+from salesradar.dashboard import ceo_dashboard
+from salesradar.io import import_file
+from salesradar.web import i18n
+from salesradar.workspace import Workspace
+
+LINES = [
+    "I1,1,2026-03-05,A,S1,1,100,60,R1",
+    "I2,1,2026-03-20,B,S1,3,300,200,R1",
+    "I3,1,2026-03-25,C,S2,6,600,300,R2",
+    "I4,1,2026-04-02,A,S2,2,200,150,R1",
+    "I5,1,2026-04-10,C,S1,8,800,400,R2",
+    "I6,1,2026-04-15,C,S2,2,200,100,R2",
+]
+
+
+@pytest.fixture
+def company(tmp_path: Path) -> Path:
+    path = tmp_path / "ws.duckdb"
+    with Workspace.open(path) as ws:
+        import_file(ws, "invoice_lines", write_csv(tmp_path / "lines.csv", INVOICE_HEADER, LINES))
+        import_file(ws, "customers", write_csv(
+            tmp_path / "customers.csv", "customer_id,name,rep_id",
+            ["A,Alpha Ltd,R1", "B,Beta Ltd,R1", "C,Gamma Ltd,R2"]))
+    return path
+
+
+def tile(board: dict[str, object], name: str) -> dict[str, object]:
+    tiles = board["tiles"]
+    assert isinstance(tiles, list)
+    return next(t for t in tiles if t["name"] == name)
+
+
+def test_company_tiles_are_the_last_month_against_the_one_before(company: Path) -> None:
+    with Workspace.open(company, read_only=True) as ws:
+        board = ceo_dashboard(ws)
+    assert board["as_of"] == "2026-04-15"  # the last invoice date
+    active = tile(board, "active_customers")
+    # April: A and C bought (2); March: A, B, C (3); change -1, -33%
+    assert (active["period"], active["value"], active["previous"]) == ("2026-04-01", 2, 3)
+    assert active["change_pct"] == pytest.approx(-1 / 3)
+    assert [p["value"] for p in active["trend"]] == [3, 2]  # type: ignore[index]
+    profit = tile(board, "gross_profit")
+    # April: (200-150) + (800-400) + (200-100) = 550; March: 40 + 100 + 300 = 440
+    assert (profit["value"], profit["previous"]) == (pytest.approx(550), pytest.approx(440))
+    margin = tile(board, "gross_margin")
+    assert margin["value"] == pytest.approx(550 / 1200)  # April revenue 200 + 800 + 200
+    deals = tile(board, "win_rate")
+    assert deals["available"] is False and deals["missing_tables"] == ["deals"]
+    found = next(r for r in board["comparison"] if r["metric"] == "active_customers")
+    assert found["found_en"] == "2 in 2026-04, -33% vs the previous period (worse)."
+    assert "Not measured: import deals" in next(
+        r for r in board["comparison"] if r["metric"] == "win_rate")["found_en"]
+
+
+def test_concentration_is_trailing_twelve_month_revenue(company: Path) -> None:
+    with Workspace.open(company, read_only=True) as ws:
+        conc = ceo_dashboard(ws)["concentration"]
+    # 12 months to 2026-04-15: A 300, B 300, C 1,600 of 2,200; top 1 = 1600/2200 = 72.7%
+    top = conc["top_customers"]
+    assert [(c["customer_id"], c["name"]) for c in top] == [
+        ("C", "Gamma Ltd"), ("A", "Alpha Ltd"), ("B", "Beta Ltd")]
+    assert top[0]["share"] == pytest.approx(1600 / 2200)
+    assert conc["over_threshold"] is True  # 72.7% > 15%
+
+
+def test_a_reps_scope_sees_only_their_customers(company: Path) -> None:
+    scope = scope_for("rep", "R1", None, [])
+    assert scope == Scope(frozenset({"R1"}))
+    with Workspace.open(company, read_only=True) as ws:
+        board = ceo_dashboard(ws, scope=scope)
+    # R1's customers A and B: April revenue 200 (A only), March 100 + 300
+    assert tile(board, "active_customers")["value"] == 1
+    assert tile(board, "gross_profit")["value"] == pytest.approx(50)
+    assert {c["customer_id"] for c in board["concentration"]["top_customers"]} == {"A", "B"}
+    view = scoped(company, scope)
+    try:
+        require_customer(view, "A")
+        with pytest.raises(NotVisible):
+            require_customer(view, "C")  # R2's customer: as if it did not exist
+        assert view.row_count("invoice_lines") == 3
+        assert view.row_count("customers") == 2
+    finally:
+        view.close()
+
+
+def test_manager_scope_is_the_team_and_the_reports() -> None:
+    reps = [{"rep_id": "R1", "team": "North", "manager_id": "M"},
+            {"rep_id": "R2", "team": "South", "manager_id": "M"},
+            {"rep_id": "R3", "team": "North", "manager_id": "X"},
+            {"rep_id": "R4", "team": "East", "manager_id": "X"}]
+    assert scope_for("manager", None, "North", reps).rep_ids == {"R1", "R3"}
+    assert scope_for("manager", "M", None, reps).rep_ids == {"M", "R1", "R2"}
+    assert scope_for("admin", None, None, reps) is EVERYTHING
+    assert scope_for("rep", None, None, reps).rep_ids == frozenset()  # no rep id, nothing
+
+
+def test_numbers_money_and_dates_per_language() -> None:
+    assert i18n.money_text(1250.4, "he") == "₪1,250"
+    assert i18n.money_text(-38000, "en") == "-₪38,000"
+    assert i18n.pct_text(0.125) == "12.5%"
+    assert i18n.date_text("2026-03-05") == "05/03/2026"
+    assert i18n.month_text("2026-03-01") == "03/2026"
+    assert i18n.change_text(-1 / 3) == "-33%"
+    assert i18n.t("nav_customers", "he") == "לקוחות"
+    assert i18n.t("top_n", "en", n=3) == "Top 3"
+    missing = [k for k, (en, he) in i18n.MESSAGES.items() if not en or not he]
+    assert missing == []
