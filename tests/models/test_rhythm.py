@@ -20,7 +20,7 @@ from salesradar.models import (
     simulate_purchases,
     spend,
 )
-from salesradar.models.rhythm import _Likelihood
+from salesradar.models.rhythm import _Likelihood, _purchases_if_alive
 
 from .conftest import CDNOW, Summary
 
@@ -396,3 +396,14 @@ def test_no_dropout_in_the_data_is_flagged() -> None:
 def test_docstring_examples_run(module: ModuleType) -> None:
     failed, attempted = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert attempted > 0 and failed == 0
+
+
+def test_expected_purchases_with_very_large_a_and_b_stay_finite() -> None:
+    """A fit on a small simulated book ended at a = 3.2e5, b = 9.2e6 (every customer drops out
+    with p = 3.3%): 2F1 overflows there. The fixed-p limit takes over and agrees with the
+    exact value at a hundred times smaller a and b (same p) to 1e-5."""
+    x, T, t = np.array([0.0, 1.0, 7.0]), np.array([100.0, 200.0, 300.0]), np.full(3, 90.0)
+    huge = _purchases_if_alive(BetaGeoParams(1.92, 37.46, 3e5, 9.2e6), t, x, T)
+    large = _purchases_if_alive(BetaGeoParams(1.92, 37.46, 3e3, 9.2e4), t, x, T)
+    assert np.isfinite(huge).all()
+    np.testing.assert_allclose(huge, large, rtol=1e-5)

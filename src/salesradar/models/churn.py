@@ -72,6 +72,12 @@ _REASON_LABELS: dict[str, str] = {
     "season": "time of year",
 }
 _GROUP_NAMES = tuple(_REASON_LABELS)
+# the feature columns explain() reads (the rest is not saved with a fitted model)
+_EXPLAIN_COLUMNS = frozenset({
+    "recency_days", "purchase_days", "median_gap", "gap_ratio", "orders_w1", "orders_w2",
+    "revenue_w1", "revenue_w2", "skus_w1", "skus_w2", "returns_share", "margin_rate",
+    "late_share", "mean_days_late", "contacts",
+})
 
 Estimator = Literal["lightgbm", "hist_gradient_boosting"]
 
@@ -354,6 +360,18 @@ class ChurnModel:
         self.scored_probability_: FloatArray | None = None
         self.scored_reasons_: npt.NDArray[np.int64] | None = None
         self.scored_value_: FloatArray | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickling keeps (see :mod:`salesradar.models.store`): everything, except that
+        the last scores keep only the feature columns :meth:`explain` reads."""
+        state = dict(self.__dict__)
+        frame = state.get("scored_")
+        if frame is not None:
+            state["scored_"] = FeatureFrame(
+                frame.customer_id, frame.as_of,
+                {k: v for k, v in frame.columns.items() if k in _EXPLAIN_COLUMNS},
+            )
+        return state
 
     def __repr__(self) -> str:
         return (

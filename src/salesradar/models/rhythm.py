@@ -223,17 +223,26 @@ def _purchases_if_alive(
             _purchases_if_alive(lower, t, x, big_t) + _purchases_if_alive(upper, t, x, big_t)
         )
     z = t / (p.alpha + big_t + t)
-    hyper = hyp2f1(p.a + p.b - 1.0 - p.r, p.a - 1.0, p.a + p.b + x - 1.0, z)
-    # with a + b < 1 the third parameter is negative for x = 0 and 2F1 can be negative: no log
-    positive = hyper > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
+    scale = (p.a + p.b + x - 1.0) / (p.a - 1.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        hyper = hyp2f1(p.a + p.b - 1.0 - p.r, p.a - 1.0, p.a + p.b + x - 1.0, z)
+        # with a + b < 1 the third parameter is negative for x = 0 and 2F1 can be negative:
+        # no log there
+        positive = (hyper > 0) & np.isfinite(hyper)
         log_hyper = np.log(np.where(positive, hyper, 1.0))
-    bracket = np.where(
-        positive,
-        -np.expm1((p.a - 1.0) * np.log1p(-z) + log_hyper),
-        1.0 - np.exp((p.a - 1.0) * np.log1p(-z)) * hyper,
-    )
-    return np.asarray((p.a + p.b + x - 1.0) / (p.a - 1.0) * bracket, dtype=np.float64)
+        bracket = np.where(
+            positive,
+            -np.expm1((p.a - 1.0) * np.log1p(-z) + log_hyper),
+            1.0 - np.exp((p.a - 1.0) * np.log1p(-z)) * hyper,
+        )
+        result = scale * bracket
+        # very large a and b (a fit where every customer drops out with the same probability
+        # p): 2F1 overflows; the limit is the fixed-p process, (1/p)(1 - ((alpha+T) /
+        # (alpha+T+p t))^(r+x)) with p = (a-1)/(a+b+x-1), the posterior mean in that limit
+        limit = -scale * np.expm1(
+            (p.r + x) * (np.log(p.alpha + big_t) - np.log(p.alpha + big_t + t / scale))
+        )
+    return np.asarray(np.where(np.isfinite(result), result, limit), dtype=np.float64)
 
 
 def _nbd_log_likelihood(x: FloatArray, big_t: FloatArray, w: FloatArray) -> float:

@@ -1,8 +1,9 @@
 """Score a workspace with every model and keep the results as tables beside the data.
 
 ``salesradar score`` calls :func:`score_workspace`; pages, alerts and ``salesradar customer`` read
-the ``score_*`` tables instead of refitting. :func:`customer_view` assembles one customer's 360
-view from them.
+the ``score_*`` tables instead of refitting, and the churn explanations come from the fitted
+model saved beside the workspace (:mod:`salesradar.models.store`). :func:`customer_view`
+assembles one customer's 360 view from them.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from salesradar.errors import UserInputError
 from salesradar.metrics import plain_rows, plain_value
-from salesradar.models.churn import explain_customer, last_invoice_date, score_customers
+from salesradar.models.churn import ChurnModel, explain_customer, last_invoice_date
 from salesradar.models.crosssell import recommend_for
 from salesradar.models.stopped_items import find_stopped_items
+from salesradar.models.store import load_latest, load_model, save_model
 from salesradar.models.tiers import assign_tiers, health_scores
 
 SCORE_TABLES = {
@@ -54,7 +57,7 @@ def score_workspace(
 
     day = as_of or last_invoice_date(ws)
     steps: dict[str, Callable[[], pa.Table]] = {
-        "churn": lambda: score_customers(ws, day, horizon_days),
+        "churn": lambda: _score_churn(ws, day, horizon_days),
         "stopped_items": lambda: find_stopped_items(ws, day),
         "cross_sell": lambda: recommend_for(ws, n=10, as_of=day),
         "tiers": lambda: assign_tiers(ws, day),
@@ -71,6 +74,29 @@ def score_workspace(
         rows[SCORE_TABLES[name]] = table.num_rows
         seconds[name] = time.perf_counter() - started
     return ScoreSummary(day, horizon_days, rows, seconds)
+
+
+def _score_churn(ws: Any, day: dt.date, horizon_days: int) -> pa.Table:
+    """Churn scores; the fitted model is reused when saved for the same data, and saved."""
+    model = load_model(ws, "churn", day, horizon_days)
+    if not isinstance(model, ChurnModel):
+        model = ChurnModel(horizon_days).fit(ws, day)
+    table = model.score(ws, day)
+    save_model(ws, "churn", model, day, horizon_days)
+    return table
+
+
+def _why(ws: Any, customer_id: str, risk: dict[str, Any], currency: str) -> list[str]:
+    """The churn explanation from the model saved by the last score run (no refit); when the
+    data changed since (or nothing was saved), a model is fitted at the scores' date."""
+    model = load_latest(ws, "churn")
+    as_of = risk.get("as_of")
+    if isinstance(model, ChurnModel) and model.scored_ is not None and (
+        as_of is None or model.scored_.as_of[0] == np.datetime64(as_of, "D")
+    ):
+        return model.explain(customer_id, currency=currency)
+    day = dt.date.fromisoformat(str(as_of)[:10]) if as_of else None
+    return explain_customer(ws, customer_id, day, currency=currency)
 
 
 def _rows(ws: Any, table: str, customer_id: str) -> list[dict[str, Any]]:
@@ -101,7 +127,7 @@ def customer_view(ws: Any, customer_id: str, *, currency: str = "₪") -> dict[s
         "customer": {k: plain_value(v) for k, v in master[0].items()} if master else None,
         "sales": {k: plain_value(v) for k, v in sales.items()},
         "churn_risk": risk[0] if risk else None,
-        "why": explain_customer(ws, customer_id, currency=currency) if risk else [],
+        "why": _why(ws, customer_id, risk[0], currency) if risk else [],
         "stopped_items": _rows(ws, SCORE_TABLES["stopped_items"], customer_id),
         "recommendations": _rows(ws, SCORE_TABLES["cross_sell"], customer_id),
         "tier": next(iter(_rows(ws, SCORE_TABLES["tiers"], customer_id)), None),

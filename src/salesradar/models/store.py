@@ -1,0 +1,109 @@
+"""Fitted models saved beside the workspace, keyed by the data they were fitted on.
+
+``salesradar score`` fits the churn model and saves it (with its last scores, which
+:meth:`~salesradar.models.churn.ChurnModel.explain` reads) in a folder next to the workspace
+file: ``company.duckdb`` -> ``company.duckdb.models/churn-<as of>-h<horizon>-<version>.joblib``,
+plus ``latest.json`` naming the file of the last run. ``salesradar customer ID`` (and the web
+customer page) load it instead of refitting, as long as the invoice lines have not changed
+since: the *data version* is a fingerprint of the invoice lines (row count, first and last
+date, total in cents) and of the import log, so any import makes the saved model stale and
+the next ``score`` refits.
+
+The files are pickles (joblib): load only folders you wrote yourself, like the workspace.
+In-memory workspaces save nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from salesradar.workspace import IMPORT_LOG
+
+__all__ = ["data_version", "load_latest", "load_model", "model_folder", "save_model"]
+
+# bump when a saved model could no longer be used by this code (features, reasons, ...)
+FORMAT = 2
+
+
+def data_version(ws: Any) -> str:
+    """Fingerprint of the invoice lines and the import log (16 hex digits).
+
+    Exact, not sampled: the total is summed in integer cents, so it is the same on every run.
+    """
+    lines = ws.con.execute(
+        "SELECT count(*), min(invoice_date)::VARCHAR, max(invoice_date)::VARCHAR, "
+        "sum(round(net_revenue * 100)::HUGEINT)::VARCHAR FROM invoice_lines"
+    ).fetchone()
+    log = ws.con.execute(
+        f"SELECT count(*), max(import_id), max(imported_at)::VARCHAR FROM {IMPORT_LOG}"  # noqa: S608 (a constant)
+    ).fetchone()
+    text = json.dumps([FORMAT, list(lines or []), list(log or [])], default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def model_folder(ws: Any) -> Path | None:
+    """The folder beside the workspace file (None for an in-memory workspace)."""
+    path = str(getattr(ws, "path", "") or "")
+    if not path or path == ":memory:" or path.startswith(":"):
+        return None
+    return Path(path + ".models")
+
+
+def _name(kind: str, as_of: dt.date, horizon_days: int, version: str) -> str:
+    return f"{kind}-{as_of.isoformat()}-h{horizon_days}-{version}.joblib"
+
+
+def save_model(ws: Any, kind: str, model: Any, as_of: dt.date, horizon_days: int) -> Path | None:
+    """Save ``model`` for this workspace's current data; record it as the latest ``kind``.
+
+    Older files of the same kind are removed. Returns the file (None in memory or when the
+    folder cannot be written, e.g. a read-only workspace on a read-only disk).
+    """
+    import joblib  # type: ignore[import-untyped, unused-ignore]
+
+    folder = model_folder(ws)
+    if folder is None:
+        return None
+    version = data_version(ws)
+    target = folder / _name(kind, as_of, horizon_days, version)
+    try:
+        folder.mkdir(exist_ok=True)
+        for stale in folder.glob(f"{kind}-*.joblib"):
+            if stale != target:
+                stale.unlink(missing_ok=True)
+        joblib.dump(model, target, compress=3)
+        latest = folder / "latest.json"
+        record = json.loads(latest.read_text()) if latest.exists() else {}
+        record[kind] = {"file": target.name, "as_of": as_of.isoformat(),
+                        "horizon_days": horizon_days, "data_version": version}
+        latest.write_text(json.dumps(record, indent=2))
+    except OSError:
+        return None
+    return target
+
+
+def load_model(ws: Any, kind: str, as_of: dt.date, horizon_days: int) -> Any | None:
+    """The saved ``kind`` model fitted at ``as_of`` for ``horizon_days`` on the current data,
+    or None when there is none (never saved, or the data changed since)."""
+    import joblib  # type: ignore[import-untyped, unused-ignore]
+
+    folder = model_folder(ws)
+    if folder is None:
+        return None
+    path = folder / _name(kind, as_of, horizon_days, data_version(ws))
+    return joblib.load(path) if path.exists() else None
+
+
+def load_latest(ws: Any, kind: str) -> Any | None:
+    """The model of the last ``salesradar score`` run, if the data have not changed since."""
+    folder = model_folder(ws)
+    if folder is None or not (folder / "latest.json").exists():
+        return None
+    entry = json.loads((folder / "latest.json").read_text()).get(kind)
+    if not entry:
+        return None
+    return load_model(ws, kind, dt.date.fromisoformat(entry["as_of"]), int(entry["horizon_days"]))

@@ -1,0 +1,90 @@
+"""Fitted models saved beside the workspace: written by score, read by the customer view."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from salesradar.models.churn import ChurnModel
+from salesradar.models.scoring import customer_view, score_workspace
+from salesradar.models.store import data_version, load_latest, model_folder
+from salesradar.workspace import Workspace
+
+from .invoice_helpers import day, insert, simulated
+
+# ibis 12 lists tables with DuckDB's fetch_arrow_table, deprecated in duckdb 1.5
+pytestmark = pytest.mark.filterwarnings(
+    r"ignore:fetch_arrow_table\(\) is deprecated:DeprecationWarning"
+)
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "company.duckdb"
+    source = simulated(customers=300, days=540, seed=5)
+    with Workspace.open(path) as ws:
+        insert(ws, "invoice_lines", source.table("invoice_lines").to_pyarrow().to_pydict())
+        score_workspace(ws, day(449))
+    return path
+
+
+def _no_refit(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the churn model was refitted")
+
+    monkeypatch.setattr(ChurnModel, "fit", refuse)
+
+
+def test_score_saves_the_churn_model(scored: Path) -> None:
+    with Workspace.open(scored, read_only=True) as ws:
+        folder = model_folder(ws)
+        assert folder == Path(str(scored) + ".models")
+        latest = json.loads((folder / "latest.json").read_text())["churn"]
+        assert latest["as_of"] == "2026-03-26" and latest["horizon_days"] == 90  # day 449
+        assert latest["data_version"] == data_version(ws)
+        assert (folder / latest["file"]).exists()
+        model = load_latest(ws, "churn")
+        assert isinstance(model, ChurnModel) and model.cutoff_ == day(449)
+
+
+def test_customer_view_explains_without_refitting(
+    scored: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Workspace.open(scored, read_only=True) as ws:
+        top = ws.table("score_churn").limit(1).to_pyarrow().to_pylist()[0]
+        _no_refit(monkeypatch)
+        view = customer_view(ws, top["customer_id"])
+    assert view["why"][0].startswith(("orders every ~", "ordered once"))
+    assert "a quarter at stake" in view["why"][0] or "no net revenue" in view["why"][0]
+
+
+def test_rescoring_the_same_data_reuses_the_model(
+    scored: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Workspace.open(scored) as ws:
+        _no_refit(monkeypatch)
+        summary = score_workspace(ws, day(449))
+    assert summary.rows["score_churn"] > 0
+
+
+def test_new_data_makes_the_saved_model_stale(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    source = simulated(customers=120, days=400, seed=2)
+    with Workspace.open(path) as ws:
+        insert(ws, "invoice_lines", source.table("invoice_lines").to_pyarrow().to_pydict())
+        before = data_version(ws)
+        assert data_version(ws) == before  # stable: exact integer cents
+        score_workspace(ws, day(300))
+        assert load_latest(ws, "churn") is not None
+        insert(ws, "invoice_lines", {
+            "invoice_id": ["NEW"], "line_no": [1], "invoice_date": [day(301)],
+            "customer_id": ["C0"], "sku": ["S0"], "quantity": [1.0], "net_revenue": [10.0],
+        })
+        assert data_version(ws) != before
+        assert load_latest(ws, "churn") is None  # the customer view then refits
+
+
+def test_in_memory_workspaces_save_nothing() -> None:
+    assert model_folder(simulated(customers=10, days=60, seed=1)) is None
