@@ -64,7 +64,7 @@ def _opportunities(ws: Any, customer_id: str, top: int) -> list[dict[str, Any]]:
            for r in score_rows(ws, "cross_sell", customer_id)]
     out += [{"source": "stopped_item", "sku": r["sku"], "name": None,
              "yearly_value": QUARTERS_PER_YEAR * float(r["value_at_stake"] or 0.0),
-             "reason": f"bought every ~{r['mean_gap']:.0f} days; last {r['gap_days']:.0f} "
+             "reason": f"bought every ~{r['median_gap']:.0f} days; last {r['gap_days']:.0f} "
                        "days ago"}
             for r in score_rows(ws, "stopped_items", customer_id)]
     out.sort(key=lambda o: -o["yearly_value"])

@@ -9,8 +9,8 @@
   before it and not paid by it, per customer, with the days of the oldest.
 * **Sudden churn** -- customers who still bought in the last :data:`RECENT_DAYS` days (so not
   long gone) but are now at least :data:`GAP_MULTIPLE` times past their own usual gap between
-  orders (``score_churn``, written by ``salesradar score``); the revenue at stake is what they
-  bring in a quarter at their recent pace, largest first.
+  orders (``score_churn``, written by ``salesradar score``); the revenue at stake is their
+  value per quarter (``quarterly_value``), largest first.
 """
 
 from __future__ import annotations
@@ -95,15 +95,17 @@ def sudden_churn(ws: Any, *, top: int = 10) -> dict[str, Any]:
         return {"available": False, "customers": 0, "revenue_at_stake": 0.0, "top": []}
     hits = [r for r in rows if (r["gap_ratio"] or 0.0) >= GAP_MULTIPLE
             and (r["days_since_last_order"] or 0.0) <= RECENT_DAYS]
-    hits.sort(key=lambda r: -(r["expected_revenue"] or 0.0))
+    # the value at stake a quarter: the models' one definition when score_churn has it
+    stake = "quarterly_value" if "quarterly_value" in rows[0] else "expected_revenue"
+    hits.sort(key=lambda r: -(r[stake] or 0.0))
     info = customer_names(ws, [r["customer_id"] for r in hits[:top]])
     out = [{"customer_id": r["customer_id"], "name": info.get(r["customer_id"], {}).get("name"),
             "days_since_last_order": r["days_since_last_order"],
             "median_gap_days": r["median_gap_days"], "gap_ratio": r["gap_ratio"],
-            "revenue_at_stake": r["expected_revenue"],
+            "revenue_at_stake": r[stake],
             "churn_probability": r["churn_probability"]} for r in hits[:top]]
     return {"available": True, "customers": len(hits),
-            "revenue_at_stake": sum(r["expected_revenue"] or 0.0 for r in hits), "top": out}
+            "revenue_at_stake": sum(r[stake] or 0.0 for r in hits), "top": out}
 
 
 def portfolio_risk(ws: Any, *, as_of: dt.date | None = None,
