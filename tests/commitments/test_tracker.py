@@ -13,6 +13,7 @@ from salesradar.commitments.tracker import improvement, path_value, track
 from salesradar.commitments.value import value_of
 from salesradar.commitments.windows import (
     add_periods,
+    measure,
     window_ending,
     windows_before,
     windows_from,
@@ -36,6 +37,17 @@ def test_windows_are_calendar_months_from_the_first() -> None:
     assert add_periods(date(2025, 1, 31), "month", 1) == date(2025, 2, 28)
     assert windows_from(date(2025, 4, 1), date(2025, 5, 10), "month") == [
         (date(2025, 4, 1), date(2025, 4, 30)), (date(2025, 5, 1), date(2025, 5, 10))]
+
+
+def test_measure_simple_and_derived_kpis_alike(b: Any) -> None:
+    wins = windows_before(date(2025, 4, 1), "month", 3)
+    # revenue is a simple KPI (one range join); ARPA a derived one (one UNION ALL of requests):
+    # with one customer, revenue per active customer is the revenue itself
+    assert measure(b, "revenue", wins) == [100_000, 110_000, 90_000]
+    assert measure(b, "arpa", wins) == [100_000, 110_000, 90_000]
+    assert measure(b, "revenue", [(date(2024, 1, 1), date(2024, 1, 31))]) == [None]
+    with pytest.raises(UserInputError, match="needs the table"):
+        measure(b, "win_rate", wins)
 
 
 @pytest.mark.parametrize(("aggregation", "expected"), [

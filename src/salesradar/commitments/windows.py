@@ -22,8 +22,10 @@ import ibis
 import numpy as np
 
 from salesradar.commitments.model import Aggregation, Grain
-from salesradar.metrics import REGISTRY, kpi_expr
-from salesradar.metrics.frame import SOURCES
+from salesradar.errors import UserInputError
+from salesradar.metrics import REGISTRY, Kpi, kpi_expr
+from salesradar.metrics.frame import SOURCES, Query
+from salesradar.metrics.registry import Kind
 
 Window = tuple[date, date]  # both ends included
 
@@ -79,19 +81,44 @@ def weekly_checkpoints(start: date, until: date) -> list[date]:
 
 
 def measure(backend: Any, metric: str, windows: Sequence[Window]) -> list[float | None]:
-    """The KPI ``metric`` over each window (``None`` where it has no value), in one query."""
+    """The KPI ``metric`` over each window (``None`` where it has no value), in one query.
+
+    A simple KPI (measures over one fact table) joins its fact rows to the windows by date and
+    aggregates per window; any other KPI runs as one whole-range request per window, all of
+    them in one ``UNION ALL``.
+    """
     if not windows:
         return []
-    parts = [
-        kpi_expr(backend, metric, (), None, begin, finish, ordered=False)
-        .select("value").mutate(w=ibis.literal(i))
-        for i, (begin, finish) in enumerate(windows)
-    ]
-    table = ibis.union(*parts).to_pyarrow() if len(parts) > 1 else parts[0].to_pyarrow()
+    kpi = REGISTRY[metric]
+    missing = [t for t in kpi.tables if t not in set(backend.list_tables())]
+    if missing:
+        raise UserInputError(f"{metric} needs the table(s) {', '.join(missing)}, which the "
+                             "workspace does not have; import them first")
+    if kpi.kind is Kind.SIMPLE and kpi.source is not None and kpi.formula is not None:
+        table = _simple_by_window(backend, kpi, windows)
+    else:
+        parts = [
+            kpi_expr(backend, metric, (), None, begin, finish, ordered=False)
+            .select("value").mutate(_win=ibis.literal(i))
+            for i, (begin, finish) in enumerate(windows)
+        ]
+        table = (ibis.union(*parts) if len(parts) > 1 else parts[0]).to_pyarrow()
     out: list[float | None] = [None] * len(windows)
-    for i, value in zip(table["w"].to_pylist(), table["value"].to_pylist(), strict=True):
+    for i, value in zip(table["_win"].to_pylist(), table["value"].to_pylist(), strict=True):
         out[int(i)] = None if value is None else float(value)
     return out
+
+
+def _simple_by_window(backend: Any, kpi: Kpi, windows: Sequence[Window]) -> Any:
+    """A simple KPI per window: fact rows joined to the windows on their date (a range join)."""
+    assert kpi.source is not None and kpi.formula is not None
+    q = Query(backend, (), None, min(b for b, _ in windows), max(e for _, e in windows))
+    facts = q.fact(kpi.source)
+    wins = ibis.memtable({"_win": list(range(len(windows))),
+                          "_ws": [b for b, _ in windows], "_we": [e for _, e in windows]})
+    j = facts.join(wins, [facts._date >= wins._ws, facts._date <= wins._we])
+    m = j.group_by("_win").aggregate(**{k: f(j) for k, f in kpi.measures.items()})
+    return m.select("_win", value=kpi.formula(m)).to_pyarrow()
 
 
 def aggregate(values: Sequence[float | None], how: Aggregation) -> float | None:
