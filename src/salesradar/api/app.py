@@ -88,9 +88,11 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
 
 
 def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
-    """Recompute the heavy company-wide results whenever the workspace version changes."""
-    from salesradar.access import EVERYTHING
+    """Recompute the heavy results whenever the workspace version changes: the company
+    dashboard, pipeline and scorecards, then each manager's team dashboard."""
+    from salesradar.access import EVERYTHING, Scope
     from salesradar.api.routes import as_of, scorecards
+    from salesradar.app.users import list_users
     from salesradar.dashboard import ceo_dashboard
     from salesradar.web.data import pipeline_view
 
@@ -110,6 +112,15 @@ def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
                 st.cached("dashboard", EVERYTHING, board)
                 st.cached("pipeline", EVERYTHING, pipe)
                 scorecards(st)
+                for scope in {st.scope(u) for u in list_users(st.db) if u.role == "manager"}:
+                    if stop.is_set() or st.version() != version:
+                        break
+
+                    def team_board(scope: Scope = scope) -> dict[str, object]:
+                        with st.open() as ws:
+                            return ceo_dashboard(ws, scope=scope)
+
+                    st.cached("dashboard", scope, team_board)
                 seen = version
             except Exception:  # busy (a run holds the file) or broken: retry on the next tick
                 LOG.warning("warming the caches failed; retrying", exc_info=True)

@@ -24,15 +24,11 @@ def inbox(store: Any, scope: Scope, *, rep: str | None = None,
           limit: int | None = None) -> list[dict[str, Any]]:
     """Open insights within ``scope`` (of one rep when ``rep`` is given), largest value at
     stake first, at most ``limit``."""
-    filters: dict[str, Any] = {"status": list(statuses) if statuses else None}
-    if kind:
-        filters["kind"] = kind
     if rep is not None:
         require_rep(scope, rep)
-        filters["owner_rep_id"] = rep
-    found = visible_insights(store, scope, **filters)
-    found.sort(key=lambda r: (-float(r.value_at_stake or 0), -r.priority, r.id))
-    return [i.to_dict() for i in found[:limit]]
+    found = visible_insights(store, scope, status=statuses, owner_rep_id=rep, kind=kind,
+                             limit=limit)
+    return [i.to_dict() for i in found]
 
 
 def _tables(ws: Workspace) -> set[str]:
