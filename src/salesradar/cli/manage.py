@@ -11,13 +11,11 @@ from typing import Annotated, Any
 import typer
 
 from salesradar.cli import output
+from salesradar.cli.alerts import AppDbOption
 from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace, parse_date
 from salesradar.config import workspace_path
 from salesradar.errors import UserInputError
 
-AppDbOption = Annotated[str | None, typer.Option(
-    "--app-db", help="Application database URL [env: SALESRADAR_APP_DB; default: "
-    "salesradar-app.sqlite beside the workspace].", show_default=False)]
 LangOption = Annotated[str, typer.Option(help="Language of the texts: en or he.")]
 AsOfOption = Annotated[str | None, typer.Option(
     "--as-of", help="Judge as of this date (default: the last invoice date).",
