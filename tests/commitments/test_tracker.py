@@ -95,6 +95,7 @@ def test_missed_commitment_fee_refund_and_roi(b: Any) -> None:
     assert roi.roi == pytest.approx(26_500 / 15_500)
     assert roi.metrics["gross_margin"].before == pytest.approx(0.4)
     assert roi.metrics["revenue"].during == pytest.approx(117_500)  # 705,000 / 6
+    assert roi.metrics["revenue"].change_pct == pytest.approx(0.175)  # 117,500 / 100,000 − 1
 
 
 def test_met_fee_with_bonus_and_cap(b: Any) -> None:

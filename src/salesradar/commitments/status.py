@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from salesradar.charts.labels import format_date, format_value
+from salesradar.commitments.model import Commitment
 from salesradar.commitments.tracker import Tracking, track
 from salesradar.commitments.value import value_of
 
@@ -62,7 +63,8 @@ def verdict_sentence(t: Tracking) -> tuple[str, str]:
             f"בתהליך עד {deadline}: {got} מתוך {promised} שהובטחו{where_he}")
 
 
-def commitment_status(backend: Any, c: Any, *, as_of: date | None = None) -> dict[str, Any]:
+def commitment_status(backend: Any, c: Commitment, *,
+                      as_of: date | None = None) -> dict[str, Any]:
     """Everything about one commitment: terms, concerns, tracking, fee, ROI, verdict sentence."""
     t = track(backend, c, as_of=as_of)
     fee, roi = value_of(backend, t)

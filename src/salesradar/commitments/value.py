@@ -51,8 +51,15 @@ class Before:
     during: float | None
     increment: float | None = None  # for amounts: Σ during − before × periods
 
+    @property
+    def change_pct(self) -> float | None:
+        """During against before: revenue growth, margin change, cycle shortening (negative)."""
+        if self.before is None or self.during is None or self.before == 0:
+            return None
+        return (self.during - self.before) / abs(self.before)
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "change_pct": self.change_pct}
 
 
 @dataclass(frozen=True)
