@@ -1,0 +1,62 @@
+"""What a reader sees, measured in the rendered page rather than read from the HTML.
+
+A number in a right-to-left page must still read left to right, sign and unit included: ``-107%``
+rendered as ``107%-`` or ``2.3×`` as ``×2.3`` is the classic bidi bug of Hebrew pages (a leading
+minus or a trailing × is direction-neutral, so it flows to the right-to-left side unless the
+number is isolated). :func:`misordered_numbers` finds such numbers from the on-screen position of
+every character.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page
+
+# for every text node outside SVG: each number token (an optional sign after a space, an optional
+# shekel sign, digits with separators, an optional % or ×) whose characters are not placed left
+# to right on screen
+_MISORDERED = r"""
+(selector) => {
+  const root = document.querySelector(selector);
+  const token = /(?<![^\s(])[-+−]?₪?\d[\d,.]*[%×]?/g;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode: (n) =>
+      n.parentElement.closest('svg, script, style, option') ? NodeFilter.FILTER_REJECT
+                                                            : NodeFilter.FILTER_ACCEPT});
+  const range = document.createRange();
+  const bad = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.data.matchAll(token)) {
+      if (match[0].length < 2) continue;
+      const lefts = [];
+      for (let i = 0; i < match[0].length; i++) {
+        range.setStart(node, match.index + i);
+        range.setEnd(node, match.index + i + 1);
+        const rect = range.getBoundingClientRect();
+        if (rect.width === 0) { lefts.length = 0; break; }  // not displayed
+        lefts.push(rect.left);
+      }
+      if (lefts.some((left, i) => i > 0 && left <= lefts[i - 1])) {
+        bad.push(`${match[0]} in "${node.data.trim().slice(0, 60)}"`);
+      }
+    }
+  }
+  return bad;
+}
+"""
+
+# identifiers a reader should never see: snake_case codes (kinds, stages, statuses)
+CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b")  # 2026-10-30 or the period 2026-10
+DMY_DATE = re.compile(r"\b\d{2}/\d{2}/\d{4}\b")
+SHEKELS = re.compile(r"₪\d{1,3}(?:,\d{3})+")  # ₪1,234 and up, thousands separated
+
+
+def misordered_numbers(page: Page, selector: str = "main") -> list[str]:
+    """Numbers under ``selector`` whose characters do not appear left to right on screen."""
+    return list(page.evaluate(_MISORDERED, selector))
+
+
+def main_text(page: Page) -> str:
+    """The text a reader sees in the page's main area."""
+    return page.locator("main").inner_text()
