@@ -245,26 +245,28 @@ def _purchases_if_alive(
     return np.asarray(np.where(np.isfinite(result), result, limit), dtype=np.float64)
 
 
-def _nbd_log_likelihood(x: FloatArray, big_t: FloatArray, w: FloatArray) -> float:
+def _nbd_log_likelihood(likelihood: _Likelihood) -> float:
     """Maximized log-likelihood of the NBD without dropout (the BG/NBD at a -> 0).
 
     Per customer ``log G(r+x) - log G(r) + r log alpha - (r+x) log(alpha+T)``: every customer
     is alive at T, and gamma-distributed rates explain the silences. Fitted with L-BFGS-B and
-    the analytic gradient over the compressed rows.
+    the analytic gradient, on the rows the BG/NBD likelihood already compressed.
     """
-    (x, big_t), w = compress_rows((x, big_t), w)
-    total = float(w.sum())
+    ux, wx, total = likelihood.ux, likelihood.wx, likelihood.total_weight
+    big_t = np.concatenate([likelihood.t0, likelihood.big_t])
+    x = np.concatenate([np.zeros(len(likelihood.t0)), likelihood.x])
+    w = np.concatenate([likelihood.w0, likelihood.w])
 
     def objective(log_theta: FloatArray) -> tuple[float, FloatArray]:
         r, alpha = np.exp(log_theta)
         log_t = np.log(alpha + big_t)
-        ll = dot(w, gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * log_t)
-        g_r = dot(w, digamma(r + x) - digamma(r) + np.log(alpha) - log_t)
-        g_alpha = dot(w, r / alpha - (r + x) / (alpha + big_t))
-        grad = np.array([g_r * r, g_alpha * alpha])
-        return -ll / total, -grad / total
+        ll = dot(wx, gammaln(r + ux) - gammaln(r)) + total * r * np.log(alpha) \
+            - dot(w * (r + x), log_t)
+        g_r = dot(wx, digamma(r + ux) - digamma(r)) + total * np.log(alpha) - dot(w, log_t)
+        g_alpha = total * r / alpha - dot(w * (r + x), 1.0 / (alpha + big_t))
+        return -ll / total, -np.array([g_r * r, g_alpha * alpha]) / total
 
-    alpha0 = dot(w, big_t) / max(dot(w, x), 1e-9)
+    alpha0 = dot(w, big_t) / max(dot(wx, ux), 1e-9)
     result = minimize(objective, np.log([1.0, max(alpha0, 1e-9)]), jac=True,
                       method="L-BFGS-B", bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 2,
                       options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})
@@ -431,7 +433,7 @@ class BetaGeoModel:
             )
         self.params_ = BetaGeoParams(*(float(v) for v in theta))
         self.log_likelihood_ = -float(result.fun) * likelihood.total_weight
-        gain = self.log_likelihood_ - _nbd_log_likelihood(x, big_t, w_all)
+        gain = self.log_likelihood_ - _nbd_log_likelihood(likelihood)
         self.dropout_evidence_ = max(2.0 * gain, 0.0)
         self.dropout_identified_ = self.dropout_evidence_ > _DROPOUT_LR
         if not self.dropout_identified_:
