@@ -84,6 +84,8 @@ def test_line_chart_points_ltr_and_rtl() -> None:
     (poly_he,) = root_he.iter("{http://www.w3.org/2000/svg}polyline")
     assert poly_he.get("points") == "606.8,230 320.4,130 34,30"
     assert root_he.get("lang") == "he"
+    # inside a dir="rtl" page the chart keeps its own (absolute) anchors
+    assert root_he.get("direction") == "ltr"
     title = next(t for t in root_he.iter("{http://www.w3.org/2000/svg}text")
                  if t.get("class") == "chart-title")
     assert title.get("direction") == "rtl" and float(title.get("x", 0)) > 320

@@ -104,6 +104,8 @@ def root(kind: str, width: int, height: int, title: str, desc: str, *, lang: str
         "viewBox": f"0 0 {width} {height}", "role": "img", "lang": lang,
         "class": f"chart chart-{kind}", "aria-labelledby": f"{ident}-title {ident}-desc",
         "font-family": FONT, "font-size": "11",
+        # an RTL page must not flip the anchors: texts in the reader's language set their own
+        "direction": "ltr",
     })
     ET.SubElement(svg, "title", {"id": f"{ident}-title"}).text = title
     ET.SubElement(svg, "desc", {"id": f"{ident}-desc"}).text = desc

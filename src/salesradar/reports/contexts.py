@@ -78,7 +78,17 @@ def ceo_context(dash: dict[str, Any], lang: Lang) -> dict[str, Any]:
             "subtitle": f"{t['as_of']} {format_date(_day(dash['as_of']))}" if dash["as_of"] else "",
             "as_of": dash["as_of"], "tiles": tiles, "trend_charts": trend_charts,
             "coverage_svg": coverage_svg, "conc": conc, "conc_svg": conc_svg,
-            "whale_svg": whale_svg, "comparison": comparison, "risks": dash["top_risks"]}
+            "whale_svg": whale_svg, "comparison": comparison,
+            "risks": [_risk(r) for r in dash.get("top_risks") or []]}
+
+
+def _risk(row: dict[str, Any]) -> dict[str, Any]:
+    """One top-risk row with the columns the report shows (absent ones empty)."""
+    return {"name": row.get("name") or row.get("customer_id"), "rep_id": row.get("rep_id"),
+            "revenue_at_risk": row.get("revenue_at_risk"),
+            "churn_probability": row.get("churn_probability"),
+            "days_since_last_order": row.get("days_since_last_order"),
+            "median_gap_days": row.get("median_gap_days", row.get("typical_gap_days"))}
 
 
 def review_context(review: dict[str, Any], lang: Lang, rows_per_tier: int = 10) -> dict[str, Any]:
