@@ -47,14 +47,17 @@ def _print(text: str) -> None:
     output.console.print(text, highlight=False, markup=False)
 
 
+PERCENT_KEYS = ("share", "rate", "attainment", "pace", "margin", "discount", "pct", "accuracy")
+
+
 def _table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
     """A table of ``rows`` with ``(key, heading)`` columns; ratios keys end in _pct/share."""
     def cell(row: dict[str, Any], key: str) -> str:
         value = row.get(key)
         if isinstance(value, list):
             return ", ".join(map(str, value))
-        if key.endswith(("share", "rate", "attainment", "pace", "margin", "discount", "pct")) or \
-                key in ("call_to_meeting", "meeting_to_deal", "deal_to_won"):
+        if key.endswith(PERCENT_KEYS) or key in ("call_to_meeting", "meeting_to_deal",
+                                                 "deal_to_won"):
             return _pct(value)
         return output.fmt(value)
 
@@ -395,6 +398,9 @@ def performance_commands(app: typer.Typer) -> None:
                         "accuracy later.")] = False,
         accuracy: Annotated[bool, typer.Option("--accuracy", help="Show the accuracy of saved "
                             "forecasts of periods that have ended.")] = False,
+        backtest: Annotated[int | None, typer.Option("--backtest", help="Replay the repeat-"
+                            "business forecast for this many past months against the revenue "
+                            "invoiced.", min=1, max=24, show_default=False)] = None,
         as_of: AsOfOption = None,
         workspace: WorkspaceOption = None,
         app_db: AppDbOption = None,
@@ -403,11 +409,21 @@ def performance_commands(app: typer.Typer) -> None:
         """Portfolio forecast = repeat business + expansion + new business, with a range."""
         from salesradar.performance.forecast import (
             forecast_accuracy,
+            forecast_backtest,
             portfolio_forecast,
             save_forecast,
         )
 
         with open_workspace(workspace) as ws, open_db(workspace, app_db) as db:
+            if backtest is not None:
+                replay = forecast_backtest(ws, months=backtest)
+                output.emit(replay, as_json, lambda: _table(
+                    f"repeat business one month ahead: mean accuracy "
+                    f"{_pct(replay['mean_accuracy'])}", replay["months"], [
+                        ("period", "month"), ("as_of", "made from"),
+                        ("forecast", "forecast"), ("actual", "actual"),
+                        ("accuracy", "accuracy")]))
+                return
             if accuracy:
                 rows = forecast_accuracy(ws, db)
                 output.emit(rows, as_json, lambda: _table("saved forecasts", rows, [

@@ -21,7 +21,10 @@ repeat business, one Bernoulli per offer and per deal.
 :func:`save_forecast` keeps each period's forecast in the app database;
 :func:`forecast_accuracy` compares the saved forecasts of finished periods with the revenue that
 came in: accuracy = 1 − |forecast − actual| ÷ actual (as the ``forecast_accuracy`` KPI), and
-whether the actual fell inside the range.
+whether the actual fell inside the range. :func:`forecast_backtest` replays the repeat-business
+part on the workspace's own history: as of the day before each of the last months, the next
+month's repeat business against the revenue invoiced in it (expansion and new business cannot be
+replayed: the cross-sell scores and the deals' stages are today's).
 """
 
 from __future__ import annotations
@@ -91,23 +94,13 @@ def _repeat(ws: Any, as_of: dt.date, bounds: list[tuple[dt.date, dt.date]], note
     value = spend.expected_spend(x, np.where(repeaters, m, 0.0))
     value = np.where(np.isfinite(value), value, 0.0)
     means, variances = [], []
-    pace = np.divide(x, big_t, out=np.zeros_like(x), where=big_t > 0)
-    unusable = 0
     for start, end in bounds:  # one vectorized evaluation per period, never per customer
         t0 = float((start - as_of).days - 1)
         t1 = float((end - as_of).days)
         n = rhythm.expected_purchases(t1, x, t_x, big_t) - rhythm.expected_purchases(
             t0, x, t_x, big_t)
-        # a degenerate fit (tiny or too regular data) can give no number: such a customer is
-        # expected to keep its own pace (repeat purchases per day as a customer)
-        bad = ~np.isfinite(n)
-        unusable = max(unusable, int(bad.sum()))
-        n = np.where(bad, pace * (t1 - t0), n)
         means.append(float((n * value).sum()))
         variances.append(float((n * value * value).sum()))
-    if unusable:
-        notes.append(f"the rhythm model gave no expectation for {unusable} customer(s); their "
-                     "own pace of repeat purchases is used")
     return np.array(means), np.array(variances)
 
 
@@ -210,18 +203,47 @@ def forecast_accuracy(ws: Any, db: AppDB) -> list[dict[str, Any]]:
         snaps = list(s.scalars(select(ForecastSnapshotRow).order_by(
             ForecastSnapshotRow.period, ForecastSnapshotRow.made_at)).all())
     out = []
-    lines = ws.table("invoice_lines")
     for r in snaps:  # saved snapshots: a few per period
         g: Grain = "month" if r.grain == "month" else "quarter"
         end = shift_date(r.period, g) - dt.timedelta(days=1)
         if end > last:
             continue
-        t = lines.filter((lines.invoice_date >= ibis.date(r.period))
-                         & (lines.invoice_date <= ibis.date(end)))
-        actual = float(t.net_revenue.cast("float64").sum().execute() or 0.0)
+        actual = _revenue(ws, r.period, end)
         out.append({"made_at": r.made_at.isoformat(), "as_of": r.as_of.isoformat(),
                     "period": r.period.isoformat(), "grain": r.grain, "total": r.total,
                     "low": r.low, "high": r.high, "actual": actual,
                     "accuracy": 1 - abs(r.total - actual) / actual if actual else None,
                     "within_range": r.low <= actual <= r.high})
     return out
+
+
+def _revenue(ws: Any, start: dt.date, end: dt.date) -> float:
+    lines = ws.table("invoice_lines")
+    t = lines.filter((lines.invoice_date >= ibis.date(start))
+                     & (lines.invoice_date <= ibis.date(end)))
+    return float(t.net_revenue.cast("float64").sum().execute() or 0.0)
+
+
+def forecast_backtest(ws: Any, *, months: int = 6) -> dict[str, Any]:
+    """Repeat business forecast one month ahead for each of the last ``months`` whole months,
+    against the revenue invoiced in the month; accuracy = 1 − |forecast − actual| ÷ actual."""
+    if not 1 <= months <= 24:
+        raise UserInputError(f"months must be between 1 and 24, got {months}")
+    last = last_day(ws)
+    this = period_start(last, "month")
+    final = this if shift_date(this, "month") - dt.timedelta(days=1) == last else \
+        shift_date(this, "month", -1)
+    rows = []
+    for i in range(months - 1, -1, -1):  # one model fit per month replayed
+        start = shift_date(final, "month", -i)
+        end = shift_date(start, "month") - dt.timedelta(days=1)
+        as_of = start - dt.timedelta(days=1)
+        notes: list[str] = []
+        repeat, _ = _repeat(ws, as_of, [(start, end)], notes)
+        actual = _revenue(ws, start, end)
+        rows.append({"period": start.isoformat(), "as_of": as_of.isoformat(),
+                     "forecast": float(repeat[0]), "actual": actual,
+                     "accuracy": 1 - abs(float(repeat[0]) - actual) / actual if actual else None,
+                     "notes": notes})
+    scored = [r["accuracy"] for r in rows if r["accuracy"] is not None]
+    return {"months": rows, "mean_accuracy": sum(scored) / len(scored) if scored else None}
