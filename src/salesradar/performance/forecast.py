@@ -233,7 +233,7 @@ def forecast_backtest(ws: Any, *, months: int = 6) -> dict[str, Any]:
     this = period_start(last, "month")
     final = this if shift_date(this, "month") - dt.timedelta(days=1) == last else \
         shift_date(this, "month", -1)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in range(months - 1, -1, -1):  # one model fit per month replayed
         start = shift_date(final, "month", -i)
         end = shift_date(start, "month") - dt.timedelta(days=1)
@@ -245,5 +245,5 @@ def forecast_backtest(ws: Any, *, months: int = 6) -> dict[str, Any]:
                      "forecast": float(repeat[0]), "actual": actual,
                      "accuracy": 1 - abs(float(repeat[0]) - actual) / actual if actual else None,
                      "notes": notes})
-    scored = [r["accuracy"] for r in rows if r["accuracy"] is not None]
+    scored: list[float] = [r["accuracy"] for r in rows if r["accuracy"] is not None]
     return {"months": rows, "mean_accuracy": sum(scored) / len(scored) if scored else None}
