@@ -183,7 +183,8 @@ def _found(tile: dict[str, Any]) -> tuple[str, str]:
     if tile["value"] is None:
         return "No data in the recent periods.", "אין נתונים בתקופות האחרונות."
     value = format_value(float(tile["value"]), tile["unit"])
-    en, he = f"{value} in {tile['period'][:7]}", f"{value} ב-{tile['period'][:7]}"
+    month = f"{tile['period'][5:7]}/{tile['period'][:4]}"  # mm/yyyy, as the tiles write it
+    en, he = f"{value} in {month}", f"{value} ב-{month}"
     pct = tile["change_pct"]
     if pct is not None:
         better = tile["higher_is_better"]

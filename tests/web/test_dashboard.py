@@ -69,7 +69,7 @@ def test_company_tiles_are_the_last_month_against_the_one_before(company: Path) 
     deals = tile(board, "win_rate")
     assert deals["available"] is False and deals["missing_tables"] == ["deals"]
     found = next(r for r in board["comparison"] if r["metric"] == "active_customers")
-    assert found["found_en"] == "2 in 2026-04, -33% vs the previous period (worse)."
+    assert found["found_en"] == "2 in 04/2026, -33% vs the previous period (worse)."
     assert "Not measured: import deals" in next(
         r for r in board["comparison"] if r["metric"] == "win_rate")["found_en"]
 
@@ -127,3 +127,18 @@ def test_numbers_money_and_dates_per_language() -> None:
     assert i18n.t("top_n", "en", n=3) == "Top 3"
     missing = [k for k, (en, he) in i18n.MESSAGES.items() if not en or not he]
     assert missing == []
+
+
+def test_every_insight_kind_and_status_has_words_in_both_languages() -> None:
+    from salesradar.insights import Kind, Status
+
+    for key in [f"kind_{k.value}" for k in Kind] + [f"status_{s.value}" for s in Status]:
+        assert key in i18n.MESSAGES, key
+
+
+def test_numbers_in_hebrew_sentences_are_isolated_left_to_right() -> None:
+    text = i18n.isolate_numbers("92 ב-10/2026, -33% לעומת <b>; ₪146,100 ו-2.3×")
+    assert str(text) == ('<bdi dir="ltr">92</bdi> ב-<bdi dir="ltr">10/2026</bdi>, '
+                         '<bdi dir="ltr">-33%</bdi> לעומת &lt;b&gt;; '
+                         '<bdi dir="ltr">₪146,100</bdi> ו-<bdi dir="ltr">2.3×</bdi>')
+    assert str(i18n.ltr(i18n.change_text)(0.06)) == '<bdi dir="ltr">+6%</bdi>'

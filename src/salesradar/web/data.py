@@ -187,19 +187,25 @@ def pipeline_view(ws: Workspace, as_of: dt.date | None = None) -> dict[str, Any]
 
 
 def _stage_conversion(ws: Workspace, present: set[str]) -> list[dict[str, Any]]:
-    """Deals that reached each stage, stages in their usual order, with the share of the first."""
-    if "deal_stage_history" not in present:
+    """Per pipeline, the deals that reached each stage, stages in their usual order (mean
+    position in the deals' histories), with the share of the pipeline's first stage."""
+    if not {"deal_stage_history", "deals"} <= present:
         return []
     h = ws.table("deal_stage_history")
+    d = ws.table("deals").select("deal_id", "pipeline")
+    h = h.join(d, "deal_id")
     pos = ibis.row_number().over(group_by=h.deal_id, order_by=h.entered_at)
     ranked = h.mutate(pos=pos)
-    per = ranked.group_by("stage").aggregate(deals=ranked.deal_id.nunique(),
-                                             order=ranked.pos.mean())
-    rows = plain_rows(per.order_by(["order", "stage"]).to_pyarrow())
+    per = ranked.group_by(["pipeline", "stage"]).aggregate(deals=ranked.deal_id.nunique(),
+                                                           order=ranked.pos.mean())
+    rows = plain_rows(per.order_by(["pipeline", "order", "stage"]).to_pyarrow())
     rows = [r for r in rows if r["stage"] != "closed_lost"]
-    top = max((r["deals"] for r in rows), default=0)
-    return [{"stage": r["stage"], "deals": r["deals"],
-             "share": (r["deals"] / top) if top else None} for r in rows]
+    first: dict[str, int] = {}
+    for r in rows:
+        first.setdefault(r["pipeline"], r["deals"])
+    return [{"pipeline": r["pipeline"], "stage": r["stage"], "deals": r["deals"],
+             "share": r["deals"] / first[r["pipeline"]] if first[r["pipeline"]] else None}
+            for r in rows]
 
 
 def _forecast_vs_actual(ws: Workspace, present: set[str], day: str) -> list[dict[str, Any]]:

@@ -12,7 +12,11 @@ comma and dates as dd/mm/yyyy (Israeli usage), through the same formatters the c
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from salesradar.charts import format_value
 from salesradar.charts.labels import Lang
@@ -72,6 +76,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "act_dismiss": ("Dismiss", "דחייה"),
     "act_snooze": ("Snooze a week", "דחייה בשבוע"),
     "show_rep": ("Show rep", "הצגת נציג"),
+    "show": ("Show", "הצגה"),
     "all_team": ("Whole team", "כל הצוות"),
     "customers_title": ("Customers", "לקוחות"),
     "search": ("Search", "חיפוש"),
@@ -114,6 +119,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "forecast_vs_actual": ("Forecast vs actual", "תחזית מול ביצוע"),
     "forecast": ("Forecast", "תחזית"),
     "actual": ("Actual", "בפועל"),
+    # insight kinds and statuses
+    "kind_churn_risk": ("Drifting from rhythm", "סוטה מהקצב"),
+    "kind_stopped_item": ("Stopped item", "פריט שהופסק"),
+    "kind_cross_sell": ("Worth offering", "כדאי להציע"),
+    "kind_active_customers_drop": ("Active customers drop", "ירידה בלקוחות פעילים"),
+    "kind_margin_erosion": ("Margin erosion", "שחיקת רווחיות"),
+    "kind_lead_not_contacted": ("Lead not contacted", "ליד שלא טופל"),
+    "kind_pipeline_coverage_low": ("Thin pipeline", "צנרת דלה"),
+    "kind_forecast_at_risk": ("Forecast at risk", "תחזית בסיכון"),
+    "kind_concentration": ("Concentration", "ריכוזיות"),
+    "kind_single_threaded_account": ("Single-threaded account", "לקוח תלוי באיש קשר אחד"),
+    "kind_overdue_payments_at_risk": ("Overdue payments", "תשלומים באיחור"),
+    "status_new": ("new", "חדש"),
+    "status_sent": ("sent", "נשלח"),
+    "status_acknowledged": ("acknowledged", "אושר"),
+    "status_done": ("done", "בוצע"),
+    "status_dismissed": ("dismissed", "נדחה"),
+    "status_snoozed": ("snoozed", "נדחה לזמן מה"),
+    "status_resolved": ("resolved", "נפתר"),
     "error_title": ("Something is wrong", "משהו השתבש"),
     "back_home": ("Back to the start", "חזרה להתחלה"),
 }
@@ -164,3 +188,53 @@ def date_text(value: str | dt.date | dt.datetime | None) -> str:
 def month_text(value: str | None) -> str:
     """``mm/yyyy`` from an ISO period start."""
     return "–" if not value else f"{value[5:7]}/{value[:4]}"
+
+
+STAGES: dict[str, tuple[str, str]] = {
+    "new": ("New", "חדש"), "qualified": ("Qualified", "מוסמך"),
+    "discovery": ("Discovery", "גילוי צרכים"), "qualification": ("Qualification", "הסמכה"),
+    "proposal": ("Proposal", "הצעה"), "negotiation": ("Negotiation", "משא ומתן"),
+    "closed_won": ("Won", "נסגרה בהצלחה"), "closed_lost": ("Lost", "אבדה"),
+}
+TIERS: dict[str, tuple[str, str]] = {
+    "strategic": ("strategic", "אסטרטגי"), "developing": ("developing", "מתפתח"),
+    "operational": ("operational", "תפעולי"), "loss-making": ("loss-making", "מפסיד"),
+    "loss_making": ("loss-making", "מפסיד"),
+}
+FACTORS: dict[str, tuple[str, str]] = {
+    "rhythm": ("Purchase rhythm", "קצב רכישה"), "revenue_trend": ("Revenue trend", "מגמת הכנסות"),
+    "breadth_trend": ("Breadth of items", "רוחב פריטים"),
+    "margin_trend": ("Margin trend", "מגמת רווחיות"), "payment": ("Payments", "תשלומים"),
+    "contacts": ("Contacts", "אנשי קשר"),
+}
+
+
+def word(table: dict[str, tuple[str, str]], code: str | None, lang: str) -> str:
+    """A code from the data (a stage, a tier) in words; unknown codes read as words too."""
+    if not code:
+        return "–"
+    en, he = table.get(code, (code.replace("_", " "), code.replace("_", " ")))
+    return he if lang == "he" else en
+
+
+def stage_text(code: str | None, lang: str) -> str:
+    return word(STAGES, code, lang)
+
+
+# a number as people write it: sign, currency, digits with separators, then %, × or k/M
+_NUMBER = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}/\d{4}"  # dd/mm/yyyy, mm/yyyy
+                     r"|(?:(?<!\w)[-+−])?₪?\d+(?:,\d{3})*(?:\.\d+)?(?:[%×]|[kM]\b)?")
+
+
+def isolate_numbers(text: object) -> Markup:
+    """Escape ``text`` and isolate each number left-to-right (``<bdi dir="ltr">``), so that in
+    a Hebrew sentence "-33%" does not read "33%-" and "2.3×" not "×2.3"."""
+    escaped = str(escape(str(text)))
+    return Markup(_NUMBER.sub(lambda m: f'<bdi dir="ltr">{m.group(0)}</bdi>', escaped))
+
+
+def ltr(fmt: Callable[..., str]) -> Callable[..., Markup]:
+    """A formatter whose result is isolated left-to-right (numbers inside Hebrew text)."""
+    def wrapped(*args: Any, **kwargs: Any) -> Markup:
+        return Markup(f'<bdi dir="ltr">{escape(fmt(*args, **kwargs))}</bdi>')
+    return wrapped

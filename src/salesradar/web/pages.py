@@ -40,11 +40,16 @@ from salesradar.web import data, i18n
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals.update(
-    t=i18n.t, money=i18n.money_text, value=i18n.value_text, pct=i18n.pct_text,
-    change=i18n.change_text, date=i18n.date_text, month=i18n.month_text)
+    t=i18n.t, money=i18n.ltr(i18n.money_text), value=i18n.ltr(i18n.value_text),
+    pct=i18n.ltr(i18n.pct_text), change=i18n.ltr(i18n.change_text),
+    date=i18n.ltr(i18n.date_text), month=i18n.ltr(i18n.month_text))
+templates.env.globals.update(
+    tier_word=lambda code, lang: i18n.word(i18n.TIERS, code, lang),
+    factor_word=lambda code, lang: i18n.word(i18n.FACTORS, code, lang))
+templates.env.filters["numbers"] = i18n.isolate_numbers
 ACTIONS = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed", "snooze": "snoozed"}
 SNOOZE_DAYS = 7
-INBOX_ROWS = 100  # the most valuable first; the API lists more
+INBOX_ROWS = 50  # the most valuable first; the API lists more
 
 
 def render(request: Request, template: str, caller: Caller | None, status: int = 200,
@@ -242,13 +247,22 @@ def pipeline(request: Request, caller: PageCaller, st: State) -> Response:
         [i18n.month_text(p["period"]) for p in cov], [p["value"] for p in cov],
         title=i18n.t("coverage", lang), lang=lang) if cov else None
     stages = view["stages"]
-    funnel = charts.funnel_chart([s["stage"] for s in stages], [s["deals"] for s in stages],
-                                 title=i18n.t("stages", lang), lang=lang) if stages else None
+    funnels = [(pipe, charts.funnel_chart(
+        [i18n.stage_text(s["stage"], lang) for s in rows], [s["deals"] for s in rows],
+        title=f'{i18n.t("stages", lang)}: {pipe}', lang=lang))
+        for pipe, rows in _by_pipeline(stages).items()]
     fva = view["forecast_vs_actual"]
     forecast = charts.line_chart(
         [dt.date.fromisoformat(p["period"]) for p in fva],
         {i18n.t("forecast", lang): [p["forecast"] for p in fva],
          i18n.t("actual", lang): [p["actual"] for p in fva]},
         title=i18n.t("forecast_vs_actual", lang), unit="₪", lang=lang) if len(fva) > 1 else None
-    return render(request, "pipeline.html", caller, view=view, coverage=coverage, funnel=funnel,
+    return render(request, "pipeline.html", caller, view=view, coverage=coverage, funnels=funnels,
                   forecast=forecast, page="pipeline")
+
+
+def _by_pipeline(stages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in stages:
+        out.setdefault(str(row.get("pipeline") or "–"), []).append(row)
+    return out
