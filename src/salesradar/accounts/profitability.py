@@ -90,7 +90,7 @@ def customer_profitability(
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(rev > 0, cts / rev, np.where(cts > 0, np.inf, 0.0))
         margin = np.where(rev > 0, gp / rev, np.nan)
-    company_share = cts.sum() / rev.sum() if rev.sum() > 0 else 0.0
+    company_share = float(cts.sum() / rev.sum()) if rev.sum() > 0 else 0.0
     selling = rev > 0
     med_disc = float(np.nanmedian(disc)) if np.isfinite(disc).any() else float("nan")
     med_share = float(np.median(share[selling])) if selling.any() else 0.0

@@ -359,6 +359,9 @@ def performance_commands(app: typer.Typer) -> None:
         def render() -> None:
             _print(f"{result['label_he' if he else 'label_en']} {result['period']} – "
                    f"{result['end']}: day {result['elapsed_days']} of {result['days']}")
+            if not result["reps"] and not result["teams"]:
+                _print(f"no {result['metric']} targets for this period: import the targets "
+                       "table or set one with salesradar plan set")
             for r in result["reps"]:
                 _print(f"  [{r['status_he' if he else 'status_en']}] "
                        f"{r['summary_he' if he else 'summary_en']}")
@@ -524,6 +527,9 @@ def performance_commands(app: typer.Typer) -> None:
 
         def render() -> None:
             lg = "he" if he else "en"
+            if not cards:
+                _print("no rep to score: the reps table needs reps with model centre or account "
+                       "who sell (import reps)")
             for card in cards:
                 _print(f"\n{card['rep_id']} {card['name']} · {card['team']} · {card['model']}")
                 rows = [{"kpi": k["label_he" if he else "label_en"],
