@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
+from salesradar.cli.main import app
 
 from .conftest import as_json, run
 
@@ -110,3 +115,28 @@ def test_hebrew_text_output(workspace: Path) -> None:
                  "--workspace", str(workspace), cwd=workspace.parent)
     assert result.returncode == 0, result.stderr
     assert "סקירת לקוחות רבעונית 2026Q3" in result.stdout
+
+
+DOCS = Path(__file__).parents[2] / "docs"
+
+
+def documented_commands(name: str) -> list[list[str]]:
+    """The ``salesradar ...`` command lines of the ```sh blocks of docs/<name>."""
+    text = (DOCS / name).read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL):
+        for command in block.replace("\\\n", " ").splitlines():
+            command = command.split("  #")[0].strip()
+            if command.startswith("salesradar "):
+                commands.append(shlex.split(command)[1:])
+    return commands
+
+
+@pytest.mark.parametrize("doc", ["accounts.md", "performance.md"])
+def test_documented_commands_exist(doc: str) -> None:
+    # every documented command line parses (names, arguments and options) up to --help
+    commands = documented_commands(doc)
+    assert len(commands) >= 9
+    for args in commands:
+        result = CliRunner().invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, (args, result.output)
