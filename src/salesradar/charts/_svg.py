@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from salesradar.charts.labels import Lang, format_tick
+
 SVG_NS = "http://www.w3.org/2000/svg"
 FONT = "'Noto Sans', 'Noto Sans Hebrew', 'DejaVu Sans', Arial, sans-serif"
 PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#64748b")
@@ -186,6 +188,24 @@ def value_axis(parent: ET.Element, frame: Frame, ticks: Sequence[float],
             text(g, frame.axis_x + 6, y + 4, label, anchor="left", fill=AXIS, cls="tick")
         else:
             text(g, frame.axis_x - 6, y + 4, label, anchor="right", fill=AXIS, cls="tick")
+
+
+def plot_frame(svg: ET.Element, lo: float, hi: float, *, unit: str, lang: Lang, currency: str,
+               width: float, height: float, rtl: bool, far: float = 12, top: float = 30,
+               bottom: float = 30) -> Frame:
+    """The plot area for values from ``lo`` to ``hi`` with round ticks, its value axis drawn.
+
+    The value axis takes the room its widest tick label needs on the reading start side; ``far``
+    is the margin on the other side.
+    """
+    ticks = nice_ticks(lo, hi)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    labels = [format_tick(t, unit, lang=lang, currency=currency, step=step) for t in ticks]
+    side = label_width(labels) + 14
+    frame = Frame(width, height, left=far if rtl else side, right=side if rtl else far, top=top,
+                  bottom=bottom, lo=ticks[0], hi=ticks[-1], rtl=rtl)
+    value_axis(svg, frame, ticks, labels)
+    return frame
 
 
 def legend(parent: ET.Element, names: Sequence[str], colors: Sequence[str], *, y: float,

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from salesradar.charts import _svg
-from salesradar.charts.labels import Lang, format_tick, format_value
+from salesradar.charts.labels import Lang, format_value
 from salesradar.charts.series import NO_DATA
 
 
@@ -45,17 +45,13 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: s
     if not known:
         return _svg.empty(svg, NO_DATA[lang], width=width, height=height)
     fills = list(colors) if colors else [_svg.PALETTE[0]] * len(labels)
-    ticks = _svg.nice_ticks(min(0.0, *known), max(0.0, *known))
-    step = ticks[1] - ticks[0]
-    tick_labels = [format_tick(t, unit, lang=lang, currency=currency, step=step) for t in ticks]
+    lo, hi = min(0.0, *known), max(0.0, *known)
     if horizontal:
-        _horizontal(svg, labels, values, fills, ticks, unit=unit, lang=lang, currency=currency,
-                    rtl=rtl, width=width, height=height)
+        _horizontal(svg, labels, values, fills, _svg.nice_ticks(lo, hi), unit=unit, lang=lang,
+                    currency=currency, rtl=rtl, width=width, height=height)
         return _svg.to_string(svg)
-    side = _svg.label_width(tick_labels) + 14
-    frame = _svg.Frame(width, height, left=12 if rtl else side, right=side if rtl else 12,
-                       top=30, bottom=30, lo=ticks[0], hi=ticks[-1], rtl=rtl)
-    _svg.value_axis(svg, frame, ticks, tick_labels)
+    frame = _svg.plot_frame(svg, lo, hi, unit=unit, lang=lang, currency=currency, width=width,
+                            height=height, rtl=rtl)
     _vertical_bars(svg, frame, labels, values, fills, unit=unit, lang=lang, currency=currency)
     return _svg.to_string(svg)
 
@@ -199,13 +195,8 @@ def coverage_chart(labels: Sequence[str], coverage: Sequence[float | None], *, t
     known = [float(v) for v in coverage if v is not None and _known(v)]
     if not known:
         return _svg.empty(svg, NO_DATA[lang], width=width, height=height)
-    ticks = _svg.nice_ticks(min(0.0, *known), max(threshold, *known))
-    step = ticks[1] - ticks[0]
-    tick_labels = [format_tick(t, "ratio", lang=lang, step=step) for t in ticks]
-    side = _svg.label_width(tick_labels) + 14
-    frame = _svg.Frame(width, height, left=12 if rtl else side, right=side if rtl else 12,
-                       top=30, bottom=30, lo=ticks[0], hi=ticks[-1], rtl=rtl)
-    _svg.value_axis(svg, frame, ticks, tick_labels)
+    frame = _svg.plot_frame(svg, min(0.0, *known), max(threshold, *known), unit="ratio",
+                            lang=lang, currency="₪", width=width, height=height, rtl=rtl)
     below = [v is not None and _known(v) and float(v) < threshold for v in coverage]
     fills = [_svg.WARN if b else _svg.OK for b in below]
     _vertical_bars(svg, frame, labels, coverage, fills, unit="ratio", lang=lang, currency="₪",

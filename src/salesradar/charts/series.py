@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from salesradar.charts import _svg
-from salesradar.charts.labels import Lang, format_date, format_tick, format_value
+from salesradar.charts.labels import Lang, format_date, format_value
 
 NO_DATA = {"en": "No data", "he": "אין נתונים"}
 _FROM_TO = {"en": "{name}: from {first} to {last}", "he": "{name}: מ־{first} עד {last}"}
@@ -65,18 +65,13 @@ def line_chart(x: Sequence[date | str], series: Mapping[str, Sequence[float | No
         lo, hi = min(lo, reference), max(hi, reference)
     if include_zero:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
-    ticks = _svg.nice_ticks(lo, hi)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
-    tick_labels = [format_tick(t, unit, lang=lang, currency=currency, step=step) for t in ticks]
-    side = _svg.label_width(tick_labels) + 14
     top = 44 if len(names) > 1 or reference is not None else 30
-    frame = _svg.Frame(width, height, left=34 if rtl else side, right=side if rtl else 34,
-                       top=top, bottom=30, lo=ticks[0], hi=ticks[-1], rtl=rtl)
+    frame = _svg.plot_frame(svg, lo, hi, unit=unit, lang=lang, currency=currency, width=width,
+                            height=height, rtl=rtl, far=34, top=top)
     colors = [_svg.PALETTE[i % len(_svg.PALETTE)] for i in range(len(names))]
     if len(names) > 1:
         _svg.legend(svg, names, colors, y=36, width=width, rtl=rtl,
                     dashed=[n in dashed for n in names])
-    _svg.value_axis(svg, frame, ticks, tick_labels)
     n = len(x)
     ts = [i / (n - 1) if n > 1 else 0.5 for i in range(n)]
     _time_axis(svg, frame, x, ts)
@@ -192,13 +187,9 @@ def whale_curve_chart(customer_share: Sequence[float], cumulative_profit_share: 
     keep = sorted({*_thin(len(pairs), max_points), peak, len(pairs) - 1})
     pts = [(0.0, 0.0), *(pairs[i] for i in keep)]
     ys = [p for _, p in pts]
-    ticks = _svg.nice_ticks(min(0.0, *ys), max(1.0, *ys))
-    step = ticks[1] - ticks[0]
-    labels = [format_tick(t, "%", lang=lang, step=step) for t in ticks]
-    side = _svg.label_width(labels) + 14
-    frame = _svg.Frame(width, height, left=16 if rtl else side, right=side if rtl else 16,
-                       top=30, bottom=34, lo=ticks[0], hi=ticks[-1], rtl=rtl)
-    _svg.value_axis(svg, frame, ticks, labels)
+    frame = _svg.plot_frame(svg, min(0.0, *ys), max(1.0, *ys), unit="%", lang=lang,
+                            currency="₪", width=width, height=height, rtl=rtl, far=16,
+                            bottom=34)
     base = height - frame.bottom
     _svg.line(svg, frame.left, base, width - frame.right, base)
     for share in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
