@@ -50,8 +50,32 @@ def _print(text: str) -> None:
 PERCENT_KEYS = ("share", "rate", "attainment", "pace", "margin", "discount", "pct", "accuracy")
 
 
-def _table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
-    """A table of ``rows`` with ``(key, heading)`` columns; ratios keys end in _pct/share."""
+HEADINGS_HE = {
+    "KPI": "מדד", "a quarter at stake": "לרבעון על הכף", "accuracy": "דיוק", "actual": "בפועל",
+    "author": "כותב", "avg sale/customer": "מכירה ממוצעת ללקוח", "best": "הטוב ביותר",
+    "calls": "שיחות", "call→meeting": "שיחה←פגישה", "contacts": "אנשי קשר",
+    "cost to serve": "עלות שירות", "created": "נוצר", "cts share": "חלק עלות השירות",
+    "customer": "לקוח", "days": "ימים", "days since order": "ימים מההזמנה",
+    "deals": "עסקאות", "deal→won": "עסקה←זכייה", "discount": "הנחה",
+    "expansion": "הרחבה", "forecast": "תחזית", "gross profit": "רווח גולמי", "high": "גבוה",
+    "in range": "בטווח", "last 4 months": "4 החודשים האחרונים",
+    "lost deals stood at": "שלב העסקאות שהופסדו", "loses most": "מפסיד בעיקר", "low": "נמוך",
+    "made from": "נעשתה ב", "meetings": "פגישות", "meeting→deal": "פגישה←עסקה",
+    "month": "חודש", "name": "שם", "new business": "עסקים חדשים", "note": "הערה",
+    "overdue": "בפיגור", "pace": "קצב", "period": "תקופה", "profit": "רווח",
+    "recent": "פעילים לאחרונה", "rep": "נציג", "repeat": "חוזרים", "revenue": "הכנסות",
+    "status": "מצב", "target": "יעד", "team": "צוות", "team median": "חציון הצוות",
+    "tier": "דרג", "total": "סה\"כ", "usual gap": "מרווח רגיל", "value": "ערך",
+    "version": "גרסה", "won": "זכיות", "flags": "סימונים", "executive": "בכיר",
+    "finance": "כספים", "operations": "תפעול", "end_user": "משתמש קצה",
+    "customers, lowest profit first": "לקוחות, מהרווח הנמוך ביותר",
+    "sudden churn": "נטישה פתאומית", "teams": "צוותים",
+}
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]],
+           he: bool = False) -> None:
+    """A table of ``rows`` with ``(key, heading)`` columns (headings in Hebrew with ``he``)."""
     def cell(row: dict[str, Any], key: str) -> str:
         value = row.get(key)
         if isinstance(value, list):
@@ -61,7 +85,8 @@ def _table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]
             return _pct(value)
         return output.fmt(value)
 
-    output.console.print(output.table(title, [h for _, h in columns],
+    headings = [HEADINGS_HE.get(h, h) if he else h for _, h in columns]
+    output.console.print(output.table(HEADINGS_HE.get(title, title) if he else title, headings,
                                       [[cell(r, k) for k, _ in columns] for r in rows]))
 
 
@@ -191,7 +216,7 @@ def account_commands(app: typer.Typer) -> None:
             f"{len(rows)} flagged", rows,
             [("customer_id", "customer"), ("name", "name"), ("tier", "tier"),
              ("contacts", "contacts"), *((lv, lv) for lv in LEVELS[:4]),
-             ("recent", "recent"), (key, "flags")]))
+             ("recent", "recent"), (key, "flags")], he))
 
     @account.command("profitability")
     def profitability_command(
@@ -219,17 +244,25 @@ def account_commands(app: typer.Typer) -> None:
 
         def render() -> None:
             c = result["company"]
-            _print(f"{result['start']} – {result['end']}: revenue {output.fmt(c['revenue'])}, "
-                   f"gross profit {output.fmt(c['gross_profit'])}, cost to serve "
-                   f"{output.fmt(c['cost_to_serve'])} ({_pct(c['cts_share'])}), profit "
-                   f"{output.fmt(c['profit'])}; {c['loss_making']} loss-making, "
-                   f"{c['expensive_to_serve_count']} expensive to serve, "
-                   f"{c['price_ignores_cost_count']} priced below their cost")
+            f = output.fmt
+            if he:
+                _print(f"{result['start']} – {result['end']}: הכנסות {f(c['revenue'])}, רווח "
+                       f"גולמי {f(c['gross_profit'])}, עלות שירות {f(c['cost_to_serve'])} "
+                       f"({_pct(c['cts_share'])}), רווח {f(c['profit'])}; {c['loss_making']} "
+                       f"מפסידים, {c['expensive_to_serve_count']} יקרים לשירות, "
+                       f"{c['price_ignores_cost_count']} מתומחרים מתחת לעלותם")
+            else:
+                _print(f"{result['start']} – {result['end']}: revenue {f(c['revenue'])}, "
+                       f"gross profit {f(c['gross_profit'])}, cost to serve "
+                       f"{f(c['cost_to_serve'])} ({_pct(c['cts_share'])}), profit "
+                       f"{f(c['profit'])}; {c['loss_making']} loss-making, "
+                       f"{c['expensive_to_serve_count']} expensive to serve, "
+                       f"{c['price_ignores_cost_count']} priced below their cost")
             _table("customers, lowest profit first", result["customers"][:top], [
                 ("customer_id", "customer"), ("revenue", "revenue"),
                 ("gross_profit", "gross profit"), ("cost_to_serve", "cost to serve"),
                 ("profit", "profit"), ("cts_share", "cts share"), ("discount", "discount"),
-                ("flags_he" if he else "flags_en", "flags")])
+                ("flags_he" if he else "flags_en", "flags")], he)
         output.emit(result, as_json, render)
 
     @account.command("risk")
@@ -251,21 +284,26 @@ def account_commands(app: typer.Typer) -> None:
 
         def render() -> None:
             c, cr = result["concentration"], result["credit"]
-            _print(f"concentration {c['start']} – {c['end']}: top 1 {_pct(c['top1'])}, top 3 "
-                   f"{_pct(c['top3'])}, top 5 {_pct(c['top5'])}, HHI "
-                   f"{output.fmt(c['hhi'])}{' — FLAG' if c['flag'] else ''}")
-            _print(f"credit: DSO {output.fmt(cr['dso_days'])} days; overdue "
-                   f"{output.fmt(cr['overdue'])} ({_pct(cr['overdue_share'])} of open "
-                   f"receivables) at {cr['customers_overdue']} customers")
+            words = (("ריכוזיות", "הגדול", "3 הגדולים", "5 הגדולים", "אשראי", "ימים",
+                      "בפיגור", "מהחובות הפתוחים", "לקוחות", "חריגה") if he else
+                     ("concentration", "top 1", "top 3", "top 5", "credit", "days", "overdue",
+                      "of open receivables", "customers", "FLAG"))
+            _print(f"{words[0]} {c['start']} – {c['end']}: {words[1]} {_pct(c['top1'])}, "
+                   f"{words[2]} {_pct(c['top3'])}, {words[3]} {_pct(c['top5'])}, HHI "
+                   f"{output.fmt(c['hhi'])}{' — ' + words[9] if c['flag'] else ''}")
+            _print(f"{words[4]}: DSO {output.fmt(cr['dso_days'])} {words[5]}; {words[6]} "
+                   f"{output.fmt(cr['overdue'])} ({_pct(cr['overdue_share'])} {words[7]}), "
+                   f"{cr['customers_overdue']} {words[8]}")
             for line in result["headlines_he" if he else "headlines_en"]:
                 _print(f"  · {line}")
             _table("overdue", cr["top"], [("customer_id", "customer"), ("name", "name"),
                                           ("overdue", "overdue"),
-                                          ("days_overdue", "days")])
+                                          ("days_overdue", "days")], he)
             _table("sudden churn", result["sudden_churn"]["top"], [
                 ("customer_id", "customer"), ("name", "name"),
                 ("days_since_last_order", "days since order"),
-                ("median_gap_days", "usual gap"), ("revenue_at_stake", "a quarter at stake")])
+                ("median_gap_days", "usual gap"), ("revenue_at_stake", "a quarter at stake")],
+                he)
         output.emit(result, as_json, render)
 
     @account.command("review")
@@ -367,7 +405,7 @@ def performance_commands(app: typer.Typer) -> None:
                        f"{r['summary_he' if he else 'summary_en']}")
             _table("teams", result["teams"], [("team", "team"), ("target", "target"),
                                              ("actual", "actual"), ("pace", "pace"),
-                                             ("status", "status")])
+                                             ("status", "status")], he)
         output.emit(result, as_json, render)
 
     @plan.command("set")
@@ -470,7 +508,7 @@ def performance_commands(app: typer.Typer) -> None:
                 ("meeting_to_deal", "meeting→deal"), ("deal_to_won", "deal→won"),
                 ("avg_sale_per_customer", "avg sale/customer"),
                 ("weakest_he" if he else "weakest_en", "loses most"),
-                ("lost_at", "lost deals stood at")]))
+                ("lost_at", "lost deals stood at")], he))
 
     @app.command()
     def commissions(
@@ -539,7 +577,7 @@ def performance_commands(app: typer.Typer) -> None:
                                            for t in k["trend"][-4:])} for k in card["kpis"]]
                 _table("", rows, [("kpi", "KPI"), ("value", "value"),
                                   ("team_median", "team median"), ("top_value", "best"),
-                                  ("trend", "last 4 months")])
+                                  ("trend", "last 4 months")], he)
                 for s in card["strengths"]:
                     _print(f"  + {s['evidence_he' if he else 'evidence_en']}")
                 for s in card["improvements"]:
