@@ -6,6 +6,13 @@ folder; then ``salesradar.models.backtest.evaluate`` runs at the dataset's cutof
 Markdown table is printed per dataset.
 
     python eval/run_eval.py [uci_online_retail uci_online_retail_ii demo] [--horizon 90]
+                            [--churn-seeds 5] [--churn-ceiling]
+
+``--churn-seeds N`` adds the churn ROC AUC and lost revenue captured for booster seeds 0..N-1
+(the spread the targets are judged against). ``--churn-ceiling`` adds an *oracle*: LightGBM
+cross-validated (5 folds, 3 repeats) inside the test snapshot on the scored customers' real
+outcomes with the model's features, a bound on what any model with these features can reach
+at that cutoff (it uses the test labels, so it is a diagnosis, never a model).
 
 Cutoffs: UCI Online Retail 2011-09-09 and Online Retail II 2010-09-09 (the last 90-day horizon
 that fits before each file ends); demo data: 90 days before the generator's end date.
@@ -79,7 +86,53 @@ def _last_date(path: Path) -> dt.date:
     return last
 
 
-def run(name: str, horizon: int, cache: Path) -> str:
+def churn_seeds(ws: Any, cutoff: dt.date, horizon: int, seeds: int) -> str:
+    """Churn ROC AUC and lost revenue captured for booster seeds 0..seeds-1."""
+    from salesradar.models.churn import backtest
+
+    rows = ["| seed | roc_auc | lost_revenue_captured_top20 |", "|---|---|---|"]
+    values = []
+    for seed in range(seeds):
+        got = {m.metric: m.value for m in backtest(ws, cutoff, horizon, random_state=seed)}
+        values.append((got["roc_auc"] or 0.0, got["lost_revenue_captured_top20"] or 0.0))
+        rows.append(f"| {seed} | {values[-1][0]:.3f} | {values[-1][1]:.3f} |")
+    auc, captured = zip(*values, strict=True)
+    rows.append(f"| mean | {sum(auc) / seeds:.3f} | {sum(captured) / seeds:.3f} |")
+    return "\n".join(rows)
+
+
+def churn_ceiling(ws: Any, cutoff: dt.date, horizon: int) -> str:
+    """Oracle: cross-validated LightGBM inside the test snapshot, on its own outcomes."""
+    import numpy as np
+    from lightgbm import LGBMClassifier
+    from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped, unused-ignore]
+    from sklearn.model_selection import (  # type: ignore[import-untyped, unused-ignore]
+        StratifiedKFold,
+        cross_val_predict,
+    )
+
+    from salesradar.models.churn import _as_tables, build_features
+    from salesradar.models.features import churn_labels
+
+    tables = _as_tables(ws)
+    frame = build_features(tables, [cutoff], horizon_days=horizon)
+    labels = churn_labels(tables, [cutoff], horizon_days=horizon).order_by("customer_id")
+    y = np.asarray(labels.to_pyarrow()["churned"].to_numpy(zero_copy_only=False), dtype=int)
+    x = frame.matrix()
+    x = x[:, ~np.isnan(x).all(axis=0)]
+    aucs = []
+    for seed in range(3):
+        model = LGBMClassifier(n_estimators=200, learning_rate=0.03, num_leaves=4,
+                               min_child_samples=40, subsample=0.8, subsample_freq=1,
+                               colsample_bytree=0.8, n_jobs=1, random_state=seed, verbose=-1)
+        folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+        p = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
+        aucs.append(float(roc_auc_score(y, p)))
+    return (f"churn ceiling (oracle, 5-fold CV inside the test snapshot, 3 repeats): ROC AUC "
+            f"{sum(aucs) / 3:.3f} ({min(aucs):.3f}–{max(aucs):.3f}), {len(y)} customers")
+
+
+def run(name: str, horizon: int, cache: Path, seeds: int = 0, ceiling: bool = False) -> str:
     """Backtest one dataset; return its Markdown section."""
     truth: Path | None = None
     settings: dict[str, dict[str, Any]] = {}
@@ -96,9 +149,14 @@ def run(name: str, horizon: int, cache: Path) -> str:
                         "cross_sell": {"exclude_skus": UCI_NON_PRODUCT}}
         title = name
     started = time.perf_counter()
+    extra: list[str] = []
     with Workspace.open(path, read_only=True) as ws:
         metrics = evaluate(ws, cutoff, horizon, truth=truth, settings=settings)
-    seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        if seeds:
+            extra += ["", churn_seeds(ws, cutoff, horizon, seeds)]
+        if ceiling:
+            extra += ["", churn_ceiling(ws, cutoff, horizon)]
     notes = sorted({f"- {m.model}: {m.note}" for m in metrics if m.note})
     return "\n".join([
         f"### {title}: cutoff {cutoff}, horizon {horizon} days ({seconds:.0f} s)",
@@ -106,6 +164,7 @@ def run(name: str, horizon: int, cache: Path) -> str:
         to_markdown(metrics),
         "",
         *notes,
+        *extra,
         "",
     ])
 
@@ -115,6 +174,10 @@ def main() -> None:
     parser.add_argument("datasets", nargs="*",
                         default=[*CUTOFFS, "demo"])
     parser.add_argument("--horizon", type=int, default=90)
+    parser.add_argument("--churn-seeds", type=int, default=0,
+                        help="also backtest churn with booster seeds 0..N-1")
+    parser.add_argument("--churn-ceiling", action="store_true",
+                        help="also print the oracle bound inside the test snapshot")
     parser.add_argument("--cache", type=Path, default=HERE / ".cache",
                         help="where workspaces are built (default eval/.cache; 'tmp' for a "
                              "temporary folder)")
@@ -126,7 +189,8 @@ def main() -> None:
         cache = Path(tmp) if str(args.cache) == "tmp" else args.cache
         cache.mkdir(parents=True, exist_ok=True)
         for name in args.datasets:
-            print(run(name, args.horizon, cache), flush=True)
+            print(run(name, args.horizon, cache, args.churn_seeds, args.churn_ceiling),
+                  flush=True)
     sys.exit(0)
 
 
