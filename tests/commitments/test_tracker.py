@@ -184,3 +184,18 @@ def test_lower_is_better_and_agreed_path() -> None:
 def test_mistakes_are_refused(override: dict[str, Any], message: str) -> None:
     with pytest.raises(UserInputError, match=message):
         parse_commitment(terms(**override))
+
+
+def test_verdict_sentences(b: Any) -> None:
+    from salesradar.commitments.status import verdict_sentence
+
+    met = track(b, parse_commitment(terms()), as_of=date(2025, 11, 15))
+    en, he = verdict_sentence(met)
+    assert en == ("met: revenue averaged ₪125,000 over the last 3 periods against a baseline of "
+                  "₪100,000: +25.0% (promised +20%)")
+    assert he.startswith("עמד ביעד: הכנסות עמד בממוצע על ₪125,000")
+    running = track(b, parse_commitment(terms()), as_of=date(2025, 6, 30))
+    # the last week ends 30 Jun: June's 115,000 against the path 100,000 + 20,000 × 91/183
+    assert verdict_sentence(running)[0] == (
+        "in progress until 30/09/2025: +15.0% of the +20% promised; ₪115,000 in the period to "
+        "30/06/2025, on track (path ₪109,945)")

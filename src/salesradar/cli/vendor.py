@@ -40,8 +40,10 @@ def _lang(lang: str) -> Lang:
 
 def _print_status(s: dict[str, Any], lang: str) -> None:
     c = s["commitment"]
+    sign = "−" if s["kpi"]["higher_is_better"] is False else "+"
+    period = f"{c['start']} → {c['end']}" if c["start"] and c["end"] else "no period"
     output.console.print(f"#{c['id']} {c['name']} · {c['vendor']} · {c['model']} · "
-                         f"{c['metric']} +{c['improvement_pct']:.0%} · {c['start']} → {c['end']}",
+                         f"{c['metric']} {sign}{c['improvement_pct']:.0%} · {period}",
                          highlight=False)
     output.console.print(s[f"verdict_{lang}"], highlight=False)
     for concern in s["concerns"]:

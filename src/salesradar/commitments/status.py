@@ -25,7 +25,7 @@ def verdict_sentence(t: Tracking) -> tuple[str, str]:
     """The verdict with its numbers, in English and Hebrew."""
     c = t.commitment
     unit = c.kpi.unit.value
-    promised = "+" + format_value(c.improvement_pct, "%")
+    promised = ("+" if c.higher_is_better else "−") + format_value(c.improvement_pct, "%")
     if t.verdict == "vague":
         vague = [x for x in t.concerns if x.code in VAGUE_CODES]
         reasons_en = "; ".join(x.en for x in vague)
@@ -38,8 +38,11 @@ def verdict_sentence(t: Tracking) -> tuple[str, str]:
     def v_he(x: float | None) -> str:
         return format_value(x, unit, lang="he")
 
-    got = "–" if t.achieved_pct is None else (
-        ("+" if t.achieved_pct > 0 else "") + format_value(t.achieved_pct, "%", decimals=1))
+    # the change of the metric itself (down is good for a sales cycle), as the promise reads
+    change = None if t.achieved_pct is None else t.achieved_pct * (1 if c.higher_is_better
+                                                                  else -1)
+    got = "–" if change is None else (
+        ("+" if change > 0 else "") + format_value(change, "%", decimals=1))
     if t.verdict in ("met", "missed"):
         en = (f"{VERDICT_LABELS[t.verdict][0]}: {c.metric} averaged {v(t.result)} over the last "
               f"{c.evaluation_periods} periods against a baseline of {v(t.baseline)}: {got} "
