@@ -14,8 +14,11 @@ def test_score_stores_every_model_and_customer_reads_them(workspace: Path) -> No
     assert summary["rows"]["score_churn"] > 0 and summary["top_risks"]
     top = summary["top_risks"][0]
     assert 0 <= top["churn_probability"] <= 1 and top["revenue_at_risk"] >= 0
+    # the fitted churn model is saved beside the workspace; customer explains from it
+    assert (Path(str(workspace) + ".models") / "latest.json").exists()
     view = as_json("customer", top["customer_id"], workspace=workspace)
     assert view["churn_risk"]["customer_id"] == top["customer_id"]
+    assert view["churn_risk"]["quarterly_value"] >= 0
     # the explanation speaks in the customer's terms: rhythm, last order, money at stake
     assert "orders every ~" in view["why"][0] and "₪" in view["why"][0]
     assert view["tier"]["tier"] in {"A", "B", "C", "D"}
