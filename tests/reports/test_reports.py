@@ -21,6 +21,8 @@ TITLES = {
     ("account-review", "he"): ["סקירת לקוחות רבעונית", "סיכום", "אסטרטגי"],
     ("commitment", "en"): ["Vendor commitment status", "Terms", "Fee due"],
     ("commitment", "he"): ["מצב התחייבות הספק", "תנאים", "תשלום לספק"],
+    ("diagnostic", "en"): ["Vendor diagnostic", "Funnel conversion by stage", "CRM data quality"],
+    ("diagnostic", "he"): ["אבחון לפני התקשרות עם ספק", "המרה בין שלבי המשפך", "תמחור והנחות"],
 }
 
 

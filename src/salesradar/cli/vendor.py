@@ -214,7 +214,8 @@ def vendor_commands(app: typer.Typer) -> None:
 
     @app.command()
     def report(
-        kind: Annotated[str, typer.Argument(help="ceo, account-review or commitment.")],
+        kind: Annotated[str, typer.Argument(help="ceo, account-review, commitment or "
+                                            "diagnostic.")],
         ident: Annotated[int | None, typer.Argument(metavar="[ID]", help="The commitment "
                          "(commitment reports only).")] = None,
         fmt: Annotated[str, typer.Option("--format", help="pdf or html.")] = "pdf",
@@ -228,8 +229,9 @@ def vendor_commands(app: typer.Typer) -> None:
         app_db: AppDbOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Write the CEO dashboard, the quarterly account review or a commitment's status as
-        a self-contained HTML page or a PDF, in Hebrew or English, with charts."""
+        """Write the CEO dashboard, the quarterly account review, a commitment's status or the
+        vendor diagnostic as a self-contained HTML page or a PDF, in Hebrew or English, with
+        charts."""
         from salesradar.reports import write_report
 
         lang = _lang(lang)

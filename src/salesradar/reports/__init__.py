@@ -1,8 +1,8 @@
 """Reports as HTML and PDF, in Hebrew and English: CEO dashboard, quarterly account review,
-vendor commitment status.
+vendor commitment status and the vendor diagnostic.
 
 >>> KINDS
-('ceo', 'account-review', 'commitment')
+('ceo', 'account-review', 'commitment', 'diagnostic')
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from salesradar.reports.contexts import ceo_context, commitment_context, review_
 from salesradar.reports.render import ReportError, render_html, write_pdf
 from salesradar.reports.texts import TEXTS
 
-KINDS = ("ceo", "account-review", "commitment")
+KINDS = ("ceo", "account-review", "commitment", "diagnostic")
 TEMPLATES = {"ceo": "ceo.html.j2", "account-review": "account_review.html.j2",
-             "commitment": "commitment.html.j2"}
+             "commitment": "commitment.html.j2", "diagnostic": "diagnostic.html.j2"}
 
 __all__ = ["KINDS", "ReportError", "build_html", "last_full_quarter", "write_report"]
 
@@ -70,6 +70,11 @@ def _context(kind: str, ws: Any, db: Any, lang: Lang, ident: int | None, quarter
 
         q = quarter or last_full_quarter(as_of or last_day(ws))
         return review_context(quarterly_review(ws, quarter=q, lang=lang, db=db), lang)
+    if kind == "diagnostic":
+        from salesradar.commitments.diagnostic import run_diagnostic
+        from salesradar.reports.diagnostic import diagnostic_context
+
+        return diagnostic_context(run_diagnostic(ws.backend, as_of=as_of), lang)
     from salesradar.commitments.status import commitment_status
     from salesradar.commitments.store import get_commitment
 
