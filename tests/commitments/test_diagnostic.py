@@ -123,7 +123,7 @@ def test_crm_quality(diagnostic: dict[str, Any]) -> None:
     fields = {(f["table"], f["column"]): f for f in q["missing_fields"]}
     assert fields[("deals", "customer_id")]["missing"] == 1  # d2, 1 of 5
     assert fields[("deals", "lost_reason")]["rows"] == 1  # only the lost deal is checked
-    assert q["finding_en"] == ("1 of 2 open deals are stale; 2 deals have no activity logged; "
+    assert q["finding_en"] == ("stale open deals: 1 of 2; deals without any activity logged: 2; "
                                "deals.lost_reason is empty in 100% of rows")
 
 

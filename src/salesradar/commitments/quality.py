@@ -162,11 +162,11 @@ def crm_quality(backend: Any, as_of: date) -> dict[str, Any]:
                 default=None)
     parts_en, parts_he = [], []
     if "open_deals" in out:
-        parts_en.append(f"{out['stale']} of {out['open_deals']} open deals are stale")
-        parts_he.append(f"{out['stale']} מתוך {out['open_deals']} עסקאות פתוחות תקועות")
+        parts_en.append(f"stale open deals: {out['stale']} of {out['open_deals']}")
+        parts_he.append(f"עסקאות פתוחות תקועות: {out['stale']} מתוך {out['open_deals']}")
     if "deals_without_activity" in out:
-        parts_en.append(f"{out['deals_without_activity']} deals have no activity logged")
-        parts_he.append(f"ל־{out['deals_without_activity']} עסקאות לא נרשמה אף פעילות")
+        parts_en.append(f"deals without any activity logged: {out['deals_without_activity']}")
+        parts_he.append(f"עסקאות בלי אף פעילות מתועדת: {out['deals_without_activity']}")
     if worst is not None:
         parts_en.append(f"{worst['table']}.{worst['column']} is empty in "
                         f"{worst['missing_share']:.0%} of rows")

@@ -21,11 +21,15 @@ _WORDS = {
     "en": {"title": "Vendor diagnostic", "won_per_lead": "Won amount per lead",
            "revenue_by_rep": "Revenue by rep, last 12 months",
            "discount_by_rep": "Average discount below list, by rep", "table": "Table",
-           "column": "Field", "missing": "Empty", "rows": "Rows checked"},
+           "column": "Field", "missing": "Empty", "rows": "Rows checked",
+           "pipeline": "Pipeline", "won": "Won deals", "median": "Median", "p90": "1 in 10 over",
+           "mean": "Mean"},
     "he": {"title": "אבחון לפני התקשרות עם ספק", "won_per_lead": "סכום זכיות לליד",
            "revenue_by_rep": "הכנסות לפי נציג, 12 החודשים האחרונים",
            "discount_by_rep": "הנחה ממוצעת מהמחירון, לפי נציג", "table": "טבלה",
-           "column": "שדה", "missing": "ריקים", "rows": "שורות שנבדקו"},
+           "column": "שדה", "missing": "ריקים", "rows": "שורות שנבדקו",
+           "pipeline": "צנרת", "won": "עסקאות שנסגרו", "median": "חציון",
+           "p90": "אחת מעשר מעל", "mean": "ממוצע"},
 }
 
 
@@ -68,4 +72,4 @@ def diagnostic_context(d: dict[str, Any], lang: Lang) -> dict[str, Any]:
     span = (f"{format_date(date.fromisoformat(d['from']))} – "
             f"{format_date(date.fromisoformat(d['as_of']))}")
     return {"title": w["title"], "subtitle": span, "sections": sections, "fields": fields,
-            "w": w}
+            "cycles": d["sales_cycle"].get("pipelines") or [], "w": w}
