@@ -142,3 +142,17 @@ def test_numbers_in_hebrew_sentences_are_isolated_left_to_right() -> None:
                          '<bdi dir="ltr">-33%</bdi> לעומת &lt;b&gt;; '
                          '<bdi dir="ltr">₪146,100</bdi> ו-<bdi dir="ltr">2.3×</bdi>')
     assert str(i18n.ltr(i18n.change_text)(0.06)) == '<bdi dir="ltr">+6%</bdi>'
+
+
+def test_contact_coverage_counts_levels_in_touch_within_90_days() -> None:
+    from salesradar.web.data import contact_levels
+
+    contacts = [
+        {"level": "executive", "last_activity_at": "2026-03-20T10:00:00"},  # 26 days: in touch
+        {"level": "executive", "last_activity_at": "2025-12-01T10:00:00"},  # 135 days: not
+        {"level": "finance", "last_activity_at": None},
+    ]
+    levels = {r["level"]: (r["contacts"], r["in_touch"])
+              for r in contact_levels(contacts, "2026-04-15")}
+    assert levels == {"executive": (2, 1), "finance": (1, 0), "operations": (0, 0),
+                      "end_user": (0, 0), "other": (0, 0)}

@@ -97,8 +97,26 @@ def customer_360(ws: Workspace, customer_id: str) -> dict[str, Any]:
         c = ws.table("contacts")
         contacts = plain_rows(c.filter(c.customer_id == customer_id)
                               .order_by([c.level, c.name]).to_pyarrow())
+    last = (view.get("sales") or {}).get("last")
     return {**view, "timeline": plain_rows(timeline.to_pyarrow()), "skus": sku_rows,
-            "contacts": contacts}
+            "contacts": contacts, "contact_levels": contact_levels(contacts, last)}
+
+
+CONTACT_LEVELS = ("executive", "finance", "operations", "end_user", "other")
+IN_TOUCH_DAYS = 90
+
+
+def contact_levels(contacts: list[dict[str, Any]], as_of: str | None) -> list[dict[str, Any]]:
+    """Contact coverage of one account (a handful of rows): per level, how many contacts and
+    how many were in touch in the :data:`IN_TOUCH_DAYS` before ``as_of``."""
+    since = ((dt.date.fromisoformat(as_of[:10]) - dt.timedelta(days=IN_TOUCH_DAYS)).isoformat()
+             if as_of else None)
+    out = []
+    for level in CONTACT_LEVELS:
+        mine = [c for c in contacts if c.get("level") == level]
+        touched = [c for c in mine if since and (c.get("last_activity_at") or "") >= since]
+        out.append({"level": level, "contacts": len(mine), "in_touch": len(touched)})
+    return out
 
 
 def _scores(ws: Workspace, present: set[str], customer_id: str) -> dict[str, Any]:

@@ -222,7 +222,18 @@ def reps(request: Request, caller: PageCaller, st: State) -> Response:
     from salesradar.api.routes import scorecards
 
     cards = [c for c in scorecards(st) if caller.scope.allows_rep(c["rep_id"])]
-    return render(request, "reps.html", caller, cards=cards, page="reps")
+    lang = i18n.lang_of(caller.user.lang)
+    comparisons = []  # per operating model, one bar chart per KPI: every rep side by side
+    for model in sorted({c["model"] for c in cards}):
+        team = [c for c in cards if c["model"] == model]
+        for k, kpi in enumerate(team[0]["kpis"]):
+            values = [c["kpis"][k]["value"] for c in team]
+            if any(v is not None for v in values):
+                comparisons.append(charts.bar_chart(
+                    [c["name"] for c in team], [v or 0.0 for v in values],
+                    title=kpi[f"label_{lang}"], unit=kpi["unit"], lang=lang, horizontal=True))
+    return render(request, "reps.html", caller, cards=cards, comparisons=comparisons,
+                  page="reps")
 
 
 @router.get("/reps/{rep_id}")
@@ -233,7 +244,11 @@ def rep(request: Request, rep_id: str, caller: PageCaller, st: State) -> Respons
     card = next((c for c in scorecards(st) if c["rep_id"] == rep_id), None)
     if card is None:
         return error_page(request, 404, f"no scorecard for rep {rep_id}")
-    return render(request, "rep.html", caller, card=card, page="reps")
+    lang = i18n.lang_of(caller.user.lang)
+    sparks = {k["name"]: charts.sparkline([p["value"] for p in k["trend"]],
+                                          title=k[f"label_{lang}"], lang=lang, unit=k["unit"])
+              for k in card["kpis"] if len(k.get("trend") or []) > 1}
+    return render(request, "rep.html", caller, card=card, sparks=sparks, page="reps")
 
 
 @router.get("/pipeline")
