@@ -226,6 +226,8 @@ def reps(request: Request, caller: PageCaller, st: State) -> Response:
     comparisons = []  # per operating model, one bar chart per KPI: every rep side by side
     for model in sorted({c["model"] for c in cards}):
         team = [c for c in cards if c["model"] == model]
+        if len(team) < 2:  # nobody to compare with
+            continue
         for k, kpi in enumerate(team[0]["kpis"]):
             values = [c["kpis"][k]["value"] for c in team]
             if any(v is not None for v in values):
