@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
@@ -76,25 +75,16 @@ def build(folder: Path, lines: int, rebuild: bool) -> Path:
     return workspace
 
 
-def salesradar(*args: str, workspace: Path) -> str:
-    result = subprocess.run([sys.executable, "-m", "salesradar", *args, "--workspace",
-                             str(workspace), "--json"], capture_output=True, text=True,
-                            check=False)
-    if result.returncode != 0:
-        sys.exit(f"salesradar {' '.join(args)} failed: {result.stderr}")
-    return result.stdout
-
-
 def bench_users(workspace: Path, count: int) -> list[BenchUser]:
-    """``count`` users: one admin, a manager per team lead, the rest reps with insights
-    (cycling over the reps when there are fewer reps than users)."""
+    """``count`` users: a fifth admins, a manager per team lead, the rest reps (cycling over
+    the reps when there are fewer reps than users)."""
     import duckdb
 
     with duckdb.connect(str(workspace), read_only=True) as con:
         reps = con.sql("SELECT rep_id, role, team FROM reps ORDER BY rep_id").fetchall()
     leads = [(r, t) for r, role, t in reps if role == "team_lead"]
     sellers = [r for r, role, _ in reps if role == "rep"]
-    users = [BenchUser("bench_admin", "admin", None, None)]
+    users = [BenchUser(f"bench_admin_{i:02d}", "admin", None, None) for i in range(count // 5)]
     users += [BenchUser(f"bench_mgr_{r}", "manager", r, t) for r, t in leads[: count // 5]]
     users += [BenchUser(f"bench_rep_{i:02d}", "rep", sellers[i % len(sellers)], None)
               for i in range(count - len(users))]
@@ -102,15 +92,20 @@ def bench_users(workspace: Path, count: int) -> list[BenchUser]:
 
 
 def create_users(workspace: Path, users: list[BenchUser]) -> None:
-    existing = {u["username"] for u in json.loads(salesradar("user", "list",
-                                                            workspace=workspace))}
-    for user in users:
-        if user.username in existing:
-            continue
-        args = ["user", "add", user.username, "--role", user.role, "--password", PASSWORD]
-        args += ["--rep-id", user.rep_id] if user.rep_id else []
-        args += ["--team", user.team] if user.team else []
-        salesradar(*args, workspace=workspace)
+    """The logins, through the function behind `salesradar user add` (50 CLI starts would take
+    minutes of CPU); existing ones are kept."""
+    from salesradar.app import AppDB
+    from salesradar.app.users import add_user, list_users
+
+    db = AppDB.open(None, workspace=workspace)
+    try:
+        existing = {u.username for u in list_users(db)}
+        for user in users:
+            if user.username not in existing:
+                add_user(db, user.username, PASSWORD, role=user.role, rep_id=user.rep_id,
+                         team=user.team)
+    finally:
+        db.close()
 
 
 def free_port() -> int:
@@ -187,6 +182,24 @@ async def browse(base: str, user: BenchUser, until: float, think: tuple[float, f
             await asyncio.sleep(rng.uniform(*think))
 
 
+async def warm_up(base: str, users: list[BenchUser]) -> list[str]:
+    """The first pages after the server starts, one request at a time, caches cold: an admin's,
+    every manager's (each team has its own dashboard) and a rep's. The load test then measures
+    the steady state."""
+    first = [next(u for u in users if u.role == "admin"), *(u for u in users if u.role ==
+             "manager"), next(u for u in users if u.role == "rep")]
+    lines = []
+    for user in first:
+        async with httpx.AsyncClient(base_url=base, timeout=900) as client:
+            await log_in(client, user)
+            for page in user.pages:
+                started = time.perf_counter()
+                response = await client.get(page)
+                lines.append(f"first {page} as {user.username}: "
+                             f"{time.perf_counter() - started:.1f} s ({response.status_code})")
+    return lines
+
+
 async def load(base: str, users: list[BenchUser], duration: float, think: tuple[float, float],
                max_requests: int) -> tuple[Samples, dict[str, int], float]:
     samples: Samples = defaultdict(list)
@@ -227,6 +240,7 @@ def main() -> None:
     port = free_port()
     server = start_server(workspace, port, folder / "serve.log")
     try:
+        cold = asyncio.run(warm_up(f"http://127.0.0.1:{port}", users))
         samples, errors, seconds = asyncio.run(load(
             f"http://127.0.0.1:{port}", users, args.duration, tuple(args.think),
             args.max_requests))
@@ -238,6 +252,7 @@ def main() -> None:
     print(f"{len(users)} users ({roles}), think {args.think[0]:g}-{args.think[1]:g} s, "
           f"{args.lines:,}-line workspace; {platform.machine()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}\n")
+    print("\n".join(cold) + "\n")
     report(samples, errors, seconds)
 
 

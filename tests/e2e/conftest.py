@@ -29,6 +29,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 
+from salesradar.app import AppDB
+from salesradar.app.users import add_user
+from salesradar.insights import InsightStore
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -95,16 +99,10 @@ def _users(rep_id: str, team: str, manager_rep_id: str, other_rep_id: str) -> li
     return users
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """Build the demo company, read who owns what, create the users (all before serving, since
-    the server holds the workspace)."""
-    folder = tmp_path_factory.mktemp("e2e-demo")
-    salesradar("demo", "--out", str(folder), "--customers", "150", "--years", "2", "--json",
-               cwd=folder)
+def _add_users(folder: Path, db: AppDB, insights: list[dict[str, Any]]) -> list[User]:
+    """Pick the demo's busiest rep, that rep's team and manager, and a rep of another team;
+    create the test users for them."""
     workspace = folder / "salesradar.duckdb"
-    insights = json.loads(salesradar("insights", "--workspace", str(workspace), "--json",
-                                     cwd=folder).stdout)
     per_rep = Counter(str(i["owner_rep_id"]) for i in insights if i["owner_rep_id"])
     rep_id = per_rep.most_common(1)[0][0]
     mine = next(i for i in insights if i["owner_rep_id"] == rep_id)
@@ -120,16 +118,40 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
         args += ["--team", user.team] if user.team and user.role == "manager" else []
         salesradar(*args, cwd=folder)
 
-    add(users[0])  # the first one creates the app database's user tables
-    with ThreadPoolExecutor(4) as pool:  # a CLI start costs seconds; run a few at once
-        list(pool.map(add, users[1:]))
+    # the admin, manager and rep of each language through the CLI, as a person does; the
+    # users only some tests need straight through the function behind it (a CLI start costs
+    # seconds of CPU)
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(add, users[:6]))
+    for user in users[6:]:
+        add_user(db, user.username, PASSWORD, role=user.role, rep_id=user.rep_id,
+                 team=user.team if user.role == "manager" else None, lang=user.lang)
+    return users
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """Build the demo company, read who owns what, create the users (all before serving, since
+    the server holds the workspace)."""
+    folder = tmp_path_factory.mktemp("e2e-demo")
+    salesradar("demo", "--out", str(folder), "--customers", "150", "--years", "2", "--json",
+               cwd=folder)
+    workspace = folder / "salesradar.duckdb"
+    db = AppDB.open(None, workspace=workspace)
+    try:
+        insights = [i.to_dict() for i in InsightStore(db).list_insights()]
+        users = _add_users(folder, db, insights)
+    finally:
+        db.close()
     # a copy for the tests that change data at random (schemathesis), made before any server
     # holds the workspace
     (folder / "copy").mkdir()
     for name in ("salesradar.duckdb", "salesradar-app.sqlite"):
         shutil.copy2(folder / name, folder / "copy" / name)
-    return Demo(folder, workspace, rep_id, team, manager, other, insights,
-                {u.username: u for u in users})
+    by_name = {u.username: u for u in users}
+    return Demo(folder, workspace, str(by_name["rep"].rep_id), str(by_name["manager"].team),
+                str(by_name["manager"].rep_id), str(by_name["other_rep"].rep_id), insights,
+                by_name)
 
 
 def free_port() -> int:
