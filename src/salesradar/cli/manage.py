@@ -112,6 +112,9 @@ def account_commands(app: typer.Typer) -> None:
     @account.command("plan")
     def plan_command(
         customer_id: Annotated[str, typer.Argument(metavar="CUSTOMER", help="Customer id.")],
+        show: Annotated[bool, typer.Option("--show", help="Show the current plan tracked "
+                        "against the data (what the command does without an option).")]
+        = False,
         create: Annotated[bool, typer.Option("--create", help="Store a new plan drafted from "
                           "the data (A and B accounts).")] = False,
         revise: Annotated[bool, typer.Option("--revise", help="Store the next version of the "
@@ -148,8 +151,8 @@ def account_commands(app: typer.Typer) -> None:
         from salesradar.accounts import plans
 
         _lang(lang)
-        if sum((create, revise, history, draft)) > 1:
-            raise UserInputError("use one of --create, --revise, --history, --draft")
+        if sum((show, create, revise, history, draft)) > 1:
+            raise UserInputError("use one of --show, --create, --revise, --history, --draft")
         changes: dict[str, Any] = {"revenue_target": target, "needs": need or None,
                    "pricing_strategy": pricing, "period_start": parse_date(start, "--from"),
                    "period_end": parse_date(end, "--to")}
