@@ -33,6 +33,7 @@ from salesradar.errors import UserInputError
 ROLES = ("admin", "manager", "rep")
 LANGS = ("en", "he")
 SESSION_DAYS = 14
+TOKEN_TOUCH = timedelta(minutes=5)
 _HASHER = PasswordHasher()
 # verified when the username is unknown, so a wrong name costs as long as a wrong password
 _DUMMY_HASH = _HASHER.hash("salesradar-no-such-user")
@@ -199,7 +200,10 @@ def user_for_token(db: Any, token: str) -> User | None:
                         ).first()
         if tok is None:
             return None
-        tok.last_used_at = _now()
+        now = _now()
+        # written at most every few minutes: a write per API call would serialize the callers
+        if tok.last_used_at is None or now - tok.last_used_at > TOKEN_TOUCH:
+            tok.last_used_at = now
         row = s.get(UserRow, tok.user_id)
         return User.of(row) if row is not None and row.active else None
 

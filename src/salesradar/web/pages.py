@@ -152,13 +152,19 @@ def dashboard(request: Request, caller: PageCaller, st: State) -> Response:
         return RedirectResponse("/inbox", status_code=303)
     board = _dashboard_data(st, caller)
     lang = i18n.lang_of(caller.user.lang)
-    sparks = {tile["name"]: charts.sparkline(
-        [p["value"] for p in tile["trend"]], title=i18n.t("vs_previous", lang), lang=lang,
-        unit=tile["unit"]) for tile in board["tiles"] if len(tile["trend"]) > 1}
-    points = board["whale_curve"]["points"]
-    whale = charts.whale_curve_chart(
-        [p["customer_share"] for p in points], [p["profit_share"] or 0.0 for p in points],
-        title=i18n.t("whale_title", lang), lang=lang) if points else None
+
+    def draw() -> tuple[dict[str, str], str | None]:
+        sparks = {tile["name"]: charts.sparkline(
+            [p["value"] for p in tile["trend"]], title=i18n.t("vs_previous", lang), lang=lang,
+            unit=tile["unit"]) for tile in board["tiles"] if len(tile["trend"]) > 1}
+        points = board["whale_curve"]["points"]
+        whale = charts.whale_curve_chart(
+            [p["customer_share"] for p in points], [p["profit_share"] or 0.0 for p in points],
+            title=i18n.t("whale_title", lang), lang=lang) if points else None
+        return sparks, whale
+
+    # the charts change only with the data: drawn once per scope, language and version
+    sparks, whale = st.cached(f"dashboard-charts-{lang}", caller.scope, draw)
     return render(request, "dashboard.html", caller, board=board, sparks=sparks, whale=whale,
                   page="dashboard")
 
@@ -259,23 +265,27 @@ def pipeline(request: Request, caller: PageCaller, st: State) -> Response:
 
     view = pipeline_data(caller, st)
     lang = i18n.lang_of(caller.user.lang)
-    cov = view["coverage"]
-    coverage = charts.coverage_chart(
-        [i18n.month_text(p["period"]) for p in cov], [p["value"] for p in cov],
-        title=i18n.t("coverage", lang), lang=lang) if cov else None
-    stages = view["stages"]
-    funnels = [(pipe, charts.funnel_chart(
-        [i18n.stage_text(s["stage"], lang) for s in rows], [s["deals"] for s in rows],
-        title=f'{i18n.t("stages", lang)}: {pipe}', lang=lang))
-        for pipe, rows in _by_pipeline(stages).items()]
-    fva = view["forecast_vs_actual"]
-    forecast = charts.line_chart(
-        [dt.date.fromisoformat(p["period"]) for p in fva],
-        {i18n.t("forecast", lang): [p["forecast"] for p in fva],
-         i18n.t("actual", lang): [p["actual"] for p in fva]},
-        title=i18n.t("forecast_vs_actual", lang), unit="₪", lang=lang) if len(fva) > 1 else None
-    return render(request, "pipeline.html", caller, view=view, coverage=coverage, funnels=funnels,
-                  forecast=forecast, page="pipeline")
+
+    def draw() -> dict[str, Any]:
+        cov = view["coverage"]
+        coverage = charts.coverage_chart(
+            [i18n.month_text(p["period"]) for p in cov], [p["value"] for p in cov],
+            title=i18n.t("coverage", lang), lang=lang) if cov else None
+        funnels = [(pipe, charts.funnel_chart(
+            [i18n.stage_text(s["stage"], lang) for s in rows], [s["deals"] for s in rows],
+            title=f'{i18n.t("stages", lang)}: {pipe}', lang=lang))
+            for pipe, rows in _by_pipeline(view["stages"]).items()]
+        fva = view["forecast_vs_actual"]
+        forecast = charts.line_chart(
+            [dt.date.fromisoformat(p["period"]) for p in fva],
+            {i18n.t("forecast", lang): [p["forecast"] for p in fva],
+             i18n.t("actual", lang): [p["actual"] for p in fva]},
+            title=i18n.t("forecast_vs_actual", lang), unit="₪", lang=lang,
+        ) if len(fva) > 1 else None
+        return {"coverage": coverage, "funnels": funnels, "forecast": forecast}
+
+    drawn = st.cached(f"pipeline-charts-{lang}", caller.scope, draw)
+    return render(request, "pipeline.html", caller, view=view, page="pipeline", **drawn)
 
 
 def _by_pipeline(stages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
