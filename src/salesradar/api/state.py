@@ -6,7 +6,8 @@ that needs it opens it read-only (about 20 ms) and closes it when done, so ``run
 file between requests. Heavy results (the dashboard, scorecards, the reps table) are cached in
 memory under the workspace's *version* (size and modification time of the file and its WAL): a
 ``run`` that changes the data changes the version, and the next request recomputes. While ``run``
-holds the file, cached pages still answer; the others answer 503 "workspace busy" until it ends.
+holds the file, cached results answer from the last version (the inbox never needs the file: it
+reads the app database); the others answer 503 "workspace busy" until it ends.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 from salesradar.access import EVERYTHING, Scope, scope_for, scoped_workspace
 from salesradar.app.db import AppDB
 from salesradar.app.users import User
+from salesradar.errors import WorkspaceError
 from salesradar.insights import InsightStore
 from salesradar.workspace import Workspace
 
@@ -44,6 +46,7 @@ class AppState:
     _cache: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _computing: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
+    _latest: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # (name, scope) -> last
 
     @property
     def store(self) -> InsightStore:
@@ -73,9 +76,18 @@ class AppState:
             with self._lock:
                 if key in self._cache:
                     return self._cache[key]  # type: ignore[no-any-return]
-            value = compute()
+            try:
+                value = compute()
+            except WorkspaceError:
+                # a refresh holds the file: answer with the last result while it runs
+                with self._lock:
+                    self._computing.pop(key, None)
+                    if key[:2] in self._latest:
+                        return self._latest[key[:2]]  # type: ignore[no-any-return]
+                raise
             with self._lock:
                 self._cache[key] = value
+                self._latest[key[:2]] = value
                 self._computing.pop(key, None)
                 while len(self._cache) > CACHE_ENTRIES:
                     self._cache.popitem(last=False)
