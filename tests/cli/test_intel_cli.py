@@ -21,6 +21,8 @@ def test_score_stores_every_model_and_customer_reads_them(workspace: Path) -> No
     assert view["churn_risk"]["quarterly_value"] >= 0
     # the explanation speaks in the customer's terms: rhythm, last order, money at stake
     assert "orders every ~" in view["why"][0] and "₪" in view["why"][0]
+    hebrew = as_json("customer", top["customer_id"], "--lang", "he", workspace=workspace)
+    assert hebrew["why"][0].startswith("מזמין כל ~") and "לרבעון" in hebrew["why"][0]
     assert view["tier"]["tier"] in {"A", "B", "C", "D"}
     assert 0 <= view["health"]["health"] <= 100
 

@@ -59,15 +59,21 @@ def intel_commands(app: typer.Typer) -> None:
     def customer(
         customer_id: Annotated[str, typer.Argument(metavar="ID", help="Customer id.")],
         currency: Annotated[str, typer.Option(help="Currency sign in the texts.")] = "₪",
+        lang: Annotated[str, typer.Option("--lang", help="Language of the churn reasons: "
+                        "en or he.")] = "en",
         workspace: WorkspaceOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """One customer's 360 view: sales, rhythm and churn risk with its reasons, stopped
         items, recommendations with reasons, tier and health (run salesradar score first)."""
+        from salesradar.errors import UserInputError
         from salesradar.models.scoring import customer_view
 
+        if lang not in ("en", "he"):
+            raise UserInputError(f"--lang must be en or he, not {lang!r}")
         with open_workspace(workspace) as ws:
-            view = customer_view(ws, customer_id, currency=currency)
+            view = customer_view(ws, customer_id, currency=currency,
+                                 lang="he" if lang == "he" else "en")
         output.emit(view, as_json, lambda: _render_customer(view))
 
     @app.command()

@@ -26,10 +26,10 @@ from salesradar.models.base import (
     check_is_fitted,
 )
 from salesradar.models.cadence import QUARTER_DAYS
+from salesradar.models.churn_text import Lang, explanation
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
 from salesradar.models.rhythm import BetaGeoModel
-from salesradar.models.text import money
 
 __all__ = [
     "MODEL_FEATURES",
@@ -629,12 +629,14 @@ class ChurnModel:
             }
         )
 
-    def explain(self, customer_id: str, *, currency: str = "₪") -> list[str]:
+    def explain(
+        self, customer_id: str, *, currency: str = "₪", lang: Lang = "en"
+    ) -> list[str]:
         """Plain-words reasons for one customer of the last :meth:`score` call.
 
         The first line states the rhythm and the money, e.g. ``"orders every ~12 days; last
         order 41 days ago; ₪38k a quarter at stake"``; the next the probability; then one line
-        per top reason, with the customer's own numbers.
+        per top reason, with the customer's own numbers. ``lang`` is ``"en"`` or ``"he"``.
         """
         check_is_fitted(self, "classifier_")
         frame = self.scored_
@@ -647,34 +649,15 @@ class ChurnModel:
             )
         i = int(hits[0])
         c = {name: float(values[i]) for name, values in frame.columns.items()}
-        h = self.horizon_days
         value = math.nan if self.scored_value_ is None else float(self.scored_value_[i])
         if math.isnan(value):  # scored from features only: the current pace, per quarter
             one = {k: v[i : i + 1] for k, v in frame.columns.items()}
             value = float(expected_revenue(one, QUARTER_DAYS, self.window_days)[0])
-        if c["purchase_days"] >= 2 and not math.isnan(c["median_gap"]):
-            rhythm = (
-                f"orders every ~{_days(c['median_gap'])}; "
-                f"last order {_days(c['recency_days'])} ago"
-            )
-        else:
-            rhythm = f"ordered once, {_days(c['recency_days'])} ago"
-        if value > 0:
-            stake = f"{money(value, currency)} a quarter at stake"
-        else:
-            stake = "no net revenue in its last year of orders"
-        lines = [
-            f"{rhythm}; {stake}",
-            f"{self.scored_probability_[i]:.0%} chance of no order in the next {h} days",
-        ]
-        w = self.window_days
-        for g in self.scored_reasons_[i]:
-            if g < 0:
-                break
-            text = _reason_text(_GROUP_NAMES[int(g)], c, w, currency)
-            if text:
-                lines.append(text)
-        return lines[:5]
+        groups = [_GROUP_NAMES[int(g)] for g in self.scored_reasons_[i] if g >= 0]
+        return explanation(
+            c, value, float(self.scored_probability_[i]), self.horizon_days, self.window_days,
+            groups, currency=currency, lang=lang,
+        )
 
 
 # (condition on the customer's features under which the group's label holds, label otherwise)
@@ -704,62 +687,6 @@ def _reason_labels(
     return words
 
 
-def _days(value: float) -> str:
-    n = round(value)
-    return f"{n} day" if n == 1 else f"{n} days"
-
-
-def _count(value: float, noun: str) -> str:
-    n = round(value)
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _reason_text(group: str, c: dict[str, float], w: int, currency: str) -> str:
-    """One reason in the customer's terms (empty when its numbers are missing)."""
-    def known(*names: str) -> bool:
-        return all(not math.isnan(c[n]) for n in names)
-
-    if group == "rhythm" and c["purchase_days"] < 2:
-        return "has bought only once so far; many one-time buyers do not come back"
-    if group == "rhythm" and known("gap_ratio"):
-        return f"{c['gap_ratio']:.1f}× its usual gap since the last order"
-    if group in ("orders", "revenue", "breadth"):
-        recent, before = _LABEL_HOLDS[group][:2]
-        if c[recent] == 0 and c[before] == 0:
-            return ""  # nothing in either window: the first line already says how long ago
-    if group == "orders":
-        return (
-            f"{_count(c['orders_w1'], 'order')} in the last {w} days vs "
-            f"{c['orders_w2']:.0f} in the {w} before"
-        )
-    if group == "revenue":
-        return (
-            f"{money(c['revenue_w1'], currency)} in the last {w} days vs "
-            f"{money(c['revenue_w2'], currency)} in the {w} before"
-        )
-    if group == "breadth":
-        return (
-            f"bought {_count(c['skus_w1'], 'different item')} in the last {w} days vs "
-            f"{c['skus_w2']:.0f} before"
-        )
-    if group == "returns" and known("returns_share") and c["returns_share"] >= 0.01:
-        return f"returned {c['returns_share']:.0%} of what it bought in the last year"
-    if group == "margin" and known("margin_rate"):
-        return f"margin {c['margin_rate']:.0%} over the last year"
-    if group == "payments" and known("late_share", "mean_days_late"):
-        return (
-            f"{c['late_share']:.0%} of invoices paid late in the last year "
-            f"(on average {c['mean_days_late']:.0f} days)"
-        )
-    if group == "season":
-        return "at this time of year, fewer customers like it order again within the horizon"
-    if group == "contacts" and known("contacts"):
-        return "no contact person on file" if c["contacts"] == 0 else (
-            f"only {c['contacts']:.0f} contact(s) on file"
-        )
-    return ""
-
-
 def score_customers(
     ws: Any, as_of: dt.date | None = None, horizon_days: int = 90, **settings: Any
 ) -> pa.Table:
@@ -779,6 +706,7 @@ def explain_customer(
     horizon_days: int = 90,
     *,
     currency: str = "₪",
+    lang: Lang = "en",
     model: ChurnModel | None = None,
 ) -> list[str]:
     """Plain-words churn explanation of one customer (fits a model unless one is given)."""
@@ -786,7 +714,7 @@ def explain_customer(
     fitted = model if model is not None else ChurnModel(horizon_days).fit(ws, day)
     if fitted.scored_ is None or fitted.scored_.as_of[0] != np.datetime64(day, "D"):
         fitted.score(ws, day)
-    return fitted.explain(customer_id, currency=currency)
+    return fitted.explain(customer_id, currency=currency, lang=lang)
 
 
 RECENCY_RULE = "recency rule (days since last order)"

@@ -19,6 +19,7 @@ import pyarrow as pa
 from salesradar.errors import UserInputError
 from salesradar.metrics import plain_rows, plain_value
 from salesradar.models.churn import ChurnModel, explain_customer, last_invoice_date
+from salesradar.models.churn_text import Lang
 from salesradar.models.crosssell import recommend_for
 from salesradar.models.stopped_items import find_stopped_items
 from salesradar.models.store import load_latest, load_model, save_model
@@ -86,7 +87,9 @@ def _score_churn(ws: Any, day: dt.date, horizon_days: int) -> pa.Table:
     return table
 
 
-def _why(ws: Any, customer_id: str, risk: dict[str, Any], currency: str) -> list[str]:
+def _why(
+    ws: Any, customer_id: str, risk: dict[str, Any], currency: str, lang: Lang
+) -> list[str]:
     """The churn explanation from the model saved by the last score run (no refit); when the
     data changed since (or nothing was saved), a model is fitted at the scores' date."""
     model = load_latest(ws, "churn")
@@ -94,9 +97,9 @@ def _why(ws: Any, customer_id: str, risk: dict[str, Any], currency: str) -> list
     if isinstance(model, ChurnModel) and model.scored_ is not None and (
         as_of is None or model.scored_.as_of[0] == np.datetime64(as_of, "D")
     ):
-        return model.explain(customer_id, currency=currency)
+        return model.explain(customer_id, currency=currency, lang=lang)
     day = dt.date.fromisoformat(str(as_of)[:10]) if as_of else None
-    return explain_customer(ws, customer_id, day, currency=currency)
+    return explain_customer(ws, customer_id, day, currency=currency, lang=lang)
 
 
 def _rows(ws: Any, table: str, customer_id: str) -> list[dict[str, Any]]:
@@ -106,8 +109,13 @@ def _rows(ws: Any, table: str, customer_id: str) -> list[dict[str, Any]]:
     return plain_rows(t.filter(t.customer_id == customer_id).to_pyarrow())
 
 
-def customer_view(ws: Any, customer_id: str, *, currency: str = "₪") -> dict[str, Any]:
-    """One customer's 360 view: sales, rhythm and risk, stopped items, offers, tier, health."""
+def customer_view(
+    ws: Any, customer_id: str, *, currency: str = "₪", lang: Lang = "en"
+) -> dict[str, Any]:
+    """One customer's 360 view: sales, rhythm and risk, stopped items, offers, tier, health.
+
+    ``why`` (the churn explanation) is in ``lang``, ``"en"`` or ``"he"``.
+    """
     lines = ws.table("invoice_lines")
     mine = lines.filter(lines.customer_id == customer_id)
     sales = mine.aggregate(
@@ -127,7 +135,7 @@ def customer_view(ws: Any, customer_id: str, *, currency: str = "₪") -> dict[s
         "customer": {k: plain_value(v) for k, v in master[0].items()} if master else None,
         "sales": {k: plain_value(v) for k, v in sales.items()},
         "churn_risk": risk[0] if risk else None,
-        "why": _why(ws, customer_id, risk[0], currency) if risk else [],
+        "why": _why(ws, customer_id, risk[0], currency, lang) if risk else [],
         "stopped_items": _rows(ws, SCORE_TABLES["stopped_items"], customer_id),
         "recommendations": _rows(ws, SCORE_TABLES["cross_sell"], customer_id),
         "tier": next(iter(_rows(ws, SCORE_TABLES["tiers"], customer_id)), None),
