@@ -13,13 +13,6 @@ from e2e.conftest import Rendered
 from e2e.test_pages import PAGES
 
 Render = Callable[[str, str], Rendered]
-BOARD = "web bug, message board note [webtest -> web 20:40] "
-
-
-def known(names: list[str], bugs: dict[str, str]) -> list[object]:
-    """``names`` as parameters, the ones with an open bug marked as expected failures."""
-    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=BOARD + bugs[n]))
-            if n in bugs else n for n in names]
 
 
 def test_the_check_sees_a_sign_on_the_wrong_side(browser: Browser) -> None:
@@ -33,21 +26,20 @@ def test_the_check_sees_a_sign_on_the_wrong_side(browser: Browser) -> None:
     page.close()
 
 
-@pytest.mark.parametrize("name", known(PAGES, {"dashboard": "(1)", "pipeline": "(1)"}))
+@pytest.mark.parametrize("name", PAGES)
 def test_numbers_read_left_to_right_in_hebrew(rendered: Render, name: str) -> None:
     assert misordered_numbers(rendered("admin_he", name).page) == []
 
 
 @pytest.mark.parametrize("lang", ["en", "he"])
-@pytest.mark.parametrize("name", known(PAGES, {"inbox": "(2)", "pipeline": "(2)"}))
+@pytest.mark.parametrize("name", PAGES)
 def test_pages_show_words_not_codes(rendered: Render, name: str, lang: str) -> None:
     page = rendered("admin" if lang == "en" else "admin_he", name).page
     assert sorted(set(CODE.findall(main_text(page)))) == []
 
 
 @pytest.mark.parametrize("lang", ["en", "he"])
-@pytest.mark.parametrize("name", known(["dashboard", "customer-360", "pipeline"],
-                                      {"dashboard": "(3)"}))
+@pytest.mark.parametrize("name", ["dashboard", "customer-360", "pipeline"])
 def test_money_in_shekels_and_dates_as_day_month_year(rendered: Render, name: str,
                                                       lang: str) -> None:
     # both languages write ₪1,234 and 30/10/2026 (Israeli usage; salesradar.charts.labels)
