@@ -1,7 +1,8 @@
 """Application state: insight status, deliveries, holdout, team settings (SQLAlchemy + Alembic)."""
 
-import salesradar.app.commitments  # noqa: F401 - vendor commitments (migration 0004)
-import salesradar.app.management  # noqa: F401 - account plans, targets, commissions (0003)
+# imported for their tables, so Base.metadata holds every migration's schema
+import salesradar.app.commitments  # vendor commitments (migration 0004)
+import salesradar.app.management  # account plans, targets, commissions (0003)
 import salesradar.app.users  # noqa: F401 - web users, tokens, sessions (migration 0002)
 from salesradar.app.db import APP_DB_ENV, AppDB, database_url, upgrade
 from salesradar.app.models import (
