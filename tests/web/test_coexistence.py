@@ -62,3 +62,23 @@ def test_a_writer_can_take_the_workspace_while_the_app_serves(site: Site, tmp_pa
         # the writer changed the file: the next request sees the new version and recomputes
         assert client.get("/customers").status_code == 200
         assert client.get("/").status_code == 200
+
+
+def test_the_dashboards_are_computed_before_anyone_asks(site: Site) -> None:
+    import time
+
+    from salesradar.access import EVERYTHING
+    from salesradar.app.users import list_users
+
+    app = create_app(site.workspace, site.db, warm=True)
+    url = serve(app, lifespan="on")
+    with httpx.Client(base_url=url, timeout=60) as client:
+        deadline = time.monotonic() + 300
+        while not client.get("/healthz").json()["warm"]:
+            assert time.monotonic() < deadline, "the warm-up never finished"
+            time.sleep(0.2)
+    st = app.state.sr
+    manager = next(u for u in list_users(site.db) if u.username == "manager")
+    cached = {(name, scope) for name, scope, _version in st._cache}
+    assert {("dashboard", EVERYTHING.key()), ("dashboard", st.scope(manager).key()),
+            ("pipeline", EVERYTHING.key()), ("scorecards", EVERYTHING.key())} <= cached

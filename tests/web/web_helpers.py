@@ -86,14 +86,15 @@ def close_clients() -> None:
         OPEN_CLIENTS.pop().close()
 
 
-def serve(app: FastAPI) -> str:
+def serve(app: FastAPI, *, lifespan: str = "off") -> str:
     """Run ``app`` in a real uvicorn server on a free loopback port (a daemon thread that ends
-    with the test session); return its base URL."""
+    with the test session); return its base URL. ``lifespan="on"`` runs the app's startup
+    (the warm-up thread)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan=lifespan))
     threading.Thread(target=server.run, daemon=True, name=f"uvicorn-{port}").start()
     deadline = time.monotonic() + 30
     while not server.started:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -78,8 +78,9 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
             swagger_favicon_url="/swagger/favicon-32x32.png")
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> dict[str, object]:
+        """Up; ``warm``: the dashboards of the current data are computed (load tests wait)."""
+        return {"status": "ok", "warm": st.warm.is_set()}
 
     app.include_router(router)
     app.include_router(pages)
@@ -88,42 +89,39 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
 
 
 def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
-    """Recompute the heavy results whenever the workspace version changes: the company
-    dashboard, pipeline and scorecards, then each manager's team dashboard."""
+    """Keep the heavy results computed for the current workspace version: the dashboards
+    (company, then each manager's team: what the load lands on), then the pipeline and the
+    scorecards. Checked every few seconds, so new managers and new data are picked up;
+    ``st.warm`` is set after the first full pass (``/healthz`` reports it)."""
     from salesradar.access import EVERYTHING, Scope
     from salesradar.api.routes import as_of, scorecards
     from salesradar.app.users import list_users
     from salesradar.dashboard import ceo_dashboard
     from salesradar.web.data import pipeline_view
 
-    seen: tuple[int, ...] | None = None
+    def board(scope: Scope) -> Callable[[], dict[str, object]]:
+        def compute() -> dict[str, object]:
+            with st.open() as ws:
+                return ceo_dashboard(ws, scope=scope)
+        return compute
+
+    def pipe() -> dict[str, object]:
+        with st.open() as ws:
+            return pipeline_view(ws, as_of(st))
+
     while not stop.is_set():
-        version = st.version()
-        if version != seen:
-            try:
-                def board() -> dict[str, object]:
-                    with st.open() as ws:
-                        return ceo_dashboard(ws, scope=EVERYTHING)
-
-                def pipe() -> dict[str, object]:
-                    with st.open() as ws:
-                        return pipeline_view(ws, as_of(st))
-
-                st.cached("dashboard", EVERYTHING, board)
-                st.cached("pipeline", EVERYTHING, pipe)
-                scorecards(st)
-                for scope in {st.scope(u) for u in list_users(st.db) if u.role == "manager"}:
-                    if stop.is_set() or st.version() != version:
-                        break
-
-                    def team_board(scope: Scope = scope) -> dict[str, object]:
-                        with st.open() as ws:
-                            return ceo_dashboard(ws, scope=scope)
-
-                    st.cached("dashboard", scope, team_board)
-                seen = version
-            except Exception:  # busy (a run holds the file) or broken: retry on the next tick
-                LOG.warning("warming the caches failed; retrying", exc_info=True)
+        try:
+            managers = sorted({st.scope(u) for u in list_users(st.db) if u.role == "manager"},
+                              key=lambda s: s.key())
+            for scope in [EVERYTHING, *managers]:
+                if stop.is_set():
+                    return
+                st.cached("dashboard", scope, board(scope))
+            st.cached("pipeline", EVERYTHING, pipe)
+            scorecards(st)
+            st.warm.set()
+        except Exception:  # busy (a run holds the file) or broken: retry on the next tick
+            LOG.warning("warming the caches failed; retrying", exc_info=True)
         stop.wait(every)
 
 

@@ -47,6 +47,7 @@ class AppState:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _computing: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
     _latest: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # (name, scope) -> last
+    warm: threading.Event = field(default_factory=threading.Event)  # first warm-up pass done
 
     @property
     def store(self) -> InsightStore:
