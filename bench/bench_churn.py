@@ -52,7 +52,6 @@ def simulate(n: int, seed: int) -> tuple[FeatureFrame, np.ndarray]:  # type: ign
     live_w2 = np.clip(180 - np.maximum(dropped_ago, 90), 0, 90)
     orders_w1 = rng.poisson(rate * live_w1).astype(float)
     orders_w2 = rng.poisson(rate * live_w2).astype(float)
-    orders_30 = rng.poisson(rate * np.clip(30 - np.maximum(dropped_ago, 0), 0, 30)).astype(float)
     order_value = rng.gamma(2.0, 150.0, n)
     mean_gap = np.where(purchases > 1, active_days / np.maximum(purchases - 1, 1), np.nan)
     median_gap = mean_gap * rng.uniform(0.7, 1.1, n)
@@ -60,8 +59,6 @@ def simulate(n: int, seed: int) -> tuple[FeatureFrame, np.ndarray]:  # type: ign
     c: dict[str, np.ndarray] = {name: np.full(n, np.nan) for name in MODEL_FEATURES}  # type: ignore[type-arg]
     c.update(
         recency_days=recency, tenure_days=tenure, purchase_days=purchases.astype(float),
-        orders_30=orders_30, revenue_30=orders_30 * order_value,
-        skus_30=np.where(orders_30 > 0, skus, 0.0),
         orders_w1=orders_w1, orders_w2=orders_w2, orders_365=orders_w1 + orders_w2 * 2.5,
         order_trend=(orders_w1 - orders_w2) / np.maximum(orders_w1 + orders_w2, 1),
         median_gap=median_gap, mean_gap=mean_gap, gap_cv=rng.uniform(0.2, 1.5, n),
@@ -77,12 +74,6 @@ def simulate(n: int, seed: int) -> tuple[FeatureFrame, np.ndarray]:  # type: ign
         skus_w1=np.where(orders_w1 > 0, skus, 0.0), skus_w2=np.where(orders_w2 > 0, skus, 0.0),
         skus_365=skus.astype(float), sku_trend=rng.uniform(-1, 1, n),
         margin_rate=rng.uniform(0.05, 0.4, n),
-        orders_180=orders_w1 + orders_w2,
-        revenue_180=(orders_w1 + orders_w2) * order_value,
-        skus_180=np.where(orders_w1 + orders_w2 > 0, skus, 0.0),
-        rate_ratio=orders_w1 / (purchases * 90.0 / np.maximum(tenure, 90.0)),
-        gap_last=median_gap * rng.uniform(0.5, 1.5, n), max_gap=mean_gap * rng.uniform(1, 3, n),
-        month=rng.integers(1, 13, n).astype(float),
         p_alive=np.where(dropped_ago >= 0, 0.2, 0.8) + rng.normal(0, 0.1, n),
         expected_purchases=rate * HORIZON * (dropped_ago < 0),
     )

@@ -42,21 +42,11 @@ def test_features_by_hand() -> None:
     assert a["revenue_w1"] == 500 and a["revenue_365"] == 600
     assert a["order_trend"] == pytest.approx((5 - 1) / (5 + 1))
     assert a["recency_2nd"] == 50 and a["recency_3rd"] == 60
-    # windows of 30 and 180 days: A's orders are 40..90 days old, so none in 30, all 6 in 180
-    assert (a["orders_30"], a["orders_180"], a["revenue_30"], a["revenue_180"]) == (0, 6, 0, 600)
-    assert (a["skus_30"], a["skus_180"]) == (0, 1)
-    assert a["max_gap"] == 10 and a["gap_last"] == 10  # 50 - 40: days between the last two orders
-    # long-run pace over 90 days = 6 purchase days x 90 / max(tenure 90, 90) = 6; recent 5
-    assert a["rate_ratio"] == pytest.approx(5 / 6)
-    assert a["month"] == CUTOFF.month
     assert b["purchase_days"] == 2 and b["recency_days"] == 5
     assert b["revenue_w1"] == pytest.approx(100.0)  # 50 + 70 - 20
     assert b["returns_share"] == pytest.approx(20 / 120)
     assert b["skus_w1"] == 2
     assert b["gap_ratio"] == pytest.approx(1.0)
-    assert (b["orders_30"], b["revenue_30"], b["skus_30"]) == (2, pytest.approx(100.0), 2)
-    # tenure 10 < 90: long-run pace = 2 x 90 / 90 = 2, recent 2
-    assert b["rate_ratio"] == pytest.approx(1.0) and b["gap_last"] == 5
     assert a["margin_rate"] is None  # no cost column values
     assert a["late_share"] is None and a["contacts"] is None  # tables without rows
 

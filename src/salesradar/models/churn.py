@@ -47,10 +47,7 @@ _GROUPS: dict[str, str] = {
     "recency_days": "rhythm", "tenure_days": "rhythm", "purchase_days": "rhythm",
     "median_gap": "rhythm", "mean_gap": "rhythm", "gap_cv": "rhythm", "gap_ratio": "rhythm",
     "p_alive": "rhythm", "expected_purchases": "rhythm", "recency_2nd": "rhythm",
-    "recency_3rd": "rhythm", "active_months": "rhythm", "gap_last": "rhythm", "max_gap": "rhythm",
-    "orders_30": "orders", "orders_180": "orders", "rate_ratio": "orders",
-    "revenue_30": "revenue", "revenue_180": "revenue", "skus_30": "breadth", "skus_180": "breadth",
-    "month": "season",
+    "recency_3rd": "rhythm", "active_months": "rhythm",
     "orders_decay30": "orders", "orders_decay90": "orders", "revenue_decay90": "revenue",
     "orders_w1": "orders", "orders_w2": "orders", "orders_365": "orders", "order_trend": "orders",
     "revenue_w1": "revenue", "revenue_w2": "revenue", "revenue_365": "revenue",
@@ -69,7 +66,6 @@ _REASON_LABELS: dict[str, str] = {
     "margin": "margin",
     "payments": "late payments",
     "contacts": "few contacts",
-    "season": "time of year",
 }
 _GROUP_NAMES = tuple(_REASON_LABELS)
 # the feature columns explain() reads (the rest is not saved with a fitted model)

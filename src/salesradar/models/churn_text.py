@@ -42,7 +42,6 @@ _EN = {
     "returns": "returned {share:.0%} of what it bought in the last year",
     "margin": "margin {rate:.0%} over the last year",
     "payments": "{share:.0%} of invoices paid late in the last year (on average {days:.0f} days)",
-    "season": "at this time of year, fewer customers like it order again within the horizon",
     "no_contact": "no contact person on file",
     "contacts": "only {n:.0f} contact(s) on file",
 }
@@ -60,7 +59,6 @@ _HE = {
     "returns": "החזיר {share:.0%} ממה שקנה בשנה האחרונה",
     "margin": "רווח גולמי {rate:.0%} בשנה האחרונה",
     "payments": "{share:.0%} מהחשבוניות שולמו באיחור בשנה האחרונה (בממוצע {days:.0f} יום)",
-    "season": "בתקופה זו של השנה פחות לקוחות דומים מזמינים שוב בטווח הזה",
     "no_contact": "אין איש קשר רשום",
     "contacts": "רק {n:.0f} אנשי קשר רשומים",
 }
@@ -149,8 +147,6 @@ def reason_text(
         return t["margin"].format(rate=c["margin_rate"])
     if group == "payments" and known("late_share", "mean_days_late"):
         return t["payments"].format(share=c["late_share"], days=c["mean_days_late"])
-    if group == "season":
-        return t["season"]
     if group == "contacts" and known("contacts"):
         return t["no_contact"] if c["contacts"] == 0 else t["contacts"].format(n=c["contacts"])
     return ""

@@ -40,37 +40,28 @@ FEATURES: tuple[str, ...] = (
     "recency_days",
     "tenure_days",
     "purchase_days",
-    "orders_30",
     "orders_w1",
     "orders_w2",
-    "orders_180",
     "orders_365",
-    "rate_ratio",
     "order_trend",
     "median_gap",
     "mean_gap",
     "gap_cv",
     "gap_ratio",
-    "gap_last",
-    "max_gap",
     "recency_2nd",
     "recency_3rd",
     "orders_decay30",
     "orders_decay90",
     "revenue_decay90",
     "active_months",
-    "revenue_30",
     "revenue_w1",
     "revenue_w2",
-    "revenue_180",
     "revenue_365",
     "revenue_trend",
     "revenue_per_order",
     "returns_share",
-    "skus_30",
     "skus_w1",
     "skus_w2",
-    "skus_180",
     "skus_365",
     "sku_trend",
     "margin_rate",
@@ -79,7 +70,6 @@ FEATURES: tuple[str, ...] = (
     "overdue_open",
     "contacts",
     "contact_levels",
-    "month",
 )
 
 
@@ -212,21 +202,17 @@ def churn_features(
     age = joined.as_of.delta(joined.day, unit="day")
     in_w1 = age < w
     in_w2 = (age >= w) & (age < 2 * w)
-    in_30, in_180, in_365 = age < 30, age < 180, age < 365
+    in_365 = age < 365
     buy = joined.purchase
     base = joined.group_by(["as_of", "customer_id"]).aggregate(
         first_day=joined.day.min(where=buy),
         last_day=joined.day.max(where=buy),
         purchase_days=buy.sum().cast("int64"),
-        orders_30=(buy & in_30).sum().cast("float64"),
         orders_w1=(buy & in_w1).sum().cast("float64"),
         orders_w2=(buy & in_w2).sum().cast("float64"),
-        orders_180=(buy & in_180).sum().cast("float64"),
         orders_365=(buy & in_365).sum().cast("float64"),
-        revenue_30=joined.revenue.sum(where=in_30).fill_null(0.0),
         revenue_w1=joined.revenue.sum(where=in_w1).fill_null(0.0),
         revenue_w2=joined.revenue.sum(where=in_w2).fill_null(0.0),
-        revenue_180=joined.revenue.sum(where=in_180).fill_null(0.0),
         revenue_365=joined.revenue.sum(where=in_365).fill_null(0.0),
         gross_365=joined.gross.sum(where=in_365).fill_null(0.0),
         returns_365=joined.returns.sum(where=in_365).fill_null(0.0),
@@ -242,7 +228,6 @@ def churn_features(
     gap_stats = gaps.group_by(["as_of", "customer_id"]).aggregate(
         median_gap=gaps.gap.median().cast("float64"),
         gap_std=gaps.gap.cast("float64").std(how="pop"),
-        max_gap=gaps.gap.max().cast("float64"),
     )
     # days since the 2nd and 3rd last purchase days; time-decayed order and revenue counts;
     # distinct months with a purchase in the last year
@@ -269,10 +254,8 @@ def churn_features(
     sj = sold.join(cut, sold.day <= cut.as_of)
     sage = sj.as_of.delta(sj.day, unit="day")
     skus = sj.group_by(["as_of", "customer_id"]).aggregate(
-        skus_30=sj.sku.nunique(where=sage < 30).cast("float64"),
         skus_w1=sj.sku.nunique(where=sage < w).cast("float64"),
         skus_w2=sj.sku.nunique(where=(sage >= w) & (sage < 2 * w)).cast("float64"),
-        skus_180=sj.sku.nunique(where=sage < 180).cast("float64"),
         skus_365=sj.sku.nunique(where=sage < 365).cast("float64"),
     )
 
@@ -288,9 +271,6 @@ def churn_features(
     span = f.last_day.delta(f.first_day, unit="day").cast("float64")
     repeats = (f.purchase_days - 1).cast("float64")
     mean_gap = _ratio(span, repeats)
-    # the recent window's purchase days against the customer's long-run pace over the same
-    # length of time (its whole history, or the window when the history is shorter)
-    long_run = _ratio(f.purchase_days.cast("float64") * w, ibis.greatest(tenure, float(w)))
 
     def trend(a: ir.NumericValue, b: ir.NumericValue) -> ir.NumericValue:
         return _ratio(a - b, a.abs() + b.abs())
@@ -301,37 +281,28 @@ def churn_features(
         recency_days=recency,
         tenure_days=tenure,
         purchase_days=f.purchase_days.cast("float64"),
-        orders_30=f.orders_30,
         orders_w1=f.orders_w1,
         orders_w2=f.orders_w2,
-        orders_180=f.orders_180,
         orders_365=f.orders_365,
-        rate_ratio=_ratio(f.orders_w1, long_run),
         order_trend=trend(f.orders_w1, f.orders_w2),
         median_gap=f.median_gap,
         mean_gap=mean_gap,
         gap_cv=_ratio(f.gap_std, mean_gap),
         gap_ratio=_ratio(recency, f.median_gap),
-        gap_last=f.recency_2nd - recency,
-        max_gap=f.max_gap,
         recency_2nd=f.recency_2nd,
         recency_3rd=f.recency_3rd,
         orders_decay30=f.orders_decay30,
         orders_decay90=f.orders_decay90,
         revenue_decay90=f.revenue_decay90,
         active_months=f.active_months,
-        revenue_30=f.revenue_30,
         revenue_w1=f.revenue_w1,
         revenue_w2=f.revenue_w2,
-        revenue_180=f.revenue_180,
         revenue_365=f.revenue_365,
         revenue_trend=trend(f.revenue_w1, f.revenue_w2),
         revenue_per_order=_ratio(f.revenue_all, f.purchase_days),
         returns_share=_ratio(f.returns_365, f.gross_365),
-        skus_30=f.skus_30.fill_null(0.0),
         skus_w1=f.skus_w1.fill_null(0.0),
         skus_w2=f.skus_w2.fill_null(0.0),
-        skus_180=f.skus_180.fill_null(0.0),
         skus_365=f.skus_365.fill_null(0.0),
         sku_trend=trend(f.skus_w1.fill_null(0.0), f.skus_w2.fill_null(0.0)),
         margin_rate=_ratio(f.costed_365 - f.cost_365, f.costed_365),
@@ -339,8 +310,6 @@ def churn_features(
         recency=span,
         T=tenure,
     )
-    # calendar month of the cutoff: snapshots spread over months teach the season
-    out = out.mutate(month=out.as_of.month().cast("float64"))
     out = _join_payments(out, tables.payments, cut)
     out = _join_contacts(out, tables.contacts)
     return out.select("as_of", "customer_id", *FEATURES, "frequency", "recency", "T")
