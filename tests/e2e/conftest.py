@@ -348,16 +348,16 @@ def snap(page: Page, name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def admin_token(demo: Demo) -> str:
-    """An API token of the admin, on the copy of the workspace."""
+def tokens(demo: Demo) -> dict[str, str]:
+    """API tokens of the admin and the rep, on the copy of the workspace."""
     copy = demo.folder / "copy" / "salesradar.duckdb"
-    out = salesradar("user", "token", "admin", "--workspace", str(copy), "--json",
-                     cwd=copy.parent).stdout
-    return str(json.loads(out)["token"])
+    return {name: str(json.loads(salesradar("user", "token", name, "--workspace", str(copy),
+                                            "--json", cwd=copy.parent).stdout)["token"])
+            for name in ("admin", "rep")}
 
 
 @pytest.fixture(scope="session")
-def copy_server(demo: Demo, admin_token: str) -> Iterator[Server]:
+def copy_server(demo: Demo, tokens: dict[str, str]) -> Iterator[Server]:
     """A second server on the copy of the workspace, for tests that change data at random."""
     copy = demo.folder / "copy" / "salesradar.duckdb"
     yield from serve(copy, copy.parent / "serve.log")
