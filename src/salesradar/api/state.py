@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import text
+
 from salesradar.access import EVERYTHING, Scope, scope_for, scoped_workspace
 from salesradar.app.db import AppDB
 from salesradar.app.users import User
@@ -64,10 +66,19 @@ class AppState:
                 parts += [0, 0]
         return tuple(parts)
 
-    def cached(self, name: str, scope: Scope, compute: Callable[[], T]) -> T:
-        """``compute()`` once per (name, scope, workspace version); concurrent callers wait for
-        the first instead of computing the same thing in parallel."""
-        key = (name, scope.key(), self.version())
+    def insights_version(self) -> tuple[int, ...]:
+        """Changes whenever an insight is added or changes status (a run that rewrites insight
+        texts also rewrites the workspace's scores, which changes :meth:`version`)."""
+        with self.db.engine.connect() as con:
+            row = con.execute(text("SELECT (SELECT max(id) FROM insight_events), "
+                                   "(SELECT max(id) FROM insights)")).one()
+        return (int(row[0] or 0), int(row[1] or 0))
+
+    def cached(self, name: str, scope: Scope, compute: Callable[[], T],
+               extra: tuple[Any, ...] = ()) -> T:
+        """``compute()`` once per (name, scope, workspace version, ``extra``); concurrent
+        callers wait for the first instead of computing the same thing in parallel."""
+        key = (name, scope.key(), self.version() + tuple(extra))
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)

@@ -175,7 +175,11 @@ def inbox(request: Request, caller: PageCaller, st: State, rep: str | None = Non
         rep = None
     if rep is None and caller.user.role == "rep":
         rep = caller.user.rep_id or ""
-    rows = data.inbox(st.store, caller.scope, rep=rep, limit=INBOX_ROWS)
+    if rep is not None:
+        require_rep(caller.scope, rep)
+    rows = st.cached(f"inbox:{rep}", caller.scope,
+                     lambda: data.inbox(st.store, caller.scope, rep=rep, limit=INBOX_ROWS),
+                     extra=st.insights_version())
     team = sorted(r["rep_id"] for r in st.reps() if caller.scope.allows_rep(r["rep_id"]))
     return render(request, "inbox.html", caller, rows=rows, rep=rep, team=team, page="inbox",
                   names={r["rep_id"]: r.get("name") for r in st.reps()})
