@@ -201,3 +201,17 @@ def test_reason_labels_follow_the_customers_numbers() -> None:
     assert words[1].tolist() == [
         "overdue against its own rhythm", "fewer orders lately", "buys fewer items lately",
     ]
+
+
+def test_a_sale_and_its_cancellation_net_to_exactly_zero() -> None:
+    """0.1 + 0.2 - 0.3 is 5.6e-17 in floating point, in any order of addition; the engine adds
+    in a run-dependent order, so such residues made the revenue trend flip between 1.0
+    (tiny / tiny) and null (0 / 0) from one run to the next. Money sums are rounded."""
+    rows = [("N", 10, "X", 0.1), ("N", 10, "Y", 0.2), ("N", 10, "Z", -0.3), ("N", 150, "X", 5.0)]
+    # cutoff day 160: day 10 (150 days old) is in the 90 days before the last 90 (w2), day 150
+    # in the last 90 (w1)
+    n = _features(workspace(rows), day(160))["N"]
+    assert n["revenue_w2"] == 0.0  # 0.1 + 0.2 - 0.3, exactly
+    assert n["revenue_trend"] == pytest.approx(1.0)  # (5 - 0) / (5 + 0)
+    # cutoff day 100: only day 10 (90 days old, w2) counts: 0 / 0, not -5.6e-17 / 5.6e-17 = -1
+    assert _features(workspace(rows), day(100))["N"]["revenue_trend"] is None

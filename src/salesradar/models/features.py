@@ -73,6 +73,10 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+# money sums are rounded to this many decimals (see churn_features)
+_MONEY_DECIMALS = 6
+
+
 @dataclass(frozen=True)
 class CustomerTables:
     """The workspace tables the customer models read; only ``lines`` is required.
@@ -221,6 +225,12 @@ def churn_features(
         cost_365=joined.cost.sum(where=in_365),
     )
     base = base.filter(base.purchase_days > 0)
+    # money sums to 6 decimals: a sale and its cancellation net to 0 exactly, not to +-1e-14 by
+    # the engine's (parallel, run-dependent) order of addition, which made revenue trends flip
+    # between 1 and null and the model differ from run to run
+    money = ["revenue_w1", "revenue_w2", "revenue_365", "gross_365", "returns_365", "revenue_all",
+             "costed_365", "cost_365"]
+    base = base.mutate(**{c: base[c].round(_MONEY_DECIMALS) for c in money})
 
     # gaps between consecutive purchase days, per cutoff and customer
     bought = joined.filter(joined.purchase)
@@ -243,7 +253,8 @@ def churn_features(
         recency_3rd=ranked.age.max(where=ranked.nth == 2),
         orders_decay30=(-ranked.age / 30.0).exp().sum(),
         orders_decay90=(-ranked.age / 90.0).exp().sum(),
-        revenue_decay90=(ranked.revenue * (-ranked.age / 90.0).exp()).sum(),
+        revenue_decay90=(ranked.revenue * (-ranked.age / 90.0).exp()).sum().round(
+            _MONEY_DECIMALS),
         active_months=ranked.day.truncate("M").nunique(where=ranked.age < 365).cast("float64"),
     )
 
@@ -388,8 +399,8 @@ def churn_labels(
     agg = joined.group_by(["as_of", "customer_id"]).aggregate(
         seen=(joined.purchase & before).sum(),
         bought_after=(joined.purchase & after).sum(),
-        next_revenue=joined.revenue.sum(where=after).fill_null(0.0),
-        last_revenue=joined.revenue.sum(where=recent).fill_null(0.0),
+        next_revenue=joined.revenue.sum(where=after).fill_null(0.0).round(_MONEY_DECIMALS),
+        last_revenue=joined.revenue.sum(where=recent).fill_null(0.0).round(_MONEY_DECIMALS),
     )
     agg = agg.filter(agg.seen > 0)
     return agg.select(
