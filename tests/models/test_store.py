@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from salesradar.models.churn import ChurnModel
+from salesradar.models.churn import MODEL_FEATURES, ChurnModel
 from salesradar.models.scoring import customer_view, score_workspace
-from salesradar.models.store import data_version, load_latest, model_folder
+from salesradar.models.store import data_version, load_latest, model_folder, save_model
 from salesradar.workspace import Workspace
 
 from .invoice_helpers import day, insert, simulated
@@ -88,3 +88,24 @@ def test_new_data_makes_the_saved_model_stale(tmp_path: Path) -> None:
 
 def test_in_memory_workspaces_save_nothing() -> None:
     assert model_folder(simulated(customers=10, days=60, seed=1)) is None
+
+
+def test_a_model_fitted_on_other_features_is_refitted(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    source = simulated(customers=120, days=400, seed=3)
+    with Workspace.open(path) as ws:
+        insert(ws, "invoice_lines", source.table("invoice_lines").to_pyarrow().to_pydict())
+        score_workspace(ws, day(300))
+        old = load_latest(ws, "churn")
+        assert isinstance(old, ChurnModel) and old.features_ == MODEL_FEATURES
+        old.features_ = ("a feature list of older code",)
+        save_model(ws, "churn", old, day(300), 90)
+        score_workspace(ws, day(300))
+        new = load_latest(ws, "churn")
+        assert isinstance(new, ChurnModel) and new.features_ == MODEL_FEATURES
+        # a file this code cannot read (e.g. written by another version) is not an error
+        folder = model_folder(ws)
+        assert folder is not None
+        for saved in folder.glob("churn-*.joblib"):
+            saved.write_bytes(b"not a pickle")
+        assert load_latest(ws, "churn") is None

@@ -302,6 +302,9 @@ class ChurnModel:
         Share of training examples that churned.
     n_train_ : int
         Training examples (customer x snapshot).
+    features_ : tuple of str
+        :data:`MODEL_FEATURES` when it was fitted (a saved model is reused only while they
+        match).
     cutoff_ : datetime.date
         The date the model was fitted at.
 
@@ -478,6 +481,7 @@ class ChurnModel:
             recency = np.log1p(np.maximum(frame.columns["recency_days"], 0.0)).reshape(-1, 1)
             self.recency_baseline_ = LogisticRegression().fit(recency, y)
         self.classifier_ = classifier
+        self.features_ = MODEL_FEATURES  # the columns features_used_ indexes into
         self.base_rate_ = float(y.mean())
         self.n_train_ = len(y)
         return self

@@ -18,7 +18,12 @@ import pyarrow as pa
 
 from salesradar.errors import UserInputError
 from salesradar.metrics import plain_rows, plain_value
-from salesradar.models.churn import ChurnModel, explain_customer, last_invoice_date
+from salesradar.models.churn import (
+    MODEL_FEATURES,
+    ChurnModel,
+    explain_customer,
+    last_invoice_date,
+)
 from salesradar.models.churn_text import Lang
 from salesradar.models.crosssell import recommend_for
 from salesradar.models.stopped_items import find_stopped_items
@@ -80,7 +85,7 @@ def score_workspace(
 def _score_churn(ws: Any, day: dt.date, horizon_days: int) -> pa.Table:
     """Churn scores; the fitted model is reused when saved for the same data, and saved."""
     model = load_model(ws, "churn", day, horizon_days)
-    if not isinstance(model, ChurnModel):
+    if not isinstance(model, ChurnModel) or model.features_ != MODEL_FEATURES:
         model = ChurnModel(horizon_days).fit(ws, day)
     table = model.score(ws, day)
     save_model(ws, "churn", model, day, horizon_days)

@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from salesradar import __version__
 from salesradar.workspace import IMPORT_LOG
 
 __all__ = ["data_version", "load_latest", "load_model", "model_folder", "save_model"]
@@ -30,7 +31,7 @@ FORMAT = 2
 
 
 def data_version(ws: Any) -> str:
-    """Fingerprint of the invoice lines and the import log (16 hex digits).
+    """Fingerprint of the invoice lines, the import log and this code's version (16 hex digits).
 
     Exact, not sampled: the total is summed in integer cents, so it is the same on every run.
     """
@@ -41,7 +42,7 @@ def data_version(ws: Any) -> str:
     log = ws.con.execute(
         f"SELECT count(*), max(import_id), max(imported_at)::VARCHAR FROM {IMPORT_LOG}"  # noqa: S608 (a constant)
     ).fetchone()
-    text = json.dumps([FORMAT, list(lines or []), list(log or [])], default=str)
+    text = json.dumps([FORMAT, __version__, list(lines or []), list(log or [])], default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -95,7 +96,12 @@ def load_model(ws: Any, kind: str, as_of: dt.date, horizon_days: int) -> Any | N
     if folder is None:
         return None
     path = folder / _name(kind, as_of, horizon_days, data_version(ws))
-    return joblib.load(path) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        return joblib.load(path)
+    except Exception:  # written by other code (a class since changed): refit instead
+        return None
 
 
 def load_latest(ws: Any, kind: str) -> Any | None:
