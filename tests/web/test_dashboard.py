@@ -156,3 +156,9 @@ def test_contact_coverage_counts_levels_in_touch_within_90_days() -> None:
               for r in contact_levels(contacts, "2026-04-15")}
     assert levels == {"executive": (2, 1), "finance": (1, 0), "operations": (0, 0),
                       "end_user": (0, 0), "other": (0, 0)}
+
+
+def test_isolated_numbers_inside_messages_stay_markup() -> None:
+    text = i18n.t("whale_peak", "he", share=i18n.ltr(i18n.pct_text)(0.2), profit="<1>")
+    assert str(text) == ('<bdi dir="ltr">20%</bdi> מהלקוחות המובילים מייצרים &lt;1&gt; '
+                         'מהרווח.')

@@ -158,6 +158,8 @@ def t(key: str, lang: str, **values: Any) -> str:
     """The message ``key`` in ``lang`` (English when unknown), with ``{name}`` filled in."""
     en, he = MESSAGES.get(key, (key, key))
     text = he if lang == "he" else en
+    if any(isinstance(v, Markup) for v in values.values()):
+        return escape(text).format(**values)  # keeps markup values, escapes the rest
     return text.format(**values) if values else text
 
 
