@@ -119,12 +119,12 @@ def _materialize(backend: Any, expr: Any, name: str | None) -> pa.Table:
 
 def _query(
     kpi: Kpi, backend: Any, by: Sequence[str], period: str | None, start: date | None,
-    end: date | None,
+    end: date | None, sku_detail: bool = False,
 ) -> Query:
     dims, grain = check_request(kpi.name, kpi.dimensions, kpi.periods, tuple(by), period)
     if start is not None and end is not None and start > end:
         raise UserInputError(f"--from {start} is after --to {end}")
-    return Query(backend, dims, grain, start, end)
+    return Query(backend, dims, grain, start, end, sku_detail)
 
 
 def kpi_expr(
@@ -137,10 +137,14 @@ def kpi_expr(
     *,
     settings: KpiSettings | None = None,
     ordered: bool = True,
+    sku_detail: bool = False,
 ) -> Any:
-    """The full Ibis expression of a KPI request: what :func:`compute_kpi` runs (``explain``)."""
+    """The full Ibis expression of a KPI request: what :func:`compute_kpi` runs (``explain``).
+
+    ``sku_detail`` (see :class:`~salesradar.metrics.frame.Query`) is for KPIs run together.
+    """
     kpi = REGISTRY[name]
-    q = _query(kpi, backend, by, period, start, end)
+    q = _query(kpi, backend, by, period, start, end, sku_detail or kpi.sku_detail)
     t = with_previous(value_expr(kpi, q), q)
     t = apply_flags(t, q, kpi.flags, settings or KpiSettings())
     t = _in_range(t, q)
@@ -225,9 +229,10 @@ def compute_kpis(
         else:
             others.append(kpi)
     if others:
+        detail = any(k.sku_detail for k in others)  # then one aggregate feeds the other
         exprs = {
             k.name: kpi_expr(backend, k.name, by, period, start, end, settings=settings,
-                             ordered=False)
+                             ordered=False, sku_detail=detail)
             for k in others
         }
         results.update(_run_together(exprs))
@@ -259,7 +264,8 @@ def _run_simple_batch(
         cols = {c: table[c] for c in q.keys}
         cols["value"] = table[name]
         for suffix in ("previous", "change", "change_pct"):
-            cols[suffix] = table[f"{name}__{suffix}"]
+            # with_previous names a single value column's companions without a prefix
+            cols[suffix] = table[suffix if len(formulas) == 1 else f"{name}__{suffix}"]
         out[name] = pa.table(cols)
     return out
 

@@ -135,6 +135,10 @@ class Query:
 
     ``compute_start`` is one period before ``start`` so that the first requested period has a
     previous value; builders produce every period from ``compute_start`` to ``end``.
+
+    ``sku_detail`` is set when the KPIs computed together include one that groups the lines by
+    customer and SKU: revenue per customer is then rolled up from that aggregate instead of
+    grouping the lines a second time (same numbers, one pass fewer).
     """
 
     backend: Any
@@ -142,6 +146,7 @@ class Query:
     grain: Grain | None = None
     start: date | None = None
     end: date | None = None
+    sku_detail: bool = False
 
     @property
     def dim_columns(self) -> list[str]:

@@ -91,6 +91,9 @@ class Kpi:
         Catalogue section (sales, customers, profitability, pipeline, centre).
     flags
         Names of the flags (see :mod:`salesradar.metrics.flags`) computed with the value.
+    sku_detail
+        The formula groups invoice lines by customer and SKU; KPIs computed together with it
+        then take revenue per customer from that aggregate (see :class:`~.frame.Query`).
     """
 
     name: str
@@ -110,6 +113,7 @@ class Kpi:
     build: Builder | None = None
     theme: str = ""
     flags: tuple[str, ...] = ()
+    sku_detail: bool = False
 
     def info(self) -> KpiInfo:
         """The declaration without its formula, for listings and the API."""

@@ -69,6 +69,32 @@ def finish(q: Query, t: Any, value: Any) -> Any:
 
 
 def per_customer(q: Query, *, history: bool = False) -> Any:
-    """Invoice lines summed per period, dimensions and customer: ``revenue`` per slice member."""
+    """Invoice lines summed per period, dimensions and customer: ``revenue`` per slice member.
+
+    This one aggregate is what the customer KPIs share when they run together, so it must stay
+    one expression. With ``q.sku_detail`` it is rolled up from :func:`per_sku` and also counts
+    ``skus``, the SKUs with net revenue > 0.
+    """
+    keys = unique([*q.keys, "customer_id"])
+    if q.sku_detail:
+        s = per_sku(q, history=history)
+        return agg(s, keys, revenue=s.revenue.sum(), skus=count_if(s.revenue > 0))
+    t = line_columns(q, keys, history=history)
+    return agg(t, keys, revenue=t.net_revenue.sum())
+
+
+def per_sku(q: Query, *, history: bool = False) -> Any:
+    """Invoice lines summed per period, dimensions, customer and SKU (returns net out)."""
+    keys = unique([*q.keys, "customer_id", "sku"])
+    t = line_columns(q, keys, history=history)
+    return agg(t, keys, revenue=t.net_revenue.sum())
+
+
+def line_columns(q: Query, keys: list[str], *, history: bool = False) -> Any:
+    """Invoice lines narrowed to ``keys`` and ``net_revenue`` before they are grouped.
+
+    The narrowing projection folds into the scan of each aggregate, so aggregates over the lines
+    do not share (and the engine does not materialize) a copy of the whole fact table.
+    """
     t = q.fact("invoice_lines", history=history)
-    return agg(t, unique([*q.keys, "customer_id"]), revenue=t.net_revenue.sum())
+    return t.select(*unique([*keys, "net_revenue"]))

@@ -22,6 +22,7 @@ Definitions (DESIGN.md, "KPI definitions"), for a period ``p`` of the requested 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import ibis
@@ -36,7 +37,7 @@ from salesradar.metrics.catalog._common import (
     unique,
 )
 from salesradar.metrics.frame import LINE_DIMS, Query, shift, truncate
-from salesradar.metrics.registry import ALL_PERIODS, ONLY_GRAINS, Grain, Kind, Kpi, Unit
+from salesradar.metrics.registry import ALL_PERIODS, ONLY_GRAINS, Kind, Kpi, Unit
 
 
 def _active(q: Query) -> Any:
@@ -52,12 +53,9 @@ def _arpa(q: Query) -> Any:
 
 
 def _unique_skus(q: Query) -> Any:
-    t = q.fact("invoice_lines")
-    base = unique([*q.keys, "customer_id"])
-    lines = agg(t, unique([*base, "sku"]), revenue=t.net_revenue.sum())
-    cust = agg(lines, base, revenue=lines.revenue.sum(), skus=count_if(lines.revenue > 0))
-    cust = cust.filter(cust.revenue > 0)
-    return agg(cust, q.keys, value=f64(cust.skus).mean())
+    pc = per_customer(replace(q, sku_detail=True))
+    pc = pc.filter(pc.revenue > 0)
+    return agg(pc, q.keys, value=f64(pc.skus).mean())
 
 
 def _status(q: Query) -> Any:
@@ -124,50 +122,105 @@ def _churn(q: Query, what: str) -> Any:
     return finish(q, out, value)
 
 
-def trailing_revenue(q: Query, dims_table: str = "invoice_lines") -> Any:
+def trailing_revenue(q: Query) -> Any:
     """Revenue per period, dimensions and customer over the trailing twelve months of each period.
 
-    Without a grain the window is the selected range. Monthly, quarterly and yearly windows are
-    summed from monthly totals; daily and weekly ones from daily totals.
+    Rows are the (period, slice, customer) with at least one monthly total in the window. Without
+    a grain the window is the selected range. Monthly, quarterly and yearly windows are summed
+    from monthly totals (:func:`_trailing_monthly`); daily and weekly ones from daily totals.
     """
     if q.grain is None:
         return per_customer(q)
-    base: Grain = "month" if q.grain in ("month", "quarter", "year") else "day"
+    if q.grain in ("month", "quarter", "year"):
+        return _trailing_monthly(q)
     dims = unique([*q.dim_columns, "customer_id"])
-    if base == q.grain:  # the monthly totals are revenue per customer (shared with churn)
-        pc = per_customer(q, history=True)
-        small = pc.select(*dims, _m=pc.period, _rev=pc.revenue)
-        periods = _in_range(q, pc.select("period").distinct())
-    else:
-        t = q.fact("invoice_lines", history=True)
-        t = t.mutate(_m=truncate(t._date, base))
-        small = t.group_by([*dims, "_m"]).aggregate(_rev=t.net_revenue.sum())
-        periods = _in_range(q, t.select("period").distinct())
+    t = q.fact("invoice_lines", history=True)
+    t = t.mutate(_m=truncate(t._date, "day"))
+    small = t.group_by([*dims, "_m"]).aggregate(_rev=t.net_revenue.sum())
+    periods = _in_range(q, t.select("period").distinct())
     periods = periods.mutate(_end=shift(periods.period, q.grain))
     periods = periods.mutate(_from=shift(periods._end, "month", -12))
     j = periods.inner_join(small, (small._m >= periods._from) & (small._m < periods._end))
     return j.group_by(["period", *dims]).aggregate(revenue=j._rev.sum())
 
 
+def _trailing_monthly(q: Query) -> Any:
+    """Trailing-twelve-month revenue for month, quarter and year grains, by running sums.
+
+    Joining every period to its twelve months of rows multiplies the rows by twelve. Instead,
+    each monthly total ``r`` of month ``m`` is an event ``+r`` at ``m`` and ``-r`` at ``m + 12``;
+    the running sum of the events of a slice member, in month order, is its trailing revenue,
+    which holds from one event month until the next. A period takes the value that holds in its
+    last month. A running count of the months in the window keeps exactly the members with a
+    monthly total in the window (even a total of 0), as a plain window join would.
+    """
+    assert q.grain is not None
+    member = unique([*q.dim_columns, "customer_id"])
+    if q.grain == "month":  # the monthly totals are revenue per customer (shared with churn)
+        pc = per_customer(q, history=True)
+        monthly = pc.select(*member, _m=pc.period, _rev=pc.revenue)
+        periods = pc.select("period").distinct()
+    else:
+        t = q.fact("invoice_lines", history=True)
+        t = t.mutate(_m=truncate(t._date, "month"))
+        monthly = t.group_by([*member, "_m"]).aggregate(_rev=t.net_revenue.sum())
+        periods = t.select("period").distinct()
+    one = ibis.literal(1, type="int64")
+    events = monthly.select(*member, _at=monthly._m, _d=monthly._rev, _n=one).union(
+        monthly.select(*member, _at=shift(monthly._m, "month", 12), _d=-monthly._rev, _n=-one)
+    )
+    # Two events of a member in the same month (one entering, one leaving the window) need no
+    # summing first: the state after the first holds from _at to _next = _at, an empty span.
+    # Ordering by _n too makes the order total, so every engine sums and leads alike.
+    running = ibis.cumulative_window(group_by=member, order_by=["_at", "_n"])
+    following = ibis.window(group_by=member, order_by=["_at", "_n"])
+    held = events.select(
+        *member, "_at", revenue=events._d.sum().over(running),
+        _count=events._n.sum().over(running), _next=events._at.lead().over(following),
+    )
+    held = held.filter(held._count > 0)  # the last event of a member always brings it to 0
+    periods = _in_range(q, periods)
+    periods = periods.mutate(_last=shift(shift(periods.period, q.grain), "month", -1))
+    j = periods.inner_join(held, (periods._last >= held._at) & (periods._last < held._next))
+    return j.select("period", *member, "revenue")
+
+
+_TOP_MOST = 5  # the largest k of the top-k concentration KPIs
+
+
+def _trailing_totals(q: Query) -> Any:
+    """Per slice: Σ, Σ² and the largest of the customers' trailing revenue (one aggregate that
+    the concentration KPIs share when they run together)."""
+    rev = trailing_revenue(q)
+    amount = f64(rev.revenue)
+    return agg(rev, q.keys, total=amount.sum(), squares=(amount * amount).sum(),
+               largest=amount.max())
+
+
 def _concentration(q: Query, top: int | None) -> Any:
     """Top-``top`` share (or HHI when ``top`` is None) of trailing revenue per slice.
 
-    HHI = Σ revenue² ÷ (Σ revenue)² and the top-1 share = max ÷ Σ need no ranking; only the
-    top-3 and top-5 shares rank customers (one window, shared when they run together).
+    HHI = Σ revenue² ÷ (Σ revenue)² and the top-1 share = max ÷ Σ need no ranking. The top-3 and
+    top-5 shares rank customers and keep only the first ``top`` before summing, which engines
+    run as a per-slice top-N instead of sorting every customer of the slice.
     """
-    rev = trailing_revenue(q)
-    amount = f64(rev.revenue)
+    totals = _trailing_totals(q)
     if top is None:
-        out = agg(rev, q.keys, squares=(amount * amount).sum(), total=amount.sum())
-        return finish(q, out, out.squares / (out.total * out.total).nullif(0))
+        return finish(q, totals, totals.squares / (totals.total * totals.total).nullif(0))
     if top == 1:
-        out = agg(rev, q.keys, top=amount.max(), total=amount.sum())
+        return finish(q, totals, totals.largest / totals.total.nullif(0))
+    rev = trailing_revenue(q)
+    rev = rev.select(*q.keys, _amount=f64(rev.revenue))  # ranking doubles sorts faster
+    order = ibis.window(group_by=q.keys or None, order_by=ibis.desc(rev._amount))
+    ranked = rev.mutate(_rank=ibis.row_number().over(order))
+    ranked = ranked.filter(ranked._rank < _TOP_MOST)  # the same rows for every top-k share
+    best = agg(ranked, q.keys, top=ranked._amount.sum(where=ranked._rank < top))
+    if q.keys:
+        best = best.rename({f"_b_{c}": c for c in q.keys})
+        j = totals.left_join(best, [totals[c].identical_to(best[f"_b_{c}"]) for c in q.keys])
     else:
-        order = ibis.window(group_by=q.keys or None, order_by=ibis.desc(rev.revenue))
-        ranked = rev.mutate(_rank=ibis.row_number().over(order))
-        amount = f64(ranked.revenue)
-        out = agg(ranked, q.keys, top=amount.sum(where=ranked._rank < top), total=amount.sum())
-    return finish(q, out, out.top / out.total.nullif(0))
+        j = totals.cross_join(best)
+    return finish(q, j, j.top / j.total.nullif(0))
 
 
 def _customers(
@@ -212,7 +265,7 @@ KPIS: tuple[Kpi, ...] = (
         "unique_skus_per_customer", "Unique SKUs per customer", "מק\"טים שונים ללקוח",
         "Mean over active customers of the distinct SKUs bought (net revenue > 0) in the period.",
         "ממוצע על פני הלקוחות הפעילים של מספר המק\"טים השונים שנרכשו בתקופה.",
-        Unit.COUNT, _unique_skus, periods=ALL_PERIODS,
+        Unit.COUNT, _unique_skus, periods=ALL_PERIODS, sku_detail=True,
     ),
     _customers(
         "churned_customers", "Churned customers", "לקוחות שנטשו",

@@ -10,7 +10,7 @@ from typing import Any
 
 import ibis
 
-from salesradar.metrics.catalog._common import agg, f64, finish, ratio
+from salesradar.metrics.catalog._common import agg, f64, finish, per_customer, ratio
 from salesradar.metrics.frame import LINE_DIMS, REP_DIMS, Query, shift
 from salesradar.metrics.registry import ONLY_GRAINS, Kind, Kpi, Unit
 
@@ -22,8 +22,8 @@ def _revenue_per_rep(q: Query) -> Any:
     (if given) is on or after the start of p. Without a period, the range ``[start, end]`` is the
     period. Revenue of lines whose rep is not in ``reps`` counts in the numerator only.
     """
-    lines = q.fact("invoice_lines")
-    revenue = agg(lines, q.keys, revenue=lines.net_revenue.sum())
+    pc = per_customer(q)  # the revenue per customer other KPIs share, summed per slice
+    revenue = agg(pc, q.keys, revenue=pc.revenue.sum())
     reps = q.table("reps")
     reps = reps.mutate(_rep=reps.rep_id)  # rep_id, team and manager_id are reps' own columns
     if q.grain is not None:
