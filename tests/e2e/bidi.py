@@ -45,6 +45,8 @@ _MISORDERED = r"""
 }
 """
 
+# markup a reader should never see: a tag escaped into the text
+MARKUP = re.compile(r"</?[a-z]+(?:\s[^<>]*)?>|&(?:lt|gt|amp|quot);")
 # identifiers a reader should never see: snake_case codes (kinds, stages, statuses)
 CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b")  # 2026-10-30 or the period 2026-10
@@ -60,3 +62,22 @@ def misordered_numbers(page: Page, selector: str = "main") -> list[str]:
 def main_text(page: Page) -> str:
     """The text a reader sees in the page's main area."""
     return page.locator("main").inner_text()
+
+
+_SMALLEST_CHART_TEXT = r"""
+(selector) => {
+  const heights = [];
+  for (const text of document.querySelectorAll(selector)) {
+    const rect = text.getBoundingClientRect();
+    if (rect.width > 0 && text.textContent.trim()) heights.push([rect.height, text.textContent]);
+  }
+  heights.sort((a, b) => a[0] - b[0]);
+  return heights.slice(0, 3);
+}
+"""
+
+
+def smallest_chart_texts(page: Page) -> list[tuple[float, str]]:
+    """The three smallest texts drawn in charts, by on-screen height in px, with their words."""
+    found = page.evaluate(_SMALLEST_CHART_TEXT, "[data-testid=chart] svg text")
+    return [(float(h), str(t)) for h, t in found]
