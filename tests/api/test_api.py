@@ -90,6 +90,8 @@ def test_a_rep_sees_their_own_customer_360(site: Site) -> None:
     revenue = float(sql(site, "SELECT sum(net_revenue) FROM invoice_lines WHERE customer_id = ?",
                         [mine])[0][0])  # type: ignore[arg-type]
     assert view["customer_id"] == mine
+    # explained by the churn model the demo's score run saved, not refitted, not raw codes
+    assert view["why"] and view["why"][0].startswith("orders every")
     assert view["sales"]["revenue"] == pytest.approx(revenue)
     assert sum(p["revenue"] for p in view["timeline"]) == pytest.approx(revenue)
 

@@ -94,7 +94,7 @@ def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
     scorecards. Checked every few seconds, so new managers and new data are picked up;
     ``st.warm`` is set after the first full pass (``/healthz`` reports it)."""
     from salesradar.access import EVERYTHING, Scope
-    from salesradar.api.routes import as_of, scorecards
+    from salesradar.api.routes import as_of, churn_model, scorecards
     from salesradar.app.users import list_users
     from salesradar.dashboard import ceo_dashboard
     from salesradar.web.data import pipeline_view
@@ -119,6 +119,7 @@ def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
                 st.cached("dashboard", scope, board(scope))
             st.cached("pipeline", EVERYTHING, pipe)
             scorecards(st)
+            churn_model(st)
             st.warm.set()
         except Exception:  # busy (a run holds the file) or broken: retry on the next tick
             LOG.warning("warming the caches failed; retrying", exc_info=True)

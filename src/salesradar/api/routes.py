@@ -127,7 +127,8 @@ def customers(
 def customer(customer_id: str, caller: ApiCaller, st: State) -> dict[str, Any]:
     """The 360 view of one customer: sales, rhythm and risk, SKUs, offers, tier, health."""
     with st.open(caller.scope) as ws:
-        return data.customer_360(ws, customer_id)
+        return data.customer_360(ws, customer_id, churn_model=churn_model(st),
+                                 lang="he" if caller.user.lang == "he" else "en")
 
 
 @router.get("/deals/{deal_id}", tags=["pipeline"])
@@ -217,3 +218,13 @@ def as_of(st: Any) -> dt.date | None:
         return None if value is None or value != value else str(value)[:10]
     day: str | None = st.cached("as_of", EVERYTHING, compute)
     return dt.date.fromisoformat(day) if day else None
+
+
+def churn_model(st: Any) -> Any:
+    """The saved churn model of the current data (loaded once per workspace version)."""
+    from salesradar.access import EVERYTHING
+
+    def load() -> Any:
+        with st.open() as ws:
+            return data.saved_churn_model(ws)
+    return st.cached("churn_model", EVERYTHING, load)

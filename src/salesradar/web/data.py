@@ -12,6 +12,7 @@ from typing import Any
 import ibis
 
 from salesradar.access import NotVisible, Scope, require_customer, require_rep, visible_insights
+from salesradar.charts.labels import Lang
 from salesradar.dashboard import FORWARD_KPIS, kpi_series
 from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, kpi_records, plain_rows
 from salesradar.workspace import Workspace
@@ -69,12 +70,22 @@ def customers_list(ws: Workspace, query: str | None = None, limit: int = 50,
     return plain_rows(t.to_pyarrow())
 
 
-def customer_360(ws: Workspace, customer_id: str) -> dict[str, Any]:
+def customer_360(ws: Workspace, customer_id: str, *, churn_model: Any = None,
+                 lang: Lang = "en") -> dict[str, Any]:
     """The 360 view of one customer in scope (else :class:`NotVisible`): the models' view plus
-    the monthly purchase timeline, SKU history, profitability after cost to serve, contacts."""
+    the monthly purchase timeline, SKU history, profitability after cost to serve, contacts.
+
+    ``churn_model``: the model saved by the last ``salesradar score``
+    (:func:`saved_churn_model`); with it, ``why`` is the model's explanation in ``lang``,
+    without it the reasons stored with the scores. No model is ever fitted per request.
+    """
     require_customer(ws, customer_id)
     present = _tables(ws)
     view = _scores(ws, present, customer_id)
+    risk = view["churn_risk"]
+    if risk is not None and churn_model is not None and churn_model.scored_ is not None and (
+            str(churn_model.scored_.as_of[0])[:10] == str(risk.get("as_of"))[:10]):
+        view["why"] = churn_model.explain(customer_id, lang=lang)
     lines = ws.table("invoice_lines")
     mine = lines.filter(lines.customer_id == customer_id)
     month = mine.invoice_date.truncate("M").name("period")
@@ -117,6 +128,17 @@ def contact_levels(contacts: list[dict[str, Any]], as_of: str | None) -> list[di
         touched = [c for c in mine if since and (c.get("last_activity_at") or "") >= since]
         out.append({"level": level, "contacts": len(mine), "in_touch": len(touched)})
     return out
+
+
+def saved_churn_model(ws: Workspace) -> Any:
+    """The churn model the last ``salesradar score`` saved for this data, or None (the whole
+    workspace, never a scoped view: the model is keyed by a fingerprint of all the data)."""
+    from salesradar.models.store import load_latest
+
+    try:
+        return load_latest(ws, "churn")
+    except Exception:  # an unreadable or foreign file only means: no explanation from it
+        return None
 
 
 def _scores(ws: Workspace, present: set[str], customer_id: str) -> dict[str, Any]:
