@@ -216,9 +216,11 @@ def customers(request: Request, caller: PageCaller, st: State, q: str | None = N
 
 @router.get("/customers/{customer_id}")
 def customer(request: Request, customer_id: str, caller: PageCaller, st: State) -> Response:
-    with st.open(caller.scope) as ws:
-        view = data.customer_360(ws, customer_id)
+    from salesradar.api.routes import churn_model
+
     lang = i18n.lang_of(caller.user.lang)
+    with st.open(caller.scope) as ws:
+        view = data.customer_360(ws, customer_id, churn_model=churn_model(st), lang=lang)
     timeline = view["timeline"]
     chart = charts.line_chart(
         [dt.date.fromisoformat(p["period"]) for p in timeline],
