@@ -1,4 +1,4 @@
-"""kpi, whale-curve and pvm as a user runs them, on a demo workspace built by `salesradar demo`."""
+"""kpi, whale-curve, pvm and churned as a user runs them, on a `salesradar demo` workspace."""
 
 from __future__ import annotations
 
@@ -45,3 +45,20 @@ def test_whale_curve_and_pvm(workspace: Path) -> None:
     row = pvm[0]
     parts = row["price_effect"] + row["volume_effect"] + row["mix_effect"]
     assert abs(parts - row["revenue_change"]) < 0.01
+
+
+def test_churned_lists_the_customers_the_kpi_counts(workspace: Path) -> None:
+    counts = as_json("kpi", "churned_customers", "--period", "month", workspace=workspace)
+    month = next(r for r in reversed(counts) if r["value"])
+    label = month["period"][:7]  # 2025-06-01 -> 2025-06
+    result = as_json("churned", "--period", label, workspace=workspace)
+    assert result["summary"]["customers"] == month["value"] == len(result["customers"])
+    assert result["summary"]["summary_he"]
+    values = [r["value"] for r in result["customers"]]
+    assert values == sorted(values, reverse=True)
+    assert {"customer_id", "typical_gap_days", "should_have_bought"} <= set(result["customers"][0])
+    by_rep = as_json("churned", "--period", label, "--by", "rep", workspace=workspace)
+    assert all(r["rep_id"] for r in by_rep["customers"])
+    wrong = run("churned", "--period", label, "--window", "quarter", "--workspace",
+                str(workspace), cwd=workspace.parent)
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr

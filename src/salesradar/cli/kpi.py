@@ -1,4 +1,4 @@
-"""Commands that measure: kpi, whale-curve, pvm."""
+"""Commands that measure: kpi, whale-curve, pvm, churned."""
 
 from __future__ import annotations
 
@@ -139,3 +139,40 @@ def kpi_commands(app: typer.Typer) -> None:
                 output.console.print(f"... {len(rows) - 30} more rows (--json for all)")
 
         output.emit(rows, as_json, render)
+
+    @app.command()
+    def churned(
+        period: Annotated[str, typer.Option("--period", help="The period: 2024-03, 2024-Q1, "
+                          "2024, or a date with --window.")],
+        window: Annotated[str | None, typer.Option("--window", help="month, quarter, year "
+                          "(week, day): the window length; default: the period's own.")]
+        = None,
+        by: Annotated[str | None, typer.Option("--by", help="Dimensions, e.g. rep.")] = None,
+        workspace: WorkspaceOption = None,
+        engine: EngineOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Who churned in a period: customers active the period before who bought nothing in it,
+        their value, and which of them should have bought given their own rhythm.
+
+        JSON: {summary: {period, window, previous_period, customers, value, should_have_bought,
+        summary_en, summary_he}, customers: [{<dimensions>, customer_id, name, value,
+        last_purchase, purchase_days, typical_gap_days, days_since_last, expected_purchases,
+        should_have_bought}]}.
+        """
+        from salesradar.metrics import churned as who_churned
+        from salesradar.metrics import churned_summary, plain_rows
+
+        with open_backend(workspace, engine) as backend:
+            table = who_churned(backend, period, window=window, by=_dims(by))
+        summary = churned_summary(table, period, window)
+        rows = plain_rows(table)
+
+        def render() -> None:
+            output.console.print(summary["summary_en"])
+            if rows:
+                columns = list(rows[0])
+                output.console.print(output.table(
+                    None, columns, [[output.fmt(r[c]) for c in columns] for r in rows]))
+
+        output.emit({"summary": summary, "customers": rows}, as_json, render)

@@ -6,6 +6,7 @@ True
 """
 
 from salesradar.metrics.analyses import parse_period, price_volume_mix, whale_curve, whale_summary
+from salesradar.metrics.churned import churned, churned_summary
 from salesradar.metrics.compute import (
     compute_kpi,
     compute_kpis,
@@ -27,6 +28,8 @@ __all__ = [
     "KpiInfo",
     "KpiSettings",
     "Unit",
+    "churned",
+    "churned_summary",
     "compute_kpi",
     "compute_kpis",
     "explain_kpi",

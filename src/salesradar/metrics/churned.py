@@ -1,0 +1,158 @@
+"""Who churned in a period: the customers behind ``churned_customers``, their value, and which of
+them should have bought given their own rhythm.
+
+Same definition as the KPI (DESIGN.md, "churn over window w"): a customer churned in period ``p``
+(window ``w`` = the length of ``p``) when it was active in the slice in the period before ``p``
+(net revenue > 0 there) and bought nothing in ``p`` (its company-wide net revenue in ``p`` is not
+> 0). With ``by=("rep",)`` a customer appears under every rep it was active with before ``p``,
+as in the KPI by rep; without ``by`` once, for the whole company.
+
+For each churned customer:
+
+* ``value``: its net revenue in the period before ``p`` (in the slice): what is at stake;
+* ``last_purchase``: its last purchase day before ``p`` (a day with net revenue > 0);
+* ``purchase_days``: how many purchase days it had before ``p``;
+* ``typical_gap_days``: the median number of days between consecutive purchase days before ``p``
+  (the rhythm the churn model states too); null with fewer than two purchase days;
+* ``days_since_last``: days from ``last_purchase`` to the last day of ``p``;
+* ``expected_purchases``: the length of ``p`` in days ÷ ``typical_gap_days``: how many purchases
+  its own rhythm would have put in ``p``;
+* ``should_have_bought``: ``expected_purchases`` ≥ 1 (null when the rhythm is unknown) — these
+  customers broke their own rhythm, which makes the loss more likely real than seasonal.
+
+>>> from salesradar.workspace import Workspace
+>>> ws = Workspace.open(":memory:")
+>>> churned(ws.backend, "2024-03").column_names[:3]
+['customer_id', 'name', 'value']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from salesradar.errors import UserInputError
+from salesradar.metrics.analyses import parse_period
+from salesradar.metrics.catalog._common import days_between, f64, per_customer, ratio
+from salesradar.metrics.frame import LINE_DIMS, Query, check_request, period_start, shift_date
+from salesradar.metrics.registry import ONLY_GRAINS, Grain
+
+COLUMNS = ("value", "last_purchase", "purchase_days", "typical_gap_days", "days_since_last",
+           "expected_purchases", "should_have_bought")
+
+
+def churn_window(period: str | date, window: str | None = None) -> tuple[date, Grain]:
+    """The start and grain of the period asked for: ``2024-03``, ``2024-Q1``, ``2024``, or a date
+    with ``window`` (month by default) meaning the period of that grain holding the date."""
+    if window is not None and window not in ONLY_GRAINS:
+        raise UserInputError(f"--window must be one of {', '.join(map(str, ONLY_GRAINS))}, "
+                             f"not {window!r}")
+    grain: Grain | None = window
+    start, found = parse_period(period, grain)
+    if grain is not None and found != grain:
+        raise UserInputError(f"--period {period} is a {found}, but --window says {grain}; "
+                             "give a date (2024-03-15) to pick the window around it")
+    return period_start(start, found), found
+
+
+def churned(
+    backend: Any,
+    period: str | date,
+    *,
+    window: str | None = None,
+    by: Sequence[str] = (),
+) -> pa.Table:
+    """The customers who churned in ``period``, most valuable first (see the module docstring).
+
+    Columns: the dimension columns of ``by`` (e.g. ``rep_id``), ``customer_id``, ``name`` (from
+    ``customers``, when loaded) and :data:`COLUMNS`.
+
+    Raises
+    ------
+    UserInputError
+        Unreadable period, unknown or unsupported dimension, or a period after the data.
+    """
+    start, grain = churn_window(period, window)
+    dims, _ = check_request("churned", LINE_DIMS, ONLY_GRAINS, tuple(by), grain)
+    before, after = shift_date(start, grain, -1), shift_date(start, grain)
+    lines = backend.table("invoice_lines")
+    last_day = lines.invoice_date.max().to_pyarrow().as_py()
+    if last_day is None or last_day < start:
+        raise UserInputError(f"the invoice lines end on {last_day}, before {start}: "
+                             "there is nothing to say about who stopped buying then")
+    q = Query(backend, dims, grain, before, start - timedelta(days=1))
+    was = per_customer(q)
+    was = was.filter((was.period == ibis.date(before)) & (was.revenue > 0))
+    now = lines.filter((lines.invoice_date >= ibis.date(start))
+                       & (lines.invoice_date < ibis.date(after)))
+    now = now.group_by("customer_id").aggregate(_now=now.net_revenue.sum())
+    now = now.filter(now._now > 0).select(_active="customer_id")
+    gone = was.anti_join(now, was.customer_id == now._active)
+    rhythm = _rhythm(lines, start).rename(_rc="customer_id")
+    j = gone.left_join(rhythm, gone.customer_id == rhythm._rc)
+    length = float((after - start).days)
+    expected = ratio(ibis.literal(length, type="float64"), j.typical_gap_days)
+    out = j.select(
+        *q.dim_columns, "customer_id", value=j.revenue, last_purchase=j.last_purchase,
+        purchase_days=j.purchase_days.fill_null(0), typical_gap_days=j.typical_gap_days,
+        days_since_last=days_between(ibis.date(after - timedelta(days=1)), j.last_purchase),
+        expected_purchases=expected, should_have_bought=expected >= 1,
+    )
+    out = _with_names(backend, out)
+    table: pa.Table = out.order_by([ibis.desc("value"), *q.dim_columns, "customer_id"]) \
+        .to_pyarrow()
+    return table
+
+
+def _rhythm(lines: Any, before: date) -> Any:
+    """Per customer, from its purchase days before ``before``: count, last day, median gap."""
+    t = lines.filter(lines.invoice_date < ibis.date(before))
+    days = t.group_by(["customer_id", "invoice_date"]).aggregate(_rev=t.net_revenue.sum())
+    days = days.filter(days._rev > 0)
+    order = ibis.window(group_by="customer_id", order_by="invoice_date")
+    days = days.mutate(_gap=days_between(days.invoice_date, days.invoice_date.lag().over(order)))
+    return days.group_by("customer_id").aggregate(
+        purchase_days=days.count(), last_purchase=days.invoice_date.max(),
+        typical_gap_days=f64(days._gap.median()),
+    )
+
+
+def _with_names(backend: Any, t: Any) -> Any:
+    """``t`` with the customer's ``name`` after ``customer_id`` (null without ``customers``)."""
+    order = [*t.columns[: t.columns.index("customer_id") + 1], "name", *COLUMNS]
+    if "customers" not in backend.list_tables():
+        return t.mutate(name=ibis.null("string")).select(*order)
+    c = backend.table("customers")
+    c = c.select(_nc=c.customer_id, name=c.name)
+    return t.left_join(c, t.customer_id == c._nc).select(*order)
+
+
+def churned_summary(table: pa.Table, period: str | date, window: str | None = None
+                    ) -> dict[str, Any]:
+    """Totals of a :func:`churned` table: how many, their value, how many broke their rhythm."""
+    start, grain = churn_window(period, window)
+    values = [float(v) for v in table["value"].to_pylist() if v is not None]
+    broke = [v for v in table["should_have_bought"].to_pylist() if v]
+    before = shift_date(start, grain, -1)
+    n, value = table.num_rows, sum(values)
+    return {
+        "period": start.isoformat(),
+        "window": grain,
+        "previous_period": before.isoformat(),
+        "customers": n,
+        "value": value,
+        "should_have_bought": len(broke),
+        "summary_en": f"{n:,} customers who bought in the {grain} from {before} bought nothing "
+                      f"in the {grain} from {start} (₪{value:,.0f} the {grain} before); "
+                      f"{len(broke):,} of them should have bought by their own rhythm.",
+        "summary_he": f"{n:,} לקוחות שקנו ב{_HE_GRAIN[grain]} שמתחיל ב-{before} לא קנו דבר "
+                      f"ב{_HE_GRAIN[grain]} שמתחיל ב-{start} (₪{value:,.0f} בתקופה הקודמת); "
+                      f"{len(broke):,} מהם היו אמורים לקנות לפי הקצב שלהם.",
+    }
+
+
+_HE_GRAIN = {"day": "יום", "week": "שבוע", "month": "חודש", "quarter": "רבעון", "year": "שנה"}
