@@ -66,7 +66,7 @@ def test_no_operation_answers_with_a_server_error(copy_server: Server, tokens: d
     result = subprocess.run(
         [str(SCHEMATHESIS), "--config-file", str(config), "run",
          f"{copy_server.url}/openapi.json", "--checks", "not_a_server_error",
-         "--max-examples", "15", "--seed", "6", "--workers", "1", "--request-timeout", "30",
+         "--max-examples", "10", "--seed", "6", "--workers", "1", "--request-timeout", "30",
          "--header", f"Authorization: Bearer {tokens[username]}",
          "--report", "junit", "--report-dir", str(report)],
         capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
