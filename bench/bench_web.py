@@ -243,8 +243,12 @@ def report(samples: Samples, errors: dict[str, int], seconds: float) -> None:
         p50, p95, p99 = np.percentile(samples[name], [50, 95, 99])
         print(f"| {name} | {len(samples[name]):,} | {errors[name]} | {p50:.0f} | {p95:.0f} | "
               f"{p99:.0f} | {max(samples[name]):.0f} |")
-    total = sum(len(s) for name, s in samples.items() if not name.startswith("login"))
+    pages = [name for name in samples if not name.startswith("login")]
+    total = sum(len(samples[name]) for name in pages)
     print(f"\n{total:,} requests in {seconds:.0f} s ({total / seconds:.1f}/s)")
+    met = all(np.percentile(samples[n], 95) < 200 and errors[n] == 0 for n in pages)
+    verdict = "met" if met else "NOT met"
+    print(f"target (dashboard and inbox p95 under 200 ms, no errors): {verdict}")
 
 
 def main() -> None:
