@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import pytest
 
 from .conftest import as_json, run
 
@@ -39,3 +42,18 @@ def test_evaluate_prints_every_model_beside_its_baseline(workspace: Path) -> Non
     assert {"churn", "stopped_items"} <= models and any(m.startswith("cross_sell") for m in models)
     auc = next(m for m in report["metrics"] if m["metric"] == "roc_auc")
     assert auc["baseline"].startswith("recency rule") and auc["beats_baseline"] in (True, False)
+
+
+def test_churn_insight_and_customer_state_the_same_quarterly_value(workspace: Path) -> None:
+    # `salesradar demo` (the fixture) scored the models and stored the insights
+    insights = as_json("insights", "--kind", "churn_risk", workspace=workspace)
+    assert insights, "the demo company should have churn-risk insights"
+    for insight in insights[:3]:
+        customer_id = insight["subject_id"]
+        view = as_json("customer", customer_id, workspace=workspace)
+        value = view["churn_risk"]["quarterly_value"]
+        assert insight["evidence"]["quarterly_revenue"] == pytest.approx(value)
+        assert insight["value_at_stake"] == pytest.approx(value, abs=0.01)
+        # and both texts print it the same way
+        said = re.search(r"; (\S+) a quarter", insight["en"]["why"])
+        assert said and f"{said.group(1)} a quarter" in view["why"][0], (insight, view["why"])

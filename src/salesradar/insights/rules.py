@@ -34,7 +34,8 @@ class RuleSettings:
         churn_risk: churn probability at or above which a customer is flagged (0.4; on the
         demo company it keeps 4 of 5 flags on customers that really churned).
     churn_min_value
-        churn_risk: minimum usual quarterly revenue of the customer (1,000).
+        churn_risk: minimum value at stake per quarter of the customer
+        (``score_churn.quarterly_value``, 1,000).
     churn_max_days_since
         churn_risk: ignore customers silent for longer than this (``None``: no limit, so long
         lost customers come up as win-backs).
@@ -188,33 +189,21 @@ def _add_months(day: dt.date, n: int) -> dt.date:
 def churn_risk(ctx: Context) -> list[Finding]:
     """Customers drifting from their own rhythm with material quarterly revenue.
 
-    The money at stake is the customer's usual quarterly revenue: revenue in the 12 months up
-    to its last order, per 91 days of that span (at least one quarter).
+    The money at stake is the customer's value at stake per quarter as the churn scoring stored
+    it (``score_churn.quarterly_value``, defined once in :mod:`salesradar.models.cadence`), so
+    the insight and ``salesradar customer`` state the same figure.
     """
     s = ctx.settings
     rows = ctx.rows(
-        """WITH last AS (
-                SELECT customer_id, max(invoice_date)::DATE AS last_order FROM invoice_lines
-                WHERE invoice_date::DATE <= ? GROUP BY customer_id),
-            q AS (
-                SELECT i.customer_id, sum(i.net_revenue)::DOUBLE * 91
-                       / greatest(date_diff('day', min(i.invoice_date)::DATE,
-                                            any_value(last.last_order)) + 1, 91)
-                       AS quarterly_revenue
-                FROM invoice_lines i JOIN last ON last.customer_id = i.customer_id
-                WHERE i.invoice_date::DATE > last.last_order - INTERVAL 365 DAY
-                  AND i.invoice_date::DATE <= last.last_order
-                GROUP BY i.customer_id)
-            SELECT s.customer_id, cu.name AS customer_name, cu.rep_id,
-                   s.churn_probability, q.quarterly_revenue, s.expected_revenue,
-                   s.revenue_at_risk, s.days_since_last_order, s.median_gap_days,
-                   s.gap_ratio, s.p_alive, s.reasons
-            FROM score_churn s JOIN q ON q.customer_id = s.customer_id
-            LEFT JOIN customers cu ON cu.customer_id = s.customer_id
-            WHERE s.churn_probability >= ? AND q.quarterly_revenue >= ?
+        """SELECT s.customer_id, cu.name AS customer_name, cu.rep_id,
+                   s.churn_probability, s.quarterly_value AS quarterly_revenue,
+                   s.expected_revenue, s.revenue_at_risk, s.days_since_last_order,
+                   s.median_gap_days, s.gap_ratio, s.p_alive, s.reasons
+            FROM score_churn s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
+            WHERE s.churn_probability >= ? AND s.quarterly_value >= ?
               AND (?::INTEGER IS NULL OR s.days_since_last_order <= ?::INTEGER)
             ORDER BY s.customer_id""",
-        ctx.as_of, s.churn_min_probability, s.churn_min_value, s.churn_max_days_since,
+        s.churn_min_probability, s.churn_min_value, s.churn_max_days_since,
         s.churn_max_days_since,
     )
     out = []
