@@ -62,3 +62,14 @@ def test_churned_lists_the_customers_the_kpi_counts(workspace: Path) -> None:
     wrong = run("churned", "--period", label, "--window", "quarter", "--workspace",
                 str(workspace), cwd=workspace.parent)
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+
+
+def test_stage_conversion_and_time_in_stage_by_stage(workspace: Path) -> None:
+    conversion = as_json("kpi", "stage_conversion", "--by", "stage", workspace=workspace)
+    stages = {r["stage"] for r in conversion}
+    assert len(stages) >= 3 and not any(s.startswith("closed") for s in stages)
+    assert all(r["value"] is None or 0 <= r["value"] <= 1 for r in conversion)
+    days = as_json("kpi", "time_in_stage_days", "--by", "pipeline,stage", "--period", "quarter",
+                   workspace=workspace)
+    assert any(r["value"] and r["value"] > 0 for r in days)
+    assert {"period", "pipeline", "stage", "value", "previous"} <= set(days[0])

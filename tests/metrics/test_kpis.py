@@ -204,6 +204,26 @@ CASES: list[tuple[str, tuple[str, ...], str | None, tuple[date, date] | None, di
     ("answer_rate", (), "month", Q1, {(FEB,): None, (MAR,): 4 / 6}),
     ("answer_rate", ("rep",), "month", (date(2024, 3, 1), date(2024, 3, 31)),
      {(MAR, "r1"): 0.75, (MAR, "r2"): 0.5}),
+    # stage visits (deal, stage entered, next entry, end): Jan D1 qualify → proposal 10 days
+    # (moved on), D1 proposal → closed_won 20 d (won: moved on), D2 qualify → closed_lost 10 d
+    # (lost), D3 qualify → proposal 10 d, D3 proposal: no next, deal won (moved on, no days);
+    # Feb D4 qualify → proposal 10 d, D4 proposal → closed_lost 14 d (lost), D5 qualify →
+    # proposal 29 d, D7 qualify: open, undecided; Mar D5 proposal: open, undecided.
+    # conversion Jan 4 / (4 + 1); Feb 2 / 3; Mar nothing decided → null
+    ("stage_conversion", (), "month", Q1, {(JAN,): 0.8, (FEB,): 2 / 3, (MAR,): None}),
+    # by stage: qualify D1 D3 D4 D5 moved, D2 lost → 4/5; proposal D1 D3 moved, D4 lost → 2/3
+    ("stage_conversion", ("stage",), None, None, {(None, "qualify"): 0.8,
+                                                  (None, "proposal"): 2 / 3}),
+    # by rep: Jan r1 D1 ×2 of D1 ×2 + D2 → 2/3, r2 D3 ×2 → 1; Feb r1 D5 → 1, r2 D4q of D4 ×2
+    ("stage_conversion", ("rep",), "month", Q1, {
+        (JAN, "r1"): 2 / 3, (JAN, "r2"): 1.0, (FEB, "r1"): 1.0, (FEB, "r2"): 0.5,
+        (MAR, "r1"): None}),
+    # time in stage, visits with a next entry: Jan 10, 20, 10, 10 → 12.5; Feb 10, 14, 29;
+    # Mar none → null
+    ("time_in_stage_days", (), "month", Q1, {(JAN,): 12.5, (FEB,): 53 / 3, (MAR,): None}),
+    # qualify 10, 10, 10, 10, 29 → 13.8; proposal 20, 14 → 17
+    ("time_in_stage_days", ("stage",), None, None, {(None, "qualify"): 13.8,
+                                                    (None, "proposal"): 17.0}),
 ]
 
 

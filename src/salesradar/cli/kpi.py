@@ -57,7 +57,8 @@ def kpi_commands(app: typer.Typer) -> None:
                          "the tables each needs.")] = False,
         by: Annotated[str | None, typer.Option("--by", help="Dimensions, comma-separated: "
                       "company, rep, team, channel, customer, product, category, region, "
-                      "segment.")] = None,
+                      "segment; stage and pipeline for stage_conversion and "
+                      "time_in_stage_days.")] = None,
         period: Annotated[str | None, typer.Option("--period", help="day, week, month, "
                           "quarter, year or none.")] = None,
         start: Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")]

@@ -47,6 +47,8 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("product", "sku", "sku"),
         Dimension("category", "category", "sku", ("products", "sku", "category")),
         Dimension("source", "source", "source"),
+        Dimension("stage", "stage", "stage"),
+        Dimension("pipeline", "pipeline", "pipeline"),
     )
 }
 COMPANY = "company"  # the dimension that means "no split"
@@ -179,7 +181,10 @@ class Query:
         source = SOURCES[name]
         if date_column is not None:
             source = Source(source.table, date_column, source.keys, source.timestamp)
-        t = self.table(name)
+        return self.prepared(self.table(name), source, history=history)
+
+    def prepared(self, t: Any, source: Source, *, history: bool = False) -> Any:
+        """:meth:`fact` for a table a formula built itself (``source`` names its columns)."""
         day = self.date_of(source, t)
         t = t.mutate(_date=day)
         t = t.filter(t._date.notnull())  # e.g. deals without a close date are in no period

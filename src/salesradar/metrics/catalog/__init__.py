@@ -1,6 +1,6 @@
 """The KPI catalogue, one module per theme; each KPI is declared exactly once."""
 
-from salesradar.metrics.catalog import centre, customers, pipeline, profitability, sales
+from salesradar.metrics.catalog import centre, customers, pipeline, profitability, sales, stages
 from salesradar.metrics.registry import Kpi
 
 ALL_KPIS: tuple[Kpi, ...] = (
@@ -8,6 +8,7 @@ ALL_KPIS: tuple[Kpi, ...] = (
     *customers.KPIS,
     *profitability.KPIS,
     *pipeline.KPIS,
+    *stages.KPIS,
     *centre.KPIS,
 )
 
