@@ -153,3 +153,13 @@ def test_login_is_rate_limited_per_username(site: Site, tmp_path: Path) -> None:
         blocked = attempt(PASSWORD)  # even the right password waits out the window
         assert blocked.status_code == 429 and 'data-testid="login-error"' in blocked.text
     db.close()
+
+
+def test_pages_forbid_other_hosts_and_framing(site: Site) -> None:
+    page = site.client("admin").get("/")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "script-src 'self';" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert page.headers["x-content-type-options"] == "nosniff"
+    docs = site.client().get("/docs").headers["content-security-policy"]
+    assert "script-src 'self' 'unsafe-inline'" in docs  # Swagger UI's own inline start-up
