@@ -16,7 +16,7 @@ from salesradar.api.app import PUBLIC_PATHS
 from web.web_helpers import Site
 
 PARAMS = {"insight_id": "1", "customer_id": "C00001", "deal_id": "D000001", "rep_id": "R01",
-          "name": "revenue"}
+          "name": "revenue", "commitment_id": "1", "kind": "ceo"}
 
 
 def all_routes(routes: list[Any]) -> Iterator[Any]:
@@ -38,8 +38,8 @@ def test_every_route_refuses_anonymous_callers(site: Site) -> None:
             continue
         for method in sorted(route.methods - {"HEAD"}):
             url = _url(route.path)
-            response = client.request(method, url, params={"from_period": "2025",
-                                                           "to_period": "2026"})
+            response = client.request(method, url, params={
+                "from_period": "2025", "to_period": "2026", "quarter": "2026Q3", "plan": "x"})
             if route.path.startswith("/api/"):
                 assert response.status_code == 401, (method, url, response.text)
                 assert response.json()["error"]["code"] == "unauthorized"

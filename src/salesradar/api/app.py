@@ -48,6 +48,7 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
     """
     from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
+    from salesradar.api.manage import router as manage_router
     from salesradar.api.routes import router
     from salesradar.web.pages import router as pages
 
@@ -97,6 +98,7 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
         return response
 
     app.include_router(router)
+    app.include_router(manage_router)
     app.include_router(pages)
     _handlers(app)
     return app
