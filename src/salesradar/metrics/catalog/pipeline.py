@@ -5,7 +5,8 @@ ones); deals without a close date are left out.
 
 * **Pipeline coverage** in ``p`` = open deal amount closing in ``p`` ÷ (revenue target of ``p`` −
   won amount closing in ``p``). Null when there is no target or the target is already met.
-  Targets are rep-level ``targets`` rows with ``metric = 'revenue'`` at the requested grain.
+  Targets are ``targets`` rows with ``metric = 'revenue'`` at the requested grain: rep rows by
+  rep, and by team (and company) a team's own rows, else the sum of its reps' rows.
 * **Weighted pipeline** = Σ open amount × the weight of its forecast category
   (:data:`CATEGORY_WEIGHTS`; any other category weighs :data:`OTHER_WEIGHT`).
 * **Forecast accuracy** in ``p`` = 1 − |forecast − actual| ÷ actual, where forecast is the latest
@@ -28,7 +29,7 @@ from salesradar.metrics.catalog._common import (
     lit,
     ratio,
 )
-from salesradar.metrics.catalog.sales import _rep_targets
+from salesradar.metrics.catalog.sales import targets_for
 from salesradar.metrics.frame import CUSTOMER_DIMS, REP_DIMS, Query
 from salesradar.metrics.registry import ALL_PERIODS, ONLY_GRAINS, Kind, Kpi, Unit
 
@@ -47,7 +48,7 @@ def _coverage(q: Query) -> Any:
         won=f64(deals.amount.sum(where=deals.outcome == "won")),
         target=ibis.null("float64"),
     )
-    tg = _rep_targets(q)
+    tg = targets_for(q)
     t = agg(tg, q.keys, open=ibis.null("float64"), won=ibis.null("float64"),
             target=f64(tg.value.sum()))
     both = d.union(t)

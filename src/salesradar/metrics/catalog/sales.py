@@ -6,12 +6,13 @@ cost counts as cost 0 in gross profit (the sum of costs ignores nulls).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import ibis
 
 from salesradar.metrics.catalog._common import agg, f64, finish, per_customer, ratio
-from salesradar.metrics.frame import LINE_DIMS, REP_DIMS, Query, shift
+from salesradar.metrics.frame import LINE_DIMS, REP_DIMS, SOURCES, Query, attach_dims, shift
 from salesradar.metrics.registry import ONLY_GRAINS, Kind, Kpi, Unit
 
 
@@ -47,28 +48,49 @@ def _revenue_per_rep(q: Query) -> Any:
 
 
 def _target_attainment(q: Query) -> Any:
-    """Invoiced revenue ÷ revenue target of the same reps and period.
+    """Invoiced revenue ÷ revenue target of the same reps (or team) and period.
 
-    Targets are the ``targets`` rows with ``metric = 'revenue'`` and a ``rep_id`` (team totals are
-    the sum of their reps' targets) whose grain is the requested grain (or not given). Null when
-    there is no target or it is 0.
+    Targets are the ``targets`` rows with ``metric = 'revenue'`` whose grain is the requested
+    grain (or not given); see :func:`targets_for` for rep and team rows. Null when there is no
+    target or it is 0.
     """
     lines = q.fact("invoice_lines")
     rev = agg(lines, q.keys, revenue=f64(lines.net_revenue.sum()), target=ibis.null("float64"))
-    tg = _rep_targets(q)
+    tg = targets_for(q)
     tgt = agg(tg, q.keys, revenue=ibis.null("float64"), target=f64(tg.value.sum()))
     both = rev.union(tgt)
     total = agg(both, q.keys, revenue=both.revenue.sum(), target=both.target.sum())
     return finish(q, total, ratio(total.revenue, total.target))
 
 
-def _rep_targets(q: Query, metric: str = "revenue") -> Any:
-    """Rep-level targets for ``metric`` at the query grain, with dimensions and period."""
-    t = q.fact("targets").drop("team")
-    t = t.filter((t.metric == metric) & t.rep_id.notnull())
+def targets_for(q: Query, metric: str = "revenue") -> Any:
+    """Target rows for ``metric`` at the query grain: the query's keys and ``value``.
+
+    A ``targets`` row is for a rep (``rep_id`` given) or for a team (``rep_id`` empty, ``team``
+    given). By rep or manager, rep rows count. By team, and for the company, each team's target
+    in a period is its team row(s) when it has any, else the sum of its reps' rows (a rep's team
+    is the one in ``reps``); the company target is the sum over teams (reps without a team
+    counting as one).
+    """
+    t = replace(q, dims=()).fact("targets")
+    t = t.filter(t.metric == metric)
     if q.grain is not None:
         t = t.filter(t.grain.isnull() | (t.grain == q.grain))
-    return t
+    if set(q.dims) - {"team"}:  # rep or manager: rep rows only
+        reps = t.filter(t.rep_id.notnull()).drop("team")
+        return attach_dims(q, reps, SOURCES["targets"].keys)
+    periods = ["period"] if q.grain is not None else []
+    owners = q.table("reps").select(_r="rep_id", _team="team")
+    by_rep = t.filter(t.rep_id.notnull())
+    by_rep = by_rep.left_join(owners, by_rep.rep_id == owners._r)
+    by_rep = by_rep.select(*periods, team=by_rep._team, _reps=by_rep.value,
+                           _own=ibis.null("float64"))
+    by_team = t.filter(t.rep_id.isnull() & t.team.notnull())
+    by_team = by_team.select(*periods, "team", _reps=ibis.null("float64"), _own=by_team.value)
+    both = by_rep.union(by_team)
+    teams = both.group_by([*periods, "team"]).aggregate(_reps=both._reps.sum(),
+                                                        _own=both._own.sum())
+    return teams.select(*periods, "team", value=teams._own.fill_null(teams._reps))
 
 
 def _sales(
