@@ -72,3 +72,19 @@ def raw_duckdb(backend: Any) -> duckdb.DuckDBPyConnection:
     """The DuckDB connection behind an Ibis DuckDB backend (for the importer's staging)."""
     con: duckdb.DuckDBPyConnection = backend.con
     return con
+
+
+def table_names(backend: Any) -> set[str]:
+    """Names of the tables and views an Ibis backend holds (what ``backend.list_tables()`` lists).
+
+    On DuckDB the names are read with a plain query: ibis 12's ``list_tables`` goes through
+    DuckDB's ``fetch_arrow_table()``, deprecated since duckdb 1.5. Other engines ask Ibis.
+    """
+    if getattr(backend, "name", None) != "duckdb":
+        return set(backend.list_tables())
+    rows = raw_duckdb(backend).execute(
+        "SELECT DISTINCT table_name FROM information_schema.tables"
+        " WHERE table_catalog IN (current_database(), 'temp')"
+        " AND table_schema = current_schema()"
+    ).fetchall()
+    return {str(r[0]) for r in rows}

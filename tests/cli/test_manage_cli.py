@@ -15,10 +15,6 @@ from salesradar.cli.main import app
 
 from .conftest import run
 
-# in-process runs see ibis 12 calling DuckDB's deprecated fetch_arrow_table (fixed in later ibis)
-pytestmark = pytest.mark.filterwarnings(
-    r"ignore:fetch_arrow_table\(\) is deprecated:DeprecationWarning")
-
 
 @pytest.fixture(scope="module")
 def app_db(tmp_path_factory: pytest.TempPathFactory) -> str:

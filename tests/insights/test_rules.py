@@ -24,11 +24,6 @@ from salesradar.workspace import Workspace
 
 from .insight_helpers import memory_store
 
-# ibis 12 calls DuckDB's fetch_arrow_table, deprecated in duckdb 1.5 (used by the scoring models)
-pytestmark = pytest.mark.filterwarnings(
-    r"ignore:fetch_arrow_table\(\) is deprecated:DeprecationWarning"
-)
-
 HEBREW = re.compile(r"[\u05d0-\u05ea]")
 RUN_AT = dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC)
 

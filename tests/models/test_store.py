@@ -14,11 +14,6 @@ from salesradar.workspace import Workspace
 
 from .invoice_helpers import day, insert, simulated
 
-# ibis 12 lists tables with DuckDB's fetch_arrow_table, deprecated in duckdb 1.5
-pytestmark = pytest.mark.filterwarnings(
-    r"ignore:fetch_arrow_table\(\) is deprecated:DeprecationWarning"
-)
-
 
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory: pytest.TempPathFactory) -> Path:

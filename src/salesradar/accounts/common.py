@@ -12,6 +12,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.metrics import parse_period, plain_rows
 from salesradar.metrics.frame import shift_date
@@ -92,7 +93,7 @@ def cost_to_serve_by_customer(ws: Any, start: dt.date, end: dt.date) -> dict[str
 def tiers_as_of(ws: Any, as_of: dt.date | None = None) -> dict[str, dict[str, Any]]:
     """ABCD tier rows per customer: the stored ``score_tiers`` when no date is asked for (what
     ``salesradar score`` wrote), else the tiers computed as of that date."""
-    if as_of is None and SCORE_TABLES["tiers"] in ws.backend.list_tables():
+    if as_of is None and SCORE_TABLES["tiers"] in table_names(ws.backend):
         table: pa.Table = ws.table(SCORE_TABLES["tiers"]).to_pyarrow()
     else:
         table = assign_tiers(ws, as_of)
@@ -102,7 +103,7 @@ def tiers_as_of(ws: Any, as_of: dt.date | None = None) -> dict[str, dict[str, An
 def score_rows(ws: Any, name: str, customer_id: str | None = None) -> list[dict[str, Any]]:
     """Rows of a ``score_*`` table (empty when ``salesradar score`` has not run)."""
     table = SCORE_TABLES[name]
-    if table not in ws.backend.list_tables():
+    if table not in table_names(ws.backend):
         return []
     t = ws.table(table)
     if customer_id is not None:

@@ -16,13 +16,14 @@ import ibis
 import numpy as np
 
 from salesradar.commitments.quality import crm_quality, cycle_lengths, pricing
+from salesradar.engine import table_names
 from salesradar.metrics import compute_kpi, plain_rows
 
 SECTIONS = ("funnel", "lead_sources", "rep_spread", "pricing", "sales_cycle", "crm_quality")
 
 
 def _missing(backend: Any, *tables: str) -> list[str]:
-    present = set(backend.list_tables())
+    present = table_names(backend)
     return [t for t in tables if t not in present]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import ibis
 
+from salesradar.engine import table_names
 from salesradar.metrics import plain_rows
 
 DEEP_DISCOUNT = 0.20  # a line sold more than 20% below list price is a deep discount
@@ -23,7 +24,7 @@ FIELD_CHECKS: tuple[tuple[str, str, tuple[str, str] | None], ...] = (
 
 
 def _present(backend: Any) -> set[str]:
-    return set(backend.list_tables())
+    return table_names(backend)
 
 
 def _off(missing: list[str]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from salesradar.commitments import windows as W
 from salesradar.commitments.model import Baseline, Commitment
 from salesradar.commitments.tracker import Tracking
+from salesradar.engine import table_names
 
 FeeStatus = Literal["final", "to_date", "not_computed"]
 AMOUNTS = ("revenue", "gross_profit")
@@ -92,7 +93,7 @@ def before_and_during(backend: Any, c: Commitment, until: date) -> dict[str, Bef
     before_w = W.windows_before(c.start, spec.grain, spec.window)
     during_w = W.windows_from(c.start, until, spec.grain) if until >= c.start else []
     fractions = [W.full_fraction(w, spec.grain) for w in during_w]
-    present = set(backend.list_tables())
+    present = table_names(backend)
     out: dict[str, Before] = {}
     for metric in (*AMOUNTS, *RATES):
         if metric == "sales_cycle_days" and "deals" not in present:

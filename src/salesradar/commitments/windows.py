@@ -22,6 +22,7 @@ import ibis
 import numpy as np
 
 from salesradar.commitments.model import Aggregation, Grain
+from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.metrics import REGISTRY, Kpi, kpi_expr
 from salesradar.metrics.frame import SOURCES, Query
@@ -90,7 +91,7 @@ def measure(backend: Any, metric: str, windows: Sequence[Window]) -> list[float 
     if not windows:
         return []
     kpi = REGISTRY[metric]
-    missing = [t for t in kpi.tables if t not in set(backend.list_tables())]
+    missing = [t for t in kpi.tables if t not in table_names(backend)]
     if missing:
         raise UserInputError(f"{metric} needs the table(s) {', '.join(missing)}, which the "
                              "workspace does not have; import them first")
@@ -141,7 +142,7 @@ def aggregate(values: Sequence[float | None], how: Aggregation) -> float | None:
 
 def data_until(backend: Any, metric: str) -> date | None:
     """The last day the metric's data covers: the earliest of its tables' latest dates."""
-    present = set(backend.list_tables())
+    present = table_names(backend)
     ends: list[date] = []
     for name in REGISTRY[metric].tables:
         source = SOURCES.get(name)

@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.insights.model import UTC, Insight, Kind
 from salesradar.insights.rules import RULES, Context, Finding, RuleSettings
@@ -35,11 +36,8 @@ def priority(value: float, urgency: float, cap: float) -> int:
 
 
 def _tables(ws: Workspace) -> set[str]:
-    """Names of the workspace's tables and views (without ibis' deprecated DuckDB call)."""
-    rows = ws.con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-    ).fetchall()
-    return {str(r[0]) for r in rows}
+    """Names of the workspace's tables and views."""
+    return table_names(ws.backend)
 
 
 def _has_rows(ws: Workspace, name: str, tables: set[str]) -> bool:

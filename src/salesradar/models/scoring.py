@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.metrics import plain_rows, plain_value
 from salesradar.models.churn import (
@@ -108,7 +109,7 @@ def _why(
 
 
 def _rows(ws: Any, table: str, customer_id: str) -> list[dict[str, Any]]:
-    if table not in ws.backend.list_tables():
+    if table not in table_names(ws.backend):
         raise UserInputError("no scores in this workspace yet: run salesradar score first")
     t = ws.table(table)
     return plain_rows(t.filter(t.customer_id == customer_id).to_pyarrow())
@@ -131,7 +132,7 @@ def customer_view(
     if sales["first"] is None:
         raise UserInputError(f"customer {customer_id!r} has no invoice lines in this workspace")
     master: list[dict[str, Any]] = []
-    if "customers" in ws.backend.list_tables():
+    if "customers" in table_names(ws.backend):
         c = ws.table("customers")
         master = c.filter(c.customer_id == customer_id).to_pyarrow().to_pylist()
     risk = _rows(ws, SCORE_TABLES["churn"], customer_id)
