@@ -163,3 +163,17 @@ def test_pages_forbid_other_hosts_and_framing(site: Site) -> None:
     assert page.headers["x-content-type-options"] == "nosniff"
     docs = site.client().get("/docs").headers["content-security-policy"]
     assert "script-src 'self' 'unsafe-inline'" in docs  # Swagger UI's own inline start-up
+
+
+def test_the_management_page_follows_the_scope(site: Site) -> None:
+    admin = site.client("admin").get("/manage")
+    assert admin.status_code == 200 and 'data-testid="reports"' in admin.text
+    rep = site.client("rep_he").get("/manage")
+    assert rep.status_code == 200 and 'data-testid="reports"' not in rep.text
+    assert '<html lang="he" dir="rtl">' in rep.text and 'data-testid="pacing"' in rep.text
+    with duckdb.connect(str(site.workspace), read_only=True) as con:
+        names = [str(r[0]) for r in con.execute(
+            "SELECT name FROM reps WHERE rep_id <> ? AND team <> (SELECT team FROM reps "
+            "WHERE rep_id = ?)", [site.rep_id, site.rep_id]).fetchall()]
+    funnel = rep.text.split('data-testid="funnels"')[1].split("</section>")[0]
+    assert not any(name in funnel for name in names)  # no other team's rep in the rep's view

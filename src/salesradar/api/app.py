@@ -30,7 +30,7 @@ from salesradar.access import NotVisible
 from salesradar.api.auth import ApiError, LoginRequired
 from salesradar.api.state import AppState
 from salesradar.app.db import AppDB
-from salesradar.errors import UserInputError, WorkspaceError
+from salesradar.errors import SalesradarError, UserInputError, WorkspaceError
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 LOG = logging.getLogger("salesradar.web")
@@ -171,6 +171,10 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(UserInputError)
     def user_input(request: Request, exc: UserInputError) -> Response:
         return _error(request, 400, "invalid_request", str(exc))
+
+    @app.exception_handler(SalesradarError)
+    def unavailable(request: Request, exc: SalesradarError) -> Response:
+        return _error(request, 503, "unavailable", str(exc))
 
     @app.exception_handler(WorkspaceError)
     def workspace(request: Request, exc: WorkspaceError) -> Response:

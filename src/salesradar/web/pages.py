@@ -299,3 +299,14 @@ def _by_pipeline(stages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
     for row in stages:
         out.setdefault(str(row.get("pipeline") or "–"), []).append(row)
     return out
+
+
+@router.get("/manage")
+def manage(request: Request, caller: PageCaller, st: State) -> Response:
+    """Account and sales management in one page: portfolio risk, pacing against target, the
+    portfolio forecast, funnels, and (for admins and managers) the reports."""
+    from salesradar.api import manage as api
+
+    return render(request, "manage.html", caller, page="manage",
+                  risk=api.risk(caller, st), pacing=api.pacing(caller, st),
+                  forecast=api.forecast(caller, st), funnel=api.funnel(caller, st))
