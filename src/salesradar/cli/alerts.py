@@ -11,26 +11,21 @@ from typing import Annotated, Any
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.options import JsonOption, WorkspaceOption, parse_date
-from salesradar.config import workspace_path
+
+# AppDbOption is re-exported: cli/web.py imports it from here
+from salesradar.cli.options import AppDbOption as AppDbOption
+from salesradar.cli.options import JsonOption, WorkspaceOption, open_app_db, parse_date
 from salesradar.errors import UserInputError
 
 ACTIONS = ("ack", "done", "dismiss", "snooze")
-AppDbOption = Annotated[str | None, typer.Option(
-    "--app-db", help="Application database URL [env: SALESRADAR_APP_DB; default: "
-    "salesradar-app.sqlite beside the workspace].", show_default=False)]
 
 
 @contextmanager
-def open_store(workspace: Any, app_db: str | None) -> Iterator[Any]:
-    from salesradar.app.db import AppDB
+def open_store(workspace: Path | None, app_db: str | None) -> Iterator[Any]:
     from salesradar.insights import InsightStore
 
-    db = AppDB.open(app_db, workspace=workspace_path(workspace))
-    try:
+    with open_app_db(workspace, app_db) as db:
         yield InsightStore(db)
-    finally:
-        db.engine.dispose()
 
 
 def _print_insights(rows: list[dict[str, Any]], lang: str) -> None:

@@ -3,34 +3,26 @@ commissions, scorecard. Each prints a table (or text) for people and JSON with `
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.alerts import AppDbOption
-from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace, parse_date
-from salesradar.config import workspace_path
+from salesradar.cli.options import (
+    AppDbOption,
+    JsonOption,
+    WorkspaceOption,
+    open_app_db,
+    open_workspace,
+    parse_date,
+)
 from salesradar.errors import UserInputError
 
 LangOption = Annotated[str, typer.Option(help="Language of the texts: en or he.")]
 AsOfOption = Annotated[str | None, typer.Option(
     "--as-of", help="Judge as of this date (default: the last invoice date).",
     show_default=False)]
-
-
-@contextmanager
-def open_db(workspace: Path | None, app_db: str | None) -> Iterator[Any]:
-    from salesradar.app.db import AppDB
-
-    db = AppDB.open(app_db, workspace=workspace_path(workspace))
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 def _lang(lang: str) -> bool:
@@ -157,7 +149,7 @@ def account_commands(app: typer.Typer) -> None:
                    "pricing_strategy": pricing, "period_start": parse_date(start, "--from"),
                    "period_end": parse_date(end, "--to")}
         actions = [_action(a) for a in action or []]
-        with open_workspace(workspace) as ws, open_db(workspace, app_db) as db:
+        with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
             if draft:
                 result: Any = plans.draft_plan(ws, customer_id, lang=lang)
             elif history:
@@ -190,7 +182,7 @@ def account_commands(app: typer.Typer) -> None:
         """Mark an account-plan action open, done or dropped."""
         from salesradar.accounts.plans import set_action_status
 
-        with open_db(workspace, app_db) as db:
+        with open_app_db(workspace, app_db) as db:
             row = set_action_status(db, action_id, status)
         output.emit(row, as_json, lambda: _print(f"action {row['id']} ({row['title']}): "
                                                  f"{row['status']}"))
@@ -322,7 +314,7 @@ def account_commands(app: typer.Typer) -> None:
         from salesradar.accounts.review import quarterly_review
 
         _lang(lang)
-        with open_workspace(workspace) as ws, open_db(workspace, app_db) as db:
+        with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
             result = quarterly_review(ws, quarter=quarter, lang=lang, db=db, top=top)
 
         def render() -> None:
@@ -393,7 +385,7 @@ def performance_commands(app: typer.Typer) -> None:
         from salesradar.performance.plans import pacing
 
         he = _lang(lang)
-        with open_workspace(workspace) as ws, open_db(workspace, app_db) as db:
+        with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
             result = pacing(ws, db, period=period, metric=metric,
                             as_of=parse_date(as_of, "--as-of"))
 
@@ -426,7 +418,7 @@ def performance_commands(app: typer.Typer) -> None:
         """Set a target in the app (it replaces an imported one for the same key)."""
         from salesradar.performance.plans import set_target
 
-        with open_db(workspace, app_db) as db:
+        with open_app_db(workspace, app_db) as db:
             row = set_target(db, period=period, metric=metric, value=value,
                              rep_id=None if team else who, team=who if team else None,
                              set_by=by)
@@ -458,7 +450,7 @@ def performance_commands(app: typer.Typer) -> None:
             save_forecast,
         )
 
-        with open_workspace(workspace) as ws, open_db(workspace, app_db) as db:
+        with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
             if backtest is not None:
                 replay = forecast_backtest(ws, months=backtest)
                 output.emit(replay, as_json, lambda: _table(
@@ -530,7 +522,7 @@ def performance_commands(app: typer.Typer) -> None:
         from salesradar.performance import commissions as c
 
         he = _lang(lang)
-        with open_workspace(workspace) as ws, open_db(workspace, app_db) as db:
+        with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
             path = Path(plan_ref)
             doc = c.load_plan(path) if path.suffix in (".yaml", ".yml") or path.exists() \
                 else c.stored_plan(db, plan_ref)

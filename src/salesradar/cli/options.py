@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,12 +15,20 @@ from salesradar.engine import connect
 from salesradar.errors import UserInputError
 from salesradar.workspace import Workspace
 
+if TYPE_CHECKING:
+    from salesradar.app.db import AppDB
+
 WorkspaceOption = Annotated[
     Path | None,
     typer.Option("--workspace", "-w", help="Workspace file [env: SALESRADAR_WORKSPACE; "
                  "default: ./salesradar.duckdb]", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+AppDbOption = Annotated[
+    str | None,
+    typer.Option("--app-db", help="Application database URL [env: SALESRADAR_APP_DB; default: "
+                 "salesradar-app.sqlite beside the workspace].", show_default=False),
+]
 EngineOption = Annotated[
     str | None,
     typer.Option("--engine", help="Compute on another engine holding the canonical tables: "
@@ -62,3 +70,15 @@ def open_workspace(path: Path | None, *, create: bool = False) -> Workspace:
             "FILE), run salesradar demo, or pass --workspace / set SALESRADAR_WORKSPACE"
         )
     return Workspace.open(target)
+
+
+@contextmanager
+def open_app_db(workspace: Path | None, app_db: str | None) -> Iterator[AppDB]:
+    """The application database (``--app-db``, else the one beside the workspace), closed after."""
+    from salesradar.app.db import AppDB
+
+    db = AppDB.open(app_db, workspace=workspace_path(workspace))
+    try:
+        yield db
+    finally:
+        db.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -11,25 +9,20 @@ import typer
 
 from salesradar.charts.labels import Lang
 from salesradar.cli import output
-from salesradar.cli.alerts import AppDbOption
-from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace, parse_date
+from salesradar.cli.options import (
+    AppDbOption,
+    JsonOption,
+    WorkspaceOption,
+    open_app_db,
+    open_workspace,
+    parse_date,
+)
 from salesradar.config import workspace_path
 from salesradar.errors import UserInputError
 
 LangOption = Annotated[str, typer.Option("--lang", help="he or en.")]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Judge as of this date "
                        "(default: the last day of data).")]
-
-
-@contextmanager
-def _db(workspace: Path | None, app_db: str | None) -> Iterator[Any]:
-    from salesradar.app.db import AppDB
-
-    db = AppDB.open(app_db, workspace=workspace_path(workspace))
-    try:
-        yield db
-    finally:
-        db.engine.dispose()
 
 
 def _lang(lang: str) -> Lang:
@@ -122,7 +115,7 @@ def vendor_commands(app: typer.Typer) -> None:
                    "fees": {"fixed": fixed, "success_fee_pct": success_fee_pct, "bonus": bonus,
                             "cap": cap},
                    "refund": {"refund_pct": refund_pct, "extension_days": extension_days}}
-        with _db(workspace, app_db) as db:
+        with open_app_db(workspace, app_db) as db:
             c = add_commitment(db, raw)
         concerns = check(c)
         result = {"commitment": c.to_dict(), "concerns": [x.to_dict() for x in concerns]}
@@ -141,7 +134,7 @@ def vendor_commands(app: typer.Typer) -> None:
         from salesradar.commitments import check
         from salesradar.commitments.store import list_commitments
 
-        with _db(workspace, app_db) as db:
+        with open_app_db(workspace, app_db) as db:
             rows = [{**c.to_dict(), "concerns": [x.code for x in check(c)]}
                     for c in list_commitments(db)]
         output.emit(rows, as_json, lambda: output.console.print(output.table(
@@ -156,7 +149,7 @@ def vendor_commands(app: typer.Typer) -> None:
         from salesradar.commitments.status import commitment_status
         from salesradar.commitments.store import get_commitment
 
-        with _db(workspace, app_db) as db:
+        with open_app_db(workspace, app_db) as db:
             c = get_commitment(db, ident)
         with open_workspace(workspace) as ws:
             return commitment_status(ws.backend, c, as_of=parse_date(as_of, "--as-of"))
