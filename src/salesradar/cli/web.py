@@ -9,17 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.alerts import AppDbOption
-from salesradar.cli.options import JsonOption, WorkspaceOption
+from salesradar.cli.options import AppDbOption, JsonOption, WorkspaceOption, open_app_db
 from salesradar.config import workspace_path
 from salesradar.errors import UserInputError
-
-
-def _db(workspace: object, app_db: str | None) -> object:
-    from salesradar.app.db import AppDB
-
-    return AppDB.open(app_db, workspace=workspace_path(workspace))  # type: ignore[arg-type]
-
 
 DEMO_PASSWORD = "salesradar-demo"
 
@@ -103,8 +95,9 @@ def web_commands(app: typer.Typer) -> None:
         """Create a user, or update an existing one (role, password, rep, team, language)."""
         from salesradar.app.users import add_user
 
-        db = _db(workspace, app_db)
-        user = add_user(db, username, password, role=role, rep_id=rep_id, team=team, lang=lang)
+        with open_app_db(workspace, app_db) as db:
+            user = add_user(db, username, password, role=role, rep_id=rep_id, team=team,
+                            lang=lang)
         output.emit(user.to_dict(), as_json, lambda: output.console.print(
             f"user {user.username} ({user.role}) saved", highlight=False))
 
@@ -114,7 +107,8 @@ def web_commands(app: typer.Typer) -> None:
         """The users: name, role, rep id, team, language."""
         from salesradar.app.users import list_users
 
-        rows = [u.to_dict() for u in list_users(_db(workspace, app_db))]
+        with open_app_db(workspace, app_db) as db:
+            rows = [u.to_dict() for u in list_users(db)]
         output.emit(rows, as_json, lambda: output.console.print(output.table(
             "users", ["username", "role", "rep_id", "team", "lang"],
             [(r["username"], r["role"], r["rep_id"], r["team"], r["lang"]) for r in rows])))
@@ -126,7 +120,8 @@ def web_commands(app: typer.Typer) -> None:
         """Create an API token for USERNAME; it is printed once and stored only as a hash."""
         from salesradar.app.users import create_token
 
-        token = create_token(_db(workspace, app_db), username)
+        with open_app_db(workspace, app_db) as db:
+            token = create_token(db, username)
         output.emit({"username": username, "token": token}, as_json, lambda: output.console.print(
             f"{token}\n(use it as Authorization: Bearer <token>; it is not shown again)",
             highlight=False))
