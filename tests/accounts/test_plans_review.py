@@ -20,6 +20,7 @@ from salesradar.accounts.plans import (
     add_action,
     create_plan,
     current_plan,
+    draft_plan,
     plan_history,
     plan_vs_actual,
     revise_plan,
@@ -88,6 +89,19 @@ def test_versions_and_actions(accounts: Workspace, db: AppDB) -> None:
         revise_plan(db, "K1", owner="x")
     with pytest.raises(UserInputError, match="status must be"):
         set_action_status(db, done["id"], "finished")
+
+
+def test_stopped_items_are_told_by_their_median_rhythm(accounts: Workspace) -> None:
+    # bought on days 0, 7, 14, 21 and 108: median gap 7, mean gap 27; none for 60 days since
+    accounts.con.execute(
+        "CREATE TABLE score_stopped_items AS SELECT 'K1' AS customer_id, 'S1' AS sku, "
+        "7.0 AS median_gap, 27.0 AS mean_gap, 60.0 AS gap_days, 500.0 AS value_at_stake")
+    for lang, reason in [("en", "bought every ~7 days; last 60 days ago"),
+                         ("he", "נקנה כל ~7 יום; לאחרונה לפני 60 יום")]:
+        draft = draft_plan(accounts, "K1", lang=lang)
+        stopped = [o for o in draft["opportunities"] if o["source"] == "stopped_item"]
+        assert [(o["sku"], o["yearly_value"], o["reason"]) for o in stopped] == [
+            ("S1", 2000.0, reason)]
 
 
 def test_plan_vs_actual(accounts: Workspace, db: AppDB) -> None:

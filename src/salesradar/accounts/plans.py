@@ -57,15 +57,23 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _opportunities(ws: Any, customer_id: str, top: int) -> list[dict[str, Any]]:
+def _stopped_reason(row: dict[str, Any], lang: str) -> str:
+    """Why a stopped item is an opportunity: its usual rhythm (the median gap between purchase
+    days, as the models define it) against the days since it was last bought."""
+    usual, since = f"{row['median_gap']:.0f}", f"{row['gap_days']:.0f}"
+    if lang == "he":
+        return f"נקנה כל ~{usual} יום; לאחרונה לפני {since} יום"
+    return f"bought every ~{usual} days; last {since} days ago"
+
+
+def _opportunities(ws: Any, customer_id: str, top: int, lang: str = "en") -> list[dict[str, Any]]:
     out = [{"source": "cross_sell", "sku": r["sku"], "name": r.get("name"),
             "yearly_value": QUARTERS_PER_YEAR * float(r["expected_value"] or 0.0),
             "reason": r.get("reason")}
            for r in score_rows(ws, "cross_sell", customer_id)]
     out += [{"source": "stopped_item", "sku": r["sku"], "name": None,
              "yearly_value": QUARTERS_PER_YEAR * float(r["value_at_stake"] or 0.0),
-             "reason": f"bought every ~{r['median_gap']:.0f} days; last {r['gap_days']:.0f} "
-                       "days ago"}
+             "reason": _stopped_reason(r, lang)}
             for r in score_rows(ws, "stopped_items", customer_id)]
     out.sort(key=lambda o: -o["yearly_value"])
     return out[:top]
@@ -134,7 +142,7 @@ def draft_plan(ws: Any, customer_id: str, *, as_of: dt.date | None = None,
     margin = mine["gross_profit"] / revenue if revenue > 0 else None
     company_margin = (company - float(totals["cost"] or 0.0)) / company if company > 0 else None
     tier = tiers_as_of(ws).get(customer_id, {}).get("tier")
-    opportunities = _opportunities(ws, customer_id, top)
+    opportunities = _opportunities(ws, customer_id, top, lang)
     start = shift_date(period_start(day, "month"), "month")
     return {
         "customer_id": customer_id,
