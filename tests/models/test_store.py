@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,20 @@ def test_a_model_fitted_on_other_features_is_refitted(tmp_path: Path) -> None:
         for saved in folder.glob("churn-*.joblib"):
             saved.write_bytes(b"not a pickle")
         assert load_latest(ws, "churn") is None
+
+
+def test_customer_view_in_hebrew(scored: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Workspace.open(scored, read_only=True) as ws:
+        top = ws.table("score_churn").limit(1).to_pyarrow().to_pylist()[0]
+        _no_refit(monkeypatch)
+        en = customer_view(ws, top["customer_id"])
+        he = customer_view(ws, top["customer_id"], lang="he")
+    hebrew = re.compile(r"[\u05d0-\u05ea]")
+    assert en["churn_risk"]["reasons"] == top["reasons"]
+    assert len(he["churn_risk"]["reasons"]) == len(top["reasons"])
+    assert all(hebrew.search(r) for r in he["churn_risk"]["reasons"])
+    for key in ("tier_name", "reason", "handling"):
+        assert hebrew.search(he["tier"][key]) and not hebrew.search(en["tier"][key]), key
+    health = he["health"]
+    assert hebrew.search(health["explanation"]) and hebrew.search(health["weakest_text"])
+    assert not hebrew.search(en["health"]["weakest_text"])

@@ -80,6 +80,11 @@ def test_tiers_by_hand(tiered: Workspace) -> None:
     assert "account manager" in t["A1"]["handling"]
     assert t["D1"]["reason"].startswith("profit -300 after 500 cost to serve")
     assert "share of wallet 10% of 20000 potential" in t["B1"]["reason"]
+    # the same texts in Hebrew
+    assert (t["D1"]["tier_name_he"], t["A1"]["tier_name_he"]) == ("מפסיד", "אסטרטגי")
+    assert t["D1"]["handling_he"].startswith("מפסיד אחרי עלות השירות")
+    assert t["D1"]["reason_he"].startswith("רווח -300 אחרי 500 עלות שירות")
+    assert "נתח ארנק 10% מתוך פוטנציאל 20000" in t["B1"]["reason_he"]
     assert [r["tier"] for r in assign_tiers(tiered, AS_OF).to_pylist()] == list("ABCCD")
 
 
@@ -116,6 +121,7 @@ def test_health_by_hand(ws: Workspace) -> None:
     assert row["health"] == pytest.approx(expected, abs=0.05)
     assert row["weakest"] == "revenue_trend"
     assert row["explanation"] == "revenue 200 in the last 90 days vs 300 before"
+    assert row["explanation_he"] == "הכנסות 200 ב-90 הימים האחרונים לעומת 300 לפני כן"
 
 
 def test_health_with_payments_and_contacts(ws: Workspace) -> None:

@@ -16,25 +16,13 @@ from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.metrics import parse_period, plain_rows
 from salesradar.metrics.frame import shift_date
+from salesradar.models.labels import HANDLING, TIER_NAMES
 from salesradar.models.scoring import SCORE_TABLES
 from salesradar.models.tiers import assign_tiers
 
-TIER_LABELS = {
-    "A": ("A · strategic", "A · אסטרטגי"),
-    "B": ("B · developing", "B · מתפתח"),
-    "C": ("C · operational", "C · תפעולי"),
-    "D": ("D · loss-making", "D · מפסיד"),
-}
-HANDLING_HE = {
-    "A": "מנהל לקוח ייעודי; תוכנית לקוח כתובה עם יעדים שנתיים; קשר בדרג בכיר משני הצדדים; "
-         "סקירה עסקית רבעונית; לשמור ולהגדיל את נתח הארנק.",
-    "B": "תוכנית צמיחה: להציע את מה שלקוחות דומים קונים, ביקורים קבועים, יעד נתח ארנק ונציג "
-         "שמוביל את פיתוח הלקוח.",
-    "C": "שירות יעיל: טלפון/אתר ותנאים סטנדרטיים, הזמנות חוזרות אוטומטיות, בדיקות תקופתיות; "
-         "בלי שירות מותאם.",
-    "D": "מפסיד אחרי עלות השירות: לתמחר מחדש או לקבוע מינימום הזמנה, להוזיל את השירות (פחות "
-         "משלוחים, שירות עצמי) או להעביר לערוץ זול יותר (אתר, מפיץ).",
-}
+TIER_LABELS = {t: (f"{t} · {TIER_NAMES['en'][t]}", f"{t} · {TIER_NAMES['he'][t]}")
+               for t in "ABCD"}
+HANDLING_HE = HANDLING["he"]
 
 
 def period_bounds(text: str) -> tuple[dt.date, dt.date]:

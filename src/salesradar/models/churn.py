@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesradar.errors import UserInputError
 from salesradar.models.base import (
@@ -29,6 +30,7 @@ from salesradar.models.cadence import QUARTER_DAYS
 from salesradar.models.churn_text import Lang, explanation
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
+from salesradar.models.labels import REASONS_HE
 from salesradar.models.rhythm import BetaGeoModel
 
 __all__ = [
@@ -557,8 +559,9 @@ class ChurnModel:
             (their product), ``days_since_last_order``, ``median_gap_days`` (the typical gap
             of :mod:`salesradar.models.cadence`), ``gap_ratio``, ``p_alive`` (BG/NBD; null
             where it is not informative, see :func:`_informative_p_alive`), ``reasons`` (up
-            to ``top_reasons`` short labels, strongest first) and ``quarterly_value`` (the
-            value at stake per quarter of :mod:`salesradar.models.cadence`).
+            to ``top_reasons`` short labels, strongest first; ``reasons_he`` the same in
+            Hebrew) and ``quarterly_value`` (the value at stake per quarter of
+            :mod:`salesradar.models.cadence`).
         """
         from salesradar.models.cadence import customer_terms
 
@@ -606,9 +609,9 @@ class ChurnModel:
         valid = top >= 0
         offsets = np.concatenate([[0], np.cumsum(valid.sum(axis=1))]).astype(np.int32)
         words = _reason_labels(frame.columns, rank, top)
-        reasons = pa.ListArray.from_arrays(
-            pa.array(offsets), pa.array(words[valid], type=pa.string())
-        )
+        labels = pa.array(words[valid], type=pa.string())
+        reasons = pa.ListArray.from_arrays(pa.array(offsets), labels)
+        reasons_he = pa.ListArray.from_arrays(pa.array(offsets), _in_hebrew(labels))
 
         def nan_to_null(values: FloatArray) -> pa.Array:
             return pa.array(values[rank], mask=np.isnan(values[rank]))
@@ -625,6 +628,7 @@ class ChurnModel:
                 "gap_ratio": nan_to_null(frame.columns["gap_ratio"]),
                 "p_alive": nan_to_null(_informative_p_alive(frame.columns)),
                 "reasons": reasons,
+                "reasons_he": reasons_he,
                 "quarterly_value": nan_to_null(quarterly),
             }
         )
@@ -666,6 +670,14 @@ _LABEL_HOLDS: dict[str, tuple[str, str, str]] = {
     "revenue": ("revenue_w1", "revenue_w2", "low revenue"),
     "breadth": ("skus_w1", "skus_w2", "buys few items"),
 }
+
+
+def _in_hebrew(labels: pa.Array) -> pa.Array:
+    """Short reason labels in Hebrew (vectorized; an unknown label stays as it is)."""
+    index = pc.index_in(labels, value_set=pa.array(list(REASONS_HE)))
+    hebrew = pa.array(list(REASONS_HE.values()), type=pa.string()).take(index)
+    result: pa.Array = pc.coalesce(hebrew, labels)
+    return result
 
 
 def _reason_labels(

@@ -27,6 +27,7 @@ from salesradar.models.churn import (
 )
 from salesradar.models.churn_text import Lang
 from salesradar.models.crosssell import recommend_for
+from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
 from salesradar.models.stopped_items import find_stopped_items
 from salesradar.models.store import load_latest, load_model, save_model
 from salesradar.models.tiers import assign_tiers, health_scores
@@ -120,7 +121,9 @@ def customer_view(
 ) -> dict[str, Any]:
     """One customer's 360 view: sales, rhythm and risk, stopped items, offers, tier, health.
 
-    ``why`` (the churn explanation) is in ``lang``, ``"en"`` or ``"he"``.
+    The texts are in ``lang``, ``"en"`` or ``"he"``: ``why`` (the churn explanation), the
+    churn ``reasons``, the tier's name, reason and handling, the health ``explanation`` and
+    ``weakest_text`` (the weakest health factor in words).
     """
     lines = ws.table("invoice_lines")
     mine = lines.filter(lines.customer_id == customer_id)
@@ -136,14 +139,41 @@ def customer_view(
         c = ws.table("customers")
         master = c.filter(c.customer_id == customer_id).to_pyarrow().to_pylist()
     risk = _rows(ws, SCORE_TABLES["churn"], customer_id)
+    tier = next(iter(_rows(ws, SCORE_TABLES["tiers"], customer_id)), None)
+    health = next(iter(_rows(ws, SCORE_TABLES["health"], customer_id)), None)
     return {
         "customer_id": customer_id,
         "customer": {k: plain_value(v) for k, v in master[0].items()} if master else None,
         "sales": {k: plain_value(v) for k, v in sales.items()},
-        "churn_risk": risk[0] if risk else None,
+        "churn_risk": _risk_in(risk[0], lang) if risk else None,
         "why": _why(ws, customer_id, risk[0], currency, lang) if risk else [],
         "stopped_items": _rows(ws, SCORE_TABLES["stopped_items"], customer_id),
         "recommendations": _rows(ws, SCORE_TABLES["cross_sell"], customer_id),
-        "tier": next(iter(_rows(ws, SCORE_TABLES["tiers"], customer_id)), None),
-        "health": next(iter(_rows(ws, SCORE_TABLES["health"], customer_id)), None),
+        "tier": _tier_in(tier, lang) if tier else None,
+        "health": _health_in(health, lang) if health else None,
     }
+
+
+# customer_view's texts in the reader's language: the Hebrew columns the score run wrote, or
+# the English translated (tables scored before those columns existed)
+def _risk_in(risk: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    if lang == "he":
+        risk = {**risk, "reasons": risk.get("reasons_he") or reason_labels(risk.get("reasons"),
+                                                                           "he")}
+    return risk
+
+
+def _tier_in(tier: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    if lang == "he":
+        code = tier.get("tier")
+        tier = {**tier, "tier_name": tier.get("tier_name_he") or tier_name(code, "he"),
+                "handling": tier.get("handling_he") or tier_handling(code, "he"),
+                "reason": tier.get("reason_he") or tier.get("reason")}
+    return tier
+
+
+def _health_in(health: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    out = {**health, "weakest_text": health_factor(health.get("weakest"), lang)}
+    if lang == "he":
+        out["explanation"] = health.get("explanation_he") or health.get("explanation")
+    return out

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from scipy.stats import rankdata  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.errors import UserInputError
+from salesradar.models import labels as _labels
 from salesradar.models.base import FloatArray
 from salesradar.models.cadence import customer_terms
 from salesradar.models.text import as_floats, join_text, number_text
@@ -46,18 +47,9 @@ __all__ = [
     "health_scores",
 ]
 
-TIER_NAMES = {"A": "strategic", "B": "developing", "C": "operational", "D": "loss-making"}
-HANDLING = {
-    "A": "Dedicated account manager; written account plan with yearly goals; executive-level "
-         "contact on both sides; quarterly business reviews; protect and grow share of wallet.",
-    "B": "Growth plan: offer what look-alike customers buy (cross-sell), regular visits, a "
-         "share-of-wallet target and a named rep who develops the account.",
-    "C": "Serve efficiently: phone/web and standard terms, automated reorders, periodic "
-         "check-ins; no bespoke service.",
-    "D": "Loss-making after cost to serve: reprice or set minimum order sizes, reduce the cost "
-         "to serve (fewer deliveries, self-service), or move to a cheaper channel (web, "
-         "distributor).",
-}
+# English, as the tables store them; both languages in salesradar.models.labels
+TIER_NAMES = _labels.TIER_NAMES["en"]
+HANDLING = _labels.HANDLING["en"]
 HEALTH_WEIGHTS = {
     "rhythm": 0.30,
     "revenue_trend": 0.25,
@@ -146,7 +138,8 @@ def assign_tiers(
     pyarrow.Table
         ``customer_id, tier, tier_name, revenue, gross_profit, cost_to_serve, profit,
         potential, share_of_wallet, revenue_trend, skus, profit_pct, growth_pct, fit_pct,
-        reason, handling``, A first, then by profit.
+        reason, handling`` and the same texts in Hebrew (``tier_name_he, reason_he,
+        handling_he``), A first, then by profit.
     """
     if not 0 < a_share < 1 or not 0 < b_growth <= 1:
         raise UserInputError("a_share must be in (0, 1) and b_growth in (0, 1]")
@@ -212,18 +205,34 @@ def assign_tiers(
     )
 
     profit_words = "profit " if has_cost else "gross profit unknown (no cost); revenue "
+    top = number_text(np.ceil(100.0 * (1.0 - profit_pct) + 100.0 / n))
+    share_text = number_text(100.0 * np.nan_to_num(share))
+    potential_text = number_text(np.nan_to_num(potential))
+    trend_text = number_text(100.0 * np.nan_to_num(trend, posinf=0.0))
+    potential_known, trend_known = pa.array(has_potential), pa.array(np.isfinite(trend))
     reason = join_text(
         profit_words, number_text(profit), " after ", number_text(cost_to_serve),
-        " cost to serve (top ", number_text(np.ceil(100.0 * (1.0 - profit_pct) + 100.0 / n)),
-        "%); ", number_text(skus), " SKUs; ",
+        " cost to serve (top ", top, "%); ", number_text(skus), " SKUs; ",
         pc.if_else(
-            pa.array(has_potential),
-            join_text("share of wallet ", number_text(100.0 * np.nan_to_num(share)), "% of ",
-                  number_text(np.nan_to_num(potential)), " potential"),
-            pc.if_else(pa.array(np.isfinite(trend)),
-                       join_text("revenue ", number_text(100.0 * np.nan_to_num(trend, posinf=0.0)),
-                             "% vs the ", str(months), " months before"),
+            potential_known,
+            join_text("share of wallet ", share_text, "% of ", potential_text, " potential"),
+            pc.if_else(trend_known,
+                       join_text("revenue ", trend_text, "% vs the ", str(months),
+                                 " months before"),
                        pa.scalar("new customer (no revenue the period before)")),
+        ),
+    )
+    profit_he = "רווח " if has_cost else "רווח גולמי לא ידוע (אין עלות); הכנסות "
+    reason_he = join_text(
+        profit_he, number_text(profit), " אחרי ", number_text(cost_to_serve),
+        " עלות שירות (", top, "% העליונים); ", number_text(skus), " מק\"טים; ",
+        pc.if_else(
+            potential_known,
+            join_text("נתח ארנק ", share_text, "% מתוך פוטנציאל ", potential_text),
+            pc.if_else(trend_known,
+                       join_text("הכנסות ", trend_text, "% לעומת ", str(months),
+                                 " החודשים שלפני"),
+                       pa.scalar("לקוח חדש (ללא הכנסות בתקופה הקודמת)")),
         ),
     )
     tier_arr = pa.array(tier.astype(str))
@@ -244,6 +253,9 @@ def assign_tiers(
         "fit_pct": fit_pct,
         "reason": reason,
         "handling": _map(tier, HANDLING),
+        "tier_name_he": _map(tier, _labels.TIER_NAMES["he"]),
+        "reason_he": reason_he,
+        "handling_he": _map(tier, _labels.HANDLING["he"]),
     })
     order = np.lexsort((-profit, tier))
     return table.take(pa.array(order))
@@ -292,7 +304,8 @@ def health_scores(
     pyarrow.Table
         ``customer_id, health`` and, per factor, ``<factor>_score`` and ``<factor>_points``
         (null when the factor has no data for the customer), plus ``weakest`` (the factor
-        that cost most points) and ``explanation`` (it, in words with numbers).
+        that cost most points), ``explanation`` (it, in words with numbers) and
+        ``explanation_he`` (the same in Hebrew).
     """
     w = dict(HEALTH_WEIGHTS if weights is None else weights)
     unknown = set(w) - set(HEALTH_WEIGHTS)
@@ -399,6 +412,21 @@ def _score(
         "contacts": join_text(number_text(levels), " of 3 levels (executive, finance, operations) "
                           "in touch in the last 90 days"),
     }
+    texts_he = {
+        "rhythm": join_text("מזמין כל ~", number_text(gap), " יום; הזמנה אחרונה לפני ",
+                            number_text(recency), " יום"),
+        "revenue_trend": join_text("הכנסות ", number_text(revenue), " ב-", str(trend_days),
+                                   " הימים האחרונים לעומת ", number_text(b_revenue),
+                                   " לפני כן"),
+        "breadth_trend": join_text(number_text(skus), " מק\"טים ב-", str(trend_days),
+                                   " הימים האחרונים לעומת ", number_text(b_skus), " לפני כן"),
+        "margin_trend": join_text("רווח גולמי ", number_text(100 * np.nan_to_num(margin), 1),
+                                  "% לעומת ", number_text(100 * np.nan_to_num(b_margin), 1),
+                                  "% לפני כן"),
+        "payment": join_text("משלם באיחור של ", number_text(days_late), " יום בממוצע"),
+        "contacts": join_text(number_text(levels), " מתוך 3 דרגים (בכיר, כספים, תפעול) בקשר "
+                              "ב-90 הימים האחרונים"),
+    }
     columns: dict[str, Any] = {"customer_id": data["customer_id"],
                                "health": np.round(health, 1)}
     for j, f in enumerate(names):
@@ -408,9 +436,11 @@ def _score(
         worst = np.argmax(lost, axis=1)
         columns["weakest"] = pa.array(np.array(names)[worst])
         columns["explanation"] = pc.choose(pa.array(worst), *[texts[f] for f in names])
+        columns["explanation_he"] = pc.choose(pa.array(worst), *[texts_he[f] for f in names])
     else:
         columns["weakest"] = pa.nulls(n, pa.string())
         columns["explanation"] = pa.nulls(n, pa.string())
+        columns["explanation_he"] = pa.nulls(n, pa.string())
     return pa.table(columns)
 
 

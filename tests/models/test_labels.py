@@ -1,0 +1,50 @@
+"""The models' short texts in English and Hebrew."""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+import pytest
+
+from salesradar.errors import UserInputError
+from salesradar.models import churn
+from salesradar.models.labels import (
+    HANDLING,
+    HEALTH_FACTORS,
+    REASONS_HE,
+    TIER_NAMES,
+    health_factor,
+    reason_labels,
+    tier_handling,
+    tier_name,
+)
+from salesradar.models.tiers import HEALTH_WEIGHTS
+
+HEBREW = re.compile(r"[\u05d0-\u05ea]")
+
+
+def test_every_tier_and_factor_has_both_languages() -> None:
+    for texts in (TIER_NAMES, HANDLING):
+        assert set(texts["en"]) == set(texts["he"]) == set("ABCD")
+        assert all(HEBREW.search(t) for t in texts["he"].values())
+    assert set(HEALTH_FACTORS["en"]) == set(HEALTH_FACTORS["he"]) == set(HEALTH_WEIGHTS)
+    assert all(HEBREW.search(t) for t in HEALTH_FACTORS["he"].values())
+    assert (tier_name("B", "he"), tier_name(None, "he")) == ("מתפתח", None)
+    assert tier_handling("D", "en") == HANDLING["en"]["D"]
+    assert (health_factor("payment", "he"), health_factor("new_factor")) == ("תשלומים",
+                                                                             "new factor")
+    with pytest.raises(UserInputError, match="language"):
+        tier_name("A", "fr")
+
+
+def test_every_churn_reason_label_has_a_hebrew_one() -> None:
+    written = {*churn._REASON_LABELS.values(), *(o for _, _, o in churn._LABEL_HOLDS.values()),
+               "order rhythm", "bought only once"}
+    assert written == set(REASONS_HE)
+    assert all(HEBREW.search(t) for t in REASONS_HE.values())
+    assert reason_labels(["late payments", "something new"], "he") == ["תשלומים באיחור",
+                                                                      "something new"]
+    assert reason_labels(["late payments"], "en") == ["late payments"]
+    hebrew = churn._in_hebrew(pa.array(["many returns", "something new"]))
+    assert hebrew.to_pylist() == ["הרבה החזרות", "something new"]
