@@ -163,3 +163,11 @@ def test_openapi_and_swagger_ui_are_served_locally(site: Site) -> None:
     assert "/swagger/swagger-ui-bundle.js" in docs
     assert "cdn" not in docs.lower()
     assert client.get("/swagger/swagger-ui-bundle.js").status_code == 200
+
+
+def test_pipeline_stages_carry_the_registry_stage_conversion(site: Site) -> None:
+    stages = site.client().get("/api/v1/pipeline", headers=site.bearer("admin")).json()["stages"]
+    assert stages and {s["pipeline"] for s in stages}
+    open_stages = [s for s in stages if not s["stage"].startswith("closed")]
+    assert all(s["conversion"] is None or 0 <= s["conversion"] <= 1 for s in open_stages)
+    assert any(s["conversion"] is not None for s in open_stages)

@@ -243,8 +243,12 @@ def _stage_conversion(ws: Workspace, present: set[str]) -> list[dict[str, Any]]:
     first: dict[str, int] = {}
     for r in rows:
         first.setdefault(r["pipeline"], r["deals"])
+    conversion = {(r["pipeline"], r["stage"]): r["value"] for r in kpi_records(compute_kpi(
+        ws.backend, "stage_conversion", by=("pipeline", "stage"), persist=False))}
     return [{"pipeline": r["pipeline"], "stage": r["stage"], "deals": r["deals"],
-             "share": r["deals"] / first[r["pipeline"]] if first[r["pipeline"]] else None}
+             "share": r["deals"] / first[r["pipeline"]] if first[r["pipeline"]] else None,
+             # the registry's stage_conversion: moved on ÷ decided visits (none for closing)
+             "conversion": conversion.get((r["pipeline"], r["stage"]))}
             for r in rows]
 
 

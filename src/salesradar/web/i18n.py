@@ -139,6 +139,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cycle": ("Sales cycle", "מחזור מכירה"),
     "deal_size": ("Average deal", "עסקה ממוצעת"),
     "stages": ("Stage conversion", "המרה בין שלבים"),
+    "stage": ("Stage", "שלב"),
+    "stage_conversion": ("Moved on to the next stage", "התקדמו לשלב הבא"),
     "forecast_vs_actual": ("Forecast vs actual", "תחזית מול ביצוע"),
     "forecast": ("Forecast", "תחזית"),
     "actual": ("Actual", "בפועל"),

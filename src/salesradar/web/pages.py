@@ -45,7 +45,8 @@ templates.env.globals.update(
     date=i18n.ltr(i18n.date_text), month=i18n.ltr(i18n.month_text))
 templates.env.globals.update(
     tier_word=lambda code, lang: i18n.word(i18n.TIERS, code, lang),
-    factor_word=lambda code, lang: i18n.word(i18n.FACTORS, code, lang))
+    factor_word=lambda code, lang: i18n.word(i18n.FACTORS, code, lang),
+    stage_word=i18n.stage_text)
 templates.env.filters["numbers"] = i18n.isolate_numbers
 ACTIONS = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed", "snooze": "snoozed"}
 SNOOZE_DAYS = 7
