@@ -11,10 +11,13 @@ from typing import Annotated, Any
 import typer
 
 from salesradar.cli import output
-
-# AppDbOption is re-exported: cli/web.py imports it from here
-from salesradar.cli.options import AppDbOption as AppDbOption
-from salesradar.cli.options import JsonOption, WorkspaceOption, open_app_db, parse_date
+from salesradar.cli.options import (
+    AppDbOption,
+    JsonOption,
+    WorkspaceOption,
+    open_app_db,
+    parse_date,
+)
 from salesradar.errors import UserInputError
 
 ACTIONS = ("ack", "done", "dismiss", "snooze")
