@@ -20,13 +20,13 @@ if TYPE_CHECKING:
 
 WorkspaceOption = Annotated[
     Path | None,
-    typer.Option("--workspace", "-w", help="Workspace file [env: SALESRADAR_WORKSPACE; "
+    typer.Option("--workspace", "-w", help="Workspace file \\[env: SALESRADAR_WORKSPACE; "
                  "default: ./salesradar.duckdb]", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 AppDbOption = Annotated[
     str | None,
-    typer.Option("--app-db", help="Application database URL [env: SALESRADAR_APP_DB; default: "
+    typer.Option("--app-db", help="Application database URL \\[env: SALESRADAR_APP_DB; default: "
                  "salesradar-app.sqlite beside the workspace].", show_default=False),
 ]
 EngineOption = Annotated[
