@@ -72,9 +72,7 @@ def test_no_markup_shows_as_text(rendered: Render, name: str, lang: str) -> None
 
 
 @pytest.mark.parametrize("lang", ["en", "he"])
-@pytest.mark.parametrize("name", ["dashboard", "customer-360", pytest.param("reps", marks=(
-    pytest.mark.xfail(strict=True, reason="web bug, message board note [webtest -> web 21:12]: "
-                      "team comparison charts drawn with 6 px text"))), "pipeline"])
+@pytest.mark.parametrize("name", ["dashboard", "customer-360", "reps", "pipeline"])
 def test_chart_labels_are_big_enough_to_read(rendered: Render, name: str, lang: str) -> None:
     # a text box under 10 px high holds a font under about 7.5 px, too small to read on a
     # laptop screen; the charts' tick labels (11 px fonts) have 13 px boxes
