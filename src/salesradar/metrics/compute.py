@@ -28,9 +28,10 @@ import pyarrow as pa
 import pyarrow.compute
 
 from salesradar.errors import UserInputError
-from salesradar.metrics.catalog._common import agg, ratio
+from salesradar.metrics.catalog._common import agg, ratio, unique
 from salesradar.metrics.flags import KpiSettings, apply_flags
-from salesradar.metrics.frame import Query, check_request, period_start, shift
+from salesradar.metrics.frame import DIMENSIONS, Query, check_request, period_start, shift
+from salesradar.metrics.marts import data_stamp, fresh_mart, record_mart, request_key
 from salesradar.metrics.registry import REGISTRY, Kind, Kpi, KpiInfo
 
 
@@ -190,7 +191,9 @@ def compute_kpi(
         Inclusive date bounds on the KPI's date column; periods are whole periods from the one
         holding ``start``.
     persist
-        Write the result as the mart :func:`mart_name` and read it back from there.
+        Write the result as the mart :func:`mart_name` and read it back from there; when the
+        same request was persisted on the same data, read the mart without computing (see
+        :mod:`salesradar.metrics.marts`).
 
     Raises
     ------
@@ -200,8 +203,23 @@ def compute_kpi(
     kpi = REGISTRY[name]
     _check_tables(backend, kpi)
     expr = kpi_expr(backend, name, by, period, start, end, settings=settings)
-    mart = mart_name(name, period if period != "none" else None, by) if persist else None
-    return _materialize(backend, expr, mart)
+    if not persist:
+        return _materialize(backend, expr, None)
+    mart = mart_name(name, period if period != "none" else None, by)
+    key = request_key(name, by, period, start, end, settings or KpiSettings())
+    stamp = data_stamp(backend, unique([*kpi.tables, *_lookup_tables(by)]))
+    stored = fresh_mart(backend, mart, key, stamp)
+    if stored is not None:  # same request, same data: the mart is the answer
+        return stored
+    table = _materialize(backend, expr, mart)
+    record_mart(backend, mart, key, stamp)
+    return table
+
+
+def _lookup_tables(by: Sequence[str]) -> list[str]:
+    """Tables the dimensions ``by`` are looked up in (``team`` -> reps)."""
+    found = (DIMENSIONS[d].lookup for d in by if d in DIMENSIONS)
+    return [lookup[0] for lookup in found if lookup is not None]
 
 
 def compute_kpis(

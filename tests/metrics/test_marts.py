@@ -1,0 +1,56 @@
+"""A repeated KPI request on an unchanged workspace reads its mart; an import makes it recompute.
+
+Freshness is tracked in DuckDB workspaces only (they keep the import log), so this runs there.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from salesradar.io.importer import import_file
+from salesradar.metrics import compute_kpi
+from salesradar.metrics.flags import KpiSettings
+from salesradar.workspace import Workspace
+
+HEADER = "invoice_id,line_no,invoice_date,customer_id,sku,quantity,net_revenue,cost,rep_id"
+
+
+def _csv(path: Path, *rows: str) -> Path:
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _march(ws: Workspace, **kw: Any) -> float:
+    table = compute_kpi(ws.backend, "revenue", ("rep",), "month", **kw)
+    rows = [r for r in table.to_pylist() if r["period"] == date(2024, 3, 1)]
+    return float(rows[0]["value"])
+
+
+def test_fresh_mart_is_read_and_an_import_makes_it_stale(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        import_file(ws, "invoice_lines", _csv(tmp_path / "a.csv",
+                                              "I1,1,2024-03-04,c1,s1,1,100,60,r1"))
+        assert _march(ws) == 100.0
+        # Tamper with the stored mart: a second identical request must read it, not recompute.
+        ws.con.execute("UPDATE mart_revenue_month_rep SET value = 42")
+        assert _march(ws) == 42.0
+        # another request (other thresholds, other range) recomputes, and rewrites the mart
+        assert _march(ws, settings=KpiSettings(coverage_min=2.0)) == 100.0
+        ws.con.execute("UPDATE mart_revenue_month_rep SET value = 42")
+        assert _march(ws, start=date(2024, 3, 1)) == 100.0
+        ws.con.execute("UPDATE mart_revenue_month_rep SET value = 42")
+        # an import changes the data stamp: 100 + 50
+        import_file(ws, "invoice_lines", _csv(tmp_path / "b.csv",
+                                              "I2,1,2024-03-05,c2,s1,1,50,30,r1"))
+        assert _march(ws, start=date(2024, 3, 1)) == 150.0
+
+
+def test_not_persisted_always_computes(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        import_file(ws, "invoice_lines", _csv(tmp_path / "a.csv",
+                                              "I1,1,2024-03-04,c1,s1,1,100,60,r1"))
+        assert _march(ws) == 100.0
+        ws.con.execute("UPDATE mart_revenue_month_rep SET value = 42")
+        assert _march(ws, persist=False) == 100.0
