@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_churn.py
 	$(BIN)/python bench/bench_crosssell.py
 	$(BIN)/python bench/bench_insights.py
+	$(BIN)/python bench/bench_web.py
 
 ## eval: KPIs and model backtests on ../shared/datasets (numbers recorded in docs/)
 eval: $(STAMP)
