@@ -1,24 +1,12 @@
-"""The served demo company (shared with tests/api), and the warnings allowed here."""
+"""The served demo company (shared with tests/api)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from web.web_helpers import Site, close_clients, demo_site
-
-# ibis 12 calls DuckDB's fetch_arrow_table, deprecated in duckdb 1.5 (fixed in later ibis); the
-# app's server thread runs those queries while a test waits for its answer
-FETCH_WARNING = r"ignore:fetch_arrow_table\(\) is deprecated:DeprecationWarning"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.filterwarnings(FETCH_WARNING))
 
 
 @pytest.fixture(scope="session")
