@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from salesradar.app.commitments import CommitmentRow
 from salesradar.app.db import AppDB
 from salesradar.commitments.model import Commitment, parse_commitment
 from salesradar.errors import UserInputError
+from salesradar.io.mapping import read_yaml_file
 
 
 class CommitmentNotFound(UserInputError, LookupError):
@@ -21,12 +21,7 @@ class CommitmentNotFound(UserInputError, LookupError):
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """The commitment mapping of a YAML file (see docs/commitments.md for the fields)."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserInputError(f"no such file: {path}") from None
-    except yaml.YAMLError as exc:
-        raise UserInputError(f"{path} is not valid YAML: {exc}") from None
+    raw = read_yaml_file(path, "commitment file")
     if not isinstance(raw, dict):
         raise UserInputError(f"{path} must hold one mapping of commitment fields")
     return raw

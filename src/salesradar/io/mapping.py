@@ -187,18 +187,26 @@ def parse_mapping(data: Any, where: str, expected_table: str | None = None) -> M
     )
 
 
-def load_mapping(path: Path | str, expected_table: str | None = None) -> Mapping:
-    """Read and check a YAML mapping file."""
+def read_yaml_file(path: Path | str, what: str) -> Any:
+    """The parsed content of a YAML file the user named (mapping, commitment, commission plan).
+
+    A missing file or invalid YAML is a :class:`UserInputError` that names ``what`` and the path.
+    """
     source = Path(path)
     try:
         text = source.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UserInputError(f"mapping file not found: {source}") from None
+        raise UserInputError(f"{what} not found: {source}") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise UserInputError(f"mapping file {source} is not valid YAML: {exc}") from None
-    return parse_mapping(data, str(source), expected_table)
+        raise UserInputError(f"{what} {source} is not valid YAML: {exc}") from None
+
+
+def load_mapping(path: Path | str, expected_table: str | None = None) -> Mapping:
+    """Read and check a YAML mapping file."""
+    data = read_yaml_file(path, "mapping file")
+    return parse_mapping(data, str(path), expected_table)
 
 
 def normalize_header(name: str) -> str:

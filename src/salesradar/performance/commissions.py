@@ -34,13 +34,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from salesradar.accounts.common import last_day
 from salesradar.app.db import AppDB
 from salesradar.app.management import CommissionPlanRow
 from salesradar.errors import UserInputError
+from salesradar.io.mapping import read_yaml_file
 from salesradar.metrics.frame import period_start, shift_date
 from salesradar.metrics.registry import Grain
 from salesradar.performance.plans import METRICS, actuals_by_rep, list_targets, period_of
@@ -112,13 +112,7 @@ def check_plan(doc: Any) -> dict[str, Any]:
 
 def load_plan(path: Path) -> dict[str, Any]:
     """A plan from a YAML file."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserInputError(f"no commission plan file at {path}") from None
-    except yaml.YAMLError as exc:
-        raise UserInputError(f"{path} is not valid YAML: {exc}") from None
-    return check_plan(doc)
+    return check_plan(read_yaml_file(path, "commission plan file"))
 
 
 def save_plan(db: AppDB, plan: dict[str, Any]) -> dict[str, Any]:
