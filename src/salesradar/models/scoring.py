@@ -85,11 +85,13 @@ def score_workspace(
 
 
 def _score_churn(ws: Any, day: dt.date, horizon_days: int) -> pa.Table:
-    """Churn scores; the fitted model is reused when saved for the same data, and saved."""
-    model = load_model(ws, "churn", day, horizon_days)
-    if not isinstance(model, ChurnModel) or model.features_ != MODEL_FEATURES:
-        model = ChurnModel(horizon_days).fit(ws, day)
-    table = model.score(ws, day)
+    """Churn scores; the fitted model is reused when saved for the same data, else fitted and
+    saved."""
+    saved = load_model(ws, "churn", day, horizon_days)
+    if isinstance(saved, ChurnModel) and saved.features_ == MODEL_FEATURES:
+        return saved.score(ws, day)
+    model = ChurnModel(horizon_days).fit(ws, day)
+    table = model.score(ws, day)  # before saving: the saved model keeps what it scored
     save_model(ws, "churn", model, day, horizon_days)
     return table
 
