@@ -16,6 +16,7 @@ and across worker processes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -36,7 +37,13 @@ SESSION_DAYS = 14
 TOKEN_TOUCH = timedelta(minutes=5)
 _HASHER = PasswordHasher()
 # verified when the username is unknown, so a wrong name costs as long as a wrong password
-_DUMMY_HASH = _HASHER.hash("salesradar-no-such-user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown users (so their login takes as long); made on first
+    use, not at import, since argon2 costs 64 MiB and tens of milliseconds."""
+    return _HASHER.hash("salesradar-no-such-user")
 
 
 class UserRow(Base):
@@ -171,7 +178,7 @@ def authenticate(db: Any, username: str, password: str) -> User | None:
     with db.session() as s:
         row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
         try:
-            _HASHER.verify(row.password_hash if row and row.active else _DUMMY_HASH, password)
+            _HASHER.verify(row.password_hash if row and row.active else _dummy_hash(), password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         if row is None or not row.active:
