@@ -9,6 +9,7 @@ import typer
 
 from salesradar.charts.labels import Lang
 from salesradar.cli import output
+from salesradar.cli.manage_output import AsOfOption, LangOption, is_hebrew
 from salesradar.cli.options import (
     AppDbOption,
     JsonOption,
@@ -20,15 +21,10 @@ from salesradar.cli.options import (
 from salesradar.config import workspace_path
 from salesradar.errors import UserInputError
 
-LangOption = Annotated[str, typer.Option("--lang", help="he or en.")]
-AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Judge as of this date "
-                       "(default: the last day of data).")]
-
 
 def _lang(lang: str) -> Lang:
-    if lang in ("en", "he"):
-        return cast(Lang, lang)
-    raise UserInputError(f"--lang must be he or en, not {lang!r}")
+    is_hebrew(lang)  # refuses anything but en and he
+    return cast(Lang, lang)
 
 
 def _print_status(s: dict[str, Any], lang: str) -> None:

@@ -91,7 +91,8 @@ def measure(backend: Any, metric: str, windows: Sequence[Window]) -> list[float 
     if not windows:
         return []
     kpi = REGISTRY[metric]
-    missing = [t for t in kpi.tables if t not in table_names(backend)]
+    present = table_names(backend)
+    missing = [t for t in kpi.tables if t not in present]
     if missing:
         raise UserInputError(f"{metric} needs the table(s) {', '.join(missing)}, which the "
                              "workspace does not have; import them first")

@@ -231,14 +231,14 @@ def _statement(rep: str, lines: list[dict[str, Any]], before_cap: float, payout:
         parts = [f"{amount(s['amount'])} × {s['rate']:g} = {exact_money(s['commission'])}"
                  for s in x["slices"]] or ["₪0.00"]
         weight = f"{100 * x['weight']:.0f}%"
-        tail = (f"; משקל {weight}: {exact_money(x['weighted'], lang)}" if he else
+        tail = (f"; משקל {weight}: {exact_money(x['weighted'])}" if he else
                 f"; weight {weight}: {exact_money(x['weighted'])}")
         out.append(head + ": " + " + ".join(parts) + tail)
     if payout < before_cap:
-        out.append(f"סה\"כ {exact_money(before_cap, lang)}, מוגבל בתקרה ל-"
-                   f"{exact_money(payout, lang)}" if he else
+        out.append(f"סה\"כ {exact_money(before_cap)}, מוגבל בתקרה ל-"
+                   f"{exact_money(payout)}" if he else
                    f"total {exact_money(before_cap)}, capped at {exact_money(payout)}")
     else:
-        out.append(f"לתשלום {exact_money(payout, lang)}" if he else
+        out.append(f"לתשלום {exact_money(payout)}" if he else
                    f"payout {exact_money(payout)}")
     return out

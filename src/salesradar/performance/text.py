@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from salesradar.charts.labels import format_value
 from salesradar.models.text import money
 
 Lang = Literal["en", "he"]
@@ -47,7 +48,6 @@ def value_text(value: float | None, unit: str, lang: str = "en", currency: str =
     return f"{value:,.1f}"
 
 
-def exact_money(value: float | None, lang: str = "en", currency: str = "₪") -> str:
+def exact_money(value: float | None, currency: str = "₪") -> str:
     """An amount to the agora, for statements: ``₪1,785.00`` (the same in Hebrew)."""
-    v = float(value or 0.0)
-    return f"{'-' if v < 0 else ''}{currency}{abs(v):,.2f}"
+    return format_value(float(value or 0.0), "₪", currency=currency, decimals=2)
