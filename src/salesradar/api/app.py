@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -109,17 +109,10 @@ def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
     (company, then each manager's team: what the load lands on), then the pipeline and the
     scorecards. Checked every few seconds, so new managers and new data are picked up;
     ``st.warm`` is set after the first full pass (``/healthz`` reports it)."""
-    from salesradar.access import EVERYTHING, Scope
-    from salesradar.api.routes import as_of, churn_model, scorecards
+    from salesradar.access import EVERYTHING
+    from salesradar.api.routes import as_of, churn_model, dashboard_data, scorecards
     from salesradar.app.users import list_users
-    from salesradar.dashboard import ceo_dashboard
     from salesradar.web.data import pipeline_view
-
-    def board(scope: Scope) -> Callable[[], dict[str, object]]:
-        def compute() -> dict[str, object]:
-            with st.open() as ws:
-                return ceo_dashboard(ws, scope=scope)
-        return compute
 
     def pipe() -> dict[str, object]:
         with st.open() as ws:
@@ -132,7 +125,7 @@ def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
             for scope in [EVERYTHING, *managers]:
                 if stop.is_set():
                     return
-                st.cached("dashboard", scope, board(scope))
+                dashboard_data(st, scope)
             st.cached("pipeline", EVERYTHING, pipe)
             scorecards(st)
             churn_model(st)

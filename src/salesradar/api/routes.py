@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from salesradar.access import require_rep, visible_insight
+from salesradar.access import Scope, require_rep, visible_insight
 from salesradar.api.auth import ApiCaller, ApiError, State
 from salesradar.dashboard import ceo_dashboard
 from salesradar.metrics import list_kpis, plain_rows, price_volume_mix, whale_curve, whale_summary
@@ -66,10 +66,16 @@ def kpi(
 @router.get("/dashboard", tags=["dashboard"])
 def dashboard(caller: ApiCaller, st: State) -> dict[str, Any]:
     """The CEO dashboard of the caller's scope (tiles, comparison, concentration, whale, risks)."""
+    return dashboard_data(st, caller.scope)
+
+
+def dashboard_data(st: Any, scope: Scope) -> dict[str, Any]:
+    """The CEO dashboard of ``scope``, computed once per workspace version (API, pages, warm-up)."""
     def compute() -> dict[str, Any]:
         with st.open() as ws:
-            return ceo_dashboard(ws, scope=caller.scope)
-    return st.cached("dashboard", caller.scope, compute)
+            return ceo_dashboard(ws, scope=scope)
+    found: dict[str, Any] = st.cached("dashboard", scope, compute)
+    return found
 
 
 @router.get("/insights", tags=["insights"])

@@ -43,11 +43,10 @@ def serve_workspace(target: Path, app_db: str | None, host: str, port: int, *,
     import uvicorn
 
     from salesradar.api import create_app
-    from salesradar.app.db import AppDB
 
-    db = AppDB.open(app_db, workspace=target)
-    uvicorn.run(create_app(target, db, secure_cookies=https, warm=True), host=host, port=port,
-                log_level="warning")
+    with open_app_db(target, app_db) as db:
+        uvicorn.run(create_app(target, db, secure_cookies=https, warm=True), host=host,
+                    port=port, log_level="warning")
 
 
 def web_commands(app: typer.Typer) -> None:

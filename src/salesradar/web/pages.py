@@ -33,8 +33,8 @@ from salesradar.api.auth import (
     state,
     unsign,
 )
+from salesradar.api.routes import dashboard_data
 from salesradar.app import users
-from salesradar.dashboard import ceo_dashboard
 from salesradar.web import data, i18n
 
 router = APIRouter(include_in_schema=False)
@@ -139,19 +139,11 @@ def _local(url: str) -> str:
 
 
 # -- pages -----------------------------------------------------------------------------------
-def _dashboard_data(st: Any, caller: Caller) -> dict[str, Any]:
-    def compute() -> dict[str, Any]:
-        with st.open() as ws:
-            return ceo_dashboard(ws, scope=caller.scope)
-    found: dict[str, Any] = st.cached("dashboard", caller.scope, compute)
-    return found
-
-
 @router.get("/")
 def dashboard(request: Request, caller: PageCaller, st: State) -> Response:
     if caller.user.role == "rep":
         return RedirectResponse("/inbox", status_code=303)
-    board = _dashboard_data(st, caller)
+    board = dashboard_data(st, caller.scope)
     lang = i18n.lang_of(caller.user.lang)
 
     def draw() -> tuple[dict[str, str], str | None]:
