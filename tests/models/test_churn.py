@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from salesradar.errors import UserInputError
 from salesradar.models import NotFittedError
 from salesradar.models.churn import ChurnModel, build_features, training_cutoffs
 from salesradar.models.features import churn_features, churn_labels
@@ -49,6 +50,40 @@ def test_features_by_hand() -> None:
     assert b["gap_ratio"] == pytest.approx(1.0)
     assert a["margin_rate"] is None  # no cost column values
     assert a["late_share"] is None and a["contacts"] is None  # tables without rows
+
+
+# "this season last year" at day 400 with a 90-day season is days 36..125: the data start on
+# day 0; A buys on days 35 (just before), 40, 100 (with a return), 125 (the last day) and 126
+# (just after); C only returns something on day 60 and first buys on day 390; B first buys on 380
+SEASONAL = [
+    ("A", 0, "X", 10.0), ("A", 35, "X", 5.0), ("A", 40, "X", 100.0), ("A", 100, "X", 50.0),
+    ("A", 100, "Y", -20.0), ("A", 125, "X", 30.0), ("A", 126, "X", 70.0), ("A", 390, "X", 1.0),
+    ("C", 60, "X", -15.0), ("C", 390, "X", 40.0), ("B", 380, "Y", 60.0),
+]
+
+
+def _last_season(cutoff: int, **kwargs: int) -> dict[str, tuple[object, object]]:
+    table = churn_features(workspace(SEASONAL).table("invoice_lines"), [day(cutoff)], **kwargs)
+    return {r["customer_id"]: (r["orders_last_season"], r["revenue_last_season"])
+            for r in table.to_pyarrow().to_pylist()}
+
+
+def test_this_season_last_year_by_hand() -> None:
+    got = _last_season(400)
+    assert got["A"] == (3, pytest.approx(100 + 50 - 20 + 30))  # days 40, 100, 125
+    assert got["C"] == (0, pytest.approx(-15.0))  # a return is no purchase, but it is netted
+    assert got["B"] == (0, 0)  # not yet a customer a year ago: nothing, not unknown
+    assert _last_season(400, season_days=30)["A"] == (1, pytest.approx(100.0))  # days 36..65
+    # the data reach back exactly a year at day 365 (days 1..90: days 35 and 40), not at 364
+    assert _last_season(365)["A"] == (2, pytest.approx(105.0))
+    assert _last_season(364)["A"] == (None, None)
+    # the churn model's season is its horizon
+    frame = build_features(workspace(SEASONAL), [day(400)], horizon_days=30)
+    a = list(frame.customer_id).index("A")
+    assert frame.columns["orders_last_season"][a] == 1
+    for wrong in (0, 366):
+        with pytest.raises(UserInputError, match="season_days"):
+            _last_season(400, season_days=wrong)
 
 
 def test_labels_use_only_the_horizon() -> None:
@@ -201,6 +236,11 @@ def test_reason_labels_follow_the_customers_numbers() -> None:
     assert words[1].tolist() == [
         "overdue against its own rhythm", "fewer orders lately", "buys fewer items lately",
     ]
+    # "this season last year": no order then, or little
+    season = np.full((2, 1), _GROUP_NAMES.index("season"), dtype=np.int64)
+    columns["orders_last_season"] = np.array([0.0, 2.0])
+    assert _reason_labels(columns, np.arange(2), season)[:, 0].tolist() == [
+        "no order in this season last year", "bought little in this season last year"]
 
 
 def test_a_sale_and_its_cancellation_net_to_exactly_zero() -> None:

@@ -54,3 +54,23 @@ def test_one_time_buyer_without_value() -> None:
 def test_unknown_language_is_a_user_error() -> None:
     with pytest.raises(UserInputError, match="en, he"):
         explanation(C, 1.0, 0.5, 90, 90, [], lang="fr")  # type: ignore[arg-type]
+
+
+def test_this_season_last_year() -> None:
+    last = {**C, "orders_last_season": 3.0, "revenue_last_season": 12_400.0}
+    lines = explanation(last, 38_000.0, 0.62, 60, 90, ["season"])
+    assert lines[2] == ("bought ₪12k in this season last year (3 orders in the 60 days from "
+                        "this date a year ago)")
+    assert reason_text("season", last, 90, lang="he", season_days=60) == (
+        "קנה ב-₪12k בעונה הזו בשנה שעברה (3 הזמנות ב-60 הימים מתאריך זה לפני שנה)"
+    )
+    none = {**last, "orders_last_season": 0.0, "revenue_last_season": -15.0}
+    assert reason_text("season", none, 90) == (
+        "no order in this season last year (the 90 days from this date a year ago)"
+    )
+    assert reason_text("season", none, 90, lang="he") == (
+        "לא הזמין בעונה הזו בשנה שעברה (90 הימים מתאריך זה לפני שנה)"
+    )
+    # a history shorter than a year: unknown, so no line
+    unknown = {**last, "orders_last_season": math.nan, "revenue_last_season": math.nan}
+    assert reason_text("season", unknown, 90) == ""

@@ -58,6 +58,7 @@ _GROUPS: dict[str, str] = {
     "returns_share": "returns", "margin_rate": "margin",
     "late_share": "payments", "mean_days_late": "payments", "overdue_open": "payments",
     "contacts": "contacts", "contact_levels": "contacts",
+    "orders_last_season": "season", "revenue_last_season": "season",
 }
 _REASON_LABELS: dict[str, str] = {
     "rhythm": "overdue against its own rhythm",
@@ -68,13 +69,14 @@ _REASON_LABELS: dict[str, str] = {
     "margin": "margin",
     "payments": "late payments",
     "contacts": "few contacts",
+    "season": "bought little in this season last year",
 }
 _GROUP_NAMES = tuple(_REASON_LABELS)
 # the feature columns explain() reads (the rest is not saved with a fitted model)
 _EXPLAIN_COLUMNS = frozenset({
     "recency_days", "purchase_days", "median_gap", "gap_ratio", "orders_w1", "orders_w2",
     "revenue_w1", "revenue_w2", "skus_w1", "skus_w2", "returns_share", "margin_rate",
-    "late_share", "mean_days_late", "contacts",
+    "late_share", "mean_days_late", "contacts", "orders_last_season", "revenue_last_season",
 })
 
 Estimator = Literal["lightgbm", "hist_gradient_boosting"]
@@ -204,8 +206,12 @@ def _informative_p_alive(columns: dict[str, FloatArray]) -> FloatArray:
 def build_features(
     data: Any, cutoffs: list[dt.date], *, horizon_days: int = 90, window_days: int = 90
 ) -> FeatureFrame:
-    """Compute the model features of every customer at each cutoff (Ibis, then numpy)."""
-    table = churn_features(_as_tables(data), cutoffs, window_days=window_days)
+    """Compute the model features of every customer at each cutoff (Ibis, then numpy).
+
+    "This season last year" is the horizon one year earlier (see :func:`churn_features`).
+    """
+    table = churn_features(_as_tables(data), cutoffs, window_days=window_days,
+                           season_days=min(horizon_days, 365))
     arrow = table.order_by(["as_of", "customer_id"]).to_pyarrow()
     return FeatureFrame(
         customer_id=np.asarray(arrow.column("customer_id").to_numpy(zero_copy_only=False)),
@@ -245,7 +251,9 @@ class ChurnModel:
     purchase days, its coefficient of variation and the *gap ratio* (days since the last
     order ÷ the customer's own median gap); revenue per order, share returned, margin rate
     (when ``cost`` is known); late and overdue payments (``payments`` table) and contact
-    coverage (``contacts`` table) when those tables have rows; and the BG/NBD
+    coverage (``contacts`` table) when those tables have rows; purchase days and net revenue
+    in *this season last year* (the ``horizon_days`` from one year before the date, unknown
+    where the data do not reach back a year); and the BG/NBD
     :class:`~salesradar.models.rhythm.BetaGeoModel` outputs P(alive) and expected purchases in
     the horizon, fitted separately at each date.
 
@@ -530,6 +538,7 @@ class ChurnModel:
                     "margin": -np.ones(frame.n),
                     "payments": np.nan_to_num(cols["late_share"]) - 0.3,
                     "contacts": np.where(cols["contacts"] == 0, 0.1, -1.0),
+                    "season": -np.ones(frame.n),
                 }
             for name, value in rules.items():
                 strength[:, _GROUP_NAMES.index(name)] = value
@@ -694,6 +703,10 @@ def _reason_labels(
     once = (columns["purchase_days"][rank] < 2)[:, None]
     with np.errstate(invalid="ignore"):
         late = (columns["gap_ratio"][rank] > 1.0)[:, None]
+    last_season = columns.get("orders_last_season")
+    if last_season is not None:
+        season = top == _GROUP_NAMES.index("season")
+        words[season & (last_season[rank] == 0)[:, None]] = "no order in this season last year"
     words[rhythm & ~once & ~late] = "order rhythm"
     words[rhythm & once] = "bought only once"
     return words
@@ -739,6 +752,7 @@ def backtest(
     horizon_days: int = 90,
     *,
     truth: Any = None,
+    customers: Any = None,
     **settings: Any,
 ) -> list[BacktestMetric]:
     """Fit at ``cutoff``, score every customer, compare with the ``horizon_days`` after.
@@ -752,7 +766,9 @@ def backtest(
     logistic fit on the training snapshots), mean predicted probability vs the churn rate,
     and the share of lost revenue held by the top 20% of customers by revenue at risk (the
     baseline ranks by calibrated recency probability × the same expected revenue).
-    ``truth`` is accepted for a uniform signature and not used.
+    ``customers`` (ids) limits the scored customers, e.g. to those of a shorter file, to compare
+    with a model fitted on it; the model still learns from everyone. ``truth`` is accepted for
+    a uniform signature and not used.
     """
     from salesradar.models.backtest import brier, lift_at, pr_auc, revenue_captured, roc_auc
 
@@ -771,6 +787,11 @@ def backtest(
         raise AssertionError("features and outcomes disagree on the customers")  # a bug
     y = np.asarray(labels.column("churned").to_numpy(zero_copy_only=False), dtype=bool)
     last = np.asarray(labels.column("last_revenue").to_numpy(zero_copy_only=False), dtype=float)
+    if customers is not None:
+        keep = np.isin(ids, np.asarray(list(customers)).astype(str))
+        frame = FeatureFrame(frame.customer_id[keep], frame.as_of[keep],
+                             {k: v[keep] for k, v in frame.columns.items()})
+        y, last = y[keep], last[keep]
     proba = model.predict_proba_features(frame)
     recency = frame.columns["recency_days"]
     recency_proba = model.recency_baseline_proba(frame)

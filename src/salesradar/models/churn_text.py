@@ -44,6 +44,9 @@ _EN = {
     "payments": "{share:.0%} of invoices paid late in the last year (on average {days:.0f} days)",
     "no_contact": "no contact person on file",
     "contacts": "only {n:.0f} contact(s) on file",
+    "season": "bought {value} in this season last year ({orders} in the {h} days from this date "
+              "a year ago)",
+    "season_none": "no order in this season last year (the {h} days from this date a year ago)",
 }
 _HE = {
     "rhythm": "מזמין כל ~{gap}; הזמנה אחרונה לפני {last}",
@@ -61,6 +64,8 @@ _HE = {
     "payments": "{share:.0%} מהחשבוניות שולמו באיחור בשנה האחרונה (בממוצע {days:.0f} יום)",
     "no_contact": "אין איש קשר רשום",
     "contacts": "רק {n:.0f} אנשי קשר רשומים",
+    "season": "קנה ב-{value} בעונה הזו בשנה שעברה ({orders} ב-{h} הימים מתאריך זה לפני שנה)",
+    "season_none": "לא הזמין בעונה הזו בשנה שעברה ({h} הימים מתאריך זה לפני שנה)",
 }
 _TEXTS: dict[str, dict[str, str]] = {"en": _EN, "he": _HE}
 
@@ -109,16 +114,22 @@ def explanation(
     stake = t["stake"].format(value=money(value, currency)) if value > 0 else t["no_value"]
     lines = [f"{rhythm}; {stake}", t["chance"].format(p=probability, h=horizon_days)]
     for group in reasons:
-        text = reason_text(group, c, window_days, currency=currency, lang=lang)
+        text = reason_text(group, c, window_days, currency=currency, lang=lang,
+                           season_days=horizon_days)
         if text:
             lines.append(text)
     return lines[:5]
 
 
 def reason_text(
-    group: str, c: dict[str, float], w: int, *, currency: str = "₪", lang: Lang = "en"
+    group: str, c: dict[str, float], w: int, *, currency: str = "₪", lang: Lang = "en",
+    season_days: int = 90,
 ) -> str:
-    """One reason in the customer's terms (empty when its numbers are missing)."""
+    """One reason in the customer's terms (empty when its numbers are missing).
+
+    ``w`` is the recent window of the features, ``season_days`` the length of "this season
+    last year" (the model's horizon).
+    """
     t = _check(lang)
 
     def known(*names: str) -> bool:
@@ -147,6 +158,12 @@ def reason_text(
         return t["margin"].format(rate=c["margin_rate"])
     if group == "payments" and known("late_share", "mean_days_late"):
         return t["payments"].format(share=c["late_share"], days=c["mean_days_late"])
+    if group == "season" and known("orders_last_season", "revenue_last_season"):
+        if c["orders_last_season"] == 0:
+            return t["season_none"].format(h=season_days)
+        return t["season"].format(value=money(c["revenue_last_season"], currency),
+                                  orders=_count(c["orders_last_season"], "order", lang),
+                                  h=season_days)
     if group == "contacts" and known("contacts"):
         return t["no_contact"] if c["contacts"] == 0 else t["contacts"].format(n=c["contacts"])
     return ""

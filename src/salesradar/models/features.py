@@ -70,6 +70,8 @@ FEATURES: tuple[str, ...] = (
     "overdue_open",
     "contacts",
     "contact_levels",
+    "orders_last_season",
+    "revenue_last_season",
 )
 
 
@@ -172,6 +174,7 @@ def churn_features(
     cutoffs: Sequence[dt.date],
     *,
     window_days: int = 90,
+    season_days: int | None = None,
 ) -> ir.Table:
     """Features of every customer with a purchase on or before each cutoff.
 
@@ -185,6 +188,11 @@ def churn_features(
     window_days
         Length of the recent window ``w1`` = (as_of - window, as_of] and of the window before it
         ``w2`` = (as_of - 2 window, as_of - window], used for trends.
+    season_days
+        Length of "this season last year" = (as_of - 365, as_of - 365 + season_days], the
+        window one year before the next ``season_days`` (default ``window_days``; the churn
+        model passes its horizon, so the window is its label window a year earlier; at most
+        365).
 
     Returns
     -------
@@ -193,13 +201,19 @@ def churn_features(
         ``frequency``, ``recency`` and ``T`` in days (the BG/NBD summary over purchase days).
         ``gap_ratio`` is the days since the last purchase divided by the customer's median
         gap between purchase days (null with fewer than two purchase days); trends are
-        ``(w1 - w2) / (w1 + w2)`` in [-1, 1].
+        ``(w1 - w2) / (w1 + w2)`` in [-1, 1]. ``orders_last_season`` (purchase days) and
+        ``revenue_last_season`` (net) cover this season last year; both are null when the data
+        (all customers' lines) start after as_of - 365, so that a short history is "unknown",
+        not "bought nothing"; a customer whose first purchase came later has 0.
     """
     if not isinstance(tables, CustomerTables):
         tables = CustomerTables(tables)
     w = int(window_days)
     if w <= 0:
         raise UserInputError(f"window_days must be positive, got {window_days}")
+    season = w if season_days is None else int(season_days)
+    if not 0 < season <= 365:
+        raise UserInputError(f"season_days must be between 1 and 365, got {season_days}")
     cut = _cutoffs(cutoffs)
     days = customer_days(tables.lines)
     joined = days.join(cut, days.day <= cut.as_of)
@@ -207,6 +221,8 @@ def churn_features(
     in_w1 = age < w
     in_w2 = (age >= w) & (age < 2 * w)
     in_365 = age < 365
+    # (as_of - 365, as_of - 365 + season]: this season last year
+    in_last_season = (age >= 365 - season) & in_365
     buy = joined.purchase
     base = joined.group_by(["as_of", "customer_id"]).aggregate(
         first_day=joined.day.min(where=buy),
@@ -218,6 +234,8 @@ def churn_features(
         revenue_w1=joined.revenue.sum(where=in_w1).fill_null(0.0),
         revenue_w2=joined.revenue.sum(where=in_w2).fill_null(0.0),
         revenue_365=joined.revenue.sum(where=in_365).fill_null(0.0),
+        orders_last_season=(buy & in_last_season).sum().cast("float64"),
+        revenue_last_season=joined.revenue.sum(where=in_last_season).fill_null(0.0),
         gross_365=joined.gross.sum(where=in_365).fill_null(0.0),
         returns_365=joined.returns.sum(where=in_365).fill_null(0.0),
         revenue_all=joined.revenue.sum(),
@@ -229,8 +247,16 @@ def churn_features(
     # the engine's (parallel, run-dependent) order of addition, which made revenue trends flip
     # between 1 and null and the model differ from run to run
     money = ["revenue_w1", "revenue_w2", "revenue_365", "gross_365", "returns_365", "revenue_all",
-             "costed_365", "cost_365"]
+             "costed_365", "cost_365", "revenue_last_season"]
     base = base.mutate(**{c: base[c].round(_MONEY_DECIMALS) for c in money})
+    # last season is unknown (null) where the data do not reach back a year
+    start = days.aggregate(data_start=days.day.min())
+    base = base.cross_join(start)
+    reaches = base.data_start <= base.as_of - ibis.interval(days=365)
+    base = base.mutate(
+        orders_last_season=ibis.ifelse(reaches, base.orders_last_season, ibis.null("float64")),
+        revenue_last_season=ibis.ifelse(reaches, base.revenue_last_season, ibis.null("float64")),
+    ).drop("data_start")
 
     # gaps between consecutive purchase days, per cutoff and customer
     bought = joined.filter(joined.purchase)
@@ -317,6 +343,8 @@ def churn_features(
         skus_365=f.skus_365.fill_null(0.0),
         sku_trend=trend(f.skus_w1.fill_null(0.0), f.skus_w2.fill_null(0.0)),
         margin_rate=_ratio(f.costed_365 - f.cost_365, f.costed_365),
+        orders_last_season=f.orders_last_season,
+        revenue_last_season=f.revenue_last_season,
         frequency=repeats,
         recency=span,
         T=tenure,

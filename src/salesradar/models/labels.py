@@ -78,6 +78,8 @@ REASONS_HE: dict[str, str] = {
     "margin": "רווחיות",
     "late payments": "תשלומים באיחור",
     "few contacts": "מעט אנשי קשר",
+    "bought little in this season last year": "קנה מעט בעונה הזו בשנה שעברה",
+    "no order in this season last year": "לא הזמין בעונה הזו בשנה שעברה",
 }
 
 
