@@ -16,6 +16,9 @@ at that cutoff (it uses the test labels, so it is a diagnosis, never a model).
 
 Cutoffs: UCI Online Retail 2011-09-09 and Online Retail II 2010-09-09 (the last 90-day horizon
 that fits before each file ends); demo data: 90 days before the generator's end date.
+``uci_online_retail_2y`` (Online Retail II's first year + Online Retail I, two years of the same
+wholesaler) is backtested for churn only at 2011-09-09, on all its customers and on those of
+Online Retail I alone.
 On the UCI data the non-product StockCodes (postage, fees, discounts, samples) are excluded
 from stopped items; churn uses every line (cancellations are netted into revenue but never
 count as a purchase).
@@ -32,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from salesradar.models.backtest import evaluate, to_markdown
+from salesradar.models.backtest import BACKTESTS, evaluate, to_markdown
 from salesradar.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
@@ -45,12 +48,18 @@ UCI_NON_PRODUCT = [
 CUTOFFS: dict[str, dt.date | None] = {
     "uci_online_retail": dt.date(2011, 9, 9),
     "uci_online_retail_ii": dt.date(2010, 9, 9),
+    "uci_online_retail_2y": dt.date(2011, 9, 9),
     # the small B2B samples: the horizon before the last invoice (None = computed from the data)
     "superstore": None,
     "northwind": None,
     "classicmodels": None,
 }
-UCI = ("uci_online_retail", "uci_online_retail_ii")
+UCI = ("uci_online_retail", "uci_online_retail_ii", "uci_online_retail_2y")
+# datasets backtested for churn only, also on the customers of a shorter file: (the file's
+# name, its first day); those customers are the ones that file's own backtest scores
+CHURN_ONLY: dict[str, tuple[str, dt.date]] = {
+    "uci_online_retail_2y": ("Online Retail I", dt.date(2010, 12, 1)),
+}
 DEMO = {"customers": 600, "years": 3, "seed": 7}
 
 
@@ -86,19 +95,30 @@ def _last_date(path: Path) -> dt.date:
     return last
 
 
-def churn_seeds(ws: Any, cutoff: dt.date, horizon: int, seeds: int) -> str:
-    """Churn ROC AUC and lost revenue captured for booster seeds 0..seeds-1."""
+def churn_seeds(ws: Any, cutoff: dt.date, horizon: int, seeds: int,
+                customers: list[str] | None = None) -> str:
+    """Churn ROC AUC and lost revenue captured for booster seeds 0..seeds-1 (of the given
+    ``customers`` only, when given)."""
     from salesradar.models.churn import backtest
 
     rows = ["| seed | roc_auc | lost_revenue_captured_top20 |", "|---|---|---|"]
     values = []
     for seed in range(seeds):
-        got = {m.metric: m.value for m in backtest(ws, cutoff, horizon, random_state=seed)}
+        got = {m.metric: m.value for m in backtest(ws, cutoff, horizon, random_state=seed,
+                                                   customers=customers)}
         values.append((got["roc_auc"] or 0.0, got["lost_revenue_captured_top20"] or 0.0))
         rows.append(f"| {seed} | {values[-1][0]:.3f} | {values[-1][1]:.3f} |")
     auc, captured = zip(*values, strict=True)
     rows.append(f"| mean | {sum(auc) / seeds:.3f} | {sum(captured) / seeds:.3f} |")
     return "\n".join(rows)
+
+
+def buyers_between(ws: Any, first: dt.date, cutoff: dt.date) -> list[str]:
+    """Customers with a purchase (a positive line) dated in [first, cutoff]."""
+    rows = ws.con.execute(
+        "SELECT DISTINCT customer_id FROM invoice_lines WHERE net_revenue > 0 "
+        "AND invoice_date BETWEEN ? AND ? ORDER BY 1", [first, cutoff]).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def churn_ceiling(ws: Any, cutoff: dt.date, horizon: int) -> str:
@@ -150,13 +170,23 @@ def run(name: str, horizon: int, cache: Path, seeds: int = 0, ceiling: bool = Fa
         title = name
     started = time.perf_counter()
     extra: list[str] = []
+    models = ("churn",) if name in CHURN_ONLY else BACKTESTS
     with Workspace.open(path, read_only=True) as ws:
-        metrics = evaluate(ws, cutoff, horizon, truth=truth, settings=settings)
+        metrics = evaluate(ws, cutoff, horizon, truth=truth, settings=settings, models=models)
         seconds = time.perf_counter() - started
         if seeds:
             extra += ["", churn_seeds(ws, cutoff, horizon, seeds)]
         if ceiling:
             extra += ["", churn_ceiling(ws, cutoff, horizon)]
+        if name in CHURN_ONLY:
+            file, first = CHURN_ONLY[name]
+            customers = buyers_between(ws, first, cutoff)
+            extra += ["", f"Churn on the {len(customers):,} customers of {file} (a purchase "
+                          f"from {first} to the cutoff), the ones its own backtest scores:", "",
+                      to_markdown(evaluate(ws, cutoff, horizon, models=("churn",),
+                                           settings={"churn": {"customers": customers}}))]
+            if seeds:
+                extra += ["", churn_seeds(ws, cutoff, horizon, seeds, customers)]
     notes = sorted({f"- {m.model}: {m.note}" for m in metrics if m.note})
     return "\n".join([
         f"### {title}: cutoff {cutoff}, horizon {horizon} days ({seconds:.0f} s)",
