@@ -236,11 +236,14 @@ def test_reason_labels_follow_the_customers_numbers() -> None:
     assert words[1].tolist() == [
         "overdue against its own rhythm", "fewer orders lately", "buys fewer items lately",
     ]
-    # "this season last year": no order then, or little
-    season = np.full((2, 1), _GROUP_NAMES.index("season"), dtype=np.int64)
-    columns["orders_last_season"] = np.array([0.0, 2.0])
-    assert _reason_labels(columns, np.arange(2), season)[:, 0].tolist() == [
-        "no order in this season last year", "bought little in this season last year"]
+    # "this season last year": no order then, not yet a customer then, or little
+    season = np.full((3, 1), _GROUP_NAMES.index("season"), dtype=np.int64)
+    three = {k: np.resize(v, 3) for k, v in columns.items()}
+    three["orders_last_season"] = np.array([0.0, 0.0, 2.0])
+    three["tenure_days"] = np.array([400.0, 200.0, 400.0])
+    assert _reason_labels(three, np.arange(3), season)[:, 0].tolist() == [
+        "no order in this season last year", "not yet a customer this season last year",
+        "bought little in this season last year"]
 
 
 def test_a_sale_and_its_cancellation_net_to_exactly_zero() -> None:

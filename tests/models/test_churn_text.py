@@ -64,12 +64,19 @@ def test_this_season_last_year() -> None:
     assert reason_text("season", last, 90, lang="he", season_days=60) == (
         "קנה ב-₪12k בעונה הזו בשנה שעברה (3 הזמנות ב-60 הימים מתאריך זה לפני שנה)"
     )
-    none = {**last, "orders_last_season": 0.0, "revenue_last_season": -15.0}
+    none = {**last, "orders_last_season": 0.0, "revenue_last_season": -15.0, "tenure_days": 400.0}
     assert reason_text("season", none, 90) == (
         "no order in this season last year (the 90 days from this date a year ago)"
     )
     assert reason_text("season", none, 90, lang="he") == (
         "לא הזמין בעונה הזו בשנה שעברה (90 הימים מתאריך זה לפני שנה)"
+    )
+    # a customer whose first order came after that season
+    assert reason_text("season", {**none, "tenure_days": 200.0}, 90) == (
+        "not yet a customer in this season last year (the 90 days from this date a year ago)"
+    )
+    assert reason_text("season", {**none, "tenure_days": 200.0}, 90, lang="he") == (
+        "עוד לא היה לקוח בעונה הזו בשנה שעברה (90 הימים מתאריך זה לפני שנה)"
     )
     # a history shorter than a year: unknown, so no line
     unknown = {**last, "orders_last_season": math.nan, "revenue_last_season": math.nan}

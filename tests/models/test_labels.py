@@ -40,7 +40,8 @@ def test_every_tier_and_factor_has_both_languages() -> None:
 
 def test_every_churn_reason_label_has_a_hebrew_one() -> None:
     written = {*churn._REASON_LABELS.values(), *(o for _, _, o in churn._LABEL_HOLDS.values()),
-               "order rhythm", "bought only once", "no order in this season last year"}
+               "order rhythm", "bought only once", "no order in this season last year",
+               "not yet a customer this season last year"}
     assert written == set(REASONS_HE)
     assert all(HEBREW.search(t) for t in REASONS_HE.values())
     assert reason_labels(["late payments", "something new"], "he") == ["תשלומים באיחור",

@@ -77,6 +77,7 @@ _EXPLAIN_COLUMNS = frozenset({
     "recency_days", "purchase_days", "median_gap", "gap_ratio", "orders_w1", "orders_w2",
     "revenue_w1", "revenue_w2", "skus_w1", "skus_w2", "returns_share", "margin_rate",
     "late_share", "mean_days_late", "contacts", "orders_last_season", "revenue_last_season",
+    "tenure_days",
 })
 
 Estimator = Literal["lightgbm", "hist_gradient_boosting"]
@@ -703,10 +704,12 @@ def _reason_labels(
     once = (columns["purchase_days"][rank] < 2)[:, None]
     with np.errstate(invalid="ignore"):
         late = (columns["gap_ratio"][rank] > 1.0)[:, None]
-    last_season = columns.get("orders_last_season")
-    if last_season is not None:
-        season = top == _GROUP_NAMES.index("season")
-        words[season & (last_season[rank] == 0)[:, None]] = "no order in this season last year"
+    last_season, tenure = columns.get("orders_last_season"), columns.get("tenure_days")
+    if last_season is not None and tenure is not None:
+        season = (top == _GROUP_NAMES.index("season")) & (last_season[rank] == 0)[:, None]
+        newer = (tenure[rank] < 365)[:, None]  # its first order came after that season
+        words[season & ~newer] = "no order in this season last year"
+        words[season & newer] = "not yet a customer this season last year"
     words[rhythm & ~once & ~late] = "order rhythm"
     words[rhythm & once] = "bought only once"
     return words

@@ -47,6 +47,8 @@ _EN = {
     "season": "bought {value} in this season last year ({orders} in the {h} days from this date "
               "a year ago)",
     "season_none": "no order in this season last year (the {h} days from this date a year ago)",
+    "season_new": "not yet a customer in this season last year (the {h} days from this date a "
+                  "year ago)",
 }
 _HE = {
     "rhythm": "מזמין כל ~{gap}; הזמנה אחרונה לפני {last}",
@@ -66,6 +68,7 @@ _HE = {
     "contacts": "רק {n:.0f} אנשי קשר רשומים",
     "season": "קנה ב-{value} בעונה הזו בשנה שעברה ({orders} ב-{h} הימים מתאריך זה לפני שנה)",
     "season_none": "לא הזמין בעונה הזו בשנה שעברה ({h} הימים מתאריך זה לפני שנה)",
+    "season_new": "עוד לא היה לקוח בעונה הזו בשנה שעברה ({h} הימים מתאריך זה לפני שנה)",
 }
 _TEXTS: dict[str, dict[str, str]] = {"en": _EN, "he": _HE}
 
@@ -160,7 +163,8 @@ def reason_text(
         return t["payments"].format(share=c["late_share"], days=c["mean_days_late"])
     if group == "season" and known("orders_last_season", "revenue_last_season"):
         if c["orders_last_season"] == 0:
-            return t["season_none"].format(h=season_days)
+            newer = c.get("tenure_days", math.inf) < 365  # first order after that season
+            return t["season_new" if newer else "season_none"].format(h=season_days)
         return t["season"].format(value=money(c["revenue_last_season"], currency),
                                   orders=_count(c["orders_last_season"], "order", lang),
                                   h=season_days)

@@ -80,6 +80,7 @@ REASONS_HE: dict[str, str] = {
     "few contacts": "מעט אנשי קשר",
     "bought little in this season last year": "קנה מעט בעונה הזו בשנה שעברה",
     "no order in this season last year": "לא הזמין בעונה הזו בשנה שעברה",
+    "not yet a customer this season last year": "עוד לא היה לקוח בעונה הזו בשנה שעברה",
 }
 
 
