@@ -26,6 +26,7 @@ import ibis
 import numpy as np
 import pyarrow as pa
 
+from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.metrics.catalog._common import f64
 from salesradar.metrics.catalog.profitability import _profitability
@@ -57,7 +58,7 @@ def whale_curve(
         ),
     ).order_by("rank")
     if persist:
-        if "mart_whale_curve" in backend.list_tables():
+        if "mart_whale_curve" in table_names(backend):
             backend.drop_table("mart_whale_curve")
         backend.create_table("mart_whale_curve", curve)
         curve = backend.table("mart_whale_curve").order_by("rank")

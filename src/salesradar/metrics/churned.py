@@ -35,6 +35,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.metrics.analyses import parse_period
 from salesradar.metrics.catalog._common import days_between, f64, per_customer, ratio
@@ -124,7 +125,7 @@ def _rhythm(lines: Any, before: date) -> Any:
 def _with_names(backend: Any, t: Any) -> Any:
     """``t`` with the customer's ``name`` after ``customer_id`` (null without ``customers``)."""
     order = [*t.columns[: t.columns.index("customer_id") + 1], "name", *COLUMNS]
-    if "customers" not in backend.list_tables():
+    if "customers" not in table_names(backend):
         return t.mutate(name=ibis.null("string")).select(*order)
     c = backend.table("customers")
     c = c.select(_nc=c.customer_id, name=c.name)

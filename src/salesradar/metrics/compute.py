@@ -27,8 +27,9 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute
 
+from salesradar.engine import table_names
 from salesradar.errors import UserInputError
-from salesradar.metrics.catalog._common import agg, ratio, unique
+from salesradar.metrics.catalog._common import agg, ratio, shared_subexpressions, unique
 from salesradar.metrics.flags import KpiSettings, apply_flags
 from salesradar.metrics.frame import DIMENSIONS, Query, check_request, period_start, shift
 from salesradar.metrics.marts import data_stamp, fresh_mart, record_mart, request_key
@@ -46,8 +47,8 @@ def mart_name(name: str, period: str | None, by: Sequence[str]) -> str:
     return f"mart_{name}_{period or 'all'}_{dims}"
 
 
-def _check_tables(backend: Any, kpi: Kpi) -> None:
-    present = set(backend.list_tables())
+def _check_tables(present: set[str], kpi: Kpi) -> None:
+    """Refuse a KPI whose tables are not among ``present`` (the workspace's table names)."""
     missing = [t for t in kpi.tables if t not in present]
     if missing:
         raise UserInputError(
@@ -111,7 +112,7 @@ def _materialize(backend: Any, expr: Any, name: str | None) -> pa.Table:
     if name is None:
         result: pa.Table = expr.to_pyarrow()
         return result
-    if name in backend.list_tables():
+    if name in table_names(backend):
         backend.drop_table(name)
     backend.create_table(name, expr)
     stored: pa.Table = backend.table(name).to_pyarrow()
@@ -201,7 +202,7 @@ def compute_kpi(
         Unknown KPI, unsupported dimension or period, or a missing table.
     """
     kpi = REGISTRY[name]
-    _check_tables(backend, kpi)
+    _check_tables(table_names(backend), kpi)
     expr = kpi_expr(backend, name, by, period, start, end, settings=settings)
     if not persist:
         return _materialize(backend, expr, None)
@@ -232,38 +233,41 @@ def compute_kpis(
     *,
     settings: KpiSettings | None = None,
 ) -> dict[str, pa.Table]:
-    """Compute several KPIs; simple KPIs on the same fact table share one scan and one query.
+    """Compute several KPIs in one query: the engine shares the work they have in common.
 
-    Results are the same tables :func:`compute_kpi` returns (without persisting marts).
+    Simple KPIs on the same fact table share one aggregation; the others share their
+    sub-expressions (revenue per customer and month, trailing revenue, ...), which are built
+    once per request (:func:`~salesradar.metrics.catalog._common.shared`). Results are the same
+    tables :func:`compute_kpi` returns (without persisting marts).
     """
     kpis = [REGISTRY[n] for n in names]
-    results: dict[str, pa.Table] = {}
+    present = table_names(backend)
     batches: dict[str, list[Kpi]] = {}
     others: list[Kpi] = []
     for kpi in kpis:
-        _check_tables(backend, kpi)
+        _check_tables(present, kpi)
         if kpi.kind is Kind.SIMPLE and not kpi.flags and kpi.source is not None:
             batches.setdefault(kpi.source, []).append(kpi)
         else:
             others.append(kpi)
-    if others:
-        detail = any(k.sku_detail for k in others)  # then one aggregate feeds the other
+    detail = any(k.sku_detail for k in others)  # then one aggregate feeds the other
+    with shared_subexpressions():
         exprs = {
             k.name: kpi_expr(backend, k.name, by, period, start, end, settings=settings,
                              ordered=False, sku_detail=detail)
             for k in others
         }
-        results.update(_run_together(exprs))
-    for group in batches.values():
-        results.update(_run_simple_batch(backend, group, by, period, start, end))
+        for group in batches.values():
+            exprs.update(_simple_batch(backend, group, by, period, start, end))
+    results = _run_together(exprs) if exprs else {}
     return {n: results[n] for n in (k.name for k in kpis)}
 
 
-def _run_simple_batch(
+def _simple_batch(
     backend: Any, group: list[Kpi], by: Sequence[str], period: str | None,
     start: date | None, end: date | None,
-) -> dict[str, pa.Table]:
-    """Simple KPIs on one fact table: every measure in one aggregation, one query."""
+) -> dict[str, Any]:
+    """Simple KPIs on one fact table: every measure in one aggregation, one result per KPI."""
     q = _query(group[0], backend, by, period, start, end)
     for kpi in group[1:]:
         _query(kpi, backend, by, period, start, end)
@@ -276,16 +280,14 @@ def _run_simple_batch(
         name: formula(_Prefixed(m, name)) for name, formula in formulas.items()
     })
     wide = _in_range(with_previous(wide, q, list(formulas)), q)
-    table: pa.Table = (wide.order_by(*q.keys) if q.keys else wide).to_pyarrow()
-    out = {}
-    for name in formulas:
-        cols = {c: table[c] for c in q.keys}
-        cols["value"] = table[name]
-        for suffix in ("previous", "change", "change_pct"):
+    companions = ("previous", "change", "change_pct")
+    return {
+        name: wide.select(*q.keys, value=wide[name], **{
             # with_previous names a single value column's companions without a prefix
-            cols[suffix] = table[suffix if len(formulas) == 1 else f"{name}__{suffix}"]
-        out[name] = pa.table(cols)
-    return out
+            c: wide[c if len(formulas) == 1 else f"{name}__{c}"] for c in companions
+        })
+        for name in formulas
+    }
 
 
 _MEASURES = ("value", "previous", "change")

@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from salesradar.engine import table_names
 from salesradar.metrics.flags import KpiSettings
 from salesradar.workspace import IMPORT_LOG, quote
 
@@ -34,7 +35,7 @@ def request_key(name: str, by: Sequence[str], period: str | None, start: date | 
 
 def data_stamp(backend: Any, tables: Sequence[str]) -> str | None:
     """The import log and row counts of ``tables``; None where freshness is not tracked."""
-    present = set(backend.list_tables()) if getattr(backend, "name", None) == "duckdb" else set()
+    present = table_names(backend) if getattr(backend, "name", None) == "duckdb" else set()
     if IMPORT_LOG not in present:
         return None
     counts = "".join(
@@ -50,7 +51,7 @@ def data_stamp(backend: Any, tables: Sequence[str]) -> str | None:
 
 def fresh_mart(backend: Any, mart: str, key: str, stamp: str | None) -> pa.Table | None:
     """The stored mart when it answers ``key`` on data with ``stamp``; else None."""
-    present = set(backend.list_tables())
+    present = table_names(backend)
     if stamp is None or MART_INDEX not in present or mart not in present:
         return None
     hit = backend.con.execute(

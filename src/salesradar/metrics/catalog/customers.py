@@ -34,9 +34,11 @@ from salesradar.metrics.catalog._common import (
     finish,
     per_customer,
     ratio,
+    shared,
     unique,
 )
 from salesradar.metrics.frame import LINE_DIMS, Query, shift, truncate
+from salesradar.metrics.ranking import first_rows
 from salesradar.metrics.registry import ALL_PERIODS, ONLY_GRAINS, Kind, Kpi, Unit
 
 
@@ -58,6 +60,7 @@ def _unique_skus(q: Query) -> Any:
     return agg(pc, q.keys, value=f64(pc.skus).mean())
 
 
+@shared
 def _status(q: Query) -> Any:
     """Company-wide activity: one row per (period, customer) the customer was active in.
 
@@ -122,6 +125,7 @@ def _churn(q: Query, what: str) -> Any:
     return finish(q, out, value)
 
 
+@shared
 def trailing_revenue(q: Query) -> Any:
     """Revenue per period, dimensions and customer over the trailing twelve months of each period.
 
@@ -188,6 +192,7 @@ def _trailing_monthly(q: Query) -> Any:
 _TOP_MOST = 5  # the largest k of the top-k concentration KPIs
 
 
+@shared
 def _trailing_totals(q: Query) -> Any:
     """Per slice: Σ, Σ² and the largest of the customers' trailing revenue (one aggregate that
     the concentration KPIs share when they run together)."""
@@ -211,10 +216,9 @@ def _concentration(q: Query, top: int | None) -> Any:
         return finish(q, totals, totals.largest / totals.total.nullif(0))
     rev = trailing_revenue(q)
     rev = rev.select(*q.keys, _amount=f64(rev.revenue))  # ranking doubles sorts faster
-    order = ibis.window(group_by=q.keys or None, order_by=ibis.desc(rev._amount))
-    ranked = rev.mutate(_rank=ibis.row_number().over(order))
-    ranked = ranked.filter(ranked._rank < _TOP_MOST)  # the same rows for every top-k share
-    best = agg(ranked, q.keys, top=ranked._amount.sum(where=ranked._rank < top))
+    # the same rows for every top-k share
+    ranked = first_rows(rev, q.keys, ibis.desc(rev._amount), _TOP_MOST, "_rank")
+    best = agg(ranked, q.keys, top=ranked._amount.sum(where=ranked._rank <= top))
     if q.keys:
         best = best.rename({f"_b_{c}": c for c in q.keys})
         j = totals.left_join(best, [totals[c].identical_to(best[f"_b_{c}"]) for c in q.keys])
