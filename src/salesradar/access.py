@@ -26,6 +26,7 @@ from typing import Any
 import ibis
 
 from salesradar.config import memory_limit
+from salesradar.engine import table_names
 from salesradar.errors import SalesradarError, UserInputError, WorkspaceError
 from salesradar.workspace import Workspace, quote
 
@@ -148,7 +149,7 @@ def _sql_text(text: str) -> str:
 
 def customer_visible(ws: Workspace, customer_id: str) -> bool:
     """Whether ``customer_id`` has any row the scoped workspace ``ws`` can see."""
-    tables = set(ws.backend.list_tables())
+    tables = table_names(ws.backend)
     for table in ("customers", "invoice_lines"):
         if table in tables:
             row = ws.con.execute(

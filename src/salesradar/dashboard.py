@@ -20,6 +20,7 @@ import numpy as np
 
 from salesradar.access import EVERYTHING, Scope, scoped_workspace
 from salesradar.charts import format_value
+from salesradar.engine import table_names
 from salesradar.metrics import REGISTRY, compute_kpis, kpi_records, plain_rows, whale_curve
 from salesradar.metrics.flags import KpiSettings
 from salesradar.workspace import Workspace
@@ -131,7 +132,7 @@ def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
 
 def loaded_tables(ws: Workspace) -> set[str]:
     """Tables that exist and hold rows (an empty canonical table switches nothing on)."""
-    return {t for t in ws.backend.list_tables() if not t.startswith("_") and ws.row_count(t)}
+    return {t for t in table_names(ws.backend) if not t.startswith("_") and ws.row_count(t)}
 
 
 def _last_invoice_day(ws: Workspace) -> dt.date | None:
@@ -260,7 +261,7 @@ def _whale(ws: Workspace, present: set[str]) -> dict[str, Any]:
 def top_risks(ws: Workspace, present: set[str] | None = None,
               limit: int = TOP_RISKS) -> list[dict[str, Any]]:
     """Customers with the most revenue at risk (``score_churn``), with name and rep."""
-    present = present if present is not None else set(ws.backend.list_tables())
+    present = present if present is not None else table_names(ws.backend)
     if "score_churn" not in present:
         return []
     s = ws.table("score_churn")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from salesradar.access import Scope, require_rep, visible_insight
 from salesradar.api.auth import ApiCaller, ApiError, State
 from salesradar.dashboard import ceo_dashboard
+from salesradar.engine import table_names
 from salesradar.metrics import list_kpis, plain_rows, price_volume_mix, whale_curve, whale_summary
 from salesradar.web import data
 
@@ -206,7 +207,7 @@ def scorecards(st: Any) -> list[dict[str, Any]]:
         except ImportError:  # pragma: no cover - the performance package not installed
             return []
         with st.open() as ws:
-            if "reps" not in ws.backend.list_tables():
+            if "reps" not in table_names(ws.backend):
                 return []
             cards: list[dict[str, Any]] = rep_scorecards(ws)
             return cards

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from salesradar.access import EVERYTHING, Scope, scope_for, scoped_workspace
 from salesradar.app.db import AppDB
 from salesradar.app.users import User
+from salesradar.engine import table_names
 from salesradar.errors import WorkspaceError
 from salesradar.insights import InsightStore
 from salesradar.workspace import Workspace
@@ -118,7 +119,7 @@ class AppState:
         """The reps table (cached per version); empty when the workspace has none."""
         def load() -> list[dict[str, Any]]:
             with self.open() as ws:
-                if "reps" not in ws.backend.list_tables():
+                if "reps" not in table_names(ws.backend):
                     return []
                 rows: list[dict[str, Any]] = ws.table("reps").to_pyarrow().to_pylist()
                 return rows

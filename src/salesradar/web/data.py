@@ -14,6 +14,7 @@ import ibis
 from salesradar.access import NotVisible, Scope, require_customer, require_rep, visible_insights
 from salesradar.charts.labels import Lang
 from salesradar.dashboard import FORWARD_KPIS, kpi_series
+from salesradar.engine import table_names
 from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, kpi_records, plain_rows
 from salesradar.workspace import Workspace
 
@@ -33,7 +34,7 @@ def inbox(store: Any, scope: Scope, *, rep: str | None = None,
 
 
 def _tables(ws: Workspace) -> set[str]:
-    return set(ws.backend.list_tables())
+    return table_names(ws.backend)
 
 
 def customers_list(ws: Workspace, query: str | None = None, limit: int = 50,
