@@ -11,6 +11,7 @@ from salesradar.charts import (
     bar_chart,
     coverage_chart,
     format_date,
+    format_day,
     format_value,
     funnel_chart,
     line_chart,
@@ -66,6 +67,14 @@ def test_format_value(value: float | None, unit: str, lang: str, expected: str) 
 def test_format_date_is_day_month_year() -> None:
     assert format_date(date(2026, 3, 5)) == "05/03/2026"
     assert format_date("2026-Q3") == "2026-Q3"
+
+
+def test_format_day_reads_dates_and_iso_strings() -> None:
+    assert format_day(date(2026, 3, 5)) == "05/03/2026"
+    assert format_day("2026-03-05") == "05/03/2026"
+    assert format_day("2026-03-05T14:30:00") == "05/03/2026"
+    assert format_day("2026-Q3") == "2026-Q3"
+    assert format_day(None) == "–"
 
 
 def test_line_chart_points_ltr_and_rtl() -> None:

@@ -13,13 +13,14 @@ True
 from __future__ import annotations
 
 from salesradar.charts.bars import bar_chart, coverage_chart, funnel_chart
-from salesradar.charts.labels import format_date, format_value
+from salesradar.charts.labels import format_date, format_day, format_value
 from salesradar.charts.series import line_chart, sparkline, whale_curve_chart
 
 __all__ = [
     "bar_chart",
     "coverage_chart",
     "format_date",
+    "format_day",
     "format_value",
     "funnel_chart",
     "line_chart",

@@ -73,6 +73,21 @@ def format_date(value: date | datetime | str) -> str:
     return str(value)
 
 
+def format_day(value: date | datetime | str | None) -> str:
+    """``dd/mm/yyyy`` from a date or an ISO date string; an en dash when missing.
+
+    A string that is not an ISO date (a period name such as ``2026-Q3``) is kept as it is.
+    """
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value[:10]))
+        except ValueError:
+            return value
+    return format_date(value)
+
+
 def _decimals_for(step: float) -> int:
     """How many decimals tick labels need so that neighbouring ticks read differently."""
     if step <= 0 or step >= 1:

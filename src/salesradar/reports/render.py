@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from salesradar.charts.labels import format_date, format_value
+from salesradar.charts.labels import format_day, format_value
 from salesradar.errors import SalesradarError
 
 
@@ -30,17 +29,6 @@ class ReportError(SalesradarError, RuntimeError):
 
 def _fmt(value: Any, unit: str = "number", lang: str = "en", decimals: int | None = None) -> str:
     return format_value(value, unit, lang=lang, decimals=decimals)  # type: ignore[arg-type]
-
-
-def _day(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, str):
-        try:
-            return format_date(date.fromisoformat(value[:10]))
-        except ValueError:
-            return value
-    return format_date(value)
 
 
 _HEBREW = re.compile(r"[\u0590-\u05FF]")
@@ -88,7 +76,7 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = _fmt
-    env.filters["day"] = _day
+    env.filters["day"] = format_day
     env.filters["svg"] = _svg
     env.filters["num"] = _num
     return env

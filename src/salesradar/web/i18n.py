@@ -11,7 +11,6 @@ comma and dates as dd/mm/yyyy (Israeli usage), through the same formatters the c
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
@@ -198,18 +197,6 @@ def pct_text(value: float | None, lang: str = "en") -> str:
 def change_text(value: float | None) -> str:
     """A relative change with its sign, e.g. ``+12%`` (an en dash when unknown)."""
     return "–" if value is None else f"{value:+.0%}"
-
-
-def date_text(value: str | dt.date | dt.datetime | None) -> str:
-    """``dd/mm/yyyy`` from a date or an ISO string; an en dash when missing."""
-    if value is None:
-        return "–"
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
-        except ValueError:
-            return value
-    return value.strftime("%d/%m/%Y")
 
 
 def month_text(value: str | None) -> str:

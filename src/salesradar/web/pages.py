@@ -42,7 +42,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals.update(
     t=i18n.t, money=i18n.ltr(i18n.money_text), value=i18n.ltr(i18n.value_text),
     pct=i18n.ltr(i18n.pct_text), change=i18n.ltr(i18n.change_text),
-    date=i18n.ltr(i18n.date_text), month=i18n.ltr(i18n.month_text))
+    date=i18n.ltr(charts.format_day), month=i18n.ltr(i18n.month_text))
 templates.env.globals.update(
     tier_word=lambda code, lang: i18n.word(i18n.TIERS, code, lang),
     factor_word=lambda code, lang: i18n.word(i18n.FACTORS, code, lang),
