@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,3 +92,34 @@ def test_reading_a_missing_workspace_says_how_to_start(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "no workspace at" in result.stderr and "salesradar demo" in result.stderr
     assert not (tmp_path / "nothing.duckdb").exists()
+
+
+def _lang_commands() -> list[list[str]]:
+    """The path of every command that takes --lang, e.g. ``["user", "add"]``."""
+    import typer.main
+
+    from salesradar.cli.main import app
+
+    def walk(command: Any, path: list[str]) -> list[list[str]]:
+        subcommands = getattr(command, "commands", None)  # a group
+        if subcommands is not None:
+            return [p for name, sub in subcommands.items() for p in walk(sub, [*path, name])]
+        return [path] if any(p.name == "lang" for p in command.params) else []
+
+    return walk(typer.main.get_command(app), [])
+
+
+def test_every_lang_option_refuses_other_languages_the_same_way() -> None:
+    from typer.testing import CliRunner
+
+    from salesradar.cli.main import app
+    from salesradar.errors import UserInputError
+
+    paths = _lang_commands()
+    assert {"customer", "demo", "run", "insights", "user add", "scorecard", "report"} <= {
+        " ".join(p) for p in paths}
+    for path in paths:
+        # --lang is checked as it is read, before required options, arguments or any work
+        result = CliRunner().invoke(app, [*path, "--lang", "fr"])
+        assert isinstance(result.exception, UserInputError), (path, result.output)
+        assert str(result.exception) == "--lang must be en or he, not 'fr'"

@@ -10,8 +10,6 @@ import typer
 from salesradar.cli import output
 from salesradar.cli.manage_output import (
     AsOfOption,
-    LangOption,
-    is_hebrew,
     parse_action,
     pct,
     print_table,
@@ -20,7 +18,9 @@ from salesradar.cli.manage_output import (
 from salesradar.cli.options import (
     AppDbOption,
     JsonOption,
+    LangOption,
     WorkspaceOption,
+    is_hebrew,
     open_app_db,
     open_workspace,
     parse_date,
@@ -75,7 +75,6 @@ def account_commands(app: typer.Typer) -> None:
         vs the target to date, run rate needed, opportunities taken, actions overdue)."""
         from salesradar.accounts import plans
 
-        is_hebrew(lang)
         if sum((show, create, revise, history, draft)) > 1:
             raise UserInputError("use one of --show, --create, --revise, --history, --draft")
         changes: dict[str, Any] = {"revenue_target": target, "needs": need or None,
@@ -246,7 +245,6 @@ def account_commands(app: typer.Typer) -> None:
         """The quarterly account review: one section per ABCD tier, plan vs actual."""
         from salesradar.accounts.review import quarterly_review
 
-        is_hebrew(lang)
         with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
             result = quarterly_review(ws, quarter=quarter, lang=lang, db=db, top=top)
 

@@ -14,6 +14,7 @@ from salesradar.cli import output
 from salesradar.cli.options import (
     AppDbOption,
     JsonOption,
+    LangOption,
     WorkspaceOption,
     open_app_db,
     parse_date,
@@ -72,7 +73,7 @@ def alert_commands(app: typer.Typer) -> None:
         deliver: Annotated[bool, typer.Option("--deliver/--no-deliver", help="Send due "
                            "insights through the configured channels.")] = True,
         top: Annotated[int, typer.Option(help="Insights to show.")] = 10,
-        lang: Annotated[str, typer.Option(help="he or en.")] = "en",
+        lang: LangOption = "en",
         workspace: WorkspaceOption = None,
         app_db: AppDbOption = None,
         as_json: JsonOption = False,
@@ -108,7 +109,7 @@ def alert_commands(app: typer.Typer) -> None:
         kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
         status: Annotated[str | None, typer.Option(help="Only these statuses, "
                           "comma-separated (new, sent, acknowledged, snoozed, ...).")] = None,
-        lang: Annotated[str, typer.Option(help="he or en.")] = "en",
+        lang: LangOption = "en",
         workspace: WorkspaceOption = None,
         app_db: AppDbOption = None,
         as_json: JsonOption = False,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace
+from salesradar.cli.options import JsonOption, LangOption, WorkspaceOption, open_workspace
 from salesradar.config import ImportSettings
 from salesradar.errors import UserInputError
 from salesradar.io import ImportReport, import_file, import_sql
@@ -146,8 +146,7 @@ def data_app_commands(app: typer.Typer) -> None:
         customers: Annotated[int, typer.Option(help="Number of customers.", min=10)] = 400,
         years: Annotated[int, typer.Option(help="Years of history.", min=1, max=10)] = 3,
         seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
-        lang: Annotated[str, typer.Option(help="Language of the insights shown: he or "
-                        "en.")] = "en",
+        lang: LangOption = "en",
         serve: Annotated[bool, typer.Option("--serve", help="End by serving the dashboard "
                          "on the demo workspace (Ctrl+C stops).")] = False,
         host: Annotated[str, typer.Option(help="With --serve: address.")] = "127.0.0.1",

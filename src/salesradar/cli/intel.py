@@ -9,7 +9,14 @@ from typing import Annotated, Any
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace, parse_date
+from salesradar.cli.options import (
+    JsonOption,
+    LangOption,
+    WorkspaceOption,
+    open_workspace,
+    parse_date,
+    parse_lang,
+)
 
 HorizonOption = Annotated[int, typer.Option("--horizon", min=7, max=730,
                           help="Days ahead the models look (churn: no purchase in this many "
@@ -59,21 +66,16 @@ def intel_commands(app: typer.Typer) -> None:
     def customer(
         customer_id: Annotated[str, typer.Argument(metavar="ID", help="Customer id.")],
         currency: Annotated[str, typer.Option(help="Currency sign in the texts.")] = "₪",
-        lang: Annotated[str, typer.Option("--lang", help="Language of the churn reasons: "
-                        "en or he.")] = "en",
+        lang: LangOption = "en",
         workspace: WorkspaceOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """One customer's 360 view: sales, rhythm and churn risk with its reasons, stopped
         items, recommendations with reasons, tier and health (run salesradar score first)."""
-        from salesradar.errors import UserInputError
         from salesradar.models.scoring import customer_view
 
-        if lang not in ("en", "he"):
-            raise UserInputError(f"--lang must be en or he, not {lang!r}")
         with open_workspace(workspace) as ws:
-            view = customer_view(ws, customer_id, currency=currency,
-                                 lang="he" if lang == "he" else "en")
+            view = customer_view(ws, customer_id, currency=currency, lang=parse_lang(lang))
         output.emit(view, as_json, lambda: _render_customer(view))
 
     @app.command()

@@ -1,5 +1,5 @@
-"""What the account-management and sales-performance commands share: the --lang and --as-of
-options, percent cells, and tables with Hebrew headings."""
+"""What the account-management and sales-performance commands share: the --as-of option,
+percent cells, and tables with Hebrew headings."""
 
 from __future__ import annotations
 
@@ -11,17 +11,9 @@ from salesradar.cli import output
 from salesradar.cli.options import parse_date
 from salesradar.errors import UserInputError
 
-LangOption = Annotated[str, typer.Option(help="Language of the texts: en or he.")]
 AsOfOption = Annotated[str | None, typer.Option(
     "--as-of", help="Judge as of this date (default: the last invoice date).",
     show_default=False)]
-
-
-def is_hebrew(lang: str) -> bool:
-    """Whether ``--lang`` asks for Hebrew (en or he; anything else is an error)."""
-    if lang not in ("en", "he"):
-        raise UserInputError(f"--lang must be en or he, not {lang!r}")
-    return lang == "he"
 
 
 def pct(value: float | None) -> str:

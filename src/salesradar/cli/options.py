@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from salesradar.charts.labels import Lang
 from salesradar.config import workspace_path
 from salesradar.engine import connect
 from salesradar.errors import UserInputError
@@ -35,6 +36,22 @@ EngineOption = Annotated[
                  "postgresql://user@host/db or spark://local[2] (default: the workspace's "
                  "DuckDB).", show_default=False),
 ]
+
+
+def parse_lang(text: str) -> Lang:
+    """``--lang`` as a language: en or he; anything else is an error."""
+    if text not in ("en", "he"):
+        raise UserInputError(f"--lang must be en or he, not {text!r}")
+    return "he" if text == "he" else "en"
+
+
+def is_hebrew(lang: str) -> bool:
+    """Whether ``--lang`` asks for Hebrew (en or he; anything else is an error)."""
+    return parse_lang(lang) == "he"
+
+
+LangOption = Annotated[str, typer.Option(help="Language of the texts: en or he.",
+                                         callback=parse_lang)]
 
 
 def parse_date(text: str | None, option: str) -> date | None:

@@ -11,8 +11,6 @@ import typer
 from salesradar.cli import output
 from salesradar.cli.manage_output import (
     AsOfOption,
-    LangOption,
-    is_hebrew,
     pct,
     print_table,
     say,
@@ -20,7 +18,9 @@ from salesradar.cli.manage_output import (
 from salesradar.cli.options import (
     AppDbOption,
     JsonOption,
+    LangOption,
     WorkspaceOption,
+    is_hebrew,
     open_app_db,
     open_workspace,
     parse_date,

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import typer
 
-from salesradar.charts.labels import Lang
 from salesradar.cli import output
-from salesradar.cli.manage_output import AsOfOption, LangOption, is_hebrew
+from salesradar.cli.manage_output import AsOfOption
 from salesradar.cli.options import (
     AppDbOption,
     JsonOption,
+    LangOption,
     WorkspaceOption,
     open_app_db,
     open_workspace,
     parse_date,
+    parse_lang,
 )
 from salesradar.config import workspace_path
 from salesradar.errors import UserInputError
-
-
-def _lang(lang: str) -> Lang:
-    is_hebrew(lang)  # refuses anything but en and he
-    return cast(Lang, lang)
 
 
 def _print_status(s: dict[str, Any], lang: str) -> None:
@@ -156,7 +152,7 @@ def vendor_commands(app: typer.Typer) -> None:
                app_db: AppDbOption = None, as_json: JsonOption = False) -> None:
         """Baseline, weekly progress against the path, fee and ROI so far."""
         s = _status(ident, as_of, workspace, app_db)
-        lang = _lang(lang)
+        lang = parse_lang(lang)
 
         def render() -> None:
             _print_status(s, lang)
@@ -175,7 +171,7 @@ def vendor_commands(app: typer.Typer) -> None:
                 app_db: AppDbOption = None, as_json: JsonOption = False) -> None:
         """Met, missed, in progress, extended or vague, with the numbers, fee due and ROI."""
         s = _status(ident, as_of, workspace, app_db)
-        lang = _lang(lang)
+        lang = parse_lang(lang)
         keys = ("verdict", "verdict_en", "verdict_he", "baseline", "target", "result",
                 "achieved_pct", "deadline", "as_of", "fee", "roi", "concerns")
         output.emit({k: s[k] for k in keys} | {"id": ident}, as_json,
@@ -188,7 +184,7 @@ def vendor_commands(app: typer.Typer) -> None:
         cycle lengths and CRM data quality over the last 12 months."""
         from salesradar.commitments.diagnostic import SECTIONS, run_diagnostic
 
-        lang = _lang(lang)
+        lang = parse_lang(lang)
         with open_workspace(workspace) as ws:
             result = run_diagnostic(ws.backend, as_of=parse_date(as_of, "--as-of"))
 
@@ -223,7 +219,7 @@ def vendor_commands(app: typer.Typer) -> None:
         charts."""
         from salesradar.reports import write_report
 
-        lang = _lang(lang)
+        lang = parse_lang(lang)
         if fmt not in ("pdf", "html"):
             raise UserInputError(f"--format must be pdf or html, not {fmt!r}")
         target = out or Path(f"{kind}-{lang}.{fmt}")

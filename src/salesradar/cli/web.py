@@ -9,7 +9,13 @@ from typing import Annotated, Any
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.options import AppDbOption, JsonOption, WorkspaceOption, open_app_db
+from salesradar.cli.options import (
+    AppDbOption,
+    JsonOption,
+    WorkspaceOption,
+    open_app_db,
+    parse_lang,
+)
 from salesradar.config import workspace_path
 from salesradar.errors import UserInputError
 
@@ -86,7 +92,8 @@ def web_commands(app: typer.Typer) -> None:
         rep_id: Annotated[str | None, typer.Option("--rep-id", help="The rep id this user is "
                           "(a rep sees only their own customers).")] = None,
         team: Annotated[str | None, typer.Option(help="A manager's team (reps.team).")] = None,
-        lang: Annotated[str, typer.Option(help="en or he.")] = "en",
+        lang: Annotated[str, typer.Option(help="The user's language (pages and messages): "
+                        "en or he.", callback=parse_lang)] = "en",
         workspace: WorkspaceOption = None,
         app_db: AppDbOption = None,
         as_json: JsonOption = False,
