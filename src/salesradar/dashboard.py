@@ -112,7 +112,7 @@ def ceo_dashboard(
 def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
            settings: KpiSettings) -> dict[str, Any]:
     present = loaded_tables(ws)
-    day = as_of or _last_invoice_day(ws) or dt.date.today()
+    day = as_of or last_invoice_day(ws) or dt.date.today()
     wanted = [n for n in (*TILE_KPIS, *_EXTRA_KPIS) if set(REGISTRY[n].tables) <= present]
     results = compute_kpis(ws.backend, wanted, period=period, settings=settings) if wanted else {}
     series = {name: kpi_series(kpi_records(table), day, name in FORWARD_KPIS)
@@ -135,7 +135,8 @@ def loaded_tables(ws: Workspace) -> set[str]:
     return {t for t in table_names(ws.backend) if not t.startswith("_") and ws.row_count(t)}
 
 
-def _last_invoice_day(ws: Workspace) -> dt.date | None:
+def last_invoice_day(ws: Workspace) -> dt.date | None:
+    """The last invoice date, the as-of date of the data (None while there are no lines)."""
     lines = ws.table("invoice_lines")
     value = lines.invoice_date.max().execute()
     if value is None or value != value:  # NaT/NaN from an empty table

@@ -13,6 +13,7 @@ Two reps, three customers, two months (March and April 2026):
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,9 @@ import pytest
 from helpers import INVOICE_HEADER, write_csv
 from salesradar.access import EVERYTHING, NotVisible, Scope, require_customer, scope_for
 from salesradar.access import scoped_workspace as scoped
-from salesradar.dashboard import ceo_dashboard
+from salesradar.dashboard import ceo_dashboard, last_invoice_day
 from salesradar.io import import_file
-from salesradar.web import i18n
+from salesradar.web import data, i18n
 from salesradar.workspace import Workspace
 
 LINES = [
@@ -72,6 +73,17 @@ def test_company_tiles_are_the_last_month_against_the_one_before(company: Path) 
     assert found["found_en"] == "2 in 04/2026, -33% vs the previous period (worse)."
     assert "Not measured: import deals" in next(
         r for r in board["comparison"] if r["metric"] == "win_rate")["found_en"]
+
+
+def test_the_as_of_date_is_the_last_invoice_date(company: Path, tmp_path: Path) -> None:
+    with Workspace.open(company, read_only=True) as ws:
+        assert last_invoice_day(ws) == date(2026, 4, 15)
+        # trailing 12 months to 15/04/2026: C 600 + 800 + 200, A 100 + 200, B 300
+        assert [(r["customer_id"], r["revenue_12m"]) for r in data.customers_list(ws)] == [
+            ("C", 1600), ("A", 300), ("B", 300)]
+    with Workspace.open(tmp_path / "empty.duckdb") as ws:  # the tables exist, with no rows
+        assert last_invoice_day(ws) is None
+        assert data.customers_list(ws) == []
 
 
 def test_concentration_is_trailing_twelve_month_revenue(company: Path) -> None:

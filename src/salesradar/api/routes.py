@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from salesradar.access import Scope, require_rep, visible_insight
 from salesradar.api.auth import ApiCaller, ApiError, State
-from salesradar.dashboard import ceo_dashboard
+from salesradar.dashboard import ceo_dashboard, last_invoice_day
 from salesradar.engine import table_names
 from salesradar.metrics import list_kpis, plain_rows, price_volume_mix, whale_curve, whale_summary
 from salesradar.web import data
@@ -219,12 +219,11 @@ def as_of(st: Any) -> dt.date | None:
     """The last invoice date of the workspace (cached per version)."""
     from salesradar.access import EVERYTHING
 
-    def compute() -> str | None:
+    def compute() -> dt.date | None:
         with st.open() as ws:
-            value = ws.table("invoice_lines").invoice_date.max().execute()
-        return None if value is None or value != value else str(value)[:10]
-    day: str | None = st.cached("as_of", EVERYTHING, compute)
-    return dt.date.fromisoformat(day) if day else None
+            return last_invoice_day(ws)
+    day: dt.date | None = st.cached("as_of", EVERYTHING, compute)
+    return day
 
 
 def churn_model(st: Any) -> Any:

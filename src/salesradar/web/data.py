@@ -13,7 +13,7 @@ import ibis
 
 from salesradar.access import NotVisible, Scope, require_customer, require_rep, visible_insights
 from salesradar.charts.labels import Lang
-from salesradar.dashboard import FORWARD_KPIS, kpi_series
+from salesradar.dashboard import FORWARD_KPIS, kpi_series, last_invoice_day
 from salesradar.engine import table_names
 from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, kpi_records, plain_rows
 from salesradar.workspace import Workspace
@@ -44,11 +44,10 @@ def customers_list(ws: Workspace, query: str | None = None, limit: int = 50,
     present = _tables(ws)
     if "invoice_lines" not in present:
         return []
-    lines = ws.table("invoice_lines")
-    last = lines.invoice_date.max().execute()
-    day = last.date() if isinstance(last, dt.datetime) else last
+    day = last_invoice_day(ws)
     if day is None:
         return []
+    lines = ws.table("invoice_lines")
     recent = lines.filter(lines.invoice_date > ibis.date(day - dt.timedelta(days=365)))
     per = lines.group_by("customer_id").aggregate(last_order=lines.invoice_date.max())
     rev = recent.group_by("customer_id").aggregate(revenue_12m=recent.net_revenue.sum())
