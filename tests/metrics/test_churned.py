@@ -11,6 +11,9 @@ from salesradar.errors import UserInputError
 from salesradar.metrics import compute_kpi
 from salesradar.metrics.churned import churn_window, churned, churned_summary
 
+from .conftest import load_tables
+from .data import D, _line, arrow_table
+
 
 def test_who_churned_in_march(backend: Any) -> None:
     # Active in Feb 2024 (net > 0): c1 120 − 10 = 110 (r1), c2 150 (r2), c4 60 (r2).
@@ -65,6 +68,32 @@ def test_rows_per_rep_are_the_kpi(backend: Any) -> None:
     counted = {r["rep_id"]: r["value"] for r in kpi.to_pylist()
                if r["period"] == date(2024, 3, 1) and r["value"]}
     assert listed == counted == {"r1": 1, "r2": 1}
+
+
+def test_a_day_with_a_sale_and_a_larger_return_is_a_purchase_day(scratch: Any) -> None:
+    # x buys on Jan 2 (100), buys 60 and returns 90 on Jan 20 (net -30, gross 60), buys on Feb 8
+    # (100) and nothing in March; y's March line makes the data reach March.
+    # Purchase days are days with gross sales (models.cadence, as the churn texts, health and the
+    # customer view count them): Jan 2, Jan 20, Feb 8 -> gaps 18 and 19, median 18.5; March's
+    # 31 days hold 31 / 18.5 = 1.68 purchases: x should have bought. (Counting only days with
+    # net revenue > 0 would drop Jan 20: one gap of 37 days, 31 / 37 = 0.84, no verdict of overdue.)
+    lines = [
+        _line(1, D(2024, 1, 2), "x", "s1", 10, 100, 60, "r1", "field"),
+        _line(2, D(2024, 1, 20), "x", "s1", 6, 60, 36, "r1", "field"),
+        _line(3, D(2024, 1, 20), "x", "s2", -3, -90, -54, "r1", "field"),
+        _line(4, D(2024, 2, 8), "x", "s1", 10, 100, 60, "r1", "field"),
+        _line(5, D(2024, 3, 5), "y", "s1", 1, 10, 6, "r2", "web"),
+    ]
+    backend = load_tables(scratch, {"invoice_lines": arrow_table("invoice_lines", lines)})
+    (x,) = churned(backend, "2024-03").to_pylist()
+    assert x["customer_id"] == "x"
+    assert float(x["value"]) == 100.0  # February's net revenue
+    assert x["purchase_days"] == 3
+    assert x["last_purchase"] == date(2024, 2, 8)
+    assert x["typical_gap_days"] == pytest.approx(18.5)
+    assert x["days_since_last"] == pytest.approx(52.0)  # Feb 8 -> Mar 31: 21 + 31
+    assert x["expected_purchases"] == pytest.approx(31 / 18.5)
+    assert x["should_have_bought"] is True
 
 
 def test_quarter_window(backend: Any) -> None:

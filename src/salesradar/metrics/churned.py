@@ -10,10 +10,12 @@ as in the KPI by rep; without ``by`` once, for the whole company.
 For each churned customer:
 
 * ``value``: its net revenue in the period before ``p`` (in the slice): what is at stake;
-* ``last_purchase``: its last purchase day before ``p`` (a day with net revenue > 0);
+* ``last_purchase``: its last purchase day before ``p`` (a day with gross sales > 0, as
+  everywhere: :func:`salesradar.models.cadence.customer_terms`);
 * ``purchase_days``: how many purchase days it had before ``p``;
 * ``typical_gap_days``: the median number of days between consecutive purchase days before ``p``
-  (the rhythm the churn model states too); null with fewer than two purchase days;
+  (the rhythm the churn texts, the health score and the customer view state too); null with
+  fewer than two purchase days;
 * ``days_since_last``: days from ``last_purchase`` to the last day of ``p``;
 * ``expected_purchases``: the length of ``p`` in days ÷ ``typical_gap_days``: how many purchases
   its own rhythm would have put in ``p``;
@@ -38,7 +40,7 @@ import pyarrow as pa
 from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.metrics.analyses import parse_period
-from salesradar.metrics.catalog._common import days_between, f64, per_customer, ratio
+from salesradar.metrics.catalog._common import days_between, per_customer, ratio
 from salesradar.metrics.frame import LINE_DIMS, Query, check_request, period_start, shift_date
 from salesradar.metrics.registry import ONLY_GRAINS, Grain
 
@@ -110,16 +112,15 @@ def churned(
 
 
 def _rhythm(lines: Any, before: date) -> Any:
-    """Per customer, from its purchase days before ``before``: count, last day, median gap."""
-    t = lines.filter(lines.invoice_date < ibis.date(before))
-    days = t.group_by(["customer_id", "invoice_date"]).aggregate(_rev=t.net_revenue.sum())
-    days = days.filter(days._rev > 0)
-    order = ibis.window(group_by="customer_id", order_by="invoice_date")
-    days = days.mutate(_gap=days_between(days.invoice_date, days.invoice_date.lag().over(order)))
-    return days.group_by("customer_id").aggregate(
-        purchase_days=days.count(), last_purchase=days.invoice_date.max(),
-        typical_gap_days=f64(days._gap.median()),
-    )
+    """Per customer, from its purchase days before ``before``: count, last day, median gap, as
+    :func:`salesradar.models.cadence.customer_terms` defines them."""
+    # imported here: the models package takes about a second to import; `salesradar kpi` needs
+    # none of it
+    from salesradar.models.cadence import customer_terms
+
+    terms = customer_terms(lines, before - timedelta(days=1))
+    return terms.select("customer_id", "purchase_days", "typical_gap_days",
+                        last_purchase=terms.last_order)
 
 
 def _with_names(backend: Any, t: Any) -> Any:
