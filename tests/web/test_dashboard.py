@@ -86,6 +86,26 @@ def test_the_as_of_date_is_the_last_invoice_date(company: Path, tmp_path: Path) 
         assert data.customers_list(ws) == []
 
 
+def test_forecast_against_actual_sums_each_reps_last_commit(tmp_path: Path) -> None:
+    # March: R1 committed 1,000 then 800 (the later counts; its best case 1,500 is no commit),
+    # R2 300 -> 1,100 against the won 700 (the lost 999 does not count); April: 500 against 400.
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        import_file(ws, "forecast_submissions", write_csv(
+            tmp_path / "forecasts.csv", "rep_id,period,grain,submitted_at,category,amount",
+            ["R1,2026-03-01,month,2026-02-20 09:00:00,commit,1000",
+             "R1,2026-03-01,month,2026-03-10 09:00:00,commit,800",
+             "R1,2026-03-01,month,2026-03-15 09:00:00,best_case,1500",
+             "R2,2026-03-01,month,2026-03-01 09:00:00,commit,300",
+             "R1,2026-04-01,month,2026-04-02 09:00:00,commit,500"]))
+        import_file(ws, "deals", write_csv(
+            tmp_path / "deals.csv", "deal_id,owner_rep_id,amount,created_at,close_date,outcome",
+            ["D1,R1,700,2026-02-01,2026-03-20,won", "D2,R2,400,2026-03-01,2026-04-05,won",
+             "D3,R1,999,2026-02-01,2026-03-25,lost"]))
+        rows = data.pipeline_view(ws, date(2026, 4, 15))["forecast_vs_actual"]
+    assert [(str(r["period"])[:10], r["forecast"], r["actual"]) for r in rows] == [
+        ("2026-03-01", 1100, 700), ("2026-04-01", 500, 400)]
+
+
 def test_concentration_is_trailing_twelve_month_revenue(company: Path) -> None:
     with Workspace.open(company, read_only=True) as ws:
         conc = ceo_dashboard(ws)["concentration"]

@@ -22,6 +22,7 @@ import ibis
 
 from salesradar.accounts.common import last_day
 from salesradar.metrics import plain_rows
+from salesradar.metrics.ranking import first_rows
 from salesradar.performance.kpis import kpis_by
 
 STEPS = {  # step -> (numerator, denominator, English, Hebrew)
@@ -44,9 +45,7 @@ def _lost_at(ws: Any, start: dt.date, end: dt.date) -> dict[str, tuple[str, int]
     hist = hist.filter(~hist.stage.startswith("closed")).select(
         _deal=hist.deal_id, _stage=hist.stage, _at=hist.entered_at)
     j = lost.select("deal_id", "owner_rep_id").inner_join(hist, lost.deal_id == hist._deal)
-    last = ibis.window(group_by=j.deal_id, order_by=ibis.desc(j._at))
-    j = j.mutate(_n=ibis.row_number().over(last))
-    j = j.filter(j._n == 0)
+    j = first_rows(j, ["deal_id"], ibis.desc(j._at), 1)  # the stage each deal was lost at
     per = j.group_by(rep_id=j.owner_rep_id, stage=j._stage).aggregate(n=j.count())
     out: dict[str, tuple[str, int]] = {}
     for r in plain_rows(per.order_by(["rep_id", ibis.desc("n"), "stage"]).to_pyarrow()):

@@ -16,6 +16,7 @@ from salesradar.charts.labels import Lang
 from salesradar.dashboard import FORWARD_KPIS, kpi_series, last_invoice_day
 from salesradar.engine import table_names
 from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, kpi_records, plain_rows
+from salesradar.metrics.ranking import first_rows
 from salesradar.workspace import Workspace
 
 OPEN_STATUSES = ("new", "sent", "acknowledged")
@@ -258,9 +259,8 @@ def _forecast_vs_actual(ws: Workspace, present: set[str], day: str) -> list[dict
         return []
     f = ws.table("forecast_submissions")
     f = f.filter(f.category == "commit")
-    last = f.mutate(n=ibis.row_number().over(group_by=[f.rep_id, f.period],
-                                            order_by=ibis.desc(f.submitted_at)))
-    fc = last.filter(last.n == 0).group_by("period").aggregate(forecast=last.amount.sum())
+    last = first_rows(f, ["rep_id", "period"], ibis.desc(f.submitted_at), 1)
+    fc = last.group_by("period").aggregate(forecast=last.amount.sum())
     d = ws.table("deals")
     won = d.filter(d.outcome == "won")
     actual = won.group_by(period=won.close_date.truncate("M")).aggregate(actual=won.amount.sum())

@@ -31,6 +31,7 @@ from salesradar.metrics.catalog._common import (
 )
 from salesradar.metrics.catalog.sales import targets_for
 from salesradar.metrics.frame import CUSTOMER_DIMS, REP_DIMS, Query
+from salesradar.metrics.ranking import first_rows
 from salesradar.metrics.registry import ALL_PERIODS, ONLY_GRAINS, Kind, Kpi, Unit
 
 DEAL_DIMS = (*REP_DIMS, *CUSTOMER_DIMS)
@@ -70,9 +71,7 @@ def _forecast_accuracy(q: Query) -> Any:
     fc = q.fact("forecast_submissions")
     fc = fc.filter(fc.category == "commit")
     fc = fc.filter(fc.grain.isnull() | (fc.grain == q.grain))
-    latest = ibis.window(group_by=["rep_id", "_date"], order_by=ibis.desc(fc.submitted_at))
-    fc = fc.mutate(_n=ibis.row_number().over(latest))
-    fc = fc.filter(fc._n == 0)
+    fc = first_rows(fc, ["rep_id", "_date"], ibis.desc(fc.submitted_at), 1)  # the latest
     f = agg(fc, q.keys, forecast=f64(fc.amount.sum()), actual=ibis.null("float64"))
     deals = q.fact("deals")
     won = deals.filter(deals.outcome == "won")
