@@ -31,6 +31,7 @@ from salesradar.accounts.common import (
 from salesradar.accounts.plans import current_plans, list_actions, pro_rated_target
 from salesradar.app.db import AppDB
 from salesradar.errors import UserInputError
+from salesradar.lang import LANGS
 from salesradar.metrics.frame import shift_date
 from salesradar.models.tiers import HANDLING, assign_tiers
 from salesradar.performance.text import money_text
@@ -70,7 +71,7 @@ def quarterly_review(
     workspace). ``top`` limits the account rows listed per tier (by revenue); the tier totals
     always cover every account. See the module docstring for the numbers.
     """
-    if lang not in ("en", "he"):
+    if lang not in LANGS:
         raise UserInputError(f"lang must be en or he, not {lang!r}")
     start, end = period_bounds(quarter)
     if (end - start).days > 92:

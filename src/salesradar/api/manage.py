@@ -19,9 +19,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from salesradar.access import require_customer
 from salesradar.api.auth import ApiCaller, ApiError, Caller, State
+from salesradar.lang import Lang
 
 router = APIRouter(prefix="/api/v1")
-Lang = Literal["en", "he"]
 
 
 def _company_only(caller: Caller) -> None:

@@ -30,9 +30,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from salesradar.app.models import Base
 from salesradar.errors import UserInputError
+from salesradar.lang import LANGS
 
 ROLES = ("admin", "manager", "rep")
-LANGS = ("en", "he")
 SESSION_DAYS = 14
 TOKEN_TOUCH = timedelta(minutes=5)
 _HASHER = PasswordHasher()

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from salesradar.charts.labels import Lang, format_tick
+from salesradar.charts.labels import format_tick
+from salesradar.lang import Lang
 
 SVG_NS = "http://www.w3.org/2000/svg"
 FONT = "'Noto Sans', 'Noto Sans Hebrew', 'DejaVu Sans', Arial, sans-serif"

@@ -8,8 +8,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from salesradar.charts import _svg
-from salesradar.charts.labels import Lang, format_value
+from salesradar.charts.labels import format_value
 from salesradar.charts.series import NO_DATA
+from salesradar.lang import Lang
 
 
 def _known(v: float | None) -> bool:

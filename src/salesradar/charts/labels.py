@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Literal
 
-Lang = Literal["en", "he"]
+from salesradar.lang import Lang
 
 # unit name -> how a value of it reads; the KPI registry's Unit values are accepted as they are
 _DAYS = {"en": "days", "he": "ימים"}

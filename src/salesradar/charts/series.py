@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from salesradar.charts import _svg
-from salesradar.charts.labels import Lang, format_date, format_value
+from salesradar.charts.labels import format_date, format_value
+from salesradar.lang import Lang
 
 NO_DATA = {"en": "No data", "he": "אין נתונים"}
 _FROM_TO = {"en": "{name}: from {first} to {last}", "he": "{name}: מ־{first} עד {last}"}

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesradar.charts.labels import Lang
 from salesradar.config import workspace_path
 from salesradar.engine import connect
 from salesradar.errors import UserInputError
+from salesradar.lang import LANGS, Lang
 from salesradar.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ EngineOption = Annotated[
 
 def parse_lang(text: str) -> Lang:
     """``--lang`` as a language: en or he; anything else is an error."""
-    if text not in ("en", "he"):
+    if text not in LANGS:
         raise UserInputError(f"--lang must be en or he, not {text!r}")
     return "he" if text == "he" else "en"
 

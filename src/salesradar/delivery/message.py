@@ -14,8 +14,7 @@ from html import escape
 from typing import Any, Literal
 
 from salesradar.insights.store import StoredInsight
-
-Lang = Literal["en", "he"]
+from salesradar.lang import Lang
 
 
 @dataclass(frozen=True)

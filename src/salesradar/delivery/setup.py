@@ -34,8 +34,9 @@ from salesradar.delivery.channels import (
     TeamsChannel,
     WebhookChannel,
 )
-from salesradar.delivery.message import Lang, Person
+from salesradar.delivery.message import Person
 from salesradar.errors import UserInputError
+from salesradar.lang import Lang
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

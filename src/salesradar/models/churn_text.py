@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
 
 from salesradar.errors import UserInputError
+from salesradar.lang import LANGS, Lang
 from salesradar.models.text import money
 
 __all__ = ["LANGS", "Lang", "explanation", "reason_text"]
 
-Lang = Literal["en", "he"]
-LANGS: tuple[Lang, ...] = ("en", "he")
 
 # group -> (recent window column, window before it)
 _WINDOWS = {

@@ -10,12 +10,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from salesradar.charts.labels import format_value
 from salesradar.models.text import money
 
-Lang = Literal["en", "he"]
 _HE_SUFFIX = {"k": " אלף", "M": " מיליון"}
 
 

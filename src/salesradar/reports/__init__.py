@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from salesradar.charts.labels import Lang
 from salesradar.errors import UserInputError
+from salesradar.lang import LANGS, Lang
 from salesradar.reports.contexts import ceo_context, commitment_context, review_context
 from salesradar.reports.render import ReportError, render_html, write_pdf
 from salesradar.reports.texts import TEXTS
@@ -89,7 +89,7 @@ def write_report(kind: str, out: Path, *, fmt: str = "pdf", lang: Lang = "en",
     """Write the report to ``out`` as ``fmt`` (pdf or html); returns what was written."""
     if fmt not in ("pdf", "html"):
         raise UserInputError(f"format must be pdf or html, not {fmt!r}")
-    if lang not in ("en", "he"):
+    if lang not in LANGS:
         raise UserInputError(f"lang must be he or en, not {lang!r}")
     html = build_html(kind, lang=lang, workspace=workspace, app_db=app_db, ident=ident,
                       quarter=quarter, as_of=as_of, pdf=fmt == "pdf")

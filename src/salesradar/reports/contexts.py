@@ -12,7 +12,8 @@ from typing import Any
 
 from salesradar import charts
 from salesradar.charts._svg import OK, WARN
-from salesradar.charts.labels import Lang, format_date, format_value
+from salesradar.charts.labels import format_date, format_value
+from salesradar.lang import Lang
 from salesradar.reports.texts import AGGREGATIONS, GRAINS, MODELS, TEXTS
 
 

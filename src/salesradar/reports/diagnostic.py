@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any
 
 from salesradar import charts
-from salesradar.charts.labels import Lang, format_date
+from salesradar.charts.labels import format_date
+from salesradar.lang import Lang
 
 SECTION_TITLES = {
     "funnel": ("Funnel conversion by stage", "המרה בין שלבי המשפך"),

@@ -18,9 +18,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from salesradar.charts import format_value
-from salesradar.charts.labels import Lang
-
-LANGS = ("en", "he")
+from salesradar.lang import Lang
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "app": ("salesradar", "salesradar"),

@@ -35,6 +35,7 @@ from salesradar.api.auth import (
 )
 from salesradar.api.routes import dashboard_data
 from salesradar.app import users
+from salesradar.lang import LANGS
 from salesradar.web import data, i18n
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +57,7 @@ INBOX_ROWS = 50  # the most valuable first; the API lists more
 def render(request: Request, template: str, caller: Caller | None, status: int = 200,
            **context: Any) -> HTMLResponse:
     lang = caller.user.lang if caller else request.query_params.get("lang", "en")
-    lang = lang if lang in i18n.LANGS else "en"
+    lang = lang if lang in LANGS else "en"
     return templates.TemplateResponse(request, template, {
         "lang": lang, "dir": "rtl" if lang == "he" else "ltr", "caller": caller,
         "user": caller.user if caller else None,
