@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
+import pytest
+
 from helpers import INVOICE_HEADER, write_csv
+from salesradar.errors import UserInputError
 from salesradar.io import import_file
 from salesradar.schema import TABLES
-from salesradar.workspace import Workspace
+from salesradar.workspace import Workspace, data_day, last_invoice_day
 
 
 def test_new_workspace_has_every_canonical_table_with_declared_types(ws: Workspace) -> None:
@@ -40,3 +44,19 @@ def test_workspace_persists_across_opens(tmp_path: Path) -> None:
         import_file(ws, "invoice_lines", path)
     with Workspace.open(tmp_path / "w.duckdb", read_only=True) as again:
         assert again.table("invoice_lines").count().execute() == 1
+
+
+def test_the_data_day_is_the_last_invoice_date(ws: Workspace, tmp_path: Path) -> None:
+    # no lines yet: no data day, and what needs one says why
+    assert last_invoice_day(ws) is None
+    with pytest.raises(UserInputError, match="no invoice lines"):
+        data_day(ws)
+    path = write_csv(tmp_path / "l.csv", INVOICE_HEADER, [
+        "A,1,2024-01-05,C1,S1,1,10,5,R1", "B,1,2024-03-09,C1,S1,-1,-10,-5,R1",
+    ])
+    import_file(ws, "invoice_lines", path)
+    # the last line is a return on 09/03/2024: still the last day of the data
+    assert data_day(ws) == date(2024, 3, 9)
+    # the same from the backend and from the lines table itself
+    assert last_invoice_day(ws.backend) == last_invoice_day(ws.table("invoice_lines")) \
+        == date(2024, 3, 9)

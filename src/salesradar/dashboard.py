@@ -23,7 +23,7 @@ from salesradar.charts import format_value
 from salesradar.engine import table_names
 from salesradar.metrics import REGISTRY, compute_kpis, kpi_records, plain_rows, whale_curve
 from salesradar.metrics.flags import KpiSettings
-from salesradar.workspace import Workspace
+from salesradar.workspace import Workspace, last_invoice_day
 
 TILE_KPIS = ("active_customers", "unique_skus_per_customer", "gross_profit", "gross_margin",
              "churned_customers", "revenue_churn_rate", "pipeline_coverage", "win_rate",
@@ -133,16 +133,6 @@ def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
 def loaded_tables(ws: Workspace) -> set[str]:
     """Tables that exist and hold rows (an empty canonical table switches nothing on)."""
     return {t for t in table_names(ws.backend) if not t.startswith("_") and ws.row_count(t)}
-
-
-def last_invoice_day(ws: Workspace) -> dt.date | None:
-    """The last invoice date, the as-of date of the data (None while there are no lines)."""
-    lines = ws.table("invoice_lines")
-    value = lines.invoice_date.max().execute()
-    if value is None or value != value:  # NaT/NaN from an empty table
-        return None
-    return value.date() if isinstance(value, dt.datetime) else dt.date.fromisoformat(
-        str(value)[:10])
 
 
 def kpi_series(records: list[dict[str, Any]], day: dt.date, forward: bool = False,

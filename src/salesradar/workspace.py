@@ -8,13 +8,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Self
 
 import duckdb
 
 from salesradar.engine import connect_duckdb, raw_duckdb
+from salesradar.errors import UserInputError
 from salesradar.schema import TABLES, FeatureState, Table, feature_states
 
 IMPORT_LOG = "_salesradar_imports"
@@ -30,6 +31,31 @@ def create_table_sql(spec: Table, name: str | None = None, *, temporary: bool = 
     columns = ", ".join(f"{quote(c.name)} {c.storage_type}" for c in spec.columns)
     kind = "TEMP TABLE" if temporary else "TABLE"
     return f"CREATE {kind} IF NOT EXISTS {quote(name or spec.name)} ({columns})"
+
+
+def last_invoice_day(source: Any) -> date | None:
+    """The last invoice date, the data's "today" that every default as-of date starts from.
+
+    ``source`` is a workspace, an Ibis backend or the invoice lines table itself. None while
+    there are no invoice lines.
+    """
+    lines = source if hasattr(source, "invoice_date") else source.table("invoice_lines")
+    value = lines.invoice_date.max().to_pyarrow().as_py()
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def data_day(source: Any) -> date:
+    """:func:`last_invoice_day`, refusing a workspace without invoice lines."""
+    day = last_invoice_day(source)
+    if day is None:
+        raise UserInputError("the workspace has no invoice lines: import them first")
+    return day
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ import pytest
 from helpers import INVOICE_HEADER, write_csv
 from salesradar.access import EVERYTHING, NotVisible, Scope, require_customer, scope_for
 from salesradar.access import scoped_workspace as scoped
-from salesradar.dashboard import ceo_dashboard, last_invoice_day
+from salesradar.dashboard import ceo_dashboard
 from salesradar.io import import_file
 from salesradar.web import data, i18n
-from salesradar.workspace import Workspace
+from salesradar.workspace import Workspace, last_invoice_day
 
 LINES = [
     "I1,1,2026-03-05,A,S1,1,100,60,R1",

@@ -31,15 +31,6 @@ def period_bounds(text: str) -> tuple[dt.date, dt.date]:
     return start, shift_date(start, grain) - dt.timedelta(days=1)
 
 
-def last_day(ws: Any) -> dt.date:
-    """The last invoice date: the default "today" of the data."""
-    rows = plain_rows(ws.table("invoice_lines").aggregate(
-        last=ws.table("invoice_lines").invoice_date.max().cast("date")).to_pyarrow())
-    if not rows or rows[0]["last"] is None:
-        raise UserInputError("the workspace has no invoice lines: import them first")
-    return dt.date.fromisoformat(rows[0]["last"])
-
-
 def customer_names(ws: Any, ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """``customer_id -> {name, rep_id, segment, ...}`` from the customers master."""
     t = ws.table("customers")

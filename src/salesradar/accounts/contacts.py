@@ -20,8 +20,9 @@ from typing import Any
 
 import ibis
 
-from salesradar.accounts.common import last_day, tiers_as_of
+from salesradar.accounts.common import tiers_as_of
 from salesradar.metrics import plain_rows
+from salesradar.workspace import data_day
 
 LEVELS = ("executive", "finance", "operations", "end_user", "other")
 FLAGS = ("no_contact", "single_contact", "no_executive")
@@ -46,7 +47,7 @@ def contact_coverage(
     Returns rows ``customer_id, name, rep_id, tier, contacts, <one count per level>, recent,
     levels, flags, flags_en, flags_he``, flagged accounts first, then by tier and customer.
     """
-    day = as_of or last_day(ws)
+    day = as_of or data_day(ws)
     tier_rows = [{"customer_id": c, "tier": r["tier"]} for c, r in tiers_as_of(ws).items()
                  if r["tier"] in tiers]
     if not tier_rows:

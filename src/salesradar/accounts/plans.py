@@ -29,7 +29,6 @@ from sqlalchemy import func, select
 from salesradar.accounts.common import (
     cost_to_serve_by_customer,
     customer_names,
-    last_day,
     require_customer,
     sales_by_customer,
     score_rows,
@@ -42,6 +41,7 @@ from salesradar.errors import UserInputError
 from salesradar.metrics import plain_rows
 from salesradar.metrics.frame import period_start, shift_date
 from salesradar.performance.text import money_text
+from salesradar.workspace import data_day
 
 PLANNED_TIERS = ("A", "B")
 CAPTURE = 0.5  # share of the opportunities' yearly value a plan counts on
@@ -127,7 +127,7 @@ def draft_plan(ws: Any, customer_id: str, *, as_of: dt.date | None = None,
                lang: str = "en", top: int = 5) -> dict[str, Any]:
     """A plan pre-filled from the data (not stored): see the module docstring."""
     require_customer(ws, customer_id)
-    day = as_of or last_day(ws)
+    day = as_of or data_day(ws)
     year_ago = day - dt.timedelta(days=364)
     mine = sales_by_customer(ws, year_ago, day, [customer_id]).get(customer_id, {})
     lines = ws.table("invoice_lines")
@@ -329,7 +329,7 @@ def plan_vs_actual(ws: Any, db: AppDB, customer_id: str, *,
     plan = current_plan(db, customer_id)
     if plan is None:
         raise UserInputError(f"{customer_id} has no account plan yet: create one first")
-    day = as_of or last_day(ws)
+    day = as_of or data_day(ws)
     start = dt.date.fromisoformat(plan["period_start"])
     end = dt.date.fromisoformat(plan["period_end"])
     upto = min(day, end)

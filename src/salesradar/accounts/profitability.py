@@ -25,10 +25,11 @@ import ibis
 import numpy as np
 import pyarrow as pa
 
-from salesradar.accounts.common import cost_to_serve_by_customer, customer_names, last_day
+from salesradar.accounts.common import cost_to_serve_by_customer, customer_names
 from salesradar.metrics import plain_rows
 from salesradar.models.text import as_floats
 from salesradar.performance.kpis import kpis_by
+from salesradar.workspace import data_day
 
 EXPENSIVE = 2.0
 KINDS = ("service", "logistics", "sales", "credit", "support", "custom")
@@ -71,7 +72,7 @@ def customer_profitability(
     cost_to_serve, <one amount per kind>, profit, margin, cts_share, discount, flags, flags_en,
     flags_he``.
     """
-    end = end or last_day(ws)
+    end = end or data_day(ws)
     start = start or end - dt.timedelta(days=364)
     kpis = kpis_by(ws.backend, ["revenue", "gross_profit", "cost_to_serve"], ("customer",),
                    None, start, end)

@@ -23,7 +23,6 @@ from salesradar.accounts.common import (
     TIER_LABELS,
     cost_to_serve_by_customer,
     customer_names,
-    last_day,
     period_bounds,
     sales_by_customer,
     score_rows,
@@ -35,6 +34,7 @@ from salesradar.lang import LANGS
 from salesradar.metrics.frame import shift_date
 from salesradar.models.tiers import HANDLING, assign_tiers
 from salesradar.performance.text import money_text
+from salesradar.workspace import data_day
 
 CLOSE = 0.9  # attainment from which an account is "close" to its plan
 COLUMNS = {
@@ -76,7 +76,7 @@ def quarterly_review(
     start, end = period_bounds(quarter)
     if (end - start).days > 92:
         raise UserInputError(f"{quarter!r} is not a quarter; write it like 2026Q3")
-    data_end = last_day(ws)
+    data_end = data_day(ws)
     if start > data_end:
         raise UserInputError(f"{quarter} starts after the last invoice ({data_end})")
     day = min(end, data_end)

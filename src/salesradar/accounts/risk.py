@@ -20,10 +20,11 @@ from typing import Any
 
 import ibis
 
-from salesradar.accounts.common import customer_names, last_day, score_rows
+from salesradar.accounts.common import customer_names, score_rows
 from salesradar.metrics import plain_rows
 from salesradar.performance.kpis import kpis_by
 from salesradar.performance.text import money_text
+from salesradar.workspace import data_day
 
 THRESHOLD = 0.15
 GAP_MULTIPLE = 3.0
@@ -38,7 +39,7 @@ def _value(table: Any) -> float | None:
 def concentration(ws: Any, *, as_of: dt.date | None = None,
                   threshold: float = THRESHOLD) -> dict[str, Any]:
     """Top-1/3/5 shares, HHI and the largest customers over the 12 months up to ``as_of``."""
-    end = as_of or last_day(ws)
+    end = as_of or data_day(ws)
     start = end - dt.timedelta(days=364)
     names = ["concentration_top1", "concentration_top3", "concentration_top5", "hhi"]
     values = {n: _value(t) for n, t in kpis_by(ws.backend, names, (), None, start, end).items()}
@@ -63,7 +64,7 @@ def concentration(ws: Any, *, as_of: dt.date | None = None,
 
 def credit(ws: Any, *, as_of: dt.date | None = None, top: int = 10) -> dict[str, Any]:
     """DSO over the last 12 months and what is overdue on ``as_of``, per customer."""
-    end = as_of or last_day(ws)
+    end = as_of or data_day(ws)
     start = end - dt.timedelta(days=364)
     dso = _value(kpis_by(ws.backend, ["days_sales_outstanding"], (), None, start, end)[
         "days_sales_outstanding"])
@@ -111,7 +112,7 @@ def sudden_churn(ws: Any, *, top: int = 10) -> dict[str, Any]:
 def portfolio_risk(ws: Any, *, as_of: dt.date | None = None,
                    threshold: float = THRESHOLD) -> dict[str, Any]:
     """Concentration, credit and sudden churn together, with headlines in English and Hebrew."""
-    day = as_of or last_day(ws)
+    day = as_of or data_day(ws)
     conc = concentration(ws, as_of=day, threshold=threshold)
     cred = credit(ws, as_of=day)
     churn = sudden_churn(ws)

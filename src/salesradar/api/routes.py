@@ -14,10 +14,11 @@ from pydantic import BaseModel, Field
 
 from salesradar.access import Scope, require_rep, visible_insight
 from salesradar.api.auth import ApiCaller, ApiError, State
-from salesradar.dashboard import ceo_dashboard, last_invoice_day
+from salesradar.dashboard import ceo_dashboard
 from salesradar.engine import table_names
 from salesradar.metrics import list_kpis, plain_rows, price_volume_mix, whale_curve, whale_summary
 from salesradar.web import data
+from salesradar.workspace import last_invoice_day
 
 router = APIRouter(prefix="/api/v1")
 Action = Literal["ack", "done", "dismiss", "snooze"]

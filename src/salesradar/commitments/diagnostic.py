@@ -18,6 +18,7 @@ import numpy as np
 from salesradar.commitments.quality import crm_quality, cycle_lengths, pricing
 from salesradar.engine import table_names
 from salesradar.metrics import compute_kpi, plain_rows
+from salesradar.workspace import last_invoice_day
 
 SECTIONS = ("funnel", "lead_sources", "rep_spread", "pricing", "sales_cycle", "crm_quality")
 
@@ -129,8 +130,7 @@ def rep_spread(backend: Any, start: date, end: date) -> dict[str, Any]:
 def run_diagnostic(backend: Any, *, as_of: date | None = None) -> dict[str, Any]:
     """Every section over the 12 months up to ``as_of`` (the last invoice day by default)."""
     if as_of is None:
-        lines = backend.table("invoice_lines")
-        as_of = lines.invoice_date.max().to_pyarrow().as_py() or date.today()
+        as_of = last_invoice_day(backend) or date.today()
     assert as_of is not None
     start = as_of - timedelta(days=364)
     return {

@@ -43,6 +43,7 @@ from salesradar.metrics.analyses import parse_period
 from salesradar.metrics.catalog._common import days_between, per_customer, ratio
 from salesradar.metrics.frame import LINE_DIMS, Query, check_request, period_start, shift_date
 from salesradar.metrics.registry import ONLY_GRAINS, Grain
+from salesradar.workspace import last_invoice_day
 
 COLUMNS = ("value", "last_purchase", "purchase_days", "typical_gap_days", "days_since_last",
            "expected_purchases", "should_have_bought")
@@ -83,7 +84,7 @@ def churned(
     dims, _ = check_request("churned", LINE_DIMS, ONLY_GRAINS, tuple(by), grain)
     before, after = shift_date(start, grain, -1), shift_date(start, grain)
     lines = backend.table("invoice_lines")
-    last_day = lines.invoice_date.max().to_pyarrow().as_py()
+    last_day = last_invoice_day(lines)
     if last_day is None or last_day < start:
         raise UserInputError(f"the invoice lines end on {last_day}, before {start}: "
                              "there is nothing to say about who stopped buying then")

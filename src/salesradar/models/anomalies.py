@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 from salesradar.errors import UserInputError
 from salesradar.models.base import FloatArray
 from salesradar.models.text import as_floats, join_text, number_text
+from salesradar.workspace import data_day
 
 __all__ = ["detect_anomalies", "margin_erosion", "seasonal_drops"]
 
@@ -158,15 +159,6 @@ def _add_months(day: dt.date, n: int) -> dt.date:
     return dt.date(day.year + y, m + 1, 1)
 
 
-def _as_of(ws: Any, as_of: dt.date | None) -> dt.date:
-    if as_of is not None:
-        return as_of
-    last = ws.table("invoice_lines").invoice_date.max().execute()
-    if last is None:
-        raise UserInputError("invoice_lines is empty: import invoice lines first")
-    return last.date() if isinstance(last, dt.datetime) else last
-
-
 def _monthly(ws: Any, dimension: str | None, metric: Metric, end: dt.date) -> ir.Table:
     lines = ws.table("invoice_lines")
     day = lines.invoice_date.cast("date")
@@ -230,7 +222,7 @@ def detect_anomalies(
         raise UserInputError(f"by must be one of {', '.join(_DIMENSIONS)}, not {by!r}")
     if metric not in ("revenue", "active_customers"):
         raise UserInputError(f"metric must be 'revenue' or 'active_customers', not {metric!r}")
-    day = _as_of(ws, as_of)
+    day = as_of or data_day(ws)
     # the month containing `day` is complete only when `day` is its last day
     next_day = day + dt.timedelta(days=1)
     end = _month_start(next_day) if next_day.day == 1 else _month_start(day)

@@ -32,6 +32,7 @@ from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
 from salesradar.models.labels import REASONS_HE
 from salesradar.models.rhythm import BetaGeoModel
+from salesradar.workspace import data_day
 
 __all__ = [
     "MODEL_FEATURES",
@@ -119,16 +120,8 @@ def _as_tables(data: Any) -> CustomerTables:
 
 
 def last_invoice_date(data: Any) -> dt.date:
-    """The latest invoice date of a workspace (the default 'as of' date)."""
-    lines = _as_tables(data).lines
-    value = lines.invoice_date.max().execute()
-    if value is None:
-        raise UserInputError("the workspace has no invoice lines")
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+    """The latest invoice date of a workspace or its tables (the default 'as of' date)."""
+    return data_day(_as_tables(data).lines)
 
 
 @dataclass(frozen=True)

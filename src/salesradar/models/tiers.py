@@ -37,6 +37,7 @@ from salesradar.models import labels as _labels
 from salesradar.models.base import FloatArray
 from salesradar.models.cadence import customer_terms
 from salesradar.models.text import as_floats, join_text, number_text
+from salesradar.workspace import data_day
 
 __all__ = [
     "HANDLING",
@@ -74,16 +75,6 @@ def _pct_rank(values: FloatArray, mask: npt.NDArray[np.bool_] | None = None) -> 
 
 
 
-
-
-def _as_of(ws: Any, as_of: dt.date | None) -> dt.date:
-    if as_of is not None:
-        return as_of
-    last = ws.table("invoice_lines").invoice_date.max().execute()
-    if last is None:
-        raise UserInputError("invoice_lines is empty: import invoice lines first")
-    return last if isinstance(last, dt.date) and not isinstance(last, dt.datetime) \
-        else last.date()
 
 
 def _window(lines: ir.Table, start: dt.date, end: dt.date) -> ir.Table:
@@ -143,7 +134,7 @@ def assign_tiers(
     """
     if not 0 < a_share < 1 or not 0 < b_growth <= 1:
         raise UserInputError("a_share must be in (0, 1) and b_growth in (0, 1]")
-    end = _as_of(ws, as_of)
+    end = as_of or data_day(ws)
     start = end - dt.timedelta(days=round(months * 365.25 / 12))
     before = start - (end - start)
     lines = ws.table("invoice_lines")
@@ -312,7 +303,7 @@ def health_scores(
     if unknown:
         raise UserInputError(f"unknown health factor(s) {sorted(unknown)}; "
                              f"known: {sorted(HEALTH_WEIGHTS)}")
-    end = _as_of(ws, as_of)
+    end = as_of or data_day(ws)
     mid = end - dt.timedelta(days=trend_days)
     start = mid - dt.timedelta(days=trend_days)
     lines = ws.table("invoice_lines")

@@ -36,7 +36,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from salesradar.accounts.common import last_day
 from salesradar.app.db import AppDB
 from salesradar.app.management import CommissionPlanRow
 from salesradar.errors import UserInputError
@@ -45,6 +44,7 @@ from salesradar.metrics.frame import period_start, shift_date
 from salesradar.metrics.registry import Grain
 from salesradar.performance.plans import METRICS, actuals_by_rep, list_targets, period_of
 from salesradar.performance.text import exact_money, value_text
+from salesradar.workspace import data_day
 
 
 def _number(value: Any, where: str) -> float:
@@ -164,7 +164,7 @@ def compute_commissions(ws: Any, plan: dict[str, Any], *, period: str | None = N
     with a statement per rep in English and Hebrew."""
     plan = check_plan(plan)
     if period is None:
-        start, end, grain = _last_whole(last_day(ws), plan["grain"])
+        start, end, grain = _last_whole(data_day(ws), plan["grain"])
     else:
         start, end, grain = period_of(period)
     if grain != plan["grain"]:

@@ -38,7 +38,7 @@ import ibis
 import numpy as np
 from sqlalchemy import select
 
-from salesradar.accounts.common import last_day, score_rows
+from salesradar.accounts.common import score_rows
 from salesradar.app.db import AppDB
 from salesradar.app.management import ForecastSnapshotRow
 from salesradar.errors import UserInputError
@@ -51,6 +51,7 @@ from salesradar.models.rhythm import BetaGeoModel
 from salesradar.models.spend import GammaGammaModel
 from salesradar.models.summary import purchase_summary
 from salesradar.models.text import as_floats
+from salesradar.workspace import data_day
 
 ADOPTION = 0.10
 TOP_OFFERS = 3
@@ -156,7 +157,7 @@ def portfolio_forecast(
     """The forecast of the module docstring, one row per period, plus the deals behind it."""
     if not 0 <= adoption <= 1:
         raise UserInputError(f"adoption must be between 0 and 1, got {adoption}")
-    day = as_of or last_day(ws)
+    day = as_of or data_day(ws)
     bounds = forecast_periods(day, periods, grain)
     notes: list[str] = []
     repeat, repeat_var = _repeat(ws, day, bounds, notes)
@@ -198,7 +199,7 @@ def save_forecast(db: AppDB, forecast: dict[str, Any]) -> int:
 
 def forecast_accuracy(ws: Any, db: AppDB) -> list[dict[str, Any]]:
     """Saved forecasts of periods that have ended, against the revenue invoiced in them."""
-    last = last_day(ws)
+    last = data_day(ws)
     with db.session() as s:
         snaps = list(s.scalars(select(ForecastSnapshotRow).order_by(
             ForecastSnapshotRow.period, ForecastSnapshotRow.made_at)).all())
@@ -229,7 +230,7 @@ def forecast_backtest(ws: Any, *, months: int = 6) -> dict[str, Any]:
     against the revenue invoiced in the month; accuracy = 1 − |forecast − actual| ÷ actual."""
     if not 1 <= months <= 24:
         raise UserInputError(f"months must be between 1 and 24, got {months}")
-    last = last_day(ws)
+    last = data_day(ws)
     this = period_start(last, "month")
     final = this if shift_date(this, "month") - dt.timedelta(days=1) == last else \
         shift_date(this, "month", -1)

@@ -20,10 +20,10 @@ from typing import Any
 
 import ibis
 
-from salesradar.accounts.common import last_day
 from salesradar.metrics import plain_rows
 from salesradar.metrics.ranking import first_rows
 from salesradar.performance.kpis import kpis_by
+from salesradar.workspace import data_day
 
 STEPS = {  # step -> (numerator, denominator, English, Hebrew)
     "call_to_meeting": ("meetings", "calls", "calls → meetings", "שיחות ← פגישות"),
@@ -55,7 +55,7 @@ def _lost_at(ws: Any, start: dt.date, end: dt.date) -> dict[str, tuple[str, int]
 
 def rep_funnels(ws: Any, *, days: int = 180, as_of: dt.date | None = None) -> dict[str, Any]:
     """The funnel of every rep with activities or deals in the window (module docstring)."""
-    end = as_of or last_day(ws)
+    end = as_of or data_day(ws)
     start = end - dt.timedelta(days=days - 1)
     lo, hi = ibis.date(start), ibis.date(end)
     acts = ws.table("activities")

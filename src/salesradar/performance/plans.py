@@ -20,7 +20,6 @@ from typing import Any
 import ibis
 from sqlalchemy import select
 
-from salesradar.accounts.common import last_day
 from salesradar.app.db import AppDB
 from salesradar.app.management import SalesTargetRow
 from salesradar.errors import UserInputError
@@ -29,6 +28,7 @@ from salesradar.metrics.frame import period_start, shift_date
 from salesradar.metrics.registry import Grain
 from salesradar.performance.kpis import kpis_by
 from salesradar.performance.text import value_text
+from salesradar.workspace import data_day
 
 METRICS = {  # metric -> (unit, English label, Hebrew label)
     "revenue": ("₪", "Revenue", "הכנסות"),
@@ -138,7 +138,7 @@ def pacing(ws: Any, db: AppDB | None = None, *, period: str | None = None,
            metric: str = "revenue", as_of: dt.date | None = None) -> dict[str, Any]:
     """Each rep's and team's standing in ``period`` (default: the month holding ``as_of``)."""
     check_metric(metric)
-    day = as_of or last_day(ws)
+    day = as_of or data_day(ws)
     grain: Grain
     if period is None:
         start, grain = period_start(day, "month"), "month"

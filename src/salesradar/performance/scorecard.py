@@ -38,12 +38,12 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from salesradar.accounts.common import last_day
 from salesradar.errors import UserInputError
 from salesradar.metrics import REGISTRY, plain_value
 from salesradar.metrics.frame import period_start, shift_date
 from salesradar.performance.kpis import kpis_by
 from salesradar.performance.text import value_text
+from salesradar.workspace import data_day
 
 Basis = Literal["window", "months", "next_month"]
 TREND_MONTHS = 12
@@ -209,7 +209,7 @@ def rep_scorecards(
     UserInputError
         A requested rep is not in the reps table or has no operating model.
     """
-    day = as_of or last_day(ws)
+    day = as_of or data_day(ws)
     reps = rep_table(ws)
     known = {r["rep_id"]: r for r in reps}
     with_model = [r for r in reps if r["model"] in MODEL_KPIS]

@@ -16,6 +16,7 @@ from salesradar.lang import LANGS, Lang
 from salesradar.reports.contexts import ceo_context, commitment_context, review_context
 from salesradar.reports.render import ReportError, render_html, write_pdf
 from salesradar.reports.texts import TEXTS
+from salesradar.workspace import data_day
 
 KINDS = ("ceo", "account-review", "commitment", "diagnostic")
 TEMPLATES = {"ceo": "ceo.html.j2", "account-review": "account_review.html.j2",
@@ -65,10 +66,9 @@ def _context(kind: str, ws: Any, db: Any, lang: Lang, ident: int | None, quarter
 
         return ceo_context(ceo_dashboard(ws, as_of=as_of), lang)
     if kind == "account-review":
-        from salesradar.accounts.common import last_day
         from salesradar.accounts.review import quarterly_review
 
-        q = quarter or last_full_quarter(as_of or last_day(ws))
+        q = quarter or last_full_quarter(as_of or data_day(ws))
         return review_context(quarterly_review(ws, quarter=q, lang=lang, db=db), lang)
     if kind == "diagnostic":
         from salesradar.commitments.diagnostic import run_diagnostic

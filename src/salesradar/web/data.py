@@ -12,12 +12,12 @@ from typing import Any
 import ibis
 
 from salesradar.access import NotVisible, Scope, require_customer, require_rep, visible_insights
-from salesradar.dashboard import FORWARD_KPIS, kpi_series, last_invoice_day
+from salesradar.dashboard import FORWARD_KPIS, kpi_series
 from salesradar.engine import table_names
 from salesradar.lang import Lang
 from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, kpi_records, plain_rows
 from salesradar.metrics.ranking import first_rows
-from salesradar.workspace import Workspace
+from salesradar.workspace import Workspace, last_invoice_day
 
 OPEN_STATUSES = ("new", "sent", "acknowledged")
 
