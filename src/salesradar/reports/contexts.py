@@ -14,6 +14,7 @@ from salesradar import charts
 from salesradar.charts._svg import OK, WARN
 from salesradar.charts.labels import format_date, format_value
 from salesradar.lang import Lang
+from salesradar.metrics.registry import REGISTRY
 from salesradar.reports.texts import AGGREGATIONS, GRAINS, MODELS, TEXTS
 
 
@@ -146,8 +147,9 @@ def commitment_context(status: dict[str, Any], lang: Lang) -> dict[str, Any]:
     roi_rows = []
     if roi:
         for name, m in roi["metrics"].items():
-            metric_unit = {"gross_margin": "%", "sales_cycle_days": "days"}.get(name, "₪")
-            roi_rows.append({"label": t[name],
+            kpi = REGISTRY[name]
+            metric_unit = kpi.unit
+            roi_rows.append({"label": kpi.label_en if lang == "en" else kpi.label_he,
                              "before": format_value(m["before"], metric_unit, lang=lang),
                              "during": format_value(m["during"], metric_unit, lang=lang),
                              "increment": format_value(m["increment"], metric_unit, lang=lang)

@@ -39,8 +39,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "agreed_value": "agreed value", "of": "of", "periods_before": "periods before the start",
         "refund_terms": "Refund / extension", "extension_days": "days extension",
         "of_fixed": "of the fixed fee",
-        "revenue": "Revenue", "gross_profit": "Gross profit", "gross_margin": "Gross margin",
-        "sales_cycle_days": "Sales cycle (days)", "arpa": "Revenue per active customer",
     },
     "he": {
         "page": "עמוד", "generated": "הופק בתאריך",
@@ -78,8 +76,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "agreed_value": "ערך מוסכם", "of": "מתוך", "periods_before": "תקופות לפני ההתחלה",
         "refund_terms": "החזר / הארכה", "extension_days": "ימי הארכה",
         "of_fixed": "מהתשלום הקבוע",
-        "revenue": "הכנסות", "gross_profit": "רווח גולמי", "gross_margin": "שיעור רווח גולמי",
-        "sales_cycle_days": "מחזור מכירה (ימים)", "arpa": "הכנסה ללקוח פעיל",
     },
 }
 
