@@ -9,6 +9,9 @@ import pytest
 
 from salesradar.workspace import Workspace
 
+# the served demo company of the API and page tests (fixtures `site`, `_close_clients`)
+pytest_plugins = ("web.web_helpers",)
+
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Iterator[Workspace]:

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,6 @@ def login(client: httpx.Client, username: str, password: str = PASSWORD) -> Any:
     return response
 
 
-_SITE: dict[str, Site] = {}
 OPEN_CLIENTS: list[httpx.Client] = []
 
 
@@ -103,11 +103,11 @@ def serve(app: FastAPI, *, lifespan: str = "off") -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def demo_site(factory: pytest.TempPathFactory) -> Site:
-    """Build the demo company once per session (the API and page tests share it)."""
-    if "site" in _SITE:
-        return _SITE["site"]
-    folder = factory.mktemp("web-demo")
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The demo company, built once per session: the API and page tests share it (this module
+    is a pytest plugin of tests/conftest.py)."""
+    folder = tmp_path_factory.mktemp("web-demo")
     result = subprocess.run(
         [sys.executable, "-m", "salesradar", "demo", "--out", str(folder), "--customers", "150",
          "--years", "2", "--json"], cwd=folder, capture_output=True, text=True, timeout=600,
@@ -130,5 +130,11 @@ def demo_site(factory: pytest.TempPathFactory) -> Site:
     app = create_app(workspace, db)
     site = Site(workspace, db, app, serve(app), rep_id, str(team), other)
     site.tokens = {name: create_token(db, name) for name in ("admin", "manager", "rep", "other")}
-    _SITE["site"] = site
     return site
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close every HTTP client a test opened (an open socket is a ResourceWarning, an error)."""
+    yield
+    close_clients()
