@@ -147,3 +147,10 @@ def test_quarterly_review(accounts: Workspace, db: AppDB) -> None:
     assert he["tiers"][0]["rows"][0]["status_text"] == "מקדים את התוכנית"
     with pytest.raises(UserInputError, match="not a quarter"):
         quarterly_review(accounts, quarter="2026", db=db)
+
+
+@pytest.mark.parametrize("period", ["2026-07", "2026-05", "2026-04-01"])
+def test_quarterly_review_refuses_a_month(accounts: Workspace, db: AppDB, period: str) -> None:
+    # a month is 28-31 days, so a guess by length took "2026-07" for the quarter 2026Q3
+    with pytest.raises(UserInputError, match="not a quarter"):
+        quarterly_review(accounts, quarter=period, db=db)

@@ -14,8 +14,7 @@ import pyarrow as pa
 
 from salesradar.engine import table_names
 from salesradar.errors import UserInputError
-from salesradar.metrics import parse_period, plain_rows
-from salesradar.metrics.frame import shift_date
+from salesradar.metrics import plain_rows
 from salesradar.models.labels import HANDLING, TIER_NAMES
 from salesradar.models.scoring import SCORE_TABLES
 from salesradar.models.tiers import assign_tiers
@@ -23,12 +22,6 @@ from salesradar.models.tiers import assign_tiers
 TIER_LABELS = {t: (f"{t} · {TIER_NAMES['en'][t]}", f"{t} · {TIER_NAMES['he'][t]}")
                for t in "ABCD"}
 HANDLING_HE = HANDLING["he"]
-
-
-def period_bounds(text: str) -> tuple[dt.date, dt.date]:
-    """``"2026Q3"``, ``"2026-Q3"``, ``"2026-07"`` or ``"2026"`` -> first and last day."""
-    start, grain = parse_period(text)
-    return start, shift_date(start, grain) - dt.timedelta(days=1)
 
 
 def customer_names(ws: Any, ids: list[str] | None = None) -> dict[str, dict[str, Any]]:

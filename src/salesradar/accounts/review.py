@@ -23,7 +23,6 @@ from salesradar.accounts.common import (
     TIER_LABELS,
     cost_to_serve_by_customer,
     customer_names,
-    period_bounds,
     sales_by_customer,
     score_rows,
 )
@@ -31,6 +30,7 @@ from salesradar.accounts.plans import current_plans, list_actions, pro_rated_tar
 from salesradar.app.db import AppDB
 from salesradar.errors import UserInputError
 from salesradar.lang import LANGS
+from salesradar.metrics import parse_period
 from salesradar.metrics.frame import shift_date
 from salesradar.models.tiers import HANDLING, assign_tiers
 from salesradar.performance.text import money_text
@@ -73,9 +73,10 @@ def quarterly_review(
     """
     if lang not in LANGS:
         raise UserInputError(f"lang must be en or he, not {lang!r}")
-    start, end = period_bounds(quarter)
-    if (end - start).days > 92:
+    start, grain = parse_period(quarter)
+    if grain != "quarter":
         raise UserInputError(f"{quarter!r} is not a quarter; write it like 2026Q3")
+    end = shift_date(start, "quarter") - dt.timedelta(days=1)
     data_end = data_day(ws)
     if start > data_end:
         raise UserInputError(f"{quarter} starts after the last invoice ({data_end})")
