@@ -60,3 +60,13 @@ def test_the_data_day_is_the_last_invoice_date(ws: Workspace, tmp_path: Path) ->
     # the same from the backend and from the lines table itself
     assert last_invoice_day(ws.backend) == last_invoice_day(ws.table("invoice_lines")) \
         == date(2024, 3, 9)
+
+
+def test_a_bad_memory_limit_is_the_users_error_on_a_scoped_workspace_too(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from salesradar.access import Scope, scoped_workspace
+
+    monkeypatch.setenv("SALESRADAR_MEMORY_LIMIT", "lots")
+    with pytest.raises(UserInputError, match="SALESRADAR_MEMORY_LIMIT must be a size"):
+        scoped_workspace(ws.path, Scope(frozenset({"R01"})))

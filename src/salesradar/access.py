@@ -23,12 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ibis
-
-from salesradar.config import memory_limit
-from salesradar.engine import table_names
+from salesradar.engine import connect_duckdb, raw_duckdb, table_names
 from salesradar.errors import SalesradarError, UserInputError, WorkspaceError
-from salesradar.workspace import Workspace, quote
+from salesradar.workspace import Workspace, literal, quote
 
 ROLES = ("admin", "manager", "rep")
 
@@ -99,12 +96,10 @@ def scoped_workspace(path: str | Path, scope: Scope) -> Workspace:
     """
     if scope.rep_ids is None:
         return Workspace.open(path, read_only=True)
-    backend = ibis.duckdb.connect()
-    con = backend.con
+    backend = connect_duckdb(":memory:")  # a bad memory limit is the user's UserInputError
+    con = raw_duckdb(backend)
     try:
-        con.execute("SET enable_progress_bar = false")
-        con.execute("SET memory_limit = ?", [memory_limit()])
-        con.execute(f"ATTACH {_sql_text(str(path))} AS ws (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(path))} AS ws (READ_ONLY)")
     except Exception as exc:  # locked by a writer, missing, not a DuckDB file
         con.close()
         raise WorkspaceError(f"cannot open workspace {path}: {exc}") from exc
@@ -141,10 +136,6 @@ def scoped_workspace(path: str | Path, scope: Scope) -> Workspace:
         con.execute(f"CREATE VIEW {quote(table)} AS "  # noqa: S608
                     f"SELECT * FROM ws.main.{quote(table)} WHERE {where}")
     return Workspace(backend, str(path))
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def customer_visible(ws: Workspace, customer_id: str) -> bool:

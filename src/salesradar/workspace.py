@@ -26,6 +26,12 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def literal(value: str) -> str:
+    """An SQL string literal (quotes doubled), for what DuckDB cannot bind as a parameter: file
+    paths in ATTACH and views, formats and value translations of the importer."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def create_table_sql(spec: Table, name: str | None = None, *, temporary: bool = False) -> str:
     """DDL for a canonical table with its declared storage types."""
     columns = ", ".join(f"{quote(c.name)} {c.storage_type}" for c in spec.columns)

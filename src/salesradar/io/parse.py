@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from salesradar.schema import Column, ColumnType
+from salesradar.workspace import literal as literal  # the importer writes parse.literal
 
 ISO_FORMATS = (
     "%Y-%m-%d",
@@ -44,11 +45,6 @@ TRUE_WORDS = ("true", "t", "yes", "y", "1", "active", "כן", "פעיל", "on")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "inactive", "discontinued", "לא", "לא פעיל", "off")
 # the no-break space and the bidi marks (U+200E, U+200F) are what Hebrew spreadsheets paste in
 CURRENCY_PATTERN = '[₪$€£\\s\u00a0\u200e\u200f]|NIS|ILS|USD|EUR|ש"ח|ש״ח'
-
-
-def literal(value: str) -> str:
-    """An SQL string literal (quotes doubled), for formats and value translations."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def format_list(formats: tuple[str, ...]) -> str:

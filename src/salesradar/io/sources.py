@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from salesradar.errors import Issue, UserInputError
 from salesradar.io.mapping import Mapping
-from salesradar.workspace import quote
+from salesradar.workspace import literal, quote
 
 RAW_TABLE = "_salesradar_raw"
 REJECT_TABLES = ("_salesradar_rejects", "_salesradar_reject_scans")
@@ -174,7 +174,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) 
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW {RAW_TABLE} AS SELECT * EXCLUDE (file_row_number), "
-            f"file_row_number AS {position} FROM read_parquet({_literal(path)}, "
+            f"file_row_number AS {position} FROM read_parquet({literal(str(path))}, "
             "file_row_number := true)"
         )
         rows = _row_count(con)
@@ -182,11 +182,6 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) 
         raise UserInputError(f"{path.name} is not a readable Parquet file: {exc}") from None
     columns = _staged_columns(con, hidden=position)
     return StagedSource(path.name, columns, rows, first_data_row=1, row_position=position)
-
-
-def _literal(path: Path) -> str:
-    """A file path as an SQL string literal (DuckDB views cannot hold bound parameters)."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _cell_text(value: Any) -> str | None:
