@@ -34,6 +34,10 @@ _BY_THEME: dict[str, Horizon] = {
 }
 
 
+# the codes of vague_terms: a commitment with any of them cannot be judged
+VAGUE_CODES = ("no_baseline", "no_period", "no_data_source")
+
+
 @dataclass(frozen=True)
 class Concern:
     """One problem: ``code`` for machines, the reason in English and Hebrew."""

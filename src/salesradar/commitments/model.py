@@ -100,6 +100,11 @@ class Commitment:
         return self.kpi.higher_is_better is not False
 
     @property
+    def sign(self) -> int:
+        """1 when higher is better, -1 when lower is: an improvement times this is the change."""
+        return 1 if self.higher_is_better else -1
+
+    @property
     def days(self) -> int | None:
         """Length of the period in days (both ends included)."""
         if self.start is None or self.end is None:

@@ -9,11 +9,11 @@ from datetime import date
 from typing import Any
 
 from salesradar.charts.labels import format_date, format_value
+from salesradar.commitments.checks import VAGUE_CODES
 from salesradar.commitments.model import Commitment
 from salesradar.commitments.tracker import Tracking, track
 from salesradar.commitments.value import value_of
 
-VAGUE_CODES = ("no_baseline", "no_period", "no_data_source")
 VERDICT_LABELS = {
     "met": ("met", "עמד ביעד"), "missed": ("missed", "לא עמד ביעד"),
     "in_progress": ("in progress", "בתהליך"), "extended": ("extended", "בהארכה"),
@@ -39,8 +39,7 @@ def verdict_sentence(t: Tracking) -> tuple[str, str]:
         return format_value(x, unit, lang="he")
 
     # the change of the metric itself (down is good for a sales cycle), as the promise reads
-    change = None if t.achieved_pct is None else t.achieved_pct * (1 if c.higher_is_better
-                                                                  else -1)
+    change = None if t.achieved_pct is None else t.achieved_pct * c.sign
     got = "–" if change is None else (
         ("+" if change > 0 else "") + format_value(change, "%", decimals=1))
     if t.verdict in ("met", "missed"):

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from salesradar.commitments import windows as W
-from salesradar.commitments.checks import Concern, check, vague_terms
+from salesradar.commitments.checks import VAGUE_CODES, Concern, check
 from salesradar.commitments.model import Commitment
 
 Verdict = Literal["met", "missed", "in_progress", "extended", "vague"]
@@ -54,10 +54,6 @@ class Tracking:
     achieved_pct: float | None = None  # improvement reached (of the latest value until the end)
     deadline: date | None = None  # the end, or the end plus the extension
 
-    @property
-    def sign(self) -> int:
-        return 1 if self.commitment.higher_is_better else -1
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "commitment": self.commitment.to_dict(),
@@ -77,19 +73,16 @@ def improvement(c: Commitment, baseline: float, value: float) -> float | None:
     """How far ``value`` moved from the baseline in the good direction, as a fraction of it."""
     if baseline == 0:
         return None
-    sign = 1 if c.higher_is_better else -1
-    return sign * (value - baseline) / abs(baseline)
+    return c.sign * (value - baseline) / abs(baseline)
 
 
 def target_value(c: Commitment, baseline: float) -> float:
-    sign = 1 if c.higher_is_better else -1
-    return baseline + sign * abs(baseline) * c.improvement_pct
+    return baseline + c.sign * abs(baseline) * c.improvement_pct
 
 
 def path_value(c: Commitment, baseline: float, day: date) -> float:
     """The value the metric should have reached by ``day`` on the agreed (or linear) path."""
     assert c.start is not None and c.end is not None
-    sign = 1 if c.higher_is_better else -1
     points = [(c.start - timedelta(days=1), 0.0), *c.path, (c.end, c.improvement_pct)]
     reached = c.improvement_pct
     for (d0, p0), (d1, p1) in itertools.pairwise(points):
@@ -97,7 +90,7 @@ def path_value(c: Commitment, baseline: float, day: date) -> float:
             span = (d1 - d0).days or 1
             reached = p0 + (p1 - p0) * (day - d0).days / span
             break
-    return baseline + sign * abs(baseline) * reached
+    return baseline + c.sign * abs(baseline) * reached
 
 
 def compute_baseline(backend: Any, c: Commitment) -> tuple[float | None,
@@ -122,7 +115,7 @@ def track(backend: Any, c: Commitment, *, as_of: date | None = None) -> Tracking
     concerns = check(c)
     until = W.data_until(backend, c.metric)
     day = min(d for d in (as_of, until, date.today()) if d is not None)
-    vague = bool(vague_terms(c))
+    vague = any(x.code in VAGUE_CODES for x in concerns)
     if c.baseline is None or c.start is None or c.end is None:
         return Tracking(c, concerns, "vague", day, until)
     baseline, periods = compute_baseline(backend, c)
@@ -134,11 +127,10 @@ def track(backend: Any, c: Commitment, *, as_of: date | None = None) -> Tracking
     extended_end = c.end + timedelta(days=c.refund.extension_days)
     days = W.weekly_checkpoints(c.start, min(day, extended_end))
     actuals = W.measure(backend, c.metric, [W.window_ending(d, grain) for d in days])
-    sign = 1 if c.higher_is_better else -1
     points = []
     for d, a in zip(days, actuals, strict=True):
         p = path_value(c, baseline, min(d, c.end))
-        points.append(Checkpoint(d, a, p, None if a is None else sign * (a - p) >= -1e-9))
+        points.append(Checkpoint(d, a, p, None if a is None else c.sign * (a - p) >= -1e-9))
     latest = next((p.actual for p in reversed(points) if p.actual is not None), None)
     t = replace(t, target=target_value(c, baseline), checkpoints=points,
                 achieved_pct=None if latest is None else improvement(c, baseline, latest))
