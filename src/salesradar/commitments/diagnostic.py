@@ -15,23 +15,17 @@ from typing import Any
 import ibis
 import numpy as np
 
-from salesradar.commitments.quality import crm_quality, cycle_lengths, pricing
-from salesradar.engine import table_names
+from salesradar.commitments.quality import (
+    crm_quality,
+    cycle_lengths,
+    missing_tables,
+    pricing,
+    unavailable,
+)
 from salesradar.metrics import compute_kpi, plain_rows
 from salesradar.workspace import last_invoice_day
 
 SECTIONS = ("funnel", "lead_sources", "rep_spread", "pricing", "sales_cycle", "crm_quality")
-
-
-def _missing(backend: Any, *tables: str) -> list[str]:
-    present = table_names(backend)
-    return [t for t in tables if t not in present]
-
-
-def _off(missing: list[str]) -> dict[str, Any]:
-    return {"available": False, "missing_tables": missing,
-            "finding_en": f"needs the table(s) {', '.join(missing)}",
-            "finding_he": f"נדרשות הטבלאות {', '.join(missing)}"}
 
 
 def funnel(backend: Any) -> dict[str, Any]:
@@ -40,9 +34,9 @@ def funnel(backend: Any) -> dict[str, Any]:
     Stages are ordered by their mean position in the deals' histories; a stage that only lost
     deals enter (``closed_lost``) is an exit, not a step of the funnel.
     """
-    missing = _missing(backend, "deals", "deal_stage_history")
+    missing = missing_tables(backend, "deals", "deal_stage_history")
     if missing:
-        return _off(missing)
+        return unavailable(missing)
     h, d = backend.table("deal_stage_history"), backend.table("deals")
     ranked = h.mutate(pos=ibis.row_number().over(group_by=h.deal_id, order_by=h.entered_at))
     j = ranked.join(d.select("deal_id", "pipeline", "outcome"), "deal_id")
@@ -73,9 +67,9 @@ def funnel(backend: Any) -> dict[str, Any]:
 
 def lead_sources(backend: Any, start: date, end: date) -> dict[str, Any]:
     """Per lead source: leads, lead-to-deal rate (KPI registry), won deals and won amount."""
-    missing = _missing(backend, "leads", "deals")
+    missing = missing_tables(backend, "leads", "deals")
     if missing:
-        return _off(missing)
+        return unavailable(missing)
     rate = {r["source"]: r["value"] for r in plain_rows(compute_kpi(
         backend, "lead_to_deal_rate", ("source",), None, start, end, persist=False))}
     leads, deals = backend.table("leads"), backend.table("deals")

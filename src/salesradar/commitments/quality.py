@@ -23,11 +23,14 @@ FIELD_CHECKS: tuple[tuple[str, str, tuple[str, str] | None], ...] = (
 )
 
 
-def _present(backend: Any) -> set[str]:
-    return table_names(backend)
+def missing_tables(backend: Any, *tables: str) -> list[str]:
+    """Which of ``tables`` the workspace does not hold."""
+    present = table_names(backend)
+    return [t for t in tables if t not in present]
 
 
-def _off(missing: list[str]) -> dict[str, Any]:
+def unavailable(missing: list[str]) -> dict[str, Any]:
+    """A diagnostic section that cannot be computed without the ``missing`` tables."""
     return {"available": False, "missing_tables": missing,
             "finding_en": f"needs the table(s) {', '.join(missing)}",
             "finding_he": f"נדרשות הטבלאות {', '.join(missing)}"}
@@ -35,8 +38,8 @@ def _off(missing: list[str]) -> dict[str, Any]:
 
 def pricing(backend: Any, start: date, end: date) -> dict[str, Any]:
     """Discount below list price, weighted by revenue, overall and per rep, with the margin."""
-    if "products" not in _present(backend):
-        return _off(["products"])
+    if missing := missing_tables(backend, "products"):
+        return unavailable(missing)
     lines, products = backend.table("invoice_lines"), backend.table("products")
     j = lines.join(products.select("sku", "list_price"), "sku")
     j = j.filter(j.invoice_date.between(ibis.date(start), ibis.date(end)), j.quantity > 0,
@@ -80,8 +83,8 @@ def pricing(backend: Any, start: date, end: date) -> dict[str, Any]:
 
 def cycle_lengths(backend: Any, start: date, end: date) -> dict[str, Any]:
     """Days from creation to close of deals won in the window, per pipeline: median, p90, mean."""
-    if "deals" not in _present(backend):
-        return _off(["deals"])
+    if missing := missing_tables(backend, "deals"):
+        return unavailable(missing)
     d = backend.table("deals")
     d = d.filter(d.outcome == "won", d.close_date.between(ibis.date(start), ibis.date(end)))
     d = d.mutate(days=d.close_date.delta(d.created_at, unit="day").cast("float64"))
@@ -105,7 +108,7 @@ def cycle_lengths(backend: Any, start: date, end: date) -> dict[str, Any]:
 
 def missing_fields(backend: Any) -> list[dict[str, Any]]:
     """For each field a vendor relies on: how many rows leave it empty (one query per table)."""
-    present = _present(backend)
+    present = table_names(backend)
     out: list[dict[str, Any]] = []
     for table in dict.fromkeys(t for t, _, _ in FIELD_CHECKS):
         if table not in present:
@@ -130,7 +133,7 @@ def missing_fields(backend: Any) -> list[dict[str, Any]]:
 def crm_quality(backend: Any, as_of: date) -> dict[str, Any]:
     """Missing fields, stale open deals (past close date or no activity for 30 days) and deals
     without any activity."""
-    present = _present(backend)
+    present = table_names(backend)
     fields = missing_fields(backend)
     out: dict[str, Any] = {"available": True, "missing_fields": fields}
     if "deals" in present:

@@ -35,24 +35,19 @@ def priority(value: float, urgency: float, cap: float) -> int:
     return max(1, min(100, round(60 * part + 40 * max(0.0, min(1.0, urgency)))))
 
 
-def _tables(ws: Workspace) -> set[str]:
-    """Names of the workspace's tables and views."""
-    return table_names(ws.backend)
-
-
 def _has_rows(ws: Workspace, name: str, tables: set[str]) -> bool:
     return name in tables and ws.row_count(name) > 0
 
 
 def available_kinds(ws: Workspace, kinds: Iterable[Kind] | None = None) -> list[Kind]:
     """The kinds (of ``kinds``, default all) whose tables exist and hold rows."""
-    tables = _tables(ws)
+    tables = table_names(ws.backend)
     wanted = list(RULES) if kinds is None else [Kind(k) for k in kinds]
     return [k for k in wanted if all(_has_rows(ws, t, tables) for t in RULES[k].needs)]
 
 
 def _check_scores(ws: Workspace, kinds: list[Kind]) -> None:
-    tables = _tables(ws)
+    tables = table_names(ws.backend)
     scored = set(SCORE_TABLES.values())
     missing = sorted({t for k in kinds for t in RULES[k].needs if t in scored} - tables)
     if missing:
@@ -69,7 +64,7 @@ def _as_of(ws: Workspace, as_of: dt.date | dt.datetime | None) -> tuple[dt.date,
         return moment.date(), moment
     if as_of is None:
         day = None
-        if "score_churn" in _tables(ws):
+        if "score_churn" in table_names(ws.backend):
             row = ws.con.execute("SELECT max(as_of)::DATE FROM score_churn").fetchone()
             day = row[0] if row else None
         if day is None:
