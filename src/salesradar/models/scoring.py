@@ -29,7 +29,13 @@ from salesradar.models.churn_text import Lang
 from salesradar.models.crosssell import recommend_for
 from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
 from salesradar.models.stopped_items import find_stopped_items
-from salesradar.models.store import load_latest, load_model, save_model
+from salesradar.models.store import (
+    data_version,
+    load_latest,
+    load_model,
+    model_folder,
+    save_model,
+)
 from salesradar.models.tiers import assign_tiers, health_scores
 
 SCORE_TABLES = {
@@ -87,12 +93,14 @@ def score_workspace(
 def _score_churn(ws: Any, day: dt.date, horizon_days: int) -> pa.Table:
     """Churn scores; the fitted model is reused when saved for the same data, else fitted and
     saved."""
-    saved = load_model(ws, "churn", day, horizon_days)
+    # the data's fingerprint scans every invoice line: once for the load and the save
+    version = data_version(ws) if model_folder(ws) is not None else None
+    saved = load_model(ws, "churn", day, horizon_days, version=version)
     if isinstance(saved, ChurnModel) and saved.features_ == MODEL_FEATURES:
         return saved.score(ws, day)
     model = ChurnModel(horizon_days).fit(ws, day)
     table = model.score(ws, day)  # before saving: the saved model keeps what it scored
-    save_model(ws, "churn", model, day, horizon_days)
+    save_model(ws, "churn", model, day, horizon_days, version=version)
     return table
 
 

@@ -58,18 +58,22 @@ def _name(kind: str, as_of: dt.date, horizon_days: int, version: str) -> str:
     return f"{kind}-{as_of.isoformat()}-h{horizon_days}-{version}.joblib"
 
 
-def save_model(ws: Any, kind: str, model: Any, as_of: dt.date, horizon_days: int) -> Path | None:
+def save_model(
+    ws: Any, kind: str, model: Any, as_of: dt.date, horizon_days: int, *,
+    version: str | None = None,
+) -> Path | None:
     """Save ``model`` for this workspace's current data; record it as the latest ``kind``.
 
     Older files of the same kind are removed. Returns the file (None in memory or when the
-    folder cannot be written, e.g. a read-only workspace on a read-only disk).
+    folder cannot be written, e.g. a read-only workspace on a read-only disk). ``version`` is
+    :func:`data_version`, when the caller has it already (it scans every invoice line).
     """
     import joblib  # type: ignore[import-untyped, unused-ignore]
 
     folder = model_folder(ws)
     if folder is None:
         return None
-    version = data_version(ws)
+    version = version or data_version(ws)
     target = folder / _name(kind, as_of, horizon_days, version)
     try:
         folder.mkdir(exist_ok=True)
@@ -87,15 +91,18 @@ def save_model(ws: Any, kind: str, model: Any, as_of: dt.date, horizon_days: int
     return target
 
 
-def load_model(ws: Any, kind: str, as_of: dt.date, horizon_days: int) -> Any | None:
+def load_model(
+    ws: Any, kind: str, as_of: dt.date, horizon_days: int, *, version: str | None = None
+) -> Any | None:
     """The saved ``kind`` model fitted at ``as_of`` for ``horizon_days`` on the current data,
-    or None when there is none (never saved, or the data changed since)."""
+    or None when there is none (never saved, or the data changed since). ``version`` is
+    :func:`data_version`, when the caller has it already."""
     import joblib  # type: ignore[import-untyped, unused-ignore]
 
     folder = model_folder(ws)
     if folder is None:
         return None
-    path = folder / _name(kind, as_of, horizon_days, data_version(ws))
+    path = folder / _name(kind, as_of, horizon_days, version or data_version(ws))
     if not path.exists():
         return None
     try:
