@@ -55,3 +55,26 @@ def test_company_documents_are_for_admins_and_managers(site: Site) -> None:
     report = client.get("/api/v1/reports/ceo?lang=he", headers=site.bearer("admin"))
     assert report.status_code == 200, report.text
     assert 'dir="rtl"' in report.text
+
+
+def test_reports_read_the_served_app_database(site: Site) -> None:
+    """The commitment and account-review reports read the app database the server has open:
+    an in-memory one (its URL opened again is a new, empty database) holding a commitment."""
+    from salesradar.api import create_app
+    from salesradar.app.db import AppDB
+    from salesradar.app.users import add_user, create_token
+    from salesradar.commitments.store import add_commitment, read_yaml
+    from web.web_helpers import PASSWORD, serve
+
+    db = AppDB.open("sqlite://")
+    ident = add_commitment(db, read_yaml(site.workspace.parent / "data" / "commitment.yaml")).id
+    add_user(db, "boss", PASSWORD, role="admin")
+    headers = {"Authorization": f"Bearer {create_token(db, 'boss')}"}
+    url = serve(create_app(site.workspace, db))
+    client = site.client()
+    report = client.get(f"{url}/api/v1/reports/commitment?ident={ident}", headers=headers)
+    assert report.status_code == 200, report.text
+    assert "Vendor commitment status" in report.text
+    review = client.get(f"{url}/api/v1/reports/account-review?lang=he", headers=headers)
+    assert review.status_code == 200, review.text
+    assert 'dir="rtl"' in review.text

@@ -17,8 +17,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from salesradar.access import require_customer
+from salesradar.access import EVERYTHING, require_customer
 from salesradar.api.auth import ApiCaller, ApiError, Caller, State
+from salesradar.api.routes import dashboard_data
 from salesradar.lang import Lang
 
 router = APIRouter(prefix="/api/v1")
@@ -147,7 +148,6 @@ def commitments(caller: ApiCaller, st: State) -> list[dict[str, Any]]:
 @router.get("/commitments/{commitment_id}", tags=["commitments"])
 def commitment(commitment_id: int, caller: ApiCaller, st: State) -> dict[str, Any]:
     """One commitment: terms, concerns, tracking against the baseline, fee, ROI and verdict."""
-    from salesradar.access import EVERYTHING
     from salesradar.commitments.status import commitment_status
     from salesradar.commitments.store import get_commitment
 
@@ -172,8 +172,11 @@ def report(kind: Literal["ceo", "account-review", "commitment", "diagnostic"],
     from salesradar.reports.render import write_pdf
 
     _company_only(caller)
+    # the served app database as it is open (its URL as text hides the password), and the
+    # company dashboard the pages and the warm-up already keep
+    board = dashboard_data(st, EVERYTHING) if kind == "ceo" else None
     html = build_html(kind, lang=lang, workspace=st.workspace, ident=ident, quarter=quarter,
-                      pdf=format == "pdf", app_db=str(st.db.engine.url))
+                      pdf=format == "pdf", db=st.db, dashboard=board)
     if format == "html":
         return HTMLResponse(html)
     with tempfile.TemporaryDirectory() as folder:

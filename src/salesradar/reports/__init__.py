@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salesradar.errors import UserInputError
 from salesradar.lang import LANGS, Lang
@@ -17,6 +17,9 @@ from salesradar.reports.contexts import ceo_context, commitment_context, review_
 from salesradar.reports.render import ReportError, render_html, write_pdf
 from salesradar.reports.texts import TEXTS
 from salesradar.workspace import data_day
+
+if TYPE_CHECKING:
+    from salesradar.app.db import AppDB
 
 KINDS = ("ceo", "account-review", "commitment", "diagnostic")
 TEMPLATES = {"ceo": "ceo.html.j2", "account-review": "account_review.html.j2",
@@ -35,10 +38,17 @@ def last_full_quarter(data_end: date) -> str:
 
 
 def build_html(kind: str, *, lang: Lang, workspace: Path, app_db: str | None = None,
+               db: AppDB | None = None, dashboard: dict[str, Any] | None = None,
                ident: int | None = None, quarter: str | None = None,
                as_of: date | None = None, pdf: bool = False) -> str:
     """The report ``kind`` as self-contained HTML, from the workspace and the app database
-    (``pdf``: prepared for the PDF engine, see :func:`~salesradar.reports.render.visual_svg`)."""
+    (``pdf``: prepared for the PDF engine, see :func:`~salesradar.reports.render.visual_svg`).
+
+    ``db``: an open app database (the web app's), used as is and left open; without it the
+    database at ``app_db`` (the default next to the workspace) is opened for the report.
+    ``dashboard``: the CEO dashboard already computed for the whole company (the web app's
+    cached one), so the CEO report does not compute it again.
+    """
     from salesradar.app.db import AppDB
     from salesradar.workspace import Workspace
 
@@ -49,12 +59,17 @@ def build_html(kind: str, *, lang: Lang, workspace: Path, app_db: str | None = N
                              "commitment ID (salesradar commitment list shows them)")
     if not workspace.exists():
         raise UserInputError(f"no workspace at {workspace}: run salesradar demo or import data")
-    db = AppDB.open(app_db, workspace=workspace)
-    try:
-        with Workspace.open(workspace, read_only=True) as ws:
-            context = _context(kind, ws, db, lang, ident, quarter, as_of)
-    finally:
-        db.engine.dispose()
+    if kind == "ceo" and dashboard is not None:
+        context = ceo_context(dashboard, lang)
+    else:
+        opened = db is None
+        app = AppDB.open(app_db, workspace=workspace) if db is None else db
+        try:
+            with Workspace.open(workspace, read_only=True) as ws:
+                context = _context(kind, ws, app, lang, ident, quarter, as_of)
+        finally:
+            if opened:
+                app.engine.dispose()
     return render_html(TEMPLATES[kind], {**context, "lang": lang, "t": TEXTS[lang],
                                          "generated": date.today(), "pdf": pdf})
 
