@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from salesradar.errors import UserInputError
-from salesradar.performance.scorecard import last_whole_month, rep_scorecards
+from salesradar.metrics.frame import last_whole, period_end
+from salesradar.performance.scorecard import rep_scorecards
 from salesradar.workspace import Workspace
 
 from .rows import insert, line
@@ -63,8 +64,18 @@ def _kpis(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_last_whole_month() -> None:
-    assert last_whole_month(dt.date(2026, 6, 30)) == dt.date(2026, 6, 1)
-    assert last_whole_month(dt.date(2026, 6, 29)) == dt.date(2026, 5, 1)
+    assert last_whole(dt.date(2026, 6, 30), "month") == dt.date(2026, 6, 1)
+    assert last_whole(dt.date(2026, 6, 29), "month") == dt.date(2026, 5, 1)
+
+
+def test_last_whole_period_and_its_end() -> None:
+    # 2026-06-30 ends Q2 (04-01..06-30); 06-29 does not, so Q1 (01-01..03-31) is the last whole
+    assert last_whole(dt.date(2026, 6, 30), "quarter") == dt.date(2026, 4, 1)
+    assert last_whole(dt.date(2026, 6, 29), "quarter") == dt.date(2026, 1, 1)
+    assert last_whole(dt.date(2026, 12, 31), "year") == dt.date(2026, 1, 1)
+    assert period_end(dt.date(2024, 2, 1), "month") == dt.date(2024, 2, 29)  # leap year
+    assert period_end(dt.date(2026, 10, 1), "quarter") == dt.date(2026, 12, 31)
+    assert period_end(dt.date(2026, 1, 1), "year") == dt.date(2026, 12, 31)
 
 
 def test_values_medians_and_tops(team: Workspace) -> None:

@@ -39,7 +39,7 @@ from salesradar.app.db import AppDB
 from salesradar.app.management import AccountActionRow, AccountPlanRow
 from salesradar.errors import UserInputError
 from salesradar.metrics import plain_rows
-from salesradar.metrics.frame import period_start, shift_date
+from salesradar.metrics.frame import period_end, period_start, shift_date
 from salesradar.performance.text import money_text
 from salesradar.workspace import data_day
 
@@ -149,7 +149,7 @@ def draft_plan(ws: Any, customer_id: str, *, as_of: dt.date | None = None,
         "name": customer_names(ws, [customer_id]).get(customer_id, {}).get("name"),
         "tier": tier,
         "period_start": start.isoformat(),
-        "period_end": (shift_date(start, "year") - dt.timedelta(days=1)).isoformat(),
+        "period_end": period_end(start, "year").isoformat(),
         "revenue_today": revenue,
         "revenue_target": round(revenue + CAPTURE * sum(o["yearly_value"] for o in opportunities),
                                 -2),

@@ -31,7 +31,7 @@ from salesradar.app.db import AppDB
 from salesradar.errors import UserInputError
 from salesradar.lang import LANGS
 from salesradar.metrics import parse_period
-from salesradar.metrics.frame import shift_date
+from salesradar.metrics.frame import period_end, shift_date
 from salesradar.models.tiers import HANDLING, assign_tiers
 from salesradar.performance.text import money_text
 from salesradar.workspace import data_day
@@ -76,7 +76,7 @@ def quarterly_review(
     start, grain = parse_period(quarter)
     if grain != "quarter":
         raise UserInputError(f"{quarter!r} is not a quarter; write it like 2026Q3")
-    end = shift_date(start, "quarter") - dt.timedelta(days=1)
+    end = period_end(start, "quarter")
     data_end = data_day(ws)
     if start > data_end:
         raise UserInputError(f"{quarter} starts after the last invoice ({data_end})")

@@ -131,6 +131,27 @@ def shift_date(day: date, grain: Grain, n: int = 1) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def period_end(start: date, grain: Grain) -> date:
+    """The last day of the period of ``grain`` that starts on ``start``.
+
+    >>> period_end(date(2026, 2, 1), "month"), period_end(date(2026, 4, 1), "quarter")
+    (datetime.date(2026, 2, 28), datetime.date(2026, 6, 30))
+    """
+    return shift_date(start, grain) - timedelta(days=1)
+
+
+def last_whole(day: date, grain: Grain) -> date:
+    """Start of the last whole period of ``grain`` up to ``day`` (its own when ``day`` ends it).
+
+    >>> last_whole(date(2026, 6, 30), "month"), last_whole(date(2026, 6, 29), "month")
+    (datetime.date(2026, 6, 1), datetime.date(2026, 5, 1))
+    >>> last_whole(date(2026, 6, 30), "quarter"), last_whole(date(2026, 7, 1), "quarter")
+    (datetime.date(2026, 4, 1), datetime.date(2026, 4, 1))
+    """
+    this = period_start(day, grain)
+    return this if period_end(this, grain) == day else shift_date(this, grain, -1)
+
+
 @dataclass(frozen=True)
 class Query:
     """One KPI request: engine, dimensions, grain and date range, as the formulas see it.

@@ -40,8 +40,7 @@ from salesradar.app.db import AppDB
 from salesradar.app.management import CommissionPlanRow
 from salesradar.errors import UserInputError
 from salesradar.io.mapping import read_yaml_file
-from salesradar.metrics.frame import period_start, shift_date
-from salesradar.metrics.registry import Grain
+from salesradar.metrics.frame import last_whole, period_end
 from salesradar.performance.plans import METRICS, actuals_by_rep, list_targets, period_of
 from salesradar.performance.text import exact_money, value_text
 from salesradar.workspace import data_day
@@ -164,7 +163,9 @@ def compute_commissions(ws: Any, plan: dict[str, Any], *, period: str | None = N
     with a statement per rep in English and Hebrew."""
     plan = check_plan(plan)
     if period is None:
-        start, end, grain = _last_whole(data_day(ws), plan["grain"])
+        grain = plan["grain"]
+        start = last_whole(data_day(ws), grain)
+        end = period_end(start, grain)
     else:
         start, end, grain = period_of(period)
     if grain != plan["grain"]:
@@ -197,16 +198,6 @@ def compute_commissions(ws: Any, plan: dict[str, Any], *, period: str | None = N
     return {"plan": plan["name"], "period": start.isoformat(), "end": end.isoformat(),
             "grain": grain, "cap": plan["cap"], "reps": reps,
             "total_payout": sum(r["payout"] for r in reps)}
-
-
-def _last_whole(day: dt.date, grain: Grain) -> tuple[dt.date, dt.date, Grain]:
-    """The last whole period of ``grain`` up to ``day`` (its own when ``day`` ends it)."""
-    start = period_start(day, grain)
-    end = shift_date(start, grain) - dt.timedelta(days=1)
-    if end != day:
-        start = shift_date(start, grain, -1)
-        end = shift_date(start, grain) - dt.timedelta(days=1)
-    return start, end, grain
 
 
 def _statement(rep: str, lines: list[dict[str, Any]], before_cap: float, payout: float,

@@ -44,7 +44,7 @@ from salesradar.app.management import ForecastSnapshotRow
 from salesradar.errors import UserInputError
 from salesradar.metrics import plain_rows
 from salesradar.metrics.catalog.pipeline import CATEGORY_WEIGHTS, OTHER_WEIGHT
-from salesradar.metrics.frame import period_start, shift_date
+from salesradar.metrics.frame import last_whole, period_end, period_start, shift_date
 from salesradar.metrics.registry import Grain
 from salesradar.models.base import FloatArray
 from salesradar.models.rhythm import BetaGeoModel
@@ -67,8 +67,8 @@ def forecast_periods(as_of: dt.date, periods: int, grain: str) -> list[tuple[dt.
         raise UserInputError(f"periods must be between 1 and 24, got {periods}")
     g: Grain = "month" if grain == "month" else "quarter"
     first = shift_date(period_start(as_of, g), g)
-    starts = [shift_date(first, g, i) for i in range(periods + 1)]
-    return [(starts[i], starts[i + 1] - dt.timedelta(days=1)) for i in range(periods)]
+    starts = [shift_date(first, g, i) for i in range(periods)]
+    return [(s, period_end(s, g)) for s in starts]
 
 
 def _repeat(ws: Any, as_of: dt.date, bounds: list[tuple[dt.date, dt.date]], notes: list[str]
@@ -206,7 +206,7 @@ def forecast_accuracy(ws: Any, db: AppDB) -> list[dict[str, Any]]:
     out = []
     for r in snaps:  # saved snapshots: a few per period
         g: Grain = "month" if r.grain == "month" else "quarter"
-        end = shift_date(r.period, g) - dt.timedelta(days=1)
+        end = period_end(r.period, g)
         if end > last:
             continue
         actual = _revenue(ws, r.period, end)
@@ -231,13 +231,11 @@ def forecast_backtest(ws: Any, *, months: int = 6) -> dict[str, Any]:
     if not 1 <= months <= 24:
         raise UserInputError(f"months must be between 1 and 24, got {months}")
     last = data_day(ws)
-    this = period_start(last, "month")
-    final = this if shift_date(this, "month") - dt.timedelta(days=1) == last else \
-        shift_date(this, "month", -1)
+    final = last_whole(last, "month")
     rows: list[dict[str, Any]] = []
     for i in range(months - 1, -1, -1):  # one model fit per month replayed
         start = shift_date(final, "month", -i)
-        end = shift_date(start, "month") - dt.timedelta(days=1)
+        end = period_end(start, "month")
         as_of = start - dt.timedelta(days=1)
         notes: list[str] = []
         repeat, _ = _repeat(ws, as_of, [(start, end)], notes)

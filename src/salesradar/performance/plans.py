@@ -24,7 +24,7 @@ from salesradar.app.db import AppDB
 from salesradar.app.management import SalesTargetRow
 from salesradar.errors import UserInputError
 from salesradar.metrics import parse_period, plain_rows
-from salesradar.metrics.frame import period_start, shift_date
+from salesradar.metrics.frame import period_end, period_start
 from salesradar.metrics.registry import Grain
 from salesradar.performance.kpis import kpis_by
 from salesradar.performance.text import value_text
@@ -51,7 +51,7 @@ def period_of(text: str) -> tuple[dt.date, dt.date, Grain]:
     start, grain = parse_period(text)
     if grain not in ("month", "quarter", "year"):
         raise UserInputError(f"a plan period is a month, quarter or year, not {text!r}")
-    return start, shift_date(start, grain) - dt.timedelta(days=1), grain
+    return start, period_end(start, grain), grain
 
 
 def set_target(db: AppDB, *, period: str, metric: str, value: float, rep_id: str | None = None,
@@ -142,7 +142,7 @@ def pacing(ws: Any, db: AppDB | None = None, *, period: str | None = None,
     grain: Grain
     if period is None:
         start, grain = period_start(day, "month"), "month"
-        end = shift_date(start, "month") - dt.timedelta(days=1)
+        end = period_end(start, "month")
     else:
         start, end, grain = period_of(period)
     if day < start:

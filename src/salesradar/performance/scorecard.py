@@ -40,7 +40,7 @@ import pyarrow as pa
 
 from salesradar.errors import UserInputError
 from salesradar.metrics import REGISTRY, plain_value
-from salesradar.metrics.frame import period_start, shift_date
+from salesradar.metrics.frame import last_whole, period_end, period_start, shift_date
 from salesradar.performance.kpis import kpis_by
 from salesradar.performance.text import value_text
 from salesradar.workspace import data_day
@@ -80,17 +80,6 @@ MODEL_KPIS: dict[str, tuple[ScoreKpi, ...]] = {
 }
 
 
-def month_end(start: dt.date) -> dt.date:
-    """The last day of the month that starts on ``start``."""
-    return shift_date(start, "month") - dt.timedelta(days=1)
-
-
-def last_whole_month(as_of: dt.date) -> dt.date:
-    """Start of the last whole month up to ``as_of`` (its own month when it is the last day)."""
-    this = period_start(as_of, "month")
-    return this if month_end(this) == as_of else shift_date(this, "month", -1)
-
-
 def rep_table(ws: Any) -> list[dict[str, Any]]:
     """The reps master (rep_id, name, team, model) as rows, in rep_id order."""
     reps = ws.table("reps")
@@ -125,14 +114,15 @@ class _Results:
 
 def _compute(backend: Any, specs: Sequence[ScoreKpi], as_of: dt.date) -> _Results:
     """Every KPI by rep and month over the trend range, and the window values; few queries."""
-    last = last_whole_month(as_of)
+    last = last_whole(as_of, "month")
     first = shift_date(last, "month", -(TREND_MONTHS - 1))
     nxt = shift_date(period_start(as_of, "month"), "month")
     monthly: dict[str, dict[tuple[str, Any], float | None]] = {}
     window: dict[str, dict[tuple[str, Any], float | None]] = {}
     by_end: dict[dt.date, list[str]] = {}
     for s in specs:
-        by_end.setdefault(month_end(nxt) if s.basis == "next_month" else month_end(last),
+        by_end.setdefault(period_end(nxt, "month") if s.basis == "next_month"
+                         else period_end(last, "month"),
                           []).append(s.name)
     for end, names in by_end.items():
         for name, table in kpis_by(backend, names, ("rep",), "month", first, end).items():
@@ -149,7 +139,7 @@ def _compute(backend: Any, specs: Sequence[ScoreKpi], as_of: dt.date) -> _Result
 
 
 def _trend_months(spec: ScoreKpi, as_of: dt.date) -> list[dt.date]:
-    last = last_whole_month(as_of)
+    last = last_whole(as_of, "month")
     if spec.basis == "next_month":
         last = shift_date(period_start(as_of, "month"), "month")
     return [shift_date(last, "month", -i) for i in range(TREND_MONTHS - 1, -1, -1)]
