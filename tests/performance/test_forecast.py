@@ -17,6 +17,7 @@ from salesradar.models.rhythm import BetaGeoModel
 from salesradar.models.spend import GammaGammaModel
 from salesradar.models.summary import purchase_summary
 from salesradar.models.text import as_floats
+from salesradar.performance import forecast as forecast_module
 from salesradar.performance.forecast import (
     forecast_accuracy,
     forecast_backtest,
@@ -153,6 +154,29 @@ def test_accuracy_of_saved_forecasts(ws: Workspace, db: AppDB) -> None:
     assert sept["actual"] == pytest.approx(1250)
     assert sept["accuracy"] == pytest.approx(0.8)
     assert sept["within_range"] is False  # 1,250 is above the 1,200 high end
+
+
+def test_accuracy_sums_each_period_once(ws: Workspace, db: AppDB,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    insert(ws, "invoice_lines", [line(1, "2026-09-10", "K1", "R1", 1000, 0),
+                                 line(2, "2026-10-31", "K2", "R1", 100, 0)])
+    for as_of, total in (("2026-07-31", 800.0), ("2026-08-31", 1100.0)):
+        save_forecast(db, {"as_of": as_of, "grain": "month", "periods": [
+            {"period": "2026-09-01", "repeat": total, "expansion": 0.0, "new_business": 0.0,
+             "total": total, "low": total - 100, "high": total + 100}]})
+    calls: list[tuple[dt.date, dt.date]] = []
+    revenue = forecast_module._revenue
+
+    def counted(ws_: Workspace, start: dt.date, end: dt.date) -> float:
+        calls.append((start, end))
+        return revenue(ws_, start, end)
+
+    monkeypatch.setattr(forecast_module, "_revenue", counted)
+    rows = forecast_accuracy(ws, db)
+    # two snapshots of September, both against its 1,000 invoiced: 800 -> 0.8, 1,100 -> 0.9
+    assert [r["actual"] for r in rows] == [pytest.approx(1000)] * 2
+    assert sorted(r["accuracy"] for r in rows) == [pytest.approx(0.8), pytest.approx(0.9)]
+    assert calls == [(dt.date(2026, 9, 1), dt.date(2026, 9, 30))]
 
 
 def test_backtest_replays_the_repeat_forecast(portfolio: Workspace) -> None:

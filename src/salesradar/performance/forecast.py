@@ -204,12 +204,15 @@ def forecast_accuracy(ws: Any, db: AppDB) -> list[dict[str, Any]]:
         snaps = list(s.scalars(select(ForecastSnapshotRow).order_by(
             ForecastSnapshotRow.period, ForecastSnapshotRow.made_at)).all())
     out = []
-    for r in snaps:  # saved snapshots: a few per period
+    actuals: dict[tuple[dt.date, dt.date], float] = {}  # a few snapshots share one period
+    for r in snaps:
         g: Grain = "month" if r.grain == "month" else "quarter"
         end = period_end(r.period, g)
         if end > last:
             continue
-        actual = _revenue(ws, r.period, end)
+        if (r.period, end) not in actuals:
+            actuals[r.period, end] = _revenue(ws, r.period, end)
+        actual = actuals[r.period, end]
         out.append({"made_at": r.made_at.isoformat(), "as_of": r.as_of.isoformat(),
                     "period": r.period.isoformat(), "grain": r.grain, "total": r.total,
                     "low": r.low, "high": r.high, "actual": actual,
