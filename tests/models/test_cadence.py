@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from salesradar.models.cadence import customer_terms
+from salesradar.models.cadence import customer_rhythm, customer_terms, quarterly_value
 from salesradar.models.features import churn_features
 from salesradar.models.tiers import health_scores
 
@@ -66,3 +66,13 @@ def test_health_rhythm_uses_the_median_gap() -> None:
     # last order 30 days ago against a typical gap of 7: 30 / 7 = 4.3x, past 4x -> 0
     # (with the mean gap of 17.5 it would have been 1 - (30 / 17.5 - 1) / 3 = 0.76)
     assert w["rhythm_score"] == pytest.approx(0.0)
+
+
+def test_the_two_halves_are_the_terms(terms: dict[str, dict[str, object]]) -> None:
+    ws = workspace(ROWS)
+    lines = ws.table("invoice_lines")
+    rhythm = {r["customer_id"]: r for r in customer_rhythm(lines, AS_OF).to_pyarrow().to_pylist()}
+    worth = {r["customer_id"]: r for r in quarterly_value(lines, AS_OF).to_pyarrow().to_pylist()}
+    assert set(rhythm) == set(worth) == set(terms)
+    for customer, row in terms.items():
+        assert {**rhythm[customer], **worth[customer]} == row

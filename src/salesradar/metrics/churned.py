@@ -11,7 +11,7 @@ For each churned customer:
 
 * ``value``: its net revenue in the period before ``p`` (in the slice): what is at stake;
 * ``last_purchase``: its last purchase day before ``p`` (a day with gross sales > 0, as
-  everywhere: :func:`salesradar.models.cadence.customer_terms`);
+  everywhere: :func:`salesradar.models.cadence.customer_rhythm`);
 * ``purchase_days``: how many purchase days it had before ``p``;
 * ``typical_gap_days``: the median number of days between consecutive purchase days before ``p``
   (the rhythm the churn texts, the health score and the customer view state too); null with
@@ -114,12 +114,12 @@ def churned(
 
 def _rhythm(lines: Any, before: date) -> Any:
     """Per customer, from its purchase days before ``before``: count, last day, median gap, as
-    :func:`salesradar.models.cadence.customer_terms` defines them."""
+    :func:`salesradar.models.cadence.customer_rhythm` defines them."""
     # imported here: the models package takes about a second to import; `salesradar kpi` needs
     # none of it
-    from salesradar.models.cadence import customer_terms
+    from salesradar.models.cadence import customer_rhythm
 
-    terms = customer_terms(lines, before - timedelta(days=1))
+    terms = customer_rhythm(lines, before - timedelta(days=1))
     return terms.select("customer_id", "purchase_days", "typical_gap_days",
                         last_purchase=terms.last_order)
 

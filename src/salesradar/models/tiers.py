@@ -35,7 +35,7 @@ from scipy.stats import rankdata  # type: ignore[import-untyped, unused-ignore]
 from salesradar.errors import UserInputError
 from salesradar.models import labels as _labels
 from salesradar.models.base import FloatArray
-from salesradar.models.cadence import customer_terms
+from salesradar.models.cadence import customer_rhythm
 from salesradar.models.text import as_floats, join_text, number_text
 from salesradar.workspace import data_day
 
@@ -308,7 +308,7 @@ def health_scores(
     start = mid - dt.timedelta(days=trend_days)
     lines = ws.table("invoice_lines")
     lines = lines.filter(lines.invoice_date.cast("date") <= ibis.date(end))
-    terms = customer_terms(lines, end)  # the one rhythm definition (median gap)
+    terms = customer_rhythm(lines, end)  # the one rhythm definition (median gap)
     rhythm = terms.select(
         "customer_id",
         gap=terms.typical_gap_days,
