@@ -9,6 +9,7 @@ import pytest
 
 from salesradar.errors import UserInputError
 from salesradar.models import NotFittedError
+from salesradar.models.cadence import customer_terms
 from salesradar.models.churn import ChurnModel, build_features, training_cutoffs
 from salesradar.models.features import churn_features, churn_labels
 
@@ -258,3 +259,13 @@ def test_a_sale_and_its_cancellation_net_to_exactly_zero() -> None:
     assert n["revenue_trend"] == pytest.approx(1.0)  # (5 - 0) / (5 + 0)
     # cutoff day 100: only day 10 (90 days old, w2) counts: 0 / 0, not -5.6e-17 / 5.6e-17 = -1
     assert _features(workspace(rows), day(100))["N"]["revenue_trend"] is None
+
+
+def test_scores_carry_each_customers_value_at_stake(sim: object, fitted: ChurnModel) -> None:
+    scores = fitted.score(sim, day(449)).to_pylist()
+    terms = customer_terms(sim.table("invoice_lines"), day(449)).to_pyarrow()  # type: ignore[attr-defined]
+    worth = dict(zip(terms["customer_id"].to_pylist(), terms["quarterly_value"].to_pylist(),
+                     strict=True))
+    assert scores and all(row["customer_id"] in worth for row in scores)
+    for row in scores:
+        assert row["quarterly_value"] == pytest.approx(worth[row["customer_id"]])

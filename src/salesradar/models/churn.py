@@ -26,7 +26,7 @@ from salesradar.models.base import (
     NotFittedError,
     check_is_fitted,
 )
-from salesradar.models.cadence import QUARTER_DAYS
+from salesradar.models.cadence import QUARTER_DAYS, quarterly_value
 from salesradar.models.churn_text import Lang, explanation
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
@@ -566,24 +566,17 @@ class ChurnModel:
             Hebrew) and ``quarterly_value`` (the value at stake per quarter of
             :mod:`salesradar.models.cadence`).
         """
-        from salesradar.models.cadence import customer_terms
-
         check_is_fitted(self, "classifier_")
         tables = _as_tables(data)
         day = as_of or last_invoice_date(tables)
         frame = build_features(
             tables, [day], horizon_days=self.horizon_days, window_days=self.window_days
         )
-        terms = customer_terms(tables.lines, day).select("customer_id", "quarterly_value")
-        arrow = terms.to_pyarrow()
-        ids = np.asarray(arrow.column("customer_id").to_numpy(zero_copy_only=False)).astype(str)
-        values = np.asarray(arrow.column("quarterly_value").to_numpy(zero_copy_only=False),
-                            dtype=np.float64)
-        order = np.argsort(ids)
-        where = np.searchsorted(ids[order], frame.customer_id.astype(str))
-        found = (where < len(ids)) & (ids[order][np.minimum(where, len(ids) - 1)]
-                                      == frame.customer_id.astype(str))
-        quarterly = np.where(found, values[order][np.minimum(where, len(ids) - 1)], 0.0)
+        worth = quarterly_value(tables.lines, day).to_pyarrow()
+        where = pc.index_in(pa.array(frame.customer_id.astype(str)),
+                            value_set=worth.column("customer_id").cast(pa.string()))
+        values = worth.column("quarterly_value").cast(pa.float64()).take(where).fill_null(0.0)
+        quarterly = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
         return self.score_features(frame, day, top_reasons=top_reasons, quarterly_value=quarterly)
 
     def score_features(
