@@ -49,7 +49,9 @@ class AppState:
     _cache: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _computing: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
-    _latest: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # (name, scope) -> last
+    # (name, scope) -> the cache key of its last result; bounded with the cache (an entry goes
+    # when its key is evicted)
+    _latest: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
     warm: threading.Event = field(default_factory=threading.Event)  # first warm-up pass done
 
     @property
@@ -91,20 +93,30 @@ class AppState:
                     return self._cache[key]  # type: ignore[no-any-return]
             try:
                 value = compute()
+                with self._lock:
+                    self._remember(key, value)
+                return value
             except WorkspaceError:
                 # a refresh holds the file: answer with the last result while it runs
                 with self._lock:
-                    self._computing.pop(key, None)
-                    if key[:2] in self._latest:
-                        return self._latest[key[:2]]  # type: ignore[no-any-return]
+                    last = self._latest.get(key[:2])
+                    if last is not None:
+                        return self._cache[last]  # type: ignore[no-any-return]
                 raise
-            with self._lock:
-                self._cache[key] = value
-                self._latest[key[:2]] = value
-                self._computing.pop(key, None)
-                while len(self._cache) > CACHE_ENTRIES:
-                    self._cache.popitem(last=False)
-            return value
+            finally:
+                with self._lock:
+                    if self._computing.get(key) is gate:
+                        del self._computing[key]
+
+    def _remember(self, key: tuple[Any, ...], value: Any) -> None:
+        """Cache ``value`` under ``key`` as the last result of its (name, scope); evict the
+        least recently used entries beyond :data:`CACHE_ENTRIES` (call with the lock held)."""
+        self._cache[key] = value
+        self._latest[key[:2]] = key
+        while len(self._cache) > CACHE_ENTRIES:
+            old, _ = self._cache.popitem(last=False)
+            if self._latest.get(old[:2]) == old:
+                del self._latest[old[:2]]
 
     @contextmanager
     def open(self, scope: Scope = EVERYTHING) -> Iterator[Workspace]:
