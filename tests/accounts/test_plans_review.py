@@ -104,6 +104,14 @@ def test_stopped_items_are_told_by_their_median_rhythm(accounts: Workspace) -> N
             ("S1", 2000.0, reason)]
 
 
+def test_draft_plan_tier_is_of_the_day_asked(accounts: Workspace) -> None:
+    # a scoring that put K1 in C; as of 2026-06-30 the numbers (3,000 revenue, the most profit)
+    # make it A, and a draft as of that day must carry that tier, not the stored one
+    accounts.con.execute("CREATE TABLE score_tiers AS SELECT 'K1' AS customer_id, 'C' AS tier")
+    assert draft_plan(accounts, "K1")["tier"] == "C"  # no day asked: the stored scores
+    assert draft_plan(accounts, "K1", as_of=D(2026, 6, 30))["tier"] == "A"
+
+
 def test_plan_vs_actual(accounts: Workspace, db: AppDB) -> None:
     _plan(db, accounts)
     add_action(db, "K1", "Renewal offer", "R1", D(2026, 7, 15))  # due later: open, not overdue

@@ -141,7 +141,7 @@ def draft_plan(ws: Any, customer_id: str, *, as_of: dt.date | None = None,
     cts = cost_to_serve_by_customer(ws, year_ago, day).get(customer_id, {}).get("total", 0.0)
     margin = mine["gross_profit"] / revenue if revenue > 0 else None
     company_margin = (company - float(totals["cost"] or 0.0)) / company if company > 0 else None
-    tier = tiers_as_of(ws).get(customer_id, {}).get("tier")
+    tier = tiers_as_of(ws, as_of).get(customer_id, {}).get("tier")  # the stored ones without as_of
     opportunities = _opportunities(ws, customer_id, top, lang)
     start = shift_date(period_start(day, "month"), "month")
     return {
