@@ -49,3 +49,13 @@ def test_every_churn_reason_label_has_a_hebrew_one() -> None:
     assert reason_labels(["late payments"], "en") == ["late payments"]
     hebrew = churn._in_hebrew(pa.array(["many returns", "something new"]))
     assert hebrew.to_pylist() == ["הרבה החזרות", "something new"]
+
+
+def test_parse_lang_names_what_was_asked_and_the_bad_value() -> None:
+    from salesradar.lang import parse_lang
+
+    assert parse_lang("he") == "he" and parse_lang("en") == "en"
+    with pytest.raises(UserInputError, match=r"--lang must be one of en, he, not 'HE'"):
+        parse_lang("HE", "--lang")
+    with pytest.raises(UserInputError, match=r"language must be one of en, he, not 'fr'"):
+        tier_name("A", "fr")

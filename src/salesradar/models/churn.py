@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesradar.errors import UserInputError
+from salesradar.lang import Lang
 from salesradar.models.base import (
     ConvergenceWarning,
     FloatArray,
@@ -27,7 +28,7 @@ from salesradar.models.base import (
     check_is_fitted,
 )
 from salesradar.models.cadence import QUARTER_DAYS, quarterly_value
-from salesradar.models.churn_text import Lang, explanation
+from salesradar.models.churn_text import explanation
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
 from salesradar.models.labels import REASONS_HE

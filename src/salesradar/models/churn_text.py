@@ -12,11 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from salesradar.errors import UserInputError
-from salesradar.lang import LANGS, Lang
+from salesradar.lang import Lang, parse_lang
 from salesradar.models.text import money
 
-__all__ = ["LANGS", "Lang", "explanation", "reason_text"]
+__all__ = ["explanation", "reason_text"]
 
 
 # group -> (recent window column, window before it)
@@ -72,9 +71,7 @@ _TEXTS: dict[str, dict[str, str]] = {"en": _EN, "he": _HE}
 
 
 def _check(lang: str) -> dict[str, str]:
-    if lang not in _TEXTS:
-        raise UserInputError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
-    return _TEXTS[lang]
+    return _TEXTS[parse_lang(lang)]
 
 
 def _days(value: float, lang: str) -> str:

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from salesradar.errors import UserInputError
-from salesradar.models.churn_text import LANGS, Lang
+from salesradar.lang import Lang, parse_lang
 
 __all__ = [
     "HANDLING",
@@ -84,32 +83,25 @@ REASONS_HE: dict[str, str] = {
 }
 
 
-def _lang(lang: str) -> Lang:
-    for known in LANGS:
-        if lang == known:
-            return known
-    raise UserInputError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
-
-
 def tier_name(tier: str | None, lang: str = "en") -> str | None:
     """The tier's name (``"A"`` -> strategic / אסטרטגי); None for no tier."""
-    return TIER_NAMES[_lang(lang)].get(tier) if tier else None
+    return TIER_NAMES[parse_lang(lang)].get(tier) if tier else None
 
 
 def tier_handling(tier: str | None, lang: str = "en") -> str | None:
     """What to do with a customer of the tier; None for no tier."""
-    return HANDLING[_lang(lang)].get(tier) if tier else None
+    return HANDLING[parse_lang(lang)].get(tier) if tier else None
 
 
 def health_factor(factor: str | None, lang: str = "en") -> str | None:
     """A health factor code (``revenue_trend``) in words; unknown codes read as words."""
     if not factor:
         return None
-    return HEALTH_FACTORS[_lang(lang)].get(factor, factor.replace("_", " "))
+    return HEALTH_FACTORS[parse_lang(lang)].get(factor, factor.replace("_", " "))
 
 
 def reason_labels(labels: Iterable[str] | None, lang: str = "en") -> list[str]:
     """Churn reason labels as stored (English) in ``lang``; an unknown label stays as it is."""
-    if _lang(lang) == "en":
+    if parse_lang(lang) == "en":
         return list(labels or [])
     return [REASONS_HE.get(label, label) for label in labels or []]

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from salesradar.engine import table_names
 from salesradar.errors import UserInputError
+from salesradar.lang import Lang
 from salesradar.metrics import plain_rows, plain_value
 from salesradar.models.churn import (
     MODEL_FEATURES,
@@ -25,7 +26,6 @@ from salesradar.models.churn import (
     explain_customer,
     last_invoice_date,
 )
-from salesradar.models.churn_text import Lang
 from salesradar.models.crosssell import recommend_for
 from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
 from salesradar.models.stopped_items import find_stopped_items
