@@ -70,3 +70,21 @@ def test_a_bad_memory_limit_is_the_users_error_on_a_scoped_workspace_too(
     monkeypatch.setenv("SALESRADAR_MEMORY_LIMIT", "lots")
     with pytest.raises(UserInputError, match="SALESRADAR_MEMORY_LIMIT must be a size"):
         scoped_workspace(ws.path, Scope(frozenset({"R01"})))
+
+
+def test_loaded_tables_are_those_with_a_row_also_through_a_scope(tmp_path: Path) -> None:
+    from salesradar.access import Scope, scoped_workspace
+
+    path = tmp_path / "ws.duckdb"
+    with Workspace.open(path) as ws:
+        assert ws.loaded_tables() == set()  # every canonical table exists, none holds a row
+        import_file(ws, "invoice_lines", write_csv(tmp_path / "l.csv", INVOICE_HEADER, [
+            "A,1,2024-01-05,C1,S1,1,10,5,R1"]))
+        ws.backend.create_table("score_churn", schema={"customer_id": "string"})
+        assert ws.loaded_tables() == {"invoice_lines"}
+        ws.con.execute("INSERT INTO score_churn VALUES ('C1')")
+        assert ws.loaded_tables() == {"invoice_lines", "score_churn"}
+    with scoped_workspace(path, Scope(frozenset({"R1"}))) as own:
+        assert own.loaded_tables() == {"invoice_lines", "score_churn"}
+    with scoped_workspace(path, Scope(frozenset({"R2"}))) as other:
+        assert other.loaded_tables() == set()  # the views exist, but show none of R1's rows

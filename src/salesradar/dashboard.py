@@ -111,7 +111,7 @@ def ceo_dashboard(
 
 def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
            settings: KpiSettings) -> dict[str, Any]:
-    present = loaded_tables(ws)
+    present = ws.loaded_tables()
     day = as_of or last_invoice_day(ws) or dt.date.today()
     wanted = [n for n in (*TILE_KPIS, *_EXTRA_KPIS) if set(REGISTRY[n].tables) <= present]
     results = compute_kpis(ws.backend, wanted, period=period, settings=settings) if wanted else {}
@@ -128,11 +128,6 @@ def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
         "whale_curve": _whale(ws, present),
         "top_risks": top_risks(ws, present),
     }
-
-
-def loaded_tables(ws: Workspace) -> set[str]:
-    """Tables that exist and hold rows (an empty canonical table switches nothing on)."""
-    return {t for t in table_names(ws.backend) if not t.startswith("_") and ws.row_count(t)}
 
 
 def kpi_series(records: list[dict[str, Any]], day: dt.date, forward: bool = False,

@@ -14,7 +14,7 @@ from typing import Any, Self
 
 import duckdb
 
-from salesradar.engine import connect_duckdb, raw_duckdb
+from salesradar.engine import connect_duckdb, raw_duckdb, table_names
 from salesradar.errors import UserInputError
 from salesradar.schema import TABLES, FeatureState, Table, feature_states
 
@@ -139,8 +139,14 @@ class Workspace:
         result = self.con.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()
         return int(result[0]) if result else 0
 
-    def loaded_tables(self) -> list[str]:
-        return [name for name in TABLES if self.row_count(name) > 0]
+    def loaded_tables(self) -> set[str]:
+        """Tables (and, in a scoped workspace, views) that hold at least one row: the canonical
+        tables, the scores and the marts; internal ones (``_`` first) are left out. An empty
+        canonical table switches nothing on. One ``LIMIT 1`` probe per table, no count."""
+        return {
+            name for name in table_names(self.backend) if not name.startswith("_")
+            and self.con.execute(f"SELECT 1 FROM {quote(name)} LIMIT 1").fetchone()
+        }
 
     def status(self) -> WorkspaceStatus:
         tables = []
