@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.manage_output import AsOfOption
+from salesradar.cli.manage_output import AsOfOption, say
 from salesradar.cli.options import (
     AppDbOption,
     JsonOption,
@@ -17,38 +17,32 @@ from salesradar.cli.options import (
     open_app_db,
     open_workspace,
     parse_date,
-    parse_lang,
 )
 from salesradar.config import workspace_path
 from salesradar.errors import UserInputError
+from salesradar.lang import Lang
 
 
 def _print_status(s: dict[str, Any], lang: str) -> None:
     c = s["commitment"]
     sign = "−" if s["kpi"]["higher_is_better"] is False else "+"
     period = f"{c['start']} → {c['end']}" if c["start"] and c["end"] else "no period"
-    output.console.print(f"#{c['id']} {c['name']} · {c['vendor']} · {c['model']} · "
-                         f"{c['metric']} {sign}{c['improvement_pct']:.0%} · {period}",
-                         highlight=False)
-    output.console.print(s[f"verdict_{lang}"], highlight=False)
+    say(f"#{c['id']} {c['name']} · {c['vendor']} · {c['model']} · "
+        f"{c['metric']} {sign}{c['improvement_pct']:.0%} · {period}")
+    say(s[f"verdict_{lang}"])
     for concern in s["concerns"]:
-        output.console.print(f"  ! {concern[lang]}", highlight=False)
+        say(f"  ! {concern[lang]}")
     if s["baseline"] is not None:
-        output.console.print(f"  baseline {output.fmt(s['baseline'])} · target "
-                             f"{output.fmt(s['target'])} · data until {s['data_until']}",
-                             highlight=False)
+        say(f"  baseline {output.fmt(s['baseline'])} · target "
+            f"{output.fmt(s['target'])} · data until {s['data_until']}")
     fee, roi = s["fee"], s["roi"]
     if fee["status"] != "not_computed":
-        output.console.print(
-            f"  fee ({fee['status']}): {output.fmt(fee['due'])} = fixed {output.fmt(fee['fixed'])}"
+        say(f"  fee ({fee['status']}): {output.fmt(fee['due'])} = fixed {output.fmt(fee['fixed'])}"
             f" + success {output.fmt(fee['success_fee'])} + bonus {output.fmt(fee['bonus'])}"
-            f" − cap {output.fmt(fee['capped_by'])} − refund {output.fmt(fee['refund'])}",
-            highlight=False)
+            f" − cap {output.fmt(fee['capped_by'])} − refund {output.fmt(fee['refund'])}")
     if roi:
-        output.console.print(
-            f"  incremental revenue {output.fmt(roi['incremental_revenue'])}, gross profit "
-            f"{output.fmt(roi['incremental_gross_profit'])}, ROI {output.fmt(roi['roi'])}",
-            highlight=False)
+        say(f"  incremental revenue {output.fmt(roi['incremental_revenue'])}, gross profit "
+            f"{output.fmt(roi['incremental_gross_profit'])}, ROI {output.fmt(roi['roi'])}")
 
 
 def vendor_commands(app: typer.Typer) -> None:
@@ -113,9 +107,9 @@ def vendor_commands(app: typer.Typer) -> None:
         result = {"commitment": c.to_dict(), "concerns": [x.to_dict() for x in concerns]}
 
         def render() -> None:
-            output.console.print(f"commitment #{c.id} recorded: {c.name}", highlight=False)
+            say(f"commitment #{c.id} recorded: {c.name}")
             for x in concerns:
-                output.console.print(f"  ! {x.en}", highlight=False)
+                say(f"  ! {x.en}")
 
         output.emit(result, as_json, render)
 
@@ -152,7 +146,6 @@ def vendor_commands(app: typer.Typer) -> None:
                app_db: AppDbOption = None, as_json: JsonOption = False) -> None:
         """Baseline, weekly progress against the path, fee and ROI so far."""
         s = _status(ident, as_of, workspace, app_db)
-        lang = parse_lang(lang)
 
         def render() -> None:
             _print_status(s, lang)
@@ -171,7 +164,6 @@ def vendor_commands(app: typer.Typer) -> None:
                 app_db: AppDbOption = None, as_json: JsonOption = False) -> None:
         """Met, missed, in progress, extended or vague, with the numbers, fee due and ROI."""
         s = _status(ident, as_of, workspace, app_db)
-        lang = parse_lang(lang)
         keys = ("verdict", "verdict_en", "verdict_he", "baseline", "target", "result",
                 "achieved_pct", "deadline", "as_of", "fee", "roi", "concerns")
         output.emit({k: s[k] for k in keys} | {"id": ident}, as_json,
@@ -184,16 +176,13 @@ def vendor_commands(app: typer.Typer) -> None:
         cycle lengths and CRM data quality over the last 12 months."""
         from salesradar.commitments.diagnostic import SECTIONS, run_diagnostic
 
-        lang = parse_lang(lang)
         with open_workspace(workspace) as ws:
             result = run_diagnostic(ws.backend, as_of=parse_date(as_of, "--as-of"))
 
         def render() -> None:
-            output.console.print(f"diagnostic {result['from']} → {result['as_of']}",
-                                 highlight=False)
+            say(f"diagnostic {result['from']} → {result['as_of']}")
             for name in SECTIONS:
-                output.console.print(f"  {name}: {result[name][f'finding_{lang}']}",
-                                     highlight=False)
+                say(f"  {name}: {result[name][f'finding_{lang}']}")
 
         output.emit(result, as_json, render)
 
@@ -219,14 +208,13 @@ def vendor_commands(app: typer.Typer) -> None:
         charts."""
         from salesradar.reports import write_report
 
-        lang = parse_lang(lang)
         if fmt not in ("pdf", "html"):
             raise UserInputError(f"--format must be pdf or html, not {fmt!r}")
         target = out or Path(f"{kind}-{lang}.{fmt}")
-        result = write_report(kind, target, fmt=fmt, lang=lang, ident=ident, quarter=quarter,
-                              as_of=parse_date(as_of, "--as-of"),
+        # LangOption's callback has already made it en or he
+        result = write_report(kind, target, fmt=fmt, lang=cast(Lang, lang), ident=ident,
+                              quarter=quarter, as_of=parse_date(as_of, "--as-of"),
                               workspace=workspace_path(workspace), app_db=app_db)
-        output.emit(result, as_json, lambda: output.console.print(
+        output.emit(result, as_json, lambda: say(
             f"wrote {result['out']} ({result['bytes']:,} bytes"
-            + (f", {result['pages']} pages" if result.get("pages") else "") + ")",
-            highlight=False))
+            + (f", {result['pages']} pages" if result.get("pages") else "") + ")"))
