@@ -22,7 +22,6 @@ from salesradar.workspace import last_invoice_day
 
 router = APIRouter(prefix="/api/v1")
 Action = Literal["ack", "done", "dismiss", "snooze"]
-TARGET = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed", "snooze": "snoozed"}
 Id = Annotated[str, Query(min_length=1, max_length=200)]
 
 
@@ -30,7 +29,9 @@ class StatusChange(BaseModel):
     """A person's move of an insight: ack, done, dismiss, or snooze until a date."""
 
     status: Action
-    until: dt.date | None = Field(None, description="With snooze: quiet until this date.")
+    # text, not a date, so that a bad date is a 400 as on the page (data.change_status)
+    until: str | None = Field(None, max_length=20, examples=["2026-12-31"],
+                              description="With snooze: quiet until this date (YYYY-MM-DD).")
     note: str | None = Field(None, max_length=2000)
 
 
@@ -109,15 +110,10 @@ def change_status(insight_id: int, change: StatusChange, caller: ApiCaller,
                   st: State) -> dict[str, Any]:
     """Acknowledge, finish, dismiss or snooze an insight (snooze needs ``until``)."""
     visible_insight(st.store, caller.scope, insight_id)
-    now = dt.datetime.now(dt.UTC)
-    until = None
-    if change.status == "snooze":
-        if change.until is None:
-            raise ApiError(400, "invalid_request", "snooze needs 'until' (a date)")
-        until = dt.datetime.combine(change.until, dt.time(), dt.UTC)
-    note = change.note or f"by {caller.user.username}"
-    moved = st.store.transition(insight_id, TARGET[change.status], now, until=until, note=note)
-    return dict(moved.to_dict())
+    if change.status == "snooze" and not change.until:
+        raise ApiError(400, "invalid_request", "snooze needs 'until' (a date)")
+    return data.change_status(st.store, caller.scope, insight_id, change.status,
+                              until=change.until, note=change.note or f"by {caller.user.username}")
 
 
 @router.get("/customers", tags=["customers"])

@@ -11,9 +11,17 @@ from typing import Any
 
 import ibis
 
-from salesradar.access import NotVisible, Scope, require_customer, require_rep, visible_insights
+from salesradar.access import (
+    NotVisible,
+    Scope,
+    require_customer,
+    require_rep,
+    visible_insight,
+    visible_insights,
+)
 from salesradar.dashboard import FORWARD_KPIS, kpi_series
 from salesradar.engine import table_names
+from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, kpi_records, plain_rows
 from salesradar.metrics.ranking import first_rows
@@ -32,6 +40,40 @@ def inbox(store: Any, scope: Scope, *, rep: str | None = None,
     found = visible_insights(store, scope, status=statuses, owner_rep_id=rep, kind=kind,
                              limit=limit)
     return [i.to_dict() for i in found]
+
+
+STATUS_ACTIONS = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed",
+                  "snooze": "snoozed"}  # what a person asks -> the insight's new status
+SNOOZE_DAYS = 7  # a snooze without a date
+
+
+def change_status(store: Any, scope: Scope, insight_id: int, action: str, *,
+                  until: str | dt.date | None = None, note: str | None = None,
+                  today: dt.date | None = None) -> dict[str, Any]:
+    """Move an insight within ``scope`` (else :class:`NotVisible`) as a person asked: ack, done,
+    dismiss, or snooze until ``until`` (a date or YYYY-MM-DD; by default :data:`SNOOZE_DAYS`
+    after ``today``). An unknown action or a bad date is a :class:`UserInputError`."""
+    visible_insight(store, scope, insight_id)
+    if action not in STATUS_ACTIONS:
+        raise UserInputError(f"status must be one of {', '.join(STATUS_ACTIONS)}, "
+                             f"not {action!r}")
+    when = None
+    if action == "snooze":
+        day = _date(until) or (today or dt.date.today()) + dt.timedelta(days=SNOOZE_DAYS)
+        when = dt.datetime.combine(day, dt.time(), dt.UTC)
+    moved = store.transition(insight_id, STATUS_ACTIONS[action], dt.datetime.now(dt.UTC),
+                             until=when, note=note)
+    return dict(moved.to_dict())
+
+
+def _date(value: str | dt.date | None) -> dt.date | None:
+    """``value`` as a date (None when empty); text that is not YYYY-MM-DD is a user error."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise UserInputError(f"until must be a date (YYYY-MM-DD), not {value!r}") from None
 
 
 def _tables(ws: Workspace) -> set[str]:

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from salesradar import charts
-from salesradar.access import require_rep, visible_insight
+from salesradar.access import require_rep
 from salesradar.api.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -49,8 +49,6 @@ templates.env.globals.update(
     factor_word=lambda code, lang: i18n.word(i18n.FACTORS, code, lang),
     stage_word=i18n.stage_text)
 templates.env.filters["numbers"] = i18n.isolate_numbers
-ACTIONS = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed", "snooze": "snoozed"}
-SNOOZE_DAYS = 7
 INBOX_ROWS = 50  # the most valuable first; the API lists more
 
 
@@ -185,19 +183,8 @@ def insight_status(request: Request, insight_id: int, caller: PageCaller, st: St
                    until: Annotated[str, Form(max_length=20)] = "",
                    csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(caller, csrf_token)
-    visible_insight(st.store, caller.scope, insight_id)
-    if status not in ACTIONS:
-        from salesradar.errors import UserInputError
-
-        raise UserInputError(f"status must be one of {', '.join(ACTIONS)}")
-    now = dt.datetime.now(dt.UTC)
-    when = None
-    if status == "snooze":
-        day = (dt.date.fromisoformat(until) if until
-               else dt.date.today() + dt.timedelta(days=SNOOZE_DAYS))
-        when = dt.datetime.combine(day, dt.time(), dt.UTC)
-    st.store.transition(insight_id, ACTIONS[status], now, until=when,
-                        note=f"by {caller.user.username} (web)")
+    data.change_status(st.store, caller.scope, insight_id, status, until=until,
+                       note=f"by {caller.user.username} (web)")
     return RedirectResponse(_local(request.headers.get("referer") or "/inbox"), status_code=303)
 
 
