@@ -110,13 +110,8 @@ def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
     scorecards. Checked every few seconds, so new managers and new data are picked up;
     ``st.warm`` is set after the first full pass (``/healthz`` reports it)."""
     from salesradar.access import EVERYTHING
-    from salesradar.api.routes import as_of, churn_model, dashboard_data, scorecards
+    from salesradar.api.routes import churn_model, dashboard_data, pipeline_data, scorecards
     from salesradar.app.users import list_users
-    from salesradar.web.data import pipeline_view
-
-    def pipe() -> dict[str, object]:
-        with st.open() as ws:
-            return pipeline_view(ws, as_of(st))
 
     while not stop.is_set():
         try:
@@ -126,7 +121,7 @@ def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
                 if stop.is_set():
                     return
                 dashboard_data(st, scope)
-            st.cached("pipeline", EVERYTHING, pipe)
+            pipeline_data(st, EVERYTHING)
             scorecards(st)
             churn_model(st)
             st.warm.set()

@@ -161,10 +161,17 @@ def rep(rep_id: str, caller: ApiCaller, st: State) -> dict[str, Any]:
 @router.get("/pipeline", tags=["pipeline"])
 def pipeline(caller: ApiCaller, st: State) -> dict[str, Any]:
     """Coverage vs target (3× line), win rate, cycle, stage conversion, forecast vs actual."""
+    return pipeline_data(st, caller.scope)
+
+
+def pipeline_data(st: Any, scope: Scope) -> dict[str, Any]:
+    """The pipeline view of ``scope`` up to the data day, computed once per workspace version
+    (API, pages, warm-up)."""
     def compute() -> dict[str, Any]:
-        with st.open(caller.scope) as ws:
+        with st.open(scope) as ws:
             return data.pipeline_view(ws, as_of(st))
-    return st.cached("pipeline", caller.scope, compute)
+    found: dict[str, Any] = st.cached("pipeline", scope, compute)
+    return found
 
 
 @router.get("/whale-curve", tags=["profitability"])

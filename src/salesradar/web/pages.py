@@ -33,7 +33,7 @@ from salesradar.api.auth import (
     state,
     unsign,
 )
-from salesradar.api.routes import dashboard_data
+from salesradar.api.routes import dashboard_data, pipeline_data
 from salesradar.app import users
 from salesradar.lang import LANGS
 from salesradar.web import data, i18n
@@ -248,9 +248,7 @@ def rep(request: Request, rep_id: str, caller: PageCaller, st: State) -> Respons
 
 @router.get("/pipeline")
 def pipeline(request: Request, caller: PageCaller, st: State) -> Response:
-    from salesradar.api.routes import pipeline as pipeline_data
-
-    view = pipeline_data(caller, st)
+    view = pipeline_data(st, caller.scope)
     lang = i18n.lang_of(caller.user.lang)
 
     def draw() -> dict[str, Any]:
