@@ -86,6 +86,21 @@ def test_the_as_of_date_is_the_last_invoice_date(company: Path, tmp_path: Path) 
         assert data.customers_list(ws) == []
 
 
+def test_a_reps_customers_list_ends_on_the_companys_data_day(company: Path,
+                                                           tmp_path: Path) -> None:
+    # R1 last sold on 02/04/2026, the company on 15/04/2026: a line of B on 10/04/2025 is
+    # inside R1's own 12 months (after 02/04/2025) but not the company's (after 15/04/2025)
+    with Workspace.open(company) as ws:
+        import_file(ws, "invoice_lines", write_csv(tmp_path / "old.csv", INVOICE_HEADER,
+                                                   ["I0,1,2025-04-10,B,S1,1,50,30,R1"]))
+    view = scoped(company, scope_for("rep", "R1", None, []))
+    try:
+        rows = data.customers_list(view, day=date(2026, 4, 15))
+    finally:
+        view.close()
+    assert [(r["customer_id"], r["revenue_12m"]) for r in rows] == [("A", 300), ("B", 300)]
+
+
 def test_forecast_against_actual_sums_each_reps_last_commit(tmp_path: Path) -> None:
     # March: R1 committed 1,000 then 800 (the later counts; its best case 1,500 is no commit),
     # R2 300 -> 1,100 against the won 700 (the lost 999 does not count); April: 500 against 400.

@@ -123,8 +123,9 @@ def customers(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     """Customers within the caller's scope, largest trailing-12-month revenue first."""
+    day = as_of(st)  # the company's data day, as on the dashboard
     with st.open(caller.scope) as ws:
-        return data.customers_list(ws, q, limit)
+        return data.customers_list(ws, q, limit, day=day)
 
 
 @router.get("/customers/{customer_id}", tags=["customers"])

@@ -80,14 +80,19 @@ def _tables(ws: Workspace) -> set[str]:
     return table_names(ws.backend)
 
 
-def customers_list(ws: Workspace, query: str | None = None, limit: int = 50,
-                   ) -> list[dict[str, Any]]:
+def customers_list(ws: Workspace, query: str | None = None, limit: int = 50, *,
+                   day: dt.date | None = None) -> list[dict[str, Any]]:
     """Customers in scope with name, rep, trailing-12-month revenue, tier, health and risk,
-    largest first; ``query`` matches id or name (case-insensitive)."""
+    largest first; ``query`` matches id or name (case-insensitive).
+
+    The 12 months end on ``day``: the data day of the whole workspace, like the dashboard's
+    (the last invoice day of a scoped ``ws`` would end a rep's window at the rep's own last
+    sale); by default the last invoice day of ``ws``.
+    """
     present = _tables(ws)
     if "invoice_lines" not in present:
         return []
-    day = last_invoice_day(ws)
+    day = day or last_invoice_day(ws)
     if day is None:
         return []
     lines = ws.table("invoice_lines")

@@ -190,8 +190,11 @@ def insight_status(request: Request, insight_id: int, caller: PageCaller, st: St
 
 @router.get("/customers")
 def customers(request: Request, caller: PageCaller, st: State, q: str | None = None) -> Response:
+    from salesradar.api.routes import as_of
+
+    day = as_of(st)  # the company's data day, as on the dashboard
     with st.open(caller.scope) as ws:
-        rows = data.customers_list(ws, q, 100)
+        rows = data.customers_list(ws, q, 100, day=day)
     return render(request, "customers.html", caller, rows=rows, q=q or "", page="customers")
 
 
