@@ -31,6 +31,11 @@ OK = "#16a34a"
 Anchor = Literal["left", "right", "middle"]
 
 
+def known(v: float | None) -> bool:
+    """A value to draw: present and finite (not None, NaN or infinite)."""
+    return v is not None and math.isfinite(float(v))
+
+
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values covering ``[lo, hi]``: steps of 1, 2, 2.5 or 5 times a power of ten.
 

@@ -13,10 +13,6 @@ from salesradar.charts.series import NO_DATA
 from salesradar.lang import Lang
 
 
-def _known(v: float | None) -> bool:
-    return v is not None and math.isfinite(float(v))
-
-
 def _describe(labels: Sequence[str], values: Sequence[float | None], unit: str, lang: Lang,
               currency: str) -> str:
     return "; ".join(f"{lab}: {format_value(v, unit, lang=lang, currency=currency)}"
@@ -42,7 +38,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: s
         height = 44 + 24 * len(labels) if horizontal else 260
     svg = _svg.root("bar", width, height, title, desc, lang=lang, rtl=rtl, ident=ident)
     _svg.heading(svg, title, width=width, rtl=rtl)
-    known = [float(v) for v in values if v is not None and _known(v)]
+    known = [float(v) for v in values if v is not None and _svg.known(v)]
     if not known:
         return _svg.empty(svg, NO_DATA[lang], width=width, height=height)
     fills = list(colors) if colors else [_svg.PALETTE[0]] * len(labels)
@@ -69,7 +65,7 @@ def _vertical_bars(svg: ET.Element, frame: _svg.Frame, labels: Sequence[str],
     g = ET.SubElement(svg, "g", {"class": "bars"})
     for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
         cx = frame.x((i + 0.5) / n)
-        if v is not None and _known(v):
+        if v is not None and _svg.known(v):
             bar = _svg.rect(g, cx - bar_w / 2, zero, bar_w, frame.y(float(v)) - zero,
                             fill=fills[i % len(fills)], cls="bar",
                             label=f"{lab}: {format_value(v, unit, lang=lang, currency=currency)}")
@@ -107,7 +103,7 @@ def _horizontal(svg: ET.Element, labels: Sequence[str], values: Sequence[float |
         name_x = width - 8 if rtl else 8
         _svg.text(g, name_x, mid + 4, lab, anchor="right" if rtl else "left", rtl=rtl,
                   cls="category")
-        if v is None or not _known(v):
+        if v is None or not _svg.known(v):
             continue
         x0, x1 = at(0.0), at(float(v))
         bar = _svg.rect(g, x0, y + row_h * 0.18, x1 - x0, row_h * 0.64,
@@ -193,12 +189,12 @@ def coverage_chart(labels: Sequence[str], coverage: Sequence[float | None], *, t
     ident = _svg.chart_id("coverage", title, tuple(labels), tuple(coverage), threshold)
     svg = _svg.root("coverage", width, height, title, desc, lang=lang, rtl=rtl, ident=ident)
     _svg.heading(svg, title, width=width, rtl=rtl)
-    known = [float(v) for v in coverage if v is not None and _known(v)]
+    known = [float(v) for v in coverage if v is not None and _svg.known(v)]
     if not known:
         return _svg.empty(svg, NO_DATA[lang], width=width, height=height)
     frame = _svg.plot_frame(svg, min(0.0, *known), max(threshold, *known), unit="ratio",
                             lang=lang, currency="₪", width=width, height=height, rtl=rtl)
-    below = [v is not None and _known(v) and float(v) < threshold for v in coverage]
+    below = [v is not None and _svg.known(v) and float(v) < threshold for v in coverage]
     fills = [_svg.WARN if b else _svg.OK for b in below]
     _vertical_bars(svg, frame, labels, coverage, fills, unit="ratio", lang=lang, currency="₪",
                    extra=[{"data-below": "true" if b else "false"} for b in below])

@@ -15,16 +15,12 @@ NO_DATA = {"en": "No data", "he": "אין נתונים"}
 _FROM_TO = {"en": "{name}: from {first} to {last}", "he": "{name}: מ־{first} עד {last}"}
 
 
-def _is_num(v: float | None) -> bool:
-    return v is not None and math.isfinite(float(v))
-
-
 def _segments(xs: Sequence[float], ys: Sequence[float | None],
               frame: _svg.Frame) -> list[list[tuple[float, float]]]:
     """Runs of consecutive known values (a missing value breaks the line)."""
     runs: list[list[tuple[float, float]]] = [[]]
     for t, v in zip(xs, ys, strict=True):
-        if v is None or not _is_num(v):
+        if v is None or not _svg.known(v):
             if runs[-1]:
                 runs.append([])
             continue
@@ -47,7 +43,7 @@ def line_chart(x: Sequence[date | str], series: Mapping[str, Sequence[float | No
     names = list(series)
     ident = _svg.chart_id("line", title, tuple(map(str, x)),
                           tuple(tuple(v) for v in series.values()))
-    values = [float(v) for vs in series.values() for v in vs if v is not None and _is_num(v)]
+    values = [float(v) for vs in series.values() for v in vs if v is not None and _svg.known(v)]
     desc = "; ".join(
         _FROM_TO[lang].format(name=n, first=format_value(_first(vs), unit, lang=lang,
                                                          currency=currency),
@@ -96,7 +92,7 @@ def line_chart(x: Sequence[date | str], series: Mapping[str, Sequence[float | No
             _svg.polyline(g, run, stroke=color, dash="6 4" if name in dashed else None)
         if n <= 36:
             for t, v, period in zip(ts, series[name], x, strict=True):
-                if v is None or not _is_num(v):
+                if v is None or not _svg.known(v):
                     continue
                 dot = ET.SubElement(g, "circle", {"cx": _svg.num(frame.x(t)),
                                                   "cy": _svg.num(frame.y(float(v))), "r": "2.5",
@@ -108,7 +104,7 @@ def line_chart(x: Sequence[date | str], series: Mapping[str, Sequence[float | No
 
 
 def _first(values: Sequence[float | None]) -> float | None:
-    return next((float(v) for v in values if v is not None and _is_num(v)), None)
+    return next((float(v) for v in values if v is not None and _svg.known(v)), None)
 
 
 def _time_axis(svg: ET.Element, frame: _svg.Frame, x: Sequence[date | str],
@@ -130,7 +126,7 @@ def sparkline(values: Sequence[float | None], *, title: str, lang: Lang = "en",
               width: int = 120, height: int = 32, color: str = _svg.PALETTE[0]) -> str:
     """A small trend line without axes (the last point marked), for KPI tiles and tables."""
     rtl = lang == "he" if rtl is None else rtl
-    known = [float(v) for v in values if v is not None and _is_num(v)]
+    known = [float(v) for v in values if v is not None and _svg.known(v)]
     last = _first(list(reversed(values)))
     desc = _FROM_TO[lang].format(name=title,
                                  first=format_value(_first(values), unit, lang=lang,
@@ -148,7 +144,7 @@ def sparkline(values: Sequence[float | None], *, title: str, lang: Lang = "en",
     ts = [i / (n - 1) if n > 1 else 0.5 for i in range(n)]
     for run in _segments(ts, values, frame):
         _svg.polyline(svg, run, stroke=color, width=1.5)
-    i_last = max(i for i, v in enumerate(values) if v is not None and _is_num(v))
+    i_last = max(i for i, v in enumerate(values) if v is not None and _svg.known(v))
     ET.SubElement(svg, "circle", {"cx": _svg.num(frame.x(ts[i_last])),
                                   "cy": _svg.num(frame.y(known[-1])), "r": "2", "fill": color})
     return _svg.to_string(svg)
@@ -175,7 +171,7 @@ def whale_curve_chart(customer_share: Sequence[float], cumulative_profit_share: 
     rtl = lang == "he" if rtl is None else rtl
     words = _WHALE[lang]
     pairs = [(float(c), float(p)) for c, p in zip(customer_share, cumulative_profit_share,
-                                                  strict=True) if p is not None and _is_num(p)]
+                                                  strict=True) if p is not None and _svg.known(p)]
     peak = max(range(len(pairs)), key=lambda i: pairs[i][1]) if pairs else -1
     peak_text = (words["peak"].format(c=format_value(pairs[peak][0], "%", lang=lang),
                                       p=format_value(pairs[peak][1], "%", lang=lang))
