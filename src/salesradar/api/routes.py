@@ -17,7 +17,7 @@ from salesradar.api.auth import ApiCaller, ApiError, State
 from salesradar.dashboard import ceo_dashboard
 from salesradar.engine import table_names
 from salesradar.metrics import list_kpis, plain_rows, price_volume_mix, whale_curve, whale_summary
-from salesradar.web import data
+from salesradar.web import data, i18n
 from salesradar.workspace import last_invoice_day
 
 router = APIRouter(prefix="/api/v1")
@@ -133,7 +133,7 @@ def customer(customer_id: str, caller: ApiCaller, st: State) -> dict[str, Any]:
     """The 360 view of one customer: sales, rhythm and risk, SKUs, offers, tier, health."""
     with st.open(caller.scope) as ws:
         return data.customer_360(ws, customer_id, churn_model=churn_model(st),
-                                 lang="he" if caller.user.lang == "he" else "en")
+                                 lang=i18n.lang_of(caller.user.lang))
 
 
 @router.get("/deals/{deal_id}", tags=["pipeline"])

@@ -158,12 +158,6 @@ def list_users(db: Any) -> list[User]:
         return [User.of(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
 
 
-def get_user(db: Any, user_id: int) -> User | None:
-    with db.session() as s:
-        row = s.get(UserRow, user_id)
-        return User.of(row) if row is not None and row.active else None
-
-
 def set_lang(db: Any, user_id: int, lang: str) -> None:
     if lang not in LANGS:
         raise UserInputError(f"lang must be en or he, not {lang!r}")

@@ -180,16 +180,16 @@ def t(key: str, lang: str, **values: Any) -> str:
 
 
 def money_text(value: float | None, lang: str = "en") -> str:
-    return format_value(value, "₪", lang="he" if lang == "he" else "en")
+    return format_value(value, "₪", lang=lang_of(lang))
 
 
 def value_text(value: float | None, unit: str, lang: str = "en") -> str:
     """A KPI value in its unit (``₪``, ``%``, ``days``, ``ratio`` ...)."""
-    return format_value(value, unit, lang="he" if lang == "he" else "en")
+    return format_value(value, unit, lang=lang_of(lang))
 
 
 def pct_text(value: float | None, lang: str = "en") -> str:
-    return format_value(value, "%", lang="he" if lang == "he" else "en")
+    return format_value(value, "%", lang=lang_of(lang))
 
 
 def change_text(value: float | None) -> str:

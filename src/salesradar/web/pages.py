@@ -35,7 +35,6 @@ from salesradar.api.auth import (
 )
 from salesradar.api.routes import dashboard_data, pipeline_data
 from salesradar.app import users
-from salesradar.lang import LANGS
 from salesradar.web import data, i18n
 
 router = APIRouter(include_in_schema=False)
@@ -54,8 +53,7 @@ INBOX_ROWS = 50  # the most valuable first; the API lists more
 
 def render(request: Request, template: str, caller: Caller | None, status: int = 200,
            **context: Any) -> HTMLResponse:
-    lang = caller.user.lang if caller else request.query_params.get("lang", "en")
-    lang = lang if lang in LANGS else "en"
+    lang = i18n.lang_of(caller.user.lang if caller else request.query_params.get("lang"))
     return templates.TemplateResponse(request, template, {
         "lang": lang, "dir": "rtl" if lang == "he" else "ltr", "caller": caller,
         "user": caller.user if caller else None,
