@@ -9,6 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from salesradar.engine import table_names
+from salesradar.errors import UserInputError
 from salesradar.io.importer import import_file
 from salesradar.metrics import compute_kpi
 from salesradar.metrics.flags import KpiSettings
@@ -54,3 +58,32 @@ def test_not_persisted_always_computes(tmp_path: Path) -> None:
         assert _march(ws) == 100.0
         ws.con.execute("UPDATE mart_revenue_month_rep SET value = 42")
         assert _march(ws, persist=False) == 100.0
+
+
+def test_a_fresh_mart_lists_the_tables_once_and_builds_no_expression(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from salesradar.metrics import compute
+
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        import_file(ws, "invoice_lines", _csv(tmp_path / "a.csv",
+                                              "I1,1,2024-03-04,c1,s1,1,100,60,r1"))
+        calls: list[str] = []
+
+        def listing(backend: Any) -> set[str]:
+            calls.append("table_names")
+            return table_names(backend)
+
+        monkeypatch.setattr(compute, "table_names", listing)
+        assert _march(ws) == 100.0  # computed and written: one listing
+        assert calls == ["table_names"]
+
+        def no_expression(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("a fresh mart needs no expression")
+
+        monkeypatch.setattr(compute, "kpi_expr", no_expression)
+        assert _march(ws) == 100.0
+        assert calls == ["table_names", "table_names"]
+        # a bad request is still refused before the mart is looked at
+        with pytest.raises(UserInputError):
+            compute_kpi(ws.backend, "revenue", ("rep",), "fortnight")

@@ -18,7 +18,7 @@ column per flag of the KPI. The result is also written to the workspace as the m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -108,11 +108,14 @@ def _in_range(t: Any, q: Query) -> Any:
     return t
 
 
-def _materialize(backend: Any, expr: Any, name: str | None) -> pa.Table:
+def _materialize(
+    backend: Any, expr: Any, name: str | None, present: Collection[str] = ()
+) -> pa.Table:
+    """Run ``expr``; with a ``name``, as that table (replacing it when in ``present``)."""
     if name is None:
         result: pa.Table = expr.to_pyarrow()
         return result
-    if name in table_names(backend):
+    if name in present:
         backend.drop_table(name)
     backend.create_table(name, expr)
     stored: pa.Table = backend.table(name).to_pyarrow()
@@ -202,17 +205,20 @@ def compute_kpi(
         Unknown KPI, unsupported dimension or period, or a missing table.
     """
     kpi = REGISTRY[name]
-    _check_tables(table_names(backend), kpi)
-    expr = kpi_expr(backend, name, by, period, start, end, settings=settings)
+    present = table_names(backend)  # once: it lists the catalog on every call
+    _check_tables(present, kpi)
     if not persist:
-        return _materialize(backend, expr, None)
+        return _materialize(backend, kpi_expr(backend, name, by, period, start, end,
+                                              settings=settings), None)
+    _query(kpi, backend, by, period, start, end)  # a bad request fails before the mart is read
     mart = mart_name(name, period if period != "none" else None, by)
     key = request_key(name, by, period, start, end, settings or KpiSettings())
-    stamp = data_stamp(backend, unique([*kpi.tables, *_lookup_tables(by)]))
-    stored = fresh_mart(backend, mart, key, stamp)
+    stamp = data_stamp(backend, unique([*kpi.tables, *_lookup_tables(by)]), present)
+    stored = fresh_mart(backend, mart, key, stamp, present)
     if stored is not None:  # same request, same data: the mart is the answer
         return stored
-    table = _materialize(backend, expr, mart)
+    expr = kpi_expr(backend, name, by, period, start, end, settings=settings)
+    table = _materialize(backend, expr, mart, present)
     record_mart(backend, mart, key, stamp)
     return table
 

@@ -20,7 +20,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from salesradar.engine import table_names
 from salesradar.metrics.flags import KpiSettings
 from salesradar.workspace import IMPORT_LOG, quote
 
@@ -33,10 +32,12 @@ def request_key(name: str, by: Sequence[str], period: str | None, start: date | 
     return json.dumps([name, list(by), period, str(start), str(end), asdict(settings)])
 
 
-def data_stamp(backend: Any, tables: Sequence[str]) -> str | None:
-    """The import log and row counts of ``tables``; None where freshness is not tracked."""
-    present = table_names(backend) if getattr(backend, "name", None) == "duckdb" else set()
-    if IMPORT_LOG not in present:
+def data_stamp(backend: Any, tables: Sequence[str], present: set[str]) -> str | None:
+    """The import log and row counts of ``tables``; None where freshness is not tracked.
+
+    ``present`` is the backend's :func:`~salesradar.engine.table_names`.
+    """
+    if getattr(backend, "name", None) != "duckdb" or IMPORT_LOG not in present:
         return None
     counts = "".join(
         f" UNION ALL SELECT '{t}', count(*)::VARCHAR FROM {quote(t)}"  # noqa: S608 (schema names)
@@ -49,9 +50,11 @@ def data_stamp(backend: Any, tables: Sequence[str]) -> str | None:
     return json.dumps(sorted(rows))
 
 
-def fresh_mart(backend: Any, mart: str, key: str, stamp: str | None) -> pa.Table | None:
-    """The stored mart when it answers ``key`` on data with ``stamp``; else None."""
-    present = table_names(backend)
+def fresh_mart(
+    backend: Any, mart: str, key: str, stamp: str | None, present: set[str]
+) -> pa.Table | None:
+    """The stored mart when it answers ``key`` on data with ``stamp``; else None (``present``
+    is the backend's :func:`~salesradar.engine.table_names`)."""
     if stamp is None or MART_INDEX not in present or mart not in present:
         return None
     hit = backend.con.execute(
