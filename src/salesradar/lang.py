@@ -14,4 +14,4 @@ def parse_lang(text: str, what: str = "language") -> Lang:
     for known in LANGS:
         if text == known:
             return known
-    raise UserInputError(f"{what} must be one of {', '.join(LANGS)}, not {text!r}")
+    raise UserInputError(f"{what} must be {' or '.join(LANGS)}, not {text!r}")

@@ -55,7 +55,7 @@ def test_parse_lang_names_what_was_asked_and_the_bad_value() -> None:
     from salesradar.lang import parse_lang
 
     assert parse_lang("he") == "he" and parse_lang("en") == "en"
-    with pytest.raises(UserInputError, match=r"--lang must be one of en, he, not 'HE'"):
+    with pytest.raises(UserInputError, match=r"--lang must be en or he, not 'HE'"):
         parse_lang("HE", "--lang")
-    with pytest.raises(UserInputError, match=r"language must be one of en, he, not 'fr'"):
+    with pytest.raises(UserInputError, match=r"language must be en or he, not 'fr'"):
         tier_name("A", "fr")

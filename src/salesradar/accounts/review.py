@@ -29,7 +29,7 @@ from salesradar.accounts.common import (
 from salesradar.accounts.plans import current_plans, list_actions, pro_rated_target
 from salesradar.app.db import AppDB
 from salesradar.errors import UserInputError
-from salesradar.lang import LANGS
+from salesradar.lang import parse_lang
 from salesradar.metrics import parse_period
 from salesradar.metrics.frame import period_end, shift_date
 from salesradar.models.tiers import HANDLING, assign_tiers
@@ -71,8 +71,7 @@ def quarterly_review(
     workspace). ``top`` limits the account rows listed per tier (by revenue); the tier totals
     always cover every account. See the module docstring for the numbers.
     """
-    if lang not in LANGS:
-        raise UserInputError(f"lang must be en or he, not {lang!r}")
+    parse_lang(lang, "lang")
     start, grain = parse_period(quarter)
     if grain != "quarter":
         raise UserInputError(f"{quarter!r} is not a quarter; write it like 2026Q3")

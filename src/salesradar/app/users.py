@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from salesradar.app.models import Base
 from salesradar.errors import UserInputError
-from salesradar.lang import LANGS
+from salesradar.lang import parse_lang
 
 ROLES = ("admin", "manager", "rep")
 SESSION_DAYS = 14
@@ -134,8 +134,7 @@ def add_user(
         raise UserInputError("the username must be 1 to 100 characters")
     if role not in ROLES:
         raise UserInputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if lang not in LANGS:
-        raise UserInputError(f"lang must be en or he, not {lang!r}")
+    parse_lang(lang, "lang")
     if len(password) < 8:
         raise UserInputError("the password must have at least 8 characters")
     if role == "rep" and not rep_id:
@@ -159,8 +158,7 @@ def list_users(db: Any) -> list[User]:
 
 
 def set_lang(db: Any, user_id: int, lang: str) -> None:
-    if lang not in LANGS:
-        raise UserInputError(f"lang must be en or he, not {lang!r}")
+    parse_lang(lang, "lang")
     with db.session() as s:
         row = s.get(UserRow, user_id)
         if row is not None:

@@ -13,7 +13,8 @@ import typer
 from salesradar.config import workspace_path
 from salesradar.engine import connect
 from salesradar.errors import UserInputError
-from salesradar.lang import LANGS, Lang
+from salesradar.lang import Lang
+from salesradar.lang import parse_lang as parse_language
 from salesradar.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -40,9 +41,7 @@ EngineOption = Annotated[
 
 def parse_lang(text: str) -> Lang:
     """``--lang`` as a language: en or he; anything else is an error."""
-    if text not in LANGS:
-        raise UserInputError(f"--lang must be en or he, not {text!r}")
-    return "he" if text == "he" else "en"
+    return parse_language(text, "--lang")
 
 
 def is_hebrew(lang: str) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesradar.errors import UserInputError
-from salesradar.lang import LANGS, Lang
+from salesradar.lang import Lang, parse_lang
 from salesradar.reports.contexts import ceo_context, commitment_context, review_context
 from salesradar.reports.render import ReportError, render_html, write_pdf
 from salesradar.reports.texts import TEXTS
@@ -104,8 +104,7 @@ def write_report(kind: str, out: Path, *, fmt: str = "pdf", lang: Lang = "en",
     """Write the report to ``out`` as ``fmt`` (pdf or html); returns what was written."""
     if fmt not in ("pdf", "html"):
         raise UserInputError(f"format must be pdf or html, not {fmt!r}")
-    if lang not in LANGS:
-        raise UserInputError(f"lang must be he or en, not {lang!r}")
+    parse_lang(lang, "lang")
     html = build_html(kind, lang=lang, workspace=workspace, app_db=app_db, ident=ident,
                       quarter=quarter, as_of=as_of, pdf=fmt == "pdf")
     out.parent.mkdir(parents=True, exist_ok=True)
