@@ -29,9 +29,7 @@ class StatusChange(BaseModel):
     """A person's move of an insight: ack, done, dismiss, or snooze until a date."""
 
     status: Action
-    # text, not a date, so that a bad date is a 400 as on the page (data.change_status)
-    until: str | None = Field(None, max_length=20, examples=["2026-12-31"],
-                              description="With snooze: quiet until this date (YYYY-MM-DD).")
+    until: dt.date | None = Field(None, description="With snooze: quiet until this date.")
     note: str | None = Field(None, max_length=2000)
 
 
