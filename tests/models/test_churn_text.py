@@ -52,7 +52,7 @@ def test_one_time_buyer_without_value() -> None:
 
 
 def test_unknown_language_is_a_user_error() -> None:
-    with pytest.raises(UserInputError, match="en, he"):
+    with pytest.raises(UserInputError, match="en or he"):
         explanation(C, 1.0, 0.5, 90, 90, [], lang="fr")  # type: ignore[arg-type]
 
 
