@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -49,9 +49,15 @@ def test_list_filter_and_move_an_insight(app_db: str, tmp_path: Path) -> None:
     assert [r["owner_rep_id"] for r in mine] == ["R2"]
     moved = call("insight", str(rows[0]["id"]), "ack", app_db=app_db, cwd=tmp_path)
     assert moved["status"] == "acknowledged" and moved["history"]
-    snoozed = call("insight", str(rows[0]["id"]), "snooze", "--until", "2026-12-01",
+    # dates relative to today: the test must pass on any day it runs
+    in_a_month = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    snoozed = call("insight", str(rows[0]["id"]), "snooze", "--until", in_a_month,
                    app_db=app_db, cwd=tmp_path)
-    assert snoozed["status"] == "snoozed"
+    assert snoozed["status"] == "snoozed" and snoozed["snoozed_until"][:10] == in_a_month
+    again = call("insight", str(rows[1]["id"]), "snooze", "--days", "14", app_db=app_db,
+                 cwd=tmp_path)
+    in_two_weeks = (datetime.now(UTC).date() + timedelta(days=14)).isoformat()
+    assert again["status"] == "snoozed" and again["snoozed_until"][:10] == in_two_weeks
 
 
 def test_snooze_without_a_date_and_illegal_moves_are_clear_errors(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -127,13 +127,15 @@ def alert_commands(app: typer.Typer) -> None:
         action: Annotated[str | None, typer.Argument(help="ack, done, dismiss or snooze; "
                           "none to show the insight and its history.")] = None,
         until: Annotated[str | None, typer.Option(help="With snooze: quiet until this "
-                         "date.")] = None,
+                         "date (YYYY-MM-DD).")] = None,
+        days: Annotated[int | None, typer.Option(min=1, help="With snooze: quiet for this "
+                        "many days from today (instead of --until).")] = None,
         note: Annotated[str | None, typer.Option(help="Why (kept in the history).")] = None,
         workspace: WorkspaceOption = None,
         app_db: AppDbOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Show one insight, or move it: ack, done, dismiss, snooze --until DATE."""
+        """Show one insight, or move it: ack, done, dismiss, snooze --until DATE or --days N."""
         now = datetime.now(UTC)
         with open_store(workspace, app_db) as store:
             if action is not None:
@@ -142,8 +144,12 @@ def alert_commands(app: typer.Typer) -> None:
                 target = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed",
                           "snooze": "snoozed"}[action]
                 until_day = parse_date(until, "--until")
+                if until_day is not None and days is not None:
+                    raise UserInputError("give --until DATE or --days N, not both")
+                if days is not None:
+                    until_day = now.date() + timedelta(days=days)
                 if action == "snooze" and until_day is None:
-                    raise UserInputError("snooze needs --until DATE")
+                    raise UserInputError("snooze needs --until DATE or --days N")
                 store.transition(
                     insight_id, target, now, note=note,
                     until=datetime.combine(until_day, time(), UTC) if until_day else None)
