@@ -26,6 +26,7 @@ def _print_report(report: ImportReport) -> None:
         f"[green]imported[/] {report.source} → {report.table}: {report.rows_read:,} rows read"
         f" ({report.inserted:,} inserted, {report.updated:,} updated, "
         f"{report.unchanged:,} unchanged"
+        + (f", {report.deleted:,} deleted" if report.deleted else "")
         + (f", {report.rows_skipped:,} skipped" if report.rows_skipped else "")
         + f") in {report.seconds:.2f} s",
         highlight=False,

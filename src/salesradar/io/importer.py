@@ -12,7 +12,8 @@ The flow, all inside the workspace's DuckDB:
    insert new keys, replace changed rows, leave identical rows alone, and log the import.
 
 Re-importing a file therefore changes nothing, and importing a corrected file updates exactly the
-corrected rows.
+corrected rows. With ``replace_documents`` (exports whose lines the ERP does not number), each
+document in the file replaces all of its stored lines instead: a line deleted in the ERP goes.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ PARSE_REASONS: dict[ColumnType, str] = {
 
 @dataclass
 class ImportReport:
-    """What an import did: rows read, skipped, inserted, updated, unchanged, and its warnings."""
+    """What an import did: rows read, skipped, inserted, updated, unchanged, deleted (lines of a
+    re-sent document that it no longer has), and its warnings."""
 
     table: str
     source: str
@@ -61,6 +63,7 @@ class ImportReport:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0
     encoding: str | None = None
     delimiter: str | None = None
     seconds: float = 0.0
@@ -79,6 +82,7 @@ class ImportReport:
             "inserted": self.inserted,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "deleted": self.deleted,
             "encoding": self.encoding,
             "delimiter": self.delimiter,
             "seconds": round(self.seconds, 3),
@@ -188,7 +192,10 @@ def _import(
                 issues, total,
             )
         notify("writing")
-        _upsert(con, spec, report, source_bytes)
+        if mapping.replace_documents:
+            _replace_documents(con, spec, report, source_bytes)
+        else:
+            _upsert(con, spec, report, source_bytes)
         report.issues = issues
     finally:
         drop_staging(con)
@@ -472,8 +479,9 @@ def _check_values(
             f"WHERE _problems & {1 << bit} <> 0 ORDER BY _row LIMIT {shown}) ORDER BY 1"
         ).fetchall()
         budget -= len(rows)
+        lines = staged.lines(int(r) for r, _ in rows)
         issues.extend(
-            Issue("error", check.reason, file=staged.name, row=staged.first_data_row + int(r),
+            Issue("error", check.reason, file=staged.name, row=lines[int(r)],
                   column=check.label, value=None if v is None else str(v)[:200])
             for r, v in rows
         )
@@ -494,9 +502,10 @@ def _check_keys(
         f"GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(_row) LIMIT {settings.max_issues}"
     ).fetchall()
     issues: list[Issue] = []
+    lines = staged.lines(int(r) for row in duplicates for r in row[len(spec.key)][:10])
     for row in duplicates:
         values = ", ".join(f"{k}={v}" for k, v in zip(spec.key, row, strict=False))
-        rows = [staged.first_data_row + int(r) for r in row[len(spec.key)]]
+        rows = [lines[int(r)] for r in row[len(spec.key)][:10]]
         if not issues:
             issues.append(Issue("error", "duplicate key", file=staged.name,
                                 column=", ".join(spec.key), count=int(row[-1])))
@@ -592,6 +601,65 @@ def _upsert(
         con, spec, report, source_bytes,
         f"DELETE FROM {target} t USING {DIFF_TABLE} s WHERE {key_match}",
         f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {DIFF_TABLE}",
+    )
+
+
+def _replace_documents(
+    con: duckdb.DuckDBPyConnection, spec: Table, report: ImportReport, source_bytes: int | None
+) -> None:
+    """Each document in the file replaces all of its stored lines, in one transaction.
+
+    Lines are compared by content (every column but the line number), as a multiset per document:
+    a line the file and the store share is unchanged, whatever its number; of the rest, as many as
+    both sides have are counted updated, the file's surplus inserted and the store's deleted. Only
+    documents with a difference (or lines in another order) are rewritten. Documents absent from
+    the file are left alone. Identical lines within one document stay separate lines.
+    """
+    target = quote(spec.name)
+    columns = ", ".join(quote(c) for c in spec.column_names)
+    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchone()
+    if empty and empty[0]:
+        report.inserted = _row_total(con, TYPED_TABLE)
+        _write(con, spec, report, source_bytes,
+               f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {TYPED_TABLE}")
+        return
+    line = spec.generated_key or spec.key[-1]
+    document = [quote(c) for c in spec.generated_key_group]
+    content = [quote(c) for c in spec.column_names if c != line]
+    in_file = " AND ".join(f"t.{d} IS NOT DISTINCT FROM s.{d}" for d in document)
+    numbered = (f"{', '.join(content)}, {quote(line)}, row_number() OVER "
+                f"(PARTITION BY {', '.join(content)} ORDER BY {quote(line)}) AS _k")
+    same = " AND ".join(f"o.{c} IS NOT DISTINCT FROM n.{c}" for c in content)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {DIFF_TABLE} AS "
+        f"WITH o AS (SELECT {numbered} FROM {target} t WHERE EXISTS "
+        f"(SELECT 1 FROM {TYPED_TABLE} s WHERE {in_file})), "
+        f"n AS (SELECT {numbered} FROM {TYPED_TABLE}) "
+        f"SELECT {', '.join(f'coalesce(n.{d}, o.{d}) AS {d}' for d in document)}, "
+        "count(*) FILTER (WHERE o._k IS NOT NULL AND n._k IS NOT NULL) AS same, "
+        "count(*) FILTER (WHERE o._k IS NULL) AS added, "
+        "count(*) FILTER (WHERE n._k IS NULL) AS gone, "
+        f"bool_or(o.{quote(line)} IS DISTINCT FROM n.{quote(line)}) AS changed "
+        f"FROM o FULL OUTER JOIN n ON {same} AND o._k = n._k "
+        f"GROUP BY {', '.join(f'coalesce(n.{d}, o.{d})' for d in document)}"
+    )
+    totals = con.execute(
+        f"SELECT coalesce(sum(same), 0), coalesce(sum(added - least(added, gone)), 0), "
+        f"coalesce(sum(least(added, gone)), 0), coalesce(sum(gone - least(added, gone)), 0), "
+        f"count(*) FILTER (WHERE changed) FROM {DIFF_TABLE}"
+    ).fetchone()
+    assert totals is not None
+    report.unchanged, report.inserted, report.updated, report.deleted = map(int, totals[:4])
+    if not totals[4]:
+        _write(con, spec, report, source_bytes)
+        return
+    changed = f"(SELECT {', '.join(document)} FROM {DIFF_TABLE} WHERE changed) s"
+    new_lines = ", ".join("t." + quote(c) for c in spec.column_names)
+    _write(
+        con, spec, report, source_bytes,
+        f"DELETE FROM {target} t USING {changed} WHERE {in_file}",
+        f"INSERT INTO {target} ({columns}) SELECT {new_lines} "
+        f"FROM {TYPED_TABLE} t SEMI JOIN {changed} ON {in_file}",
     )
 
 

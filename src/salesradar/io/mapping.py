@@ -18,6 +18,9 @@ A column can also be a constant, a formula over numeric source columns, or a val
       outcome: {column: Deal Stage, values: {closedwon: won, closedlost: lost, "*": open}}
       close_date: {column: Close Date, format: "%m/%d/%Y"}
 
+``replace_documents: true`` (invoice lines) makes each document in the file replace all of that
+document's stored lines, so a line deleted in the ERP is deleted here too.
+
 Canonical columns the mapping does not name are looked up by their own name in the file's header
 (case and spaces ignored). :func:`load_mapping` checks the whole file and reports every problem.
 """
@@ -38,7 +41,7 @@ FORMULA_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 FORMULA_ALLOWED = re.compile(r"^[\d\s.+\-*/()]*$")
 TOP_LEVEL_KEYS = {
     "table", "encoding", "delimiter", "date_format", "decimal", "thousands", "skip_rows",
-    "sheet", "skip_if_empty", "columns", "description",
+    "sheet", "skip_if_empty", "columns", "description", "replace_documents",
 }
 COLUMN_KEYS = {"column", "value", "formula", "values", "format"}
 
@@ -74,6 +77,9 @@ class Mapping:
     sheet: str | int | None = None
     skip_if_empty: tuple[str, ...] = ()
     path: str | None = None
+    # re-sending a document (an invoice) replaces all of its lines: lines gone from the file are
+    # deleted; for exports that do not number their lines (the lines are numbered in file order)
+    replace_documents: bool = False
 
 
 def _as_formats(value: Any) -> tuple[str, ...]:
@@ -165,6 +171,13 @@ def parse_mapping(data: Any, where: str, expected_table: str | None = None) -> M
             if col not in spec.column_names:
                 issues.append(Issue("error", f"skip_if_empty names {col!r}, which is not a "
                                     f"column of {spec.name}", file=where))
+    replace_documents = data.get("replace_documents", False)
+    if not isinstance(replace_documents, bool):
+        issues.append(Issue("error", "replace_documents must be true or false", file=where,
+                            value=repr(replace_documents)))
+    elif replace_documents and spec is not None and not spec.generated_key_group:
+        issues.append(Issue("error", f"replace_documents is for lines of documents "
+                            f"(invoice_lines); {spec.name} has no document column", file=where))
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise UserInputError(
@@ -184,6 +197,7 @@ def parse_mapping(data: Any, where: str, expected_table: str | None = None) -> M
         sheet=data.get("sheet"),
         skip_if_empty=skip_if_empty,
         path=where,
+        replace_documents=replace_documents is True,
     )
 
 

@@ -1,17 +1,21 @@
 """Read a source (CSV, Excel, Parquet, SQL query) into a raw staging table in DuckDB.
 
 Nothing here interprets values: CSV and Excel cells stay text, Parquet and SQL columns keep their
-types. Each staged row keeps its place in the file (the staging table's ``rowid``), so every issue
-can name the spreadsheet row. Files stream through DuckDB; only Excel sheets (at most ~1M rows by
-the format's own limit) pass through Python values.
+types. Each staged row keeps its place in the source (the staging table's ``rowid``), and
+:meth:`StagedSource.lines` turns places into the file's own line numbers (the header is line 1;
+blank lines, title lines and multi-line quoted cells counted as the file has them) or the sheet's
+row numbers, so every issue names the line a user sees in an editor or in Excel. Files stream
+through DuckDB; only Excel sheets (at most ~1M rows by the format's own limit) pass through Python
+values.
 """
 
 from __future__ import annotations
 
 import codecs
 import gzip
+import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -35,6 +39,9 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
+LineFinder = Callable[[list[int]], dict[int, int]]
+
+
 @dataclass
 class StagedSource:
     """What a reader left in the raw staging table and what it learned on the way."""
@@ -42,11 +49,18 @@ class StagedSource:
     name: str  # the file name (or SQL query) issues refer to
     columns: dict[str, str]  # source header -> DuckDB type
     rows: int
-    first_data_row: int  # spreadsheet row number of row position 0
-    row_position: str = "rowid"  # expression of a row's 0-based position in the source
+    first_data_row: int  # row number of row position 0 when every row is one line
+    row_position: str = "rowid"  # expression of a row's position in the source
     encoding: str | None = None
     delimiter: str | None = None
     issues: list[Issue] = field(default_factory=list)
+    line_finder: LineFinder | None = None  # positions -> file lines, when not first_data_row + p
+
+    def lines(self, positions: Iterable[int]) -> dict[int, int]:
+        """The file's own line number (or the sheet's row) of each staged row position."""
+        wanted = sorted({int(p) for p in positions})
+        found = self.line_finder(wanted) if self.line_finder and wanted else {}
+        return {p: found.get(p, self.first_data_row + p) for p in wanted}
 
 
 def _open_binary(path: Path) -> Any:
@@ -109,6 +123,101 @@ def _row_count(con: duckdb.DuckDBPyConnection) -> int:
     return int(result[0]) if result else 0
 
 
+def _ends_in_quotes(line: str, in_quotes: bool, dialect: tuple[str, str, str]) -> bool:
+    """Whether a quoted cell is still open at the end of ``line``.
+
+    ``dialect`` is (delimiters, quote, escape). A quote opens a cell only at the start of a field
+    (``מק"ט`` is plain text); inside one, a doubled quote or the escape character is text.
+    """
+    delimiters, quote, escape = dialect
+    if not in_quotes and quote not in line:
+        return False
+    field_start = not in_quotes
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if in_quotes:
+            if char == escape != quote:
+                index += 1
+            elif char == quote:
+                if line[index + 1:index + 2] == quote:
+                    index += 1
+                else:
+                    in_quotes = False
+        else:
+            if char == quote and field_start:
+                in_quotes = True
+            field_start = char in delimiters
+        index += 1
+    return in_quotes
+
+
+def _lines_at(path: Path, offsets: Iterable[int]) -> dict[int, int]:
+    """The line number (1-based) of each byte offset of a file, in one streamed pass."""
+    found: dict[int, int] = {}
+    wanted = sorted(set(offsets))
+    line, start, index = 1, 0, 0
+    with _open_binary(path) as handle:
+        while index < len(wanted) and (chunk := handle.read(TRANSCODE_CHUNK)):
+            end = start + len(chunk)
+            while index < len(wanted) and wanted[index] < end:
+                found[wanted[index]] = line + chunk.count(b"\n", 0, wanted[index] - start)
+                index += 1
+            line += chunk.count(b"\n")
+            start = end
+    return found
+
+
+def csv_line_finder(
+    path: Path, encoding: str, *, skip: int, dialect: tuple[str, str, str],
+    rejected: frozenset[int],
+) -> LineFinder:
+    """Map staged row positions to the file's lines the way DuckDB's reader sees the file.
+
+    The reader skips ``skip`` lines, then blank lines; the first record left is the header; a
+    quoted cell may span lines (the record is named by its first line); rejected (malformed)
+    records never reach the staging table. Runs only when an issue needs a line, and reads the
+    file only as far as the last line asked for.
+    """
+
+    def find(positions: list[int]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        pending = iter(positions)
+        target = next(pending, None)
+        position = -2  # the header will be -1, the first data row 0
+        in_quotes = False
+        with _open_binary(path) as raw, io.TextIOWrapper(raw, encoding=encoding,
+                                                         newline="") as text:
+            for number, line in enumerate(text, start=1):
+                if target is None:
+                    break
+                if number <= skip:
+                    continue
+                starts = not in_quotes
+                in_quotes = _ends_in_quotes(line, in_quotes, dialect)
+                if not starts or number in rejected or not line.strip("\r\n"):
+                    continue
+                position += 1
+                while target is not None and position == target:
+                    found[target] = number
+                    target = next(pending, None)
+        return found
+
+    return find
+
+
+def _lines_before_header(path: Path, skip_rows: int) -> int:
+    """The mapping's title lines plus the blank lines after them: the header is the next line.
+
+    DuckDB's reader, told to skip N lines, takes line N + 1 as the header even when it is blank.
+    """
+    with _open_binary(path) as handle:
+        for number, line in enumerate(handle):
+            if number >= skip_rows and line.strip(b"\r\n"):
+                return number
+    return skip_rows
+
+
 def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> StagedSource:
     """Stage a delimited text file; malformed rows become issues, not a half-read."""
     if path.stat().st_size == 0:
@@ -119,17 +228,17 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> S
     except LookupError:
         raise UserInputError(f"unknown encoding {encoding!r} in the mapping file") from None
     _drop_rejects(con)
-    options = {
+    options: dict[str, Any] = {
         "header": True,
         "all_varchar": True,
         "store_rejects": True,
-        "skip": mapping.skip_rows,
         "rejects_table": "_salesradar_rejects",
         "rejects_scan": "_salesradar_reject_scans",
     }
     if mapping.delimiter:
         options["delim"] = mapping.delimiter
     with _as_utf8(path, encoding) as readable:
+        skip = options["skip"] = _lines_before_header(readable, mapping.skip_rows)
         args = ", ".join(f"{k} := ?" for k in options)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "
@@ -137,21 +246,27 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> S
             [str(readable), *options.values()],
         )
         dialect = con.execute(
-            "SELECT Delimiter FROM sniff_csv(?, header := true, skip := ?)"
+            "SELECT Delimiter, Quote, Escape FROM sniff_csv(?, header := true, skip := ?)"
             + (", delim := ?" if mapping.delimiter else ""),
-            [str(readable), mapping.skip_rows]
+            [str(readable), skip]
             + ([mapping.delimiter] if mapping.delimiter else []),
         ).fetchone()
-    # DuckDB stores one reject per failing column; one issue per line is what a user wants
-    rejects = con.execute(
-        "SELECT DISTINCT ON (line) line, column_name, error_type, csv_line, error_message "
-        "FROM _salesradar_rejects ORDER BY line, column_idx LIMIT 10000"
-    ).fetchall()
+        # DuckDB stores one reject per failing column; one issue per line is what a user wants.
+        # Its byte position, not its line count, places a record among the file's lines.
+        rejects = con.execute(
+            "SELECT DISTINCT ON (line) line_byte_position, column_name, csv_line, error_message "
+            "FROM _salesradar_rejects ORDER BY line, column_idx LIMIT 1000000"
+        ).fetchall()
+        line_of = _lines_at(readable, (int(r[0]) for r in rejects))
     issues = [
         Issue("error", f"malformed row: {message}", file=path.name,
-              row=int(line) + mapping.skip_rows, column=column, value=(raw or "")[:200])
-        for line, column, _kind, raw, message in rejects
+              row=line_of[int(offset)], column=column, value=(raw or "")[:200])
+        for offset, column, raw, message in rejects[:10000]
     ]
+    # what DuckDB's sniffer reports; "(empty)" stands for its defaults
+    delimiters = mapping.delimiter or ",;\t|" + (str(dialect[0]) if dialect else "")
+    quote = str(dialect[1]) if dialect and len(str(dialect[1])) == 1 else '"'
+    escape = str(dialect[2]) if dialect and len(str(dialect[2])) == 1 else quote
     columns = _staged_columns(con)
     if len(columns) == 1 and len(next(iter(columns))) > 60:
         issues.append(Issue("warning", "the file was read as one single column; is the "
@@ -161,10 +276,13 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> S
         name=path.name,
         columns=columns,
         rows=_row_count(con),
-        first_data_row=2 + mapping.skip_rows,
+        first_data_row=2 + skip,
         encoding=encoding,
         delimiter=str(dialect[0]) if dialect else None,
         issues=issues,
+        line_finder=csv_line_finder(path, encoding, skip=skip,
+                                    dialect=(delimiters, quote, escape),
+                                    rejected=frozenset(line_of.values())),
     )
 
 
@@ -216,23 +334,30 @@ def stage_excel(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) ->
         sheet = workbook.get_sheet_by_name(wanted)
     else:
         raise UserInputError(f"{path.name} has no sheet {wanted!r}; its sheets: {sheet_names}")
-    rows = sheet.to_python(skip_empty_area=False)[mapping.skip_rows:]
-    if not rows:
+    # from A1 on: the index of a row is its sheet row number - 1
+    sheet_rows = sheet.to_python(skip_empty_area=False)
+    numbered = [(number, row) for number, row in enumerate(sheet_rows, start=1)
+                if number > mapping.skip_rows and any(_cell_text(c) is not None for c in row)]
+    if not numbered:
         raise UserInputError(f"{path.name}: the sheet is empty: nothing to import")
-    header = [(_cell_text(h) or f"column{i + 1}") for i, h in enumerate(rows[0])]
-    body = rows[1:]
+    # empty rows, above the header or between data rows, are skipped as a CSV's blank lines
+    header = [(_cell_text(h) or f"column{i + 1}") for i, h in enumerate(numbered[0][1])]
+    body = numbered[1:]
+    position = "_salesradar_row"
     columns = {
-        name: pa.array([_cell_text(r[i]) if i < len(r) else None for r in body], pa.string())
+        name: pa.array([_cell_text(r[i]) if i < len(r) else None for _, r in body], pa.string())
         for i, name in enumerate(header)
     }
+    columns[position] = pa.array([number for number, _ in body], pa.int64())
     arrow = pa.table(columns)
     con.register("_salesradar_arrow", arrow)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT * FROM _salesradar_arrow")
     finally:
         con.unregister("_salesradar_arrow")
-    return StagedSource(path.name, _staged_columns(con), len(body),
-                        first_data_row=2 + mapping.skip_rows)
+    # the position is the sheet's own row number
+    return StagedSource(path.name, _staged_columns(con, hidden=position), len(body),
+                        first_data_row=0, row_position=position)
 
 
 def stage_sql(con: duckdb.DuckDBPyConnection, url: str, query: str) -> StagedSource:
