@@ -51,12 +51,13 @@ def test_planted_pair_is_flagged_with_its_value() -> None:
     row = flags.to_pylist()[0]
     assert (row["customer_id"], row["sku"]) == ("C1", "A")
     assert row["gap_days"] == 100 and row["mean_gap"] == 10 and row["purchases"] == 11
-    # 11 purchases of 50 over 110 days (day 0 to one mean gap after day 100), per 90 days
-    assert row["value_at_stake"] == pytest.approx(11 * 50.0 * 90 / 110)
+    # the 11 purchases of 50 all fall in the year to the last purchase (day 100)
+    assert row["value_at_stake"] == pytest.approx(11 * 50.0)
     assert row["p_gap"] < 1e-6
     text = model.explain("C1", "A", currency="₪")
     assert text.startswith("bought A every ~10 days (11 times); last 100 days ago")
-    assert "had a <0.1% chance; ₪450 a quarter at stake" in text
+    assert text.endswith("had a <0.1% chance; ₪550 at stake: what it bought in the 12 months "
+                         "to its last purchase, net of returns")
 
 
 def test_not_flagged_when_still_bought() -> None:
@@ -81,7 +82,7 @@ def test_sku_no_longer_sold_to_anyone_is_not_flagged() -> None:
 def test_min_purchases_and_min_value() -> None:
     ws = workspace(_history())
     assert _flagged(ws, min_purchases=12) == set()  # C1 bought A 11 times
-    assert _flagged(ws, min_value=451.0) == set()  # value at stake 450
+    assert _flagged(ws, min_value=551.0) == set()  # value at stake 550
     assert _flagged(ws, exclude_skus=["A"]) == set()
 
 

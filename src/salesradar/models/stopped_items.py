@@ -23,6 +23,7 @@ from salesradar.models.base import FloatArray, check_is_fitted
 from salesradar.models.churn import _as_tables, last_invoice_date
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import CustomerTables
+from salesradar.models.non_product import non_product_codes
 from salesradar.models.text import money
 
 __all__ = ["StoppedItemsModel", "backtest", "find_stopped_items", "pair_statistics"]
@@ -49,15 +50,21 @@ def pair_statistics(
     A pair's purchase day is a date with a positive-revenue line of that SKU for that customer,
     on or before ``as_of``.
 
+    The pair's year is the invoice lines of the pair dated in (last purchase day - 365 days,
+    ``as_of``]: sales and returns (negative lines) alike.
+
     Returns
     -------
     ibis.expr.types.Table
         One row per pair: ``customer_id``, ``sku``, ``purchases``, ``first_day``, ``last_day``,
         ``gap_days`` (``as_of`` - last purchase), ``mean_gap``, ``median_gap``, ``gap_std``,
-        ``revenue_per_purchase``; and the eligibility facts ``sku_recent_buyers`` (other
-        customers who bought the SKU in the last ``recent_days``), ``sku_active`` (from
-        ``products``; true when the table or the value is missing), ``customer_last_day``
-        (the customer's last purchase of anything).
+        ``revenue_per_purchase``; the pair's year: ``sold_365`` (its sales), ``returned_365``
+        (its returns and credit notes, >= 0), ``net_365`` (sold - returned, may be negative),
+        ``returned_after_last`` (returns dated after the last purchase, >= 0) and
+        ``last_return_day`` (its latest return, null without one); and the eligibility facts
+        ``sku_recent_buyers`` (other customers who bought the SKU in the last
+        ``recent_days``), ``sku_active`` (from ``products``; true when the table or the value
+        is missing), ``customer_last_day`` (the customer's last purchase of anything).
     """
     if not isinstance(tables, CustomerTables):
         tables = CustomerTables(tables)
@@ -65,9 +72,12 @@ def pair_statistics(
         raise UserInputError("min_purchases must be at least 3 (two gaps) to estimate a cadence")
     lines = tables.lines
     lines = lines.mutate(day=_day(lines.invoice_date))
-    lines = lines.filter((lines.day <= ibis.date(as_of)) & (lines.net_revenue > 0))
+    lines = lines.filter(lines.day <= ibis.date(as_of))
     if exclude_skus:
         lines = lines.filter(~lines.sku.isin(list(exclude_skus)))
+    signed = lines.select("customer_id", "sku", "day",
+                          amount=lines.net_revenue.cast("float64"))
+    lines = lines.filter(lines.net_revenue > 0)
     pair_days = lines.group_by(["customer_id", "sku", "day"]).aggregate(
         revenue=lines.net_revenue.cast("float64").sum()
     )
@@ -84,6 +94,18 @@ def pair_statistics(
         revenue=gaps.revenue.sum(),
     )
     pairs = pairs.filter(pairs.purchases >= min_purchases)
+
+    # the pair's year: every line of the pair in (last purchase - 365 days, as_of]
+    year = signed.join(pairs.select("customer_id", "sku", "last_day"), ["customer_id", "sku"])
+    year = year.filter(year.day > year.last_day - ibis.interval(days=365))
+    returned = ibis.ifelse(year.amount < 0, -year.amount, 0.0)
+    year = year.group_by(["customer_id", "sku"]).aggregate(
+        sold_365=ibis.ifelse(year.amount > 0, year.amount, 0.0).sum(),
+        returned_365=returned.sum(),
+        returned_after_last=ibis.ifelse(year.day > year.last_day, returned, 0.0).sum(),
+        last_return_day=ibis.ifelse(year.amount < 0, year.day, ibis.null("date")).max(),
+    )
+    pairs = pairs.left_join(year, ["customer_id", "sku"]).drop("customer_id_right", "sku_right")
 
     recent_start = ibis.date(as_of) - ibis.interval(days=recent_days)
     recent = lines.filter(lines.day > recent_start)
@@ -111,6 +133,11 @@ def pair_statistics(
         median_gap=out.median_gap.cast("float64"),
         gap_std=out.gap_std.cast("float64"),
         revenue_per_purchase=out.revenue / out.purchases.cast("float64"),
+        sold_365=out.sold_365.fill_null(0.0).cast("float64"),
+        returned_365=out.returned_365.fill_null(0.0).cast("float64"),
+        net_365=(out.sold_365.fill_null(0.0) - out.returned_365.fill_null(0.0)).cast("float64"),
+        returned_after_last=out.returned_after_last.fill_null(0.0).cast("float64"),
+        last_return_day=out.last_return_day,
         sku_recent_buyers=(
             out.sku_recent_buyers.fill_null(0) - ibis.ifelse(pair_recent, 1, 0)
         ).cast("int64"),
@@ -151,10 +178,15 @@ class StoppedItemsModel:
       the last ``recent_days``;
     - the value at stake is material: ``value_at_stake >= min_value``.
 
-    ``value_at_stake`` is the pair's typical spend per ``horizon_days``: its revenue divided by
-    its active life (first purchase to one mean gap after the last, at least one horizon) times
-    ``horizon_days`` — what the customer spent on the item per period while it bought it.
-    Flags are ranked by it, highest first.
+    ``value_at_stake`` is the project's money at stake: the pair's net revenue (sales minus
+    returns and credit notes) over its invoice lines dated in (last purchase day - 365 days,
+    ``as_of``], floored at 0 -- what the customer bought of the item in the year to its last
+    purchase, net of what it sent back since; a yearly amount, never scaled up from a short
+    burst. Flags are ranked by it, highest first. Returns are evidence too: ``returned_365``,
+    ``returned_after_last`` and ``last_return_day`` say whether the customer sent the item back.
+
+    Non-product codes (postage, fees, discounts: :mod:`salesradar.models.non_product`, with the
+    company's overrides when ``data`` is a workspace) are never flagged.
 
     **Computation.** Pair statistics are one Ibis query (:func:`pair_statistics`), the
     probabilities vectorized numpy/scipy.
@@ -167,12 +199,13 @@ class StoppedItemsModel:
         Flag when P(gap ≥ current) is at most this (default 0.05).
     recent_days
         Window for "still sold" and "customer still active" (default 90).
-    horizon_days
-        Period the value at stake is expressed in (default 90, a quarter).
     min_value
         Smallest value at stake worth a flag (default 0).
     exclude_skus
-        SKU codes that are not products (postage, fees, discounts) and are never flagged.
+        More SKU codes never to flag, beside the detected non-product codes.
+    exclude_non_products
+        Leave out the non-product codes of :func:`~salesradar.models.non_product.
+        non_product_codes` (default True).
 
     Attributes
     ----------
@@ -181,6 +214,8 @@ class StoppedItemsModel:
         ``flagged``, as of ``as_of_``.
     as_of_ : datetime.date
         Date of the last :meth:`fit`.
+    excluded_skus_ : list of str
+        Codes left out in the last :meth:`fit` (non-product codes and ``exclude_skus``).
 
     Examples
     --------
@@ -196,16 +231,16 @@ class StoppedItemsModel:
         min_purchases: int = 4,
         max_p: float = 0.05,
         recent_days: int = 90,
-        horizon_days: int = 90,
         min_value: float = 0.0,
         exclude_skus: Sequence[str] = (),
+        exclude_non_products: bool = True,
     ) -> None:
         self.min_purchases = min_purchases
         self.max_p = max_p
         self.recent_days = recent_days
-        self.horizon_days = horizon_days
         self.min_value = min_value
         self.exclude_skus = tuple(exclude_skus)
+        self.exclude_non_products = exclude_non_products
         self.pairs_ = None
 
     def __repr__(self) -> str:
@@ -217,13 +252,17 @@ class StoppedItemsModel:
             raise UserInputError(f"max_p must be between 0 and 1, got {self.max_p}")
         tables = _as_tables(data)
         day = as_of or last_invoice_date(tables)
+        excluded = set(self.exclude_skus)
+        if self.exclude_non_products:
+            excluded |= set(non_product_codes(data if _is_workspace(data) else tables))
+        self.excluded_skus_ = sorted(excluded)
         arrow = (
             pair_statistics(
                 tables,
                 day,
                 min_purchases=self.min_purchases,
                 recent_days=self.recent_days,
-                exclude_skus=self.exclude_skus,
+                exclude_skus=self.excluded_skus_,
             )
             .order_by(["customer_id", "sku"])
             .to_pyarrow()
@@ -234,14 +273,8 @@ class StoppedItemsModel:
 
         purchases, gap, mean_gap = col("purchases"), col("gap_days"), col("mean_gap")
         p_gap = gap_survival(gap, mean_gap, np.nan_to_num(col("gap_std")), purchases - 1.0)
-        # spend per horizon over the pair's active life (first purchase to one mean gap after
-        # the last), that life counted as at least one horizon so that a short burst of
-        # orders is not extrapolated to a quarter
-        span = (purchases - 1.0) * mean_gap + mean_gap
-        value = (
-            col("revenue_per_purchase") * purchases * self.horizon_days
-            / np.maximum(span, float(self.horizon_days))
-        )
+        # money at stake: the pair's net revenue in (last purchase - 365 days, as_of], >= 0
+        value = np.maximum(np.nan_to_num(col("net_365")), 0.0)
         last = arrow.column("last_day").to_numpy(zero_copy_only=False).astype("datetime64[D]")
         customer_last = (
             arrow.column("customer_last_day").to_numpy(zero_copy_only=False).astype("datetime64[D]")
@@ -270,7 +303,8 @@ class StoppedItemsModel:
         flagged = self.pairs_.filter(self.pairs_.column("flagged"))
         ranked = flagged.sort_by([("value_at_stake", "descending"), ("p_gap", "ascending")])
         columns = ["customer_id", "sku", "purchases", "last_day", "gap_days", "mean_gap",
-                   "median_gap", "p_gap", "value_at_stake"]
+                   "median_gap", "p_gap", "value_at_stake", "sold_365", "returned_365",
+                   "returned_after_last", "last_return_day"]
         out = ranked.select(columns)
         return out if top is None else out.slice(0, top)
 
@@ -286,7 +320,9 @@ class StoppedItemsModel:
 
     def explain(self, customer_id: str, sku: str, *, currency: str = "₪") -> str:
         """One pair in plain words, e.g. ``"bought SKU-7 every ~14 days (9 times); last 60 days
-        ago; a gap this long had a 1% chance; ₪4.2k a quarter at stake"``."""
+        ago; a gap this long had a 1% chance; ₪4.2k at stake: what it bought in the 12 months to
+        its last purchase, net of returns; returned ₪300 of it after the last purchase (latest
+        return 2026-08-02)"``."""
         check_is_fitted(self, "pairs_")
         assert self.pairs_ is not None
         hit = self.pairs_.filter(
@@ -299,13 +335,23 @@ class StoppedItemsModel:
                 f"{sku!r} before {self.as_of_}"
             )
         row = hit.to_pylist()[0]
-        period = "a quarter" if 88 <= self.horizon_days <= 92 else f"per {self.horizon_days} days"
-        return (
+        text = (
             f"bought {sku} every ~{row['median_gap']:.0f} days ({row['purchases']} times); "
             f"last {row['gap_days']:.0f} days ago; a gap this long had a "
-            f"{_chance(row['p_gap'])} chance; {money(row['value_at_stake'], currency)} {period} "
-            "at stake"
+            f"{_chance(row['p_gap'])} chance; {money(row['value_at_stake'], currency)} at stake: "
+            "what it bought in the 12 months to its last purchase, net of returns"
         )
+        if row["returned_after_last"] > 0:
+            text += (f"; returned {money(row['returned_after_last'], currency)} of it after the "
+                     f"last purchase (latest return {row['last_return_day']})")
+        elif row["returned_365"] > 0:
+            text += (f"; returned {money(row['returned_365'], currency)} of it in that year "
+                     f"(latest return {row['last_return_day']})")
+        return text
+
+
+def _is_workspace(data: Any) -> bool:
+    return hasattr(data, "table") and hasattr(data, "row_count")
 
 
 def _chance(p: float) -> str:
@@ -374,8 +420,7 @@ def backtest(
     from salesradar.models.backtest import precision_at_k
 
     tables = _as_tables(data)
-    settings.setdefault("horizon_days", horizon_days)
-    model = StoppedItemsModel(**settings).fit(tables, cutoff)
+    model = StoppedItemsModel(**settings).fit(data, cutoff)
     flags, base = model.flags(), model.baseline_flags()
     bought, active = _outcomes(tables, cutoff, horizon_days)
     hits, base_hits = _hits(flags, bought, active), _hits(base, bought, active)

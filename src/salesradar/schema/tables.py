@@ -145,6 +145,8 @@ TABLES: dict[str, Table] = {
                      sign=Sign.SAME_AS_QUANTITY),
                 _col("rep_id", T.ID, "Rep credited with the line"),
                 _col("channel", T.TEXT, "Sales channel (field, phone, web, distributor, ...)"),
+                _col("description", T.TEXT, "Product name or description as printed on the "
+                     "line; names the SKU when the products table is missing"),
             ),
             key=("invoice_id", "line_no"),
             date_column="invoice_date",

@@ -1,0 +1,399 @@
+"""Non-product codes: postage, fees, discounts, manual adjustments, bank charges, samples.
+
+Such codes sit on invoice lines like products but are not something a customer can be offered
+or can stop buying. They are detected from the data itself, never from a list of one data set:
+
+- **name**: the code, or the SKU's name (``products.name``, else the most frequent
+  ``invoice_lines.description``), has a fee word as a whole word at its start or its end (the
+  head noun: "PACKING CHARGE", "Next Day Carriage", "דמי משלוח") -- English postage, post,
+  shipping, freight, delivery, carriage, fee, charge, discount, adjust(ment), manual, sample,
+  commission; Hebrew משלוח, דמי, הנחה, עמלה, התאמה, דוגמה, הובלה (and their plural and
+  construct forms). A fee word inside a product's name ("FRENCH CARRIAGE LANTERN") or inside a
+  longer word ("BIRD FEEDER", "דמיון") is not a match, nor is a name of more than
+  :attr:`NonProductRules.max_name_words` words.
+- **invoice share**: the code is on at least ``min_invoice_share`` (20%) of all sales invoices,
+  bought by at least ``min_customers`` customers, in a catalogue of at least ``min_catalogue``
+  SKUs (a delivery fee charged on most orders). On UCI Online Retail I no real product comes
+  near: the most frequent, 85123A, is on 10.7% of the 18,532 sales invoices; POST is on 5.9%
+  (1,099), below 7 real products, so POST is found by its name, not by this rule.
+- **fee-like quantity**: at least ``fee_min_lines`` lines of which at least 95% have quantity
+  ±1, where the data as a whole is not sold in ones (under half of all lines have quantity ±1).
+  On UCI I this finds C2 CARRIAGE (134 lines) and 23444 "Next Day Carriage" (80); the first
+  real product with such a pattern has 10 lines.
+- **price spread**: at least ``spread_min_lines`` lines whose unit price (revenue ÷ quantity)
+  varies by a factor of ``min_price_spread`` (20) or more between its 10th and 90th
+  percentile: an amount typed per invoice, not a price. On UCI I: M "Manual" (2,256×), DOT
+  (102×), CRUK (70×); no real product with 10 lines or more exceeds 12.7×.
+
+The company has the last word: :func:`set_non_product` marks a code as non-product or as a
+real product (both ways), stored in the workspace table ``_salesradar_non_product`` (``sku,
+non_product, set_by, set_at``); :func:`non_product_codes` is what the models exclude.
+
+:func:`product_names` gives every SKU a name: ``products.name``, else the most frequent
+description on its invoice lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from salesradar.engine import table_names
+from salesradar.errors import UserInputError
+
+__all__ = [
+    "OVERRIDES_TABLE",
+    "NonProductRules",
+    "clear_non_product",
+    "detect_non_product",
+    "non_product_codes",
+    "non_product_overrides",
+    "non_product_report",
+    "product_names",
+    "set_non_product",
+    "sku_facts",
+]
+
+OVERRIDES_TABLE = "_salesradar_non_product"
+
+_ENGLISH = (
+    "postage", "post", "shipping", "freight", "delivery", "carriage", "fees?", "charges?",
+    "discounts?", "adjust", "adjustments?", "manual", "samples?", "commissions?",
+)
+_HEBREW = (
+    "משלוח", "משלוחים", "דמי", "הנחה", "הנחות", "הנחת", "עמלה", "עמלות", "עמלת", "התאמה",
+    "התאמות", "התאמת", "דוגמה", "דוגמא", "דוגמאות", "דוגמת", "הובלה", "הובלות", "הובלת",
+)
+_WORDS = "|".join((*_ENGLISH, *_HEBREW))
+# a whole word at the start or at the end of the text (letters on neither side; RE2 syntax)
+_EDGE_WORD = (
+    rf"(?i)(^\s*({_WORDS})([^\p{{L}}]|$))|((^|[^\p{{L}}])({_WORDS})[^\p{{L}}\p{{N}}]*$)"
+)
+
+
+@dataclass(frozen=True)
+class NonProductRules:
+    """Thresholds of the detector (see the module docstring for the numbers behind them)."""
+
+    min_invoice_share: float = 0.20
+    min_customers: int = 10
+    min_catalogue: int = 20
+    fee_min_lines: int = 20
+    fee_quantity_one: float = 0.95
+    max_overall_quantity_one: float = 0.5
+    spread_min_lines: int = 10
+    min_price_spread: float = 20.0
+    max_name_words: int = 4
+
+
+def _lines(source: Any) -> ir.Table:
+    if isinstance(source, ir.Table):
+        return source
+    if hasattr(source, "lines"):  # CustomerTables
+        lines: ir.Table = source.lines
+        return lines
+    return source.table("invoice_lines")
+
+
+def _products(source: Any) -> ir.Table | None:
+    if isinstance(source, ir.Table):
+        return None
+    if hasattr(source, "lines"):
+        products: ir.Table | None = source.products
+        return products
+    return source.table("products")
+
+
+def _description_names(lines: ir.Table) -> ir.Table | None:
+    """The most frequent non-empty description per SKU (ties: the alphabetically first)."""
+    if "description" not in lines.columns:
+        return None
+    text = lines.description.cast("string").strip()
+    named = lines.mutate(name=text).filter(text.notnull() & (text != ""))
+    counts = named.group_by(["sku", "name"]).aggregate(n=named.count())
+    rank = ibis.row_number().over(
+        ibis.window(group_by=counts.sku, order_by=[counts.n.desc(), counts.name])
+    )
+    ranked = counts.mutate(r=rank)
+    return ranked.filter(ranked.r == 0).select("sku", "name")
+
+
+def product_names(source: Any) -> ir.Table:
+    """Every SKU's name: ``products.name`` when known, else its most frequent invoice-line
+    description.
+
+    ``source`` is a workspace, :class:`~salesradar.models.features.CustomerTables` or the
+    invoice lines. Returns an Ibis table ``sku, name`` with one row per SKU of the invoice
+    lines or of ``products`` (``name`` null when neither knows it), to join on ``sku``.
+    """
+    lines = _lines(source)
+    skus = lines.select("sku").distinct()
+    products = _products(source)
+    if products is not None and "name" in products.columns:
+        given = products.select("sku", given=products.name.cast("string"))
+        given = given.filter(given.given.notnull() & (given.given.strip() != ""))
+        skus = skus.union(products.select("sku")).distinct()
+    else:
+        given = None
+    described = _description_names(lines)
+    out = skus
+    name: ir.Value = ibis.null("string")
+    if described is not None:
+        out = out.left_join(described.rename(described_name="name"), "sku").drop("sku_right")
+        name = out.described_name
+    if given is not None:
+        out = out.left_join(given.distinct(on="sku", keep="first"), "sku").drop("sku_right")
+        name = out.given.fill_null(name) if described is not None else out.given
+    result: ir.Table = out.select("sku", name=name)
+    return result
+
+
+def sku_facts(source: Any) -> ir.Table:
+    """One row per SKU with what the detector looks at (one Ibis query).
+
+    Columns: ``sku``, ``lines``, ``invoices`` (sales invoices with a positive line of it),
+    ``invoice_share`` (of all sales invoices), ``customers``, ``quantity_one_share`` (lines
+    with quantity ±1), ``price_spread`` (90th ÷ 10th percentile of |revenue ÷ quantity|, null
+    without a positive 10th percentile), and the data-wide ``all_invoices``, ``all_skus``,
+    ``all_quantity_one_share``.
+    """
+    lines = _lines(source)
+    lines = lines.filter(lines.quantity.notnull() & (lines.quantity != 0))
+    quantity = lines.quantity.cast("float64")
+    unit = (lines.net_revenue.cast("float64") / quantity).abs()
+    sale_invoice = ibis.ifelse(lines.net_revenue > 0, lines.invoice_id, ibis.null("string"))
+    one = ibis.ifelse(quantity.abs() == 1.0, 1.0, 0.0)
+    t = lines.mutate(unit=unit, sale_invoice=sale_invoice, one=one)
+    per_sku = t.group_by("sku").aggregate(
+        lines=t.count(),
+        invoices=t.sale_invoice.nunique(),
+        customers=t.customer_id.nunique(),
+        quantity_one_share=t.one.mean(),
+        p10=t.unit.quantile(0.1),
+        p90=t.unit.quantile(0.9),
+    )
+    totals = t.aggregate(
+        all_invoices=t.sale_invoice.nunique(),
+        all_skus=t.sku.nunique(),
+        all_quantity_one_share=t.one.mean(),
+    )
+    out = per_sku.cross_join(totals)
+    result: ir.Table = out.select(
+        "sku",
+        lines=out.lines.cast("int64"),
+        invoices=out.invoices.cast("int64"),
+        invoice_share=out.invoices.cast("float64") / ibis.greatest(out.all_invoices, 1),
+        customers=out.customers.cast("int64"),
+        quantity_one_share=out.quantity_one_share.cast("float64"),
+        price_spread=ibis.ifelse(out.p10 > 0, out.p90 / out.p10, ibis.null("float64")),
+        all_invoices=out.all_invoices.cast("int64"),
+        all_skus=out.all_skus.cast("int64"),
+        all_quantity_one_share=out.all_quantity_one_share.cast("float64"),
+    )
+    return result
+
+
+def _name_match(texts: pa.ChunkedArray | pa.Array, max_words: int) -> pa.Array:
+    """Whether each text has a fee word at its start or end and at most ``max_words`` words."""
+    filled = pc.utf8_trim_whitespace(pc.fill_null(pc.cast(texts, pa.string()), ""))
+    words = pc.list_value_length(pc.utf8_split_whitespace(filled))
+    hit = pc.match_substring_regex(filled, _EDGE_WORD)
+    result: pa.Array = pc.and_(hit, pc.less_equal(pc.fill_null(words, 0), max_words))
+    return result
+
+
+def _fmt_pct(value: float) -> str:
+    return f"{100.0 * value:.1f}%"
+
+
+def detect_non_product(source: Any, rules: NonProductRules | None = None) -> pa.Table:
+    """Codes the data shows are not products, each with the reason it was detected.
+
+    ``source`` is a workspace, :class:`~salesradar.models.features.CustomerTables` or invoice
+    lines (an Ibis table). Overrides set by the company are not applied here (see
+    :func:`non_product_report` and :func:`non_product_codes`).
+
+    Returns
+    -------
+    pyarrow.Table
+        ``sku, name, rule`` (the rules that hold, joined by ``+``: ``name``,
+        ``invoice_share``, ``fee_quantity``, ``price_spread``), ``reason`` (each rule in words
+        with its numbers, joined by ``; ``), ``lines, invoices, invoice_share, customers``;
+        sorted by lines, most first.
+    """
+    rules = rules or NonProductRules()
+    facts = sku_facts(source)
+    names = product_names(source)
+    joined = facts.left_join(names, "sku").drop("sku_right").order_by(
+        [ibis.desc("lines"), "sku"]
+    )
+    table = joined.to_pyarrow()
+    empty = pa.table({
+        "sku": pa.array([], pa.string()), "name": pa.array([], pa.string()),
+        "rule": pa.array([], pa.string()), "reason": pa.array([], pa.string()),
+        "lines": pa.array([], pa.int64()), "invoices": pa.array([], pa.int64()),
+        "invoice_share": pa.array([], pa.float64()), "customers": pa.array([], pa.int64()),
+    })
+    if table.num_rows == 0:
+        return empty
+    by_name = pc.or_(_name_match(table["sku"], rules.max_name_words),
+                     _name_match(table["name"], rules.max_name_words))
+    share = pc.fill_null(table["invoice_share"], 0.0)
+    by_share = pc.and_(
+        pc.and_(pc.greater_equal(share, rules.min_invoice_share),
+                pc.greater_equal(table["customers"], rules.min_customers)),
+        pc.greater_equal(table["all_skus"], rules.min_catalogue),
+    )
+    by_quantity = pc.and_(
+        pc.and_(pc.greater_equal(table["lines"], rules.fee_min_lines),
+                pc.greater_equal(table["quantity_one_share"], rules.fee_quantity_one)),
+        pc.less(table["all_quantity_one_share"], rules.max_overall_quantity_one),
+    )
+    by_spread = pc.and_(
+        pc.greater_equal(table["lines"], rules.spread_min_lines),
+        pc.greater_equal(pc.fill_null(table["price_spread"], 0.0), rules.min_price_spread),
+    )
+    hit = pc.fill_null(pc.or_(pc.or_(by_name, by_share), pc.or_(by_quantity, by_spread)), False)
+    found = table.filter(hit)
+    rows = []
+    flags = {
+        "name": by_name.filter(hit).to_pylist(),
+        "share": by_share.filter(hit).to_pylist(),
+        "quantity": by_quantity.filter(hit).to_pylist(),
+        "spread": by_spread.filter(hit).to_pylist(),
+    }
+    for i, r in enumerate(found.to_pylist()):  # one row per detected code, a handful
+        label = r["name"] or r["sku"]
+        of = f"{r['invoices']:,} of {r['all_invoices']:,} sales invoices"
+        held: list[tuple[str, str]] = []
+        if flags["name"][i]:
+            held.append(("name", f"named like a fee or charge: {label!r}"))
+        if flags["share"][i]:
+            held.append(("invoice_share", (
+                f"on {_fmt_pct(r['invoice_share'])} of all sales invoices ({of}), "
+                f"{r['customers']:,} customers")))
+        if flags["quantity"][i]:
+            held.append(("fee_quantity", (
+                f"quantity 1 on {_fmt_pct(r['quantity_one_share'])} of its {r['lines']:,} "
+                f"lines (all lines: {_fmt_pct(r['all_quantity_one_share'])})")))
+        if flags["spread"][i]:
+            held.append(("price_spread", (
+                f"unit price varies {r['price_spread']:,.0f}-fold over its {r['lines']:,} "
+                "lines (an amount typed per invoice, not a price)")))
+        rule = "+".join(h[0] for h in held)
+        reason = "; ".join(h[1] for h in held)
+        rows.append({"sku": r["sku"], "name": r["name"], "rule": rule, "reason": reason,
+                     "lines": r["lines"], "invoices": r["invoices"],
+                     "invoice_share": r["invoice_share"], "customers": r["customers"]})
+    return pa.Table.from_pylist(rows, schema=empty.schema) if rows else empty
+
+
+# ------------------------------------------------------------------------------ overrides
+def _is_workspace(source: Any) -> bool:
+    return hasattr(source, "con") and hasattr(source, "backend") and hasattr(source, "table")
+
+
+def _ensure_overrides(ws: Any) -> None:
+    ws.con.execute(
+        f"CREATE TABLE IF NOT EXISTS {OVERRIDES_TABLE} (sku VARCHAR PRIMARY KEY, "
+        "non_product BOOLEAN NOT NULL, set_by VARCHAR, set_at TIMESTAMP)"
+    )
+
+
+def non_product_overrides(ws: Any) -> pa.Table:
+    """The company's decisions: ``sku, non_product`` (true: not a product; false: a real
+    product even if detected), ``set_by, set_at``; empty when none were set."""
+    schema = pa.schema([("sku", pa.string()), ("non_product", pa.bool_()),
+                        ("set_by", pa.string()), ("set_at", pa.timestamp("us"))])
+    if not _is_workspace(ws) or OVERRIDES_TABLE not in table_names(ws.backend):
+        return schema.empty_table()
+    rows = ws.con.execute(
+        f"SELECT sku, non_product, set_by, set_at FROM {OVERRIDES_TABLE} ORDER BY sku"  # noqa: S608 (a constant)
+    ).fetchall()
+    return pa.Table.from_pylist(
+        [dict(zip(schema.names, r, strict=True)) for r in rows], schema=schema
+    )
+
+
+def set_non_product(
+    ws: Any, sku: str, non_product: bool, *, set_by: str = "cli", at: dt.datetime | None = None
+) -> None:
+    """Record the company's decision for ``sku``: not a product (``non_product=True``) or a real
+    product (``False``, kept even when detected). Replaces an earlier decision."""
+    code = str(sku).strip()
+    if not code:
+        raise UserInputError("give the SKU code to mark, e.g. salesradar products non-product "
+                             "--add POST")
+    _ensure_overrides(ws)
+    ws.con.execute(
+        f"INSERT OR REPLACE INTO {OVERRIDES_TABLE} VALUES (?, ?, ?, ?)",  # noqa: S608 (a constant)
+        [code, bool(non_product), set_by, at or dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+    )
+
+
+def clear_non_product(ws: Any, sku: str) -> bool:
+    """Forget the company's decision for ``sku`` (detection decides again); False if none."""
+    if OVERRIDES_TABLE not in table_names(ws.backend):
+        return False
+    before = ws.con.execute(
+        f"SELECT count(*) FROM {OVERRIDES_TABLE} WHERE sku = ?", [str(sku)]  # noqa: S608 (a constant)
+    ).fetchone()
+    ws.con.execute(f"DELETE FROM {OVERRIDES_TABLE} WHERE sku = ?", [str(sku)])  # noqa: S608 (a constant)
+    return bool(before and before[0])
+
+
+def non_product_report(source: Any, rules: NonProductRules | None = None) -> pa.Table:
+    """Detected codes and the company's decisions together, as ``salesradar products
+    non-product --list`` shows them.
+
+    Columns: ``sku, name, non_product`` (the decision in force), ``source`` (``detected``,
+    ``set`` or ``set_product``: detected but kept as a product), ``rule, reason, lines,
+    invoices, invoice_share, customers, set_by, set_at``.
+    """
+    detected = detect_non_product(source, rules).to_pylist()
+    overrides = {r["sku"]: r for r in non_product_overrides(source).to_pylist()}
+    names: dict[str, str | None] = {}
+    if overrides:
+        wanted = list(overrides)
+        known = product_names(source)
+        known = known.filter(known.sku.isin(wanted)).to_pyarrow()
+        names = dict(zip(known["sku"].to_pylist(), known["name"].to_pylist(), strict=True))
+    rows = []
+    seen = set()
+    for r in detected:
+        o = overrides.get(r["sku"])
+        keep_product = o is not None and not o["non_product"]
+        rows.append({**r, "non_product": not keep_product,
+                     "source": "set_product" if keep_product else "detected",
+                     "set_by": o["set_by"] if o else None, "set_at": o["set_at"] if o else None})
+        seen.add(r["sku"])
+    for sku, o in overrides.items():
+        if sku in seen:
+            continue
+        rows.append({"sku": sku, "name": names.get(sku), "rule": None,
+                     "reason": "set by the company" if o["non_product"]
+                     else "set by the company as a product",
+                     "lines": None, "invoices": None, "invoice_share": None, "customers": None,
+                     "non_product": bool(o["non_product"]), "source": "set",
+                     "set_by": o["set_by"], "set_at": o["set_at"]})
+    schema = pa.schema([
+        ("sku", pa.string()), ("name", pa.string()), ("non_product", pa.bool_()),
+        ("source", pa.string()), ("rule", pa.string()), ("reason", pa.string()),
+        ("lines", pa.int64()), ("invoices", pa.int64()), ("invoice_share", pa.float64()),
+        ("customers", pa.int64()), ("set_by", pa.string()), ("set_at", pa.timestamp("us")),
+    ])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def non_product_codes(source: Any, rules: NonProductRules | None = None) -> list[str]:
+    """The codes every model leaves out: detected ones, minus those the company keeps as
+    products, plus those it marked as non-products. Sorted."""
+    report = non_product_report(source, rules)
+    chosen = report.filter(report["non_product"])["sku"].to_pylist()
+    return sorted(str(s) for s in chosen)
