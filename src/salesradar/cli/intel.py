@@ -1,4 +1,4 @@
-"""Commands that predict: score, customer, evaluate."""
+"""Commands that predict: score, customer, evaluate, audit."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 
 from salesradar.cli import output
 from salesradar.cli.options import (
+    AppDbOption,
     JsonOption,
     LangOption,
     WorkspaceOption,
@@ -105,6 +106,62 @@ def intel_commands(app: typer.Typer) -> None:
         output.emit(result, as_json, lambda: output.console.print(
             f"backtest at {day}, {horizon}-day horizon\n\n{to_markdown(metrics)}",
             highlight=False, markup=False))
+
+    @app.command()
+    def audit(
+        fresh: Annotated[bool, typer.Option("--fresh", help="Audit insights generated now "
+                         "from the scores instead of the ones in the insight store.")] = False,
+        limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the N insights "
+                         "of highest priority (and the 360 views of their customers).")] = None,
+        explanations: Annotated[bool, typer.Option(
+            "--explanations/--no-explanations",
+            help="Also audit the 360 explanations of the customers the insights name.")] = True,
+        workspace: WorkspaceOption = None,
+        app_db: AppDbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Truth audit: recompute every claim the insights (and their customers' 360
+        explanations) state from the raw invoice lines; list each disagreement. Exit code 1
+        when any claim is false."""
+        from salesradar.insights.audit import audit_insights
+
+        with open_workspace(workspace) as ws, output.progress() as bar:
+            bar.add_task("auditing", total=None)
+            if fresh:
+                from salesradar.insights.generate import generate_insights
+
+                insights: list[Any] = list(generate_insights(ws))
+            else:
+                from salesradar.cli.alerts import open_store
+
+                with open_store(workspace, app_db) as store:
+                    insights = [i for i in store.list_insights() if i.status != "resolved"]
+            report = audit_insights(ws, insights[:limit] if limit else insights,
+                                    explanations=explanations)
+        result = report.to_dict()
+
+        def render() -> None:
+            output.console.print(output.table(
+                "checked", ["statements", "count"],
+                sorted(report.statements.items())), highlight=False)
+            output.console.print(output.table(
+                "claims", ["claim", "count"], sorted(report.claims.items())), highlight=False)
+            shown = report.disagreements[:50]
+            if shown:
+                output.console.print(output.table(
+                    f"{report.false_claims:,} false claim(s)",
+                    ["id", "kind", "subject", "claim", "stated", "recomputed", "sentence"],
+                    [(d.id, d.kind, d.subject, d.claim, d.stated, d.recomputed, d.sentence)
+                     for d in shown]), highlight=False)
+            if report.false_claims > len(shown):
+                output.console.print(f"... and {report.false_claims - len(shown):,} more "
+                                     "(--json lists all)", highlight=False)
+            if not report.false_claims:
+                output.console.print("no false claims", highlight=False)
+
+        output.emit(result, as_json, render)
+        if report.false_claims:
+            raise typer.Exit(1)
 
 
 def _render_customer(view: dict[str, Any]) -> None:
