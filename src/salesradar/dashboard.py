@@ -246,15 +246,17 @@ def _whale(ws: Workspace, present: set[str]) -> dict[str, Any]:
 
 def top_risks(ws: Workspace, present: set[str] | None = None,
               limit: int = TOP_RISKS) -> list[dict[str, Any]]:
-    """Customers with the most revenue at risk (``score_churn``), with name and rep."""
+    """Customers with the most money at stake weighted by their churn risk (``score_churn``:
+    probability × ``value_at_stake``, the one money-at-stake definition), with name and rep."""
     present = present if present is not None else table_names(ws.backend)
     if "score_churn" not in present:
         return []
     s = ws.table("score_churn")
-    rows = s.select("customer_id", "churn_probability", "revenue_at_risk",
-                    "days_since_last_order", "median_gap_days", "p_alive")
+    rows = s.select("customer_id", "churn_probability", "value_at_stake",
+                    "days_since_last_order", "median_gap_days", "p_alive",
+                    expected_loss=s.churn_probability * s.value_at_stake)
     if "customers" in present:
         c = ws.table("customers").select("customer_id", "name", "rep_id")
         rows = rows.left_join(c, "customer_id").select(rows, c.name, c.rep_id)
-    rows = rows.order_by([ibis.desc("revenue_at_risk"), "customer_id"]).limit(limit)
-    return plain_rows(rows.to_pyarrow())
+    rows = rows.order_by([ibis.desc("expected_loss"), "customer_id"]).limit(limit)
+    return plain_rows(rows.drop("expected_loss").to_pyarrow())

@@ -1,10 +1,10 @@
-"""One rhythm and one value-at-stake definition, shared by churn, health and the customer view."""
+"""One rhythm and one money-at-stake definition, shared by churn, health and the customer view."""
 
 from __future__ import annotations
 
 import pytest
 
-from salesradar.models.cadence import customer_rhythm, customer_terms, quarterly_value
+from salesradar.models.cadence import customer_rhythm, customer_terms, value_at_stake
 from salesradar.models.features import churn_features
 from salesradar.models.tiers import health_scores
 
@@ -21,6 +21,10 @@ ROWS = [
     ("N", 5, "X", 100.0), ("N", 5, "Y", -300.0),
     # F: first order after the "as of" date
     ("F", 700, "X", 100.0),
+    # T: two purchase days 41 days apart: no rhythm yet
+    ("T", 100, "X", 80.0), ("T", 141, "X", 120.0),
+    # B: a burst buyer: one big order in its whole history
+    ("B", 590, "X", 21_500.0),
 ]
 AS_OF = day(600)
 
@@ -33,30 +37,47 @@ def terms() -> dict[str, dict[str, object]]:
 
 
 def test_typical_gap_is_the_median(terms: dict[str, dict[str, object]]) -> None:
-    assert set(terms) == {"W", "L", "O", "N"}  # F has not bought yet
+    assert set(terms) == {"W", "L", "O", "N", "T", "B"}  # F has not bought yet
     assert terms["W"]["typical_gap_days"] == 7
     assert terms["L"]["typical_gap_days"] == 250  # gaps 400 and 100
     assert terms["O"]["typical_gap_days"] is None and terms["O"]["purchase_days"] == 1
     assert terms["W"]["days_since_last_order"] == 530  # 600 - 70
     assert terms["O"]["last_order"] == day(10)  # the cancellation on day 20 is no order
+    assert terms["W"]["previous_order"] == day(21) and terms["W"]["first_order"] == day(0)
+    assert terms["W"]["last_order_sales"] == 100.0
 
 
-def test_value_at_stake_per_quarter(terms: dict[str, dict[str, object]]) -> None:
-    # W: 5 x 100 within a year of its last order, over max(70 - 0 + 1, 91) = 91 days
-    assert terms["W"]["quarterly_value"] == pytest.approx(500.0)
-    # L: the year up to day 500 holds days 400 and 500 (day 0 is older): 600 over 101 days
-    assert terms["L"]["quarterly_value"] == pytest.approx(600 * 91 / 101)
-    # O: one order of 200 counts as one quarter's worth; the later cancellation is outside
-    assert terms["O"]["quarterly_value"] == pytest.approx(200.0)
+def test_no_rhythm_below_three_purchase_days(terms: dict[str, dict[str, object]]) -> None:
+    # two purchase days make one gap: a fact ("41 days apart"), not a rhythm
+    t = terms["T"]
+    assert (t["purchase_days"], t["typical_gap_days"]) == (2, None)
+    assert (t["previous_order"], t["last_order"]) == (day(100), day(141))
+    assert terms["B"]["typical_gap_days"] is None and terms["B"]["previous_order"] is None
+    assert terms["L"]["purchase_days"] == 3 and terms["L"]["typical_gap_days"] == 250
+
+
+def test_money_at_stake_is_the_net_year_to_the_last_order(
+    terms: dict[str, dict[str, object]],
+) -> None:
+    # W: last order day 70; lines in (70 - 365, 600]: 5 x 100
+    assert terms["W"]["value_at_stake"] == pytest.approx(500.0)
+    # L: lines in (500 - 365, 600] = days 400 and 500 (day 0 is older): 300 + 300
+    assert terms["L"]["value_at_stake"] == pytest.approx(600.0)
+    # O: the cancellation ten days after its only order nets in: 200 - 50
+    assert terms["O"]["value_at_stake"] == pytest.approx(150.0)
+    assert (terms["O"]["year_sales"], terms["O"]["year_returns"]) == (200.0, 50.0)
     # N: 100 - 300 < 0 -> nothing at stake, never negative
-    assert terms["N"]["quarterly_value"] == 0.0
+    assert terms["N"]["value_at_stake"] == 0.0
+    # B: one order of 21,500 is 21,500, never scaled up to a pace
+    assert terms["B"]["value_at_stake"] == pytest.approx(21_500.0)
 
 
 def test_churn_features_use_the_same_gap(terms: dict[str, dict[str, object]]) -> None:
     ws = workspace(ROWS)
     feats = churn_features(ws.table("invoice_lines"), [AS_OF]).to_pyarrow().to_pylist()
     for row in feats:
-        assert row["median_gap"] == terms[row["customer_id"]]["typical_gap_days"]
+        if row["purchase_days"] >= 3:  # the model also sees the one gap of two purchase days
+            assert row["median_gap"] == terms[row["customer_id"]]["typical_gap_days"]
         assert row["recency_days"] == terms[row["customer_id"]]["days_since_last_order"]
 
 
@@ -72,7 +93,7 @@ def test_the_two_halves_are_the_terms(terms: dict[str, dict[str, object]]) -> No
     ws = workspace(ROWS)
     lines = ws.table("invoice_lines")
     rhythm = {r["customer_id"]: r for r in customer_rhythm(lines, AS_OF).to_pyarrow().to_pylist()}
-    worth = {r["customer_id"]: r for r in quarterly_value(lines, AS_OF).to_pyarrow().to_pylist()}
+    worth = {r["customer_id"]: r for r in value_at_stake(lines, AS_OF).to_pyarrow().to_pylist()}
     assert set(rhythm) == set(worth) == set(terms)
     for customer, row in terms.items():
         assert {**rhythm[customer], **worth[customer]} == row

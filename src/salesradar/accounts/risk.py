@@ -10,7 +10,7 @@
 * **Sudden churn** -- customers who still bought in the last :data:`RECENT_DAYS` days (so not
   long gone) but are now at least :data:`GAP_MULTIPLE` times past their own usual gap between
   orders (``score_churn``, written by ``salesradar score``); the revenue at stake is their
-  value per quarter (``quarterly_value``), largest first.
+  money at stake (``value_at_stake``), largest first.
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ def sudden_churn(ws: Any, *, top: int = 10) -> dict[str, Any]:
         return {"available": False, "customers": 0, "revenue_at_stake": 0.0, "top": []}
     hits = [r for r in rows if (r["gap_ratio"] or 0.0) >= GAP_MULTIPLE
             and (r["days_since_last_order"] or 0.0) <= RECENT_DAYS]
-    # the value at stake a quarter: the models' one definition when score_churn has it
-    stake = "quarterly_value" if "quarterly_value" in rows[0] else "expected_revenue"
+    # the money at stake: the models' one definition (salesradar.models.cadence)
+    stake = "value_at_stake"
     hits.sort(key=lambda r: -(r[stake] or 0.0))
     info = customer_names(ws, [r["customer_id"] for r in hits[:top]])
     out = [{"customer_id": r["customer_id"], "name": info.get(r["customer_id"], {}).get("name"),

@@ -229,7 +229,7 @@ def account_commands(app: typer.Typer) -> None:
             print_table("sudden churn", result["sudden_churn"]["top"], [
                 ("customer_id", "customer"), ("name", "name"),
                 ("days_since_last_order", "days since order"),
-                ("median_gap_days", "usual gap"), ("revenue_at_stake", "a quarter at stake")],
+                ("median_gap_days", "usual gap"), ("revenue_at_stake", "at stake")],
                 he)
         output.emit(result, as_json, render)
 

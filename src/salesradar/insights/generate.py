@@ -5,9 +5,11 @@ routes each finding to its owner rep, their manager and team, scores its priorit
 English and Hebrew (:mod:`salesradar.insights.texts`). :func:`run_insights` also upserts the
 result into an :class:`~salesradar.insights.store.InsightStore`.
 
-Priority (0–100) = 60 × value part + 40 × urgency, where the value part is
-``log(1 + value) / log(1 + priority_value_cap)`` capped at 1 and the urgency (0–1) comes from the
-rule (churn probability, how far below coverage, how long overdue, ...); at least 1.
+Priority (0–100) = 100 × ``log(1 + value × urgency) / log(1 + priority_value_cap)``, capped at
+100 and at least 1: the money at stake (a year's worth for every kind, see GLOSSARY.md) weighted
+by the urgency (0–1) the rule gives (churn probability, how far below coverage, how long
+overdue, ...), so kinds compare like with like: a key account that merely hangs on one contact
+(urgency 0.35–0.5) does not outrank a customer of the same worth leaving now.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from salesradar.errors import UserInputError
 from salesradar.insights.model import UTC, Insight, Kind
 from salesradar.insights.rules import RULES, Context, Finding, RuleSettings
 from salesradar.insights.store import InsightStore
-from salesradar.insights.texts import render
+from salesradar.insights.texts import claims_of, render
 from salesradar.models.scoring import SCORE_TABLES
 from salesradar.workspace import Workspace
 
@@ -31,8 +33,9 @@ __all__ = ["available_kinds", "generate_insights", "priority", "run_insights"]
 
 def priority(value: float, urgency: float, cap: float) -> int:
     """Priority 0–100 from the value at stake and the urgency (see the module docstring)."""
-    part = min(1.0, math.log1p(max(value, 0.0)) / math.log1p(cap)) if cap > 0 else 1.0
-    return max(1, min(100, round(60 * part + 40 * max(0.0, min(1.0, urgency)))))
+    weighted = max(value, 0.0) * max(0.0, min(1.0, urgency))
+    part = min(1.0, math.log1p(weighted) / math.log1p(cap)) if cap > 0 else 1.0
+    return max(1, min(100, round(100 * part)))
 
 
 def _has_rows(ws: Workspace, name: str, tables: set[str]) -> bool:
@@ -96,6 +99,7 @@ def _insight(f: Finding, people: dict[str, tuple[str | None, str | None]],
     en, he = render(f.kind.value, f.evidence)
     manager, team = people.get(f.owner_rep_id or "", (None, None))
     evidence: dict[str, Any] = {k: _steady(v) for k, v in f.evidence.items()}
+    evidence["claims"] = claims_of(f.kind.value, f.evidence)
     evidence["urgency"] = round(f.urgency, 3)
     return Insight(
         kind=f.kind, subject=f.subject, owner_rep_id=f.owner_rep_id, manager_id=manager,

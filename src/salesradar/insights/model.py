@@ -32,6 +32,7 @@ class Kind(StrEnum):
     """What kind of situation an insight reports."""
 
     CHURN_RISK = "churn_risk"
+    NO_REPEAT_ORDER = "no_repeat_order"
     STOPPED_ITEM = "stopped_item"
     CROSS_SELL = "cross_sell"
     ACTIVE_CUSTOMERS_DROP = "active_customers_drop"

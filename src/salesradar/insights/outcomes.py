@@ -4,7 +4,8 @@ An insight is judged once the data covers ``days`` after its detection (the last
 the last activity for leads, is at least ``detected_at + days``), holdout insights exactly like
 delivered ones, so :func:`salesradar.insights.impact` compares like with like:
 
-- churn_risk, overdue_payments_at_risk: did the customer buy again, and for how much;
+- churn_risk, no_repeat_order, overdue_payments_at_risk: did the customer buy again, and for
+  how much;
 - stopped_item: did the customer buy that item again;
 - cross_sell: did the customer buy the offered product;
 - lead_not_contacted: was the lead contacted (any call, meeting or email), value 0.
@@ -25,6 +26,7 @@ from salesradar.insights.store import InsightStore
 
 CUSTOMER_KINDS = {
     Kind.CHURN_RISK.value: False,  # kind -> the outcome is about one SKU
+    Kind.NO_REPEAT_ORDER.value: False,
     Kind.OVERDUE_PAYMENTS_AT_RISK.value: False,
     Kind.STOPPED_ITEM.value: True,
     Kind.CROSS_SELL.value: True,

@@ -34,14 +34,14 @@ class RuleSettings:
         churn_risk: churn probability at or above which a customer is flagged (0.4; on the
         demo company it keeps 4 of 5 flags on customers that really churned).
     churn_min_value
-        churn_risk: minimum value at stake per quarter of the customer
-        (``score_churn.quarterly_value``, 1,000).
+        churn_risk and no_repeat_order: minimum money at stake of the customer
+        (``score_churn.value_at_stake``, a year's net purchases; 1,000).
     churn_max_days_since
         churn_risk: ignore customers silent for longer than this (``None``: no limit, so long
         lost customers come up as win-backs).
     churn_lost_days
-        churn_risk: silent longer than this, a customer is worded as lost (a win-back) and its
-        urgency halved (180).
+        churn_risk: silent longer than this (and past its rhythm), a customer is worded as
+        lost (a win-back) and its urgency halved; no_repeat_order: no alert after it (180).
     stopped_min_value
         stopped_item: minimum value at stake of a customer × SKU pair (500).
     stopped_max_insights
@@ -186,34 +186,107 @@ def _add_months(day: dt.date, n: int) -> dt.date:
 
 
 # ---------------------------------------------------------------------- model-based rules
-def churn_risk(ctx: Context) -> list[Finding]:
-    """Customers drifting from their own rhythm with material quarterly revenue.
+_CHURN_COLUMNS = """s.customer_id, cu.name AS customer_name, cu.rep_id, s.as_of,
+                   s.churn_probability, s.value_at_stake, s.year_sales, s.year_returns,
+                   s.days_since_last_order, s.median_gap_days, s.purchase_days, s.first_order,
+                   s.previous_order, s.last_order, s.last_order_sales, s.p_alive,
+                   s.reasons, s.reasons_he, s.reason_groups, s.reason_claims"""
+# reasons that can carry a churn alert on their own for a customer inside its rhythm
+_ALERTING_REASONS = ("revenue", "orders", "breadth", "returns")
 
-    The money at stake is the customer's value at stake per quarter as the churn scoring stored
-    it (``score_churn.quarterly_value``, defined once in :mod:`salesradar.models.cadence`), so
-    the insight and ``salesradar customer`` state the same figure.
+
+def churn_risk(ctx: Context) -> list[Finding]:
+    """Customers at risk of leaving, worded by what their own history proves.
+
+    - With a rhythm (at least three purchase days) and past it: *drifting* (or *stopped
+      ordering*, a win-back, once silent longer than ``churn_lost_days``).
+    - Inside its rhythm, or with two purchase days: only when a reason whose direction holds
+      (spend, orders or items falling, returns) carries the alert, and it is named with its
+      numbers; two purchase days past their one gap also count ("not reordered").
+    - One purchase day: never a churn alert (see :func:`no_repeat_order`).
+
+    The money at stake is the customer's (``score_churn.value_at_stake``, defined once in
+    :mod:`salesradar.models.cadence`), the same figure ``salesradar customer`` states.
     """
+    from salesradar.models.churn_text import terms_of
+
     s = ctx.settings
     rows = ctx.rows(
-        """SELECT s.customer_id, cu.name AS customer_name, cu.rep_id,
-                   s.churn_probability, s.quarterly_value AS quarterly_revenue,
-                   s.expected_revenue, s.revenue_at_risk, s.days_since_last_order,
-                   s.median_gap_days, s.gap_ratio, s.p_alive, s.reasons
+        f"""SELECT {_CHURN_COLUMNS}
             FROM score_churn s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
-            WHERE s.churn_probability >= ? AND s.quarterly_value >= ?
+            WHERE s.churn_probability >= ? AND s.value_at_stake >= ? AND s.purchase_days >= 2
               AND (?::INTEGER IS NULL OR s.days_since_last_order <= ?::INTEGER)
-            ORDER BY s.customer_id""",
+            ORDER BY s.customer_id""",  # noqa: S608 - a constant column list, no input
         s.churn_min_probability, s.churn_min_value, s.churn_max_days_since,
         s.churn_max_days_since,
     )
     out = []
     for r in rows:
-        lost = float(r["days_since_last_order"] or 0.0) > s.churn_lost_days
-        # a long-lost customer is a win-back, less urgent than one drifting right now
+        t = terms_of(r)
+        since = t["days_since_last_order"]
+        if t["purchase_days"] >= 3:
+            situation = "past_rhythm" if since > t["typical_gap_days"] else "within_rhythm"
+        else:
+            apart = (t["last_order"] - t["previous_order"]).days if t["previous_order"] else 0
+            situation = "not_reordered" if since > apart else "within_rhythm"
+        alerting = [g for g in (r["reason_groups"] or []) if g in _ALERTING_REASONS]
+        if situation == "within_rhythm" and not alerting:
+            continue  # nothing in its own history says it is leaving
+        lost = situation != "within_rhythm" and since > s.churn_lost_days
+        # a long-lost customer is a win-back, less urgent than one leaving right now
         urgency = _clip(r["churn_probability"]) * (0.5 if lost else 1.0)
+        evidence = {**r, "lost": lost, "situation": situation,
+                    "lead_reason": alerting[0] if alerting else None}
         out.append(Finding(Kind.CHURN_RISK, Subject("customer", r["customer_id"]), r["rep_id"],
-                           float(r["quarterly_revenue"]), urgency, {**r, "lost": lost}))
+                           float(r["value_at_stake"]), urgency, evidence))
     return out
+
+
+def repeat_window(ctx: Context) -> float | None:
+    """Median days from a customer's first to its second purchase day, over the customers
+    who bought again (on or before the day judged); None when fewer than 10 did."""
+    rows = ctx.rows(
+        """WITH d AS (
+                SELECT customer_id, invoice_date::DATE AS day FROM invoice_lines
+                WHERE invoice_date::DATE <= ? GROUP BY customer_id, invoice_date::DATE
+                HAVING bool_or(net_revenue > 0)),
+            r AS (SELECT customer_id, day,
+                         row_number() OVER (PARTITION BY customer_id ORDER BY day) AS n FROM d)
+            SELECT count(*) AS n, median(b.day - a.day)::DOUBLE AS days
+            FROM r a JOIN r b ON a.customer_id = b.customer_id AND a.n = 1 AND b.n = 2""",
+        ctx.as_of,
+    )
+    if not rows or (rows[0]["n"] or 0) < 10:
+        return None
+    return float(rows[0]["days"])
+
+
+def no_repeat_order(ctx: Context) -> list[Finding]:
+    """New customers whose first order has had no second one for longer than the company's
+    usual wait for a second order (:func:`repeat_window`), up to ``churn_lost_days``.
+
+    Not a churn alert (a one-time buyer has no rhythm to drift from): a real B2B moment with
+    its own next step. Money at stake: the customer's (net of any credit note since).
+    """
+    s = ctx.settings
+    window = repeat_window(ctx)
+    if window is None:
+        return []
+    rows = ctx.rows(
+        f"""SELECT {_CHURN_COLUMNS}
+            FROM score_churn s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
+            WHERE s.purchase_days = 1 AND s.value_at_stake >= ?
+              AND s.days_since_last_order > ? AND s.days_since_last_order <= ?
+            ORDER BY s.customer_id""",  # noqa: S608 - a constant column list, no input
+        s.churn_min_value, window, s.churn_lost_days,
+    )
+    return [
+        Finding(Kind.NO_REPEAT_ORDER, Subject("customer", r["customer_id"]), r["rep_id"],
+                float(r["value_at_stake"]),
+                _clip(1.0 - float(r["days_since_last_order"]) / (2.0 * s.churn_lost_days)),
+                {**r, "repeat_days": round(window)})
+        for r in rows
+    ]
 
 
 def stopped_item(ctx: Context) -> list[Finding]:
@@ -622,6 +695,7 @@ class Rule:
 
 RULES: dict[Kind, Rule] = {
     Kind.CHURN_RISK: Rule(("score_churn",), churn_risk),
+    Kind.NO_REPEAT_ORDER: Rule(("score_churn",), no_repeat_order),
     Kind.STOPPED_ITEM: Rule(("score_stopped_items",), stopped_item),
     Kind.CROSS_SELL: Rule(("score_cross_sell",), cross_sell),
     Kind.ACTIVE_CUSTOMERS_DROP: Rule(("invoice_lines",), active_customers_drop),

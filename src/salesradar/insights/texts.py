@@ -13,14 +13,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
+from salesradar.claims import Claim, claim
 from salesradar.insights.model import Texts
+from salesradar.models.churn_text import rhythm_words, stake_words, terms_of
 from salesradar.models.text import money
 
-__all__ = ["money", "render"]
+__all__ = ["claims_of", "money", "render"]
 
 Evidence = dict[str, Any]
 
@@ -46,31 +49,83 @@ def _rep(e: Evidence) -> str:
     return str(e.get("rep_name") or e.get("rep_id"))
 
 
+_CHURN_HEAD = {
+    "past_rhythm": ("{c} is drifting from its rhythm", "{c} מתרחק מקצב ההזמנות שלו"),
+    "lost": ("{c} has stopped ordering", "{c} הפסיק להזמין"),
+    "not_reordered": ("{c} has not reordered in {d} days", "{c} לא הזמין שוב כבר {d} יום"),
+    "revenue": ("{c} is buying less", "{c} קונה פחות"),
+    "orders": ("{c} orders less often", "{c} מזמין בתדירות נמוכה יותר"),
+    "breadth": ("{c} buys fewer items", "{c} קונה פחות פריטים"),
+    "returns": ("{c} is sending goods back", "{c} מחזיר סחורה"),
+}
+_CHURN_NEXT = {
+    "past_rhythm": ("Call the buyer at {c} this week: ask what changed and book the next order",
+                    "להתקשר השבוע לקניין של {c}: לברר מה השתנה ולסגור את ההזמנה הבאה"),
+    "lost": ("Plan a win-back call to {c}: find out why they left and make an offer",
+             "לתכנן שיחת החזרה ל-{c}: לברר למה עזב ולהציע הצעה"),
+    "not_reordered": ("Call {c}: ask how the last orders went and book the next one",
+                      "להתקשר ל-{c}: לשאול איך היו ההזמנות האחרונות ולסגור את הבאה"),
+    "revenue": ("Call {c}: ask whether part of what they buy now goes to another supplier",
+                "להתקשר ל-{c}: לברר אם חלק מהרכש עובר עכשיו לספק אחר"),
+    "orders": ("Call {c}: ask whether part of what they buy now goes to another supplier",
+               "להתקשר ל-{c}: לברר אם חלק מהרכש עובר עכשיו לספק אחר"),
+    "breadth": ("Go over with {c} the items they stopped taking and offer them again",
+                "לעבור עם {c} על הפריטים שהפסיקו לקחת ולהציע אותם שוב"),
+    "returns": ("Ask {c} what went wrong with the returned goods and fix it before the next "
+                "order", "לברר עם {c} מה השתבש בסחורה שהוחזרה ולתקן לפני ההזמנה הבאה"),
+}
+
+
+def _churn_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
+    t = terms_of(e)
+    c, lost = _customer(e), bool(e.get("lost"))
+    situation = str(e.get("situation") or "past_rhythm")
+    head = "lost" if lost else (
+        situation if situation != "within_rhythm" else str(e.get("lead_reason") or "revenue"))
+    p_en = p_he = _pct(e["churn_probability"])
+    out: list[Texts] = []
+    claims: list[Claim] = []
+    for lang, reasons in (("en", e.get("reasons")), ("he", e.get("reasons_he"))):
+        rhythm, said = rhythm_words(t, lang=lang)  # type: ignore[arg-type]
+        stake, more = stake_words(t, lost=lost, lang=lang)  # type: ignore[arg-type]
+        risk = f"churn risk {p_en}" if lang == "en" else f"סיכון נטישה {p_he}"
+        why = "; ".join([rhythm, stake, risk, *(reasons or [])])
+        what = _CHURN_HEAD[head][lang == "he"].format(
+            c=c, d=round(t["days_since_last_order"]))
+        out.append(Texts(what, why, _CHURN_NEXT[head][lang == "he"].format(c=c)))
+        if lang == "en":
+            claims = [*said, *more,
+                      claim("model_output", round(float(e["churn_probability"]), 4),
+                            output="churn_probability"),
+                      *json.loads(e.get("reason_claims") or "[]")]
+    return out[0], out[1], claims
+
+
 def _churn(e: Evidence) -> tuple[Texts, Texts]:
-    c, gap, last = _customer(e), _n(e["median_gap_days"]), _n(e["days_since_last_order"])
-    at = money(e["quarterly_revenue"])
-    p = _pct(e["churn_probability"])
-    if e.get("lost"):
-        return (
-            Texts(f"{c} has stopped ordering",
-                  f"ordered every ~{gap} days; last order {last} days ago; {at} a quarter "
-                  f"lost (churn risk {p})",
-                  f"Plan a win-back call to {c}: find out why they left and make an offer"),
-            Texts(f"{c} הפסיק להזמין",
-                  f"הזמין כל ~{gap} יום; הזמנה אחרונה לפני {last} יום; {at} לרבעון אבדו "
-                  f"(סיכון נטישה {p})",
-                  f"לתכנן שיחת החזרה ל-{c}: לברר למה עזב ולהציע הצעה"),
-        )
-    return (
-        Texts(f"{c} is drifting from its rhythm",
-              f"orders every ~{gap} days; last order {last} days ago; {at} a quarter at stake "
-              f"(churn risk {p})",
-              f"Call the buyer at {c} this week: ask what changed and book the next order"),
-        Texts(f"{c} מתרחק מקצב ההזמנות שלו",
-              f"מזמין כל ~{gap} יום; הזמנה אחרונה לפני {last} יום; {at} לרבעון בסיכון "
-              f"(סיכון נטישה {p})",
-              f"להתקשר השבוע לקניין של {c}: לברר מה השתנה ולסגור את ההזמנה הבאה"),
-    )
+    en, he, _ = _churn_claims(e)
+    return en, he
+
+
+def _no_repeat_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
+    t = terms_of(e)
+    c, k = _customer(e), round(float(e["repeat_days"]))
+    once_en, said = rhythm_words(t, lang="en")
+    once_he, _ = rhythm_words(t, lang="he")
+    stake_en, more = stake_words(t, lang="en")
+    stake_he, _ = stake_words(t, lang="he")
+    en = Texts(f"{c} has not placed a second order",
+               f"{once_en}; half of the customers who ordered again did so within {k} days; "
+               f"{stake_en}",
+               f"Call {c}: check the first order arrived as expected and offer the next one")
+    he = Texts(f"{c} עוד לא הזמין הזמנה שנייה",
+               f"{once_he}; מחצית הלקוחות שהזמינו שוב עשו זאת תוך {k} יום; {stake_he}",
+               f"להתקשר ל-{c}: לוודא שההזמנה הראשונה הגיעה כמצופה ולהציע את הבאה")
+    return en, he, [*said, *more, claim("setting", k, setting="repeat_days")]
+
+
+def _no_repeat(e: Evidence) -> tuple[Texts, Texts]:
+    en, he, _ = _no_repeat_claims(e)
+    return en, he
 
 
 def _stopped(e: Evidence) -> tuple[Texts, Texts]:
@@ -251,6 +306,7 @@ def _overdue(e: Evidence) -> tuple[Texts, Texts]:
 
 _RENDER: dict[str, Callable[[Evidence], tuple[Texts, Texts]]] = {
     "churn_risk": _churn,
+    "no_repeat_order": _no_repeat,
     "stopped_item": _stopped,
     "cross_sell": _cross,
     "active_customers_drop": _active_drop,
@@ -273,7 +329,22 @@ def _hebrew_amounts(text: str) -> str:
     return _SHORT.sub(lambda m: m.group(1) + _HE_UNITS[m.group(2)], text)
 
 
+_CLAIMS: dict[str, Callable[[Evidence], tuple[Texts, Texts, list[Claim]]]] = {
+    "churn_risk": _churn_claims,
+    "no_repeat_order": _no_repeat_claims,
+}
+
+
 def render(kind: str, evidence: Evidence) -> tuple[Texts, Texts]:
     """English and Hebrew texts (what, why, next step) of one insight from its evidence."""
     en, he = _RENDER[str(kind)](evidence)
     return en, Texts(*(_hebrew_amounts(t) for t in (he.what, he.why, he.next_step)))
+
+
+def claims_of(kind: str, evidence: Evidence) -> list[Claim]:
+    """The claims (:mod:`salesradar.claims`) behind the numbers the texts of ``kind`` state:
+    from the kind's wording, or those a rule put in ``evidence["claims"]``."""
+    words = _CLAIMS.get(str(kind))
+    if words is not None:
+        return words(evidence)[2]
+    return list(evidence.get("claims") or [])

@@ -1,25 +1,27 @@
-"""A customer's rhythm and worth in its own terms: one definition of each, used everywhere.
+"""A customer's rhythm and the money at stake in its own terms: one definition of each, used
+everywhere.
 
-Churn explanations, the health score, the insight texts and ``salesradar customer`` all say
-"orders every ~12 days; last order 41 days ago; ₪38k a quarter at stake". Those three numbers
-are defined here once:
+Churn explanations, the health score, the insight texts, ``salesradar churned``, the customer
+360, account plans and reports all say "orders every ~12 days; last order 41 days ago; ₪38k at
+stake". Those numbers are defined here once:
 
-- **typical gap** (:func:`purchase_gaps`, :func:`customer_rhythm`): the *median* number of days
-  between consecutive purchase days (a purchase day is a customer-day with positive gross
-  sales, see :func:`salesradar.models.features.customer_days`). The median, not the mean: one
-  long holiday break does not make a weekly buyer look like a monthly one. Undefined (null)
-  with fewer than two purchase days.
-- **days since the last order**: from the last purchase day to the "as of" date.
-- **value at stake per quarter** (:func:`quarterly_value`, :data:`QUARTER_DAYS`): the
-  customer's usual quarterly revenue, i.e. its net revenue in the 365 days up to and including
-  its last purchase day, per 91 days of the span from its first purchase day in that year to the
-  last (at least one quarter), never negative. Anchored at the last order, so a customer that
-  stopped ordering is still valued at what it used to buy, and a one-off order counts as one
-  quarter's worth.
+- **purchase day**: a customer-day with positive gross sales (see
+  :func:`salesradar.models.features.customer_days`); a credit note alone is not a purchase.
+- **rhythm** (:func:`customer_rhythm`): the *median* number of days between consecutive
+  purchase days, stated only with at least :data:`RHYTHM_MIN_DAYS` (3) purchase days; with
+  fewer there is no rhythm (null) and the texts say what is true instead ("bought once",
+  "bought twice, 41 days apart"). The median, not the mean: one long holiday break does not
+  make a weekly buyer look like a monthly one.
+- **days since the last order**: from the last purchase day to the "as of" date; the customer is
+  *past its rhythm* only when this is longer than its rhythm.
+- **money at stake** (:func:`value_at_stake`, GLOSSARY.md): the customer's net revenue (sales
+  minus cancellations and credit notes) of the lines dated in (last purchase day − 365 days,
+  as of], floored at 0: what it bought in its last year of buying, net of everything it sent
+  back since. Never scaled up from a short burst, never more than it bought in that year; for
+  a customer that stopped, it is what it bought in the year before it stopped.
 
-The churn model's *revenue at risk* is a different quantity with its own name: the churn
-probability times the revenue of the last 90 days scaled to the horizon (the current pace,
-which ranks next quarter's lost revenue best, see docs/model-quality.md).
+The churn model's *revenue at risk* (probability × the pace of the last 90 days) is a ranking
+quantity of the backtest (see docs/model-quality.md); no screen shows it as money at stake.
 """
 
 from __future__ import annotations
@@ -32,26 +34,19 @@ import ibis.expr.types as ir
 from salesradar.models.features import customer_days, purchase_gaps
 
 __all__ = [
-    "QUARTER_DAYS", "customer_rhythm", "customer_terms", "purchase_gaps", "quarterly_value",
+    "RHYTHM_MIN_DAYS", "YEAR_DAYS", "customer_rhythm", "customer_terms", "purchase_gaps",
+    "value_at_stake",
 ]
 
-QUARTER_DAYS = 91
+RHYTHM_MIN_DAYS = 3
+YEAR_DAYS = 365
 
 
 def _days_until(lines: ir.Table, as_of: dt.date) -> ir.Table:
     """The customer-days (:func:`salesradar.models.features.customer_days`) on or before
-    ``as_of``: what both the rhythm and the value at stake are computed from."""
+    ``as_of``: what both the rhythm and the money at stake are computed from."""
     days = customer_days(lines)
     return days.filter(days.day <= ibis.date(as_of))
-
-
-def _last_orders(days: ir.Table) -> ir.Table:
-    """``customer_id``, ``purchase_days`` and ``last_order`` of every customer with a purchase
-    day among ``days``."""
-    bought = days.filter(days.purchase)
-    return bought.group_by("customer_id").aggregate(
-        purchase_days=bought.count(), last_order=bought.day.max()
-    )
 
 
 def customer_rhythm(lines: ir.Table, as_of: dt.date) -> ir.Table:
@@ -60,12 +55,24 @@ def customer_rhythm(lines: ir.Table, as_of: dt.date) -> ir.Table:
     Returns
     -------
     ibis.expr.types.Table
-        ``customer_id``, ``purchase_days``, ``last_order`` (date), ``days_since_last_order`` and
-        ``typical_gap_days`` (median gap, null with one purchase day).
+        ``customer_id``, ``purchase_days``, ``first_order``, ``previous_order`` (the purchase
+        day before the last; null with one), ``last_order`` (dates),
+        ``last_order_sales`` (gross sales of the last purchase day),
+        ``days_since_last_order`` and ``typical_gap_days`` (median gap; null with fewer than
+        :data:`RHYTHM_MIN_DAYS` purchase days).
     """
     days = _days_until(lines, as_of)
-    last = _last_orders(days)
-    gaps = purchase_gaps(days.filter(days.purchase))
+    bought = days.filter(days.purchase)
+    order = ibis.window(group_by=bought.customer_id, order_by=ibis.desc(bought.day))
+    ranked = bought.mutate(nth=ibis.row_number().over(order))
+    last = ranked.group_by("customer_id").aggregate(
+        purchase_days=ranked.count(),
+        first_order=ranked.day.min(),
+        last_order=ranked.day.max(),
+        previous_order=ranked.day.max(where=ranked.nth == 1),
+        last_order_sales=ranked.gross.max(where=ranked.nth == 0),
+    )
+    gaps = purchase_gaps(bought)
     typical = gaps.group_by("customer_id").aggregate(
         typical_gap_days=gaps.gap.median().cast("float64")
     )
@@ -73,40 +80,43 @@ def customer_rhythm(lines: ir.Table, as_of: dt.date) -> ir.Table:
     return out.select(
         "customer_id",
         purchase_days=out.purchase_days.cast("int64"),
+        first_order=out.first_order,
+        previous_order=out.previous_order,
         last_order=out.last_order,
+        last_order_sales=out.last_order_sales.cast("float64"),
         days_since_last_order=ibis.date(as_of).delta(out.last_order, unit="day").cast("int64"),
-        typical_gap_days=out.typical_gap_days,
+        typical_gap_days=ibis.ifelse(out.purchase_days >= RHYTHM_MIN_DAYS,
+                                     out.typical_gap_days, ibis.null("float64")),
     )
 
 
-def quarterly_value(lines: ir.Table, as_of: dt.date) -> ir.Table:
-    """``customer_id`` and ``quarterly_value`` (value at stake per quarter, see the module
-    docstring) of every customer with a purchase day on or before ``as_of``."""
+def value_at_stake(lines: ir.Table, as_of: dt.date) -> ir.Table:
+    """``customer_id`` and ``value_at_stake`` (money at stake, see the module docstring) of
+    every customer with a purchase day on or before ``as_of``, with ``year_sales`` and
+    ``year_returns`` (gross sales and returns over the same lines) behind it."""
     days = _days_until(lines, as_of)
-    last = _last_orders(days).select("customer_id", "last_order")
+    bought = days.filter(days.purchase)
+    last = bought.group_by("customer_id").aggregate(last_order=bought.day.max())
     year = days.join(last, "customer_id")
-    year = year.filter(
-        (year.day <= year.last_order) & (year.day > year.last_order - ibis.interval(days=365))
-    )
+    year = year.filter(year.day > year.last_order - ibis.interval(days=YEAR_DAYS))
     worth = year.group_by("customer_id").aggregate(
-        revenue=year.revenue.sum(),
-        first_in_year=year.day.min(where=year.purchase),
-        last_order=year.last_order.max(),
+        revenue=year.revenue.sum(), sales=year.gross.sum(), returns=year.returns.sum(),
     )
-    span = worth.last_order.delta(worth.first_in_year, unit="day").cast("float64") + 1.0
-    value = ibis.greatest(
-        worth.revenue.cast("float64") * QUARTER_DAYS / ibis.greatest(span, QUARTER_DAYS), 0.0
+    return worth.select(
+        "customer_id",
+        value_at_stake=ibis.greatest(worth.revenue.cast("float64"), 0.0).fill_null(0.0),
+        year_sales=worth.sales.cast("float64"),
+        year_returns=worth.returns.cast("float64"),
     )
-    return worth.select("customer_id", quarterly_value=value.fill_null(0.0))
 
 
 def customer_terms(lines: ir.Table, as_of: dt.date) -> ir.Table:
-    """Rhythm and worth of every customer with a purchase day on or before ``as_of``: the
-    columns of :func:`customer_rhythm` and ``quarterly_value`` (:func:`quarterly_value`).
+    """Rhythm and money at stake of every customer with a purchase day on or before
+    ``as_of``: the columns of :func:`customer_rhythm` and of :func:`value_at_stake`.
 
     A caller that needs only one half calls it: the database computes both halves here.
     """
     rhythm = customer_rhythm(lines, as_of)
-    worth = quarterly_value(lines, as_of)
+    worth = value_at_stake(lines, as_of)
     out = rhythm.left_join(worth, "customer_id").drop("customer_id_right")
-    return out.mutate(quarterly_value=out.quarterly_value.fill_null(0.0))
+    return out.mutate(value_at_stake=out.value_at_stake.fill_null(0.0))

@@ -7,7 +7,7 @@ See :class:`ChurnModel` for the user manual; :func:`score_customers` and
 from __future__ import annotations
 
 import datetime as dt
-import math
+import json
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,12 +27,18 @@ from salesradar.models.base import (
     NotFittedError,
     check_is_fitted,
 )
-from salesradar.models.cadence import QUARTER_DAYS, quarterly_value
-from salesradar.models.churn_text import explanation
+from salesradar.models.cadence import customer_terms
+from salesradar.models.churn_text import (
+    explanation,
+    explanation_claims,
+    reason_holds,
+    reason_words,
+    terms_of,
+)
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
-from salesradar.models.labels import REASONS_HE
 from salesradar.models.rhythm import BetaGeoModel
+from salesradar.models.text import as_floats
 from salesradar.workspace import data_day
 
 __all__ = [
@@ -363,7 +369,7 @@ class ChurnModel:
         self.scored_: FeatureFrame | None = None
         self.scored_probability_: FloatArray | None = None
         self.scored_reasons_: npt.NDArray[np.int64] | None = None
-        self.scored_value_: FloatArray | None = None
+        self.scored_terms_: dict[str, Any] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """What pickling keeps (see :mod:`salesradar.models.store`): everything, except that
@@ -560,12 +566,16 @@ class ChurnModel:
             Keyed by ``customer_id``, sorted by ``revenue_at_risk`` (highest first):
             ``as_of``, ``churn_probability``, ``expected_revenue`` (next ``horizon_days`` at
             the pace of the last ``window_days``, if the customer stays), ``revenue_at_risk``
-            (their product), ``days_since_last_order``, ``median_gap_days`` (the typical gap
-            of :mod:`salesradar.models.cadence`), ``gap_ratio``, ``p_alive`` (BG/NBD; null
-            where it is not informative, see :func:`_informative_p_alive`), ``reasons`` (up
-            to ``top_reasons`` short labels, strongest first; ``reasons_he`` the same in
-            Hebrew) and ``quarterly_value`` (the value at stake per quarter of
-            :mod:`salesradar.models.cadence`).
+            (their product: the backtest's ranking quantity, never shown as money at stake),
+            ``days_since_last_order``, the customer's terms of :mod:`salesradar.models.cadence`
+            (``purchase_days``, ``first_order``, ``previous_order``, ``last_order``,
+            ``last_order_sales``, ``median_gap_days`` = the rhythm, null below three purchase
+            days, ``gap_ratio`` = days since the last order ÷ the rhythm, ``value_at_stake``,
+            ``year_sales``, ``year_returns``), ``p_alive`` (BG/NBD; null where it is not
+            informative, see :func:`_informative_p_alive`), ``reasons`` (up to
+            ``top_reasons`` reasons whose direction holds for the customer, each with its
+            numbers, strongest first; ``reasons_he`` the same in Hebrew, ``reason_groups``
+            their groups, ``reason_claims`` the claims behind their numbers as JSON).
         """
         check_is_fitted(self, "classifier_")
         tables = _as_tables(data)
@@ -573,21 +583,21 @@ class ChurnModel:
         frame = build_features(
             tables, [day], horizon_days=self.horizon_days, window_days=self.window_days
         )
-        worth = quarterly_value(tables.lines, day).to_pyarrow()
+        terms = customer_terms(tables.lines, day).to_pyarrow()
         where = pc.index_in(pa.array(frame.customer_id.astype(str)),
-                            value_set=worth.column("customer_id").cast(pa.string()))
-        values = worth.column("quarterly_value").cast(pa.float64()).take(where).fill_null(0.0)
-        quarterly = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
-        return self.score_features(frame, day, top_reasons=top_reasons, quarterly_value=quarterly)
+                            value_set=terms.column("customer_id").cast(pa.string()))
+        aligned = {name: terms.column(name).take(where) for name in _TERM_COLUMNS}
+        return self.score_features(frame, day, top_reasons=top_reasons, terms=aligned)
 
     def score_features(
         self, frame: FeatureFrame, as_of: dt.date, *, top_reasons: int = 3,
-        quarterly_value: FloatArray | None = None,
+        terms: dict[str, pa.Array] | None = None,
     ) -> pa.Table:
         """:meth:`score` on a ready feature frame (one row per customer).
 
-        ``quarterly_value`` (one per row of ``frame``) is the value at stake per quarter; the
-        column is null when it is not given.
+        ``terms`` holds the columns of :data:`_TERM_COLUMNS` aligned with ``frame`` (from
+        :func:`~salesradar.models.cadence.customer_terms`); without them the terms columns are
+        null and the reasons say nothing of the rhythm or returns.
         """
         check_is_fitted(self, "classifier_")
         day = as_of
@@ -596,23 +606,19 @@ class ChurnModel:
         at_risk = proba * revenue
         rank = np.argsort(-at_risk, kind="stable")
         order = self._reason_order(frame, rank[: self.shap_rows])
-        quarterly = np.full(frame.n, np.nan) if quarterly_value is None else np.asarray(
-            quarterly_value, dtype=np.float64)
+        if terms is None:
+            terms = {name: pa.nulls(frame.n, type=_TERM_TYPES[name]) for name in _TERM_COLUMNS}
         self.scored_, self.scored_probability_, self.scored_reasons_ = frame, proba, order
-        self.scored_value_ = quarterly
-        # reasons as a list column without a Python loop: the -1 entries (no further reason)
-        # come last in each row, so a row-major boolean mask keeps each row's order
-        top = order[rank, :top_reasons]
-        valid = top >= 0
-        offsets = np.concatenate([[0], np.cumsum(valid.sum(axis=1))]).astype(np.int32)
-        words = _reason_labels(frame.columns, rank, top)
-        labels = pa.array(words[valid], type=pa.string())
-        reasons = pa.ListArray.from_arrays(pa.array(offsets), labels)
-        reasons_he = pa.ListArray.from_arrays(pa.array(offsets), _in_hebrew(labels))
+        self.scored_terms_ = {name: column.to_pylist() for name, column in terms.items()}
+        gap = as_floats(terms["typical_gap_days"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = frame.columns["recency_days"] / gap
+        en, he, groups, claims = self._reasons(frame, rank, order, top_reasons, day)
 
         def nan_to_null(values: FloatArray) -> pa.Array:
             return pa.array(values[rank], mask=np.isnan(values[rank]))
 
+        taken = pa.array(rank)
         return pa.table(
             {
                 "customer_id": pa.array(frame.customer_id[rank].astype(str)),
@@ -621,24 +627,93 @@ class ChurnModel:
                 "expected_revenue": pa.array(revenue[rank]),
                 "revenue_at_risk": pa.array(at_risk[rank]),
                 "days_since_last_order": pa.array(frame.columns["recency_days"][rank]),
-                "median_gap_days": nan_to_null(frame.columns["median_gap"]),
-                "gap_ratio": nan_to_null(frame.columns["gap_ratio"]),
+                "median_gap_days": nan_to_null(gap),
+                "gap_ratio": nan_to_null(ratio),
                 "p_alive": nan_to_null(_informative_p_alive(frame.columns)),
-                "reasons": reasons,
-                "reasons_he": reasons_he,
-                "quarterly_value": nan_to_null(quarterly),
+                "reasons": en,
+                "reasons_he": he,
+                "reason_groups": groups,
+                "reason_claims": claims,
+                **{name: terms[name].take(taken) for name in _TERM_COLUMNS
+                   if name != "typical_gap_days"},
             }
         )
 
+    def _terms(self, i: int, as_of: dt.date) -> dict[str, Any]:
+        """Row ``i`` of the last scores as :func:`~salesradar.models.churn_text.terms_of`."""
+        assert self.scored_ is not None
+        row: dict[str, Any] = {"customer_id": str(self.scored_.customer_id[i]), "as_of": as_of,
+                               "days_since_last_order": self.scored_.columns["recency_days"][i]}
+        if self.scored_terms_ is not None:
+            row.update({name: values[i] for name, values in self.scored_terms_.items()})
+        return terms_of(row)
+
+    def _reasons(
+        self, frame: FeatureFrame, rank: npt.NDArray[np.intp], order: npt.NDArray[np.int64],
+        top_reasons: int, as_of: dt.date,
+    ) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+        """Per ranked row, up to ``top_reasons`` reasons whose direction holds, in English and
+        Hebrew, with the customer's numbers (:func:`~salesradar.models.churn_text.reason_words`),
+        their groups and their claims (JSON text).
+        Only the first ``shap_rows`` ranked rows are worded (a Python loop over those
+        customers, never over invoice lines); the others get no reasons here, and
+        :meth:`explain` words any customer on demand."""
+        en: list[list[str]] = []
+        he: list[list[str]] = []
+        kinds: list[list[str]] = []
+        claims: list[str] = []
+        names = [name for name in frame.columns if name in _EXPLAIN_COLUMNS]
+        for n, i in enumerate(rank):
+            groups = [_GROUP_NAMES[int(g)] for g in order[i] if g >= 0] if n < self.shap_rows \
+                else []
+            words_en: list[str] = []
+            words_he: list[str] = []
+            held: list[str] = []
+            behind: list[dict[str, Any]] = []
+            if groups:
+                c = {name: float(frame.columns[name][i]) for name in names}
+                t = self._terms(int(i), as_of)
+                for group in groups:
+                    if group == "rhythm" or not reason_holds(group, c, t):
+                        continue
+                    text, said = reason_words(group, c, t, self.window_days,
+                                              season_days=self.horizon_days)
+                    if text:
+                        words_en.append(text)
+                        held.append(group)
+                        behind.extend(said)
+                        words_he.append(reason_words(group, c, t, self.window_days,
+                                                     season_days=self.horizon_days,
+                                                     lang="he")[0])
+                    if len(words_en) == top_reasons:
+                        break
+            en.append(words_en)
+            he.append(words_he)
+            kinds.append(held)
+            claims.append(json.dumps(behind))
+        strings = pa.list_(pa.string())
+        return (pa.array(en, type=strings), pa.array(he, type=strings),
+                pa.array(kinds, type=strings), pa.array(claims, type=pa.string()))
+
     def explain(
-        self, customer_id: str, *, currency: str = "₪", lang: Lang = "en"
+        self, customer_id: str, *, currency: str = "₪", lang: Lang = "en", lost: bool = False,
     ) -> list[str]:
         """Plain-words reasons for one customer of the last :meth:`score` call.
 
-        The first line states the rhythm and the money, e.g. ``"orders every ~12 days; last
-        order 41 days ago; ₪38k a quarter at stake"``; the next the probability; then one line
-        per top reason, with the customer's own numbers. ``lang`` is ``"en"`` or ``"he"``.
+        The first line states the rhythm (or, below three purchase days, the facts) and the
+        money at stake, e.g. ``"orders every ~12 days; last order 41 days ago (past its
+        rhythm); ₪38k at stake (...)"``; the next the probability; then one line per top reason
+        whose direction holds, with the customer's own numbers. ``lang`` is ``"en"`` or
+        ``"he"``. :meth:`explain_claims` gives the claims behind the numbers.
         """
+        return explanation(*self._explain_args(customer_id), lost=lost, currency=currency,
+                           lang=lang)
+
+    def explain_claims(self, customer_id: str, *, lost: bool = False) -> list[dict[str, Any]]:
+        """The claims (:mod:`salesradar.insights.claims`) behind :meth:`explain`'s numbers."""
+        return explanation_claims(*self._explain_args(customer_id), lost=lost)
+
+    def _explain_args(self, customer_id: str) -> tuple[Any, ...]:
         check_is_fitted(self, "classifier_")
         frame = self.scored_
         if frame is None or self.scored_probability_ is None or self.scored_reasons_ is None:
@@ -649,57 +724,21 @@ class ChurnModel:
                 f"customer {customer_id!r} has no purchase on or before the scoring date"
             )
         i = int(hits[0])
+        as_of = dt.date.fromisoformat(str(frame.as_of[i])[:10])
         c = {name: float(values[i]) for name, values in frame.columns.items()}
-        value = math.nan if self.scored_value_ is None else float(self.scored_value_[i])
-        if math.isnan(value):  # scored from features only: the current pace, per quarter
-            one = {k: v[i : i + 1] for k, v in frame.columns.items()}
-            value = float(expected_revenue(one, QUARTER_DAYS, self.window_days)[0])
         groups = [_GROUP_NAMES[int(g)] for g in self.scored_reasons_[i] if g >= 0]
-        return explanation(
-            c, value, float(self.scored_probability_[i]), self.horizon_days, self.window_days,
-            groups, currency=currency, lang=lang,
-        )
+        return (c, self._terms(i, as_of), float(self.scored_probability_[i]), self.horizon_days,
+                self.window_days, groups)
 
 
-# (condition on the customer's features under which the group's label holds, label otherwise)
-_LABEL_HOLDS: dict[str, tuple[str, str, str]] = {
-    "orders": ("orders_w1", "orders_w2", "few orders"),
-    "revenue": ("revenue_w1", "revenue_w2", "low revenue"),
-    "breadth": ("skus_w1", "skus_w2", "buys few items"),
+# the customer's terms (salesradar.models.cadence) score_churn carries, and their types
+_TERM_TYPES: dict[str, pa.DataType] = {
+    "purchase_days": pa.int64(), "first_order": pa.date32(), "previous_order": pa.date32(),
+    "last_order": pa.date32(), "last_order_sales": pa.float64(),
+    "typical_gap_days": pa.float64(), "value_at_stake": pa.float64(),
+    "year_sales": pa.float64(), "year_returns": pa.float64(),
 }
-
-
-def _in_hebrew(labels: pa.Array) -> pa.Array:
-    """Short reason labels in Hebrew (vectorized; an unknown label stays as it is)."""
-    index = pc.index_in(labels, value_set=pa.array(list(REASONS_HE)))
-    hebrew = pa.array(list(REASONS_HE.values()), type=pa.string()).take(index)
-    result: pa.Array = pc.coalesce(hebrew, labels)
-    return result
-
-
-def _reason_labels(
-    columns: dict[str, FloatArray], rank: npt.NDArray[np.intp], top: npt.NDArray[np.int64]
-) -> npt.NDArray[np.object_]:
-    """Short reason labels for the ranked rows, worded by the direction of the customer's
-    own numbers (a new customer's "0 orders before" is not "fewer orders lately")."""
-    labels = np.array(list(_REASON_LABELS.values()), dtype=object)
-    words = labels[np.maximum(top, 0)]
-    for group, (recent, before, otherwise) in _LABEL_HOLDS.items():
-        fell = (columns[recent][rank] < columns[before][rank])[:, None]
-        words[(top == _GROUP_NAMES.index(group)) & ~fell] = otherwise
-    rhythm = top == _GROUP_NAMES.index("rhythm")
-    once = (columns["purchase_days"][rank] < 2)[:, None]
-    with np.errstate(invalid="ignore"):
-        late = (columns["gap_ratio"][rank] > 1.0)[:, None]
-    last_season, tenure = columns.get("orders_last_season"), columns.get("tenure_days")
-    if last_season is not None and tenure is not None:
-        season = (top == _GROUP_NAMES.index("season")) & (last_season[rank] == 0)[:, None]
-        newer = (tenure[rank] < 365)[:, None]  # its first order came after that season
-        words[season & ~newer] = "no order in this season last year"
-        words[season & newer] = "not yet a customer this season last year"
-    words[rhythm & ~once & ~late] = "order rhythm"
-    words[rhythm & once] = "bought only once"
-    return words
+_TERM_COLUMNS = tuple(_TERM_TYPES)
 
 
 def score_customers(

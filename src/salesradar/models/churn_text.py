@@ -1,22 +1,45 @@
-"""The churn explanation in words, in English and Hebrew.
+"""The churn explanation in words, in English and Hebrew, with the claims behind each number.
 
-:meth:`salesradar.models.churn.ChurnModel.explain` passes one customer's numbers (its feature
-values ``c``, the value at stake per quarter, the probability and its top reason groups);
-this module words them. The rhythm and the money follow :mod:`salesradar.models.cadence`
-(typical gap = median gap, value at stake per quarter). Hebrew follows the insight texts'
-style: numbers before "יום", money as :func:`salesradar.models.text.money` writes it.
+:meth:`salesradar.models.churn.ChurnModel.explain`, the churn insight and the customer 360 word
+one customer from its *terms* (:mod:`salesradar.models.cadence`: purchase days, rhythm, last
+order, money at stake) and its feature values ``c``. Every sentence states only what the
+customer's own rows prove, and every number in it comes with a claim
+(:mod:`salesradar.insights.claims`) the truth audit recomputes:
+
+- a rhythm ("orders every ~12 days") only with at least three purchase days; with fewer the
+  facts ("bought once: ₪3,528 on 07/12/2011", "bought twice, 41 days apart");
+- a reason only when its direction holds for this customer (fewer orders *and* the number of
+  orders fell; returns only when it returned something), with its numbers;
+- money at stake as :mod:`salesradar.models.cadence` defines it (net, the last year of buying).
+
+Hebrew follows the insight texts' style: numbers before "יום", money as
+:func:`salesradar.models.text.money` writes it, dates dd/mm/yyyy.
+
+>>> t = terms_of({"customer_id": "C1", "as_of": "2026-03-31", "purchase_days": 1,
+...               "last_order": "2026-02-20", "first_order": "2026-02-20",
+...               "last_order_sales": 3528.0, "days_since_last_order": 39,
+...               "value_at_stake": 3528.0})
+>>> rhythm_words(t)[0]
+'bought once: ₪3.5k on 20/02/2026, 39 days ago'
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from salesradar.charts.labels import format_day
+from salesradar.claims import Claim, claim
 from salesradar.lang import Lang, parse_lang
+from salesradar.models.cadence import RHYTHM_MIN_DAYS
 from salesradar.models.text import money
 
-__all__ = ["explanation", "reason_text"]
-
+__all__ = [
+    "explanation", "explanation_claims", "reason_holds", "reason_words", "rhythm_words",
+    "stake_words", "terms_of",
+]
 
 # group -> (recent window column, window before it)
 _WINDOWS = {
@@ -26,51 +49,49 @@ _WINDOWS = {
 }
 
 _EN = {
-    "rhythm": "orders every ~{gap}; last order {last} ago",
-    "once": "ordered once, {last} ago",
-    "stake": "{value} a quarter at stake",
+    "rhythm": "orders every ~{gap}; last order {last} ago ({state})",
+    "past": "past its rhythm",
+    "within": "within its rhythm",
+    "twice": "bought twice, {gap} apart; last order {last} ago",
+    "once": "bought once: {value} on {day}, {last} ago",
+    "stake": "{value} at stake: its net purchases in the year to its last order",
+    "stake_lost": "bought {value} (net) in the year before it stopped",
     "no_value": "no net revenue in its last year of orders",
     "chance": "{p:.0%} chance of no order in the next {h} days",
-    "bought_once": "has bought only once so far; many one-time buyers do not come back",
-    "gap_ratio": "{r:.1f}× its usual gap since the last order",
-    "orders": "{now} in the last {w} days vs {before:.0f} in the {w} before",
+    "orders": "{now} in the last {w} days vs {before} in the {w} before",
     "revenue": "{now} in the last {w} days vs {before} in the {w} before",
-    "breadth": "bought {now} in the last {w} days vs {before:.0f} before",
-    "returns": "returned {share:.0%} of what it bought in the last year",
-    "margin": "margin {rate:.0%} over the last year",
-    "payments": "{share:.0%} of invoices paid late in the last year (on average {days:.0f} days)",
+    "breadth": "bought {now} in the last {w} days vs {before} in the {w} before",
+    "returns": "returned {returned} of the {bought} it bought in its last year of orders",
+    "season_none": "no order in the same {h} days a year ago",
     "no_contact": "no contact person on file",
-    "contacts": "only {n:.0f} contact(s) on file",
-    "season": "bought {value} in this season last year ({orders} in the {h} days from this date "
-              "a year ago)",
-    "season_none": "no order in this season last year (the {h} days from this date a year ago)",
-    "season_new": "not yet a customer in this season last year (the {h} days from this date a "
-                  "year ago)",
 }
 _HE = {
-    "rhythm": "מזמין כל ~{gap}; הזמנה אחרונה לפני {last}",
-    "once": "הזמין פעם אחת, לפני {last}",
-    "stake": "{value} לרבעון בסיכון",
+    "rhythm": "מזמין כל ~{gap}; הזמנה אחרונה לפני {last} ({state})",
+    "past": "מעבר לקצב שלו",
+    "within": "בתוך הקצב שלו",
+    "twice": "קנה פעמיים, בהפרש של {gap}; הזמנה אחרונה לפני {last}",
+    "once": "קנה פעם אחת: {value} ב-{day}, לפני {last}",
+    "stake": "{value} בסיכון: רכישותיו נטו בשנה שעד ההזמנה האחרונה",
+    "stake_lost": "קנה ב-{value} (נטו) בשנה שלפני שהפסיק",
     "no_value": "ללא הכנסה נטו בשנת ההזמנות האחרונה שלו",
     "chance": "סיכוי של {p:.0%} שלא יזמין ב-{h} הימים הבאים",
-    "bought_once": "קנה רק פעם אחת עד כה; רבים מהקונים החד-פעמיים לא חוזרים",
-    "gap_ratio": "עבר פי {r:.1f} מהמרווח הרגיל שלו מאז ההזמנה האחרונה",
-    "orders": "{now} ב-{w} הימים האחרונים לעומת {before:.0f} ב-{w} הימים שלפניהם",
+    "orders": "{now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
     "revenue": "{now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
-    "breadth": "קנה {now} ב-{w} הימים האחרונים לעומת {before:.0f} לפני כן",
-    "returns": "החזיר {share:.0%} ממה שקנה בשנה האחרונה",
-    "margin": "רווח גולמי {rate:.0%} בשנה האחרונה",
-    "payments": "{share:.0%} מהחשבוניות שולמו באיחור בשנה האחרונה (בממוצע {days:.0f} יום)",
+    "breadth": "קנה {now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
+    "returns": "החזיר {returned} מתוך {bought} שקנה בשנת ההזמנות האחרונה שלו",
+    "season_none": "לא הזמין באותם {h} ימים לפני שנה",
     "no_contact": "אין איש קשר רשום",
-    "contacts": "רק {n:.0f} אנשי קשר רשומים",
-    "season": "קנה ב-{value} בעונה הזו בשנה שעברה ({orders} ב-{h} הימים מתאריך זה לפני שנה)",
-    "season_none": "לא הזמין בעונה הזו בשנה שעברה ({h} הימים מתאריך זה לפני שנה)",
-    "season_new": "עוד לא היה לקוח בעונה הזו בשנה שעברה ({h} הימים מתאריך זה לפני שנה)",
 }
 _TEXTS: dict[str, dict[str, str]] = {"en": _EN, "he": _HE}
 
+#: a reason about returns needs at least this share of the year's purchases returned
+RETURNS_MIN_SHARE = 0.05
 
-def _check(lang: str) -> dict[str, str]:
+Terms = dict[str, Any]
+Words = tuple[str, list[Claim]]
+
+
+def _texts(lang: str) -> dict[str, str]:
     return _TEXTS[parse_lang(lang)]
 
 
@@ -90,79 +111,213 @@ def _count(value: float, noun: str, lang: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def explanation(
-    c: dict[str, float],
-    value: float,
-    probability: float,
-    horizon_days: int,
-    window_days: int,
-    reasons: Sequence[str],
-    *,
-    currency: str = "₪",
-    lang: Lang = "en",
-) -> list[str]:
-    """The lines of one customer's explanation: rhythm and money, the probability, then one
-    line per reason group in ``reasons`` (strongest first), at most five lines."""
-    t = _check(lang)
-    if c["purchase_days"] >= 2 and not math.isnan(c["median_gap"]):
-        rhythm = t["rhythm"].format(gap=_days(c["median_gap"], lang),
-                                    last=_days(c["recency_days"], lang))
-    else:
-        rhythm = t["once"].format(last=_days(c["recency_days"], lang))
-    stake = t["stake"].format(value=money(value, currency)) if value > 0 else t["no_value"]
-    lines = [f"{rhythm}; {stake}", t["chance"].format(p=probability, h=horizon_days)]
-    for group in reasons:
-        text = reason_text(group, c, window_days, currency=currency, lang=lang,
-                           season_days=horizon_days)
-        if text:
-            lines.append(text)
-    return lines[:5]
+def _date(value: Any) -> dt.date | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
 
 
-def reason_text(
-    group: str, c: dict[str, float], w: int, *, currency: str = "₪", lang: Lang = "en",
-    season_days: int = 90,
-) -> str:
-    """One reason in the customer's terms (empty when its numbers are missing).
+def _num(value: Any) -> float:
+    if value is None:
+        return math.nan
+    return float(value)
 
-    ``w`` is the recent window of the features, ``season_days`` the length of "this season
-    last year" (the model's horizon).
-    """
-    t = _check(lang)
 
+def terms_of(row: Mapping[str, Any]) -> Terms:
+    """A customer's terms from a ``score_churn`` or :func:`~salesradar.models.cadence.
+    customer_terms` row (dates as dates or ISO text; missing numbers as NaN)."""
+    as_of = _date(row.get("as_of"))
+    last = _date(row.get("last_order"))
+    days_since = _num(row.get("days_since_last_order"))
+    if last is None and as_of is not None and not math.isnan(days_since):
+        last = as_of - dt.timedelta(days=round(days_since))
+    gap = _num(row.get("typical_gap_days", row.get("median_gap_days")))
+    return {
+        "customer_id": str(row.get("customer_id")),
+        "as_of": as_of,
+        "purchase_days": int(_num(row.get("purchase_days")) if row.get("purchase_days")
+                             is not None else 0),
+        "first_order": _date(row.get("first_order")),
+        "previous_order": _date(row.get("previous_order")),
+        "last_order": last,
+        "last_order_sales": _num(row.get("last_order_sales")),
+        "days_since_last_order": days_since,
+        "typical_gap_days": gap,
+        "value_at_stake": _num(row.get("value_at_stake")),
+        "year_sales": _num(row.get("year_sales")),
+        "year_returns": _num(row.get("year_returns")),
+    }
+
+
+def has_rhythm(t: Terms) -> bool:
+    """True when the customer has a rhythm: at least :data:`RHYTHM_MIN_DAYS` purchase days."""
+    return t["purchase_days"] >= RHYTHM_MIN_DAYS and not math.isnan(t["typical_gap_days"])
+
+
+def past_rhythm(t: Terms) -> bool:
+    """True when the days since the last order exceed the customer's own rhythm."""
+    return has_rhythm(t) and t["days_since_last_order"] > t["typical_gap_days"]
+
+
+def _where(t: Terms) -> dict[str, Any]:
+    return {"customer_id": t["customer_id"], "to": t["as_of"]}
+
+
+def rhythm_words(t: Terms, *, currency: str = "₪", lang: Lang = "en") -> Words:
+    """The customer's rhythm in words (or, below three purchase days, the facts), and the
+    claims behind it."""
+    x, w = _texts(lang), _where(t)
+    last = _days(t["days_since_last_order"], lang)
+    claims = [claim("purchase_days", t["purchase_days"], **w),
+              claim("days_since_last_purchase", round(t["days_since_last_order"]), **w)]
+    if has_rhythm(t):
+        gap = _days(t["typical_gap_days"], lang)
+        past = past_rhythm(t)
+        claims += [claim("median_gap_days", t["typical_gap_days"], **w),
+                   claim("past_rhythm", past, **w)]
+        state = x["past"] if past else x["within"]
+        return x["rhythm"].format(gap=gap, last=last, state=state), claims
+    if t["purchase_days"] == 2 and t["previous_order"] and t["last_order"]:
+        apart = (t["last_order"] - t["previous_order"]).days
+        claims += [claim("previous_purchase_day", t["previous_order"], **w),
+                   claim("last_purchase_day", t["last_order"], **w)]
+        return x["twice"].format(gap=_days(apart, lang), last=last), claims
+    claims += [claim("last_purchase_day", t["last_order"], **w),
+               claim("sales_on_day", t["last_order_sales"], customer_id=t["customer_id"],
+                     day=t["last_order"])]
+    return x["once"].format(value=money(t["last_order_sales"], currency),
+                            day=format_day(t["last_order"]), last=last), claims
+
+
+def stake_words(t: Terms, *, lost: bool = False, currency: str = "₪",
+                lang: Lang = "en") -> Words:
+    """The money at stake in words (for a customer that stopped, what it bought in the year
+    before it stopped) and its claim."""
+    x, value = _texts(lang), t["value_at_stake"]
+    if math.isnan(value) or value <= 0:
+        return x["no_value"], [claim("value_at_stake", 0.0, **_where(t))]
+    key = "stake_lost" if lost else "stake"
+    return (x[key].format(value=money(value, currency)),
+            [claim("value_at_stake", value, **_where(t))])
+
+
+def _window(t: Terms, w: int, k: int) -> dict[str, Any]:
+    """Window ``k`` (1 = the last ``w`` days, 2 = the ``w`` before) as claim bounds."""
+    as_of = t["as_of"]
+    end = as_of - dt.timedelta(days=(k - 1) * w)
+    return {"customer_id": t["customer_id"], "from": end - dt.timedelta(days=w - 1), "to": end}
+
+
+def reason_holds(group: str, c: Mapping[str, float], t: Terms) -> bool:
+    """True when the reason group's direction holds for this customer (fewer orders means the
+    orders fell; returns means it returned at least :data:`RETURNS_MIN_SHARE` of what it bought
+    in its last year of buying, ``t``'s ``year_returns`` of ``year_sales``)."""
     def known(*names: str) -> bool:
-        return all(not math.isnan(c[n]) for n in names)
+        return all(not math.isnan(c.get(n, math.nan)) for n in names)
 
-    if group == "rhythm" and c["purchase_days"] < 2:
-        return t["bought_once"]
-    if group == "rhythm" and known("gap_ratio"):
-        return t["gap_ratio"].format(r=c["gap_ratio"])
     if group in _WINDOWS:
         recent, before = _WINDOWS[group]
-        if c[recent] == 0 and c[before] == 0:
-            return ""  # nothing in either window: the first line already says how long ago
+        return known(recent, before) and c[recent] < c[before]
+    if group == "returns":
+        sales, returned = t.get("year_sales", math.nan), t.get("year_returns", math.nan)
+        return (not math.isnan(sales) and not math.isnan(returned) and sales > 0
+                and returned >= RETURNS_MIN_SHARE * sales)
+    if group == "season":
+        return (known("orders_last_season") and c["orders_last_season"] == 0
+                and c.get("tenure_days", 0.0) >= 365)
+    if group == "contacts":
+        return known("contacts") and c["contacts"] == 0
+    return False
+
+
+def reason_words(
+    group: str, c: Mapping[str, float], t: Terms, w: int, *, currency: str = "₪",
+    lang: Lang = "en", season_days: int = 90,
+) -> Words:
+    """One reason in the customer's terms, with its claims; empty when its direction does not
+    hold (:func:`reason_holds`) or the group has nothing recomputable to say.
+
+    ``w`` is the recent window of the features, ``season_days`` the length of "the same days a
+    year ago" (the model's horizon). The rhythm group is said by :func:`rhythm_words`.
+    """
+    x = _texts(lang)
+    if t["as_of"] is None or not reason_holds(group, c, t):
+        return "", []
+    window = claim("setting", w, setting="window_days")
     if group == "orders":
-        return t["orders"].format(now=_count(c["orders_w1"], "order", lang), w=w,
-                                  before=c["orders_w2"])
+        return (x["orders"].format(now=_count(c["orders_w1"], "order", lang), w=w,
+                                   before=round(c["orders_w2"])),
+                [window, claim("purchase_days_in", c["orders_w1"], **_window(t, w, 1)),
+                 claim("purchase_days_in", c["orders_w2"], **_window(t, w, 2))])
     if group == "revenue":
-        return t["revenue"].format(now=money(c["revenue_w1"], currency), w=w,
-                                   before=money(c["revenue_w2"], currency))
+        return (x["revenue"].format(now=money(c["revenue_w1"], currency), w=w,
+                                    before=money(c["revenue_w2"], currency)),
+                [window, claim("net_revenue", c["revenue_w1"], **_window(t, w, 1)),
+                 claim("net_revenue", c["revenue_w2"], **_window(t, w, 2))])
     if group == "breadth":
-        return t["breadth"].format(now=_count(c["skus_w1"], "different item", lang), w=w,
-                                   before=c["skus_w2"])
-    if group == "returns" and known("returns_share") and c["returns_share"] >= 0.01:
-        return t["returns"].format(share=c["returns_share"])
-    if group == "margin" and known("margin_rate"):
-        return t["margin"].format(rate=c["margin_rate"])
-    if group == "payments" and known("late_share", "mean_days_late"):
-        return t["payments"].format(share=c["late_share"], days=c["mean_days_late"])
-    if group == "season" and known("orders_last_season", "revenue_last_season"):
-        if c["orders_last_season"] == 0:
-            newer = c.get("tenure_days", math.inf) < 365  # first order after that season
-            return t["season_new" if newer else "season_none"].format(h=season_days)
-        return t["season"].format(value=money(c["revenue_last_season"], currency),
-                                  orders=_count(c["orders_last_season"], "order", lang),
-                                  h=season_days)
-    if group == "contacts" and known("contacts"):
-        return t["no_contact"] if c["contacts"] == 0 else t["contacts"].format(n=c["contacts"])
-    return ""
+        return (x["breadth"].format(now=_count(c["skus_w1"], "different item", lang), w=w,
+                                    before=round(c["skus_w2"])),
+                [window, claim("distinct_skus", c["skus_w1"], **_window(t, w, 1)),
+                 claim("distinct_skus", c["skus_w2"], **_window(t, w, 2))])
+    if group == "returns":  # over the lines of the money at stake
+        year = {"customer_id": t["customer_id"], "to": t["as_of"],
+                "from": t["last_order"] - dt.timedelta(days=364)}
+        bought, returned = t["year_sales"], t["year_returns"]
+        return (x["returns"].format(returned=money(returned, currency),
+                                    bought=money(bought, currency)),
+                [claim("returned", returned, **year), claim("gross_sales", bought, **year)])
+    if group == "season":
+        start = t["as_of"] - dt.timedelta(days=364)
+        return (x["season_none"].format(h=season_days),
+                [claim("setting", season_days, setting="season_days"),
+                 claim("purchase_days_in", 0, customer_id=t["customer_id"], **{
+                     "from": start, "to": start + dt.timedelta(days=season_days - 1)})])
+    if group == "contacts":
+        return x["no_contact"], []
+    return "", []
+
+
+def _lines(
+    c: Mapping[str, float], t: Terms, probability: float, horizon_days: int, window_days: int,
+    reasons: Sequence[str], *, lost: bool, currency: str, lang: Lang,
+) -> tuple[list[str], list[Claim]]:
+    x = _texts(lang)
+    rhythm, claims = rhythm_words(t, currency=currency, lang=lang)
+    stake, more = stake_words(t, lost=lost, currency=currency, lang=lang)
+    claims += more
+    lines = [f"{rhythm}; {stake}", x["chance"].format(p=probability, h=horizon_days)]
+    claims += [claim("model_output", round(probability, 4), output="churn_probability"),
+               claim("setting", horizon_days, setting="horizon_days")]
+    for group in reasons:
+        text, more = reason_words(group, c, t, window_days, currency=currency, lang=lang,
+                                  season_days=horizon_days)
+        if text and text not in lines:
+            lines.append(text)
+            claims += more
+        if len(lines) == 5:
+            break
+    return lines, claims
+
+
+def explanation(
+    c: Mapping[str, float], t: Terms, probability: float, horizon_days: int, window_days: int,
+    reasons: Sequence[str], *, lost: bool = False, currency: str = "₪", lang: Lang = "en",
+) -> list[str]:
+    """The lines of one customer's explanation: rhythm (or the facts) and money, the
+    probability, then one line per reason group in ``reasons`` whose direction holds
+    (strongest first), at most five lines."""
+    return _lines(c, t, probability, horizon_days, window_days, reasons, lost=lost,
+                  currency=currency, lang=lang)[0]
+
+
+def explanation_claims(
+    c: Mapping[str, float], t: Terms, probability: float, horizon_days: int, window_days: int,
+    reasons: Sequence[str], *, lost: bool = False,
+) -> list[Claim]:
+    """The claims behind :func:`explanation`'s numbers (the same in both languages)."""
+    return _lines(c, t, probability, horizon_days, window_days, reasons, lost=lost,
+                  currency="₪", lang="en")[1]

@@ -87,7 +87,7 @@ def ceo_context(dash: dict[str, Any], lang: Lang) -> dict[str, Any]:
 def _risk(row: dict[str, Any]) -> dict[str, Any]:
     """One top-risk row with the columns the report shows (absent ones empty)."""
     return {"name": row.get("name") or row.get("customer_id"), "rep_id": row.get("rep_id"),
-            "revenue_at_risk": row.get("revenue_at_risk"),
+            "value_at_stake": row.get("value_at_stake"),
             "churn_probability": row.get("churn_probability"),
             "days_since_last_order": row.get("days_since_last_order"),
             "median_gap_days": row.get("median_gap_days", row.get("typical_gap_days"))}

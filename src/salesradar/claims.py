@@ -1,0 +1,73 @@
+"""Claims: every number an insight or a customer explanation states, with what it was computed
+over, so that the truth audit can recompute it from the raw invoice lines.
+
+An insight's evidence carries ``claims``, a list of :func:`claim` dicts. A claim names one
+quantity of the vocabulary below, the subject it is about (``customer_id``, optionally ``sku``,
+or a list of ``customer_ids``) and its window, and holds the value the text states. The audit
+(:mod:`salesradar.insights.audit`) recomputes each claim on its own from ``invoice_lines``;
+the texts are built from the same values, so a claim that holds makes the sentence true.
+
+Vocabulary (a *purchase day* is a day whose positive invoice lines sum above zero for the
+subject; dates are ISO ``YYYY-MM-DD``; ``to`` is inclusive, ``from`` inclusive):
+
+============================ ===================================================================
+``purchase_days``            purchase days on or before ``to``
+``first_purchase_day``       the first purchase day on or before ``to``
+``last_purchase_day``        the last purchase day on or before ``to``
+``previous_purchase_day``    the purchase day before the last one, on or before ``to``
+``median_gap_days``          median of the gaps (days) between consecutive purchase days on or
+                             before ``to``; stated only with at least
+                             :data:`~salesradar.models.cadence.RHYTHM_MIN_DAYS` purchase days
+``days_since_last_purchase`` ``to`` − the last purchase day, in days
+``sales_on_day``             sum of the positive lines on ``day``
+``net_revenue``              sum of ``net_revenue`` of the lines dated in [``from``, ``to``]
+``gross_sales``              sum of the positive lines dated in [``from``, ``to``]
+``returned``                 minus the sum of the negative lines dated in [``from``, ``to``]
+``purchase_days_in``         purchase days in [``from``, ``to``]
+``distinct_skus``            SKUs with a positive line in [``from``, ``to``]
+``value_at_stake``           money at stake (GLOSSARY.md): the net revenue of the lines dated
+                             in (last purchase day − 365 days, ``to``], floored at 0
+``past_rhythm``              true: ``days_since_last_purchase`` > ``median_gap_days`` (the
+                             words "drifting" and "stopped ordering" rest on it)
+``model_output``             a model's number (a churn probability, an offer's score), named by
+                             ``output``: not recomputable from the lines; the audit checks only
+                             its range
+``setting``                  a threshold or setting the text quotes (a window length, an SLA),
+                             named by ``setting``
+============================ ===================================================================
+
+>>> claim("purchase_days", 3, customer_id="C1", to="2026-01-31")
+{'claim': 'purchase_days', 'value': 3, 'customer_id': 'C1', 'to': '2026-01-31'}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+__all__ = ["CLAIMS", "Claim", "claim"]
+
+Claim = dict[str, Any]
+
+CLAIMS = (
+    "purchase_days", "first_purchase_day", "last_purchase_day", "previous_purchase_day",
+    "median_gap_days", "days_since_last_purchase", "sales_on_day", "net_revenue",
+    "gross_sales", "returned", "purchase_days_in", "distinct_skus", "value_at_stake",
+    "past_rhythm", "model_output", "setting",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    return value
+
+
+def claim(name: str, value: Any, **where: Any) -> Claim:
+    """One claim: the quantity ``name`` (of :data:`CLAIMS`), the value stated and where it
+    holds (subject and window; dates as ISO text; ``None`` entries are left out)."""
+    if name not in CLAIMS:
+        raise ValueError(f"unknown claim {name!r}")
+    out: Claim = {"claim": name, "value": _plain(value)}
+    out.update({k: _plain(v) for k, v in where.items() if v is not None})
+    return out
