@@ -4,17 +4,26 @@
 the ``score_*`` tables instead of refitting, and the churn explanations come from the fitted
 model saved beside the workspace (:mod:`salesradar.models.store`). :func:`customer_view`
 assembles one customer's 360 view from them.
+
+Models earn their alerts: before scoring, :func:`salesradar.models.gates.model_gates` backtests
+churn, cross-sell and stopped items on this workspace against their simple rules (kept in the
+``model_gates`` table). Where a model does not beat its rule, its score table comes from the
+rule, and each of these tables says who spoke in ``scored_by``: ``score_churn`` ``'model'`` or
+``'recency_rule'`` (the calibrated recency rule's probability), ``score_stopped_items``
+``'model'`` or ``'gap_rule'`` (gap over 2x the median; ``p_gap`` null), ``score_cross_sell``
+``'model'`` or ``'popularity'``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesradar.engine import table_names
 from salesradar.errors import UserInputError
@@ -26,9 +35,10 @@ from salesradar.models.churn import (
     explain_customer,
     last_invoice_date,
 )
-from salesradar.models.crosssell import recommend_for
+from salesradar.models.crosssell import PopularityRecommender, recommend_for
+from salesradar.models.gates import RULE_NAMES, Gate, model_gates
 from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
-from salesradar.models.stopped_items import find_stopped_items
+from salesradar.models.stopped_items import StoppedItemsModel, find_stopped_items
 from salesradar.models.store import (
     data_version,
     load_latest,
@@ -53,10 +63,12 @@ class ScoreSummary:
     horizon_days: int
     rows: dict[str, int]  # score table -> rows written
     seconds: dict[str, float]
+    gates: dict[str, Gate] = field(default_factory=dict)  # model -> who speaks, and why
 
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "horizon_days": self.horizon_days,
-                "rows": self.rows, "seconds": {k: round(v, 2) for k, v in self.seconds.items()}}
+                "rows": self.rows, "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+                "gates": {k: g.to_dict() for k, g in self.gates.items()}}
 
 
 def score_workspace(
@@ -66,42 +78,118 @@ def score_workspace(
     *,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ScoreSummary:
-    """Run every model as of ``as_of`` (default: the last invoice date) and store the scores."""
+    """Run every model as of ``as_of`` (default: the last invoice date) and store the scores.
+
+    First each gated model's backtest on this workspace decides whether the model or its rule
+    speaks (:func:`~salesradar.models.gates.model_gates`, cached by the data version).
+    """
     import time
 
     day = as_of or last_invoice_date(ws)
+    total = len(SCORE_TABLES) + 1
+    if progress:
+        progress("gates", 0, total)
+    started = time.perf_counter()
+    # the data's fingerprint scans every invoice line: once for the gates and the saved model
+    version = data_version(ws)
+    gates = model_gates(ws, day, horizon_days, version=version)
+    seconds: dict[str, float] = {"gates": time.perf_counter() - started}
+
+    def speaks(name: str) -> bool:
+        gate = gates.get(name)
+        return gate is None or gate.model_speaks
+
     steps: dict[str, Callable[[], pa.Table]] = {
-        "churn": lambda: _score_churn(ws, day, horizon_days),
-        "stopped_items": lambda: find_stopped_items(ws, day),
-        "cross_sell": lambda: recommend_for(ws, n=10, as_of=day),
+        "churn": lambda: _score_churn(ws, day, horizon_days, version=version,
+                                      model_speaks=speaks("churn")),
+        "stopped_items": lambda: _score_stopped_items(ws, day, speaks("stopped_items")),
+        "cross_sell": lambda: _score_cross_sell(ws, day, speaks("cross_sell")),
         "tiers": lambda: assign_tiers(ws, day),
         "health": lambda: health_scores(ws, day),
     }
     rows: dict[str, int] = {}
-    seconds: dict[str, float] = {}
     for index, (name, step) in enumerate(steps.items()):
         if progress:
-            progress(name, index, len(steps))
+            progress(name, index + 1, total)
         started = time.perf_counter()
         table = step()
         ws.backend.create_table(SCORE_TABLES[name], table, overwrite=True)
         rows[SCORE_TABLES[name]] = table.num_rows
         seconds[name] = time.perf_counter() - started
-    return ScoreSummary(day, horizon_days, rows, seconds)
+    return ScoreSummary(day, horizon_days, rows, seconds, gates)
 
 
-def _score_churn(ws: Any, day: dt.date, horizon_days: int) -> pa.Table:
+def _scored_by(table: pa.Table, who: str) -> pa.Table:
+    return table.append_column("scored_by", pa.array([who] * table.num_rows, pa.string()))
+
+
+def _score_churn(
+    ws: Any, day: dt.date, horizon_days: int, *, version: str | None = None,
+    model_speaks: bool = True,
+) -> pa.Table:
     """Churn scores; the fitted model is reused when saved for the same data, else fitted and
-    saved."""
-    # the data's fingerprint scans every invoice line: once for the load and the save
-    version = data_version(ws) if model_folder(ws) is not None else None
+    saved. When the model does not speak, the probabilities are the calibrated recency
+    rule's."""
+    version = version or (data_version(ws) if model_folder(ws) is not None else None)
     saved = load_model(ws, "churn", day, horizon_days, version=version)
-    if isinstance(saved, ChurnModel) and saved.features_ == MODEL_FEATURES:
-        return saved.score(ws, day)
-    model = ChurnModel(horizon_days).fit(ws, day)
+    fresh = not (isinstance(saved, ChurnModel) and saved.features_ == MODEL_FEATURES)
+    model = saved if isinstance(saved, ChurnModel) and not fresh else \
+        ChurnModel(horizon_days).fit(ws, day)
     table = model.score(ws, day)  # before saving: the saved model keeps what it scored
-    save_model(ws, "churn", model, day, horizon_days, version=version)
+    table = _scored_by(table, "model") if model_speaks else _by_recency_rule(model, table)
+    if fresh:
+        save_model(ws, "churn", model, day, horizon_days, version=version)
     return table
+
+
+def _by_recency_rule(model: ChurnModel, table: pa.Table) -> pa.Table:
+    """``score_churn`` with the calibrated recency rule's P(churn) instead of the model's:
+    ``churn_probability``, ``revenue_at_risk`` (times the same expected revenue) and the order
+    follow the rule; ``scored_by`` is ``'recency_rule'``. The model's explanations then state
+    the rule's probability too (:meth:`ChurnModel.explain` reads ``scored_probability_``)."""
+    frame = model.scored_
+    assert frame is not None  # score() just ran
+    rule = model.recency_baseline_proba(frame)
+    model.scored_probability_ = rule
+    where = pc.index_in(table["customer_id"], value_set=pa.array(frame.customer_id.astype(str)))
+    proba = rule[np.asarray(where.to_numpy(zero_copy_only=False), dtype=np.int64)]
+    expected = np.asarray(table["expected_revenue"].to_numpy(zero_copy_only=False), np.float64)
+    names = table.schema.names
+    table = table.set_column(names.index("churn_probability"), "churn_probability",
+                             pa.array(proba))
+    table = table.set_column(names.index("revenue_at_risk"), "revenue_at_risk",
+                             pa.array(proba * expected))
+    order = np.argsort(-(proba * expected), kind="stable")
+    return _scored_by(table.take(pa.array(order)), RULE_NAMES["churn"])
+
+
+def _score_stopped_items(ws: Any, day: dt.date, model_speaks: bool) -> pa.Table:
+    """Stopped items flagged by the model, or by the gap rule (gap over 2x the pair's median
+    gap, the model's eligible pairs) in the model's columns with ``p_gap`` null."""
+    if model_speaks:
+        return _scored_by(find_stopped_items(ws, day), "model")
+    model = StoppedItemsModel().fit(ws, day)
+    assert model.pairs_ is not None
+    schema = model.flags().schema
+    rule = model.baseline_flags()
+    extra = [c for c in schema.names if c not in rule.schema.names and c != "p_gap"]
+    facts = model.pairs_.select(["customer_id", "sku", *extra])
+    joined = rule.join(facts, keys=["customer_id", "sku"], join_type="left outer")
+    joined = joined.sort_by([("value_at_stake", "descending")])
+    out = pa.table({
+        name: (pa.nulls(joined.num_rows, schema.field(name).type) if name == "p_gap"
+               else joined[name].cast(schema.field(name).type))
+        for name in schema.names
+    })
+    return _scored_by(out, RULE_NAMES["stopped_items"])
+
+
+def _score_cross_sell(ws: Any, day: dt.date, model_speaks: bool) -> pa.Table:
+    """Cross-sell offers of the model, or of popularity when the model does not speak."""
+    if model_speaks:
+        return _scored_by(recommend_for(ws, n=10, as_of=day), "model")
+    offers = recommend_for(ws, n=10, as_of=day, model=PopularityRecommender())
+    return _scored_by(offers, RULE_NAMES["cross_sell"])
 
 
 def _why(

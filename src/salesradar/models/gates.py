@@ -1,0 +1,537 @@
+"""Models earn their alerts: each model speaks only where its own backtest on this workspace
+beats the simple rule a user would otherwise use.
+
+At ``salesradar score`` time, :func:`model_gates` replays each model at ``cutoff = as_of -
+horizon`` (the same fit as its backtest in :mod:`salesradar.models.backtest`) and compares it
+with its baseline on the same cases:
+
+======================  ==================================  ===============================
+model                   metric                              baseline (the rule)
+======================  ==================================  ===============================
+``churn``               ROC AUC over customers              recency (days since last order)
+``cross_sell``          precision@10 over customers with    popularity
+                        a new SKU in the horizon
+``stopped_items``       precision of all flags              gap > 2x the pair's median gap
+======================  ==================================  ===============================
+
+A comparison counts only with enough cases (:data:`MIN_POSITIVES` churned and
+:data:`MIN_NEGATIVES` staying customers; :data:`MIN_CUSTOMERS` customers with an outcome;
+:data:`MIN_FLAGS` flags on each side) **and** a 95% confidence interval on the difference
+(model - baseline) that lies above zero: a paired bootstrap over customers
+(:data:`RESAMPLES` resamples, seed :data:`SEED`). The decision per model is ``model`` (it
+beats the rule), ``rule`` (the rule wins or ties) or ``not_enough_data``; in the last two the
+rule speaks. The decisions are kept in the workspace table ``model_gates`` (see
+:data:`GATE_COLUMNS`) with a reason in English and Hebrew, keyed by the data version of
+:func:`salesradar.models.store.data_version`, so unchanged data never re-runs the backtests.
+A workspace with more than :data:`MAX_CUSTOMERS` customers is gated on a stable sample of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from salesradar.engine import table_names
+from salesradar.errors import SalesradarError
+
+__all__ = [
+    "GATE_COLUMNS",
+    "GATE_TABLE",
+    "MODELS",
+    "Comparison",
+    "Gate",
+    "compare_auc",
+    "compare_means",
+    "compare_ratios",
+    "model_gates",
+    "read_gates",
+    "weighted_auc",
+]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+Decision = Literal["model", "rule", "not_enough_data"]
+
+GATE_TABLE = "model_gates"
+MODELS: tuple[str, ...] = ("churn", "cross_sell", "stopped_items")
+MIN_POSITIVES = 30  # churn: customers who churned in the backtest's horizon
+MIN_NEGATIVES = 30  # churn: customers who bought again
+MIN_CUSTOMERS = 30  # cross-sell: customers with a new SKU in the horizon
+MIN_FLAGS = 30  # stopped items: flags of the model and of the rule, each
+RESAMPLES = 1000
+SEED = 0
+LEVEL = 0.95
+MAX_CUSTOMERS = 20_000
+CROSS_SELL_K = 10
+_CHUNK = 100  # resamples per vectorized block (memory: _CHUNK x cases floats)
+
+# what each model is measured on, and its rule, in both languages
+_NAMES: dict[str, tuple[str, str, str, str]] = {
+    # model: (model en, model he, rule en, rule he)
+    "churn": ("the churn model", "מודל הנטישה",
+              "the recency rule (days since the last order)",
+              "כלל הזמן מההזמנה האחרונה"),
+    "cross_sell": ("the cross-sell model", "מודל המכירה הצולבת",
+                   "the popularity rule (the most popular items the customer doesn't buy)",
+                   "כלל הפופולריות (הפריטים הנמכרים ביותר שהלקוח לא קונה)"),
+    "stopped_items": ("the stopped-items model", "מודל הפריטים שהופסקו",
+                      "the gap rule (gap over 2x the item's median gap)",
+                      "כלל הפער (פער של יותר מפי 2 מהפער החציוני של הפריט)"),
+}
+METRICS = {"churn": "roc_auc", "cross_sell": f"precision_at_{CROSS_SELL_K}",
+           "stopped_items": "precision_of_flags"}
+_METRICS_HE = {"roc_auc": "ROC AUC", f"precision_at_{CROSS_SELL_K}": f"דיוק ב-{CROSS_SELL_K}",
+               "precision_of_flags": "דיוק ההתרעות"}
+# what the rule writes in score_*.scored_by when it speaks
+RULE_NAMES = {"churn": "recency_rule", "cross_sell": "popularity", "stopped_items": "gap_rule"}
+
+GATE_COLUMNS = pa.schema([
+    ("model", pa.string()), ("decision", pa.string()), ("metric", pa.string()),
+    ("model_value", pa.float64()), ("baseline", pa.string()), ("baseline_value", pa.float64()),
+    ("diff_ci_low", pa.float64()), ("diff_ci_high", pa.float64()),
+    ("n_cases", pa.int64()), ("n_positive", pa.int64()),
+    ("reason", pa.string()), ("reason_he", pa.string()),
+    ("as_of", pa.date32()), ("cutoff", pa.date32()), ("horizon_days", pa.int64()),
+    ("sampled_customers", pa.int64()), ("data_version", pa.string()),
+    ("computed_at", pa.timestamp("s")),
+])
+
+
+# ----------------------------------------------------------------------------- statistics
+def _resample_counts(rng: np.random.Generator, n: int, b: int) -> FloatArray:
+    """``b`` bootstrap resamples of ``n`` cases as counts: row r says how often each case
+    was drawn in resample r."""
+    draws = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
+    return np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
+
+
+def weighted_auc(y: Any, score: Any, weights: Any = None) -> FloatArray:
+    """ROC AUC (ties count half) under each row of case ``weights`` (shape resamples x cases;
+    None: one row of ones), vectorized. NaN where a row weighs no positive or no negative."""
+    truth = np.asarray(y, dtype=bool)
+    s = np.asarray(score, dtype=np.float64)
+    w = np.ones((1, len(s))) if weights is None else np.atleast_2d(
+        np.asarray(weights, dtype=np.float64))
+    if len(s) == 0:
+        return np.full(w.shape[0], np.nan)
+    order = np.argsort(s, kind="stable")
+    s, truth, w = s[order], truth[order], w[:, order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])  # one group per distinct score
+    pos = np.add.reduceat(w * truth, starts, axis=1)
+    neg = np.add.reduceat(w * ~truth, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    numerator = (pos * (below + 0.5 * neg)).sum(axis=1)
+    denominator = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / denominator, np.nan)
+
+
+def _bootstrap(
+    n: int, statistic: Callable[[FloatArray], FloatArray], resamples: int, seed: int,
+    level: float,
+) -> tuple[float, float]:
+    """Percentile interval of ``statistic`` (a function of a resamples x cases count matrix,
+    one value per row) over ``resamples`` paired resamples of the ``n`` cases."""
+    rng = np.random.default_rng(seed)
+    values = np.concatenate([
+        statistic(_resample_counts(rng, n, min(_CHUNK, resamples - start)))
+        for start in range(0, resamples, _CHUNK)
+    ])
+    if np.isnan(values).all():
+        return math.nan, math.nan
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.nanpercentile(values, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A model against its rule on the same cases: the decision and the numbers behind it."""
+
+    decision: Decision
+    model_value: float | None
+    baseline_value: float | None
+    diff_ci_low: float | None
+    diff_ci_high: float | None
+    n_cases: int
+    n_positive: int
+    short_of: str = ""  # why there are not enough cases (English), when so
+    short_of_he: str = ""
+
+
+def _decide(low: float, high: float) -> Decision:
+    return "model" if not math.isnan(low) and low > 0 else "rule"
+
+
+def _none(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def compare_auc(
+    y: Any, model_score: Any, baseline_score: Any, *, resamples: int = RESAMPLES,
+    seed: int = SEED, level: float = LEVEL, min_positives: int = MIN_POSITIVES,
+    min_negatives: int = MIN_NEGATIVES,
+) -> Comparison:
+    """Churn: ROC AUC of the model's scores against the baseline's on the same customers
+    (``y`` true = churned), with a paired bootstrap over customers on the difference."""
+    truth = np.asarray(y, dtype=bool)
+    m = np.asarray(model_score, dtype=np.float64)
+    b = np.asarray(baseline_score, dtype=np.float64)
+    n, positives = len(truth), int(truth.sum())
+    model_value, base_value = (float(weighted_auc(truth, m)[0]), float(weighted_auc(truth, b)[0]))
+    if positives < min_positives or n - positives < min_negatives:
+        return Comparison(
+            "not_enough_data", _none(model_value), _none(base_value), None, None, n, positives,
+            f"{positives:,} churned and {n - positives:,} stayed in the backtest; at least "
+            f"{min_positives} of each are needed",
+            f"{positives:,} נטשו ו-{n - positives:,} נשארו בבדיקה לאחור; צריך לפחות "
+            f"{min_positives} מכל סוג",
+        )
+    low, high = _bootstrap(
+        n, lambda w: weighted_auc(truth, m, w) - weighted_auc(truth, b, w), resamples, seed,
+        level)
+    return Comparison(_decide(low, high), model_value, base_value, _none(low), _none(high), n,
+                      positives)
+
+
+def compare_means(
+    model_per_case: Any, baseline_per_case: Any, *, positive: Any = None,
+    resamples: int = RESAMPLES, seed: int = SEED, level: float = LEVEL,
+    min_cases: int = MIN_CUSTOMERS,
+) -> Comparison:
+    """Cross-sell: the mean of a per-customer metric (precision@k) of the model against the
+    baseline's on the same customers, with a paired bootstrap over customers. ``positive``
+    marks the cases with a hit on either side (counted in ``n_positive``)."""
+    m = np.asarray(model_per_case, dtype=np.float64)
+    b = np.asarray(baseline_per_case, dtype=np.float64)
+    n = len(m)
+    positives = int(np.asarray(positive, dtype=bool).sum()) if positive is not None else n
+    model_value = float(m.mean()) if n else math.nan
+    base_value = float(b.mean()) if n else math.nan
+    if n < min_cases:
+        return Comparison(
+            "not_enough_data", _none(model_value), _none(base_value), None, None, n, positives,
+            f"{n:,} customers bought a new item in the backtest's horizon; at least "
+            f"{min_cases} are needed",
+            f"{n:,} לקוחות קנו פריט חדש בתקופת הבדיקה לאחור; צריך לפחות {min_cases}",
+        )
+    diff = m - b
+    low, high = _bootstrap(n, lambda w: (w @ diff) / w.sum(axis=1), resamples, seed, level)
+    return Comparison(_decide(low, high), model_value, base_value, low, high, n, positives)
+
+
+def compare_ratios(
+    model_hits: Any, model_flags: Any, baseline_hits: Any, baseline_flags: Any, *,
+    resamples: int = RESAMPLES, seed: int = SEED, level: float = LEVEL,
+    min_flags: int = MIN_FLAGS,
+) -> Comparison:
+    """Stopped items: precision (hits / flags, pooled) of the model's flags against the rule's,
+    the counts given per customer (customers with a flag on either side), with a paired
+    bootstrap over customers."""
+    mh, mf = np.asarray(model_hits, np.float64), np.asarray(model_flags, np.float64)
+    bh, bf = np.asarray(baseline_hits, np.float64), np.asarray(baseline_flags, np.float64)
+    n_flags_m, n_flags_b = int(mf.sum()), int(bf.sum())
+    model_value = float(mh.sum() / n_flags_m) if n_flags_m else math.nan
+    base_value = float(bh.sum() / n_flags_b) if n_flags_b else math.nan
+    cases, positives = n_flags_m + n_flags_b, int(mh.sum() + bh.sum())
+    if n_flags_m < min_flags or n_flags_b < min_flags:
+        return Comparison(
+            "not_enough_data", _none(model_value), _none(base_value), None, None, cases,
+            positives,
+            f"the model flagged {n_flags_m:,} items and the rule {n_flags_b:,} in the "
+            f"backtest; at least {min_flags} of each are needed",
+            f"המודל סימן {n_flags_m:,} פריטים והכלל {n_flags_b:,} בבדיקה לאחור; צריך לפחות "
+            f"{min_flags} מכל אחד",
+        )
+
+    def statistic(w: FloatArray) -> FloatArray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (w @ mh) / (w @ mf) - (w @ bh) / (w @ bf)
+
+    low, high = _bootstrap(len(mh), statistic, resamples, seed, level)
+    return Comparison(_decide(low, high), model_value, base_value, _none(low), _none(high),
+                      cases, positives)
+
+
+# ----------------------------------------------------------------------------- the gate
+@dataclass(frozen=True)
+class Gate:
+    """One model's decision on one workspace (a row of ``model_gates``)."""
+
+    model: str
+    decision: Decision
+    metric: str
+    model_value: float | None
+    baseline: str
+    baseline_value: float | None
+    diff_ci_low: float | None
+    diff_ci_high: float | None
+    n_cases: int
+    n_positive: int
+    reason: str
+    reason_he: str
+    as_of: dt.date
+    cutoff: dt.date
+    horizon_days: int
+    sampled_customers: int | None
+    data_version: str | None
+    computed_at: dt.datetime
+
+    @property
+    def model_speaks(self) -> bool:
+        return self.decision == "model"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        for key in ("as_of", "cutoff", "computed_at"):
+            out[key] = out[key].isoformat()
+        return out
+
+
+def _num(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+.3f}" if signed else f"{value:.3f}"
+
+
+def _reasons(model: str, c: Comparison) -> tuple[str, str]:
+    """Why the model or the rule speaks, in English and Hebrew, with the numbers."""
+    name, name_he, rule, rule_he = _NAMES[model]
+    metric = METRICS[model]
+    metric_he = _METRICS_HE[metric]
+    values = f"{metric} {_num(c.model_value)} vs {_num(c.baseline_value)} for the rule"
+    values_he = f"{metric_he} {_num(c.model_value)} מול {_num(c.baseline_value)} לכלל"
+    if c.decision == "not_enough_data":
+        return (
+            f"not enough data to judge {name} ({c.short_of}; {values}): {rule} speaks",
+            f"אין מספיק נתונים לשפוט את {name_he} ({c.short_of_he}; {values_he}): {rule_he} "
+            "מדבר",
+        )
+    ci = (f"difference {_num(c.diff_ci_low, True)} to {_num(c.diff_ci_high, True)} "
+          f"({LEVEL:.0%} interval, {c.n_cases:,} cases)")
+    ci_he = (f"הפרש בין {_num(c.diff_ci_low, True)} ל-{_num(c.diff_ci_high, True)} "
+             f"(רווח סמך {LEVEL:.0%}, {c.n_cases:,} מקרים)")
+    if c.decision == "model":
+        return (f"{name} beats {rule} on this workspace's backtest: {values}, {ci}",
+                f"{name_he} עדיף על {rule_he} בבדיקה לאחור על הנתונים האלה: {values_he}, "
+                f"{ci_he}")
+    if c.diff_ci_high is not None and c.diff_ci_high < 0:
+        verdict, verdict_he = "the rule does better", "הכלל טוב יותר"
+    else:
+        verdict, verdict_he = "no better than a tie", "לא יותר מתיקו"
+    return (
+        f"{rule} speaks: {name} does not beat it on this workspace's backtest ({verdict}): "
+        f"{values}, {ci}",
+        f"{rule_he} מדבר: {name_he} לא עדיף עליו בבדיקה לאחור על הנתונים האלה ({verdict_he}): "
+        f"{values_he}, {ci_he}",
+    )
+
+
+def _failed(message: str) -> Comparison:
+    return Comparison("not_enough_data", None, None, None, None, 0, 0,
+                      f"the backtest could not run: {message}",
+                      f"הבדיקה לאחור לא רצה: {message}")
+
+
+# ------------------------------------------------------------- the cases of each backtest
+def _text(column: Any) -> pa.Array:
+    """A column as one string array (ids may be stored as numbers)."""
+    values = pc.cast(column, pa.string())
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _churn_cases(tables: Any, cutoff: dt.date, horizon_days: int) -> Comparison:
+    """The churn backtest's fit and customers (:func:`salesradar.models.churn.backtest`),
+    compared per customer: the model's P(churn) against days since the last order."""
+    from salesradar.models.churn import ChurnModel, build_features
+    from salesradar.models.features import churn_labels
+
+    model = ChurnModel(horizon_days).fit(tables, cutoff)
+    frame = build_features(tables, [cutoff], horizon_days=horizon_days,
+                           window_days=model.window_days)
+    labels = (churn_labels(tables, [cutoff], horizon_days=horizon_days)
+              .order_by(["as_of", "customer_id"]).to_pyarrow())
+    ids = np.asarray(labels.column("customer_id").to_numpy(zero_copy_only=False)).astype(str)
+    if not np.array_equal(ids, frame.customer_id.astype(str)):
+        raise AssertionError("features and outcomes disagree on the customers")  # a bug
+    y = np.asarray(labels.column("churned").to_numpy(zero_copy_only=False), dtype=bool)
+    return compare_auc(y, model.predict_proba_features(frame), frame.columns["recency_days"])
+
+
+def _cross_sell_cases(ws: Any, lines: Any, cutoff: dt.date, horizon_days: int) -> Comparison:
+    """The cross-sell backtest's cases (:func:`salesradar.models.crosssell.backtest`): the
+    customers seen before the cutoff who bought a SKU new to them in the horizon; per customer,
+    precision@k of the scoring recommender (the blend) and of popularity."""
+    from salesradar.models.crosssell import (
+        BlendRecommender,
+        PopularityRecommender,
+        interactions_from_lines,
+    )
+    from salesradar.models.crosssell.service import _discontinued
+    from salesradar.models.text import join_text
+
+    discontinued = _discontinued(ws)
+    train = interactions_from_lines(lines, end=cutoff)
+    future = interactions_from_lines(lines, start=cutoff,
+                                     end=cutoff + dt.timedelta(days=horizon_days))
+
+    def key(t: pa.Table) -> pa.Array:
+        return join_text(_text(t["customer_id"]), "\x1f", _text(t["sku"]))
+
+    known = pc.unique(_text(train["customer_id"]))
+    future = future.filter(pc.is_in(_text(future["customer_id"]), value_set=known))
+    new = future.filter(pc.invert(pc.is_in(key(future), value_set=key(train))))
+    customers = pc.unique(_text(new["customer_id"])).sort()
+    n = len(customers)
+    hits: list[FloatArray] = []
+    for recommender in (BlendRecommender(), PopularityRecommender()):
+        if n == 0:
+            hits.append(np.zeros(0))
+            continue
+        recommender.fit(train, discontinued=discontinued)
+        recs = recommender.recommend(customers, n=CROSS_SELL_K)
+        recs = recs.filter(pc.less_equal(recs["rank"], CROSS_SELL_K))
+        hit = pc.is_in(key(recs), value_set=key(new)).to_numpy(zero_copy_only=False)
+        who = pc.index_in(_text(recs["customer_id"]), value_set=customers)
+        where = np.asarray(who.to_numpy(zero_copy_only=False), dtype=np.float64)
+        keep = hit & ~np.isnan(where)
+        hits.append(np.bincount(where[keep].astype(np.int64), minlength=n).astype(np.float64))
+    model, base = hits
+    return compare_means(model / CROSS_SELL_K, base / CROSS_SELL_K,
+                         positive=(model > 0) | (base > 0))
+
+
+def _stopped_items_cases(
+    data: Any, tables: Any, cutoff: dt.date, horizon_days: int
+) -> Comparison:
+    """The stopped-items backtest's flags (:func:`salesradar.models.stopped_items.backtest`):
+    every flag of the model and of the gap rule, hit when the customer bought something but
+    not that SKU in the horizon; counted per customer."""
+    from salesradar.models.stopped_items import StoppedItemsModel, _hits, _outcomes
+
+    model = StoppedItemsModel().fit(data, cutoff)  # data: the workspace, or its sample
+    flags, base = model.flags(), model.baseline_flags()
+    bought, active = _outcomes(tables, cutoff, horizon_days)
+    hits, base_hits = _hits(flags, bought, active), _hits(base, bought, active)
+    ids = pc.unique(pa.concat_arrays([_text(flags["customer_id"]), _text(base["customer_id"])]))
+    n = len(ids)
+
+    def per_customer(table: pa.Table, hit: BoolArray) -> tuple[FloatArray, FloatArray]:
+        where = pc.index_in(_text(table["customer_id"]), value_set=ids)
+        index = np.asarray(where.to_numpy(zero_copy_only=False), dtype=np.int64)
+        hits = np.bincount(index, weights=hit.astype(np.float64), minlength=n)
+        return hits.astype(np.float64), np.bincount(index, minlength=n).astype(np.float64)
+
+    mh, mf = per_customer(flags, hits)
+    bh, bf = per_customer(base, base_hits)
+    return compare_ratios(mh, mf, bh, bf)
+
+
+_BASELINES = {
+    "churn": "recency rule (days since last order)",
+    "cross_sell": "popularity (most popular SKUs the customer hasn't bought)",
+    "stopped_items": "gap > 2× the pair's median gap",
+}
+
+
+def _sample(ws: Any, max_customers: int) -> tuple[Any, int | None]:
+    """The workspace's tables, on a stable sample of customers when it has more than
+    ``max_customers`` (the number sampled, else None)."""
+    from salesradar.models.features import CustomerTables
+
+    tables = CustomerTables.from_workspace(ws)
+    lines = tables.lines
+    total = int(lines.customer_id.nunique().execute())
+    if total <= max_customers:
+        return tables, None
+    buckets = math.ceil(total / max_customers)
+    keep = lines.customer_id.cast("string").hash().abs() % buckets == 0
+    sampled = dataclasses.replace(tables, lines=lines.filter(keep))
+    return sampled, int(sampled.lines.customer_id.nunique().execute())
+
+
+def compute_gates(
+    ws: Any, as_of: dt.date, horizon_days: int = 90, *, version: str | None = None,
+    models: tuple[str, ...] = MODELS, max_customers: int = MAX_CUSTOMERS,
+) -> list[Gate]:
+    """Run each model's backtest at ``as_of - horizon_days`` and decide who speaks (no cache,
+    nothing written; see :func:`model_gates`)."""
+    cutoff = as_of - dt.timedelta(days=horizon_days)
+    tables, sampled = _sample(ws, max_customers)
+    runs: dict[str, Callable[[], Comparison]] = {
+        "churn": lambda: _churn_cases(tables, cutoff, horizon_days),
+        "cross_sell": lambda: _cross_sell_cases(ws, tables.lines, cutoff, horizon_days),
+        "stopped_items": lambda: _stopped_items_cases(
+            ws if sampled is None else tables, tables, cutoff, horizon_days),
+    }
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    gates = []
+    for name in models:
+        try:
+            comparison = runs[name]()
+        except (SalesradarError, ValueError) as error:  # e.g. one outcome only before cutoff
+            comparison = _failed(str(error))
+        reason, reason_he = _reasons(name, comparison)
+        if sampled is not None:
+            reason += f" (on a sample of {sampled:,} customers)"
+            reason_he += f" (על מדגם של {sampled:,} לקוחות)"
+        gates.append(Gate(
+            name, comparison.decision, METRICS[name], comparison.model_value, _BASELINES[name],
+            comparison.baseline_value, comparison.diff_ci_low, comparison.diff_ci_high,
+            comparison.n_cases, comparison.n_positive, reason, reason_he, as_of, cutoff,
+            horizon_days, sampled, version, now,
+        ))
+    return gates
+
+
+def _to_table(gates: list[Gate]) -> pa.Table:
+    rows = [dataclasses.asdict(g) for g in gates]
+    return pa.Table.from_pylist(rows, schema=GATE_COLUMNS)
+
+
+def _from_rows(rows: list[dict[str, Any]]) -> list[Gate]:
+    fields = {f.name for f in dataclasses.fields(Gate)}
+    return [Gate(**{k: v for k, v in row.items() if k in fields}) for row in rows]
+
+
+def _stored(ws: Any) -> list[dict[str, Any]]:
+    if GATE_TABLE not in table_names(ws.backend):
+        return []
+    rows: list[dict[str, Any]] = ws.table(GATE_TABLE).to_pyarrow().to_pylist()
+    return rows
+
+
+def model_gates(
+    ws: Any, as_of: dt.date, horizon_days: int = 90, *, version: str | None = None,
+    max_customers: int = MAX_CUSTOMERS,
+) -> dict[str, Gate]:
+    """Each model's gate as of ``as_of``, from ``model_gates`` when it was computed on the
+    same data (``version``, default :func:`~salesradar.models.store.data_version`), as of the
+    same day and horizon; otherwise computed and stored there."""
+    from salesradar.models.store import data_version
+
+    version = version or data_version(ws)
+    stored = _stored(ws)
+    if stored and {r["model"] for r in stored} >= set(MODELS) and all(
+        r["data_version"] == version and r["as_of"] == as_of
+        and r["horizon_days"] == horizon_days for r in stored
+    ):
+        return {g.model: g for g in _from_rows(stored)}
+    gates = compute_gates(ws, as_of, horizon_days, version=version,
+                          max_customers=max_customers)
+    ws.backend.create_table(GATE_TABLE, _to_table(gates), overwrite=True)
+    return {g.model: g for g in gates}
+
+
+def read_gates(ws: Any) -> list[dict[str, Any]]:
+    """The stored decisions (``model_gates``), one dict per model; empty before a score run."""
+    return [g.to_dict() for g in _from_rows(_stored(ws))]
