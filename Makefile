@@ -45,10 +45,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_insights.py
 	$(BIN)/python bench/bench_web.py
 
-## eval: KPIs and model backtests on ../shared/datasets (numbers recorded in docs/)
+## eval: KPIs, model backtests and the truth audit of the insights on ../shared/datasets
+## (numbers recorded in docs/)
 eval: $(STAMP)
 	$(BIN)/python eval/kpi_checks.py
 	$(BIN)/python eval/run_eval.py
+	$(BIN)/python eval/truth_audit.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
