@@ -57,7 +57,7 @@ def build(folder: Path, lines: int, rebuild: bool) -> Path:
     from salesradar.workspace import Workspace
 
     workspace = folder / "salesradar.duckdb"
-    app_db = folder / "salesradar-app.sqlite"
+    app_db = folder / "salesradar.app.sqlite"  # the default store of salesradar.duckdb
     if rebuild:
         for stale in (workspace, Path(f"{workspace}.wal"), app_db):
             stale.unlink(missing_ok=True)

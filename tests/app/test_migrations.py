@@ -39,7 +39,7 @@ def test_default_url_is_next_to_the_workspace(
 ) -> None:
     monkeypatch.delenv(APP_DB_ENV, raising=False)
     url = database_url(workspace=tmp_path / "ws.duckdb")
-    assert url == f"sqlite:///{tmp_path.resolve() / 'salesradar-app.sqlite'}"
+    assert url == f"sqlite:///{tmp_path.resolve() / 'ws.app.sqlite'}"
     monkeypatch.setenv(APP_DB_ENV, "postgresql://u@h/db")
     assert database_url(workspace=tmp_path / "ws.duckdb") == "postgresql://u@h/db"
     assert database_url("sqlite://") == "sqlite://"

@@ -123,3 +123,31 @@ def test_every_lang_option_refuses_other_languages_the_same_way() -> None:
         result = CliRunner().invoke(app, [*path, "--lang", "fr"])
         assert isinstance(result.exception, UserInputError), (path, result.output)
         assert str(result.exception) == "--lang must be en or he, not 'fr'"
+
+
+def test_status_names_the_store_of_the_workspace(tmp_path: Path) -> None:
+    for name in ("uci1", "cm"):
+        path = write_csv(tmp_path / f"{name}.csv", INVOICE_HEADER,
+                         [f"{name},1,2024-01-05,C1,S1,1,10,5,R1"])
+        assert run("import", "invoice_lines", str(path), "-w", f"{name}.duckdb",
+                   cwd=tmp_path).returncode == 0
+    status = json.loads(run("status", "-w", "cm.duckdb", "--json", cwd=tmp_path).stdout)
+    assert status["app_store"]["url"] == f"sqlite:///{tmp_path.resolve() / 'cm.app.sqlite'}"
+    assert status["app_store"]["workspace"] == str(tmp_path.resolve() / "cm.duckdb")
+    text = run("status", "-w", "uci1.duckdb", cwd=tmp_path)
+    assert "application store" in text.stdout and "uci1.app.sqlite" in text.stdout
+    refused = run("status", "-w", "uci1.duckdb", "--app-db",
+                  f"sqlite:///{tmp_path / 'cm.app.sqlite'}", cwd=tmp_path)
+    assert refused.returncode == 2 and "serves the workspace" in refused.stderr
+
+
+def test_import_report_says_how_many_lines_a_resent_document_lost(tmp_path: Path) -> None:
+    header = 'מספר מסמך,תאריך,מפתח חשבון,מפתח פריט,כמות,סה"כ,סוכן'
+    lines = ["5001,03/03/24,3001,MLK-1L,100,2400,07", "5001,03/03/24,3001,BTR-200,50,1235,07",
+             "5001,03/03/24,3001,YOG-500,110,3137,07"]
+    mapping = str(MAPPINGS / "hashavshevet_invoice_lines.yaml")
+    for name, body in (("a.csv", lines), ("b.csv", [lines[0], lines[2]])):
+        (tmp_path / name).write_bytes("\r\n".join([header, *body]).encode("windows-1255"))
+        result = run("import", "invoice_lines", name, "--mapping", mapping, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    assert "(0 inserted, 0 updated, 2 unchanged, 1 deleted)" in result.stdout

@@ -146,7 +146,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     # a copy for the tests that change data at random (schemathesis), made before any server
     # holds the workspace
     (folder / "copy").mkdir()
-    for name in ("salesradar.duckdb", "salesradar-app.sqlite"):
+    for name in ("salesradar.duckdb", "salesradar.app.sqlite"):
         shutil.copy2(folder / name, folder / "copy" / name)
     by_name = {u.username: u for u in users}
     return Demo(folder, workspace, str(by_name["rep"].rep_id), str(by_name["manager"].team),

@@ -22,7 +22,7 @@ def shown_ids(page: Page) -> list[int]:
 
 def stored_status(demo: Demo, insight_id: int) -> str:
     """The status the app database holds (read-only; the server keeps running)."""
-    path = demo.folder / "salesradar-app.sqlite"
+    path = demo.folder / "salesradar.app.sqlite"
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
         row = con.execute("SELECT status FROM insights WHERE id = ?", (insight_id,)).fetchone()
     return str(row[0])

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.options import JsonOption, LangOption, WorkspaceOption, open_workspace
+from salesradar.cli.options import (
+    AppDbOption,
+    JsonOption,
+    LangOption,
+    WorkspaceOption,
+    open_app_db,
+    open_workspace,
+)
 from salesradar.config import ImportSettings
 from salesradar.errors import UserInputError
 from salesradar.io import ImportReport, import_file, import_sql
@@ -96,10 +103,22 @@ def data_app_commands(app: typer.Typer) -> None:
         output.emit(report.to_dict(), as_json, lambda: _print_report(report))
 
     @app.command()
-    def status(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
-        """What is loaded (rows, date range per table) and which features are on or off, why."""
-        with open_workspace(workspace) as ws:
-            output.emit(ws.status().to_dict(), as_json, lambda: _print_status(ws))
+    def status(
+        workspace: WorkspaceOption = None, app_db: AppDbOption = None, as_json: JsonOption = False
+    ) -> None:
+        """What is loaded (rows, date range per table), which features are on or off and why, and
+        which application store (insight status, deliveries, users) serves the workspace."""
+        with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
+            store = db.store_info()
+            data = {**ws.status().to_dict(), "app_store": store.to_dict()}
+
+            def render() -> None:
+                _print_status(ws)
+                output.console.print(
+                    f"application store [bold]{store.url}[/]"
+                    + (f" ({store.note})" if store.note else ""), highlight=False)
+
+            output.emit(data, as_json, render)
 
     @app.command()
     def tables(as_json: JsonOption = False) -> None:
@@ -157,6 +176,7 @@ def data_app_commands(app: typer.Typer) -> None:
         """Generate the demo company, import it into a fresh workspace, run the whole pipeline
         (scores and insights, nothing delivered), create the demo logins (admin, manager, rep)
         and print the top insights; with --serve, then serve the dashboard."""
+        from salesradar.app.db import LEGACY_APP_DB, default_store_path
         from salesradar.cli.alerts import open_store, render_insights, top_insights
         from salesradar.cli.web import demo_logins, serve_workspace
         from salesradar.pipeline import refresh
@@ -167,7 +187,7 @@ def data_app_commands(app: typer.Typer) -> None:
         _generate(data_dir, customers, years, seed, None, "csv")
         workspace_file = out / "salesradar.duckdb"
         for stale in (workspace_file, workspace_file.with_suffix(".duckdb.wal"),
-                      out / "salesradar-app.sqlite"):
+                      default_store_path(workspace_file), out / LEGACY_APP_DB):
             stale.unlink(missing_ok=True)
         with Workspace.open(workspace_file) as ws:
             with output.progress() as bar:

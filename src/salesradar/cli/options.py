@@ -29,7 +29,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 AppDbOption = Annotated[
     str | None,
     typer.Option("--app-db", help="Application database URL \\[env: SALESRADAR_APP_DB; default: "
-                 "salesradar-app.sqlite beside the workspace].", show_default=False),
+                 "<workspace>.app.sqlite beside the workspace; a store serves one workspace].",
+                 show_default=False),
 ]
 EngineOption = Annotated[
     str | None,
