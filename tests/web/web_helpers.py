@@ -114,7 +114,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
         check=False, env={**os.environ, "COLUMNS": "160"})
     assert result.returncode == 0, result.stderr
     workspace = folder / "salesradar.duckdb"
-    db = AppDB.open(f"sqlite:///{folder / 'salesradar-app.sqlite'}")
+    db = AppDB.open(workspace=folder / "salesradar.duckdb")  # its own store
     insights = InsightStore(db).list_insights(status=["new", "sent", "acknowledged"])
     per_rep = Counter(i.owner_rep_id for i in insights if i.owner_rep_id)
     rep_id = per_rep.most_common(1)[0][0]
