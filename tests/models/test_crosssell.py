@@ -174,11 +174,11 @@ def test_reason_and_expected_value_by_hand() -> None:
     recs = model.recommend(["5", "9"], n=1)
     row = recs.to_pylist()
     assert row[0]["sku"] == "C"
-    # median yearly spend of C's buyers = (200 + 300) / 2 = 250, per quarter 250 * 91.3125 / 365
-    assert row[0]["expected_value"] == pytest.approx(250 * 91.3125 / 365)
+    # C's buyers spent 100, 200, 300, 1000 in the 365 days observed: median (200 + 300) / 2
+    assert row[0]["expected_value"] == pytest.approx(250.0)
     assert row[0]["reason"] == (
-        "80% of the 5 customers who buy A also buy C; its buyers typically spend 63 a quarter "
-        "on it"
+        "4 of the 5 customers who buy A also buy C (80%); its 4 buyers of the last 12 months "
+        "spent a median 250 on it"
     )
     # customer 9's SKUs have one buyer each (< min_support): the popularity sentence
     assert row[1]["sku"] == "A"
@@ -245,7 +245,25 @@ def test_interactions_from_lines_ignore_returns() -> None:
     }))
     t = interactions_from_lines(lines, end=dt.date(2026, 2, 1)).to_pylist()
     assert t == [{"customer_id": "a", "sku": "x", "purchases": 2.0, "revenue": 30.0,
-                  "first_date": dt.date(2026, 1, 1), "last_date": dt.date(2026, 1, 5)}]
+                  "first_date": dt.date(2026, 1, 1), "last_date": dt.date(2026, 1, 5),
+                  "revenue_365": 30.0}]
+
+
+def test_yearly_value_is_the_last_year_never_scaled_up() -> None:
+    """Two years of data: only the last 365 days count; half a year counts as it is."""
+    lines = ibis.memtable(pa.table({
+        "customer_id": ["a", "a", "b", "c"],
+        "sku": ["x", "x", "x", "x"],
+        "invoice_date": [dt.date(2025, 1, 10), dt.date(2026, 6, 1), dt.date(2026, 12, 1),
+                         dt.date(2026, 12, 30)],
+        "quantity": [1.0, 1.0, 1.0, 1.0],
+        "net_revenue": [1000.0, 40.0, 60.0, 90.0],
+    }))
+    t = interactions_from_lines(lines)  # the last day is 2026-12-30: the year from 2025-12-31
+    assert dict(zip(t["customer_id"].to_pylist(), t["revenue_365"].to_pylist(),
+                    strict=True)) == {"a": 40.0, "b": 60.0, "c": 90.0}
+    model = PopularityRecommender(min_support=1).fit(t)
+    assert model.expected_value_.tolist() == [60.0]  # median of 40, 60, 90
 
 
 def test_recommend_for_workspace(ws: Workspace) -> None:

@@ -117,3 +117,46 @@ def test_backtest_precision_and_planted_recall(tmp_path: Path) -> None:
     # C3 bought nothing in the horizon and the C1/B drop is older than a year: only C1/A counts
     recall = got["recall_planted_drops"]
     assert (recall.value, recall.n) == (1.0, 1)
+
+
+def _pair(model: StoppedItemsModel, customer: str, sku: str) -> dict[str, object]:
+    assert model.pairs_ is not None
+    rows = [r for r in model.pairs_.to_pylist()
+            if (r["customer_id"], r["sku"]) == (customer, sku)]
+    assert len(rows) == 1
+    row: dict[str, object] = rows[0]
+    return row
+
+
+def test_value_is_net_of_a_credit_note_after_the_last_purchase() -> None:
+    # C1 bought A for 50 eleven times (days 0..100), then sent 300 of it back on day 130
+    model = StoppedItemsModel().fit(workspace([*_history(), ("C1", 130, "A", -300.0)]), CUTOFF)
+    row = _pair(model, "C1", "A")
+    assert row["value_at_stake"] == pytest.approx(11 * 50.0 - 300.0)  # 250
+    assert (row["sold_365"], row["returned_365"]) == (550.0, 300.0)
+    assert row["returned_after_last"] == 300.0 and row["last_return_day"] == day(130)
+    flag = model.flags().to_pylist()[0]
+    assert (flag["customer_id"], flag["sku"], flag["value_at_stake"]) == ("C1", "A", 250.0)
+    assert flag["returned_after_last"] == 300.0
+    assert model.explain("C1", "A").endswith(
+        "₪250 at stake: what it bought in the 12 months to its last purchase, net of returns; "
+        "returned ₪300 of it after the last purchase (latest return 2025-05-11)"
+    )
+    # a return bigger than the year's sales leaves nothing at stake, never a negative amount
+    model = StoppedItemsModel().fit(workspace([*_history(), ("C1", 130, "A", -900.0)]), CUTOFF)
+    assert _pair(model, "C1", "A")["value_at_stake"] == 0.0
+
+
+def test_burst_buyer_is_valued_at_its_year_never_scaled_up() -> None:
+    # C1 bought A once on day 0 (1,000), then four times in a month (days 400..430, 500 each);
+    # it keeps buying B; C2 keeps buying A
+    rows = [("C1", 0, "A", 1000.0)] + [("C1", d, "A", 500.0) for d in range(400, 440, 10)]
+    rows += [("C1", d, "B", 20.0) for d in range(0, 570, 10)]
+    rows += [("C2", d, "A", 400.0) for d in range(0, 570, 15)]
+    model = StoppedItemsModel().fit(workspace(rows), day(560))
+    row = _pair(model, "C1", "A")
+    # the year to the last purchase (day 430) is days 66..430: the burst only, 4 x 500;
+    # no return, so nothing returned
+    assert row["value_at_stake"] == pytest.approx(2000.0)
+    assert (row["returned_365"], row["returned_after_last"], row["last_return_day"]) == (
+        0.0, 0.0, None)

@@ -18,6 +18,7 @@ from salesradar.cli.data import data_app_commands
 from salesradar.cli.intel import intel_commands
 from salesradar.cli.kpi import kpi_commands
 from salesradar.cli.manage import manage_commands
+from salesradar.cli.products import product_commands
 from salesradar.cli.vendor import vendor_commands
 from salesradar.cli.web import web_commands
 from salesradar.errors import ImportRejected, SalesradarError
@@ -55,6 +56,7 @@ alert_commands(app)
 web_commands(app)
 vendor_commands(app)
 manage_commands(app)
+product_commands(app)
 
 
 

@@ -23,7 +23,7 @@ BoolArray = npt.NDArray[np.bool_]
 Weighting = Literal["bm25", "log", "binary"]
 
 
-_DAYS_PER_QUARTER = 365.25 / 4
+_YEAR_DAYS = 365
 _REQUIRED = ("customer_id", "sku")
 _BATCH = 2048  # customers scored at once by the dense-score recommenders
 _FILTERED = -1e37  # implicit scores filtered SKUs -3.4e38 (-FLT_MAX)
@@ -59,7 +59,8 @@ def interactions_from_lines(
     -------
     pyarrow.Table
         ``customer_id, sku, purchases`` (distinct purchase days), ``revenue``, ``first_date``,
-        ``last_date``.
+        ``last_date``, ``revenue_365`` (sales in the last 365 days of the kept lines: dated on
+        or after ``end`` - 365 days, or after the last day - 365 days without ``end``).
     """
     missing = [c for c in (*_REQUIRED, "invoice_date", "quantity", "net_revenue")
                if c not in lines.columns]
@@ -71,11 +72,18 @@ def interactions_from_lines(
         t = t.filter(ibis._.day >= ibis.date(start))
     if end is not None:
         t = t.filter(ibis._.day < ibis.date(end))
+        year_start = end - dt.timedelta(days=_YEAR_DAYS)
+    else:
+        last = t.day.max().to_pyarrow().as_py()
+        year_start = last - dt.timedelta(days=_YEAR_DAYS - 1) if last is not None \
+            else dt.date.min
+    revenue = t.net_revenue.cast("float64")
     agg = t.group_by(["customer_id", "sku"]).aggregate(
         purchases=t.day.nunique().cast("float64"),
-        revenue=t.net_revenue.cast("float64").sum(),
+        revenue=revenue.sum(),
         first_date=t.day.min(),
         last_date=t.day.max(),
+        revenue_365=ibis.ifelse(t.day >= ibis.date(year_start), revenue, 0.0).sum(),
     )
     result: pa.Table = agg.order_by(["customer_id", "sku"]).to_pyarrow()
     return result
@@ -168,9 +176,11 @@ class _CrossSellBase:
         ----------
         interactions
             A table (pyarrow, Ibis or pandas) with ``customer_id``, ``sku`` and optionally
-            ``purchases`` (strength; default 1 per row), ``revenue`` (for expected values) and
-            ``first_date``/``last_date`` (for the recent-window rule and the quarterly
-            spend), as made by :func:`interactions_from_lines`. Duplicate pairs are summed.
+            ``purchases`` (strength; default 1 per row), ``revenue_365`` (the pair's sales in
+            the last 365 days, for expected values; without it ``revenue`` scaled down to a
+            year when the data cover more, never up), ``revenue`` and
+            ``first_date``/``last_date`` (for the recent-window rule), as made by
+            :func:`interactions_from_lines`. Duplicate pairs are summed.
         discontinued
             SKUs never to recommend (``products.active = false``).
 
@@ -205,12 +215,17 @@ class _CrossSellBase:
             pc.fill_null(pc.cast(table["revenue"], pa.float64()), 0.0).to_numpy()
             if "revenue" in table.column_names else np.zeros(n_rows)
         )
+        has_year = "revenue_365" in table.column_names
+        yearly = (
+            pc.fill_null(pc.cast(table["revenue_365"], pa.float64()), 0.0).to_numpy()
+            if has_year else revenue
+        )
         keep = strength > 0
         if not keep.any():
             raise UserInputError(
                 "no interactions to learn from: need customer x SKU rows with purchases > 0"
             )
-        rows, cols, strength, revenue = rows[keep], cols[keep], strength[keep], revenue[keep]
+        rows, cols, strength, yearly = rows[keep], cols[keep], strength[keep], yearly[keep]
         shape = (len(customers), len(skus))
 
         # recent-window rule, recency decay and the length of the observed period
@@ -235,7 +250,9 @@ class _CrossSellBase:
                     decay = 0.5 ** (age / self.half_life_days)
         counts = sp.csr_matrix((strength * decay, (rows, cols)), shape=shape, dtype=np.float64)
         counts.sum_duplicates()
-        spend = sp.csr_matrix((revenue, (rows, cols)), shape=shape, dtype=np.float64)
+        if not has_year:  # a longer history counts as one year of it, a shorter one as it is
+            yearly = yearly * min(1.0, _YEAR_DAYS / period_days)
+        spend = sp.csr_matrix((yearly, (rows, cols)), shape=shape, dtype=np.float64)
         spend.sum_duplicates()
         dropped = pc.is_in(skus, value_set=_strings(list(discontinued)))
         eligible &= ~dropped.to_numpy(zero_copy_only=False)
@@ -251,9 +268,12 @@ class _CrossSellBase:
         self.buyers_: FloatArray = np.asarray(binary.sum(axis=0)).ravel()
         self.period_days_: float = period_days
         coo = spend.tocoo()
-        quarterly = coo.data * _DAYS_PER_QUARTER / period_days
+        bought = coo.data > 0  # the SKU's buyers of the last year
+        year_cols = coo.col[bought].astype(np.int64)
+        self.year_buyers_: FloatArray = np.bincount(year_cols, minlength=len(skus)).astype(
+            np.float64)
         self.expected_value_: FloatArray = _group_median(
-            coo.col.astype(np.int64), quarterly, len(skus)
+            year_cols, coo.data[bought], len(skus)
         )
         self._fit_model()
         return self
@@ -287,8 +307,11 @@ class _CrossSellBase:
         Returns
         -------
         pyarrow.Table
-            ``customer_id, sku, score, rank`` (1 = best), ``reason``, ``expected_value`` (median
-            spend per quarter of the customers who buy the SKU), sorted by customer and rank.
+            ``customer_id, sku, score, rank`` (1 = best), ``reason``, ``expected_value``, sorted
+            by customer and rank. ``expected_value`` is a yearly amount: the median, over the
+            customers who bought the SKU in the last 365 days of the data, of what each spent
+            on it in those 365 days (what the item is worth a year to a customer who buys it;
+            not weighted by the chance that this customer will, which ``score`` ranks).
         """
         check_is_fitted(self, "customers_")
         if n < 1:
@@ -358,8 +381,9 @@ class _CrossSellBase:
         """Words with numbers for each (customer row, item) recommendation, vectorized.
 
         The anchor is the customer's own SKU (bought by at least ``min_support`` customers)
-        whose buyers most often also buy the recommended SKU: "64% of the 220 customers who
-        buy A also buy C". Without such an anchor, the SKU's popularity is stated.
+        whose buyers most often also buy the recommended SKU: "141 of the 220 customers who
+        buy A also buy C (64%)". Without such an anchor, the SKU's popularity is stated. Then
+        the yearly value: "its 57 buyers of the last 12 months spent a median 250 on it".
         """
         n_customers = len(self.customers_)
         if len(rows) == 0:
@@ -392,12 +416,13 @@ class _CrossSellBase:
         share = np.where(has, best, 0.0)
         value = self.expected_value_[items]
         spend = join_text(
-            "; its buyers typically spend ", _integers(np.rint(value)), " a quarter on it"
+            "; its ", _integers(self.year_buyers_[items]),
+            " buyers of the last 12 months spent a median ", _integers(np.rint(value)), " on it",
         )
         with_anchor = join_text(
-            _percent(share), "% of the ", _integers(anchor_buyers), " customers who buy ",
-            self.skus_.take(pa.array(anchor)), " also buy ", self.skus_.take(pa.array(items)),
-            spend,
+            _integers(np.rint(share * anchor_buyers)), " of the ", _integers(anchor_buyers),
+            " customers who buy ", self.skus_.take(pa.array(anchor)), " also buy ",
+            self.skus_.take(pa.array(items)), " (", _percent(share), "%)", spend,
         )
         popular = join_text(
             "bought by ", _percent(self.buyers_[items] / n_customers), "% of all customers (",

@@ -25,6 +25,7 @@ from salesradar.models.crosssell.recommenders import (
     PopularityRecommender,
 )
 from salesradar.models.evaluation import BacktestMetric
+from salesradar.models.non_product import non_product_codes, product_names
 from salesradar.models.text import join_text
 
 IntArray = npt.NDArray[np.int64]
@@ -46,6 +47,7 @@ def recommend_for(
     *,
     model: _CrossSellBase | None = None,
     as_of: dt.date | None = None,
+    exclude_non_products: bool = True,
 ) -> pa.Table:
     """Cross-sell recommendations for customers of a workspace.
 
@@ -62,20 +64,33 @@ def recommend_for(
         backtests).
     as_of
         Use lines before this date (default: all).
+    exclude_non_products
+        Never offer the workspace's non-product codes (postage, fees, discounts:
+        :func:`~salesradar.models.non_product.non_product_codes`, with the company's
+        overrides); default True. They are left out of the data the model learns from.
 
     Returns
     -------
     pyarrow.Table
-        As :meth:`ALSRecommender.recommend`, plus the product ``name`` when known.
+        As :meth:`ALSRecommender.recommend`, plus the product ``name`` when known
+        (:func:`~salesradar.models.non_product.product_names`: ``products.name``, else the most
+        frequent invoice-line description).
     """
     end = as_of
-    interactions = interactions_from_lines(ws.table("invoice_lines"), end=end)
+    lines = ws.table("invoice_lines")
+    if exclude_non_products:
+        excluded = non_product_codes(ws)
+        if excluded:
+            lines = lines.filter(~lines.sku.isin(excluded))
+    interactions = interactions_from_lines(lines, end=end)
     recommender = model if model is not None else BlendRecommender()
     recommender.fit(interactions, discontinued=_discontinued(ws))
     recs = recommender.recommend(customer_ids, n=n)
-    names = ws.table("products").select("sku", "name").to_pyarrow()
-    if names.num_rows == 0:
-        return recs.append_column("name", pa.nulls(recs.num_rows, pa.string()))
+    if recs.num_rows == 0:
+        return recs.append_column("name", pa.nulls(0, pa.string()))
+    wanted = pc.unique(recs["sku"]).to_pylist()
+    names_expr = product_names(ws)
+    names = names_expr.filter(names_expr.sku.isin(wanted)).to_pyarrow()
     index = pc.index_in(recs["sku"], value_set=_strings(names["sku"]))
     return recs.append_column("name", pc.cast(names["name"], pa.string()).take(index))
 
@@ -129,6 +144,7 @@ def backtest(
     models: Sequence[_CrossSellBase] | None = None,
     discontinued: Iterable[str] = (),
     exclude_skus: Iterable[str] = (),
+    exclude_non_products: bool = True,
     truth: Any = None,
 ) -> list[BacktestMetric]:
     """Replay history: fit on lines before ``cutoff``, score SKUs first bought in the horizon.
@@ -142,8 +158,7 @@ def backtest(
     ----------
     lines
         Invoice lines (an Ibis table), or a workspace (its ``invoice_lines``; its inactive
-        products count as discontinued). Filter non-product codes before, or name them in
-        ``exclude_skus``.
+        products count as discontinued).
     cutoff
         First day of the horizon; lines before it are the training data.
     horizon_days
@@ -156,7 +171,10 @@ def backtest(
     discontinued
         SKUs never to recommend.
     exclude_skus
-        SKUs removed from the data altogether (postage, fees, vouchers).
+        More SKUs removed from the data altogether, beside the non-product codes.
+    exclude_non_products
+        Remove the non-product codes (postage, fees, discounts) detected in the lines, with
+        the company's overrides when ``lines`` is a workspace (default True).
     truth
         Accepted for :func:`salesradar.models.backtest.evaluate`; cross-sell is measured on
         what customers actually bought after the cutoff, so it is not used.
@@ -170,10 +188,12 @@ def backtest(
     if horizon_days < 1:
         raise UserInputError(f"horizon_days must be >= 1, got {horizon_days}")
     discontinued = list(discontinued)
+    excluded = list(exclude_skus)
+    if exclude_non_products:
+        excluded += non_product_codes(lines)
     if hasattr(lines, "table") and hasattr(lines, "backend"):  # a Workspace
         discontinued += _discontinued(lines)
         lines = lines.table("invoice_lines")
-    excluded = list(exclude_skus)
     if excluded:
         lines = lines.filter(~lines.sku.isin(excluded))
     train = interactions_from_lines(lines, end=cutoff)
