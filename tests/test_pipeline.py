@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from helpers import INVOICE_HEADER, write_csv
 from salesradar.app import AppDB
-from salesradar.pipeline import adopt_team_models
+from salesradar.errors import UserInputError
+from salesradar.insights import InsightStore
+from salesradar.pipeline import adopt_team_models, refresh
+from salesradar.workspace import Workspace
 
 
 def test_unconfigured_teams_take_their_reps_model_and_explicit_settings_win() -> None:
@@ -21,3 +29,20 @@ def test_unconfigured_teams_take_their_reps_model_and_explicit_settings_win() ->
     assert db.team_settings("seniors").operating_model == "account"
     assert db.team_settings("key accounts").operating_model == "centre"  # set by hand: kept
     assert adopt_team_models(db, reps) == {}  # second run: all configured now
+
+
+def test_a_webhook_without_its_secret_stops_the_run_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESRADAR_WEBHOOK_URL", "https://hooks.example.test/salesradar")
+    monkeypatch.delenv("SALESRADAR_WEBHOOK_SECRET", raising=False)
+    data = tmp_path / "data"
+    data.mkdir()
+    write_csv(data / "invoice_lines.csv", INVOICE_HEADER, ["A,1,2024-01-05,C1,S1,1,10,5,R1"])
+    stages: list[str] = []
+    with Workspace.open(tmp_path / "ws.duckdb") as ws, AppDB.open("sqlite://") as db:
+        with pytest.raises(UserInputError, match="SALESRADAR_WEBHOOK_SECRET") as caught:
+            refresh(ws, InsightStore(db), data=data, progress=stages.append)
+        assert "--no-deliver" in str(caught.value)
+        assert stages == []  # not even the import started
+        assert ws.row_count("invoice_lines") == 0

@@ -58,6 +58,10 @@ def refresh(
     from salesradar.models.scoring import score_workspace
 
     notify = progress or (lambda _stage: None)
+    if deliver:  # delivery settings fail now, not after minutes of scoring
+        from salesradar.delivery.setup import check_channels
+
+        check_channels()
     summary = RunSummary()
     if data is not None:
         notify("importing")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from salesradar.delivery import EmailChannel, HubSpotTaskChannel, SlackChannel, WebhookChannel
-from salesradar.delivery.setup import channels_from_env, people_from_reps
+from salesradar.delivery.setup import channels_from_env, check_channels, people_from_reps
 from salesradar.errors import UserInputError
 
 
@@ -48,3 +48,11 @@ def test_people_from_reps() -> None:
     assert (people["7"].name, people["7"].email, people["7"].hubspot_owner_id) == ("7", None, "501")
     with pytest.raises(UserInputError, match="lang"):
         people_from_reps([{"rep_id": "x", "lang": "fr"}])
+
+
+def test_check_channels_says_nothing_was_computed() -> None:
+    assert check_channels({}) == 0
+    assert check_channels({"SALESRADAR_WEBHOOK_URL": "https://x",
+                           "SALESRADAR_WEBHOOK_SECRET": "k"}) == 1
+    with pytest.raises(UserInputError, match=r"delivery settings: .*SECRET.*--no-deliver"):
+        check_channels({"SALESRADAR_WEBHOOK_URL": "https://x"})

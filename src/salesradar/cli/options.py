@@ -64,6 +64,29 @@ def parse_date(text: str | None, option: str) -> date | None:
         raise UserInputError(f"{option} must be a date like 2024-03-31, not {text!r}") from None
 
 
+REPORT_FORMATS = {".pdf": "pdf", ".html": "html", ".htm": "html"}
+
+
+def report_format(fmt: str | None, out: Path | None) -> str:
+    """The report's format: ``--format``, else ``--out``'s extension, else pdf; a mismatch between
+    the two, or an ``--out`` extension that is neither, is refused before any work."""
+    if fmt is not None and fmt not in ("pdf", "html"):
+        raise UserInputError(f"--format must be pdf or html, not {fmt!r}")
+    if out is None:
+        return fmt or "pdf"
+    by_name = REPORT_FORMATS.get(out.suffix.lower())
+    if by_name is None:
+        raise UserInputError(
+            f"--out {out} must end in .pdf or .html (the extension decides the format)"
+        )
+    if fmt is not None and fmt != by_name:
+        raise UserInputError(
+            f"--out {out} names a {by_name.upper()} file but --format is {fmt}: drop --format "
+            f"(the extension decides) or name the file .{fmt}"
+        )
+    return by_name
+
+
 @contextmanager
 def open_backend(workspace: Path | None, engine: str | None) -> Iterator[Any]:
     """The Ibis backend to compute on: ``--engine`` if given, else the workspace's DuckDB."""

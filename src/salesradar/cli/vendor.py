@@ -17,9 +17,9 @@ from salesradar.cli.options import (
     open_app_db,
     open_workspace,
     parse_date,
+    report_format,
 )
 from salesradar.config import workspace_path
-from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 
 
@@ -192,7 +192,8 @@ def vendor_commands(app: typer.Typer) -> None:
                                             "diagnostic.")],
         ident: Annotated[int | None, typer.Argument(metavar="[ID]", help="The commitment "
                          "(commitment reports only).")] = None,
-        fmt: Annotated[str, typer.Option("--format", help="pdf or html.")] = "pdf",
+        fmt: Annotated[str | None, typer.Option("--format", help="pdf or html (default: by "
+                       "--out's extension, else pdf).", show_default=False)] = None,
         lang: LangOption = "en",
         out: Annotated[Path | None, typer.Option("--out", help="File to write (default: "
                        "<kind>-<lang>.<format>).")] = None,
@@ -208,8 +209,7 @@ def vendor_commands(app: typer.Typer) -> None:
         charts."""
         from salesradar.reports import write_report
 
-        if fmt not in ("pdf", "html"):
-            raise UserInputError(f"--format must be pdf or html, not {fmt!r}")
+        fmt = report_format(fmt, out)
         target = out or Path(f"{kind}-{lang}.{fmt}")
         # LangOption's callback has already made it en or he
         result = write_report(kind, target, fmt=fmt, lang=cast(Lang, lang), ident=ident,

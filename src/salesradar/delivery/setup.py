@@ -82,6 +82,21 @@ def channels_from_env(env: Mapping[str, str] | None = None) -> list[Channel]:
     return channels
 
 
+def check_channels(env: Mapping[str, str] | None = None) -> int:
+    """Check the delivery settings before any work starts; return the channels configured.
+
+    ``salesradar run`` calls this first, so that a webhook URL without its secret fails in a
+    second, not after the scoring.
+    """
+    try:
+        return len(channels_from_env(env))
+    except UserInputError as exc:
+        raise UserInputError(
+            f"delivery settings: {exc}; nothing was computed. Fix the setting, or run with "
+            "--no-deliver"
+        ) from None
+
+
 def people_from_reps(
     reps: Iterable[Mapping[str, Any]], *, default_lang: Lang = "he"
 ) -> dict[str, Person]:
