@@ -47,7 +47,10 @@ def intel_commands(app: typer.Typer) -> None:
                 bar.update(task, completed=index, total=total, description=f"scoring: {name}")
 
             summary = score_workspace(ws, parse_date(as_of, "--as-of"), horizon, progress=progress)
-            churn = ws.table(SCORE_TABLES["churn"]).limit(top).to_pyarrow().to_pylist()
+            scores = ws.table(SCORE_TABLES["churn"])
+            # the most money at stake weighted by the risk, as the dashboard lists them
+            churn = scores.order_by([(-scores.churn_probability * scores.value_at_stake),
+                                     "customer_id"]).limit(top).to_pyarrow().to_pylist()
         result = {**summary.to_dict(), "top_risks": churn}
 
         def render() -> None:
@@ -55,10 +58,11 @@ def intel_commands(app: typer.Typer) -> None:
                 f"scores as of {summary.as_of}, {horizon}-day horizon", ["table", "rows", "s"],
                 [(t, f"{n:,}", f"{summary.seconds[k]:.1f}")
                  for (k, t), n in zip(SCORE_TABLES.items(), summary.rows.values(), strict=True)]))
+            print_gates([g.to_dict() for g in summary.gates.values()], "en")
             output.console.print(output.table(
-                "highest revenue at risk", ["customer", "P(no purchase)", "at risk", "why"],
+                "top churn risks", ["customer", "P(no purchase)", "at stake", "why"],
                 [(r["customer_id"], f"{r['churn_probability']:.0%}",
-                  output.fmt(r["revenue_at_risk"]), "; ".join(r["reasons"] or []))
+                  output.fmt(r["value_at_stake"]), "; ".join(r["reasons"] or []))
                  for r in churn]))
 
         output.emit(result, as_json, render)
@@ -86,14 +90,17 @@ def intel_commands(app: typer.Typer) -> None:
         horizon: HorizonOption = 90,
         truth: Annotated[Path | None, typer.Option(help="A demo truth/ folder: adds recall "
                          "against what was planted.")] = None,
+        lang: LangOption = "en",
         workspace: WorkspaceOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Backtest every model: fit before the cutoff, compare with what happened after,
-        each metric beside its simple baseline."""
+        each metric beside its simple baseline; then which models speak (a model beats its
+        rule with enough cases and a confidence interval above a tie, else the rule speaks)."""
         from salesradar.models.backtest import evaluate as run_backtests
         from salesradar.models.backtest import to_markdown
         from salesradar.models.churn import last_invoice_date
+        from salesradar.models.gates import model_gates
 
         with open_workspace(workspace) as ws:
             day: date = parse_date(cutoff, "--cutoff") or \
@@ -101,11 +108,19 @@ def intel_commands(app: typer.Typer) -> None:
             with output.progress() as bar:
                 bar.add_task(f"backtesting at {day}", total=None)
                 metrics = run_backtests(ws, day, horizon, truth=truth)
+                bar.add_task("which models speak", total=None)
+                gates = [g.to_dict() for g in model_gates(
+                    ws, day + timedelta(days=horizon), horizon, store=False).values()]
         result = {"cutoff": day.isoformat(), "horizon_days": horizon,
-                  "metrics": [m.to_dict() for m in metrics]}
-        output.emit(result, as_json, lambda: output.console.print(
-            f"backtest at {day}, {horizon}-day horizon\n\n{to_markdown(metrics)}",
-            highlight=False, markup=False))
+                  "metrics": [m.to_dict() for m in metrics], "gates": gates}
+
+        def render() -> None:
+            output.console.print(
+                f"backtest at {day}, {horizon}-day horizon\n\n{to_markdown(metrics)}\n",
+                highlight=False, markup=False)
+            print_gates(gates, lang)
+
+        output.emit(result, as_json, render)
 
     @app.command()
     def audit(
@@ -193,3 +208,20 @@ def _render_customer(view: dict[str, Any]) -> None:
             present = [c for c in columns if c in rows[0]]
             output.console.print(output.table(title, present,
                                               [[output.fmt(r[c]) for c in present] for r in rows]))
+
+
+def print_gates(gates: list[dict[str, Any]], lang: str = "en") -> None:
+    """Which models speak and why (rows of ``model_gates``), in ``lang``."""
+    from salesradar.models.gates import describe
+
+    if not gates:
+        return
+    he = lang == "he"
+    rows = [describe(g, lang) for g in gates]
+    columns = (["מודל", "מי מדבר", "מדד", "מודל", "כלל", "הפרש (95%)", "מקרים"] if he else
+               ["model", "speaks", "metric", "model", "rule", "difference (95%)", "cases"])
+    keys = ["model", "speaks", "metric", "model_value", "baseline_value", "interval", "cases"]
+    output.console.print(output.table("אילו מודלים מדברים" if he else "which models speak",
+                                      columns, [[r[k] for k in keys] for r in rows]))
+    for r in rows:
+        output.console.print(f"  · {r['model']}: {r['reason']}", highlight=False, markup=False)

@@ -35,6 +35,8 @@ __all__ = [
 
 BoolArray = npt.NDArray[np.bool_]
 Backtest = Callable[..., list[BacktestMetric]]
+# fewer cases than this and "beats the baseline" is not claimed (see salesradar.models.gates)
+MIN_CASES = 30
 
 
 def _defined(y: BoolArray) -> bool:
@@ -158,7 +160,11 @@ def evaluate(
 
 
 def to_markdown(metrics: list[BacktestMetric]) -> str:
-    """The metrics as a Markdown table (model, metric, value, baseline, its value, beats?, n)."""
+    """The metrics as a Markdown table (model, metric, value, baseline, its value, beats?, n).
+
+    "beats?" says "not enough data" below :data:`MIN_CASES` cases: a difference on a handful of
+    customers proves nothing (:mod:`salesradar.models.gates` decides who speaks).
+    """
 
     def fmt(value: float | None) -> str:
         return "—" if value is None else f"{value:.3f}"
@@ -169,6 +175,8 @@ def to_markdown(metrics: list[BacktestMetric]) -> str:
     ]
     for m in metrics:
         beats = {True: "yes", False: "**no**", None: "—"}[m.beats_baseline]
+        if m.beats_baseline is not None and m.n < MIN_CASES:
+            beats = f"not enough data (n={m.n})"
         rows.append(
             f"| {m.model} | {m.metric} | {fmt(m.value)} | {m.baseline} | "
             f"{fmt(m.baseline_value)} | {beats} | {m.n} |"

@@ -52,6 +52,7 @@ __all__ = [
     "compare_auc",
     "compare_means",
     "compare_ratios",
+    "describe",
     "model_gates",
     "read_gates",
     "weighted_auc",
@@ -512,11 +513,12 @@ def _stored(ws: Any) -> list[dict[str, Any]]:
 
 def model_gates(
     ws: Any, as_of: dt.date, horizon_days: int = 90, *, version: str | None = None,
-    max_customers: int = MAX_CUSTOMERS,
+    max_customers: int = MAX_CUSTOMERS, store: bool = True,
 ) -> dict[str, Gate]:
     """Each model's gate as of ``as_of``, from ``model_gates`` when it was computed on the
     same data (``version``, default :func:`~salesradar.models.store.data_version`), as of the
-    same day and horizon; otherwise computed and stored there."""
+    same day and horizon; otherwise computed and (unless ``store`` is false, e.g. for
+    ``salesradar evaluate`` at another cutoff) stored there."""
     from salesradar.models.store import data_version
 
     version = version or data_version(ws)
@@ -528,10 +530,44 @@ def model_gates(
         return {g.model: g for g in _from_rows(stored)}
     gates = compute_gates(ws, as_of, horizon_days, version=version,
                           max_customers=max_customers)
-    ws.backend.create_table(GATE_TABLE, _to_table(gates), overwrite=True)
+    if store:
+        ws.backend.create_table(GATE_TABLE, _to_table(gates), overwrite=True)
     return {g.model: g for g in gates}
 
 
 def read_gates(ws: Any) -> list[dict[str, Any]]:
     """The stored decisions (``model_gates``), one dict per model; empty before a score run."""
     return [g.to_dict() for g in _from_rows(_stored(ws))]
+
+
+# who speaks, in words (the CLI and the dashboard)
+SPEAKER = {
+    "en": {"model": "the model", "rule": "the rule",
+           "not_enough_data": "the rule (not enough data)"},
+    "he": {"model": "המודל", "rule": "הכלל", "not_enough_data": "הכלל (אין מספיק נתונים)"},
+}
+MODEL_TITLES = {
+    "en": {"churn": "churn risk", "cross_sell": "cross-sell", "stopped_items": "stopped items"},
+    "he": {"churn": "סיכון נטישה", "cross_sell": "מכירה צולבת", "stopped_items": "פריטים שהופסקו"},
+}
+
+
+def describe(gate: dict[str, Any], lang: str = "en") -> dict[str, str]:
+    """A stored gate (a :func:`read_gates` row) in words: the model's title, who speaks, the
+    numbers and the reason, in ``lang`` (``"en"`` or ``"he"``)."""
+    key = "he" if lang == "he" else "en"
+
+    def num(value: Any, signed: bool = False) -> str:
+        return _num(None if value is None else float(value), signed)
+
+    low, high = gate.get("diff_ci_low"), gate.get("diff_ci_high")
+    return {
+        "model": MODEL_TITLES[key].get(gate["model"], gate["model"]),
+        "speaks": SPEAKER[key].get(gate["decision"], gate["decision"]),
+        "metric": gate["metric"],
+        "model_value": num(gate.get("model_value")),
+        "baseline_value": num(gate.get("baseline_value")),
+        "interval": "—" if low is None or high is None else f"{num(low, True)} … {num(high, True)}",
+        "cases": f"{int(gate.get('n_cases') or 0):,}",
+        "reason": str(gate.get("reason_he" if key == "he" else "reason") or ""),
+    }
