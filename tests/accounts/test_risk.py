@@ -38,7 +38,7 @@ def test_concentration_credit_and_sudden_churn(ws: Workspace) -> None:
         "customer_id": ["S1", "S2", "S3", "S4"],
         "gap_ratio": [4.0, 5.0, 2.0, 3.0], "days_since_last_order": [40.0, 200.0, 20.0, 90.0],
         "median_gap_days": [10.0, 40.0, 10.0, 30.0], "churn_probability": [0.2, 0.9, 0.1, 0.3],
-        "expected_revenue": [1.0, 1.0, 1.0, 1.0], "quarterly_value": [900.0, 5000.0, 10.0, 100.0],
+        "expected_revenue": [1.0, 1.0, 1.0, 1.0], "value_at_stake": [900.0, 5000.0, 10.0, 100.0],
     }))
     risk = portfolio_risk(ws, as_of=AS_OF)
     c = risk["concentration"]

@@ -16,16 +16,17 @@ def test_score_stores_every_model_and_customer_reads_them(workspace: Path) -> No
                                     "score_tiers", "score_health"}
     assert summary["rows"]["score_churn"] > 0 and summary["top_risks"]
     top = summary["top_risks"][0]
-    assert 0 <= top["churn_probability"] <= 1 and top["revenue_at_risk"] >= 0
+    assert 0 <= top["churn_probability"] <= 1 and top["value_at_stake"] >= 0
     # the fitted churn model is saved beside the workspace; customer explains from it
     assert (Path(str(workspace) + ".models") / "latest.json").exists()
     view = as_json("customer", top["customer_id"], workspace=workspace)
     assert view["churn_risk"]["customer_id"] == top["customer_id"]
-    assert view["churn_risk"]["quarterly_value"] >= 0
-    # the explanation speaks in the customer's terms: rhythm, last order, money at stake
-    assert "orders every ~" in view["why"][0] and "₪" in view["why"][0]
+    assert view["churn_risk"]["value_at_stake"] >= 0
+    # the explanation speaks in the customer's terms: rhythm (or the facts), last order, money
+    rhythm = view["churn_risk"]["purchase_days"] >= 3
+    assert ("orders every ~" in view["why"][0]) == rhythm and "₪" in view["why"][0]
     hebrew = as_json("customer", top["customer_id"], "--lang", "he", workspace=workspace)
-    assert hebrew["why"][0].startswith("מזמין כל ~") and "לרבעון" in hebrew["why"][0]
+    assert hebrew["why"][0].startswith("מזמין כל ~") == rhythm and "בסיכון" in hebrew["why"][0]
     assert view["tier"]["tier"] in {"A", "B", "C", "D"}
     assert 0 <= view["health"]["health"] <= 100
 
@@ -44,16 +45,16 @@ def test_evaluate_prints_every_model_beside_its_baseline(workspace: Path) -> Non
     assert auc["baseline"].startswith("recency rule") and auc["beats_baseline"] in (True, False)
 
 
-def test_churn_insight_and_customer_state_the_same_quarterly_value(workspace: Path) -> None:
+def test_churn_insight_and_customer_state_the_same_money_at_stake(workspace: Path) -> None:
     # `salesradar demo` (the fixture) scored the models and stored the insights
     insights = as_json("insights", "--kind", "churn_risk", workspace=workspace)
     assert insights, "the demo company should have churn-risk insights"
     for insight in insights[:3]:
         customer_id = insight["subject_id"]
         view = as_json("customer", customer_id, workspace=workspace)
-        value = view["churn_risk"]["quarterly_value"]
-        assert insight["evidence"]["quarterly_revenue"] == pytest.approx(value)
+        value = view["churn_risk"]["value_at_stake"]
+        assert insight["evidence"]["value_at_stake"] == pytest.approx(value)
         assert insight["value_at_stake"] == pytest.approx(value, abs=0.01)
-        # and both texts print it the same way
-        said = re.search(r"; (\S+) a quarter", insight["en"]["why"])
-        assert said and f"{said.group(1)} a quarter" in view["why"][0], (insight, view["why"])
+        # and both texts print it the same way (a lost customer: what it bought before it stopped)
+        said = re.search(r"; (?:bought )?(₪\S+) (?:at stake|\(net\))", insight["en"]["why"])
+        assert said and f"{said.group(1)} at stake" in view["why"][0], (insight, view["why"])

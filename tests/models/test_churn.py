@@ -150,13 +150,15 @@ def test_explain_in_the_customers_terms(fitted: ChurnModel) -> None:
     ws = workspace(REGULAR)
     fitted.score(ws, CUTOFF)
     first = fitted.explain("A", currency="₪")[0]
-    # value at stake per quarter: 6 orders x 100 in the year up to the last order (day 50),
-    # spread over max(50 - 0 + 1, 91) = 91 days -> 600 x 91 / 91 = 600 (the last 90 days
-    # alone held 500: the value is what the customer usually buys, not its latest pace)
-    assert first == "orders every ~10 days; last order 40 days ago; ₪600 a quarter at stake"
-    # B: 50 + 70 - 20 = 100 over max(85 - 80 + 1, 91) = 91 days
+    # A: 6 purchase days 10 apart (a rhythm), the last on day 50, 40 days before the cutoff;
+    # money at stake: its lines in (50 - 365, 90]: 6 x 100 = 600, as bought (no pace, no
+    # scaling to a quarter)
+    assert first == ("orders every ~10 days; last order 40 days ago (past its rhythm); ₪600 at "
+                     "stake: its net purchases in the year to its last order")
+    # B: two purchase days (80 and 85) are a fact, not a rhythm; 50 + 70 - 20 = 100
     assert fitted.explain("B")[0] == (
-        "orders every ~5 days; last order 5 days ago; ₪100 a quarter at stake"
+        "bought twice, 5 days apart; last order 5 days ago; ₪100 at stake: its net purchases "
+        "in the year to its last order"
     )
 
 
@@ -220,33 +222,6 @@ def test_bg_expected_purchases_when_a_plus_b_below_one() -> None:
     np.testing.assert_allclose(got, direct, rtol=1e-9)
 
 
-def test_reason_labels_follow_the_customers_numbers() -> None:
-    from salesradar.models.churn import _GROUP_NAMES, _reason_labels
-
-    nan = float("nan")
-    columns = {
-        "orders_w1": np.array([1.0, 5.0]), "orders_w2": np.array([0.0, 9.0]),
-        "revenue_w1": np.array([10.0, 5.0]), "revenue_w2": np.array([0.0, 9.0]),
-        "skus_w1": np.array([3.0, 1.0]), "skus_w2": np.array([0.0, 4.0]),
-        "purchase_days": np.array([1.0, 20.0]), "gap_ratio": np.array([nan, 3.0]),
-    }
-    groups = ["rhythm", "orders", "breadth"]
-    top = np.array([[_GROUP_NAMES.index(g) for g in groups]] * 2, dtype=np.int64)
-    words = _reason_labels(columns, np.arange(2), top)
-    assert words[0].tolist() == ["bought only once", "few orders", "buys few items"]
-    assert words[1].tolist() == [
-        "overdue against its own rhythm", "fewer orders lately", "buys fewer items lately",
-    ]
-    # "this season last year": no order then, not yet a customer then, or little
-    season = np.full((3, 1), _GROUP_NAMES.index("season"), dtype=np.int64)
-    three = {k: np.resize(v, 3) for k, v in columns.items()}
-    three["orders_last_season"] = np.array([0.0, 0.0, 2.0])
-    three["tenure_days"] = np.array([400.0, 200.0, 400.0])
-    assert _reason_labels(three, np.arange(3), season)[:, 0].tolist() == [
-        "no order in this season last year", "not yet a customer this season last year",
-        "bought little in this season last year"]
-
-
 def test_a_sale_and_its_cancellation_net_to_exactly_zero() -> None:
     """0.1 + 0.2 - 0.3 is 5.6e-17 in floating point, in any order of addition; the engine adds
     in a run-dependent order, so such residues made the revenue trend flip between 1.0
@@ -264,8 +239,17 @@ def test_a_sale_and_its_cancellation_net_to_exactly_zero() -> None:
 def test_scores_carry_each_customers_value_at_stake(sim: object, fitted: ChurnModel) -> None:
     scores = fitted.score(sim, day(449)).to_pylist()
     terms = customer_terms(sim.table("invoice_lines"), day(449)).to_pyarrow()  # type: ignore[attr-defined]
-    worth = dict(zip(terms["customer_id"].to_pylist(), terms["quarterly_value"].to_pylist(),
+    worth = dict(zip(terms["customer_id"].to_pylist(), terms["value_at_stake"].to_pylist(),
                      strict=True))
+    gaps = dict(zip(terms["customer_id"].to_pylist(), terms["typical_gap_days"].to_pylist(),
+                    strict=True))
     assert scores and all(row["customer_id"] in worth for row in scores)
     for row in scores:
-        assert row["quarterly_value"] == pytest.approx(worth[row["customer_id"]])
+        assert row["value_at_stake"] == pytest.approx(worth[row["customer_id"]])
+        # the rhythm shown is the one definition: none below three purchase days
+        assert row["median_gap_days"] == gaps[row["customer_id"]]
+        assert (row["median_gap_days"] is None) == (row["purchase_days"] < 3)
+        # every reason stated is one whose direction holds, with its claims
+        for group, text in zip(row["reason_groups"], row["reasons"], strict=True):
+            assert (group != "rhythm" and any(ch.isdigit() for ch in text)) or group in (
+                "season", "contacts")

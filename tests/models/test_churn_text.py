@@ -1,4 +1,5 @@
-"""The churn explanation in English and Hebrew, from hand-made feature values."""
+"""The churn explanation in English and Hebrew: each pattern of a real customer history says
+only what that history proves (hand-made terms and feature values)."""
 
 from __future__ import annotations
 
@@ -7,77 +8,96 @@ import math
 import pytest
 
 from salesradar.errors import UserInputError
-from salesradar.models.churn_text import explanation, reason_text
+from salesradar.models.churn_text import (
+    explanation,
+    explanation_claims,
+    reason_holds,
+    reason_words,
+    terms_of,
+)
 
-# a customer ordering every 12 days, last 41 days ago (3.4x its gap), 2 orders in the last 90
-# days against 7 before, 3 different items against 9, 40% of invoices paid 18 days late
+AS_OF = "2026-03-31"
+# a customer ordering every 12 days, last 41 days ago, 2 orders in the last 90 days against 7
+# before, 3 different items against 9
 C = {
-    "purchase_days": 20.0, "median_gap": 12.0, "recency_days": 41.0, "gap_ratio": 41 / 12,
-    "orders_w1": 2.0, "orders_w2": 7.0, "revenue_w1": 3_000.0, "revenue_w2": 12_500.0,
-    "skus_w1": 3.0, "skus_w2": 9.0, "returns_share": math.nan, "margin_rate": math.nan,
-    "late_share": 0.4, "mean_days_late": 18.0, "contacts": math.nan,
+    "purchase_days": 20.0, "recency_days": 41.0, "orders_w1": 2.0, "orders_w2": 7.0,
+    "revenue_w1": 3_000.0, "revenue_w2": 12_500.0, "skus_w1": 3.0, "skus_w2": 9.0,
+    "contacts": math.nan, "orders_last_season": math.nan, "tenure_days": 400.0,
 }
-REASONS = ["rhythm", "orders", "payments"]
+T = terms_of({"customer_id": "C1", "as_of": AS_OF, "purchase_days": 20,
+              "typical_gap_days": 12.0, "days_since_last_order": 41,
+              "last_order": "2026-02-18", "previous_order": "2026-02-06",
+              "first_order": "2025-01-01", "last_order_sales": 2_000.0,
+              "value_at_stake": 38_000.0, "year_sales": 40_000.0, "year_returns": 2_000.0})
 
 
-def test_english() -> None:
-    lines = explanation(C, 38_000.0, 0.62, 90, 90, REASONS)
+def test_a_rhythm_customer_past_its_rhythm() -> None:
+    lines = explanation(C, T, 0.62, 90, 90, ["rhythm", "orders", "payments"])
     assert lines == [
-        "orders every ~12 days; last order 41 days ago; ₪38k a quarter at stake",
+        "orders every ~12 days; last order 41 days ago (past its rhythm); ₪38k at stake: its "
+        "net purchases in the year to its last order",
         "62% chance of no order in the next 90 days",
-        "3.4× its usual gap since the last order",  # 41 / 12 = 3.42
         "2 orders in the last 90 days vs 7 in the 90 before",
-        "40% of invoices paid late in the last year (on average 18 days)",
-    ]
+    ]  # payments: nothing recomputable to say, so nothing said
+    claims = explanation_claims(C, T, 0.62, 90, 90, ["rhythm", "orders"])
+    by = {(c["claim"], c.get("from")): c["value"] for c in claims}
+    assert by[("median_gap_days", None)] == 12.0 and by[("past_rhythm", None)] is True
+    assert by[("purchase_days_in", "2026-01-01")] == 2.0  # (31/03 - 90 days, 31/03]
+    assert by[("purchase_days_in", "2025-10-03")] == 7.0  # the 90 days before
+    assert by[("value_at_stake", None)] == 38_000.0
 
 
 def test_hebrew() -> None:
-    lines = explanation(C, 38_000.0, 0.62, 90, 90, REASONS, lang="he")
-    assert lines[0] == "מזמין כל ~12 יום; הזמנה אחרונה לפני 41 יום; ₪38k לרבעון בסיכון"
+    lines = explanation(C, T, 0.62, 90, 90, ["orders"], lang="he")
+    assert lines[0] == ("מזמין כל ~12 יום; הזמנה אחרונה לפני 41 יום (מעבר לקצב שלו); ₪38k "
+                        "בסיכון: רכישותיו נטו בשנה שעד ההזמנה האחרונה")
     assert lines[1] == "סיכוי של 62% שלא יזמין ב-90 הימים הבאים"
-    assert lines[3] == "2 הזמנות ב-90 הימים האחרונים לעומת 7 ב-90 הימים שלפניהם"
-    assert reason_text("breadth", C, 90, lang="he") == (
-        "קנה 3 פריטים שונים ב-90 הימים האחרונים לעומת 9 לפני כן"
-    )
+    assert lines[2] == "2 הזמנות ב-90 הימים האחרונים לעומת 7 ב-90 הימים שלפניהם"
 
 
-def test_one_time_buyer_without_value() -> None:
-    once = {**C, "purchase_days": 1.0, "median_gap": math.nan, "recency_days": 1.0}
-    lines = explanation(once, 0.0, 0.8, 90, 90, ["rhythm"])
-    assert lines[0] == "ordered once, 1 day ago; no net revenue in its last year of orders"
-    assert lines[2].startswith("has bought only once so far")
-    assert explanation(once, 0.0, 0.8, 90, 90, [], lang="he")[0] == (
-        "הזמין פעם אחת, לפני יום אחד; ללא הכנסה נטו בשנת ההזמנות האחרונה שלו"
-    )
+def test_inside_the_rhythm_it_is_not_called_past_it() -> None:
+    within = {**T, "days_since_last_order": 5.0}
+    assert "(within its rhythm)" in explanation(C, within, 0.5, 90, 90, [])[0]
 
 
-def test_unknown_language_is_a_user_error() -> None:
+def test_one_time_buyer_has_no_rhythm() -> None:
+    once = terms_of({"customer_id": "C2", "as_of": AS_OF, "purchase_days": 1,
+                     "days_since_last_order": 2, "last_order": "2026-03-29",
+                     "last_order_sales": 3_528.0, "value_at_stake": 3_528.0})
+    lines = explanation({**C, "purchase_days": 1.0}, once, 0.8, 90, 90, ["rhythm"])
+    assert lines[0] == ("bought once: ₪3.5k on 29/03/2026, 2 days ago; ₪3.5k at stake: its net "
+                        "purchases in the year to its last order")
+    assert "every" not in " ".join(lines)
+
+
+def test_two_purchase_days_are_a_fact_not_a_rhythm() -> None:
+    twice = terms_of({"customer_id": "C3", "as_of": AS_OF, "purchase_days": 2,
+                      "days_since_last_order": 60, "last_order": "2026-01-30",
+                      "previous_order": "2025-12-20", "value_at_stake": 900.0})
+    first = explanation(C, twice, 0.7, 90, 90, [])[0]
+    assert first.startswith("bought twice, 41 days apart; last order 60 days ago")
+    assert "every" not in first
+
+
+def test_a_cancellation_after_the_last_order_leaves_nothing_at_stake() -> None:
+    cancelled = {**T, "value_at_stake": 0.0}
+    assert explanation(C, cancelled, 0.9, 90, 90, [])[0].endswith(
+        "no net revenue in its last year of orders")
+
+
+def test_reasons_hold_only_in_their_direction() -> None:
+    growing = {**C, "orders_w1": 7.0, "orders_w2": 2.0, "revenue_w1": 9.0, "revenue_w2": 1.0}
+    assert not reason_holds("orders", growing, T) and not reason_holds("revenue", growing, T)
+    assert reason_words("orders", growing, T, 90) == ("", [])
+    # returns: 2,000 of 40,000 (5%) holds; a customer that returned nothing never gets it
+    assert reason_holds("returns", C, T)
+    text, claims = reason_words("returns", C, T, 90)
+    assert text == "returned ₪2.0k of the ₪40k it bought in its last year of orders"
+    assert {c["claim"] for c in claims} == {"returned", "gross_sales"}
+    assert not reason_holds("returns", C, {**T, "year_returns": 0.0})
+    assert not reason_holds("returns", C, {**T, "year_returns": 100.0})  # 0.25%: too little
+
+
+def test_unknown_language_is_refused() -> None:
     with pytest.raises(UserInputError, match="en or he"):
-        explanation(C, 1.0, 0.5, 90, 90, [], lang="fr")  # type: ignore[arg-type]
-
-
-def test_this_season_last_year() -> None:
-    last = {**C, "orders_last_season": 3.0, "revenue_last_season": 12_400.0}
-    lines = explanation(last, 38_000.0, 0.62, 60, 90, ["season"])
-    assert lines[2] == ("bought ₪12k in this season last year (3 orders in the 60 days from "
-                        "this date a year ago)")
-    assert reason_text("season", last, 90, lang="he", season_days=60) == (
-        "קנה ב-₪12k בעונה הזו בשנה שעברה (3 הזמנות ב-60 הימים מתאריך זה לפני שנה)"
-    )
-    none = {**last, "orders_last_season": 0.0, "revenue_last_season": -15.0, "tenure_days": 400.0}
-    assert reason_text("season", none, 90) == (
-        "no order in this season last year (the 90 days from this date a year ago)"
-    )
-    assert reason_text("season", none, 90, lang="he") == (
-        "לא הזמין בעונה הזו בשנה שעברה (90 הימים מתאריך זה לפני שנה)"
-    )
-    # a customer whose first order came after that season
-    assert reason_text("season", {**none, "tenure_days": 200.0}, 90) == (
-        "not yet a customer in this season last year (the 90 days from this date a year ago)"
-    )
-    assert reason_text("season", {**none, "tenure_days": 200.0}, 90, lang="he") == (
-        "עוד לא היה לקוח בעונה הזו בשנה שעברה (90 הימים מתאריך זה לפני שנה)"
-    )
-    # a history shorter than a year: unknown, so no line
-    unknown = {**last, "orders_last_season": math.nan, "revenue_last_season": math.nan}
-    assert reason_text("season", unknown, 90) == ""
+        explanation(C, T, 0.5, 90, 90, [], lang="fr")  # type: ignore[arg-type]

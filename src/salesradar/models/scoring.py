@@ -32,7 +32,6 @@ from salesradar.metrics import plain_rows, plain_value
 from salesradar.models.churn import (
     MODEL_FEATURES,
     ChurnModel,
-    explain_customer,
     last_invoice_date,
 )
 from salesradar.models.crosssell import PopularityRecommender, recommend_for
@@ -192,19 +191,19 @@ def _score_cross_sell(ws: Any, day: dt.date, model_speaks: bool) -> pa.Table:
     return _scored_by(offers, RULE_NAMES["cross_sell"])
 
 
-def _why(
-    ws: Any, customer_id: str, risk: dict[str, Any], currency: str, lang: Lang
-) -> list[str]:
-    """The churn explanation from the model saved by the last score run (no refit); when the
-    data changed since (or nothing was saved), a model is fitted at the scores' date."""
+def _explainer(ws: Any, risk: dict[str, Any]) -> ChurnModel:
+    """The churn model saved by the last score run (no refit); when the data changed since (or
+    nothing was saved), a model fitted and scored at the scores' date."""
     model = load_latest(ws, "churn")
     as_of = risk.get("as_of")
     if isinstance(model, ChurnModel) and model.scored_ is not None and (
         as_of is None or model.scored_.as_of[0] == np.datetime64(as_of, "D")
     ):
-        return model.explain(customer_id, currency=currency, lang=lang)
-    day = dt.date.fromisoformat(str(as_of)[:10]) if as_of else None
-    return explain_customer(ws, customer_id, day, currency=currency, lang=lang)
+        return model
+    day = dt.date.fromisoformat(str(as_of)[:10]) if as_of else last_invoice_date(ws)
+    fitted = ChurnModel().fit(ws, day)
+    fitted.score(ws, day)
+    return fitted
 
 
 def _rows(ws: Any, table: str, customer_id: str) -> list[dict[str, Any]]:
@@ -237,6 +236,7 @@ def customer_view(
         c = ws.table("customers")
         master = c.filter(c.customer_id == customer_id).to_pyarrow().to_pylist()
     risk = _rows(ws, SCORE_TABLES["churn"], customer_id)
+    explainer = _explainer(ws, risk[0]) if risk else None
     tier = next(iter(_rows(ws, SCORE_TABLES["tiers"], customer_id)), None)
     health = next(iter(_rows(ws, SCORE_TABLES["health"], customer_id)), None)
     return {
@@ -244,7 +244,8 @@ def customer_view(
         "customer": {k: plain_value(v) for k, v in master[0].items()} if master else None,
         "sales": {k: plain_value(v) for k, v in sales.items()},
         "churn_risk": _risk_in(risk[0], lang) if risk else None,
-        "why": _why(ws, customer_id, risk[0], currency, lang) if risk else [],
+        "why": explainer.explain(customer_id, currency=currency, lang=lang) if explainer else [],
+        "why_claims": explainer.explain_claims(customer_id) if explainer else [],
         "stopped_items": _rows(ws, SCORE_TABLES["stopped_items"], customer_id),
         "recommendations": _rows(ws, SCORE_TABLES["cross_sell"], customer_id),
         "tier": _tier_in(tier, lang) if tier else None,
