@@ -177,7 +177,8 @@ def text(result: dict[str, Any], report: AuditReport) -> str:
         *(f"| {k} | {v:,} |" for k, v in stmts.items()),
         f"| **statements** | **{result['statements_checked']:,}** |",
         f"| claims | {result['claims_checked']:,} |",
-        f"| **false claims** | **{result['false_claims']:,}** |", "",
+        f"| **false claims** | **{result['false_claims']:,}** |",
+        *(f"| · {k} | {v:,} |" for k, v in result["false_by_type"].items()), "",
         "claims by name: " + ", ".join(f"{k} {v:,}" for k, v in
                                        result["claims_by_name"].items()), "",
     ]

@@ -345,3 +345,10 @@ def test_the_command_exits_1_on_a_false_claim(tmp_path: Path) -> None:
     assert out["statements_by_kind"] == {"churn_risk": 1}
     assert [(d["claim"], d["stated"], d["recomputed"]) for d in out["disagreements"]] == [
         ("value_at_stake", 1000.0, 0.0)]
+
+
+def test_disagreements_by_type(ws: Workspace) -> None:
+    report = audit(ws, [statement([]), statement([c("median_gap_days", 12)],
+                                                 why="orders every ~12 days; 7 calls")])
+    assert report.by_type() == {"claim": 1, "words": 1, "unbacked number": 1, "no evidence": 1}
+    assert report.to_dict()["disagreements"][0]["type"] == "no evidence"

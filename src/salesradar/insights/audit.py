@@ -104,8 +104,14 @@ class Disagreement:
     sentence: str
     reason: str
 
+    @property
+    def type(self) -> str:
+        if self.claim in ("no evidence", "unbacked number"):
+            return self.claim
+        return "words" if self.claim.startswith("words:") else "claim"
+
     def to_dict(self) -> dict[str, Any]:
-        return {k: _json_safe(v) for k, v in self.__dict__.items()}
+        return {"type": self.type, **{k: _json_safe(v) for k, v in self.__dict__.items()}}
 
 
 @dataclass
@@ -129,6 +135,15 @@ class AuditReport:
     def by_reason(self) -> dict[str, int]:
         return dict(Counter(d.reason for d in self.disagreements).most_common())
 
+    def by_type(self) -> dict[str, int]:
+        """Disagreements by type: a false ``claim`` (recomputed otherwise, out of range or
+        unreadable), ``words`` the claims do not support, an ``unbacked number``, or ``no
+        evidence``."""
+        out = dict.fromkeys(("claim", "words", "unbacked number", "no evidence"), 0)
+        for d in self.disagreements:
+            out[d.type] += 1
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON (no NaN, dates as ISO text)."""
         out = {
@@ -137,6 +152,7 @@ class AuditReport:
             "claims_checked": sum(self.claims.values()),
             "claims_by_name": dict(sorted(self.claims.items())),
             "false_claims": self.false_claims,
+            "false_by_type": self.by_type(),
             "false_by_reason": self.by_reason(),
             "disagreements": [d.to_dict() for d in self.disagreements],
         }
