@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -360,9 +361,73 @@ def stage_excel(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) ->
                         first_data_row=0, row_position=position)
 
 
+SQLITE_BATCH = 50_000
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The database file of a ``sqlite:///file.db`` URL (None for other databases)."""
+    if not url.startswith("sqlite:"):
+        return None
+    path = url.removeprefix("sqlite:").removeprefix("///")
+    if not path or path.startswith("//") or path == ":memory:":
+        raise UserInputError(f"{url}: name the SQLite file, e.g. sqlite:///erp.db or "
+                             "sqlite:////srv/erp.db")
+    return path
+
+
+def stage_sqlite(con: duckdb.DuckDBPyConnection, path: str, query: str) -> StagedSource:
+    """Stage a query on a SQLite file as text cells, converted later per the canonical schema.
+
+    SQLite columns need no declared type and one column may hold integers, reals and text side by
+    side; reading each value as text, as from a CSV, imports them all (a type guessed from the
+    first rows would fail on the first value of another kind).
+    """
+    import sqlite3
+
+    if not Path(path).is_file():
+        raise UserInputError(f"no SQLite database at {path}")
+    try:
+        # DuckDB pulls the batches from its own threads
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise UserInputError(f"cannot open the SQLite database {path}: {exc}") from None
+    try:
+        cursor = source.execute(query)
+        if cursor.description is None:
+            raise UserInputError("the query returns no rows: use a SELECT")
+        names = [str(d[0]) for d in cursor.description]
+        schema = pa.schema([(n, pa.string()) for n in names])
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            while rows := cursor.fetchmany(SQLITE_BATCH):
+                yield pa.record_batch(
+                    [pa.array([_cell_text(r[i]) for r in rows], pa.string())
+                     for i in range(len(names))], schema=schema)
+
+        reader = pa.RecordBatchReader.from_batches(schema, batches())
+        con.register("_salesradar_arrow", reader)
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT * FROM _salesradar_arrow")
+        finally:
+            con.unregister("_salesradar_arrow")
+    except sqlite3.Error as exc:
+        raise UserInputError(f"the query failed: {exc}") from None
+    finally:
+        source.close()
+    return StagedSource("query", _staged_columns(con), _row_count(con), first_data_row=1)
+
+
 def stage_sql(con: duckdb.DuckDBPyConnection, url: str, query: str) -> StagedSource:
-    """Stage the result of a query on any database Ibis connects to (sqlite://, postgres://...)."""
+    """Stage the result of a query on any database Ibis connects to (sqlite://, postgres://...).
+
+    SQLite files are read by :func:`stage_sqlite`; other databases keep their column types.
+    """
     import ibis
+
+    sqlite_file = _sqlite_path(url)
+    if sqlite_file is not None:
+        return stage_sqlite(con, sqlite_file, query)
 
     try:
         source = ibis.connect(url)
@@ -376,6 +441,13 @@ def stage_sql(con: duckdb.DuckDBPyConnection, url: str, query: str) -> StagedSou
     except UserInputError:
         raise
     except Exception as exc:  # the database's own error for a bad query
+        column = re.search(r"for column (\S+) with type", str(exc))
+        if column:
+            raise UserInputError(
+                f"column {column.group(1)} of the query's result holds values of more than one "
+                f"type ({exc}); cast it in the query, e.g. CAST({column.group(1)} AS TEXT) AS "
+                f"{column.group(1)}: the import then converts it per the canonical schema"
+            ) from None
         raise UserInputError(f"the query failed: {exc}") from None
     finally:
         source.disconnect()
