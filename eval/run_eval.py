@@ -19,9 +19,11 @@ that fits before each file ends); demo data: 90 days before the generator's end 
 ``uci_online_retail_2y`` (Online Retail II's first year + Online Retail I, two years of the same
 wholesaler) is backtested for churn only at 2011-09-09, on all its customers and on those of
 Online Retail I alone.
-On the UCI data the non-product StockCodes (postage, fees, discounts, samples) are excluded
-from stopped items; churn uses every line (cancellations are netted into revenue but never
-count as a purchase).
+Non-product codes (postage, fees, discounts, samples) are left out of stopped items and
+cross-sell by the models themselves (``salesradar.models.non_product``, detected from the data);
+on the UCI data the detector is checked against the StockCodes that SOURCE.md lists as not
+products, and what it misses or adds is printed. Churn uses every line (cancellations are
+netted into revenue but never count as a purchase).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from salesradar.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
 
-# SOURCE.md of both UCI files: StockCodes that are not products
+# SOURCE.md of both UCI files: StockCodes that are not products (a check of the detector only)
 UCI_NON_PRODUCT = [
     "POST", "DOT", "M", "m", "D", "C2", "C3", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS",
     "S", "B", "ADJUST", "ADJUST2", "TEST001", "TEST002",
@@ -152,6 +154,25 @@ def churn_ceiling(ws: Any, cutoff: dt.date, horizon: int) -> str:
             f"{sum(aucs) / 3:.3f} ({min(aucs):.3f}–{max(aucs):.3f}), {len(y)} customers")
 
 
+def non_product_check(ws: Any) -> str:
+    """The detector's codes on this workspace against SOURCE.md's list: found, missed, added."""
+    from salesradar.models.non_product import detect_non_product
+
+    found = detect_non_product(ws).to_pylist()
+    rows = ws.con.execute("SELECT DISTINCT sku FROM invoice_lines").fetchall()
+    present = {str(r[0]) for r in rows}
+    listed = {c for c in UCI_NON_PRODUCT if c in present}
+    codes = {r["sku"] for r in found}
+    lines = [f"Non-product codes detected ({len(found)}):", ""]
+    lines += [f"- {r['sku']} ({r['name']}): {r['reason']}" for r in found]
+    lines += ["", f"SOURCE.md's codes present in the workspace: {', '.join(sorted(listed))}; "
+              f"detector misses: {', '.join(sorted(listed - codes)) or 'none'}; "
+              f"adds: {', '.join(sorted(codes - listed)) or 'none'}; "
+              f"absent from the workspace (lines without a customer): "
+              f"{', '.join(c for c in UCI_NON_PRODUCT if c not in present)}"]
+    return "\n".join(lines)
+
+
 def run(name: str, horizon: int, cache: Path, seeds: int = 0, ceiling: bool = False) -> str:
     """Backtest one dataset; return its Markdown section."""
     truth: Path | None = None
@@ -164,9 +185,6 @@ def run(name: str, horizon: int, cache: Path, seeds: int = 0, ceiling: bool = Fa
     else:
         path = _datasets_module().workspace_for(name)
         cutoff = CUTOFFS[name] or _last_date(path) - dt.timedelta(days=horizon)
-        if name in UCI:
-            settings = {"stopped_items": {"exclude_skus": UCI_NON_PRODUCT},
-                        "cross_sell": {"exclude_skus": UCI_NON_PRODUCT}}
         title = name
     started = time.perf_counter()
     extra: list[str] = []
@@ -174,6 +192,8 @@ def run(name: str, horizon: int, cache: Path, seeds: int = 0, ceiling: bool = Fa
     with Workspace.open(path, read_only=True) as ws:
         metrics = evaluate(ws, cutoff, horizon, truth=truth, settings=settings, models=models)
         seconds = time.perf_counter() - started
+        if name in UCI and name not in CHURN_ONLY:
+            extra += ["", non_product_check(ws)]
         if seeds:
             extra += ["", churn_seeds(ws, cutoff, horizon, seeds)]
         if ceiling:

@@ -307,3 +307,18 @@ def test_uci_online_retail_backtest(ws: Workspace) -> None:
     assert precision.metric == "precision_at_10"
     assert precision.value is not None and precision.value >= 0.09
     assert precision.beats_baseline
+
+
+def test_yearly_value_is_net_of_returns() -> None:
+    lines = ibis.memtable(pa.table({
+        "customer_id": ["a", "a", "b", "b"],
+        "sku": ["x", "x", "x", "x"],
+        "invoice_date": [dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 1),
+                         dt.date(2026, 3, 3)],
+        "quantity": [10.0, -4.0, 1.0, -5.0],
+        "net_revenue": [100.0, -40.0, 10.0, -50.0],
+    }))
+    t = interactions_from_lines(lines).to_pylist()
+    # a: 100 sold, 40 credited; b: a 50 credit note against a 10 sale is floored at 0
+    assert [(r["customer_id"], r["revenue"], r["revenue_365"]) for r in t] == [
+        ("a", 100.0, 60.0), ("b", 10.0, 0.0)]

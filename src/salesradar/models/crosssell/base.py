@@ -45,7 +45,8 @@ def interactions_from_lines(
 ) -> pa.Table:
     """Customer x SKU interactions from invoice lines, aggregated by the backend (Ibis).
 
-    Only sales count (positive quantity and revenue); returns and credit notes are ignored.
+    Only sales count (positive quantity and revenue) as interactions; returns and credit notes
+    only reduce ``revenue_365``.
 
     Parameters
     ----------
@@ -58,32 +59,41 @@ def interactions_from_lines(
     Returns
     -------
     pyarrow.Table
-        ``customer_id, sku, purchases`` (distinct purchase days), ``revenue``, ``first_date``,
-        ``last_date``, ``revenue_365`` (sales in the last 365 days of the kept lines: dated on
-        or after ``end`` - 365 days, or after the last day - 365 days without ``end``).
+        ``customer_id, sku, purchases`` (distinct purchase days), ``revenue`` (sales),
+        ``first_date``, ``last_date``, ``revenue_365`` (net revenue, sales minus returns and
+        credit notes, floored at 0, of the pair's kept lines of the last 365 days: dated on or
+        after ``end`` - 365 days, or after the last day - 365 days without ``end``).
     """
     missing = [c for c in (*_REQUIRED, "invoice_date", "quantity", "net_revenue")
                if c not in lines.columns]
     if missing:
         raise UserInputError(f"invoice lines lack column(s) {', '.join(sorted(missing))}")
-    day = lines.invoice_date.cast("date")
-    t = lines.mutate(day=day).filter((ibis._.quantity > 0) & (ibis._.net_revenue > 0))
+    kept = lines.mutate(day=lines.invoice_date.cast("date"))
     if start is not None:
-        t = t.filter(ibis._.day >= ibis.date(start))
+        kept = kept.filter(ibis._.day >= ibis.date(start))
     if end is not None:
-        t = t.filter(ibis._.day < ibis.date(end))
+        kept = kept.filter(ibis._.day < ibis.date(end))
+    t = kept.filter((ibis._.quantity > 0) & (ibis._.net_revenue > 0))
+    if end is not None:
         year_start = end - dt.timedelta(days=_YEAR_DAYS)
     else:
         last = t.day.max().to_pyarrow().as_py()
         year_start = last - dt.timedelta(days=_YEAR_DAYS - 1) if last is not None \
             else dt.date.min
-    revenue = t.net_revenue.cast("float64")
-    agg = t.group_by(["customer_id", "sku"]).aggregate(
+    sales = t.group_by(["customer_id", "sku"]).aggregate(
         purchases=t.day.nunique().cast("float64"),
-        revenue=revenue.sum(),
+        revenue=t.net_revenue.cast("float64").sum(),
         first_date=t.day.min(),
         last_date=t.day.max(),
-        revenue_365=ibis.ifelse(t.day >= ibis.date(year_start), revenue, 0.0).sum(),
+    )
+    year = kept.filter(kept.day >= ibis.date(year_start))
+    year = year.group_by(["customer_id", "sku"]).aggregate(
+        net=year.net_revenue.cast("float64").sum()
+    )
+    joined = sales.left_join(year, ["customer_id", "sku"])
+    agg = joined.select(
+        "customer_id", "sku", "purchases", "revenue", "first_date", "last_date",
+        revenue_365=ibis.greatest(joined.net.fill_null(0.0), 0.0),
     )
     result: pa.Table = agg.order_by(["customer_id", "sku"]).to_pyarrow()
     return result
