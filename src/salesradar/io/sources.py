@@ -255,14 +255,16 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> S
         # DuckDB stores one reject per failing column; one issue per line is what a user wants.
         # Its byte position, not its line count, places a record among the file's lines.
         rejects = con.execute(
-            "SELECT DISTINCT ON (line) line_byte_position, column_name, csv_line, error_message "
+            "SELECT DISTINCT ON (line) coalesce(line_byte_position, byte_position), line, "
+            "column_name, csv_line, error_message "
             "FROM _salesradar_rejects ORDER BY line, column_idx LIMIT 1000000"
         ).fetchall()
-        line_of = _lines_at(readable, (int(r[0]) for r in rejects))
+        line_of = _lines_at(readable, (int(r[0]) for r in rejects if r[0] is not None))
     issues = [
         Issue("error", f"malformed row: {message}", file=path.name,
-              row=line_of[int(offset)], column=column, value=(raw or "")[:200])
-        for offset, column, raw, message in rejects[:10000]
+              row=line_of[int(offset)] if offset is not None else int(line) + skip,
+              column=column, value=(raw or "")[:200])
+        for offset, line, column, raw, message in rejects[:10000]
     ]
     # what DuckDB's sniffer reports; "(empty)" stands for its defaults
     delimiters = mapping.delimiter or ",;\t|" + (str(dialect[0]) if dialect else "")
