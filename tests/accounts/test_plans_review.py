@@ -101,7 +101,7 @@ def test_stopped_items_are_told_by_their_median_rhythm(accounts: Workspace) -> N
         draft = draft_plan(accounts, "K1", lang=lang)
         stopped = [o for o in draft["opportunities"] if o["source"] == "stopped_item"]
         assert [(o["sku"], o["yearly_value"], o["reason"]) for o in stopped] == [
-            ("S1", 2000.0, reason)]
+            ("S1", 500.0, reason)]  # value_at_stake is already yearly
 
 
 def test_draft_plan_tier_is_of_the_day_asked(accounts: Workspace) -> None:

@@ -44,7 +44,7 @@ def _pipeline(ws: Workspace, first: str, second: str) -> None:
     first (O1, and O2 which slipped) and second (O3) forecast month, and after it (O4)."""
     ws.backend.create_table("score_cross_sell", pa.table({
         "customer_id": ["K1", "K1", "K1", "K1"], "sku": ["A", "B", "C", "D"],
-        "rank": [1, 2, 3, 4], "expected_value": [913.0, 913.0, 0.0, 10_000.0]}))
+        "rank": [1, 2, 3, 4], "expected_value": [3652.0, 3652.0, 0.0, 40_000.0]}))
     insert(ws, "deals", [
         # closed deals through "proposal": D1, D4 won, D2, D3, D5 lost -> P = 2/5 = 0.4;
         # through "negotiation": D1 won, D3 lost -> P = 1/2 = 0.5
@@ -94,8 +94,8 @@ def test_parts_and_their_sum(portfolio: Workspace) -> None:
     fc = portfolio_forecast(portfolio, as_of=AS_OF)
     jul, aug, sep = fc["periods"]
     assert [p["period"] for p in fc["periods"]] == ["2026-07-01", "2026-08-01", "2026-09-01"]
-    # expansion: the top 3 offers (913 + 913 + 0 a quarter) × 10% adoption × 31/91.3 of a
-    # quarter in July = 1,826 × 0.1 × 31/91.3 = 62; September has 30 days: 60
+    # expansion: the top 3 offers (3,652 + 3,652 + 0 a year) × 10% adoption × 31/365.2 of a
+    # year in July = 7,304 × 0.1 × 31/365.2 = 62; September has 30 days: 60
     assert jul["expansion"] == pytest.approx(62)
     assert sep["expansion"] == pytest.approx(60)
     # new business: July O1 1,000 × 0.4 + O2 (slipped) 2,000 × 0.5 = 1,400;
@@ -117,7 +117,7 @@ def test_parts_and_their_sum(portfolio: Workspace) -> None:
     for p in fc["periods"]:  # the parts add up exactly, and the band holds the total
         assert p["total"] == p["repeat"] + p["expansion"] + p["new_business"]
         assert p["low"] <= p["total"] <= p["high"]
-    # July's band: variance = Σ n·v² (repeat) + 2 × 0.1·0.9·310² (expansion, 913 × 31/91.3
+    # July's band: variance = Σ n·v² (repeat) + 2 × 0.1·0.9·310² (expansion, 3,652 × 31/365.2
     # = 310 per offer) + 0.4·0.6·1000² + 0.5·0.5·2000² (new business); ±1.2816 sd
     var = float((n * value * value).sum()) + 17_298 + 1_240_000
     assert jul["high"] - jul["total"] == pytest.approx(1.2816 * var ** 0.5, rel=1e-4)

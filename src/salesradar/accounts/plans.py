@@ -5,8 +5,8 @@ needs, growth opportunities, actions with owner and due date, risks with a conti
 pricing strategy for the renewal. :func:`draft_plan` fills what the data knows:
 
 * opportunities -- the products look-alike customers buy (``score_cross_sell``) and the items the
-  customer stopped buying (``score_stopped_items``), each with its yearly value (the scores hold a
-  quarter's value; the year is four quarters);
+  customer stopped buying (``score_stopped_items``), each with its yearly value (the scores'
+  ``expected_value`` and ``value_at_stake`` are yearly amounts);
 * target -- revenue today + half the yearly value of the opportunities (:data:`CAPTURE`);
 * risks -- drifting from its purchase rhythm (churn risk), thin contact coverage, a large share of
   the company's revenue;
@@ -45,7 +45,6 @@ from salesradar.workspace import data_day
 
 PLANNED_TIERS = ("A", "B")
 CAPTURE = 0.5  # share of the opportunities' yearly value a plan counts on
-QUARTERS_PER_YEAR = 4
 CHURN_RISK = 0.3  # churn probability from which drifting is a plan risk
 SHARE_RISK = 0.10  # share of company revenue from which dependence is a plan risk
 ACTION_STATUSES = ("open", "done", "dropped")
@@ -68,11 +67,11 @@ def _stopped_reason(row: dict[str, Any], lang: str) -> str:
 
 def _opportunities(ws: Any, customer_id: str, top: int, lang: str = "en") -> list[dict[str, Any]]:
     out = [{"source": "cross_sell", "sku": r["sku"], "name": r.get("name"),
-            "yearly_value": QUARTERS_PER_YEAR * float(r["expected_value"] or 0.0),
+            "yearly_value": float(r["expected_value"] or 0.0),
             "reason": r.get("reason")}
            for r in score_rows(ws, "cross_sell", customer_id)]
     out += [{"source": "stopped_item", "sku": r["sku"], "name": None,
-             "yearly_value": QUARTERS_PER_YEAR * float(r["value_at_stake"] or 0.0),
+             "yearly_value": float(r["value_at_stake"] or 0.0),
              "reason": _stopped_reason(r, lang)}
             for r in score_rows(ws, "stopped_items", customer_id)]
     out.sort(key=lambda o: -o["yearly_value"])

@@ -7,7 +7,7 @@ For each of the next ``periods`` months (or quarters) after ``as_of``:
   period (expected purchases by its end minus by its start); Gamma-Gamma gives the expected
   value of each purchase; repeat = Σ expected purchases × value;
 * **expansion** -- the top :data:`TOP_OFFERS` cross-sell offers of each customer
-  (``score_cross_sell``, a quarter's expected value each) × :data:`ADOPTION` (the share of offers
+  (``score_cross_sell``, a year's expected value each) × :data:`ADOPTION` (the share of offers
   expected to be taken per quarter), scaled to the period's days;
 * **new business** -- each open deal closing in the period (a deal whose close date has passed
   counts in the first period) × the probability of its stage: of the closed deals that passed
@@ -55,7 +55,7 @@ from salesradar.workspace import data_day
 
 ADOPTION = 0.10
 TOP_OFFERS = 3
-QUARTER_DAYS = 91.3
+YEAR_DAYS = 365.2  # four quarters of 91.3 days
 Z80 = 1.2816  # two-sided 80% band of a normal distribution
 
 
@@ -111,7 +111,7 @@ def _expansion(ws: Any, bounds: list[tuple[dt.date, dt.date]],
     values = np.array([float(r["expected_value"] or 0.0) for r in offers])
     means, variances = [], []
     for start, end in bounds:
-        scale = ((end - start).days + 1) / QUARTER_DAYS
+        scale = ((end - start).days + 1) / YEAR_DAYS
         v = values * scale
         means.append(float((adoption * v).sum()))
         variances.append(float((adoption * (1 - adoption) * v * v).sum()))
