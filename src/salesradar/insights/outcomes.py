@@ -71,6 +71,8 @@ def measure_outcomes(ws: Any, store: InsightStore, *, days: int = 30) -> dict[st
         start = insight.detected_at.date()
         if insight.kind in CUSTOMER_KINDS and last_sale and start + dt.timedelta(days) <= last_sale:
             customer, _, sku = insight.subject_id.partition("/")
+            if insight.kind == Kind.STOPPED_ITEM.value and not sku:  # one card per customer
+                sku = str(((insight.evidence or {}).get("items") or [{}])[0].get("sku") or "")
             purchases.append((insight.id, customer, sku or None, start))
         elif (insight.kind == Kind.LEAD_NOT_CONTACTED.value and last_touch
               and start + dt.timedelta(days) <= last_touch):

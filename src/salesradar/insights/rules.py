@@ -290,24 +290,41 @@ def no_repeat_order(ctx: Context) -> list[Finding]:
 
 
 def stopped_item(ctx: Context) -> list[Finding]:
-    """Customer × SKU pairs bought regularly and then stopped, biggest value first."""
+    """Items a customer bought regularly and then stopped: one finding per customer (its items
+    together, biggest first, one next step), so the top of a rep's list covers several
+    customers. The money at stake is the sum of the items' (each its net revenue in the year
+    to its last purchase, as ``score_stopped_items.value_at_stake``)."""
+    from salesradar.models.non_product import product_names
+
     s = ctx.settings
     rows = ctx.rows(
-        """SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku,
-                   p.name AS sku_name, s.purchases, s.last_day, s.gap_days, s.median_gap,
-                   s.p_gap, s.value_at_stake
+        """SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku, s.purchases,
+                   s.last_day, s.gap_days, s.median_gap, s.p_gap, s.value_at_stake,
+                   s.returned_after_last, s.last_return_day
             FROM score_stopped_items s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
-            LEFT JOIN products p ON p.sku = s.sku
             WHERE s.value_at_stake >= ?
             ORDER BY s.value_at_stake DESC, s.customer_id, s.sku LIMIT ?""",
         s.stopped_min_value, s.stopped_max_insights,
     )
-    return [
-        Finding(Kind.STOPPED_ITEM, Subject("customer_sku", f"{r['customer_id']}/{r['sku']}"),
-                r["rep_id"], float(r["value_at_stake"]), _clip(1.0 - float(r["p_gap"] or 0.0)),
-                r)
-        for r in rows
-    ]
+    if not rows:
+        return []
+    names_table = product_names(ctx.ws)
+    wanted = names_table.filter(names_table.sku.isin(sorted({r["sku"] for r in rows})))
+    names = {r["sku"]: r["name"] for r in wanted.to_pyarrow().to_pylist()}
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_customer.setdefault(r["customer_id"], []).append({**r, "sku_name": names.get(r["sku"])})
+    out = []
+    for customer, items in by_customer.items():
+        first = items[0]
+        evidence = {"customer_id": customer, "customer_name": first["customer_name"],
+                    "rep_id": first["rep_id"], "as_of": ctx.as_of.isoformat(),
+                    "items": items, "value_at_stake": sum(float(i["value_at_stake"])
+                                                          for i in items)}
+        urgency = max(_clip(1.0 - float(i["p_gap"] or 0.0)) for i in items)
+        out.append(Finding(Kind.STOPPED_ITEM, Subject("customer", customer), first["rep_id"],
+                           evidence["value_at_stake"], urgency, evidence))
+    return out
 
 
 def cross_sell(ctx: Context) -> list[Finding]:

@@ -13,11 +13,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
 from typing import Any
 
+from salesradar.charts.labels import format_day
 from salesradar.claims import Claim, claim
 from salesradar.insights.model import Texts
 from salesradar.models.churn_text import rhythm_words, stake_words, terms_of
@@ -128,21 +130,60 @@ def _no_repeat(e: Evidence) -> tuple[Texts, Texts]:
     return en, he
 
 
+def _item_words(i: Evidence, as_of: str, customer: str) -> tuple[str, str, list[Claim]]:
+    """One stopped item's facts in English and Hebrew, with the claims behind them."""
+    sku = _sku(i)
+    gap, usual, n = _n(i["gap_days"]), _n(i["median_gap"]), _n(i["purchases"])
+    last, at = format_day(i["last_day"]), money(i["value_at_stake"])
+    where = {"customer_id": customer, "sku": i["sku"], "to": as_of}
+    claims = [claim("purchase_days", int(i["purchases"]), **where),
+              claim("median_gap_days", float(i["median_gap"]), **where),
+              claim("days_since_last_purchase", round(float(i["gap_days"])), **where),
+              claim("last_purchase_day", i["last_day"], **where),
+              claim("past_rhythm", True, **where),
+              claim("value_at_stake", float(i["value_at_stake"]), **where)]
+    en = (f"{sku}: bought on {n} days, usually every ~{usual} days; none for {gap} days "
+          f"(last {last}); {at} in its last year")
+    he = (f"{sku}: נקנה ב-{n} ימים, בדרך כלל כל ~{usual} יום; אין רכישה כבר {gap} יום "
+          f"(אחרונה {last}); {at} בשנה האחרונה שלו")
+    returned = float(i.get("returned_after_last") or 0.0)
+    if returned > 0:
+        start = dt.date.fromisoformat(str(i["last_day"])[:10]) + dt.timedelta(days=1)
+        claims.append(claim("returned", returned, **where, **{"from": start}))
+        en += f"; returned {money(returned)} of it since"
+        he += f"; החזיר ממנו {money(returned)} מאז"
+    return en, he, claims
+
+
+def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
+    c, items = _customer(e), list(e["items"])
+    as_of = str(e["as_of"])[:10]
+    words = [_item_words(i, as_of, str(e["customer_id"])) for i in items]
+    claims = [x for _, _, said in words for x in said]
+    if len(items) == 1:
+        sku = _sku(items[0])
+        en = Texts(f"{c} stopped buying {sku}", words[0][0],
+                   f"Ask {c} whether they switched supplier for {sku}; offer a reorder or a "
+                   "matching price")
+        he = Texts(f"{c} הפסיק לקנות את {sku}", words[0][1],
+                   f"לברר עם {c} אם עבר לספק אחר עבור {sku}; להציע הזמנה חוזרת או מחיר תואם")
+        return en, he, claims
+    n, at = len(items), money(e["value_at_stake"])
+    claims.append(claim("setting", n, setting="items"))
+    en = Texts(f"{c} stopped buying {n} items it bought regularly",
+               f"{at} in their last year together; " + "; ".join(w[0] for w in words),
+               f"Go through the {n} items with {c} in one call: ask whether they switched "
+               "supplier and offer a reorder")
+    he = Texts(f"{c} הפסיק לקנות {n} פריטים שקנה בקביעות",
+               f"{at} בשנה האחרונה שלהם יחד; " + "; ".join(w[1] for w in words),
+               f"לעבור עם {c} על {n} הפריטים בשיחה אחת: לברר אם עבר לספק אחר ולהציע הזמנה "
+               "חוזרת")
+    return en, he, claims
+
+
 def _stopped(e: Evidence) -> tuple[Texts, Texts]:
-    c, sku = _customer(e), _sku(e)
-    gap, usual, n = _n(e["gap_days"]), _n(e["median_gap"]), _n(e["purchases"])
-    at = money(e["value_at_stake"])
-    return (
-        Texts(f"{c} stopped buying {sku}",
-              f"bought it {n} times, usually every ~{usual} days; none for {gap} days "
-              f"(last {e['last_day']}); {at} at stake",
-              f"Ask {c} whether they switched supplier for {sku}; offer a reorder or a "
-              f"matching price"),
-        Texts(f"{c} הפסיק לקנות את {sku}",
-              f"קנה {n} פעמים, בדרך כלל כל ~{usual} יום; אין רכישה כבר {gap} יום "
-              f"(אחרונה {e['last_day']}); {at} בסיכון",
-              f"לברר עם {c} אם עבר לספק אחר עבור {sku}; להציע הזמנה חוזרת או מחיר תואם"),
-    )
+    en, he, _ = _stopped_claims(e)
+    return en, he
 
 
 def _cross(e: Evidence) -> tuple[Texts, Texts]:
@@ -332,6 +373,7 @@ def _hebrew_amounts(text: str) -> str:
 _CLAIMS: dict[str, Callable[[Evidence], tuple[Texts, Texts, list[Claim]]]] = {
     "churn_risk": _churn_claims,
     "no_repeat_order": _no_repeat_claims,
+    "stopped_item": _stopped_claims,
 }
 
 
