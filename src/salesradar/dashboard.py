@@ -98,15 +98,44 @@ def ceo_dashboard(
     :data:`TILE_KPIS`: labels, unit, value, previous, change, change_pct, flags, trend of the last
     12 periods, or ``available: false`` and the missing tables), ``comparison`` (metric, why it
     matters, what to check, what the system found, in en and he), ``concentration``,
-    ``whale_curve`` and ``top_risks``.
+    ``whale_curve``, ``top_risks`` and ``model_gates`` (which models speak and why, the same for
+    every scope: :func:`model_gate_panel`).
     """
     scope = scope or EVERYTHING
     view = ws if scope.everything else scoped_workspace(ws.path, scope)
     try:
-        return _build(view, scope, as_of, period, settings or KpiSettings())
+        board = _build(view, scope, as_of, period, settings or KpiSettings())
     finally:
         if view is not ws:
             view.close()
+    board["model_gates"] = model_gate_panel(ws)
+    return board
+
+
+def model_gate_panel(ws: Workspace) -> dict[str, Any]:
+    """Which models speak on this workspace and why, from ``model_gates`` (written by
+    ``salesradar score``): a title and one row per model (its title, who speaks, the metric with
+    the model's and the rule's values, and the reason), each text in English and Hebrew; no rows
+    before the first score run."""
+    from salesradar.models.gates import describe, read_gates
+
+    rows = []
+    for gate in read_gates(ws):
+        en, he = describe(gate, "en"), describe(gate, "he")
+        rows.append({
+            "model": gate["model"], "decision": gate["decision"], "metric": gate["metric"],
+            "model_value": gate["model_value"], "baseline_value": gate["baseline_value"],
+            "n_cases": gate["n_cases"], "as_of": gate["as_of"],
+            "title_en": en["model"], "title_he": he["model"],
+            "speaks_en": en["speaks"], "speaks_he": he["speaks"],
+            "reason_en": en["reason"], "reason_he": he["reason"],
+        })
+    return {"title_en": "Which models speak", "title_he": "אילו מודלים מדברים",
+            "note_en": "A model speaks only where its own backtest on this data beats the simple "
+                       "rule; otherwise the rule speaks.",
+            "note_he": "מודל מדבר רק כשהבדיקה לאחור שלו על הנתונים האלה עדיפה על הכלל הפשוט; "
+                       "אחרת הכלל מדבר.",
+            "rows": rows}
 
 
 def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,

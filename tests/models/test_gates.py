@@ -222,3 +222,22 @@ def test_when_the_rule_speaks_the_scores_come_from_the_rule(
     assert stopped["purchases"].null_count == 0
     assert offers.num_rows > 0 and set(offers["scored_by"].to_pylist()) == {"popularity"}
     assert isinstance(offers["customer_id"], pa.ChunkedArray)
+
+
+def test_the_dashboard_shows_which_models_speak(scored: Path) -> None:
+    from salesradar.dashboard import ceo_dashboard
+    from salesradar.web.pages import templates
+
+    with Workspace.open(scored, read_only=True) as ws:
+        board = ceo_dashboard(ws)
+        decisions = {g["model"]: g["decision"] for g in read_gates(ws)}
+    panel = board["model_gates"]
+    assert {r["model"]: r["decision"] for r in panel["rows"]} == decisions
+    for row in panel["rows"]:
+        assert row["reason_en"] and HEBREW.search(row["reason_he"] + row["speaks_he"])
+    page = templates.env.get_template("dashboard.html")
+    for lang, title in (("en", "Which models speak"), ("he", "אילו מודלים מדברים")):
+        html = page.render(lang=lang, dir="ltr", caller=None, user=None, csrf=None,
+                           board=board, sparks={}, whale=None, page="dashboard")
+        section = html[html.index('id="model-gates"'):]
+        assert title in section and section.count("data-decision=") == 3
