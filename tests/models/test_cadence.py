@@ -97,3 +97,15 @@ def test_the_two_halves_are_the_terms(terms: dict[str, dict[str, object]]) -> No
     assert set(rhythm) == set(worth) == set(terms)
     for customer, row in terms.items():
         assert {**rhythm[customer], **worth[customer]} == row
+
+
+def test_no_health_score_without_a_rhythm() -> None:
+    ws = workspace(ROWS)
+    rows = {r["customer_id"]: r for r in health_scores(ws, AS_OF).to_pylist()}
+    # O bought on one day, T on two: no rhythm, so no score (never 100, never an invented gap)
+    for customer, days in (("O", "1"), ("T", "2")):
+        assert rows[customer]["health"] is None
+        assert rows[customer]["explanation"] == (
+            f"no health score yet: bought on {days} day(s); a rhythm needs 3")
+    assert rows["W"]["health"] is not None and "orders every ~" not in (
+        rows["O"]["explanation"] or "")

@@ -278,8 +278,10 @@ def health_scores(
 
     - ``rhythm``: days since the last order against the customer's typical gap between
       orders (the median gap of :mod:`salesradar.models.cadence`, the same number churn
-      explanations and insights show; the population median for one-time buyers): 1 while
-      within the rhythm, falling linearly to 0 at 4x the gap;
+      explanations and insights show): 1 while within the rhythm, falling linearly to 0 at
+      4x the gap. A customer with fewer than three purchase days has no rhythm, so no health
+      score: ``health`` is null and the explanation says why (never 100 for a one-time
+      buyer, never an invented rhythm);
     - ``revenue_trend`` and ``breadth_trend``: revenue and distinct SKUs in the last
       ``trend_days`` against the ``trend_days`` before: ``clip(1 + log2(now / before), 0,
       1)`` -- 1 without decline, 0 at half or less (0 when nothing was bought lately);
@@ -311,6 +313,7 @@ def health_scores(
     terms = customer_rhythm(lines, end)  # the one rhythm definition (median gap)
     rhythm = terms.select(
         "customer_id",
+        purchase_days=terms.purchase_days,
         gap=terms.typical_gap_days,
         recency=terms.days_since_last_order.cast("float64"),
     )
@@ -356,10 +359,11 @@ def _score(
 ) -> pa.Table:
     n = data.num_rows
     gap, recency = as_floats(data["gap"]), as_floats(data["recency"])
-    typical = float(np.nanmedian(gap)) if np.isfinite(gap).any() else 30.0
-    gap = np.where(np.isfinite(gap) & (gap > 0), gap, typical)
-    ratio = recency / np.maximum(gap, 1.0)
-    scores: dict[str, FloatArray] = {"rhythm": np.clip(1.0 - (ratio - 1.0) / 3.0, 0.0, 1.0)}
+    # no rhythm (fewer than three purchase days): no health score at all, said as such
+    known = np.isfinite(gap)
+    ratio = recency / np.maximum(np.where(known, gap, 1.0), 1.0)
+    scores: dict[str, FloatArray] = {
+        "rhythm": np.where(known, np.clip(1.0 - (ratio - 1.0) / 3.0, 0.0, 1.0), np.nan)}
 
     revenue, b_revenue = np.nan_to_num(as_floats(data["revenue"])), np.nan_to_num(
         as_floats(data["b_revenue"]))
@@ -387,7 +391,7 @@ def _score(
     scale = np.where(total > 0, 100.0 / np.where(total > 0, total, 1.0), 0.0)
     points = np.where(available, matrix * wvec * scale[:, None], np.nan)
     lost = np.where(available, (1.0 - matrix) * wvec * scale[:, None], -1.0)
-    health = np.nansum(points, axis=1)
+    health = np.where(known, np.nansum(points, axis=1), np.nan)
 
     texts = {
         "rhythm": join_text("orders every ~", number_text(gap), " days; last order ",
@@ -419,7 +423,7 @@ def _score(
                               "ב-90 הימים האחרונים"),
     }
     columns: dict[str, Any] = {"customer_id": data["customer_id"],
-                               "health": np.round(health, 1)}
+                               "health": pa.array(np.round(health, 1), from_pandas=True)}
     for j, f in enumerate(names):
         columns[f"{f}_score"] = pa.array(matrix[:, j], from_pandas=True)
         columns[f"{f}_points"] = pa.array(points[:, j], from_pandas=True)
@@ -428,6 +432,15 @@ def _score(
         columns["weakest"] = pa.array(np.array(names)[worst])
         columns["explanation"] = pc.choose(pa.array(worst), *[texts[f] for f in names])
         columns["explanation_he"] = pc.choose(pa.array(worst), *[texts_he[f] for f in names])
+        days = number_text(np.nan_to_num(as_floats(data["purchase_days"])))
+        young = pa.array(~known)
+        columns["weakest"] = pc.if_else(young, pa.scalar(None, pa.string()), columns["weakest"])
+        columns["explanation"] = pc.if_else(young, join_text(
+            "no health score yet: bought on ", days, " day(s); a rhythm needs 3"),
+            columns["explanation"])
+        columns["explanation_he"] = pc.if_else(young, join_text(
+            "אין עדיין ציון בריאות: קנה ב-", days, " ימים; קצב דורש 3"),
+            columns["explanation_he"])
     else:
         columns["weakest"] = pa.nulls(n, pa.string())
         columns["explanation"] = pa.nulls(n, pa.string())
