@@ -43,6 +43,24 @@ def test_evaluate_prints_every_model_beside_its_baseline(workspace: Path) -> Non
     assert {"churn", "stopped_items"} <= models and any(m.startswith("cross_sell") for m in models)
     auc = next(m for m in report["metrics"] if m["metric"] == "roc_auc")
     assert auc["baseline"].startswith("recency rule") and auc["beats_baseline"] in (True, False)
+    # which models speak: a small demo company has too few new purchases to judge cross-sell
+    gates = {g["model"]: g for g in report["gates"]}
+    assert set(gates) == {"churn", "cross_sell", "stopped_items"}
+    assert gates["cross_sell"]["decision"] == "not_enough_data"
+    cross_sell = gates["cross_sell"]
+    assert cross_sell["n_cases"] < 30 and "not enough data" in cross_sell["reason"]
+    text = run("evaluate", "--workspace", str(workspace), cwd=workspace.parent).stdout
+    assert "which models speak" in text and "not enough data (n=" in text
+
+
+def test_status_says_which_models_speak(workspace: Path) -> None:
+    # `salesradar demo` (the fixture) scored the models: the gates are stored
+    status = as_json("status", workspace=workspace)
+    assert {g["model"] for g in status["model_gates"]} == {"churn", "cross_sell", "stopped_items"}
+    for gate in status["model_gates"]:
+        assert gate["decision"] in ("model", "rule", "not_enough_data") and gate["reason_he"]
+    hebrew = run("status", "--lang", "he", "--workspace", str(workspace), cwd=workspace.parent)
+    assert hebrew.returncode == 0 and "אילו מודלים מדברים" in hebrew.stdout
 
 
 def test_churn_insight_and_customer_state_the_same_money_at_stake(workspace: Path) -> None:

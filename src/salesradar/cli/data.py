@@ -104,16 +104,29 @@ def data_app_commands(app: typer.Typer) -> None:
 
     @app.command()
     def status(
-        workspace: WorkspaceOption = None, app_db: AppDbOption = None, as_json: JsonOption = False
+        workspace: WorkspaceOption = None, app_db: AppDbOption = None, lang: LangOption = "en",
+        as_json: JsonOption = False,
     ) -> None:
-        """What is loaded (rows, date range per table), which features are on or off and why, and
+        """What is loaded (rows, date range per table), which features are on or off and why,
+        which models speak (each model's backtest against its rule, from the last score run), and
         which application store (insight status, deliveries, users) serves the workspace."""
+        from salesradar.cli.intel import print_gates
+        from salesradar.models.gates import read_gates
+
         with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
             store = db.store_info()
-            data = {**ws.status().to_dict(), "app_store": store.to_dict()}
+            gates = read_gates(ws)
+            data = {**ws.status().to_dict(), "model_gates": gates, "app_store": store.to_dict()}
 
             def render() -> None:
                 _print_status(ws)
+                if gates:
+                    print_gates(gates, lang)
+                else:
+                    output.console.print(
+                        "אילו מודלים מדברים: עוד לא ידוע (הריצו salesradar score)" if lang == "he"
+                        else "which models speak: not known yet (run salesradar score)",
+                        highlight=False)
                 output.console.print(
                     f"application store [bold]{store.url}[/]"
                     + (f" ({store.note})" if store.note else ""), highlight=False)
