@@ -190,7 +190,7 @@ _CHURN_COLUMNS = """s.customer_id, cu.name AS customer_name, cu.rep_id, s.as_of,
                    s.churn_probability, s.value_at_stake, s.year_sales, s.year_returns,
                    s.days_since_last_order, s.median_gap_days, s.purchase_days, s.first_order,
                    s.previous_order, s.last_order, s.last_order_sales, s.p_alive,
-                   s.reasons, s.reasons_he, s.reason_groups, s.reason_claims"""
+                   s.reasons, s.reasons_he, s.reason_groups, s.reason_claims, s.scored_by"""
 # reasons that can carry a churn alert on their own for a customer inside its rhythm
 _ALERTING_REASONS = ("revenue", "orders", "breadth", "returns")
 

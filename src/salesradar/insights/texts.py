@@ -91,6 +91,10 @@ def _churn_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
         rhythm, said = rhythm_words(t, lang=lang)  # type: ignore[arg-type]
         stake, more = stake_words(t, lost=lost, lang=lang)  # type: ignore[arg-type]
         risk = f"churn risk {p_en}" if lang == "en" else f"סיכון נטישה {p_he}"
+        if e.get("scored_by") == "recency_rule":  # the model lost its backtest here
+            risk += (" by the recency rule (the churn model did not beat it on this data)"
+                     if lang == "en" else " לפי כלל הזמן מאז ההזמנה האחרונה (מודל הנטישה לא "
+                     "גבר עליו בנתונים אלה)")
         why = "; ".join([rhythm, stake, risk, *(reasons or [])])
         what = _CHURN_HEAD[head][lang == "he"].format(
             c=c, d=round(t["days_since_last_order"]))

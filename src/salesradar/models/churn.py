@@ -697,6 +697,7 @@ class ChurnModel:
 
     def explain(
         self, customer_id: str, *, currency: str = "₪", lang: Lang = "en", lost: bool = False,
+        by_rule: bool = False,
     ) -> list[str]:
         """Plain-words reasons for one customer of the last :meth:`score` call.
 
@@ -704,10 +705,11 @@ class ChurnModel:
         money at stake, e.g. ``"orders every ~12 days; last order 41 days ago (past its
         rhythm); ₪38k at stake (...)"``; the next the probability; then one line per top reason
         whose direction holds, with the customer's own numbers. ``lang`` is ``"en"`` or
-        ``"he"``. :meth:`explain_claims` gives the claims behind the numbers.
+        ``"he"``; ``by_rule`` says the probability is the recency rule's (the model did not
+        beat it on this workspace). :meth:`explain_claims` gives the claims behind the numbers.
         """
         return explanation(*self._explain_args(customer_id), lost=lost, currency=currency,
-                           lang=lang)
+                           lang=lang, by_rule=by_rule)
 
     def explain_claims(self, customer_id: str, *, lost: bool = False) -> list[dict[str, Any]]:
         """The claims (:mod:`salesradar.insights.claims`) behind :meth:`explain`'s numbers."""

@@ -58,6 +58,7 @@ _EN = {
     "stake_lost": "bought {value} (net) in the year before it stopped",
     "no_value": "no net revenue in its last year of orders",
     "chance": "{p:.0%} chance of no order in the next {h} days",
+    "by_rule": " (by the recency rule: the churn model did not beat it on this data)",
     "orders": "{now} in the last {w} days vs {before} in the {w} before",
     "revenue": "{now} in the last {w} days vs {before} in the {w} before",
     "breadth": "bought {now} in the last {w} days vs {before} in the {w} before",
@@ -75,6 +76,7 @@ _HE = {
     "stake_lost": "קנה ב-{value} (נטו) בשנה שלפני שהפסיק",
     "no_value": "ללא הכנסה נטו בשנת ההזמנות האחרונה שלו",
     "chance": "סיכוי של {p:.0%} שלא יזמין ב-{h} הימים הבאים",
+    "by_rule": " (לפי כלל הזמן מאז ההזמנה האחרונה: מודל הנטישה לא גבר עליו בנתונים אלה)",
     "orders": "{now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
     "revenue": "{now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
     "breadth": "קנה {now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
@@ -283,13 +285,14 @@ def reason_words(
 
 def _lines(
     c: Mapping[str, float], t: Terms, probability: float, horizon_days: int, window_days: int,
-    reasons: Sequence[str], *, lost: bool, currency: str, lang: Lang,
+    reasons: Sequence[str], *, lost: bool, currency: str, lang: Lang, by_rule: bool = False,
 ) -> tuple[list[str], list[Claim]]:
     x = _texts(lang)
     rhythm, claims = rhythm_words(t, currency=currency, lang=lang)
     stake, more = stake_words(t, lost=lost, currency=currency, lang=lang)
     claims += more
-    lines = [f"{rhythm}; {stake}", x["chance"].format(p=probability, h=horizon_days)]
+    chance = x["chance"].format(p=probability, h=horizon_days) + (x["by_rule"] if by_rule else "")
+    lines = [f"{rhythm}; {stake}", chance]
     claims += [claim("model_output", round(probability, 4), output="churn_probability"),
                claim("setting", horizon_days, setting="horizon_days")]
     for group in reasons:
@@ -306,12 +309,14 @@ def _lines(
 def explanation(
     c: Mapping[str, float], t: Terms, probability: float, horizon_days: int, window_days: int,
     reasons: Sequence[str], *, lost: bool = False, currency: str = "₪", lang: Lang = "en",
+    by_rule: bool = False,
 ) -> list[str]:
     """The lines of one customer's explanation: rhythm (or the facts) and money, the
-    probability, then one line per reason group in ``reasons`` whose direction holds
-    (strongest first), at most five lines."""
+    probability (``by_rule``: the calibrated recency rule's, said so, because the model did
+    not beat it on this workspace), then one line per reason group in ``reasons`` whose
+    direction holds (strongest first), at most five lines."""
     return _lines(c, t, probability, horizon_days, window_days, reasons, lost=lost,
-                  currency=currency, lang=lang)[0]
+                  currency=currency, lang=lang, by_rule=by_rule)[0]
 
 
 def explanation_claims(

@@ -244,7 +244,9 @@ def customer_view(
         "customer": {k: plain_value(v) for k, v in master[0].items()} if master else None,
         "sales": {k: plain_value(v) for k, v in sales.items()},
         "churn_risk": _risk_in(risk[0], lang) if risk else None,
-        "why": explainer.explain(customer_id, currency=currency, lang=lang) if explainer else [],
+        "why": explainer.explain(customer_id, currency=currency, lang=lang,
+                                 by_rule=risk[0].get("scored_by") == RULE_NAMES["churn"])
+        if explainer else [],
         "why_claims": explainer.explain_claims(customer_id) if explainer else [],
         "stopped_items": _rows(ws, SCORE_TABLES["stopped_items"], customer_id),
         "recommendations": _rows(ws, SCORE_TABLES["cross_sell"], customer_id),
