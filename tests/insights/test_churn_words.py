@@ -12,12 +12,11 @@ import json
 import pyarrow as pa
 import pytest
 
+from models.invoice_helpers import day, workspace
 from salesradar.insights import Insight, Kind, generate_insights
 from salesradar.insights.rules import RuleSettings
 from salesradar.models.cadence import customer_terms
 from salesradar.workspace import Workspace
-
-from models.invoice_helpers import day, workspace
 
 AS_OF = day(400)
 ROWS = [
