@@ -28,6 +28,7 @@ from fastapi import FastAPI
 from salesradar.api import create_app
 from salesradar.app.db import AppDB
 from salesradar.app.users import add_user, create_token
+from salesradar.cli.web import server_config
 from salesradar.insights import InsightStore
 
 PASSWORD = "web-tests-Correct-Horse"
@@ -86,15 +87,17 @@ def close_clients() -> None:
         OPEN_CLIENTS.pop().close()
 
 
-def serve(app: FastAPI, *, lifespan: str = "off") -> str:
+def serve(app: FastAPI, *, lifespan: str = "off", forwarded_allow_ips: str | None = None) -> str:
     """Run ``app`` in a real uvicorn server on a free loopback port (a daemon thread that ends
-    with the test session); return its base URL. ``lifespan="on"`` runs the app's startup
-    (the warm-up thread)."""
+    with the test session), configured as ``salesradar serve`` configures it; return its base
+    URL. ``lifespan="on"`` runs the app's startup (the warm-up thread);
+    ``forwarded_allow_ips``: the proxies trusted (``serve --forwarded-allow-ips``)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan=lifespan))
+    config = server_config(app, "127.0.0.1", port, forwarded_allow_ips=forwarded_allow_ips)
+    config.lifespan = lifespan
+    server = uvicorn.Server(config)
     threading.Thread(target=server.run, daemon=True, name=f"uvicorn-{port}").start()
     deadline = time.monotonic() + 30
     while not server.started:

@@ -33,6 +33,7 @@ from salesradar.api.auth import (
     state,
     unsign,
 )
+from salesradar.api.edge import RowId
 from salesradar.api.routes import dashboard_data, pipeline_data
 from salesradar.app import users
 from salesradar.web import data, i18n
@@ -52,23 +53,33 @@ INBOX_ROWS = 50  # the most valuable first; the API lists more
 
 
 def render(request: Request, template: str, caller: Caller | None, status: int = 200,
-           **context: Any) -> HTMLResponse:
-    lang = i18n.lang_of(caller.user.lang if caller else request.query_params.get("lang"))
+           lang: str | None = None, **context: Any) -> HTMLResponse:
+    lang = i18n.lang_of(lang or (caller.user.lang if caller else
+                                 request.query_params.get("lang")))
     return templates.TemplateResponse(request, template, {
         "lang": lang, "dir": "rtl" if lang == "he" else "ltr", "caller": caller,
         "user": caller.user if caller else None,
         "csrf": caller.csrf_token if caller else None, **context}, status_code=status)
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return render(request, "error.html", resolve(request), status, status_code=status,
+def error_page(request: Request, status: int, message: str,
+               lang: str | None = None) -> HTMLResponse:
+    """The error page in ``lang``; without the caller's menu when even the caller cannot be
+    resolved (their scope reads the workspace, which may be what failed)."""
+    try:
+        caller = resolve(request)
+    except Exception:
+        caller = None
+    return render(request, "error.html", caller, status, lang, status_code=status,
                   message=message)
 
 
 # -- login -----------------------------------------------------------------------------------
-def _login_form(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
+def _login_form(request: Request, error: str | None = None, status: int = 200,
+                headers: dict[str, str] | None = None) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
     response = render(request, "login.html", None, status, error=error, login_csrf=token)
+    response.headers.update(headers or {})
     response.set_cookie(LOGIN_CSRF_COOKIE, sign(state(request), token, "salesradar-login"),
                         max_age=3600, **cookie_args(state(request)))
     return response
@@ -89,13 +100,17 @@ def login(request: Request, st: State, username: Annotated[str, Form(max_length=
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return _login_form(request, "login_expired", 403)
     ip = client_ip(request)
-    if users.login_blocked(st.db, username, ip):
-        return _login_form(request, "login_blocked", 429)
-    user = users.authenticate(st.db, username, password)
+    wait = users.login_wait(st.db, username, ip)
+    if wait:  # this name from this address failed too often: slowed down, not locked out
+        return _login_form(request, "login_blocked", 429, {"Retry-After": str(wait)})
+    try:
+        user = users.authenticate(st.db, username, password)
+    except users.LoginBusy:
+        return _login_form(request, "login_busy", 503, {"Retry-After": "5"})
     if user is None:
         users.record_failure(st.db, username, ip)
         return _login_form(request, "login_failed", 401)
-    users.clear_failures(st.db, username)
+    users.clear_failures(st.db, username, ip)
     sid, _csrf = users.create_session(st.db, user.id)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(SESSION_COOKIE, sign(st, sid), max_age=users.SESSION_DAYS * 86400,
@@ -176,7 +191,7 @@ def inbox(request: Request, caller: PageCaller, st: State, rep: str | None = Non
 
 
 @router.post("/insights/{insight_id}/status")
-def insight_status(request: Request, insight_id: int, caller: PageCaller, st: State,
+def insight_status(request: Request, insight_id: RowId, caller: PageCaller, st: State,
                    status: Annotated[str, Form(max_length=20)] = "",
                    until: Annotated[str, Form(max_length=20)] = "",
                    csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
