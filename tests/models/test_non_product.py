@@ -197,6 +197,7 @@ def test_models_never_offer_or_flag_non_products() -> None:
     flags = model.flags()
     assert set(zip(flags["customer_id"].to_pylist(), flags["sku"].to_pylist(),
                    strict=True)) == {("C1", "P")}
+    assert flags["name"].to_pylist() == ["Teapot"]  # from the lines' descriptions
     kept = StoppedItemsModel(exclude_non_products=False).fit(ws, day(200)).flags()
     assert "SHIP" in kept["sku"].to_pylist()  # what the exclusion prevents
     recs = recommend_for(ws, ["C2"], n=5, model=ItemItemRecommender(min_support=1))

@@ -23,7 +23,7 @@ from salesradar.models.base import FloatArray, check_is_fitted
 from salesradar.models.churn import _as_tables, last_invoice_date
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import CustomerTables
-from salesradar.models.non_product import non_product_codes
+from salesradar.models.non_product import non_product_codes, product_names
 from salesradar.models.text import money
 
 __all__ = ["StoppedItemsModel", "backtest", "find_stopped_items", "pair_statistics"]
@@ -210,8 +210,10 @@ class StoppedItemsModel:
     Attributes
     ----------
     pairs_ : pyarrow.Table
-        Every eligible pair with ``p_gap``, ``value_at_stake``, the eligibility facts and
-        ``flagged``, as of ``as_of_``.
+        Every eligible pair with ``p_gap``, ``value_at_stake``, the eligibility facts,
+        ``flagged`` and the SKU's ``name`` (:func:`~salesradar.models.non_product.
+        product_names`: ``products.name``, else the most frequent invoice-line description),
+        as of ``as_of_``.
     as_of_ : datetime.date
         Date of the last :meth:`fit`.
     excluded_skus_ : list of str
@@ -256,17 +258,16 @@ class StoppedItemsModel:
         if self.exclude_non_products:
             excluded |= set(non_product_codes(data if _is_workspace(data) else tables))
         self.excluded_skus_ = sorted(excluded)
-        arrow = (
-            pair_statistics(
-                tables,
-                day,
-                min_purchases=self.min_purchases,
-                recent_days=self.recent_days,
-                exclude_skus=self.excluded_skus_,
-            )
-            .order_by(["customer_id", "sku"])
-            .to_pyarrow()
+        stats = pair_statistics(
+            tables,
+            day,
+            min_purchases=self.min_purchases,
+            recent_days=self.recent_days,
+            exclude_skus=self.excluded_skus_,
         )
+        names = product_names(tables)
+        named = stats.left_join(names, "sku").drop("sku_right")
+        arrow = named.order_by(["customer_id", "sku"]).to_pyarrow()
 
         def col(name: str) -> FloatArray:
             return np.asarray(arrow.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -302,9 +303,9 @@ class StoppedItemsModel:
         assert self.pairs_ is not None
         flagged = self.pairs_.filter(self.pairs_.column("flagged"))
         ranked = flagged.sort_by([("value_at_stake", "descending"), ("p_gap", "ascending")])
-        columns = ["customer_id", "sku", "purchases", "last_day", "gap_days", "mean_gap",
-                   "median_gap", "p_gap", "value_at_stake", "sold_365", "returned_365",
-                   "returned_after_last", "last_return_day"]
+        columns = ["customer_id", "sku", "name", "purchases", "last_day", "gap_days",
+                   "mean_gap", "median_gap", "p_gap", "value_at_stake", "sold_365",
+                   "returned_365", "returned_after_last", "last_return_day"]
         out = ranked.select(columns)
         return out if top is None else out.slice(0, top)
 
