@@ -167,10 +167,11 @@ def require_rep(scope: Scope, rep_id: str) -> None:
 def visible_insights(
     store: Any, scope: Scope, *, status: Iterable[str] | None = None,
     owner_rep_id: str | None = None, kind: str | None = None, limit: int | None = None,
+    offset: int = 0,
 ) -> list[Any]:
     """Insights of the store owned within ``scope``, largest value at stake first (then
-    priority, then id), filtered as asked; at most ``limit`` (one indexed query: the inbox of a
-    rep with thousands of insights reads only the rows it shows)."""
+    priority, then id), filtered as asked; at most ``limit`` from ``offset`` (one indexed query:
+    the inbox of a rep with thousands of insights reads only the rows it shows)."""
     from sqlalchemy import select
 
     from salesradar.app.models import InsightRow
@@ -190,7 +191,7 @@ def visible_insights(
         raise UserInputError(f"{exc}; statuses: {', '.join(s.value for s in Status)}; kinds: "
                              f"{', '.join(k.value for k in Kind)}") from None
     query = query.order_by(InsightRow.value_at_stake.desc(), InsightRow.priority.desc(),
-                           InsightRow.id).limit(limit)
+                           InsightRow.id).limit(limit).offset(offset or None)
     with store.db.session() as s:
         return [StoredInsight.of(r) for r in s.scalars(query)]
 

@@ -28,9 +28,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from salesradar import __version__
 from salesradar.access import NotVisible
 from salesradar.api.auth import ApiError, LoginRequired
+from salesradar.api.edge import HeadAsGet, control_character, no_store, relative
 from salesradar.api.state import AppState
 from salesradar.app.db import AppDB
 from salesradar.errors import SalesradarError, UserInputError, WorkspaceError
+from salesradar.web import i18n
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 LOG = logging.getLogger("salesradar.web")
@@ -85,8 +87,19 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
         return {"status": "ok", "warm": st.warm.is_set()}
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+    async def edge(request: Request, call_next: Any) -> Response:
+        """The edge checks and headers of :mod:`salesradar.api.edge`; an unexpected error is
+        a 500 in the error shape here, so the connection stays open for the next request."""
+        if control_character(request.url.path, request.url.query):
+            response = _error(request, 400, "invalid_request",
+                              i18n.t("bad_characters", _lang(request)))
+        else:
+            try:
+                response = await call_next(request)
+            except Exception:
+                LOG.exception("unhandled error on %s %s", request.method, request.url.path)
+                response = _error(request, 500, "internal",
+                                  i18n.t("internal_error", _lang(request)))
         # nothing loads from another host (offline by construction); Swagger UI's page alone
         # runs an inline script
         script = "'self' 'unsafe-inline'" if request.url.path == "/docs" else "'self'"
@@ -95,8 +108,13 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
             "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if no_store(request.url.path):
+            response.headers["Cache-Control"] = "no-store"
+        if "location" in response.headers:
+            response.headers["location"] = relative(response.headers["location"])
         return response
 
+    app.add_middleware(HeadAsGet)  # outermost: the checks above see HEAD as GET
     app.include_router(router)
     app.include_router(manage_router)
     app.include_router(pages)
@@ -134,19 +152,41 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _error(request: Request, status: int, code: str, message: str) -> Response:
+def _lang(request: Request) -> str:
+    """The language to answer in: the user's, else ``?lang=``, else Accept-Language."""
+    from salesradar.api.auth import user_of
+
+    try:
+        user = user_of(request)
+    except Exception:  # the app database itself failing: answer in the asked language
+        user = None
+    if user is not None:
+        return i18n.lang_of(user.lang)
+    asked = request.query_params.get("lang") or request.headers.get("accept-language", "")[:2]
+    return i18n.lang_of(asked.lower())
+
+
+def _error(request: Request, status: int, code: str, message: str,
+           headers: dict[str, str] | None = None) -> Response:
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     if _is_api(request):
         return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
-                            headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+                            headers=headers)
     from salesradar.web.pages import error_page
 
-    return error_page(request, status, message)
+    response = error_page(request, status, message, _lang(request))
+    response.headers.update(headers or {})
+    return response
+
+
+RETRY_AFTER = "60"  # seconds: about one refresh of a small company's data
 
 
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     def api_error(request: Request, exc: ApiError) -> Response:
-        return _error(request, exc.status, exc.code, exc.message)
+        return _error(request, exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(LoginRequired)
     def login_required(request: Request, exc: LoginRequired) -> Response:
@@ -162,12 +202,15 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SalesradarError)
     def unavailable(request: Request, exc: SalesradarError) -> Response:
-        return _error(request, 503, "unavailable", str(exc))
+        LOG.warning("unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return _error(request, 503, "unavailable", str(exc), {"Retry-After": RETRY_AFTER})
 
     @app.exception_handler(WorkspaceError)
     def workspace(request: Request, exc: WorkspaceError) -> Response:
-        return _error(request, 503, "workspace_busy",
-                      f"the workspace cannot be read right now (a refresh may be running): {exc}")
+        # the details (the file's path, the process holding it) go to the log, not to the user
+        LOG.warning("workspace busy on %s %s: %s", request.method, request.url.path, exc)
+        return _error(request, 503, "workspace_busy", i18n.t("workspace_busy", _lang(request)),
+                      {"Retry-After": RETRY_AFTER})
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -181,9 +224,4 @@ def _handlers(app: FastAPI) -> None:
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
         return _error(request, exc.status_code, codes.get(exc.status_code, "http_error"),
-                      str(exc.detail))
-
-    @app.exception_handler(Exception)
-    def crash(request: Request, exc: Exception) -> Response:
-        LOG.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error(request, 500, "internal", "internal error; the server log has details")
+                      str(exc.detail), dict(exc.headers or {}))

@@ -27,9 +27,11 @@ LOGIN_CSRF_COOKIE = "salesradar_login_csrf"
 class ApiError(Exception):
     """An error answered with the one JSON shape (or an HTML page on page routes)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = headers
 
 
 class LoginRequired(Exception):
@@ -89,6 +91,22 @@ def resolve(request: Request) -> Caller | None:
             caller = Caller(user, st.scope(user), csrf, False)
     request.state.caller = caller
     return caller
+
+
+def user_of(request: Request) -> User | None:
+    """The user behind ``request`` without their scope (which reads the workspace): what an
+    error answer needs for its language even while the workspace cannot be read."""
+    caller = getattr(request.state, "caller", None)
+    if caller is not None:
+        found: User = caller.user
+        return found
+    st = state(request)
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return user_for_token(st.db, header[7:].strip())
+    sid = session_id(request)
+    session = session_user(st.db, sid) if sid else None
+    return session[0] if session else None
 
 
 def api_caller(request: Request) -> Caller:

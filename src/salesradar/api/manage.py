@@ -9,7 +9,6 @@ review reports) are for admins and managers. Results are cached per data version
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from salesradar.access import EVERYTHING, require_customer
 from salesradar.api.auth import ApiCaller, ApiError, Caller, State
+from salesradar.api.edge import MAX_ID, Day, PeriodText, RowId
 from salesradar.api.routes import dashboard_data
 from salesradar.lang import Lang
 
@@ -42,8 +42,8 @@ def _scoped(st: Any, caller: Caller, name: str, compute: Any) -> dict[str, Any]:
 @router.get("/accounts/profitability", tags=["accounts"])
 def profitability(
     caller: ApiCaller, st: State,
-    start: Annotated[dt.date | None, Query(alias="from")] = None,
-    end: Annotated[dt.date | None, Query(alias="to")] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
     """Profit after cost to serve per customer, with the flags (discounts, cost to serve)."""
     from salesradar.accounts.profitability import customer_profitability
@@ -71,7 +71,7 @@ def risk(caller: ApiCaller, st: State) -> dict[str, Any]:
 
 @router.get("/accounts/review", tags=["accounts"])
 def review(caller: ApiCaller, st: State,
-           quarter: Annotated[str, Query(max_length=8, description="2026Q3 or 2026-Q3")],
+           quarter: Annotated[PeriodText, Query(max_length=8, description="2026Q3 or 2026-Q3")],
            lang: Lang = "en") -> dict[str, Any]:
     """The quarterly account review of the caller's accounts, by tier."""
     from salesradar.accounts.review import quarterly_review
@@ -95,7 +95,7 @@ def plan(customer_id: str, caller: ApiCaller, st: State) -> dict[str, Any]:
 
 @router.get("/performance/pacing", tags=["performance"])
 def pacing(caller: ApiCaller, st: State,
-           period: Annotated[str | None, Query(max_length=10)] = None,
+           period: Annotated[PeriodText | None, Query(max_length=10)] = None,
            metric: Annotated[str, Query(max_length=40)] = "revenue") -> dict[str, Any]:
     """Each rep's and team's standing against target in the period (ahead, on pace, behind)."""
     from salesradar.performance.plans import pacing as run
@@ -127,7 +127,8 @@ def funnel(caller: ApiCaller, st: State,
 @router.get("/performance/commissions", tags=["performance"])
 def commissions(caller: ApiCaller, st: State,
                 plan: Annotated[str, Query(max_length=100, description="a stored plan's name")],
-                period: Annotated[str | None, Query(max_length=10)] = None) -> dict[str, Any]:
+                period: Annotated[PeriodText | None, Query(max_length=10)] = None,
+                ) -> dict[str, Any]:
     """Commissions under a stored plan: a rep sees only their own statement."""
     from salesradar.performance.commissions import compute_commissions, stored_plan
 
@@ -146,7 +147,7 @@ def commitments(caller: ApiCaller, st: State) -> list[dict[str, Any]]:
 
 
 @router.get("/commitments/{commitment_id}", tags=["commitments"])
-def commitment(commitment_id: int, caller: ApiCaller, st: State) -> dict[str, Any]:
+def commitment(commitment_id: RowId, caller: ApiCaller, st: State) -> dict[str, Any]:
     """One commitment: terms, concerns, tracking against the baseline, fee, ROI and verdict."""
     from salesradar.commitments.status import commitment_status
     from salesradar.commitments.store import get_commitment
@@ -165,18 +166,30 @@ def commitment(commitment_id: int, caller: ApiCaller, st: State) -> dict[str, An
 def report(kind: Literal["ceo", "account-review", "commitment", "diagnostic"],
            caller: ApiCaller, st: State, lang: Lang = "en",
            format: Literal["html", "pdf"] = "html",
-           ident: int | None = None,
-           quarter: Annotated[str | None, Query(max_length=8)] = None) -> Response:
-    """A report as a self-contained HTML page or a PDF (admins and managers)."""
+           ident: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+           quarter: Annotated[PeriodText | None, Query(max_length=8)] = None) -> Response:
+    """A report as a self-contained HTML page or a PDF (admins and managers), through the
+    caller's scope: a manager's CEO, account-review and diagnostic reports cover the team's
+    reps and customers only. The commitment report is the vendor's commitment on the whole
+    company (the figures of ``/commitments/{id}``: totals, no customer rows)."""
+    from salesradar.api.routes import as_of
     from salesradar.reports import build_html
     from salesradar.reports.render import write_pdf
 
     _company_only(caller)
-    # the served app database as it is open (its URL as text hides the password), and the
-    # company dashboard the pages and the warm-up already keep
-    board = dashboard_data(st, EVERYTHING) if kind == "ceo" else None
-    html = build_html(kind, lang=lang, workspace=st.workspace, ident=ident, quarter=quarter,
-                      pdf=format == "pdf", db=st.db, dashboard=board)
+    scope = EVERYTHING if kind == "commitment" else caller.scope
+    if kind == "ceo":
+        # the cached dashboard of the caller's scope (the pages and the warm-up keep it)
+        html = build_html(kind, lang=lang, workspace=st.workspace, pdf=format == "pdf",
+                          db=st.db, dashboard=dashboard_data(st, scope))
+    else:
+        # the served app database as it is open (its URL as text hides the password); the
+        # company's data day, so a team's quarter is the company's
+        day = None if scope.everything else as_of(st)
+        with st.open(scope) as ws:
+            html = build_html(kind, lang=lang, workspace=st.workspace, ident=ident,
+                              quarter=quarter, pdf=format == "pdf", db=st.db, ws=ws,
+                              as_of=day)
     if format == "html":
         return HTMLResponse(html)
     with tempfile.TemporaryDirectory() as folder:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from salesradar.access import Scope, require_rep, visible_insight
 from salesradar.api.auth import ApiCaller, ApiError, State
+from salesradar.api.edge import Day, PeriodText, RowId
 from salesradar.dashboard import ceo_dashboard
 from salesradar.engine import table_names
 from salesradar.metrics import list_kpis, plain_rows, price_volume_mix, whale_curve, whale_summary
@@ -23,6 +24,9 @@ from salesradar.workspace import last_invoice_day
 router = APIRouter(prefix="/api/v1")
 Action = Literal["ack", "done", "dismiss", "snooze"]
 Id = Annotated[str, Query(min_length=1, max_length=200)]
+KPI_ROWS = 1000  # a page of KPI rows by default; at most MAX_KPI_ROWS
+MAX_KPI_ROWS = 10_000
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip (paging).")]
 
 
 class StatusChange(BaseModel):
@@ -56,12 +60,16 @@ def kpi(
                                     "rep, team, channel, customer, region, product, ...")] = None,
     period: Annotated[str | None, Query(max_length=10, description="day, week, month, quarter, "
                                         "year or none")] = None,
-    start: Annotated[dt.date | None, Query(alias="from")] = None,
-    end: Annotated[dt.date | None, Query(alias="to")] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_KPI_ROWS)] = KPI_ROWS,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
-    """One KPI by period and dimensions, with previous period, change and flags."""
+    """One KPI by period and dimensions, with previous period, change and flags: ``limit``
+    rows from ``offset``, the ``total`` and the ``next_offset`` (null on the last page)."""
     with st.open(caller.scope) as ws:
-        return data.kpi_query(ws, name, _dims(by), period, start, end)
+        return data.kpi_query(ws, name, _dims(by), period, start, end, limit=limit,
+                              offset=offset)
 
 
 @router.get("/dashboard", tags=["dashboard"])
@@ -87,15 +95,17 @@ def insights(
     kind: Annotated[str | None, Query(max_length=40)] = None,
     rep: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    """Insights within the caller's scope, highest value at stake first."""
+    """Insights within the caller's scope, highest value at stake first (``limit`` from
+    ``offset``)."""
     statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else None
     return data.inbox(st.store, caller.scope, rep=rep, kind=kind,
-                      statuses=statuses or data.OPEN_STATUSES, limit=limit)
+                      statuses=statuses or data.OPEN_STATUSES, limit=limit, offset=offset)
 
 
 @router.get("/insights/{insight_id}", tags=["insights"])
-def insight(insight_id: int, caller: ApiCaller, st: State) -> dict[str, Any]:
+def insight(insight_id: RowId, caller: ApiCaller, st: State) -> dict[str, Any]:
     """One insight and its status history."""
     found = visible_insight(st.store, caller.scope, insight_id)
     history = [{"at": at.isoformat(), "from": old, "to": new, "note": note}
@@ -104,7 +114,7 @@ def insight(insight_id: int, caller: ApiCaller, st: State) -> dict[str, Any]:
 
 
 @router.post("/insights/{insight_id}/status", tags=["insights"])
-def change_status(insight_id: int, change: StatusChange, caller: ApiCaller,
+def change_status(insight_id: RowId, change: StatusChange, caller: ApiCaller,
                   st: State) -> dict[str, Any]:
     """Acknowledge, finish, dismiss or snooze an insight (snooze needs ``until``)."""
     visible_insight(st.store, caller.scope, insight_id)
@@ -119,11 +129,13 @@ def customers(
     caller: ApiCaller, st: State,
     q: Annotated[str | None, Query(max_length=200, description="Part of id or name")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    """Customers within the caller's scope, largest trailing-12-month revenue first."""
+    """Customers within the caller's scope, largest trailing-12-month revenue first (``limit``
+    from ``offset``)."""
     day = as_of(st)  # the company's data day, as on the dashboard
     with st.open(caller.scope) as ws:
-        return data.customers_list(ws, q, limit, day=day)
+        return data.customers_list(ws, q, limit, day=day, offset=offset)
 
 
 @router.get("/customers/{customer_id}", tags=["customers"])
@@ -191,8 +203,9 @@ def concentration(caller: ApiCaller, st: State) -> dict[str, Any]:
 @router.get("/pvm", tags=["profitability"])
 def pvm(
     caller: ApiCaller, st: State,
-    from_period: Annotated[str, Query(max_length=20, description="2025, 2025-Q1, 2025-03")],
-    to_period: Annotated[str, Query(max_length=20)],
+    from_period: Annotated[PeriodText, Query(max_length=20,
+                                                   description="2025, 2025-Q1, 2025-03")],
+    to_period: Annotated[PeriodText, Query(max_length=20)],
     by: Annotated[Literal["product", "customer", "channel"], Query()] = "product",
 ) -> list[dict[str, Any]]:
     """Revenue and gross-profit change split into price, volume, mix and cost effects."""

@@ -40,7 +40,7 @@ def last_full_quarter(data_end: date) -> str:
 def build_html(kind: str, *, lang: Lang, workspace: Path, app_db: str | None = None,
                db: AppDB | None = None, dashboard: dict[str, Any] | None = None,
                ident: int | None = None, quarter: str | None = None,
-               as_of: date | None = None, pdf: bool = False) -> str:
+               as_of: date | None = None, pdf: bool = False, ws: Any = None) -> str:
     """The report ``kind`` as self-contained HTML, from the workspace and the app database
     (``pdf``: prepared for the PDF engine, see :func:`~salesradar.reports.render.visual_svg`).
 
@@ -48,6 +48,8 @@ def build_html(kind: str, *, lang: Lang, workspace: Path, app_db: str | None = N
     database at ``app_db`` (the default next to the workspace) is opened for the report.
     ``dashboard``: the CEO dashboard already computed for the whole company (the web app's
     cached one), so the CEO report does not compute it again.
+    ``ws``: an open workspace to read instead of the file (the web app's, seen through the
+    caller's scope: a manager's report covers the team), used as is and left open.
     """
     from salesradar.app.db import AppDB
     from salesradar.workspace import Workspace
@@ -65,8 +67,11 @@ def build_html(kind: str, *, lang: Lang, workspace: Path, app_db: str | None = N
         opened = db is None
         app = AppDB.open(app_db, workspace=workspace) if db is None else db
         try:
-            with Workspace.open(workspace, read_only=True) as ws:
+            if ws is not None:
                 context = _context(kind, ws, app, lang, ident, quarter, as_of)
+            else:
+                with Workspace.open(workspace, read_only=True) as opened_ws:
+                    context = _context(kind, opened_ws, app, lang, ident, quarter, as_of)
         finally:
             if opened:
                 app.engine.dispose()

@@ -32,19 +32,35 @@ OPEN_STATUSES = ("new", "sent", "acknowledged")
 
 def inbox(store: Any, scope: Scope, *, rep: str | None = None,
           statuses: tuple[str, ...] | None = OPEN_STATUSES, kind: str | None = None,
-          limit: int | None = None) -> list[dict[str, Any]]:
+          limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """Open insights within ``scope`` (of one rep when ``rep`` is given), largest value at
-    stake first, at most ``limit``."""
+    stake first, at most ``limit`` from ``offset``."""
     if rep is not None:
         require_rep(scope, rep)
     found = visible_insights(store, scope, status=statuses, owner_rep_id=rep, kind=kind,
-                             limit=limit)
+                             limit=limit, offset=offset)
     return [i.to_dict() for i in found]
 
 
 STATUS_ACTIONS = {"ack": "acknowledged", "done": "done", "dismiss": "dismissed",
                   "snooze": "snoozed"}  # what a person asks -> the insight's new status
 SNOOZE_DAYS = 7  # a snooze without a date
+MAX_SNOOZE_ENV = "SALESRADAR_MAX_SNOOZE_DAYS"
+MAX_SNOOZE_DAYS = 90  # the longest snooze, unless $SALESRADAR_MAX_SNOOZE_DAYS says otherwise
+
+
+def max_snooze_days() -> int:
+    """The longest snooze in days: $SALESRADAR_MAX_SNOOZE_DAYS (a whole number from 1), else
+    :data:`MAX_SNOOZE_DAYS`."""
+    import os
+
+    text = os.environ.get(MAX_SNOOZE_ENV, "").strip()
+    if not text:
+        return MAX_SNOOZE_DAYS
+    if not text.isdigit() or int(text) < 1:
+        raise UserInputError(f"{MAX_SNOOZE_ENV} must be a whole number of days from 1, "
+                             f"not {text!r}")
+    return int(text)
 
 
 def change_status(store: Any, scope: Scope, insight_id: int, action: str, *,
@@ -52,14 +68,20 @@ def change_status(store: Any, scope: Scope, insight_id: int, action: str, *,
                   today: dt.date | None = None) -> dict[str, Any]:
     """Move an insight within ``scope`` (else :class:`NotVisible`) as a person asked: ack, done,
     dismiss, or snooze until ``until`` (a date or YYYY-MM-DD; by default :data:`SNOOZE_DAYS`
-    after ``today``). An unknown action or a bad date is a :class:`UserInputError`."""
+    after ``today``, at most :func:`max_snooze_days` after it). An unknown action, a bad date
+    or a snooze beyond the longest is a :class:`UserInputError`."""
     visible_insight(store, scope, insight_id)
     if action not in STATUS_ACTIONS:
         raise UserInputError(f"status must be one of {', '.join(STATUS_ACTIONS)}, "
                              f"not {action!r}")
     when = None
     if action == "snooze":
-        day = _date(until) or (today or dt.date.today()) + dt.timedelta(days=SNOOZE_DAYS)
+        today = today or dt.date.today()
+        day = _date(until) or today + dt.timedelta(days=SNOOZE_DAYS)
+        longest = max_snooze_days()
+        if day > today + dt.timedelta(days=longest):
+            raise UserInputError(f"a snooze lasts at most {longest} days: until must be "
+                                 f"{today + dt.timedelta(days=longest)} or earlier, not {day}")
         when = dt.datetime.combine(day, dt.time(), dt.UTC)
     moved = store.transition(insight_id, STATUS_ACTIONS[action], dt.datetime.now(dt.UTC),
                              until=when, note=note)
@@ -81,9 +103,10 @@ def _tables(ws: Workspace) -> set[str]:
 
 
 def customers_list(ws: Workspace, query: str | None = None, limit: int = 50, *,
-                   day: dt.date | None = None) -> list[dict[str, Any]]:
+                   day: dt.date | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """Customers in scope with name, rep, trailing-12-month revenue, tier, health and risk,
-    largest first; ``query`` matches id or name (case-insensitive).
+    largest first, ``limit`` of them from ``offset``; ``query`` matches id or name
+    (case-insensitive).
 
     The 12 months end on ``day``: the data day of the whole workspace, like the dashboard's
     (the last invoice day of a scoped ``ws`` would end a rep's window at the rep's own last
@@ -114,7 +137,8 @@ def customers_list(ws: Workspace, query: str | None = None, limit: int = 50, *,
         if "name" in t.columns:
             match = match | t.name.lower().contains(needle)
         t = t.filter(match)
-    t = t.order_by([ibis.desc(t.revenue_12m.fill_null(0)), "customer_id"]).limit(limit)
+    t = t.order_by([ibis.desc(t.revenue_12m.fill_null(0)), "customer_id"]).limit(
+        limit, offset=offset)
     return plain_rows(t.to_pyarrow())
 
 
@@ -241,13 +265,20 @@ def deal_view(ws: Workspace, deal_id: str) -> dict[str, Any]:
 
 
 def kpi_query(ws: Workspace, name: str, by: tuple[str, ...] = (), period: str | None = None,
-              start: dt.date | None = None, end: dt.date | None = None) -> dict[str, Any]:
-    """One KPI by dimensions and period, computed on the scoped workspace (not persisted)."""
+              start: dt.date | None = None, end: dt.date | None = None, *,
+              limit: int | None = None, offset: int = 0) -> dict[str, Any]:
+    """One KPI by dimensions and period, computed on the scoped workspace (not persisted):
+    ``limit`` rows from ``offset`` (all when None), with the ``total`` and the ``next_offset``
+    to ask for (None after the last page)."""
     if name not in set(REGISTRY):  # the registry raises a ValueError on unknown names
         raise NotVisible(f"no KPI {name!r}; GET /api/v1/kpis lists them")
     table = compute_kpi(ws.backend, name, by=by, period=period, start=start, end=end,
                         persist=False)
-    return {"kpi": REGISTRY[name].info().to_dict(), "rows": kpi_records(table)}
+    total = table.num_rows
+    page = table.slice(offset, limit) if limit is not None else table.slice(offset)
+    following = offset + page.num_rows
+    return {"kpi": REGISTRY[name].info().to_dict(), "rows": kpi_records(page), "total": total,
+            "offset": offset, "next_offset": following if following < total else None}
 
 
 def pipeline_view(ws: Workspace, as_of: dt.date | None = None) -> dict[str, Any]:
