@@ -161,13 +161,18 @@ def adopt_legacy_store(workspace: str | Path) -> Path | None:
                 f"sqlite:///{legacy} . That workspace then adopts it as <that>.app.sqlite and "
                 "the others start stores of their own; nothing in it is deleted"
             )
-    partial = own.with_name(own.name + ".adopting")
+    partial = own.with_name(f"{own.name}.{os.getpid()}.{threading.get_ident()}.adopting")
     with sqlite3.connect(f"file:{legacy}?mode=ro", uri=True) as source, \
             sqlite3.connect(partial) as copy:
         source.backup(copy)
     copy.close()
     source.close()
-    partial.replace(own)
+    try:  # a link, not a rename: a store another process adopted meanwhile is never replaced
+        own.hardlink_to(partial)
+    except FileExistsError:
+        pass
+    finally:
+        partial.unlink()
     note = f"adopted from {legacy} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     engine = _engine(f"sqlite:///{legacy}")
     try:
