@@ -593,33 +593,57 @@ def forecast_at_risk(ctx: Context) -> list[Finding]:
     ]
 
 
+def customers_behind_drop(ctx: Context, rep: str, month: dt.date) -> list[dict[str, Any]]:
+    """The customers behind a drop in a rep's active customers in ``month``: the rep's
+    customers (lines of that rep in the 90 days before the month) with a rhythm that should
+    have put a purchase in the month (rhythm at most the month's length) and no purchase day
+    in it. Each with its money at stake as of the month's end, biggest first."""
+    from salesradar.models.cadence import customer_terms
+
+    end = _add_months(month, 1) - dt.timedelta(days=1)
+    mine = ctx.rows(
+        """SELECT DISTINCT customer_id FROM invoice_lines
+           WHERE rep_id = ? AND invoice_date::DATE >= ? - INTERVAL 90 DAY
+             AND invoice_date::DATE < ?""",
+        rep, month, month,
+    )
+    if not mine:
+        return []
+    lines = ctx.ws.table("invoice_lines")
+    lines = lines.filter(lines.customer_id.isin([r["customer_id"] for r in mine]))
+    terms = customer_terms(lines, end)
+    behind = terms.filter(
+        (terms.typical_gap_days <= (end - month).days + 1) & (terms.last_order < month)
+        & (terms.value_at_stake > 0)
+    ).order_by([terms.value_at_stake.desc(), terms.customer_id])
+    return [{k: plain(v) for k, v in row.items()} for row in behind.to_pyarrow().to_pylist()]
+
+
 def active_customers_drop(ctx: Context) -> list[Finding]:
-    """Reps whose active customers last month fell beyond seasonality."""
+    """Reps whose active customers last month fell beyond seasonality.
+
+    The money at stake counts only the customers actually behind the drop
+    (:func:`customers_behind_drop`): the sum of their money at stake. A drop with no such
+    customer (its lost actives were irregular buyers) is still reported, with nothing at stake.
+    """
     s = ctx.settings
     table = detect_anomalies(ctx.ws, by="rep", metric="active_customers", as_of=ctx.as_of,
                              k=s.anomaly_k, min_drop=s.anomaly_min_drop)
     flagged = [{k: plain(v) for k, v in row.items()} for row in table.to_pylist()]
     if not flagged:
         return []
-    per_customer = ctx.rows(
-        """SELECT rep_id, sum(net_revenue)::DOUBLE
-                  / nullif(count(DISTINCT (customer_id, date_trunc('month', invoice_date))), 0)
-                  AS revenue_per_customer_month
-           FROM invoice_lines
-           WHERE invoice_date::DATE > ? - INTERVAL 365 DAY AND invoice_date::DATE <= ?
-           GROUP BY rep_id""",
-        ctx.as_of, ctx.as_of,
-    )
-    arpa = {r["rep_id"]: r["revenue_per_customer_month"] or 0.0 for r in per_customer}
     names = {r["rep_id"]: r["name"] for r in ctx.rows("SELECT rep_id, name FROM reps")}
     out = []
     for r in flagged:
-        rep = r["group"]
-        lost = max(float(r["expected"]) - float(r["value"]), 0.0)
-        value = round(lost * arpa.get(rep, 0.0) * 3, 2)  # a quarter of their usual revenue
+        rep, month = r["group"], dt.date.fromisoformat(str(r["month"])[:10])
+        behind = customers_behind_drop(ctx, rep, month)
+        value = round(sum(float(c["value_at_stake"]) for c in behind), 2)
         evidence = {**r, "rep_id": rep, "rep_name": names.get(rep),
-                    "lost_customers": round(lost, 1), "value_at_stake": value,
-                    "revenue_per_customer_month": round(arpa.get(rep, 0.0), 2)}
+                    "month_end": (_add_months(month, 1) - dt.timedelta(days=1)).isoformat(),
+                    "customers": [{k: c[k] for k in (
+                        "customer_id", "purchase_days", "typical_gap_days", "last_order",
+                        "days_since_last_order", "value_at_stake")} for c in behind],
+                    "value_at_stake": value}
         out.append(Finding(Kind.ACTIVE_CUSTOMERS_DROP, Subject("rep", f"{rep}/{r['month'][:7]}"),
                            rep, value, _clip(-float(r["change"] or 0.0) * 2), evidence))
     return out

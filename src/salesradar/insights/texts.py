@@ -203,21 +203,47 @@ def _cross(e: Evidence) -> tuple[Texts, Texts]:
     )
 
 
-def _active_drop(e: Evidence) -> tuple[Texts, Texts]:
+def _active_drop_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     rep, month = str(e.get("rep_name") or e["group"]), str(e["month"])[:7]
     value, exp = _n(e["value"]), _n(e["expected"])
-    ch, at = _pct(-float(e["change"] or 0.0)), money(e.get("value_at_stake"))
-    return (
-        Texts(f"Active customers of {rep} dropped in {month}",
-              f"{value} active customers vs {exp} expected after seasonality ({ch} lower); "
-              f"about {at} a quarter at stake",
-              "Review the rep's customers who did not order this month and plan calls to the "
-              "biggest ones"),
-        Texts(f"ירידה בלקוחות הפעילים של {rep} בחודש {month}",
-              f"{value} לקוחות פעילים לעומת {exp} צפויים אחרי עונתיות (נמוך ב-{ch}); "
-              f"כ-{at} לרבעון בסיכון",
-              "לעבור על לקוחות הנציג שלא הזמינו החודש ולתכנן שיחות לגדולים שבהם"),
-    )
+    ch = _pct(-float(e["change"] or 0.0))
+    behind = list(e.get("customers") or [])
+    start, end = str(e["month"])[:10], str(e["month_end"])[:10]
+    claims: list[Claim] = [
+        claim("model_output", float(e["value"]), output="active_customers"),
+        claim("model_output", float(e["expected"]), output="expected_active_customers"),
+        claim("model_output", -float(e["change"] or 0.0), output="drop_share")]
+    for c in behind:
+        where = {"customer_id": c["customer_id"], "to": end}
+        claims += [claim("median_gap_days", float(c["typical_gap_days"]), **where),
+                   claim("purchase_days_in", 0, customer_id=c["customer_id"],
+                         **{"from": start}, to=end),
+                   claim("value_at_stake", float(c["value_at_stake"]), **where)]
+    if behind:
+        n, at = len(behind), money(e.get("value_at_stake"))
+        claims.append(claim("setting", n, setting="customers_behind"))
+        names = ", ".join(str(c["customer_id"]) for c in behind[:5])
+        en_more = (f"; {n} of its customers who usually buy at least monthly bought nothing "
+                   f"in {month} ({names}{', ...' if n > 5 else ''}): {at} at stake between "
+                   "them")
+        he_more = (f"; {n} מלקוחותיו שקונים בדרך כלל לפחות פעם בחודש לא קנו ב-{month} "
+                   f"({names}{', ...' if n > 5 else ''}): {at} בסיכון ביחד")
+    else:
+        en_more = "; none of its regular customers is behind it (the missing ones buy rarely)"
+        he_more = "; אף אחד מלקוחותיו הקבועים אינו מאחורי הירידה (החסרים קונים לעיתים רחוקות)"
+    en = Texts(f"Active customers of {rep} dropped in {month}",
+               f"{value} active customers vs {exp} expected after seasonality ({ch} lower)"
+               f"{en_more}",
+               "Call the regular customers who did not order this month, biggest first")
+    he = Texts(f"ירידה בלקוחות הפעילים של {rep} בחודש {month}",
+               f"{value} לקוחות פעילים לעומת {exp} צפויים אחרי עונתיות (נמוך ב-{ch}){he_more}",
+               "להתקשר ללקוחות הקבועים שלא הזמינו החודש, מהגדול לקטן")
+    return en, he, claims
+
+
+def _active_drop(e: Evidence) -> tuple[Texts, Texts]:
+    en, he, _ = _active_drop_claims(e)
+    return en, he
 
 
 def _margin(e: Evidence) -> tuple[Texts, Texts]:
@@ -378,6 +404,7 @@ _CLAIMS: dict[str, Callable[[Evidence], tuple[Texts, Texts, list[Claim]]]] = {
     "churn_risk": _churn_claims,
     "no_repeat_order": _no_repeat_claims,
     "stopped_item": _stopped_claims,
+    "active_customers_drop": _active_drop_claims,
 }
 
 
