@@ -168,6 +168,7 @@ def test_a_legacy_store_shared_by_two_workspaces_is_never_guessed(tmp_path: Path
     AppDB.open(f"sqlite:///{legacy}", workspace=uci1).close()
     with AppDB.open(workspace=uci1) as db:  # ...adopted by uci1's default...
         assert len(company_state(db)[0]) == 2
+        assert "adopted from" in (db.store_info().note or "")
     with AppDB.open(workspace=cm) as db:  # ...and cm starts its own
         assert company_state(db) == ([], [])
     after = table_counts(legacy)

@@ -23,7 +23,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,7 +108,7 @@ def _workspaces_beside(workspace: Path) -> list[Path]:
 
 def _legacy_binding(legacy: Path) -> tuple[str | None, bool]:
     """The workspace a legacy store already records (or None), and whether it holds any row."""
-    with sqlite3.connect(f"file:{legacy}?mode=ro", uri=True) as con:
+    with closing(sqlite3.connect(f"file:{legacy}?mode=ro", uri=True)) as con:
         tables = [str(r[0]) for r in con.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
             "AND name NOT IN ('alembic_version', 'store_workspace')")]
@@ -162,11 +162,9 @@ def adopt_legacy_store(workspace: str | Path) -> Path | None:
                 "the others start stores of their own; nothing in it is deleted"
             )
     partial = own.with_name(f"{own.name}.{os.getpid()}.{threading.get_ident()}.adopting")
-    with sqlite3.connect(f"file:{legacy}?mode=ro", uri=True) as source, \
-            sqlite3.connect(partial) as copy:
+    with closing(sqlite3.connect(f"file:{legacy}?mode=ro", uri=True)) as source, \
+            closing(sqlite3.connect(partial)) as copy:
         source.backup(copy)
-    copy.close()
-    source.close()
     try:  # a link, not a rename: a store another process adopted meanwhile is never replaced
         own.hardlink_to(partial)
     except FileExistsError:
@@ -220,6 +218,8 @@ def _bind(
                             "it: drop --app-db / SALESRADAR_APP_DB) or another --app-db URL"
                         )
                     row.workspace_path = str(target)
+                if note is not None:
+                    row.note = note
                 s.flush()
                 s.expunge(row)
                 return row
