@@ -19,6 +19,7 @@ from salesradar.models.gates import (
     compare_auc,
     compare_means,
     compare_ratios,
+    compute_gates,
     model_gates,
     read_gates,
     weighted_auc,
@@ -241,3 +242,13 @@ def test_the_dashboard_shows_which_models_speak(scored: Path) -> None:
                            board=board, sparks={}, whale=None, page="dashboard")
         section = html[html.index('id="model-gates"'):]
         assert title in section and section.count("data-decision=") == 3
+
+
+def test_a_large_workspace_is_gated_on_a_stable_sample() -> None:
+    ws = simulated(customers=300, days=540, seed=5)
+    first = compute_gates(ws, day(449), 90, max_customers=100)  # 300 customers: 1 in 3 kept
+    again = compute_gates(ws, day(449), 90, max_customers=100)
+    sampled = {g.sampled_customers for g in first}
+    assert len(sampled) == 1 and 50 <= (sampled.pop() or 0) <= 150
+    assert all("(on a sample of" in g.reason and "מדגם" in g.reason_he for g in first)
+    assert [g.n_cases for g in first] == [g.n_cases for g in again]

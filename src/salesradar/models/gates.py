@@ -52,6 +52,7 @@ __all__ = [
     "compare_auc",
     "compare_means",
     "compare_ratios",
+    "compute_gates",
     "describe",
     "model_gates",
     "read_gates",
