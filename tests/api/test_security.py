@@ -359,10 +359,26 @@ def test_kpi_rows_come_in_pages(site: Site) -> None:
 
 def test_lists_page_with_offset(site: Site) -> None:
     client = site.client()
-    for url in ("/api/v1/customers?limit=4", "/api/v1/insights?limit=4"):
+    for url in ("/api/v1/customers?limit=4", "/api/v1/insights?limit=4",
+                "/api/v1/pvm?from_period=2025&to_period=2026&by=customer&limit=4"):
         whole = client.get(url, headers=site.bearer("admin")).json()
         second = client.get(f"{url}&offset=2", headers=site.bearer("admin")).json()
         assert len(whole) == 4 and second[:2] == whole[2:], url
+    for url, key in (("/api/v1/whale-curve", "curve"),
+                     ("/api/v1/accounts/profitability", "customers")):
+        whole = client.get(url, headers=site.bearer("admin")).json()
+        part = client.get(f"{url}?limit=3&offset=1", headers=site.bearer("admin")).json()
+        assert part[key] == whole[key][1:4] and part["total"] == whole["total"] > 4, url
+        assert part["next_offset"] == 4 and whole["next_offset"] is None
+
+
+def test_a_note_with_a_nul_byte_is_refused(site: Site) -> None:
+    some = site.store.list_insights(status=["new", "sent"])[0]
+    refused = site.client().post(f"/api/v1/insights/{some.id}/status",
+                                 headers=site.bearer("admin"),
+                                 json={"status": "ack", "note": "called\x00"})
+    assert refused.status_code == 422 and set(refused.json()) == {"error"}
+    assert site.store.get(some.id).status == some.status
 
 
 def test_a_snooze_is_at_most_ninety_days(site: Site) -> None:

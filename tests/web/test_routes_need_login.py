@@ -51,7 +51,7 @@ def test_every_route_refuses_anonymous_callers(site: Site) -> None:
     paths = {p for _, p in checked}
     assert {"/api/v1/insights", "/api/v1/customers/{customer_id}", "/", "/inbox",
             "/insights/{insight_id}/status", "/customers/{customer_id}", "/reps", "/pipeline",
-            "/logout", "/settings/lang"} <= paths
+            "/logout", "/settings/lang", "/api/v1/reports/{kind}", "/api/v1/commitments"} <= paths
 
 
 def test_public_paths_are_only_login_docs_and_assets(site: Site) -> None:

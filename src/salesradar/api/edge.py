@@ -21,7 +21,7 @@ import re
 from typing import Annotated, Any
 from urllib.parse import unquote_plus, urlsplit
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AfterValidator
 
 # C0 controls and DEL; text a person types into a search or an id never holds them
@@ -67,6 +67,21 @@ def plausible_period(text: str) -> str:
 PeriodText = Annotated[str, AfterValidator(plausible_period)]
 
 
+def plain_text(text: str) -> str:
+    """``text`` when it holds no control character but tabs and line breaks, else a
+    ValueError (a 422 at the edge: PostgreSQL cannot even store a NUL).
+
+    >>> plain_text("called;\nwill call back")
+    'called;\nwill call back'
+    """
+    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
+        raise ValueError("control characters (such as NUL) are not allowed")
+    return text
+
+
+PlainText = Annotated[str, AfterValidator(plain_text)]
+
+
 def control_character(path: str, query: str) -> bool:
     """Whether the (percent-decoded) path or query string holds a control character."""
     return bool(_CONTROL.search(unquote_plus(path)) or _CONTROL.search(unquote_plus(query)))
@@ -82,6 +97,26 @@ def relative(location: str) -> str:
 def no_store(path: str) -> bool:
     """Whether the response to ``path`` must not be stored by the browser or a proxy."""
     return not path.startswith(CACHEABLE)
+
+
+ROWS, MAX_ROWS = 1000, 10_000  # a page of a list by default, and at most
+Limit = Annotated[int, Query(ge=1, le=MAX_ROWS, description="Rows at most (paging).")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip (paging).")]
+
+
+def page(body: dict[str, Any], key: str, limit: int, offset: int) -> dict[str, Any]:
+    """``body`` with its list ``key`` cut to ``limit`` rows from ``offset``, and ``total``,
+    ``offset`` and ``next_offset`` (None on the last page); ``body`` itself is not changed
+    (it may be a cached result).
+
+    >>> page({"rows": [1, 2, 3]}, "rows", 2, 0)
+    {'rows': [1, 2], 'total': 3, 'offset': 0, 'next_offset': 2}
+    """
+    rows = list(body.get(key) or [])
+    cut = rows[offset:offset + limit]
+    following = offset + len(cut)
+    return {**body, key: cut, "total": len(rows), "offset": offset,
+            "next_offset": following if following < len(rows) else None}
 
 
 class HeadAsGet:

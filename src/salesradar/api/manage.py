@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from salesradar.access import EVERYTHING, require_customer
 from salesradar.api.auth import ApiCaller, ApiError, Caller, State
-from salesradar.api.edge import MAX_ID, Day, PeriodText, RowId
+from salesradar.api.edge import MAX_ID, ROWS, Day, Limit, Offset, PeriodText, RowId, page
 from salesradar.api.routes import dashboard_data
 from salesradar.lang import Lang
 
@@ -44,21 +44,26 @@ def profitability(
     caller: ApiCaller, st: State,
     start: Annotated[Day | None, Query(alias="from")] = None,
     end: Annotated[Day | None, Query(alias="to")] = None,
+    limit: Limit = ROWS, offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Profit after cost to serve per customer, with the flags (discounts, cost to serve)."""
+    """Profit after cost to serve per customer, with the flags (discounts, cost to serve):
+    ``limit`` customers from ``offset``, the ``total`` and ``next_offset``."""
     from salesradar.accounts.profitability import customer_profitability
 
-    return _scoped(st, caller, f"profitability:{start}:{end}",
-                   lambda ws: customer_profitability(ws, start=start, end=end))
+    return page(_scoped(st, caller, f"profitability:{start}:{end}",
+                        lambda ws: customer_profitability(ws, start=start, end=end)),
+                "customers", limit, offset)
 
 
 @router.get("/accounts/contact-coverage", tags=["accounts"])
-def contacts(caller: ApiCaller, st: State, flagged_only: bool = False) -> dict[str, Any]:
-    """Contact coverage of the A and B accounts: levels in touch, single-threaded flags."""
+def contacts(caller: ApiCaller, st: State, flagged_only: bool = False, limit: Limit = ROWS,
+             offset: Offset = 0) -> dict[str, Any]:
+    """Contact coverage of the A and B accounts: levels in touch, single-threaded flags
+    (``limit`` accounts from ``offset``, the ``total`` and ``next_offset``)."""
     from salesradar.accounts.contacts import contact_coverage
 
-    return _scoped(st, caller, f"contacts:{flagged_only}", lambda ws: {
-        "accounts": contact_coverage(ws, flagged_only=flagged_only)})
+    return page(_scoped(st, caller, f"contacts:{flagged_only}", lambda ws: {
+        "accounts": contact_coverage(ws, flagged_only=flagged_only)}), "accounts", limit, offset)
 
 
 @router.get("/accounts/risk", tags=["accounts"])

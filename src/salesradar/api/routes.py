@@ -14,7 +14,16 @@ from pydantic import BaseModel, Field
 
 from salesradar.access import Scope, require_rep, visible_insight
 from salesradar.api.auth import ApiCaller, ApiError, State
-from salesradar.api.edge import Day, PeriodText, RowId
+from salesradar.api.edge import (
+    ROWS,
+    Day,
+    Limit,
+    Offset,
+    PeriodText,
+    PlainText,
+    RowId,
+    page,
+)
 from salesradar.dashboard import ceo_dashboard
 from salesradar.engine import table_names
 from salesradar.metrics import list_kpis, plain_rows, price_volume_mix, whale_curve, whale_summary
@@ -24,9 +33,6 @@ from salesradar.workspace import last_invoice_day
 router = APIRouter(prefix="/api/v1")
 Action = Literal["ack", "done", "dismiss", "snooze"]
 Id = Annotated[str, Query(min_length=1, max_length=200)]
-KPI_ROWS = 1000  # a page of KPI rows by default; at most MAX_KPI_ROWS
-MAX_KPI_ROWS = 10_000
-Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip (paging).")]
 
 
 class StatusChange(BaseModel):
@@ -34,7 +40,7 @@ class StatusChange(BaseModel):
 
     status: Action
     until: dt.date | None = Field(None, description="With snooze: quiet until this date.")
-    note: str | None = Field(None, max_length=2000)
+    note: PlainText | None = Field(None, max_length=2000)
 
 
 def _dims(by: str | None) -> tuple[str, ...]:
@@ -62,7 +68,7 @@ def kpi(
                                         "year or none")] = None,
     start: Annotated[Day | None, Query(alias="from")] = None,
     end: Annotated[Day | None, Query(alias="to")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_KPI_ROWS)] = KPI_ROWS,
+    limit: Limit = ROWS,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """One KPI by period and dimensions, with previous period, change and flags: ``limit``
@@ -186,11 +192,14 @@ def pipeline_data(st: Any, scope: Scope) -> dict[str, Any]:
 
 
 @router.get("/whale-curve", tags=["profitability"])
-def whale(caller: ApiCaller, st: State) -> dict[str, Any]:
-    """Customers ranked by profit after cost to serve, with cumulative profit and the peak."""
+def whale(caller: ApiCaller, st: State, limit: Limit = ROWS,
+          offset: Offset = 0) -> dict[str, Any]:
+    """Customers ranked by profit after cost to serve, with cumulative profit and the peak
+    (``limit`` points of the curve from ``offset``, the ``total`` and ``next_offset``)."""
     with st.open(caller.scope) as ws:
         curve = whale_curve(ws.backend, persist=False)
-    return {"summary": whale_summary(curve), "curve": plain_rows(curve)}
+    return page({"summary": whale_summary(curve), "curve": plain_rows(curve)}, "curve", limit,
+                offset)
 
 
 @router.get("/concentration", tags=["profitability"])
@@ -207,10 +216,13 @@ def pvm(
                                                    description="2025, 2025-Q1, 2025-03")],
     to_period: Annotated[PeriodText, Query(max_length=20)],
     by: Annotated[Literal["product", "customer", "channel"], Query()] = "product",
+    limit: Limit = ROWS, offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    """Revenue and gross-profit change split into price, volume, mix and cost effects."""
+    """Revenue and gross-profit change split into price, volume, mix and cost effects
+    (``limit`` rows from ``offset``)."""
     with st.open(caller.scope) as ws:
-        return plain_rows(price_volume_mix(ws.backend, from_period, to_period, by=by))
+        rows = plain_rows(price_volume_mix(ws.backend, from_period, to_period, by=by))
+    return rows[offset:offset + limit]
 
 
 def scorecards(st: Any) -> list[dict[str, Any]]:
