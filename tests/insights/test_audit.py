@@ -352,3 +352,18 @@ def test_disagreements_by_type(ws: Workspace) -> None:
                                                  why="orders every ~12 days; 7 calls")])
     assert report.by_type() == {"claim": 1, "words": 1, "unbacked number": 1, "no evidence": 1}
     assert report.to_dict()["disagreements"][0]["type"] == "no evidence"
+
+
+def test_names_of_grouped_items_are_not_numbers(ws: Workspace) -> None:
+    # one card per customer: the items' names (here with digits) are names, not numbers
+    insight = Insight(
+        kind=Kind.STOPPED_ITEM, subject=Subject("customer", "R"), owner_rep_id=None,
+        manager_id=None, detected_at=DETECTED, priority=50, value_at_stake=400.0,
+        en=Texts("R stopped buying 1 item", "3 HOOK SHELF: bought on 4 days; ₪360 in its year",
+                 ""), he=Texts("", "", ""),
+        evidence={"items": [{"sku": "A", "sku_name": "3 HOOK SHELF"}], "claims": [
+            claim("purchase_days", 4, customer_id="R", sku="A", to=AS_OF),
+            claim("value_at_stake", 360.0, customer_id="R", sku="A", to=AS_OF),
+            claim("setting", 1, setting="items")]},
+    )
+    assert audit(ws, [insight_statement(insight)]).disagreements == []

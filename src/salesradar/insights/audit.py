@@ -187,8 +187,7 @@ def insight_statement(insight: Any) -> Statement:
     ident = getattr(insight, "id", None)
     evidence = dict(insight.evidence or {})
     claims = evidence.get("claims") or []
-    names = [sub_id, *sub_id.split("/")]
-    names += [str(evidence[k]) for k in IDENTITY_KEYS if evidence.get(k) not in (None, "")]
+    names = [sub_id, *sub_id.split("/"), *_identity_names(evidence)]
     for c in claims if isinstance(claims, list) else []:
         if isinstance(c, dict):
             names += [str(c[k]) for k in ("customer_id", "sku", "rep_id") if c.get(k)]
@@ -198,6 +197,22 @@ def insight_statement(insight: Any) -> Statement:
         claims=tuple(claims) if isinstance(claims, list) else (),
         names=tuple(dict.fromkeys(n for n in names if n)),
     )
+
+
+def _identity_names(evidence: Any) -> list[str]:
+    """The names and codes of the subject and of what it groups (``items`` of a card), at any
+    depth of the evidence (not inside its claims)."""
+    out: list[str] = []
+    if isinstance(evidence, dict):
+        for k, v in evidence.items():
+            if k in IDENTITY_KEYS and v not in (None, "") and not isinstance(v, dict | list):
+                out.append(str(v))
+            elif k != "claims" and isinstance(v, dict | list):
+                out += _identity_names(v)
+    elif isinstance(evidence, list):
+        for v in evidence:
+            out += _identity_names(v)
+    return out
 
 
 def explanation_statements(ws: Any, customer_ids: Iterable[str]) -> list[Statement]:
