@@ -151,3 +151,15 @@ def test_import_report_says_how_many_lines_a_resent_document_lost(tmp_path: Path
         result = run("import", "invoice_lines", name, "--mapping", mapping, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
     assert "(0 inserted, 0 updated, 2 unchanged, 1 deleted)" in result.stdout
+
+
+def test_run_with_a_webhook_but_no_secret_stops_before_creating_anything(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    write_csv(data / "invoice_lines.csv", INVOICE_HEADER, ["A,1,2024-01-05,C1,S1,1,10,5,R1"])
+    env = {"SALESRADAR_WEBHOOK_URL": "https://hooks.example.test/x",
+           "SALESRADAR_WEBHOOK_SECRET": ""}
+    result = run("run", "--data", str(data), cwd=tmp_path, env=env)
+    assert result.returncode == 2, result.stderr
+    assert "SALESRADAR_WEBHOOK_SECRET" in result.stderr and "nothing was computed" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no workspace, no store

@@ -84,6 +84,10 @@ def alert_commands(app: typer.Typer) -> None:
         from salesradar.cli.options import open_workspace
         from salesradar.pipeline import refresh
 
+        if deliver:  # before anything is opened or created
+            from salesradar.delivery.setup import check_channels
+
+            check_channels()
         with open_workspace(workspace, create=data is not None) as ws, \
                 open_store(workspace, app_db) as store, output.progress() as bar:
             task = bar.add_task("refreshing", total=None)
