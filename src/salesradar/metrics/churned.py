@@ -15,7 +15,7 @@ For each churned customer:
 * ``purchase_days``: how many purchase days it had before ``p``;
 * ``typical_gap_days``: the median number of days between consecutive purchase days before ``p``
   (the rhythm the churn texts, the health score and the customer view state too); null with
-  fewer than two purchase days;
+  fewer than three purchase days (one gap is not a rhythm);
 * ``days_since_last``: days from ``last_purchase`` to the last day of ``p``;
 * ``expected_purchases``: the length of ``p`` in days ÷ ``typical_gap_days``: how many purchases
   its own rhythm would have put in ``p``;
