@@ -71,8 +71,8 @@ def plain_text(text: str) -> str:
     """``text`` when it holds no control character but tabs and line breaks, else a
     ValueError (a 422 at the edge: PostgreSQL cannot even store a NUL).
 
-    >>> plain_text("called;\nwill call back")
-    'called;\nwill call back'
+    >>> plain_text("called; will call back")
+    'called; will call back'
     """
     if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
         raise ValueError("control characters (such as NUL) are not allowed")
