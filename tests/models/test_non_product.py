@@ -117,7 +117,13 @@ def test_price_spread_finds_amounts_typed_per_invoice() -> None:
     found = detect_non_product(ws).to_pylist()
     assert [(r["sku"], r["rule"]) for r in found] == [("M9", "price_spread")]
     # 10th percentile 1.45, 90th 710 (linear interpolation): 490-fold
-    assert found[0]["reason"].startswith("unit price varies 490-fold over its 10 lines")
+    assert found[0]["reason"].startswith(
+        "unit price varies 490-fold over its 10 lines, 10 different prices")
+    # the same spread over a handful of price points is a product sold at several prices
+    few = [(f"I{i}", i, "C1", "M9", 1.0, [1.0, 40.0, 300.0][i % 3], "") for i in range(10)]
+    ws = Workspace.open(":memory:")
+    _insert_lines(ws, few + [r for r in rows if r[3] == "P0"])
+    assert detect_non_product(ws).num_rows == 0
 
 
 def test_the_company_overrides_both_ways(shop: Workspace) -> None:

@@ -22,8 +22,11 @@ or can stop buying. They are detected from the data itself, never from a list of
   real product with such a pattern has 10 lines.
 - **price spread**: at least ``spread_min_lines`` lines whose unit price (revenue ÷ quantity)
   varies by a factor of ``min_price_spread`` (20) or more between its 10th and 90th
-  percentile: an amount typed per invoice, not a price. On UCI I: M "Manual" (2,256×), DOT
-  (102×), CRUK (70×); no real product with 10 lines or more exceeds 12.7×.
+  percentile, over at least ``min_distinct_prices`` (10) different unit prices: an amount
+  typed per invoice, not a price. On UCI I: M "Manual" (2,256×, 184 prices), DOT (102×, 16),
+  CRUK (70×, 16); no real product with 10 lines or more exceeds 12.7×. In the raw file (with
+  the lines that have no customer) some products vary 21-75× but over at most 7 prices, while
+  M, S (SAMPLES), BANK CHARGES and CRUK take 16-260.
 
 The company has the last word: :func:`set_non_product` marks a code as non-product or as a
 real product (both ways), stored in the workspace table ``_salesradar_non_product`` (``sku,
@@ -89,6 +92,7 @@ class NonProductRules:
     max_overall_quantity_one: float = 0.5
     spread_min_lines: int = 10
     min_price_spread: float = 20.0
+    min_distinct_prices: int = 10
     max_name_words: int = 4
 
 
@@ -160,7 +164,8 @@ def sku_facts(source: Any) -> ir.Table:
     Columns: ``sku``, ``lines``, ``invoices`` (sales invoices with a positive line of it),
     ``invoice_share`` (of all sales invoices), ``customers``, ``quantity_one_share`` (lines
     with quantity ±1), ``price_spread`` (90th ÷ 10th percentile of |revenue ÷ quantity|, null
-    without a positive 10th percentile), and the data-wide ``all_invoices``, ``all_skus``,
+    without a positive 10th percentile), ``prices`` (distinct unit prices, to the cent), and the
+    data-wide ``all_invoices``, ``all_skus``,
     ``all_quantity_one_share``.
     """
     lines = _lines(source)
@@ -177,6 +182,7 @@ def sku_facts(source: Any) -> ir.Table:
         quantity_one_share=t.one.mean(),
         p10=t.unit.quantile(0.1),
         p90=t.unit.quantile(0.9),
+        prices=t.unit.round(2).nunique(),
     )
     totals = t.aggregate(
         all_invoices=t.sale_invoice.nunique(),
@@ -192,6 +198,7 @@ def sku_facts(source: Any) -> ir.Table:
         customers=out.customers.cast("int64"),
         quantity_one_share=out.quantity_one_share.cast("float64"),
         price_spread=ibis.ifelse(out.p10 > 0, out.p90 / out.p10, ibis.null("float64")),
+        prices=out.prices.cast("int64"),
         all_invoices=out.all_invoices.cast("int64"),
         all_skus=out.all_skus.cast("int64"),
         all_quantity_one_share=out.all_quantity_one_share.cast("float64"),
@@ -256,7 +263,8 @@ def detect_non_product(source: Any, rules: NonProductRules | None = None) -> pa.
         pc.less(table["all_quantity_one_share"], rules.max_overall_quantity_one),
     )
     by_spread = pc.and_(
-        pc.greater_equal(table["lines"], rules.spread_min_lines),
+        pc.and_(pc.greater_equal(table["lines"], rules.spread_min_lines),
+                pc.greater_equal(table["prices"], rules.min_distinct_prices)),
         pc.greater_equal(pc.fill_null(table["price_spread"], 0.0), rules.min_price_spread),
     )
     hit = pc.fill_null(pc.or_(pc.or_(by_name, by_share), pc.or_(by_quantity, by_spread)), False)
@@ -285,7 +293,8 @@ def detect_non_product(source: Any, rules: NonProductRules | None = None) -> pa.
         if flags["spread"][i]:
             held.append(("price_spread", (
                 f"unit price varies {r['price_spread']:,.0f}-fold over its {r['lines']:,} "
-                "lines (an amount typed per invoice, not a price)")))
+                f"lines, {r['prices']:,} different prices (an amount typed per invoice, not a "
+                "price)")))
         rule = "+".join(h[0] for h in held)
         reason = "; ".join(h[1] for h in held)
         rows.append({"sku": r["sku"], "name": r["name"], "rule": rule, "reason": reason,
