@@ -367,3 +367,22 @@ def test_names_of_grouped_items_are_not_numbers(ws: Workspace) -> None:
             claim("setting", 1, setting="items")]},
     )
     assert audit(ws, [insight_statement(insight)]).disagreements == []
+
+
+def test_past_and_within_its_rhythm(ws: Workspace) -> None:
+    # R: median 10, 30 days since (past); I: median 20, 5 days since (within)
+    good = audit(ws, [
+        statement([c("past_rhythm", True), c("median_gap_days", 10),
+                   c("days_since_last_purchase", 30)],
+                  why="orders every ~10 days; last order 30 days ago (past its rhythm)"),
+        statement([c("past_rhythm", False, "I"), c("median_gap_days", 20, "I"),
+                   c("days_since_last_purchase", 5, "I")],
+                  why="orders every ~20 days; last order 5 days ago (within its rhythm)",
+                  subject="I")])
+    assert good.disagreements == []
+    bad = audit(ws, [
+        statement([c("past_rhythm", False, "I"), c("median_gap_days", 20, "I")],
+                  why="orders every ~20 days (past its rhythm)", subject="I"),
+        statement([c("past_rhythm", False, "T")], why="(within its rhythm)", subject="T")])
+    assert [d.claim for d in bad.disagreements] == ["words: past rhythm",
+                                                    "words: within rhythm"]

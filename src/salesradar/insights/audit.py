@@ -13,8 +13,9 @@ lines. This module checks them three ways:
    the subject bought (gross sales) in that year. ``model_output`` and ``setting`` are counted
    and range-checked only.
 2. **Words.** "every ~N days" / "orders every" need a ``median_gap_days`` claim over at least
-   three purchase days whose median rounds to N; "drifting", "stopped ordering" and "has
-   stopped" need a true ``past_rhythm`` claim; "bought once" / "bought twice" need
+   three purchase days whose median rounds to N; "drifting", "stopped ordering", "has
+   stopped" and "past its rhythm" need a true ``past_rhythm`` claim, "within its rhythm" a
+   false one over three purchase days or more; "bought once" / "bought twice" need
    ``purchase_days`` 1 / 2.
 3. **Numbers.** Every number of the English *what* and *why* (money such as ``₪20k``,
    ``₪3,528`` or ``£1.2M``, counts, percentages, dd/mm/yyyy or ISO dates) must be the value of
@@ -673,6 +674,14 @@ class _Auditor:
                                   [self._past_true(p) for p in past] or "no past_rhythm claim",
                                   sentence, "'drifting'/'stopped' without a true past_rhythm "
                                   "claim")
+            if "within its rhythm" in low and not any(
+                    p.name == "past_rhythm" and p.flag is False and self._within(p)
+                    for p in mine):
+                self.disagree(owner, "words: within rhythm", "within its rhythm",
+                              [self._past_true(p) for p in mine if p.name == "past_rhythm"]
+                              or "no past_rhythm claim", sentence,
+                              "'within its rhythm' without a false past_rhythm claim over "
+                              f"{RHYTHM_MIN_DAYS}+ purchase days")
             for word, count in (("bought once", 1), ("bought twice", 2)):
                 if word in low and not any(
                         p.name == "purchase_days" and p.num == count
@@ -682,6 +691,12 @@ class _Auditor:
                                   [self.recomputed.get(p.cid, {}).get("n") for p in mine
                                    if p.name == "purchase_days"] or "no purchase_days claim",
                                   sentence, f"'{word}' without purchase_days {count}")
+
+    def _within(self, p: _Parsed) -> bool:
+        r = self.recomputed.get(p.cid, {})
+        n, med, since = int(r.get("n") or 0), r.get("median_gap"), r.get("days_since")
+        return bool(n >= RHYTHM_MIN_DAYS and med is not None and since is not None
+                    and since <= med)
 
     def _past_true(self, p: _Parsed) -> bool:
         r = self.recomputed.get(p.cid, {})
@@ -743,7 +758,7 @@ def _roundings(value: float) -> set[int]:
 # ---------------------------------------------------------------------- numbers in text
 _RHYTHM_WORDS = re.compile(
     r"(?:order(?:s|ed)?\s+)?every\s+~\s*(\d[\d,]*)\s*days?|order(?:s|ed)?\s+every")
-_DRIFT_WORDS = re.compile(r"\bdrifting\b|stopped ordering|has stopped")
+_DRIFT_WORDS = re.compile(r"\bdrifting\b|stopped ordering|has stopped|past its rhythm")
 _CURRENCY = "₪£$€"
 _TOKENS = re.compile(
     r"(?P<dmy>\b\d{1,2}/\d{1,2}/\d{4}\b)"
