@@ -337,6 +337,7 @@ class _Auditor:
         self.parsed: list[_Parsed] = []
         self.recomputed: dict[int, dict[str, Any]] = {}
         self.subjects: dict[tuple[str, tuple[str, ...], str | None], int] = {}
+        self.by_owner: dict[int, list[_Parsed]] = {}
         self.owners: list[int] = []  # the statement of each disagreement, to list them in order
         row = self.con.execute("SELECT max(invoice_date)::DATE FROM invoice_lines").fetchone()
         self.data_day: dt.date = (row[0] if row and row[0] else None) or dt.date.today()
@@ -640,7 +641,10 @@ class _Auditor:
 
     # -- words
     def _mine(self, owner: int) -> list[_Parsed]:
-        return [p for p in self.parsed if p.owner == owner]
+        if not self.by_owner:
+            for p in self.parsed:
+                self.by_owner.setdefault(p.owner, []).append(p)
+        return self.by_owner.get(owner, [])
 
     def _words(self, owner: int) -> None:
         s = self.statements[owner]
