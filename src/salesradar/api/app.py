@@ -2,7 +2,7 @@
 
 >>> from salesradar.app.db import AppDB
 >>> app = create_app("demo/salesradar.duckdb", AppDB.open("sqlite://"))
->>> "/api/v1/dashboard" in {r.path for r in app.routes}
+>>> "/api/v1/dashboard" in app.openapi()["paths"]
 True
 
 Errors have one JSON shape on the API, ``{"error": {"code": ..., "message": ...}}``; on pages the

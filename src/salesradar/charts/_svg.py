@@ -39,7 +39,7 @@ def known(v: float | None) -> bool:
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values covering ``[lo, hi]``: steps of 1, 2, 2.5 or 5 times a power of ten.
 
-    >>> nice_ticks(0, 930)
+    >>> [float(t) for t in nice_ticks(0, 930)]
     [0.0, 200.0, 400.0, 600.0, 800.0, 1000.0]
     """
     if not (math.isfinite(lo) and math.isfinite(hi)):

@@ -22,10 +22,16 @@ For each churned customer:
 * ``should_have_bought``: ``expected_purchases`` ≥ 1 (null when the rhythm is unknown) — these
   customers broke their own rhythm, which makes the loss more likely real than seasonal.
 
+>>> import datetime as dt
 >>> from salesradar.workspace import Workspace
 >>> ws = Workspace.open(":memory:")
->>> churned(ws.backend, "2024-03").column_names[:3]
-['customer_id', 'name', 'value']
+>>> ws.con.execute("INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, customer_id, "
+...                "sku, quantity, net_revenue) VALUES ('1', 1, '2024-02-10', 'c1', 'X', 1, 110), "
+...                "('2', 1, '2024-03-31', 'c2', 'X', 1, 50)").fetchall()
+[(2,)]
+>>> row = churned(ws.backend, "2024-03").to_pylist()[0]
+>>> row["customer_id"], float(row["value"]), row["should_have_bought"]
+('c1', 110.0, None)
 """
 
 from __future__ import annotations
