@@ -47,7 +47,11 @@ class Demo:
     insights: list[Insight]
 
 
+INSERT_LINES = ("INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, customer_id, sku, "
+                "quantity, net_revenue, cost, rep_id, channel) VALUES")
+
 @pytest.fixture(scope="module")
+
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     folder = tmp_path_factory.mktemp("insights")
     generate(folder / "data", customers=300, years=2, seed=7)
@@ -262,7 +266,7 @@ def test_lead_sla_boundary(ws: Workspace) -> None:
 def _lines(ws: Workspace, revenue: dict[str, float], day: dt.date) -> None:
     rows = [(f"I-{c}", 1, day, c, "SKU-1", 1.0, v, v / 2, "A1", "direct")
             for c, v in revenue.items()]
-    ws.con.executemany("INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, customer_id, sku, quantity, net_revenue, cost, rep_id, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    ws.con.executemany(INSERT_LINES + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     ws.con.executemany("INSERT INTO customers (customer_id, name, rep_id) VALUES (?, ?, 'A1')",
                        [(c, f"Customer {c}") for c in revenue])
 
@@ -320,7 +324,7 @@ def test_forecast_uses_run_rate_or_weighted_pipeline(ws: Workspace) -> None:
     # 15 of 30 days gone: A1 invoiced 100 (run rate adds 100), A2 invoiced 100 plus a commit
     # deal of 200 closing later this month (weighted 0.8 -> 160)
     _lines(ws, {"X": 100.0}, dt.date(2026, 11, 5))
-    ws.con.execute("""INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, customer_id, sku, quantity, net_revenue, cost, rep_id, channel) VALUES
+    ws.con.execute(INSERT_LINES + """
         ('I-Y', 1, '2026-11-06', 'Y', 'SKU-1', 1, 100, 50, 'A2', 'direct')""")
     ws.con.execute("""INSERT INTO deals (deal_id, owner_rep_id, amount, close_date, outcome,
                                          forecast_category) VALUES
@@ -343,7 +347,7 @@ def test_margin_erosion_against_the_same_quarter_a_year_before(ws: Workspace) ->
     _reps(ws)
     ws.con.execute("INSERT INTO customers (customer_id, name, rep_id) VALUES "
                    "('E', 'Eroding Ltd', 'A1'), ('K', 'Keeping Ltd', 'A2')")
-    ws.con.execute("""INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, customer_id, sku, quantity, net_revenue, cost, rep_id, channel) VALUES
+    ws.con.execute(INSERT_LINES + """
         ('1', 1, '2025-08-01', 'E', 'S', 1, 10000, 6000, 'A1', 'direct'),
         ('2', 1, '2025-08-01', 'K', 'S', 1, 10000, 6000, 'A2', 'direct'),
         ('3', 1, '2026-08-01', 'E', 'S', 1, 10000, 7000, 'A1', 'direct'),
