@@ -60,7 +60,7 @@ def test_concentration_credit_and_sudden_churn(ws: Workspace) -> None:
                                                                            ("X2", 10)]
     churn = risk["sudden_churn"]
     # S1 (4× its gap, bought 40 days ago) and S4 (3×, 90 days) are sudden; S2 is long gone
-    # (200 days), S3 only 2× its gap; at stake 900 + 100 a quarter
+    # (200 days), S3 only 2× its gap; at stake 900 + 100
     assert [r["customer_id"] for r in churn["top"]] == ["S1", "S4"]
     assert churn["revenue_at_stake"] == pytest.approx(1000)
     assert risk["headlines_en"][0] == ("Xylo is 60% of the last 12 months of revenue "

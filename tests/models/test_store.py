@@ -53,7 +53,8 @@ def test_customer_view_explains_without_refitting(
         _no_refit(monkeypatch)
         view = customer_view(ws, top["customer_id"])
     assert view["why"][0].startswith(("orders every ~", "ordered once"))
-    assert "a quarter at stake" in view["why"][0] or "no net revenue" in view["why"][0]
+    assert " at stake: its net purchases" in view["why"][0] or "no net revenue" in view["why"][0]
+    assert view["why_claims"] and "a quarter" not in view["why"][0]
 
 
 def test_rescoring_the_same_data_reuses_the_model(

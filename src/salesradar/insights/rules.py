@@ -300,7 +300,7 @@ def stopped_item(ctx: Context) -> list[Finding]:
     rows = ctx.rows(
         """SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku, s.purchases,
                    s.last_day, s.gap_days, s.median_gap, s.p_gap, s.value_at_stake,
-                   s.returned_after_last, s.last_return_day
+                   s.returned_after_last, s.last_return_day, s.scored_by
             FROM score_stopped_items s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
             WHERE s.value_at_stake >= ?
             ORDER BY s.value_at_stake DESC, s.customer_id, s.sku LIMIT ?""",
@@ -321,10 +321,19 @@ def stopped_item(ctx: Context) -> list[Finding]:
                     "rep_id": first["rep_id"], "as_of": ctx.as_of.isoformat(),
                     "items": items, "value_at_stake": sum(float(i["value_at_stake"])
                                                           for i in items)}
-        urgency = max(_clip(1.0 - float(i["p_gap"] or 0.0)) for i in items)
+        urgency = max(_stopped_urgency(i) for i in items)
         out.append(Finding(Kind.STOPPED_ITEM, Subject("customer", customer), first["rep_id"],
                            evidence["value_at_stake"], urgency, evidence))
     return out
+
+
+def _stopped_urgency(item: dict[str, Any]) -> float:
+    """1 − the model's chance of a gap this long; from the gap rule (no ``p_gap``), 1 − the
+    pair's median gap ÷ the current gap (at least 0.5 past twice the median)."""
+    if item.get("p_gap") is not None:
+        return _clip(1.0 - float(item["p_gap"]))
+    gap, usual = float(item["gap_days"] or 0.0), float(item["median_gap"] or 0.0)
+    return _clip(1.0 - usual / gap) if gap > 0 else 0.0
 
 
 def cross_sell(ctx: Context) -> list[Finding]:

@@ -164,6 +164,10 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     as_of = str(e["as_of"])[:10]
     words = [_item_words(i, as_of, str(e["customer_id"])) for i in items]
     claims = [x for _, _, said in words for x in said]
+    if items[0].get("scored_by") == "gap_rule":  # the model lost its backtest here
+        words = [(f"{en} (gap over twice its usual: the stopped-items model did not beat this "
+                  "rule on this data)", f"{he} (פער של יותר מפי שניים מהרגיל: מודל הפריטים "
+                  "שנעצרו לא גבר על כלל זה בנתונים אלה)", said) for en, he, said in words]
     if len(items) == 1:
         sku = _sku(items[0])
         en = Texts(f"{c} stopped buying {sku}", words[0][0],
