@@ -27,6 +27,14 @@ subject; dates are ISO ``YYYY-MM-DD``; ``to`` is inclusive, ``from`` inclusive):
 ``distinct_skus``            SKUs with a positive line in [``from``, ``to``]
 ``value_at_stake``           money at stake (GLOSSARY.md): the net revenue of the lines dated
                              in (last purchase day − 365 days, ``to``], floored at 0
+``sku_buyers``               customers with a line of ``sku`` (quantity and net revenue > 0)
+                             on or before ``to``
+``sku_net_buyers``           customers whose net revenue on ``sku`` over [``from``, ``to``] is
+                             above 0
+``median_buyer_spend``       the median, over those customers, of that net revenue
+``co_buyers``                customers who are ``sku_buyers`` of both ``sku`` and ``with_sku``
+``customers``                customers with a line (quantity and net revenue > 0) on or before
+                             ``to`` of a SKU not in ``exclude_skus``
 ``past_rhythm``              true: ``days_since_last_purchase`` > ``median_gap_days`` (the
                              words "drifting" and "stopped ordering" rest on it)
 ``model_output``             a model's number (a churn probability, an offer's score), named by
@@ -53,6 +61,7 @@ CLAIMS = (
     "purchase_days", "first_purchase_day", "last_purchase_day", "previous_purchase_day",
     "median_gap_days", "days_since_last_purchase", "sales_on_day", "net_revenue",
     "gross_sales", "returned", "purchase_days_in", "distinct_skus", "value_at_stake",
+    "sku_buyers", "sku_net_buyers", "median_buyer_spend", "co_buyers", "customers",
     "past_rhythm", "model_output", "setting",
 )
 

@@ -75,7 +75,8 @@ class TestContract:
     def test_shape_and_ranks(self, cls: type[_CrossSellBase]) -> None:
         recs = make(cls).fit(clustered()).recommend(["C000", "C001"], n=2)
         assert recs.column_names == [
-            "customer_id", "sku", "score", "rank", "reason", "expected_value"
+            "customer_id", "sku", "score", "rank", "reason", "expected_value", "anchor_sku",
+            "anchor_buyers", "co_buyers", "sku_buyers", "year_buyers", "customers",
         ]
         assert recs["customer_id"].to_pylist() == ["C000", "C000", "C001", "C001"]
         assert recs["rank"].to_pylist() == [1, 2, 1, 2]
@@ -177,12 +178,15 @@ def test_reason_and_expected_value_by_hand() -> None:
     # C's buyers spent 100, 200, 300, 1000 in the 365 days observed: median (200 + 300) / 2
     assert row[0]["expected_value"] == pytest.approx(250.0)
     assert row[0]["reason"] == (
-        "4 of the 5 customers who buy A also buy C (80%); its 4 buyers of the last 12 months "
-        "spent a median 250 on it"
-    )
+        "4 of the 5 customers who buy A also buy C; its 4 buyers of the last year spent a "
+        "median 250 on it"
+    )  # every number is a column of the row, for the truth audit's claims
+    assert (row[0]["anchor_sku"], row[0]["anchor_buyers"], row[0]["co_buyers"],
+            row[0]["year_buyers"]) == ("A", 5, 4, 4)
     # customer 9's SKUs have one buyer each (< min_support): the popularity sentence
     assert row[1]["sku"] == "A"
-    assert row[1]["reason"].startswith("bought by 83% of all customers (5 of 6)")
+    assert row[1]["reason"].startswith("bought by 5 of the 6 customers")
+    assert (row[1]["anchor_sku"], row[1]["sku_buyers"], row[1]["customers"]) == (None, 5, 6)
 
 
 def test_group_median() -> None:

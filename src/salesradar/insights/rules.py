@@ -337,12 +337,21 @@ def _stopped_urgency(item: dict[str, Any]) -> float:
 
 
 def cross_sell(ctx: Context) -> list[Finding]:
-    """The top recommendation per customer above a value floor, at most N per rep."""
+    """The top recommendation per customer above a value floor, at most N per rep.
+
+    The offer's worth is a yearly amount (``expected_value``: the median a buyer of the item
+    spent on it in the last year); the reason's numbers come with it (anchor SKU, buyers,
+    co-buyers) for the claims.
+    """
+    from salesradar.models.non_product import non_product_codes
+
     s = ctx.settings
     rows = ctx.rows(
         """WITH top AS (
                 SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku,
                        s.name AS sku_name, s.score, s.reason, s.expected_value,
+                       s.anchor_sku, s.anchor_buyers, s.co_buyers, s.sku_buyers,
+                       s.year_buyers, s.customers, s.scored_by,
                        row_number() OVER (PARTITION BY cu.rep_id
                                           ORDER BY s.expected_value DESC, s.customer_id) AS n
                 FROM score_cross_sell s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
@@ -350,9 +359,14 @@ def cross_sell(ctx: Context) -> list[Finding]:
             SELECT * EXCLUDE (n) FROM top WHERE n <= ? ORDER BY customer_id""",
         s.cross_sell_min_value, s.cross_sell_per_rep,
     )
+    if not rows:
+        return []
+    excluded = non_product_codes(ctx.ws)
     return [
         Finding(Kind.CROSS_SELL, Subject("customer_sku", f"{r['customer_id']}/{r['sku']}"),
-                r["rep_id"], float(r["expected_value"]), 0.3 * _clip(float(r["score"])), r)
+                r["rep_id"], float(r["expected_value"]), 0.3 * _clip(float(r["score"])),
+                {**r, "anchor": {"sku": r.pop("anchor_sku")}, "as_of": ctx.as_of.isoformat(),
+                 "non_product_codes": excluded})
         for r in rows
     ]
 

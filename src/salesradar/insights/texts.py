@@ -194,17 +194,47 @@ def _stopped(e: Evidence) -> tuple[Texts, Texts]:
     return en, he
 
 
-def _cross(e: Evidence) -> tuple[Texts, Texts]:
+def _cross_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
+    """An offer in words (the recommender's reason, which states its numbers) and the claims
+    behind them: the fit used the lines before the day judged, its last year the 365 days
+    before it."""
     c, sku, at = _customer(e), _sku(e), money(e["expected_value"])
-    return (
-        Texts(f"Offer {sku} to {c}",
-              f"{e['reason']}; worth about {at} a quarter",
-              f"Mention {sku} on the next call or add a sample to {c}'s next delivery"),
-        Texts(f"להציע את {sku} ל-{c}",
-              f"לקוחות דומים קונים את המוצר (ציון {_n(e['score'], 2)}); שווי משוער {at} "
-              f"לרבעון",
-              f"להזכיר את {sku} בשיחה הבאה או לצרף דוגמה למשלוח הבא של {c}"),
-    )
+    end = dt.date.fromisoformat(str(e["as_of"])[:10]) - dt.timedelta(days=1)
+    year = {"from": end - dt.timedelta(days=364), "to": end}
+    anchor = (e.get("anchor") or {}).get("sku")
+    claims: list[Claim] = [
+        claim("sku_net_buyers", int(e["year_buyers"]), sku=e["sku"], **year),
+        claim("median_buyer_spend", float(e["expected_value"]), sku=e["sku"], **year)]
+    if anchor:
+        claims += [claim("sku_buyers", int(e["anchor_buyers"]), sku=anchor, to=end),
+                   claim("co_buyers", int(e["co_buyers"]), sku=e["sku"], with_sku=anchor,
+                         to=end)]
+        he_reason = (f"{e['co_buyers']} מתוך {e['anchor_buyers']} הלקוחות שקונים את {anchor} "
+                     f"קונים גם את {sku}")
+    else:
+        claims += [claim("sku_buyers", int(e["sku_buyers"]), sku=e["sku"], to=end),
+                   claim("customers", int(e["customers"]), to=end,
+                         exclude_skus=list(e.get("non_product_codes") or []))]
+        he_reason = f"נקנה על ידי {e['sku_buyers']} מתוך {e['customers']} הלקוחות"
+    he_reason += (f"; {e['year_buyers']} הקונים שלו בשנה האחרונה הוציאו עליו חציון של "
+                  f"{money(e['expected_value'])}")
+    by_rule = e.get("scored_by") == "popularity"
+    en = Texts(f"Offer {sku} to {c}",
+               f"{e['reason']}; worth about {at} a year to a customer who buys it"
+               + ("; picked by popularity (the cross-sell model did not beat it on this data)"
+                  if by_rule else ""),
+               f"Mention {sku} on the next call or add a sample to {c}'s next delivery")
+    he = Texts(f"להציע את {sku} ל-{c}",
+               f"{he_reason}; שווי של כ-{at} בשנה ללקוח שקונה אותו"
+               + ("; נבחר לפי פופולריות (מודל ההמלצות לא גבר עליה בנתונים אלה)"
+                  if by_rule else ""),
+               f"להזכיר את {sku} בשיחה הבאה או לצרף דוגמה למשלוח הבא של {c}")
+    return en, he, claims
+
+
+def _cross(e: Evidence) -> tuple[Texts, Texts]:
+    en, he, _ = _cross_claims(e)
+    return en, he
 
 
 def _active_drop_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
@@ -409,6 +439,7 @@ _CLAIMS: dict[str, Callable[[Evidence], tuple[Texts, Texts, list[Claim]]]] = {
     "no_repeat_order": _no_repeat_claims,
     "stopped_item": _stopped_claims,
     "active_customers_drop": _active_drop_claims,
+    "cross_sell": _cross_claims,
 }
 
 

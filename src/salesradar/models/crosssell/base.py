@@ -36,6 +36,15 @@ RECOMMENDATION_SCHEMA = pa.schema(
         ("rank", pa.int64()),
         ("reason", pa.string()),
         ("expected_value", pa.float64()),
+        # the numbers the reason states (claims of salesradar.claims): the anchor SKU (null
+        # without one), its buyers and those of them who also bought the SKU, the SKU's buyers
+        # overall and in the last year, and all customers of the fit
+        ("anchor_sku", pa.string()),
+        ("anchor_buyers", pa.int64()),
+        ("co_buyers", pa.int64()),
+        ("sku_buyers", pa.int64()),
+        ("year_buyers", pa.int64()),
+        ("customers", pa.int64()),
     ]
 )
 
@@ -147,10 +156,6 @@ def _group_median(groups: IntArray, values: FloatArray, n_groups: int) -> FloatA
     high = starts[has] + counts[has] // 2
     out[has] = (sorted_values[low] + sorted_values[high]) / 2.0
     return out
-
-
-def _percent(values: FloatArray) -> pa.Array:
-    return pc.cast(pa.array(np.rint(100.0 * values).astype(np.int64)), pa.string())
 
 
 def _integers(values: npt.NDArray[Any]) -> pa.Array:
@@ -350,8 +355,8 @@ class _CrossSellBase:
                 "sku": self.skus_.take(pa.array(rec_items)),
                 "score": pa.array(rec_scores.astype(np.float64)),
                 "rank": pa.array(rank),
-                "reason": self._reasons(rec_rows, rec_items),
                 "expected_value": pa.array(self.expected_value_[rec_items]),
+                **self._reasons(rec_rows, rec_items),
             },
             schema=RECOMMENDATION_SCHEMA,
         )
@@ -387,17 +392,21 @@ class _CrossSellBase:
         return all_items, all_scores
 
     # -------------------------------------------------------------------------- reasons
-    def _reasons(self, rows: IntArray, items: IntArray) -> pa.Array:
-        """Words with numbers for each (customer row, item) recommendation, vectorized.
+    def _reasons(self, rows: IntArray, items: IntArray) -> dict[str, pa.Array]:
+        """Words with numbers for each (customer row, item) recommendation, vectorized, and
+        the numbers themselves (the columns of :data:`RECOMMENDATION_SCHEMA` after
+        ``expected_value``).
 
         The anchor is the customer's own SKU (bought by at least ``min_support`` customers)
         whose buyers most often also buy the recommended SKU: "141 of the 220 customers who
-        buy A also buy C (64%)". Without such an anchor, the SKU's popularity is stated. Then
-        the yearly value: "its 57 buyers of the last 12 months spent a median 250 on it".
+        buy A also buy C". Without such an anchor, the SKU's popularity is stated ("bought by
+        5 of the 6 customers"). Then the yearly value: "its 57 buyers of the last 12 months
+        spent a median 250 on it" (the last year: the 365 days before the fit's end).
         """
         n_customers = len(self.customers_)
         if len(rows) == 0:
-            return pa.array([], pa.string())
+            return {name: pa.array([], RECOMMENDATION_SCHEMA.field(name).type)
+                    for name in ("reason", *_REASON_NUMBERS)}
         binary = self.binary_
         basket = binary[rows]  # recommendations x SKUs: the customer's own SKUs
         basket.sort_indices()
@@ -427,19 +436,29 @@ class _CrossSellBase:
         value = self.expected_value_[items]
         spend = join_text(
             "; its ", _integers(self.year_buyers_[items]),
-            " buyers of the last 12 months spent a median ", _integers(np.rint(value)), " on it",
+            " buyers of the last year spent a median ", _integers(np.rint(value)), " on it",
         )
+        co_buyers = np.rint(share * anchor_buyers)
         with_anchor = join_text(
-            _integers(np.rint(share * anchor_buyers)), " of the ", _integers(anchor_buyers),
+            _integers(co_buyers), " of the ", _integers(anchor_buyers),
             " customers who buy ", self.skus_.take(pa.array(anchor)), " also buy ",
-            self.skus_.take(pa.array(items)), " (", _percent(share), "%)", spend,
+            self.skus_.take(pa.array(items)), spend,
         )
         popular = join_text(
-            "bought by ", _percent(self.buyers_[items] / n_customers), "% of all customers (",
-            _integers(self.buyers_[items]), " of ", str(n_customers), ")", spend,
+            "bought by ", _integers(self.buyers_[items]), " of the ", str(n_customers),
+            " customers", spend,
         )
-        result: pa.Array = pc.if_else(pa.array(has), with_anchor, popular)
-        return result
+        reason: pa.Array = pc.if_else(pa.array(has), with_anchor, popular)
+        return {
+            "reason": reason,
+            "anchor_sku": pc.if_else(pa.array(has), self.skus_.take(pa.array(anchor)),
+                                     pa.scalar(None, pa.string())),
+            "anchor_buyers": pa.array(np.where(has, anchor_buyers, 0).astype(np.int64)),
+            "co_buyers": pa.array(np.where(has, co_buyers, 0).astype(np.int64)),
+            "sku_buyers": pa.array(self.buyers_[items].astype(np.int64)),
+            "year_buyers": pa.array(self.year_buyers_[items].astype(np.int64)),
+            "customers": pa.array(np.full(len(rows), n_customers, dtype=np.int64)),
+        }
 
     def _co_buyers(self) -> Any:
         """SKU x SKU matrix: customers who bought both, computed once and cached.
@@ -457,6 +476,10 @@ class _CrossSellBase:
                 cached.sort_indices()
             self._co_buyers_cache = cached
         return cached
+
+
+_REASON_NUMBERS = ("anchor_sku", "anchor_buyers", "co_buyers", "sku_buyers", "year_buyers",
+                   "customers")
 
 
 def _co_counts(co_buyers: Any, left: IntArray, right: IntArray) -> FloatArray:
