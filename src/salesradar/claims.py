@@ -37,6 +37,8 @@ subject; dates are ISO ``YYYY-MM-DD``; ``to`` is inclusive, ``from`` inclusive):
                              ``to`` of a SKU not in ``exclude_skus``
 ``past_rhythm``              true: ``days_since_last_purchase`` > ``median_gap_days`` (the
                              words "drifting" and "stopped ordering" rest on it)
+``sum_of``                   the sum of the values of the statement's claims named ``of`` (a
+                             card's total over its items or customers)
 ``model_output``             a model's number (a churn probability, an offer's score), named by
                              ``output``: not recomputable from the lines; the audit checks only
                              its range
@@ -62,7 +64,7 @@ CLAIMS = (
     "median_gap_days", "days_since_last_purchase", "sales_on_day", "net_revenue",
     "gross_sales", "returned", "purchase_days_in", "distinct_skus", "value_at_stake",
     "sku_buyers", "sku_net_buyers", "median_buyer_spend", "co_buyers", "customers",
-    "past_rhythm", "model_output", "setting",
+    "past_rhythm", "sum_of", "model_output", "setting",
 )
 
 

@@ -33,6 +33,8 @@ ROWS = [
     ("N", 398, "X", 9_000.0),
     # T: two purchase days 41 days apart, the last 60 days ago
     ("T", 299, "X", 1_500.0), ("T", 340, "X", 1_500.0),
+    # U: two purchase days, silent for 259 days: long gone, but with no rhythm to be past
+    ("U", 100, "X", 1_500.0), ("U", 141, "X", 1_500.0),
     # X: one big order fully cancelled three days later
     *[("X", d, "X", 800.0) for d in (200, 230, 260)], ("X", 300, "X", 3_500.0),
     ("X", 303, "X", -3_500.0), ("X", 303, "Y", -2_400.0),
@@ -85,7 +87,7 @@ def found() -> dict[str, Insight]:
 def test_who_gets_an_alert(found: dict[str, Insight]) -> None:
     # I is inside its rhythm with nothing falling; N ordered 2 days ago; X's last order was
     # cancelled (money at stake 0); the repeat buyers are worth too little
-    assert set(found) == {"D", "S", "O", "T", "L", "B"}
+    assert set(found) == {"D", "S", "O", "T", "U", "L", "B"}
 
 
 def test_drifting_only_past_the_rhythm(found: dict[str, Insight]) -> None:
@@ -125,6 +127,9 @@ def test_two_purchase_days_are_a_fact(found: dict[str, Insight]) -> None:
     t = found["T"]
     assert t.en.what == "T has not reordered in 60 days"
     assert t.en.why.startswith("bought twice, 41 days apart; last order 60 days ago;")
+    # without a rhythm, never "stopped ordering", however long the silence
+    u = found["U"]
+    assert u.en.what == "U has not reordered in 259 days" and "stopped" not in u.en.what
 
 
 def test_a_lost_customer_is_valued_at_its_year_before_it_stopped(

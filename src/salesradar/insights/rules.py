@@ -232,7 +232,8 @@ def churn_risk(ctx: Context) -> list[Finding]:
         alerting = [g for g in (r["reason_groups"] or []) if g in _ALERTING_REASONS]
         if situation == "within_rhythm" and not alerting:
             continue  # nothing in its own history says it is leaving
-        lost = situation != "within_rhythm" and since > s.churn_lost_days
+        # "stopped ordering" (a win-back) needs a rhythm it is past, and a long silence
+        lost = situation == "past_rhythm" and since > s.churn_lost_days
         # a long-lost customer is a win-back, less urgent than one leaving right now
         urgency = _clip(r["churn_probability"]) * (0.5 if lost else 1.0)
         evidence = {**r, "lost": lost, "situation": situation,

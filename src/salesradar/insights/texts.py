@@ -177,7 +177,8 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
                    f"לברר עם {c} אם עבר לספק אחר עבור {sku}; להציע הזמנה חוזרת או מחיר תואם")
         return en, he, claims
     n, at = len(items), money(e["value_at_stake"])
-    claims.append(claim("setting", n, setting="items"))
+    claims += [claim("setting", n, setting="items"),
+               claim("sum_of", float(e["value_at_stake"]), of="value_at_stake")]
     en = Texts(f"{c} stopped buying {n} items it bought regularly",
                f"{at} in their last year together; " + "; ".join(w[0] for w in words),
                f"Go through the {n} items with {c} in one call: ask whether they switched "
@@ -255,7 +256,8 @@ def _active_drop_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
                    claim("value_at_stake", float(c["value_at_stake"]), **where)]
     if behind:
         n, at = len(behind), money(e.get("value_at_stake"))
-        claims.append(claim("setting", n, setting="customers_behind"))
+        claims += [claim("setting", n, setting="customers_behind"),
+                   claim("sum_of", float(e["value_at_stake"]), of="value_at_stake")]
         names = ", ".join(str(c["customer_id"]) for c in behind[:5])
         en_more = (f"; {n} of its customers who usually buy at least monthly bought nothing "
                    f"in {month} ({names}{', ...' if n > 5 else ''}): {at} at stake between "
