@@ -8,7 +8,9 @@ or a list of ``customer_ids``) and its window, and holds the value the text stat
 the texts are built from the same values, so a claim that holds makes the sentence true.
 
 Vocabulary (a *purchase day* is a day whose positive invoice lines sum above zero for the
-subject; dates are ISO ``YYYY-MM-DD``; ``to`` is inclusive, ``from`` inclusive):
+subject; dates are ISO ``YYYY-MM-DD``; ``to`` is inclusive, ``from`` inclusive; a subject is a
+``customer_id`` (with a ``sku``, a pair), a ``rep_id`` (the lines of that rep) or none (every
+line)):
 
 ============================ ===================================================================
 ``purchase_days``            purchase days on or before ``to``
@@ -37,6 +39,21 @@ subject; dates are ISO ``YYYY-MM-DD``; ``to`` is inclusive, ``from`` inclusive):
                              ``to`` of a SKU not in ``exclude_skus``
 ``past_rhythm``              true: ``days_since_last_purchase`` > ``median_gap_days`` (the
                              words "drifting" and "stopped ordering" rest on it)
+``revenue_share``            the subject's ``net_revenue`` ÷ every line's, over [``from``, ``to``]
+``costed_revenue``           ``net_revenue`` of the lines whose cost is known
+``gross_profit``             net revenue − cost over the lines whose cost is known
+``gross_margin``             ``gross_profit`` ÷ ``costed_revenue``
+``overdue_amount``           ``payments`` of the customer due before ``to`` and not paid by it:
+                             their amount
+``overdue_invoices``         ... their number
+``days_overdue_max``         ... ``to`` − the oldest due date, in days
+``lead_age_hours``           hours from the lead's ``created_at`` to ``at``
+``record_count``             rows of the canonical ``table`` whose columns equal ``where``
+                             (and whose ``date_column`` is in [``from``, ``to``] when given)
+``record_sum``               ... the sum of their ``column``
+``record_value``             ... the ``column`` of the one such row
+``derived``                  ``formula`` (+ − × ÷, ``max``, ``min``) over ``inputs``, each a
+                             claim of its own that is recomputed first
 ``sum_of``                   the sum of the values of the statement's claims named ``of`` (a
                              card's total over its items or customers)
 ``model_output``             a model's number (a churn probability, an offer's score), named by
@@ -64,7 +81,9 @@ CLAIMS = (
     "median_gap_days", "days_since_last_purchase", "sales_on_day", "net_revenue",
     "gross_sales", "returned", "purchase_days_in", "distinct_skus", "value_at_stake",
     "sku_buyers", "sku_net_buyers", "median_buyer_spend", "co_buyers", "customers",
-    "past_rhythm", "sum_of", "model_output", "setting",
+    "revenue_share", "costed_revenue", "gross_profit", "gross_margin", "overdue_amount",
+    "overdue_invoices", "days_overdue_max", "lead_age_hours", "record_count", "record_sum",
+    "record_value", "derived", "past_rhythm", "sum_of", "model_output", "setting",
 )
 
 

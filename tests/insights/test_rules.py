@@ -279,7 +279,7 @@ def test_concentration_threshold(ws: Workspace) -> None:
     found = generate_insights(ws, day, kinds=[Kind.CONCENTRATION])
     assert [i.subject.id for i in found] == ["BIG"]
     assert found[0].evidence["share"] == pytest.approx(0.2)
-    assert found[0].en.what == "Customer BIG is 20% of the last 12 months of revenue"
+    assert found[0].en.what == "Customer BIG is 20% of the last year's revenue"
     assert HEBREW.search(found[0].he.what)
     looser = RuleSettings(concentration_threshold=0.149)
     found = generate_insights(ws, day, settings=looser, kinds=[Kind.CONCENTRATION])

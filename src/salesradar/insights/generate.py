@@ -90,16 +90,19 @@ def _steady(value: Any) -> Any:
         return round(value, 4)
     if isinstance(value, list | tuple):
         return [_steady(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _steady(v) for k, v in value.items()}
     return value
 
 
 def _insight(f: Finding, people: dict[str, tuple[str | None, str | None]],
-             detected_at: dt.datetime, settings: RuleSettings) -> Insight:
+             ctx: Context, detected_at: dt.datetime, settings: RuleSettings) -> Insight:
     value = round(max(f.value, 0.0), 2)
-    en, he = render(f.kind.value, f.evidence)
+    judged = {"as_of": ctx.as_of.isoformat(), "now": ctx.now.isoformat(), **f.evidence}
+    en, he = render(f.kind.value, judged)
     manager, team = people.get(f.owner_rep_id or "", (None, None))
-    evidence: dict[str, Any] = {k: _steady(v) for k, v in f.evidence.items()}
-    evidence["claims"] = claims_of(f.kind.value, f.evidence)
+    evidence: dict[str, Any] = {k: _steady(v) for k, v in judged.items()}
+    evidence["claims"] = _steady(claims_of(f.kind.value, judged))
     evidence["urgency"] = round(f.urgency, 3)
     return Insight(
         kind=f.kind, subject=f.subject, owner_rep_id=f.owner_rep_id, manager_id=manager,
@@ -142,7 +145,8 @@ def generate_insights(
     detected_at = moment.replace(tzinfo=UTC)
     found: list[Insight] = []
     for kind in available_kinds(ws, wanted):
-        found.extend(_insight(f, people, detected_at, settings) for f in RULES[kind].run(ctx))
+        found.extend(_insight(f, people, ctx, detected_at, settings)
+                     for f in RULES[kind].run(ctx))
     found.sort(key=lambda i: (-i.priority, -i.value_at_stake, i.dedup_key))
     return found
 

@@ -607,12 +607,20 @@ def forecast_at_risk(ctx: Context) -> list[Finding]:
         start, ctx.now, start, ctx.as_of, weights, categories, ctx.as_of, end, elapsed, days_left,
         s.forecast_tolerance,
     )
+    by_category: dict[str, dict[str, float]] = {}
+    for row in ctx.rows(
+        """SELECT owner_rep_id AS rep_id, forecast_category, sum(amount)::DOUBLE AS amount
+           FROM deals WHERE outcome = 'open' AND close_date > ? AND close_date < ?
+             AND list_contains(?::VARCHAR[], forecast_category)
+           GROUP BY ALL""", ctx.as_of, end, categories):
+        by_category.setdefault(row["rep_id"], {})[row["forecast_category"]] = row["amount"]
     return [
         Finding(Kind.FORECAST_AT_RISK, Subject("rep", f"{r['rep_id']}/{start:%Y-%m}"),
                 r["rep_id"], float(r["forecast"] - r["projected"]),
                 _clip(1.0 - r["projected"] / r["forecast"]) * (1.0 if days_left < 10 else 0.7),
                 {**r, "period": f"{start:%Y-%m}", "days_left": days_left,
-                 "days_elapsed": elapsed})
+                 "days_elapsed": elapsed, "weights": dict(s.forecast_weights),
+                 "open_by_category": by_category.get(r["rep_id"], {})})
         for r in rows
     ]
 
@@ -739,7 +747,8 @@ def _margin_drivers(ctx: Context, before: tuple[dt.date, dt.date],
                        sum(sum(r) FILTER (WHERE b)) OVER (PARTITION BY customer_id) AS r1
                 FROM t WHERE a OR b GROUP BY customer_id, sku)
             SELECT g.customer_id, g.sku AS driver_sku, p.name AS driver_name,
-                   p.category AS driver_category,
+                   p.category AS driver_category, gp0 AS driver_gp_before,
+                   gp1 AS driver_gp_after,
                    gp1 / nullif(r1, 0) - gp0 / nullif(r0, 0) AS driver_points
             FROM g LEFT JOIN products p ON p.sku = g.sku
             WHERE r0 > 0 AND r1 > 0

@@ -1,14 +1,17 @@
-"""The words of each insight kind, in English and Hebrew, built from the evidence numbers.
+"""The words of each insight kind, in English and Hebrew, built from the evidence numbers, and
+the claims (:mod:`salesradar.claims`) behind every number they state.
 
 >>> money(38_250.0)
 '₪38k'
->>> en, he = render("concentration", {"customer_name": "Cohen Foods", "customer_id": "C1",
-...                                   "share": 0.2, "revenue_12m": 1_200_000.0,
-...                                   "threshold": 0.15})
+>>> evidence = {"customer_name": "Cohen Foods", "customer_id": "C1", "share": 0.2,
+...             "revenue_12m": 1_200_000.0, "threshold": 0.15, "as_of": "2026-06-30"}
+>>> en, he = render("concentration", evidence)
 >>> en.what
-'Cohen Foods is 20% of the last 12 months of revenue'
+"Cohen Foods is 20% of the last year's revenue"
 >>> he.why.split(" ")[:2]
 ['₪1.2', 'מיליון']
+>>> [(c["claim"], c["value"]) for c in claims_of("concentration", evidence)][:2]
+[('net_revenue', 1200000.0), ('revenue_share', 0.2)]
 """
 
 from __future__ import annotations
@@ -107,10 +110,6 @@ def _churn_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     return out[0], out[1], claims
 
 
-def _churn(e: Evidence) -> tuple[Texts, Texts]:
-    en, he, _ = _churn_claims(e)
-    return en, he
-
 
 def _no_repeat_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     t = terms_of(e)
@@ -128,10 +127,6 @@ def _no_repeat_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
                f"להתקשר ל-{c}: לוודא שההזמנה הראשונה הגיעה כמצופה ולהציע את הבאה")
     return en, he, [*said, *more, claim("setting", k, setting="repeat_days")]
 
-
-def _no_repeat(e: Evidence) -> tuple[Texts, Texts]:
-    en, he, _ = _no_repeat_claims(e)
-    return en, he
 
 
 def _item_words(i: Evidence, as_of: str, customer: str) -> tuple[str, str, list[Claim]]:
@@ -190,10 +185,6 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     return en, he, claims
 
 
-def _stopped(e: Evidence) -> tuple[Texts, Texts]:
-    en, he, _ = _stopped_claims(e)
-    return en, he
-
 
 def _cross_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     """An offer in words (the recommender's reason, which states its numbers) and the claims
@@ -232,10 +223,6 @@ def _cross_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
                f"להזכיר את {sku} בשיחה הבאה או לצרף דוגמה למשלוח הבא של {c}")
     return en, he, claims
 
-
-def _cross(e: Evidence) -> tuple[Texts, Texts]:
-    en, he, _ = _cross_claims(e)
-    return en, he
 
 
 def _active_drop_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
@@ -277,20 +264,39 @@ def _active_drop_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     return en, he, claims
 
 
-def _active_drop(e: Evidence) -> tuple[Texts, Texts]:
-    en, he, _ = _active_drop_claims(e)
-    return en, he
+
+def _period(text: str) -> dict[str, str]:
+    """``{"from": ..., "to": ...}`` of an evidence period ``YYYY-MM-DD/YYYY-MM-DD``."""
+    start, _, end = str(text).partition("/")
+    return {"from": start, "to": end}
 
 
-def _margin(e: Evidence) -> tuple[Texts, Texts]:
-    c = _customer(e)
+def _margin_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
+    c, cid = _customer(e), str(e["customer_id"])
     m0, m1 = _pct(e["margin_before"], 1), _pct(e["margin_after"], 1)
     at, rev = money(e["gross_profit_lost"]), money(e["revenue_after"])
+    before, after = _period(e["period_before"]), _period(e["period_after"])
+    margin0 = claim("gross_margin", float(e["margin_before"]), customer_id=cid, **before)
+    margin1 = claim("gross_margin", float(e["margin_after"]), customer_id=cid, **after)
+    revenue1 = claim("costed_revenue", float(e["revenue_after"]), customer_id=cid, **after)
+    claims = [margin0, margin1, revenue1,
+              claim("derived", float(e["gross_profit_lost"]), formula="(m0 - m1) * r1",
+                    inputs={"m0": margin0, "m1": margin1, "r1": revenue1})]
     driver = e.get("driver_name") or e.get("driver_sku")
     if driver and (e.get("driver_points") or 0) < 0:
         points = f"{-100 * float(e['driver_points']):.1f}"
         en_most = f"; {driver} alone took {points} points"
         he_most = f"; {driver} לבדו הוריד {points} נקודות"
+        sku = str(e["driver_sku"])
+        claims.append(claim("derived", -100 * float(e["driver_points"]),
+                            formula="-100 * (gp1 / r1 - gp0 / r0)", inputs={
+                                "gp0": claim("gross_profit", e["driver_gp_before"],
+                                             customer_id=cid, sku=sku, **before),
+                                "gp1": claim("gross_profit", e["driver_gp_after"],
+                                             customer_id=cid, sku=sku, **after),
+                                "r0": claim("costed_revenue", float(e["revenue_before"]),
+                                            customer_id=cid, **before),
+                                "r1": revenue1}))
     else:
         en_most = he_most = ""
     return (
@@ -304,14 +310,23 @@ def _margin(e: Evidence) -> tuple[Texts, Texts]:
               f"{e['period_before']} על הכנסות של {rev}: {at} רווח גולמי שאבד ברבעון"
               f"{he_most}",
               f"לבדוק הנחות ומחירים שניתנו ל-{c} ואת עלות המוצרים; להחזיר מחיר או לשנות תמהיל"),
+        claims,
     )
 
 
-def _lead(e: Evidence) -> tuple[Texts, Texts]:
+def _lead_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     lead, hours, sla = str(e["lead_id"]), float(e["age_hours"]), _n(e["sla_hours"])
     age = f"{hours:.0f} hours" if hours < 72 else f"{hours / 24:.0f} days"
     age_he = f"{hours:.0f} שעות" if hours < 72 else f"{hours / 24:.0f} ימים"
     src = e.get("source") or "unknown"
+    now = str(e["now"])
+    age_claim = claim("lead_age_hours", hours, lead_id=lead, at=now)
+    claims = [age_claim, claim("setting", float(e["sla_hours"]), setting="sla_hours"),
+              claim("record_count", 0, table="activities", where={"lead_id": lead},
+                    date_column="at", to=now)]
+    if hours >= 72:
+        claims.append(claim("derived", hours / 24, formula="hours / 24",
+                            inputs={"hours": age_claim}))
     return (
         Texts(f"Lead {lead} has not been contacted",
               f"created {age} ago from {src}, no call, email or meeting yet; the SLA is "
@@ -321,13 +336,35 @@ def _lead(e: Evidence) -> tuple[Texts, Texts]:
               f"נוצר לפני {age_he} (מקור: {src}), עדיין ללא שיחה, מייל או פגישה; זמן התגובה "
               f"הנדרש {sla} שעות",
               f"להתקשר עכשיו לליד {lead}; אם אין מענה, לשלוח מייל ולנסות שוב תוך 24 שעות"),
+        claims,
     )
 
 
-def _coverage(e: Evidence) -> tuple[Texts, Texts]:
-    rep, period = _rep(e), str(e["period"])
+def _month_bounds(period: str) -> dict[str, str]:
+    start = dt.date.fromisoformat(f"{period}-01")
+    nxt = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return {"from": start.isoformat(), "to": (nxt - dt.timedelta(days=1)).isoformat()}
+
+
+def _coverage_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
+    rep, period, rid = _rep(e), str(e["period"]), str(e["rep_id"])
     cov, need = f"{float(e['coverage']):.2f}", _n(e["coverage_min"])
     pipe, rem = money(e["open_pipeline"]), money(e["remaining"])
+    month = _month_bounds(period)
+    target = claim("record_sum", float(e["target"]), table="targets", column="value",
+                   where={"rep_id": rid, "metric": "revenue", "period": month["from"]})
+    won = claim("record_sum", float(e["won"]), table="deals", column="amount",
+                where={"owner_rep_id": rid, "outcome": "won"}, date_column="close_date",
+                **month)
+    open_ = claim("record_sum", float(e["open_pipeline"]), table="deals", column="amount",
+                  where={"owner_rep_id": rid, "outcome": "open"}, date_column="close_date",
+                  **month)
+    remaining = claim("derived", float(e["remaining"]), formula="target - won",
+                      inputs={"target": target, "won": won})
+    claims = [target, won, open_, remaining,
+              claim("derived", float(e["coverage"]), formula="open / (target - won)",
+                    inputs={"open": open_, "target": target, "won": won}),
+              claim("setting", float(e["coverage_min"]), setting="coverage_min")]
     return (
         Texts(f"Pipeline of {rep} is too thin for {period}",
               f"open pipeline closing in {period} {pipe} vs {rem} of target still to win: "
@@ -339,15 +376,42 @@ def _coverage(e: Evidence) -> tuple[Texts, Texts]:
               f"כיסוי {cov} לעומת {need} נדרש",
               "להוסיף הזדמנויות מוסמכות שנסגרות בתקופה או להקדים עסקאות מהתקופה הבאה; "
               "לעבור על כך עם המנהל השבוע"),
+        claims,
     )
 
 
-def _forecast(e: Evidence) -> tuple[Texts, Texts]:
-    rep, period = _rep(e), str(e["period"])
+def _forecast_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
+    rep, period, rid = _rep(e), str(e["period"]), str(e["rep_id"])
     f, act = money(e["forecast"]), money(e["actual_so_far"])
-    rest = money(max(float(e["run_rate_rest"]), float(e["weighted_pipeline"])))
+    rest_value = max(float(e["run_rate_rest"]), float(e["weighted_pipeline"]))
+    rest = money(rest_value)
     gap = money(float(e["forecast"]) - float(e["projected"]))
     left = e["days_left"]
+    month = _month_bounds(period)
+    as_of = str(e["as_of"])[:10]
+    commit = claim("record_value", float(e["forecast"]), table="forecast_submissions",
+                   column="amount", where={"rep_id": rid, "period": month["from"],
+                                           "category": "commit",
+                                           "submitted_at": str(e["submitted_at"])})
+    actual = claim("net_revenue", float(e["actual_so_far"]), rep_id=rid,
+                   **{"from": month["from"]}, to=as_of)
+    weights = dict(e.get("weights") or {"commit": 0.8, "best_case": 0.4, "pipeline": 0.1})
+    after = (dt.date.fromisoformat(as_of) + dt.timedelta(days=1)).isoformat()
+    known = dict(e.get("open_by_category") or {})
+    pipes = {cat: claim("record_sum", float(known.get(cat, 0.0)), table="deals", column="amount",
+                        where={"owner_rep_id": rid, "outcome": "open",
+                               "forecast_category": cat},
+                        date_column="close_date", to=month["to"], **{"from": after})
+             for cat in weights}
+    weighted = " + ".join(f"{w} * {cat}" for cat, w in weights.items())
+    inputs = {"actual": actual, **pipes}
+    rest_formula = (f"max(actual / {e['days_elapsed']} * {left}, {weighted})")
+    claims = [commit, actual,
+              claim("setting", int(left), setting="days_left"),
+              claim("derived", rest_value, formula=rest_formula, inputs=inputs),
+              claim("derived", float(e["forecast"]) - float(e["projected"]),
+                    formula=f"commit - actual - {rest_formula}",
+                    inputs={**inputs, "commit": commit})]
     return (
         Texts(f"Forecast of {rep} for {period} is at risk",
               f"committed {f}; invoiced so far {act}, and the run rate or weighted open "
@@ -357,48 +421,70 @@ def _forecast(e: Evidence) -> tuple[Texts, Texts]:
               f"התחייבות {f}; חשבוניות עד כה {act}, והקצב הנוכחי או הצנרת המשוקללת מוסיפים "
               f"{rest} ב-{left} הימים שנותרו: חסרים {gap}",
               "לעבור עם הנציג על עסקאות ההתחייבות אחת-אחת ולעדכן את התחזית"),
+        claims,
     )
 
 
-def _concentration(e: Evidence) -> tuple[Texts, Texts]:
+def _year(e: Evidence) -> dict[str, str]:
+    """The trailing year [as_of − 364 days, as_of] of the evidence, as claim bounds."""
+    end = dt.date.fromisoformat(str(e["as_of"])[:10])
+    return {"from": (end - dt.timedelta(days=364)).isoformat(), "to": end.isoformat()}
+
+
+def _concentration_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     c, share, rev = _customer(e), _pct(e["share"]), money(e["revenue_12m"])
     limit = _pct(e.get("threshold", 0.15))
+    year, cid = _year(e), str(e["customer_id"])
+    claims = [claim("net_revenue", float(e["revenue_12m"]), customer_id=cid, **year),
+              claim("revenue_share", float(e["share"]), customer_id=cid, **year),
+              claim("setting", float(e.get("threshold", 0.15)), setting="threshold")]
     return (
-        Texts(f"{c} is {share} of the last 12 months of revenue",
-              f"{rev} of revenue in the last 12 months, above the {limit} concentration "
-              "threshold; "
-              "losing it would hit the whole company",
+        Texts(f"{c} is {share} of the last year's revenue",
+              f"{rev} of revenue in the last year, above the {limit} concentration "
+              "threshold; losing it would hit the whole company",
               f"Write an account plan for {c} with executive contact, and grow other "
               "accounts to reduce dependence"),
-        Texts(f"{c} מהווה {share} מההכנסות ב-12 החודשים האחרונים",
-              f"{rev} הכנסות ב-12 החודשים האחרונים, מעל סף הריכוזיות של {limit}; "
-              "אובדן הלקוח יפגע "
+        Texts(f"{c} מהווה {share} מההכנסות בשנה האחרונה",
+              f"{rev} הכנסות בשנה האחרונה, מעל סף הריכוזיות של {limit}; אובדן הלקוח יפגע "
               "בכל החברה",
               f"לכתוב תוכנית לקוח ל-{c} עם קשר בדרג הנהלה, ולהגדיל לקוחות אחרים כדי "
               "להקטין את התלות"),
+        claims,
     )
 
 
-def _single(e: Evidence) -> tuple[Texts, Texts]:
+def _single_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     c, n, ex = _customer(e), int(e["contacts"]), int(e["executives"])
     rev = money(e["revenue_12m"])
     tier = e.get("tier") or "top"
+    cid = str(e["customer_id"])
+    claims = [claim("net_revenue", float(e["revenue_12m"]), customer_id=cid, **_year(e)),
+              claim("record_count", n, table="contacts", where={"customer_id": cid}),
+              claim("record_count", ex, table="contacts",
+                    where={"customer_id": cid, "level": "executive"})]
     return (
         Texts(f"{c} hangs on a single thread",
-              f"tier {tier} account with {rev} in the last 12 months; {n} contact(s) on "
+              f"tier {tier} account with {rev} in the last year; {n} contact(s) on "
               f"record, {ex} at executive level",
               f"Meet a second person at {c}, ideally an executive, and add them to the CRM"),
         Texts(f"הקשר עם {c} תלוי באדם אחד",
-              f"לקוח בדירוג {tier} עם {rev} ב-12 החודשים האחרונים; {n} אנשי קשר רשומים, "
+              f"לקוח בדירוג {tier} עם {rev} בשנה האחרונה; {n} אנשי קשר רשומים, "
               f"{ex} בדרג הנהלה",
               f"לקבוע פגישה עם איש קשר נוסף ב-{c}, רצוי בדרג הנהלה, ולהוסיף אותו למערכת"),
+        claims,
     )
 
 
-def _overdue(e: Evidence) -> tuple[Texts, Texts]:
+def _overdue_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     c, due = _customer(e), money(e["overdue_amount"])
     n, days, p = int(e["overdue_invoices"]), _n(e["max_days_overdue"]), _pct(
         e["churn_probability"])
+    where = {"customer_id": str(e["customer_id"]), "to": str(e["as_of"])[:10]}
+    claims = [claim("overdue_amount", float(e["overdue_amount"]), **where),
+              claim("overdue_invoices", n, **where),
+              claim("days_overdue_max", int(e["max_days_overdue"]), **where),
+              claim("model_output", round(float(e["churn_probability"]), 4),
+                    output="churn_probability")]
     return (
         Texts(f"{c} owes {due} and may be leaving",
               f"{n} unpaid invoice(s) past due, the oldest by {days} days; churn risk {p}",
@@ -408,22 +494,23 @@ def _overdue(e: Evidence) -> tuple[Texts, Texts]:
               f"{n} חשבוניות שלא שולמו אחרי מועד הפירעון, הוותיקה באיחור של {days} יום; "
               f"סיכון נטישה {p}",
               f"להתקשר ל-{c} יחד עם הכספים: לסכם הסדר תשלום לפני המשלוח הבא"),
+        claims,
     )
 
 
-_RENDER: dict[str, Callable[[Evidence], tuple[Texts, Texts]]] = {
-    "churn_risk": _churn,
-    "no_repeat_order": _no_repeat,
-    "stopped_item": _stopped,
-    "cross_sell": _cross,
-    "active_customers_drop": _active_drop,
-    "margin_erosion": _margin,
-    "lead_not_contacted": _lead,
-    "pipeline_coverage_low": _coverage,
-    "forecast_at_risk": _forecast,
-    "concentration": _concentration,
-    "single_threaded_account": _single,
-    "overdue_payments_at_risk": _overdue,
+_RENDER: dict[str, Callable[[Evidence], tuple[Texts, Texts, list[Claim]]]] = {
+    "churn_risk": _churn_claims,
+    "no_repeat_order": _no_repeat_claims,
+    "stopped_item": _stopped_claims,
+    "cross_sell": _cross_claims,
+    "active_customers_drop": _active_drop_claims,
+    "margin_erosion": _margin_claims,
+    "lead_not_contacted": _lead_claims,
+    "pipeline_coverage_low": _coverage_claims,
+    "forecast_at_risk": _forecast_claims,
+    "concentration": _concentration_claims,
+    "single_threaded_account": _single_claims,
+    "overdue_payments_at_risk": _overdue_claims,
 }
 
 
@@ -436,25 +523,13 @@ def _hebrew_amounts(text: str) -> str:
     return _SHORT.sub(lambda m: m.group(1) + _HE_UNITS[m.group(2)], text)
 
 
-_CLAIMS: dict[str, Callable[[Evidence], tuple[Texts, Texts, list[Claim]]]] = {
-    "churn_risk": _churn_claims,
-    "no_repeat_order": _no_repeat_claims,
-    "stopped_item": _stopped_claims,
-    "active_customers_drop": _active_drop_claims,
-    "cross_sell": _cross_claims,
-}
-
-
 def render(kind: str, evidence: Evidence) -> tuple[Texts, Texts]:
     """English and Hebrew texts (what, why, next step) of one insight from its evidence."""
-    en, he = _RENDER[str(kind)](evidence)
+    en, he, _ = _RENDER[str(kind)](evidence)
     return en, Texts(*(_hebrew_amounts(t) for t in (he.what, he.why, he.next_step)))
 
 
 def claims_of(kind: str, evidence: Evidence) -> list[Claim]:
-    """The claims (:mod:`salesradar.claims`) behind the numbers the texts of ``kind`` state:
-    from the kind's wording, or those a rule put in ``evidence["claims"]``."""
-    words = _CLAIMS.get(str(kind))
-    if words is not None:
-        return words(evidence)[2]
-    return list(evidence.get("claims") or [])
+    """The claims (:mod:`salesradar.claims`) behind the numbers the texts of ``kind`` state
+    (the same in both languages)."""
+    return _RENDER[str(kind)](evidence)[2]
