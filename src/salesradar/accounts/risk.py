@@ -136,8 +136,10 @@ def portfolio_risk(ws: Any, *, as_of: dt.date | None = None,
                   "לקוחות")
     if churn["customers"]:
         en.append(f"{churn['customers']} recently active customers suddenly far past their "
-                  f"rhythm; {money_text(churn['revenue_at_stake'])} a quarter at stake")
+                  f"rhythm; {money_text(churn['revenue_at_stake'])} at stake (their net "
+                  "purchases in the year to their last order)")
         he.append(f"{churn['customers']} לקוחות שקנו לאחרונה חרגו פתאום מקצב הקנייה שלהם; "
-                  f"{money_text(churn['revenue_at_stake'], 'he')} לרבעון על הכף")
+                  f"{money_text(churn['revenue_at_stake'], 'he')} על הכף (רכישותיהם נטו "
+                  "בשנה שעד ההזמנה האחרונה)")
     return {"as_of": day.isoformat(), "concentration": conc, "credit": cred,
             "sudden_churn": churn, "headlines_en": en, "headlines_he": he}

@@ -190,7 +190,7 @@ def _render_customer(view: dict[str, Any]) -> None:
     if risk:
         output.console.print(
             f"churn risk {risk['churn_probability']:.0%}, "
-            f"{output.fmt(risk['revenue_at_risk'])} at risk",
+            f"{output.fmt(risk['value_at_stake'])} at stake",
             highlight=False)
     for line in view["why"]:
         output.console.print(f"  · {line}", highlight=False)

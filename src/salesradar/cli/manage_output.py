@@ -30,7 +30,7 @@ PERCENT_KEYS = ("share", "rate", "attainment", "pace", "margin", "discount", "pc
 
 
 HEADINGS_HE = {
-    "KPI": "מדד", "a quarter at stake": "לרבעון על הכף", "accuracy": "דיוק", "actual": "בפועל",
+    "KPI": "מדד", "at stake": "על הכף", "accuracy": "דיוק", "actual": "בפועל",
     "author": "כותב", "avg sale/customer": "מכירה ממוצעת ללקוח", "best": "הטוב ביותר",
     "calls": "שיחות", "call→meeting": "שיחה←פגישה", "contacts": "אנשי קשר",
     "cost to serve": "עלות שירות", "created": "נוצר", "cts share": "חלק עלות השירות",

@@ -324,7 +324,8 @@ class ChurnModel:
     >>> model = ChurnModel(horizon_days=90).fit(ws, dt.date(2026, 9, 30))  # doctest: +SKIP
     >>> scores = model.score(ws, dt.date(2026, 9, 30))  # doctest: +SKIP
     >>> model.explain("C0042")  # doctest: +SKIP
-    ['orders every ~12 days; last order 41 days ago; ₪38k a quarter at stake', ...]
+    ['orders every ~12 days; last order 41 days ago (past its rhythm); ₪38k at stake: its net
+    purchases in the year to its last order', ...]
     """
 
     classifier_: Any

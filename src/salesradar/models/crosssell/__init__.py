@@ -13,9 +13,9 @@ reason, expected_value``.
   the three on the UCI backtests, and the default of :func:`recommend_for`).
 - :class:`PopularityRecommender` -- the baseline: the most popular SKUs the customer hasn't bought.
 
-Each recommendation carries a reason in words with numbers (``"64% of the 220 customers who buy
-85123A also buy 22423"``) and an expected value: the median spend per quarter of the customers who
-buy that SKU. Discontinued SKUs (``products.active = false``) and SKUs nobody bought in the last
+Each recommendation carries a reason in words with numbers (``"141 of the 220 customers who
+buy 85123A also buy 22423"``) and an expected value: the median yearly spend on that SKU of the
+customers who bought it in the last year. Discontinued SKUs (``products.active = false``) and SKUs nobody bought in the last
 ``recent_days`` of the data are never recommended.
 
 The quick way from a workspace::
