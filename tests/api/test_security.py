@@ -366,16 +366,22 @@ def test_kpi_rows_come_in_pages(site: Site) -> None:
 
 def test_lists_page_with_offset(site: Site) -> None:
     client = site.client()
-    for url in ("/api/v1/customers?limit=4", "/api/v1/insights?limit=4",
-                "/api/v1/pvm?from_period=2025&to_period=2026&by=customer&limit=4"):
-        whole = client.get(url, headers=site.bearer("admin")).json()
-        second = client.get(f"{url}&offset=2", headers=site.bearer("admin")).json()
+    # compared by id: DuckDB's parallel sums may differ in the last digit between two calls
+    for url, key in (("/api/v1/customers?limit=4", "customer_id"),
+                     ("/api/v1/insights?limit=4", "id"),
+                     ("/api/v1/pvm?from_period=2025&to_period=2026&by=customer&limit=4",
+                      "customer_id")):
+        whole = [r[key] for r in client.get(url, headers=site.bearer("admin")).json()]
+        second = [r[key] for r in client.get(f"{url}&offset=2",
+                                             headers=site.bearer("admin")).json()]
         assert len(whole) == 4 and second[:2] == whole[2:], url
     for url, key in (("/api/v1/whale-curve", "curve"),
                      ("/api/v1/accounts/profitability", "customers")):
         whole = client.get(url, headers=site.bearer("admin")).json()
         part = client.get(f"{url}?limit=3&offset=1", headers=site.bearer("admin")).json()
-        assert part[key] == whole[key][1:4] and part["total"] == whole["total"] > 4, url
+        ids = [r["customer_id"] for r in whole[key][1:4]]
+        assert [r["customer_id"] for r in part[key]] == ids, url
+        assert part["total"] == whole["total"] > 4, url
         assert part["next_offset"] == 4 and whole["next_offset"] is None
 
 
