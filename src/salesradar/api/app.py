@@ -133,8 +133,8 @@ def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
 
     while not stop.is_set():
         try:
-            managers = sorted({st.scope(u) for u in list_users(st.db) if u.role == "manager"},
-                              key=lambda s: s.key())
+            managers = sorted({st.scope(u) for u in list_users(st.db, active_only=True)
+                               if u.role == "manager"}, key=lambda s: s.key())
             for scope in [EVERYTHING, *managers]:
                 if stop.is_set():
                     return
