@@ -15,8 +15,8 @@ reason, expected_value``.
 
 Each recommendation carries a reason in words with numbers (``"141 of the 220 customers who
 buy 85123A also buy 22423"``) and an expected value: the median yearly spend on that SKU of the
-customers who bought it in the last year. Discontinued SKUs (``products.active = false``) and SKUs nobody bought in the last
-``recent_days`` of the data are never recommended.
+customers who bought it in the last year. Discontinued SKUs (``products.active = false``) and
+SKUs nobody bought in the last ``recent_days`` of the data are never recommended.
 
 The quick way from a workspace::
 
