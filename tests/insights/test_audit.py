@@ -70,7 +70,32 @@ def ws() -> Iterator[Workspace]:
         w.con.register("_staged", staged)
         w.con.execute("INSERT INTO invoice_lines BY NAME SELECT * FROM _staged")
         w.con.unregister("_staged")
+        # W's lines carry a cost: 200 per sale, -80 on the return
+        w.con.execute("UPDATE invoice_lines SET cost = CASE WHEN net_revenue > 0 THEN 200 "
+                      "ELSE -80 END WHERE customer_id = 'W'")
+        w.con.execute(RECORDS)
         yield w
+
+
+# R's payments (due day 40 unpaid, due 50 paid 55, due 58 paid 70, due 70), two leads (L1
+# never contacted before 03/03/2025, L2 called on 02/03), rep r1's deals and March target
+RECORDS = """
+    INSERT INTO payments (invoice_id, customer_id, due_date, paid_date, amount) VALUES
+        ('P1', 'R', DATE '2025-02-10', NULL, 100), ('P2', 'R', DATE '2025-02-20',
+         DATE '2025-02-25', 200), ('P3', 'R', DATE '2025-02-28', DATE '2025-03-12', 300),
+        ('P4', 'R', DATE '2025-03-12', NULL, 50);
+    INSERT INTO leads (lead_id, created_at) VALUES ('L1', TIMESTAMP '2025-03-01 12:00:00'),
+        ('L2', TIMESTAMP '2025-03-01 08:00:00');
+    INSERT INTO activities (activity_id, kind, lead_id, "at") VALUES
+        ('A1', 'call', 'L1', TIMESTAMP '2025-03-04 09:00:00'),
+        ('A2', 'call', 'L2', TIMESTAMP '2025-03-02 10:00:00');
+    INSERT INTO deals (deal_id, owner_rep_id, amount, created_at, close_date, outcome) VALUES
+        ('D1', 'r1', 1000, DATE '2025-01-05', DATE '2025-03-10', 'won'),
+        ('D2', 'r1', 500, DATE '2025-01-05', DATE '2025-04-02', 'won'),
+        ('D3', 'r1', 700, DATE '2025-01-05', DATE '2025-03-20', 'open');
+    INSERT INTO targets (rep_id, period, metric, value) VALUES
+        ('r1', DATE '2025-03-01', 'revenue', 5000)"""
+MARCH = {"from": "2025-03-01", "to": "2025-03-31"}
 
 
 def c(name: str, value: Any, customer: str = "R", **where: Any) -> dict[str, Any]:
@@ -253,12 +278,14 @@ def test_no_evidence_and_unknown_claims(ws: Workspace) -> None:
         statement([], "R is drifting", "orders every ~10 days"),
         statement([{"claim": "revenue_per_quarter", "value": 1.0}]),
         statement([claim("model_output", 1.7, customer_id="R", model="churn_probability")]),
-        statement([{"claim": "purchase_days", "value": 4}]),
+        statement([{"claim": "purchase_days", "value": 4}]),  # no subject: every line
+        statement([{"claim": "purchase_days", "value": 9}]),
     ])
     assert [d.reason for d in report.disagreements] == [
         "no evidence: the statement carries no claims", "unknown claim name",
-        "model output outside [0.0, 1.0]", "unreadable claim: no subject"]
-    assert report.statements["churn_risk"] == 4
+        "model output outside [0.0, 1.0]", "purchase_days does not match the invoice lines"]
+    assert report.disagreements[-1].recomputed == 9
+    assert report.statements["churn_risk"] == 5
 
 
 def test_a_group_of_customers(ws: Workspace) -> None:
@@ -386,3 +413,90 @@ def test_past_and_within_its_rhythm(ws: Workspace) -> None:
         statement([c("past_rhythm", False, "T")], why="(within its rhythm)", subject="T")])
     assert [d.claim for d in bad.disagreements] == ["words: past rhythm",
                                                     "words: within rhythm"]
+
+
+# ----------------------------------------------------------- the wider vocabulary
+def test_a_skus_buyers(ws: Workspace) -> None:
+    # A: R, T, I, X, B and W bought it; B: R only; net on A: R 360, T 500, I 200, X 0, B 21,500,
+    # W 780 -> 5 net buyers, median 500
+    to = {"to": AS_OF}
+    year = {"from": day(0), "to": AS_OF}
+    true = [claim("sku_buyers", 6, sku="A", **to), claim("sku_buyers", 1, sku="B", **to),
+            claim("co_buyers", 1, sku="A", with_sku="B", **to),
+            claim("customers", 6, exclude_skus=["B"], **to),
+            claim("customers", 1, exclude_skus=["A"], **to),
+            claim("sku_net_buyers", 5, sku="A", **year),
+            claim("median_buyer_spend", 500.0, sku="A", **year)]
+    good = audit(ws, [statement(true, why="5 of its 6 buyers spent a median ₪500 on it")])
+    assert good.disagreements == []
+    false = [claim("sku_buyers", 5, sku="A", **to), claim("co_buyers", 2, sku="A", with_sku="B",
+                                                          **to),
+             claim("customers", 6, **to), claim("sku_net_buyers", 6, sku="A", **year),
+             claim("median_buyer_spend", 430.0, sku="A", **year)]
+    bad = audit(ws, [statement(false)])
+    assert [(d.claim, d.recomputed) for d in bad.disagreements] == [
+        ("sku_buyers", 6), ("co_buyers", 1), ("sku_net_buyers", 5),
+        ("median_buyer_spend", 500.0)]
+
+
+def test_margins_shares_and_derived(ws: Workspace) -> None:
+    # W: sales 900 and a 120 return, cost 600 - 80; every line's net revenue 23,380
+    w = {"customer_id": "W", "to": AS_OF}
+    costed = claim("costed_revenue", 780.0, **w)
+    margin = claim("gross_margin", 260 / 780, **w)
+    true = [costed, claim("gross_profit", 260.0, **w), margin,
+            claim("revenue_share", 780 / 23_380, **w),
+            claim("costed_revenue", 0.0, customer_id="R", to=AS_OF),
+            claim("derived", 26.0, formula="(m - 0.3) * r", inputs={"m": margin, "r": costed}),
+            claim("sum_of", 1040.0, of="gross_profit"),
+            claim("gross_profit", 780.0, **w, **{"from": day(31)})]
+    report = audit(ws, [statement(true, subject="W")])
+    # the return day alone: -120 revenue, -80 cost -> gross profit -40
+    assert [(d.claim, d.stated, d.recomputed) for d in report.disagreements] == [
+        ("gross_profit", 780.0, -40.0)]
+    bad = audit(ws, [statement([
+        claim("gross_margin", 0.35, **w), claim("revenue_share", 0.04, **w),
+        claim("derived", 30.0, formula="(m - 0.3) * r", inputs={"m": margin, "r": costed}),
+        claim("derived", 1.0, formula="__import__('os')", inputs={"m": margin}),
+        claim("sum_of", 100.0, of="gross_margin")], subject="W")])
+    assert [d.claim for d in bad.disagreements] == [
+        "gross_margin", "revenue_share", "derived", "derived", "sum_of"]
+
+
+def test_payments_leads_and_records(ws: Workspace) -> None:
+    rep = {"owner_rep_id": "r1"}
+    target = claim("record_value", 5000.0, table="targets", column="value",
+                   where={"rep_id": "r1", "metric": "revenue", "period": "2025-03-01"})
+    won = claim("record_sum", 1000.0, table="deals", column="amount",
+                where={**rep, "outcome": "won"}, date_column="close_date", **MARCH)
+    open_ = claim("record_sum", 700.0, table="deals", column="amount",
+                  where={**rep, "outcome": "open"}, date_column="close_date", **MARCH)
+    hours = claim("lead_age_hours", 36.0, lead_id="L1", at="2025-03-03T00:00:00")
+    true = [claim("overdue_amount", 400.0, customer_id="R", to=AS_OF),
+            claim("overdue_invoices", 2, customer_id="R", to=AS_OF),
+            claim("days_overdue_max", 20, customer_id="R", to=AS_OF),
+            hours, claim("derived", 1.5, formula="hours / 24", inputs={"hours": hours}),
+            claim("record_count", 0, table="activities", where={"lead_id": "L1"},
+                  date_column="at", to="2025-03-03T00:00:00"),
+            claim("record_count", 1, table="activities", where={"lead_id": "L2"},
+                  date_column="at", to="2025-03-03T00:00:00"),
+            target, won, open_,
+            claim("derived", 0.175, formula="open / (target - won)",
+                  inputs={"open": open_, "target": target, "won": won})]
+    report = audit(ws, [statement(true, why=(
+        "₪400 overdue on 2 invoices, the oldest by 20 days; created 36 hours ago; ₪700 open "
+        "vs a ₪5.0k target in 2025-03: coverage 0.17x"))])
+    assert report.disagreements == []
+    bad = audit(ws, [statement([
+        claim("overdue_amount", 600.0, customer_id="R", to=AS_OF),
+        claim("lead_age_hours", 30.0, lead_id="L1", at="2025-03-03T00:00:00"),
+        claim("record_count", 0, table="activities", where={"lead_id": "L2"},
+              date_column="at", to="2025-03-03T00:00:00"),
+        claim("record_sum", 1500.0, table="deals", column="amount",
+              where={**rep, "outcome": "won"}, date_column="close_date", **MARCH),
+        claim("record_value", 5000.0, table="targets", column="value",
+              where={"rep_id": "r2"}),
+        claim("record_count", 0, table="no_such_table", where={"x": 1})])])
+    assert [(d.claim, d.recomputed) for d in bad.disagreements] == [
+        ("overdue_amount", 400.0), ("lead_age_hours", 36.0), ("record_count", 1),
+        ("record_sum", 1000.0), ("record_value", None), ("record_count", None)]

@@ -31,6 +31,7 @@ A statement without any claim is a disagreement too ("no evidence").
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import math
@@ -43,6 +44,7 @@ from typing import Any
 import pyarrow as pa
 
 from salesradar.insights.claims import CLAIMS, Claim
+from salesradar.workspace import quote
 
 __all__ = [
     "AuditReport",
@@ -64,7 +66,21 @@ RHYTHM_CLAIMS = frozenset({"purchase_days", "first_purchase_day", "last_purchase
                            "days_since_last_purchase", "past_rhythm", "value_at_stake"})
 WINDOW_CLAIMS = frozenset({"sales_on_day", "net_revenue", "gross_sales", "returned",
                            "purchase_days_in"})
+# claims over the lines of a subject (a customer, a pair, customers, a rep, a SKU or every line)
+LINE_WINDOW_CLAIMS = WINDOW_CLAIMS | {"costed_revenue", "gross_profit", "gross_margin",
+                                      "revenue_share"}
+LINE_CLAIMS = RHYTHM_CLAIMS | LINE_WINDOW_CLAIMS | {"distinct_skus"}
+# claims over a SKU's buyers
+SKU_CLAIMS = frozenset({"sku_buyers", "sku_net_buyers", "median_buyer_spend", "co_buyers",
+                        "customers"})
+AMOUNT_CLAIMS = MONEY_CLAIMS | {"costed_revenue", "gross_profit", "median_buyer_spend",
+                                "overdue_amount", "record_sum", "record_value", "sum_of"}
+RATIO_CLAIMS = frozenset({"revenue_share", "gross_margin"})
+EXACT_CLAIMS = COUNT_CLAIMS | {"sku_buyers", "sku_net_buyers", "co_buyers", "customers",
+                               "overdue_invoices", "days_overdue_max", "record_count"}
 UNCHECKED = frozenset({"model_output", "setting"})
+RATIO_ABS_TOL = 1e-4  # the evidence keeps 4 decimals
+HOURS_ABS_TOL = 0.01
 RHYTHM_MIN_DAYS = 3  # DESIGN.md: a rhythm exists only with at least 3 purchase days
 YEAR_DAYS = 365
 MONEY_ABS_TOL = 0.01
@@ -191,7 +207,8 @@ def insight_statement(insight: Any) -> Statement:
     names = [sub_id, *sub_id.split("/"), *_identity_names(evidence)]
     for c in claims if isinstance(claims, list) else []:
         if isinstance(c, dict):
-            names += [str(c[k]) for k in ("customer_id", "sku", "rep_id") if c.get(k)]
+            names += [str(c[k]) for k in ("customer_id", "sku", "with_sku", "rep_id", "lead_id")
+                      if c.get(k)]
     return Statement(
         id=str(ident if ident is not None else getattr(insight, "dedup_key", subject)),
         kind=kind, subject=subject, sentences=(insight.en.what, insight.en.why),
@@ -281,12 +298,14 @@ class _Parsed:
     owner: int  # index of the statement
     name: str
     raw: Claim
+    nested: bool = False  # an input of a derived claim
     num: float | None = None
     day_value: dt.date | None = None
     flag: bool | None = None
     sid: int | None = None
     lo: dt.date | None = None
     hi: dt.date | None = None
+    inputs: dict[str, int] | None = None
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -302,6 +321,23 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
+def _as_moment(value: Any, *, end: bool = False) -> dt.datetime | None:
+    """An ISO date or date-time as a naive moment; a bare date is its first (or, with
+    ``end``, its last) microsecond."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    if len(text) == 10 and end:
+        moment += dt.timedelta(days=1, microseconds=-1)
+    return moment
+
+
 def _as_number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -312,8 +348,8 @@ def _as_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _subject_key(c: Claim) -> tuple[str, tuple[str, ...], str | None] | None:
-    """(how the subject selects lines, its ids, its SKU); None without a subject."""
+def _subject_key(c: Claim) -> tuple[str, tuple[str, ...], str | None]:
+    """(how the subject selects lines, its ids, its SKU); no subject is every line."""
     sku = str(c["sku"]) if c.get("sku") not in (None, "") else None
     if c.get("customer_ids"):
         ids = c["customer_ids"]
@@ -325,7 +361,11 @@ def _subject_key(c: Claim) -> tuple[str, tuple[str, ...], str | None] | None:
         return ("rep", (str(c["rep_id"]),), sku)
     if sku is not None:
         return ("sku", (), sku)
-    return None
+    return ("all", (), None)
+
+
+_FAR_PAST_MOMENT = dt.datetime(1900, 1, 1)
+_FAR_FUTURE_MOMENT = dt.datetime(9999, 12, 31)
 
 
 # ------------------------------------------------------------------------------ the audit
@@ -339,6 +379,7 @@ class _Auditor:
         self.subjects: dict[tuple[str, tuple[str, ...], str | None], int] = {}
         self.by_owner: dict[int, list[_Parsed]] = {}
         self.owners: list[int] = []  # the statement of each disagreement, to list them in order
+        self.temp: list[str] = []
         row = self.con.execute("SELECT max(invoice_date)::DATE FROM invoice_lines").fetchone()
         self.data_day: dt.date = (row[0] if row and row[0] else None) or dt.date.today()
 
@@ -362,17 +403,24 @@ class _Auditor:
                               "no evidence: the statement carries no claims")
             for raw in s.claims:
                 self._parse(owner, raw)
-        if any(p.sid is not None for p in self.parsed):
-            self._load()
-            try:
+        try:
+            if any(p.sid is not None for p in self.parsed):
+                self._load()
                 self._rhythm()
                 self._windows()
                 self._distinct_skus()
                 self._value_at_stake()
-            finally:
-                for name in ("_audit_claims", "_audit_members", "_audit_lines", "_audit_days",
-                             "_audit_rhythm"):
-                    self.con.execute(f"DROP TABLE IF EXISTS {name}")
+                self._revenue_totals()
+            self._sku_buyers()
+            self._co_buyers()
+            self._sku_spend()
+            self._customers()
+            self._payments()
+            self._leads()
+            self._records()
+        finally:
+            for name in self.temp:
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
         for p in self.parsed:
             self._compare(p)
         for owner in range(len(self.statements)):
@@ -382,22 +430,23 @@ class _Auditor:
         self.report.disagreements = [self.report.disagreements[i] for i in order]
         return self.report
 
-    def _parse(self, owner: int, raw: Any) -> None:
+    def _parse(self, owner: int, raw: Any, nested: bool = False) -> int | None:
+        """Read one claim (and the inputs of a derived one); its index, or None when it
+        cannot be read (a disagreement then says why)."""
+        sentence = self.sentence_for(owner)
         if not isinstance(raw, dict) or "claim" not in raw:
-            self.disagree(owner, "?", raw, None, self.sentence_for(owner),
-                          "unreadable claim: not a claim dict")
-            return
+            self.disagree(owner, "?", raw, None, sentence, "unreadable claim: not a claim dict")
+            return None
         name = str(raw["claim"])
         self.report.claims[name] += 1
         if name not in CLAIMS:
-            self.disagree(owner, name, raw.get("value"), None, self.sentence_for(owner),
-                          "unknown claim name")
-            return
-        p = _Parsed(len(self.parsed), owner, name, raw)
+            self.disagree(owner, name, raw.get("value"), None, sentence, "unknown claim name")
+            return None
+        p = _Parsed(len(self.parsed), owner, name, raw, nested)
         value = raw.get("value")
         if name in UNCHECKED:
             self.parsed.append(p)
-            return
+            return p.cid
         if name in DAY_CLAIMS:
             p.day_value = _as_date(value)
             ok = p.day_value is not None
@@ -407,28 +456,51 @@ class _Auditor:
         else:
             p.num = _as_number(value)
             ok = p.num is not None
-        key = _subject_key(raw)
-        if not ok or key is None:
-            self.disagree(owner, name, value, None, self.sentence_for(owner),
-                          "unreadable claim: " + ("no subject" if ok else "bad value"))
-            return
-        p.sid = self.subjects.setdefault(key, len(self.subjects))
-        p.hi = _as_date(raw.get("to")) or self.data_day
-        if name == "sales_on_day":
-            day = _as_date(raw.get("day"))
-            if day is None:
-                self.disagree(owner, name, value, None, self.sentence_for(owner),
-                              "unreadable claim: sales_on_day without a day")
-                return
-            p.lo = p.hi = day
-        else:
-            p.lo = _as_date(raw.get("from")) or _FAR_PAST
+        if not ok:
+            self.disagree(owner, name, value, None, sentence, "unreadable claim: bad value")
+            return None
+        if name == "sales_on_day" and _as_date(raw.get("day")) is None:
+            self.disagree(owner, name, value, None, sentence,
+                          "unreadable claim: sales_on_day without a day")
+            return None
         self.parsed.append(p)
+        if name in LINE_CLAIMS:
+            p.sid = self.subjects.setdefault(_subject_key(raw), len(self.subjects))
+            p.hi = _as_date(raw.get("to")) or self.data_day
+            if name == "sales_on_day":
+                p.lo = p.hi = _as_date(raw.get("day"))
+            else:
+                p.lo = _as_date(raw.get("from")) or _FAR_PAST
+        elif name == "derived":
+            inputs, formula = raw.get("inputs"), raw.get("formula")
+            if not isinstance(inputs, dict) or not isinstance(formula, str):
+                self.disagree(owner, name, value, None, sentence,
+                              "unreadable claim: derived without a formula and inputs")
+                return p.cid
+            parsed = {str(k): self._parse(owner, v, nested=True) for k, v in inputs.items()}
+            p.inputs = {k: v for k, v in parsed.items() if v is not None}
+            if len(p.inputs) < len(parsed):
+                p.inputs = None  # an input could not be read: reported already
+        return p.cid
+
+    # -- relations
+    def _relation(self, name: str, columns: dict[str, pa.Array]) -> None:
+        """A temporary table ``name`` from arrow columns (dropped when the audit ends)."""
+        self.con.register(f"{name}_in", pa.table(columns))
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS "  # noqa: S608 - ours
+                             f"SELECT * FROM {name}_in")
+        finally:
+            self.con.unregister(f"{name}_in")
+        self.temp.append(name)
+
+    def _claims_named(self, *names: str) -> list[_Parsed]:
+        return [p for p in self.parsed if p.name in names]
 
     # -- loading: claims and the lines of their subjects, once
     def _load(self) -> None:
         rows = [p for p in self.parsed if p.sid is not None]
-        claims = pa.table({
+        self._relation("_audit_claims", {
             "cid": pa.array([p.cid for p in rows], pa.int64()),
             "name": pa.array([p.name for p in rows], pa.string()),
             "sid": pa.array([p.sid for p in rows], pa.int64()),
@@ -442,49 +514,48 @@ class _Auditor:
                 members["how"].append(how)
                 members["id"].append(i)
                 members["sku"].append(sku)
-        member_table = pa.table({
+        self._relation("_audit_members", {
             "sid": pa.array(members["sid"], pa.int64()),
             "how": pa.array(members["how"], pa.string()),
             "id": pa.array(members["id"], pa.string()),
             "sku": pa.array(members["sku"], pa.string()),
         })
-        self.con.register("_audit_claims_in", claims)
-        self.con.register("_audit_members_in", member_table)
-        try:
-            self.con.execute("CREATE OR REPLACE TEMP TABLE _audit_claims AS "
-                             "SELECT * FROM _audit_claims_in")
-            self.con.execute("CREATE OR REPLACE TEMP TABLE _audit_members AS "
-                             "SELECT * FROM _audit_members_in")
-        finally:
-            self.con.unregister("_audit_claims_in")
-            self.con.unregister("_audit_members_in")
-        # every line of every subject: by customer(s), optionally one SKU; by rep; by SKU
+        # every line of every subject: by customer(s), optionally one SKU; by rep; by SKU;
+        # every line
         self.con.execute("""
             CREATE OR REPLACE TEMP TABLE _audit_lines AS
             WITH l AS (SELECT customer_id::VARCHAR AS customer_id, sku::VARCHAR AS sku,
                               rep_id::VARCHAR AS rep_id, invoice_date::DATE AS day,
-                              net_revenue::DECIMAL(38, 4) AS net
+                              net_revenue::DECIMAL(38, 4) AS net, cost::DECIMAL(38, 4) AS cost
                        FROM invoice_lines)
-            SELECT m.sid, l.day, l.sku, l.net FROM l JOIN _audit_members m
+            SELECT m.sid, l.day, l.sku, l.net, l.cost FROM l JOIN _audit_members m
               ON m.how = 'customers' AND m.sku IS NULL AND l.customer_id = m.id
             UNION ALL
-            SELECT m.sid, l.day, l.sku, l.net FROM l JOIN _audit_members m
+            SELECT m.sid, l.day, l.sku, l.net, l.cost FROM l JOIN _audit_members m
               ON m.how = 'customers' AND l.customer_id = m.id AND l.sku = m.sku
             UNION ALL
-            SELECT m.sid, l.day, l.sku, l.net FROM l JOIN _audit_members m
+            SELECT m.sid, l.day, l.sku, l.net, l.cost FROM l JOIN _audit_members m
               ON m.how = 'rep' AND l.rep_id = m.id AND (m.sku IS NULL OR l.sku = m.sku)
             UNION ALL
-            SELECT m.sid, l.day, l.sku, l.net FROM l JOIN _audit_members m
-              ON m.how = 'sku' AND l.sku = m.sku""")
+            SELECT m.sid, l.day, l.sku, l.net, l.cost FROM l JOIN _audit_members m
+              ON m.how = 'sku' AND l.sku = m.sku
+            UNION ALL
+            SELECT m.sid, l.day, l.sku, l.net, l.cost
+            FROM l, (SELECT sid FROM _audit_members WHERE how = 'all') m""")
+        self.temp.append("_audit_lines")
         # a subject's day: gross sales (positive lines), returns (minus the negative lines),
-        # net; a purchase day is a day with gross sales above zero
+        # net, and the revenue and cost of the lines whose cost is known; a purchase day is a
+        # day with gross sales above zero
         self.con.execute("""
             CREATE OR REPLACE TEMP TABLE _audit_days AS
             SELECT sid, day,
                    coalesce(sum(net) FILTER (WHERE net > 0), 0) AS gross,
                    coalesce(-sum(net) FILTER (WHERE net < 0), 0) AS returned,
-                   coalesce(sum(net), 0) AS net
+                   coalesce(sum(net), 0) AS net,
+                   coalesce(sum(net) FILTER (WHERE cost IS NOT NULL), 0) AS costed,
+                   coalesce(sum(cost) FILTER (WHERE cost IS NOT NULL), 0) AS cost
             FROM _audit_lines GROUP BY sid, day""")
+        self.temp.append("_audit_days")
 
     def _fetch(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = (
@@ -495,7 +566,7 @@ class _Auditor:
         for r in rows:
             self.recomputed.setdefault(int(r.pop("cid")), {}).update(r)
 
-    # -- the families, one query each
+    # -- the families over the subjects' lines, one query each
     def _rhythm(self) -> None:
         """Purchase days, first/previous/last purchase day and the median gap on or before
         ``to``, per distinct (subject, to)."""
@@ -516,6 +587,7 @@ class _Auditor:
                    median(p.gap)::DOUBLE AS median_gap
             FROM k LEFT JOIN p ON p.sid = k.sid AND p.hi = k.hi
             GROUP BY k.sid, k.hi""", [names])
+        self.temp.append("_audit_rhythm")
         self._store(self._fetch("""
             SELECT c.cid, r.n, r.first_day, r.last_day, r.previous_day, r.median_gap,
                    c.hi - r.last_day AS days_since
@@ -523,21 +595,35 @@ class _Auditor:
             WHERE list_contains(?::VARCHAR[], c.name)""", names))
 
     def _windows(self) -> None:
-        """Net revenue, gross sales, returns and purchase days in [from, to]."""
-        names = sorted(WINDOW_CLAIMS)
+        """Net revenue, gross sales, returns, purchase days and the costed revenue and cost in
+        [from, to]."""
+        names = sorted(LINE_WINDOW_CLAIMS)
         self._store(self._fetch("""
             WITH k AS (SELECT DISTINCT sid, lo, hi FROM _audit_claims
                        WHERE list_contains(?::VARCHAR[], name)),
             s AS (SELECT k.sid, k.lo, k.hi, coalesce(sum(d.net), 0)::DOUBLE AS net,
                          coalesce(sum(d.gross), 0)::DOUBLE AS gross,
                          coalesce(sum(d.returned), 0)::DOUBLE AS returned,
-                         count(d.day) FILTER (WHERE d.gross > 0) AS days_in
+                         count(d.day) FILTER (WHERE d.gross > 0) AS days_in,
+                         coalesce(sum(d.costed), 0)::DOUBLE AS costed,
+                         coalesce(sum(d.cost), 0)::DOUBLE AS cost
                   FROM k LEFT JOIN _audit_days d
                     ON d.sid = k.sid AND d.day >= k.lo AND d.day <= k.hi
                   GROUP BY k.sid, k.lo, k.hi)
-            SELECT c.cid, s.net, s.gross, s.returned, s.days_in
+            SELECT c.cid, s.net, s.gross, s.returned, s.days_in, s.costed, s.cost
             FROM _audit_claims c JOIN s ON s.sid = c.sid AND s.lo = c.lo AND s.hi = c.hi
             WHERE list_contains(?::VARCHAR[], c.name)""", names, names))
+
+    def _revenue_totals(self) -> None:
+        """Every line's net revenue in [from, to], for the revenue shares."""
+        self._store(self._fetch("""
+            WITH k AS (SELECT DISTINCT lo, hi FROM _audit_claims WHERE name = 'revenue_share'),
+            t AS (SELECT k.lo, k.hi, coalesce(sum(l.net_revenue), 0)::DOUBLE AS total
+                  FROM k LEFT JOIN invoice_lines l
+                    ON l.invoice_date::DATE >= k.lo AND l.invoice_date::DATE <= k.hi
+                  GROUP BY k.lo, k.hi)
+            SELECT c.cid, t.total FROM _audit_claims c JOIN t ON t.lo = c.lo AND t.hi = c.hi
+            WHERE c.name = 'revenue_share'"""))
 
     def _distinct_skus(self) -> None:
         """SKUs with a positive line in [from, to]."""
@@ -569,6 +655,217 @@ class _Auditor:
             FROM _audit_claims c JOIN s ON s.sid = c.sid AND s.hi = c.hi
             WHERE c.name = 'value_at_stake'""", YEAR_DAYS))
 
+    # -- the families over a SKU's buyers (cross-sell reasons), one query each
+    def _keys(self, name: str, claims: list[_Parsed], **columns: Any) -> None:
+        cols: dict[str, pa.Array] = {"cid": pa.array([p.cid for p in claims], pa.int64())}
+        for col, (kind, get) in columns.items():
+            cols[col] = pa.array([get(p) for p in claims], kind)
+        self._relation(name, cols)
+
+    def _sku_buyers(self) -> None:
+        """Customers with a line of ``sku`` (quantity and net revenue > 0) on or before ``to``."""
+        claims = self._claims_named("sku_buyers")
+        if not claims:
+            return
+        self._keys("_audit_k_buyers", claims,
+                   sku=(pa.string(), lambda p: str(p.raw.get("sku"))),
+                   hi=(pa.date32(), lambda p: _as_date(p.raw.get("to")) or self.data_day))
+        self._store(self._fetch("""
+            SELECT k.cid, count(DISTINCT l.customer_id) AS value
+            FROM _audit_k_buyers k LEFT JOIN invoice_lines l
+              ON l.sku::VARCHAR = k.sku AND l.invoice_date::DATE <= k.hi
+             AND l.quantity > 0 AND l.net_revenue > 0
+            GROUP BY k.cid"""))
+
+    def _co_buyers(self) -> None:
+        """Customers who bought both ``sku`` and ``with_sku`` (as :meth:`_sku_buyers`)."""
+        claims = self._claims_named("co_buyers")
+        if not claims:
+            return
+        self._keys("_audit_k_co", claims,
+                   sku=(pa.string(), lambda p: str(p.raw.get("sku"))),
+                   with_sku=(pa.string(), lambda p: str(p.raw.get("with_sku"))),
+                   hi=(pa.date32(), lambda p: _as_date(p.raw.get("to")) or self.data_day))
+        self._store(self._fetch("""
+            WITH l AS (SELECT DISTINCT customer_id::VARCHAR AS customer_id, sku::VARCHAR AS sku,
+                              min(invoice_date::DATE) OVER (
+                                  PARTITION BY customer_id, sku) AS first_day
+                       FROM invoice_lines WHERE quantity > 0 AND net_revenue > 0),
+            a AS (SELECT k.cid, l.customer_id FROM _audit_k_co k
+                  JOIN l ON l.sku = k.sku AND l.first_day <= k.hi),
+            b AS (SELECT k.cid, l.customer_id FROM _audit_k_co k
+                  JOIN l ON l.sku = k.with_sku AND l.first_day <= k.hi),
+            ab AS (SELECT a.cid, a.customer_id FROM a JOIN b USING (cid, customer_id))
+            SELECT k.cid, count(ab.customer_id) AS value
+            FROM _audit_k_co k LEFT JOIN ab ON ab.cid = k.cid GROUP BY k.cid"""))
+
+    def _sku_spend(self) -> None:
+        """Customers whose net revenue on ``sku`` over [from, to] is above 0, and the median
+        of that net revenue over them."""
+        claims = self._claims_named("sku_net_buyers", "median_buyer_spend")
+        if not claims:
+            return
+        self._keys("_audit_k_spend", claims,
+                   sku=(pa.string(), lambda p: str(p.raw.get("sku"))),
+                   lo=(pa.date32(), lambda p: _as_date(p.raw.get("from")) or _FAR_PAST),
+                   hi=(pa.date32(), lambda p: _as_date(p.raw.get("to")) or self.data_day))
+        self._store(self._fetch("""
+            WITH s AS (SELECT k.cid, l.customer_id, sum(l.net_revenue)::DOUBLE AS spend
+                       FROM _audit_k_spend k JOIN invoice_lines l
+                         ON l.sku::VARCHAR = k.sku AND l.invoice_date::DATE >= k.lo
+                        AND l.invoice_date::DATE <= k.hi
+                       GROUP BY k.cid, l.customer_id)
+            SELECT k.cid, count(s.customer_id) FILTER (WHERE s.spend > 0) AS buyers,
+                   median(s.spend) FILTER (WHERE s.spend > 0) AS median_spend
+            FROM _audit_k_spend k LEFT JOIN s ON s.cid = k.cid GROUP BY k.cid"""))
+
+    def _customers(self) -> None:
+        """Customers with a line (quantity and net revenue > 0) on or before ``to`` of a SKU not
+        in ``exclude_skus``."""
+        claims = self._claims_named("customers")
+        if not claims:
+            return
+        self._keys("_audit_k_customers", claims,
+                   hi=(pa.date32(), lambda p: _as_date(p.raw.get("to")) or self.data_day),
+                   exclude=(pa.list_(pa.string()),
+                            lambda p: [str(s) for s in p.raw.get("exclude_skus") or []]))
+        self._store(self._fetch("""
+            WITH k AS (SELECT DISTINCT hi, exclude FROM _audit_k_customers),
+            n AS (SELECT k.hi, k.exclude, count(DISTINCT l.customer_id) AS value
+                  FROM k LEFT JOIN invoice_lines l
+                    ON l.invoice_date::DATE <= k.hi AND l.quantity > 0 AND l.net_revenue > 0
+                   AND NOT list_contains(k.exclude, l.sku::VARCHAR)
+                  GROUP BY k.hi, k.exclude)
+            SELECT c.cid, n.value FROM _audit_k_customers c
+            JOIN n ON n.hi = c.hi AND n.exclude = c.exclude"""))
+
+    # -- payments, leads and other records
+    def _payments(self) -> None:
+        """The customer's payments due before ``to`` and not paid by it: amount, number and
+        ``to`` − the oldest due date."""
+        claims = self._claims_named("overdue_amount", "overdue_invoices", "days_overdue_max")
+        if not claims:
+            return
+        self._keys("_audit_k_pay", claims,
+                   customer_id=(pa.string(), lambda p: str(p.raw.get("customer_id"))),
+                   hi=(pa.date32(), lambda p: _as_date(p.raw.get("to")) or self.data_day))
+        self._store(self._fetch("""
+            SELECT k.cid, coalesce(sum(p.amount), 0)::DOUBLE AS amount,
+                   count(p.due_date) AS invoices, k.hi - min(p.due_date::DATE) AS days
+            FROM _audit_k_pay k LEFT JOIN payments p
+              ON p.customer_id::VARCHAR = k.customer_id AND p.due_date::DATE < k.hi
+             AND (p.paid_date IS NULL OR p.paid_date::DATE > k.hi)
+            GROUP BY k.cid, k.hi"""))
+
+    def _leads(self) -> None:
+        """Hours from the lead's ``created_at`` to ``at``."""
+        claims = self._claims_named("lead_age_hours")
+        if not claims:
+            return
+        self._keys("_audit_k_leads", claims,
+                   lead_id=(pa.string(), lambda p: str(p.raw.get("lead_id"))),
+                   at=(pa.timestamp("us"), lambda p: _as_moment(p.raw.get("at"))))
+        self._store(self._fetch("""
+            SELECT k.cid, max(date_diff('microsecond', l.created_at::TIMESTAMP, k.at))
+                          / 3.6e9 AS value
+            FROM _audit_k_leads k LEFT JOIN leads l ON l.lead_id::VARCHAR = k.lead_id
+            GROUP BY k.cid"""))
+
+    def _columns(self, table: str) -> dict[str, str]:
+        rows = self.con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = 'main'", [table]).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def _records(self) -> None:
+        """Rows of a canonical table whose columns equal ``where`` (and whose date column is
+        in [from, to]): their number, the sum of a column, or its value in the one row; one
+        query per shape of claim (table, columns compared, column, date column)."""
+        from salesradar.schema import TABLES
+
+        groups: dict[tuple[str, tuple[str, ...], str, str], list[_Parsed]] = {}
+        for p in self._claims_named("record_count", "record_sum", "record_value"):
+            table, where = str(p.raw.get("table")), p.raw.get("where") or {}
+            column, date_col = p.raw.get("column"), p.raw.get("date_column")
+            columns = self._columns(table) if table in TABLES else {}
+            wanted = [*where, *([column] if column else []), *([date_col] if date_col else [])]
+            if not isinstance(where, dict) or not columns or any(
+                    c not in columns for c in wanted) or (
+                    p.name != "record_count" and not column):
+                self.recomputed[p.cid] = {"unreadable": f"no table {table!r} with columns "
+                                                        f"{wanted}"}
+                continue
+            key = (table, tuple(sorted(where)), str(column or ""), str(date_col or ""))
+            groups.setdefault(key, []).append(p)
+        for n, ((table, keys, column, date_col), claims) in enumerate(groups.items()):
+            types = self._columns(table)
+            name = f"_audit_k_rec{n}"
+            cols: dict[str, Any] = {
+                f"w{i}": (pa.string(), lambda p, k=k: None if p.raw["where"][k] is None
+                          else str(p.raw["where"][k]))
+                for i, k in enumerate(keys)}
+            cols["lo"] = (pa.timestamp("us"), lambda p: _as_moment(p.raw.get("from"))
+                          or _FAR_PAST_MOMENT)
+            cols["hi"] = (pa.timestamp("us"), lambda p: _as_moment(p.raw.get("to"), end=True)
+                          or _FAR_FUTURE_MOMENT)
+            self._keys(name, claims, **cols)
+            on = [f"t.{quote(k)} IS NOT DISTINCT FROM TRY_CAST(k.w{i} AS {types[k]})"
+                  for i, k in enumerate(keys)]
+            if date_col:
+                on.append(f"t.{quote(date_col)}::TIMESTAMP BETWEEN k.lo AND k.hi")
+            value = f"t.{quote(column)}" if column else "NULL"
+            self._store(self._fetch(f"""
+                SELECT k.cid, count(t.__one) AS rows, sum({value})::DOUBLE AS total,
+                       max({value})::DOUBLE AS one
+                FROM {name} k LEFT JOIN (SELECT *, 1 AS __one FROM {quote(table)}) t
+                  ON {" AND ".join(on) or "TRUE"}
+                GROUP BY k.cid"""))  # noqa: S608 - names checked against the schema
+
+    # -- recomputed values
+    def _got(self, p: _Parsed) -> Any:
+        """The value the lines give for claim ``p`` (None when they give none)."""
+        r = self.recomputed.get(p.cid, {})
+        name = p.name
+        simple = {
+            "purchase_days": int(r.get("n") or 0), "first_purchase_day": r.get("first_day"),
+            "last_purchase_day": r.get("last_day"),
+            "previous_purchase_day": r.get("previous_day"),
+            "days_since_last_purchase": r.get("days_since"),
+            "median_gap_days": r.get("median_gap"), "value_at_stake": r.get("value"),
+            "net_revenue": r.get("net"), "gross_sales": r.get("gross"),
+            "sales_on_day": r.get("gross"), "returned": r.get("returned"),
+            "purchase_days_in": r.get("days_in"), "distinct_skus": r.get("skus"),
+            "costed_revenue": r.get("costed"), "sku_buyers": r.get("value"),
+            "co_buyers": r.get("value"), "customers": r.get("value"),
+            "sku_net_buyers": r.get("buyers"), "median_buyer_spend": r.get("median_spend"),
+            "overdue_amount": r.get("amount"), "overdue_invoices": r.get("invoices"),
+            "days_overdue_max": r.get("days"), "lead_age_hours": r.get("value"),
+            "record_count": r.get("rows"), "record_sum": r.get("total") or 0.0,
+        }
+        if name in simple:
+            return simple[name]
+        if name == "past_rhythm":
+            return self._past_true(p)
+        if name == "gross_profit":
+            costed, cost = r.get("costed"), r.get("cost")
+            return None if costed is None or cost is None else costed - cost
+        if name == "gross_margin":
+            costed, cost = r.get("costed"), r.get("cost")
+            return (costed - cost) / costed if costed else None
+        if name == "revenue_share":
+            net, total = r.get("net"), r.get("total")
+            return net / total if net is not None and total else None
+        if name == "record_value":
+            return r.get("one") if r.get("rows") == 1 else None
+        if name == "sum_of":
+            of = str(p.raw.get("of"))
+            return sum(q.num or 0.0 for q in self._mine(p.owner)
+                       if q.name == of and not q.nested)
+        if name == "derived" and p.inputs is not None:
+            env = {k: self._got(self.parsed[c]) for k, c in p.inputs.items()}
+            return _evaluate(str(p.raw.get("formula")), env)
+        return None
+
     # -- comparing
     def _compare(self, p: _Parsed) -> None:
         stated = p.raw.get("value")
@@ -579,65 +876,40 @@ class _Auditor:
                 self.disagree(p.owner, p.name, stated, None, sentence, problem)
             return
         r = self.recomputed.get(p.cid, {})
+        if "unreadable" in r:
+            self.disagree(p.owner, p.name, stated, None, sentence,
+                          f"unreadable claim: {r['unreadable']}")
+            return
+        got = self._got(p)
         n = int(r.get("n") or 0)
-        got: Any
-        if p.name == "purchase_days":
-            got, ok = n, p.num == n
-        elif p.name == "first_purchase_day":
-            got = r.get("first_day")
-            ok = p.day_value == got
-        elif p.name == "last_purchase_day":
-            got = r.get("last_day")
-            ok = p.day_value == got
-        elif p.name == "previous_purchase_day":
-            got = r.get("previous_day")
-            ok = p.day_value == got
-        elif p.name == "days_since_last_purchase":
-            got = r.get("days_since")
-            ok = got is not None and p.num == got
-        elif p.name == "median_gap_days":
-            got = r.get("median_gap")
-            if n < RHYTHM_MIN_DAYS:
-                self.disagree(p.owner, p.name, stated, f"{n} purchase day(s)", sentence,
-                              f"rhythm stated with {n} purchase day(s) (needs "
-                              f"{RHYTHM_MIN_DAYS})")
-                return
-            ok = got is not None and p.num is not None and abs(p.num - got) < 1e-9
-        elif p.name == "past_rhythm":
+        if p.name == "median_gap_days" and n < RHYTHM_MIN_DAYS:
+            self.disagree(p.owner, p.name, stated, f"{n} purchase day(s)", sentence,
+                          f"rhythm stated with {n} purchase day(s) (needs {RHYTHM_MIN_DAYS})")
+            return
+        if p.name == "past_rhythm" and p.flag != got:
             med, since = r.get("median_gap"), r.get("days_since")
-            got = bool(n >= RHYTHM_MIN_DAYS and med is not None and since is not None
-                       and since > med)
-            ok = p.flag == got
-            if not ok:
-                detail = (f"{since} days since the last purchase day vs a median gap of "
-                          f"{med} over {n} purchase day(s)")
-                self.disagree(p.owner, p.name, stated, got, sentence,
-                              f"past_rhythm is {got}: {detail}")
-                return
-        elif p.name == "value_at_stake":
-            got = r.get("value")
+            self.disagree(p.owner, p.name, stated, got, sentence,
+                          f"past_rhythm is {got}: {since} days since the last purchase day "
+                          f"vs a median gap of {med} over {n} purchase day(s)")
+            return
+        if p.name == "value_at_stake":
             gross = r.get("year_gross")
             if p.num is not None and gross is not None and p.num > gross + _money_tol(gross):
                 self.disagree(p.owner, p.name, stated, got, sentence,
                               f"value at stake above what the subject bought in that year "
                               f"({gross:,.2f})")
                 return
-            ok = got is not None and p.num is not None and _money_ok(p.num, got)
-        elif p.name in MONEY_CLAIMS:
-            got = {"net_revenue": r.get("net"), "gross_sales": r.get("gross"),
-                   "sales_on_day": r.get("gross"), "returned": r.get("returned")}[p.name]
-            ok = got is not None and p.num is not None and _money_ok(p.num, got)
-        elif p.name == "purchase_days_in":
-            got = r.get("days_in")
-            ok = got is not None and p.num == got
-        elif p.name == "distinct_skus":
-            got = r.get("skus")
-            ok = got is not None and p.num == got
-        else:  # pragma: no cover - every name of CLAIMS is handled above
-            got, ok = None, False
-        if not ok:
+        if p.name == "record_value" and r.get("rows") != 1:
+            self.disagree(p.owner, p.name, stated, None, sentence,
+                          f"record_value: {r.get('rows')} rows match, not one")
+            return
+        if p.name == "derived" and p.inputs is None:
+            return  # an input could not be read: reported already
+        if not _agrees(p, got):
+            what = "its inputs" if p.name == "derived" else "the records"
+            source = "the invoice lines" if p.name in LINE_CLAIMS | SKU_CLAIMS else what
             self.disagree(p.owner, p.name, stated, got, sentence,
-                          f"{p.name} does not match the invoice lines")
+                          f"{p.name} does not match {source}")
 
     # -- words
     def _mine(self, owner: int) -> list[_Parsed]:
@@ -759,6 +1031,73 @@ def _roundings(value: float) -> set[int]:
     return {round(value), math.floor(value + 0.5)}
 
 
+def _agrees(p: _Parsed, got: Any) -> bool:
+    """Whether the stated value of ``p`` agrees with the recomputed ``got`` (money to 0.01 or
+    0.05%, ratios to 0.0001 or 0.05%, days, counts and medians exactly)."""
+    if got is None:
+        return False
+    if p.name == "past_rhythm":
+        return bool(p.flag == got)
+    if p.name in DAY_CLAIMS:
+        return bool(p.day_value == got)
+    if p.num is None or isinstance(got, bool | dt.date):
+        return False
+    if p.name in EXACT_CLAIMS:
+        return bool(p.num == got)
+    if p.name == "median_gap_days":
+        return bool(abs(p.num - got) < 1e-9)
+    if p.name in AMOUNT_CLAIMS:
+        return _money_ok(p.num, float(got))
+    if p.name == "lead_age_hours":
+        return bool(abs(p.num - got) <= HOURS_ABS_TOL)
+    # ratios and derived values
+    return bool(abs(p.num - got) <= max(RATIO_ABS_TOL, MONEY_REL_TOL * abs(got)) + 1e-9)
+
+
+_OPERATORS: dict[type, Any] = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
+}
+
+
+def _evaluate(formula: str, env: dict[str, Any]) -> float | None:
+    """``formula`` (+ − × ÷, unary minus, numbers, ``max``/``min`` and the names of ``env``)
+    with ``env``'s values; None when it is not such a formula, a value is missing or it
+    divides by zero.
+
+    >>> _evaluate("max(a / 2 * 3, 0.5 * b) - -1", {"a": 4.0, "b": 10.0})
+    7.0
+    """
+    def walk(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) \
+                and not isinstance(node.value, bool):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            value = env[node.id]
+            if value is None or isinstance(value, bool | dt.date):
+                raise ValueError(node.id)
+            return float(value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            inner = walk(node.operand)
+            return -inner if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            result: float = _OPERATORS[type(node.op)](walk(node.left), walk(node.right))
+            return result
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("max", "min") and node.args and not node.keywords:
+            values = [walk(a) for a in node.args]
+            return max(values) if node.func.id == "max" else min(values)
+        raise ValueError(ast.dump(node))
+
+    try:
+        value = walk(ast.parse(formula, mode="eval"))
+    except (SyntaxError, ValueError, KeyError, ZeroDivisionError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 # ---------------------------------------------------------------------- numbers in text
 _RHYTHM_WORDS = re.compile(
     r"(?:order(?:s|ed)?\s+)?every\s+~\s*(\d[\d,]*)\s*days?|order(?:s|ed)?\s+every")
@@ -770,7 +1109,7 @@ _TOKENS = re.compile(
     r"|(?P<month>\b\d{4}-\d{2}\b)"
     rf"|(?P<money>-?[{_CURRENCY}]\s?-?\d[\d,]*(?:\.\d+)?(?:\s?[kKM](?![A-Za-z]))?)"
     r"|(?P<pct>-?\d[\d,]*(?:\.\d+)?%)"
-    r"|(?P<num>(?<![\w/.])-?\d[\d,]*(?:\.\d+)?x?(?![\w/]))"
+    r"|(?P<num>(?<![\w/.-])-?\d[\d,]*(?:\.\d+)?x?(?![\w/]))"
 )
 
 
@@ -786,14 +1125,12 @@ class _Backing:
         money: list[float] = []
         numbers: list[float] = []
         dates: set[dt.date] = set()
-        for c in claims:
-            if not isinstance(c, dict):
-                continue
+        for c in _with_inputs(claims):
             value = c.get("value")
             number = _as_number(value)
             if number is not None:
                 numbers.append(number)
-                if c.get("claim") in MONEY_CLAIMS | UNCHECKED:
+                if c.get("claim") in AMOUNT_CLAIMS | UNCHECKED | {"derived"}:
                     money.append(number)
             elif isinstance(value, str) and (d := _as_date(value)):
                 dates.add(d)
@@ -802,6 +1139,17 @@ class _Backing:
                     dates.add(d)
         spans = frozenset(abs((a - b).days) for a in dates for b in dates)
         return cls(tuple(money), tuple(numbers), frozenset(dates), spans)
+
+
+def _with_inputs(claims: Iterable[Any]) -> list[Claim]:
+    """The claims and, at any depth, the inputs of the derived ones."""
+    out: list[Claim] = []
+    for c in claims:
+        if isinstance(c, dict):
+            out.append(c)
+            if isinstance(c.get("inputs"), dict):
+                out += _with_inputs(c["inputs"].values())
+    return out
 
 
 def _strip_names(sentence: str, names: Sequence[str]) -> str:
