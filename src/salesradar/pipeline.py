@@ -10,6 +10,10 @@
 5. deliver what is due through the configured channels (once per insight and channel).
 
 Running it twice on unchanged data creates no new insight and sends nothing new.
+
+:func:`run` does it on a workspace file the way ``salesradar run`` does: steps 1-4 on a private
+copy published atomically when they succeed (:func:`salesradar.workspace.writing`), so readers
+never wait and never see half a run, then step 5 on the published data.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salesradar.workspace import Workspace
+from salesradar.workspace import Workspace, stage_reached, writing
 
 Progress = Callable[[str], None]
 
@@ -57,7 +61,11 @@ def refresh(
     from salesradar.io.folder import import_folder
     from salesradar.models.scoring import score_workspace
 
-    notify = progress or (lambda _stage: None)
+    def notify(stage: str) -> None:
+        stage_reached(stage)
+        if progress is not None:
+            progress(stage)
+
     if deliver:  # delivery settings fail now, not after minutes of scoring
         from salesradar.delivery.setup import check_channels
 
@@ -77,6 +85,38 @@ def refresh(
     if deliver:
         notify("delivering")
         summary.delivery = deliver_due(ws, store)
+    return summary
+
+
+def run(
+    path: Path | str,
+    store: Any,
+    *,
+    data: Path | None = None,
+    as_of: dt.date | None = None,
+    horizon_days: int = 90,
+    deliver: bool = True,
+    outcome_days: int = 30,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """:func:`refresh` on the workspace file at ``path``: import, scores, insights and outcomes
+    on a private copy that is published atomically when they succeed (a failure or a crash
+    publishes nothing), then delivery of what is due, from the published data."""
+    if deliver:  # delivery settings fail now, before the copy
+        from salesradar.delivery.setup import check_channels
+
+        check_channels()
+    with writing(path) as ws:
+        summary = refresh(ws, store, data=data, as_of=as_of, horizon_days=horizon_days,
+                          deliver=False, outcome_days=outcome_days, progress=progress)
+        if progress is not None:
+            progress("publishing")
+    if deliver:
+        stage_reached("delivering")
+        if progress is not None:
+            progress("delivering")
+        with Workspace.open(path, read_only=True) as published:
+            summary.delivery = deliver_due(published, store)
     return summary
 
 

@@ -3,10 +3,27 @@
 >>> ws = Workspace.open(":memory:")
 >>> ws.table("invoice_lines").count().execute()
 0
+
+Readers and writers never share the served file. A writer (``salesradar run``, ``import``,
+``score``) goes through :func:`writing`: under the workspace's writer lock
+(``<workspace>.lock``) it copies the served file to ``<workspace>.next`` (and the saved models to
+``<workspace>.next.models``), works on the copy, checkpoints it and publishes it with
+``os.replace``, atomic on POSIX. A reader that opened the served file before keeps reading the
+old one to its end; every open after the rename sees the new one; nobody ever waits for the
+other, and a writer that dies leaves the served file untouched (the next writer deletes its
+leftovers).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -15,7 +32,7 @@ from typing import Any, Self
 import duckdb
 
 from salesradar.engine import connect_duckdb, raw_duckdb, table_names
-from salesradar.errors import UserInputError
+from salesradar.errors import UserInputError, WorkspaceError
 from salesradar.schema import TABLES, FeatureState, Table, feature_states
 
 IMPORT_LOG = "_salesradar_imports"
@@ -105,9 +122,10 @@ class WorkspaceStatus:
 class Workspace:
     """The canonical tables of one company, in one DuckDB file, reached through Ibis."""
 
-    def __init__(self, backend: Any, path: str) -> None:
+    def __init__(self, backend: Any, path: str, published: str | None = None) -> None:
         self.backend = backend
-        self.path = path
+        self.path = path  # the file open (a writer's private copy while it writes)
+        self.published = published or path  # the file readers are served
 
     @classmethod
     def open(cls, path: Path | str, *, read_only: bool = False) -> Self:
@@ -164,7 +182,7 @@ class Workspace:
         loaded = [t.name for t in tables if t.rows]
         log_row = self.con.execute(f"SELECT count(*) FROM {IMPORT_LOG}").fetchone()
         return WorkspaceStatus(
-            self.path, tables, feature_states(loaded), int(log_row[0]) if log_row else 0
+            self.published, tables, feature_states(loaded), int(log_row[0]) if log_row else 0
         )
 
     def close(self) -> None:
@@ -175,3 +193,190 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# -- writing beside the served file, publishing atomically ------------------------------------
+STAGING_SUFFIX = ".next"  # not *.duckdb: the app store's adoption counts the folder's workspaces
+LOCK_SUFFIX = ".lock"
+WAIT_ENV = "SALESRADAR_WRITE_WAIT"
+WAIT_SECONDS = 600.0  # how long a writer waits for another one by default
+KILL_ENV = "SALESRADAR_TEST_KILL_AT"  # tests only: a writer SIGKILLs itself at this stage
+
+
+def staging_path(path: Path | str) -> Path:
+    """Where a writer builds the next state of the workspace at ``path``: ``x.duckdb.next``."""
+    return Path(str(path) + STAGING_SUFFIX)
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _models(path: Path) -> Path:
+    return path.with_name(path.name + ".models")
+
+
+def write_wait() -> float:
+    """Seconds a writer waits for another writer: $SALESRADAR_WRITE_WAIT, else 600."""
+    text = os.environ.get(WAIT_ENV, "").strip()
+    if not text:
+        return WAIT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise UserInputError(f"{WAIT_ENV} must be a number of seconds from 0, not {text!r}")
+    return seconds
+
+
+def stage_reached(stage: str) -> None:
+    """Test hook: a writer whose $SALESRADAR_TEST_KILL_AT names ``stage`` kills itself with
+    SIGKILL here, the way a crash or the OOM killer would end it (unset in real use)."""
+    if os.environ.get(KILL_ENV) == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold ``<path>.lock`` (``flock``, released by the kernel when the process ends, so a crash
+    never leaves it held); wait up to ``wait`` seconds (:func:`write_wait`) for another writer,
+    then stop with a :class:`WorkspaceError` that names it."""
+    limit = write_wait() if wait is None else wait
+    lock = Path(str(path) + LOCK_SUFFIX)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
+                    raise WorkspaceError(
+                        f"another salesradar process ({holder or 'unknown'}) is writing the "
+                        f"workspace {path}; waited {limit:g} s. Readers keep the last published "
+                        f"data meanwhile. Run again when it ends, or wait longer with "
+                        f"{WAIT_ENV}=SECONDS") from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {datetime.now().isoformat(timespec='seconds')}"
+                  .encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` inside the kernel (``copy_file_range``: a reflink on
+    filesystems that share blocks, e.g. XFS and btrfs; else ``sendfile``)."""
+    with source.open("rb") as src, target.open("wb") as dst:
+        size = os.fstat(src.fileno()).st_size
+        done = 0
+        try:
+            while done < size:
+                n = os.copy_file_range(src.fileno(), dst.fileno(), size - done)
+                if n == 0:
+                    break
+                done += n
+        except OSError:  # not supported here (another filesystem, an old kernel)
+            dst.seek(0)
+            dst.truncate()
+            src.seek(0)
+            shutil.copyfileobj(src, dst, 1 << 24)
+        dst.flush()
+        os.fsync(dst.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(staging: Path, target: Path) -> None:
+    """Make the closed, checkpointed ``staging`` file the served workspace ``target`` (one
+    ``os.replace``), then its models folder the served one."""
+    if _wal(staging).exists():
+        raise WorkspaceError(f"{staging} still has a write-ahead log after its checkpoint; "
+                             "nothing was published")
+    # a served WAL (only a direct writer of an older version leaves one) was copied into the
+    # staging file; it must never be replayed over the new file
+    _wal(target).unlink(missing_ok=True)
+    staging.replace(target)  # os.replace: atomic
+    _fsync_dir(target.parent)
+    models, next_models = _models(target), _models(staging)
+    if next_models.exists():
+        old = models.with_name(models.name + ".old")
+        _remove(old)
+        if models.exists():
+            models.replace(old)
+        next_models.replace(models)
+        _remove(old)
+
+
+def clean_staging(target: Path) -> list[Path]:
+    """Delete what a writer that died left beside ``target`` (call with the writer lock
+    held); the files deleted."""
+    staging = staging_path(target)
+    leftovers = [staging, _wal(staging), _models(staging),
+                 _models(target).with_name(_models(target).name + ".old")]
+    found = [p for p in leftovers if p.exists()]
+    for p in found:
+        _remove(p)
+    return found
+
+
+@contextlib.contextmanager
+def writing(path: Path | str, *, wait: float | None = None) -> Iterator[Workspace]:
+    """The workspace at ``path`` to write, as a private copy published when the block ends.
+
+    Under the writer lock (:func:`writer_lock`): leftovers of a dead writer are deleted, the
+    served file (and its write-ahead log, and the ``.models`` folder) are copied beside it, the
+    block writes the copy, and on success the copy is checkpointed, closed and published with
+    ``os.replace`` (:func:`publish`). On an error nothing is published and the copy is deleted.
+    Needs free disk space for one more copy of the workspace. ``:memory:`` is written directly.
+    """
+    if str(path) == ":memory:":
+        with Workspace.open(path) as ws:
+            yield ws
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_path(target)
+    with writer_lock(target, wait):
+        clean_staging(target)
+        try:
+            if target.exists():
+                _copy_file(target, staging)
+                if _wal(target).exists():
+                    _copy_file(_wal(target), _wal(staging))
+            if _models(target).is_dir():
+                shutil.copytree(_models(target), _models(staging))
+            ws = Workspace.open(staging)
+            ws.published = str(target)
+        except BaseException:
+            clean_staging(target)
+            raise
+        try:
+            yield ws
+            stage_reached("publishing")
+            ws.con.execute("CHECKPOINT")
+        except BaseException:
+            ws.close()
+            clean_staging(target)
+            raise
+        ws.close()
+        publish(staging, target)

@@ -1,13 +1,15 @@
 """What the web app keeps between requests: paths, the app database and a small result cache.
 
-How ``serve`` and ``salesradar run`` share the workspace: DuckDB lets one process write a file
-while no other process has it open. The app therefore never keeps the workspace open: each request
-that needs it opens it read-only (about 20 ms) and closes it when done, so ``run`` can take the
-file between requests. Heavy results (the dashboard, scorecards, the reps table) are cached in
-memory under the workspace's *version* (size and modification time of the file and its WAL): a
-``run`` that changes the data changes the version, and the next request recomputes. While ``run``
-holds the file, cached results answer from the last version (the inbox never needs the file: it
-reads the app database); the others answer 503 "workspace busy" until it ends.
+How ``serve`` and ``salesradar run`` share the workspace: a writer never opens the served file;
+it builds a private copy and publishes it with an atomic rename
+(:func:`salesradar.workspace.writing`). Each request that needs the workspace opens it read-only
+(about 20 ms) and closes it when done: a request that opened it before a publish reads the old
+file to its end, the next one reads the new file. Heavy results (the dashboard, scorecards, the
+reps table) are cached in memory under the workspace's *version* (inode, size and modification
+time of the file and its WAL): a publish changes the version, and the next request recomputes.
+Should a process outside salesradar hold the file for writing, cached results answer from the
+last version (the inbox never needs the file: it reads the app database) and the others answer
+503 "workspace busy".
 """
 
 from __future__ import annotations
@@ -59,14 +61,15 @@ class AppState:
         return InsightStore(self.db)
 
     def version(self) -> tuple[int, ...]:
-        """Changes whenever the workspace file (or its write-ahead log) changes."""
+        """Changes whenever the workspace file (or its write-ahead log) changes, and whenever a
+        writer publishes a new file in its place (a new inode)."""
         parts: list[int] = []
         for path in (self.workspace, self.workspace.with_name(self.workspace.name + ".wal")):
             try:
                 st = path.stat()
-                parts += [st.st_size, st.st_mtime_ns]
+                parts += [st.st_ino, st.st_size, st.st_mtime_ns]
             except FileNotFoundError:
-                parts += [0, 0]
+                parts += [0, 0, 0]
         return tuple(parts)
 
     def insights_version(self) -> tuple[int, ...]:

@@ -81,19 +81,20 @@ def alert_commands(app: typer.Typer) -> None:
         """Refresh everything: import --data (if given), score every model, generate and
         store insights, deliver them; then show the top insights. Safe to run on a schedule:
         unchanged data creates no new insight and sends nothing new."""
-        from salesradar.cli.options import open_workspace
-        from salesradar.pipeline import refresh
+        from salesradar.cli.options import existing_workspace
+        from salesradar.pipeline import run
 
         if deliver:  # before anything is opened or created
             from salesradar.delivery.setup import check_channels
 
             check_channels()
-        with open_workspace(workspace, create=data is not None) as ws, \
-                open_store(workspace, app_db) as store, output.progress() as bar:
+        # built on a private copy and published atomically: readers never wait (docs/web.md)
+        target = existing_workspace(workspace, create=data is not None)
+        with open_store(workspace, app_db) as store, output.progress() as bar:
             task = bar.add_task("refreshing", total=None)
-            summary = refresh(ws, store, data=data, as_of=parse_date(as_of, "--as-of"),
-                              horizon_days=horizon, deliver=deliver,
-                              progress=lambda s: bar.update(task, description=s))
+            summary = run(target, store, data=data, as_of=parse_date(as_of, "--as-of"),
+                          horizon_days=horizon, deliver=deliver,
+                          progress=lambda s: bar.update(task, description=s))
             rows = top_insights(store, top)
         result = {**summary.to_dict(), "top": rows}
 

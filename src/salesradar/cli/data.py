@@ -16,6 +16,7 @@ from salesradar.cli.options import (
     WorkspaceOption,
     open_app_db,
     open_workspace,
+    writing_workspace,
 )
 from salesradar.config import ImportSettings
 from salesradar.errors import UserInputError
@@ -87,7 +88,7 @@ def data_app_commands(app: typer.Typer) -> None:
         if from_sql and not query:
             raise UserInputError("--from-sql needs --query")
         settings = ImportSettings(unknown_references="error" if strict_refs else "warning")
-        with open_workspace(workspace, create=True) as ws, output.progress() as bar:
+        with writing_workspace(workspace, create=True) as ws, output.progress() as bar:
             task = bar.add_task(f"importing {table_name}", total=None)
 
             def stage(name: str) -> None:

@@ -17,6 +17,7 @@ from salesradar.cli.options import (
     open_workspace,
     parse_date,
     parse_lang,
+    writing_workspace,
 )
 
 HorizonOption = Annotated[int, typer.Option("--horizon", min=7, max=730,
@@ -40,7 +41,7 @@ def intel_commands(app: typer.Typer) -> None:
         scores in the workspace as score_* tables."""
         from salesradar.models.scoring import SCORE_TABLES, score_workspace
 
-        with open_workspace(workspace) as ws, output.progress() as bar:
+        with writing_workspace(workspace) as ws, output.progress() as bar:
             task = bar.add_task("scoring", total=len(SCORE_TABLES))
 
             def progress(name: str, index: int, total: int) -> None:

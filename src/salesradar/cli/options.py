@@ -15,7 +15,7 @@ from salesradar.engine import connect
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 from salesradar.lang import parse_lang as parse_language
-from salesradar.workspace import Workspace
+from salesradar.workspace import Workspace, writing
 
 if TYPE_CHECKING:
     from salesradar.app.db import AppDB
@@ -101,15 +101,28 @@ def open_backend(workspace: Path | None, engine: str | None) -> Iterator[Any]:
         yield ws.backend
 
 
-def open_workspace(path: Path | None, *, create: bool = False) -> Workspace:
-    """The workspace; only commands that load data (``create``) may start a new one."""
+def existing_workspace(path: Path | None, *, create: bool = False) -> Path:
+    """The workspace's file; only commands that load data (``create``) may start a new one."""
     target = workspace_path(path)
     if not create and not target.exists():
         raise UserInputError(
             f"no workspace at {target}: import data first (salesradar import invoice_lines "
             "FILE), run salesradar demo, or pass --workspace / set SALESRADAR_WORKSPACE"
         )
-    return Workspace.open(target)
+    return target
+
+
+def open_workspace(path: Path | None, *, create: bool = False) -> Workspace:
+    """The workspace; only commands that load data (``create``) may start a new one."""
+    return Workspace.open(existing_workspace(path, create=create))
+
+
+@contextmanager
+def writing_workspace(path: Path | None, *, create: bool = False) -> Iterator[Workspace]:
+    """The workspace to write: a private copy, published atomically when the command succeeds
+    (:func:`salesradar.workspace.writing`), so the served data never wait or go half-written."""
+    with writing(existing_workspace(path, create=create)) as ws:
+        yield ws
 
 
 @contextmanager

@@ -9,7 +9,12 @@ from typing import Annotated, Any
 import typer
 
 from salesradar.cli import output
-from salesradar.cli.options import JsonOption, WorkspaceOption, open_workspace
+from salesradar.cli.options import (
+    JsonOption,
+    WorkspaceOption,
+    open_workspace,
+    writing_workspace,
+)
 from salesradar.errors import UserInputError
 
 
@@ -46,7 +51,9 @@ def product_commands(app: typer.Typer) -> None:
         if sum(x is not None for x in (add, remove, reset)) > 1:
             raise UserInputError("use one of --add, --remove, --reset at a time")
         del show  # listing is what the command always ends with
-        with open_workspace(workspace) as ws:
+        changes = any(x is not None for x in (add, remove, reset))
+        # a decision is written on a private copy published at the end (docs/web.md)
+        with (writing_workspace if changes else open_workspace)(workspace) as ws:
             done: dict[str, Any] = {}
             if add is not None or remove is not None:
                 sku = str(add if add is not None else remove)
