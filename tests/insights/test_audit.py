@@ -500,3 +500,14 @@ def test_payments_leads_and_records(ws: Workspace) -> None:
     assert [(d.claim, d.recomputed) for d in bad.disagreements] == [
         ("overdue_amount", 400.0), ("lead_age_hours", 36.0), ("record_count", 1),
         ("record_sum", 1000.0), ("record_value", None), ("record_count", None)]
+
+
+def test_an_offer_of_an_item_the_customer_buys(ws: Workspace) -> None:
+    def offer(customer: str, sku: str) -> Statement:
+        return Statement(id=customer, kind="cross_sell", subject=f"customer_sku:{customer}/{sku}",
+                         sentences=(f"Offer {sku} to {customer}", "1 buyer"),
+                         claims=(claim("sku_buyers", 1, sku="B", to=AS_OF),),
+                         names=(customer, sku))
+    report = audit(ws, [offer("T", "B"), offer("R", "B")])  # R bought B on 11/01/2025
+    assert [(d.id, d.claim, d.recomputed) for d in report.disagreements] == [
+        ("R", "words: offer", "bought it on 2025-01-11")]

@@ -423,6 +423,7 @@ class _Auditor:
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
         for p in self.parsed:
             self._compare(p)
+        self._offers()
         for owner in range(len(self.statements)):
             self._words(owner)
             self._numbers(owner)
@@ -912,6 +913,32 @@ class _Auditor:
                           f"{p.name} does not match {source}")
 
     # -- words
+    def _offers(self) -> None:
+        """An offer ("Offer X to C") says C does not buy X: C must have no sale of X on or
+        before the data day."""
+        offers = [(owner, *s.subject.partition(":")[2].split("/", 1))
+                  for owner, s in enumerate(self.statements)
+                  if s.kind == "cross_sell" and s.subject.startswith("customer_sku:")
+                  and "/" in s.subject]
+        if not offers:
+            return
+        self._relation("_audit_k_offers", {
+            "owner": pa.array([o[0] for o in offers], pa.int64()),
+            "customer_id": pa.array([o[1] for o in offers], pa.string()),
+            "sku": pa.array([o[2] for o in offers], pa.string())})
+        rows = self._fetch("""
+                SELECT k.owner, k.sku, max(l.invoice_date::DATE) AS last_day
+                FROM _audit_k_offers k JOIN invoice_lines l
+                  ON l.customer_id::VARCHAR = k.customer_id AND l.sku::VARCHAR = k.sku
+                 AND l.quantity > 0 AND l.net_revenue > 0 AND l.invoice_date::DATE <= ?
+                GROUP BY k.owner, k.sku ORDER BY k.owner""", self.data_day)
+        self.con.execute("DROP TABLE IF EXISTS _audit_k_offers")
+        for r in rows:
+            owner = int(r["owner"])
+            self.disagree(owner, "words: offer", f"Offer {r['sku']}",
+                          f"bought it on {r['last_day']}", self.sentence_for(owner),
+                          "offered an item the customer already buys")
+
     def _mine(self, owner: int) -> list[_Parsed]:
         if not self.by_owner:
             for p in self.parsed:
