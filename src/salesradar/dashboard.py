@@ -22,8 +22,17 @@ from salesradar.access import EVERYTHING, Scope, scoped_workspace
 from salesradar.charts import format_value
 from salesradar.engine import table_names
 from salesradar.metrics import REGISTRY, compute_kpis, kpi_records, plain_rows, whale_curve
+from salesradar.metrics.catalog.sales import MIN_COST_COVERAGE
 from salesradar.metrics.flags import KpiSettings
-from salesradar.workspace import Workspace, last_invoice_day
+from salesradar.metrics.periods import (
+    PartialPeriod,
+    data_last_day,
+    describe_change,
+    mark_partial,
+    partial_period,
+    same_days_previous,
+)
+from salesradar.workspace import Workspace
 
 TILE_KPIS = ("active_customers", "unique_skus_per_customer", "gross_profit", "gross_margin",
              "churned_customers", "revenue_churn_rate", "pipeline_coverage", "win_rate",
@@ -31,7 +40,9 @@ TILE_KPIS = ("active_customers", "unique_skus_per_customer", "gross_profit", "gr
 # computed in the same batch: revenue for the comparison table, concentration for its panel;
 # win_rate_amount keeps the deals batch at two KPIs
 _EXTRA_KPIS = ("revenue", "win_rate_amount", "concentration_top1", "concentration_top3",
-               "concentration_top5", "hhi")
+               "concentration_top5", "hhi", "cost_coverage")
+# tiles whose value is unknown without cost: they show the cost coverage and say why
+COST_KPIS = frozenset({"gross_profit", "gross_margin"})
 # forward-looking: the tile shows the next period (the deals still to close), not the last one
 FORWARD_KPIS = frozenset({"pipeline_coverage"})
 TREND_PERIODS = 12
@@ -109,7 +120,42 @@ def ceo_dashboard(
         if view is not ws:
             view.close()
     board["model_gates"] = model_gate_panel(ws)
+    board["whose"] = whose_numbers(ws, scope)
     return board
+
+
+def whose_numbers(ws: Workspace, scope: Scope) -> dict[str, Any]:
+    """Whose numbers a dashboard shows: ``kind`` (company, team, rep), the page title and a
+    line naming the team or rep, in en and he.
+
+    A scope of one rep is that rep's; reps sharing one team are that team's; other scopes are
+    "a team of n reps".
+    """
+    if scope.everything:
+        return {"kind": "company", "title_en": "CEO dashboard", "title_he": "לוח בקרה למנכ\"ל",
+                "whose_en": "The whole company's numbers.", "whose_he": "הנתונים של כל החברה."}
+    ids = sorted(scope.rep_ids or ())
+    names: dict[str, str] = {}
+    teams: set[str] = set()
+    if "reps" in ws.loaded_tables() and ids:
+        r = ws.table("reps")
+        for row in plain_rows(r.filter(r.rep_id.isin(ids)).select("rep_id", "name", "team")
+                              .to_pyarrow()):
+            names[row["rep_id"]] = row["name"] or row["rep_id"]
+            if row["team"]:
+                teams.add(str(row["team"]))
+    if len(ids) == 1:
+        who = names.get(ids[0], ids[0])
+        return {"kind": "rep", "title_en": "Rep dashboard", "title_he": "לוח בקרה לנציג",
+                "whose_en": f"The numbers of {who} only.", "whose_he": f"הנתונים של {who} בלבד."}
+    if len(teams) == 1:
+        team = next(iter(teams))
+        en, he = f"team {team} ({len(ids)} reps)", f"צוות {team} ({len(ids)} נציגים)"
+    else:
+        en, he = f"a team of {len(ids)} reps", f"צוות של {len(ids)} נציגים"
+    return {"kind": "team", "title_en": "Team dashboard", "title_he": "לוח בקרה לצוות",
+            "whose_en": f"The numbers of {en} only, not the company's.",
+            "whose_he": f"הנתונים של {he} בלבד, לא של החברה."}
 
 
 def model_gate_panel(ws: Workspace) -> dict[str, Any]:
@@ -141,20 +187,30 @@ def model_gate_panel(ws: Workspace) -> dict[str, Any]:
 def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
            settings: KpiSettings) -> dict[str, Any]:
     present = ws.loaded_tables()
-    day = as_of or last_invoice_day(ws) or dt.date.today()
+    last = data_last_day(ws.backend, present)
+    day = as_of or last or dt.date.today()
+    partial = partial_period(min(day, last) if last else None, period)
     wanted = [n for n in (*TILE_KPIS, *_EXTRA_KPIS) if set(REGISTRY[n].tables) <= present]
     results = compute_kpis(ws.backend, wanted, period=period, settings=settings) if wanted else {}
-    series = {name: kpi_series(kpi_records(table), day, name in FORWARD_KPIS)
-              for name, table in results.items()}
-    tiles = [_tile(name, series.get(name), present) for name in TILE_KPIS]
+    backward = [n for n in wanted if n not in FORWARD_KPIS]
+    same_days = same_days_previous(ws.backend, backward, partial, settings=settings) \
+        if partial else {}
+    series = {}
+    for name, table in results.items():
+        rows = kpi_series(kpi_records(table), day, name in FORWARD_KPIS)
+        series[name] = rows if name in FORWARD_KPIS else mark_partial(
+            rows, partial, same_days.get(name))
+    coverage = _latest(series, "cost_coverage")
+    tiles = [_tile(name, series.get(name), present, coverage, partial) for name in TILE_KPIS]
     return {
         "as_of": day.isoformat(),
         "period": period,
+        "partial": partial.to_dict() if partial else None,
         "scope": scope.to_dict(),
         "tiles": tiles,
         "comparison": [_comparison_row(t) for t in tiles],
         "concentration": _concentration(ws, day, series, settings, present),
-        "whale_curve": _whale(ws, present),
+        "whale_curve": _whale(ws, present, coverage),
         "top_risks": top_risks(ws, present),
     }
 
@@ -172,11 +228,13 @@ def kpi_series(records: list[dict[str, Any]], day: dt.date, forward: bool = Fals
             and r["value"] is not None]
 
 
-def _tile(name: str, rows: list[dict[str, Any]] | None, present: set[str]) -> dict[str, Any]:
+def _tile(name: str, rows: list[dict[str, Any]] | None, present: set[str],
+          cost_coverage: float | None = None, partial: PartialPeriod | None = None,
+          ) -> dict[str, Any]:
     kpi = REGISTRY[name]
     missing = [t for t in kpi.tables if t not in present]
     last = rows[-1] if rows else None
-    return {
+    tile = {
         "name": name, "label_en": kpi.label_en, "label_he": kpi.label_he,
         "unit": kpi.unit.value, "higher_is_better": kpi.higher_is_better,
         "available": not missing, "missing_tables": missing,
@@ -186,30 +244,74 @@ def _tile(name: str, rows: list[dict[str, Any]] | None, present: set[str]) -> di
         "change": last["change"] if last else None,
         "change_pct": last["change_pct"] if last else None,
         "flags": last["flags"] if last else [],
-        "trend": [{"period": r["period"], "value": r["value"]}
+        "partial": last.get("partial") if last else None,
+        "trend": [{"period": r["period"], "value": r["value"],
+                   "partial": bool(r.get("partial"))}
                   for r in (rows or [])[-TREND_PERIODS:]],
     }
+    tile["change_display"] = describe_change(kpi.unit.value, tile["value"], tile["previous"],
+                                             kpi.higher_is_better)
+    tile["unknown_en"], tile["unknown_he"] = _unknown_reason(tile, cost_coverage)
+    if name in COST_KPIS:
+        tile["cost_coverage"] = cost_coverage
+    return tile
 
 
-def _found(tile: dict[str, Any]) -> tuple[str, str]:
-    """What the system found, in en and he: value, direction against the previous period, flags."""
+def _unknown_reason(tile: dict[str, Any], cost_coverage: float | None,
+                    ) -> tuple[str | None, str | None]:
+    """Why a tile shows no value, in en and he (null when it has one)."""
+    if tile["value"] is not None:
+        return None, None
     if not tile["available"]:
         tables = ", ".join(tile["missing_tables"])
         return f"Not measured: import {tables}.", f"לא נמדד: יש לייבא את {tables}."
+    if tile["name"] in COST_KPIS and cost_coverage is not None:
+        share = format_value(cost_coverage, "%")
+        return (f"Unknown: cost is known for {share} of revenue (95% needed); import the cost "
+                "of invoice lines.",
+                f"לא ידוע: העלות ידועה ל-{share} מההכנסות (נדרשים 95%); יש לייבא את עלות "
+                "שורות החשבוניות.")
+    reasons = {
+        "pipeline_coverage": ("No revenue target for the coming period, or nothing left to win.",
+                              "אין יעד הכנסות לתקופה הבאה, או שלא נותר מה להשיג."),
+        "win_rate": ("No deal won or lost in the recent periods.",
+                     "אין עסקה שנסגרה בזכייה או בהפסד בתקופות האחרונות."),
+        "forecast_accuracy": ("No forecast submission with a won amount to compare.",
+                              "אין הגשת תחזית עם סכום זכייה להשוואה."),
+    }
+    return reasons.get(tile["name"], ("No data in the recent periods.",
+                                      "אין נתונים בתקופות האחרונות."))
+
+
+def _found(tile: dict[str, Any]) -> tuple[str, str]:
+    """What the system found, in en and he: value, change in the KPI's unit, flags."""
     if tile["value"] is None:
-        return "No data in the recent periods.", "אין נתונים בתקופות האחרונות."
+        en_reason, he_reason = tile["unknown_en"], tile["unknown_he"]
+        return str(en_reason), str(he_reason)
     value = format_value(float(tile["value"]), tile["unit"])
     month = f"{tile['period'][5:7]}/{tile['period'][:4]}"  # mm/yyyy, as the tiles write it
     en, he = f"{value} in {month}", f"{value} ב-{month}"
-    pct = tile["change_pct"]
-    if pct is not None:
-        better = tile["higher_is_better"]
-        good = better is None or (pct >= 0) == bool(better) or pct == 0
-        en += f", {pct:+.0%} vs the previous period" + ("" if good else " (worse)")
-        he += f", {pct:+.0%} לעומת התקופה הקודמת" + ("" if good else " (הרעה)")
+    partial = tile.get("partial")
+    if partial:
+        en += f" ({partial['text_en']})"
+        he += f" ({partial['text_he']})"
+    shown = tile["change_display"]
+    if shown["text_en"] is not None:
+        worse = shown["good"] is False
+        against_en = "the same days of the previous period" if partial else "the previous period"
+        against_he = "אותם ימים בתקופה הקודמת" if partial else "התקופה הקודמת"
+        en += f", {shown['text_en']} vs {against_en}" + (" (worse)" if worse else "")
+        he += f", {shown['text_he']} לעומת {against_he}" + (" (הרעה)" if worse else "")
+    elif partial and not partial["comparable"]:
+        en += f"; {partial['compared_en']}"
+        he += f"; {partial['compared_he']}"
     if "coverage_below_min" in tile["flags"]:
         en += "; below the 3× line"
         he += "; מתחת לקו של פי 3"
+    if tile.get("cost_coverage") is not None and tile["cost_coverage"] < 1:
+        share = format_value(tile["cost_coverage"], "%")
+        en += f"; on the lines with a cost ({share} of revenue)"
+        he += f"; על השורות שיש להן עלות ({share} מההכנסות)"
     return en + ".", he + "."
 
 
@@ -252,10 +354,17 @@ def _concentration(ws: Workspace, day: dt.date, series: dict[str, list[dict[str,
     }
 
 
-def _whale(ws: Workspace, present: set[str]) -> dict[str, Any]:
-    """The whale curve, thinned to about :data:`WHALE_POINTS` points, and its peak."""
+def _whale(ws: Workspace, present: set[str], cost_coverage: float | None = None,
+           ) -> dict[str, Any]:
+    """The whale curve, thinned to about :data:`WHALE_POINTS` points, and its peak; none
+    without cost (profit would be revenue), with the reason."""
     if "invoice_lines" not in present:
         return {"points": [], "summary": None}
+    if cost_coverage is not None and cost_coverage < MIN_COST_COVERAGE:
+        share = format_value(cost_coverage, "%")
+        return {"points": [], "summary": None,
+                "unknown_en": f"Unknown: cost is known for {share} of revenue (95% needed).",
+                "unknown_he": f"לא ידוע: העלות ידועה ל-{share} מההכנסות (נדרשים 95%)."}
     from salesradar.metrics import whale_summary
 
     curve = whale_curve(ws.backend, persist=False)

@@ -166,6 +166,8 @@ CASES: list[tuple[str, tuple[str, ...], str | None, tuple[date, date] | None, di
     # company Mar: 1 − |1100 − 400| / 400; Jan: won 1000 but no forecast → null
     ("forecast_accuracy", (), "month", Q1,
      {(JAN,): None, (FEB,): 1 - 50 / 300, (MAR,): -0.75}),
+    # every line has a cost: coverage 100%, so gross profit and margin are known
+    ("cost_coverage", (), "month", Q1, {(JAN,): 1.0, (FEB,): 1.0, (MAR,): 1.0}),
     # revenue per rep: active reps Jan r1, r3 → 370/2; Feb, Mar r1, r2 → 320/2, 95/2
     ("revenue_per_rep", (), "month", Q1, {(JAN,): 185.0, (FEB,): 160.0, (MAR,): 47.5}),
     # by team, Jan: A has r1 (r2 starts Feb) → 150/1; B r3 220/1

@@ -58,19 +58,27 @@ def test_company_tiles_are_the_last_month_against_the_one_before(company: Path) 
         board = ceo_dashboard(ws)
     assert board["as_of"] == "2026-04-15"  # the last invoice date
     active = tile(board, "active_customers")
-    # April: A and C bought (2); March: A, B, C (3); change -1, -33%
-    assert (active["period"], active["value"], active["previous"]) == ("2026-04-01", 2, 3)
-    assert active["change_pct"] == pytest.approx(-1 / 3)
+    # the data end on 15/04: April is partial (15 of 30 days) and is compared with the same
+    # days of March (01/03–15/03: only line 1, customer A), not with the whole of March.
+    # April: A and C bought (2); 01/03–15/03: A (1); change +1, +100%
+    assert (active["period"], active["value"], active["previous"]) == ("2026-04-01", 2, 1)
+    assert active["partial"]["text_en"] == "partial: 15 of 30 days"
+    assert active["change_pct"] == pytest.approx(1.0)
+    assert active["change_display"]["text_en"] == "+100%"
     assert [p["value"] for p in active["trend"]] == [3, 2]  # type: ignore[index]
+    assert [p["partial"] for p in active["trend"]] == [False, True]  # type: ignore[index]
     profit = tile(board, "gross_profit")
-    # April: (200-150) + (800-400) + (200-100) = 550; March: 40 + 100 + 300 = 440
-    assert (profit["value"], profit["previous"]) == (pytest.approx(550), pytest.approx(440))
+    # April: (200-150) + (800-400) + (200-100) = 550; 01/03–15/03: 100 - 60 = 40
+    assert (profit["value"], profit["previous"]) == (pytest.approx(550), pytest.approx(40))
     margin = tile(board, "gross_margin")
     assert margin["value"] == pytest.approx(550 / 1200)  # April revenue 200 + 800 + 200
+    # a rate changes in points: 45.8% against 40/100 = 40% is +5.8 pts
+    assert margin["change_display"]["text_en"] == "+5.8 pts"
     deals = tile(board, "win_rate")
     assert deals["available"] is False and deals["missing_tables"] == ["deals"]
     found = next(r for r in board["comparison"] if r["metric"] == "active_customers")
-    assert found["found_en"] == "2 in 04/2026, -33% vs the previous period (worse)."
+    assert found["found_en"] == ("2 in 04/2026 (partial: 15 of 30 days), +100% vs the same days "
+                                 "of the previous period.")
     assert "Not measured: import deals" in next(
         r for r in board["comparison"] if r["metric"] == "win_rate")["found_en"]
 

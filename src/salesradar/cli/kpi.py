@@ -25,6 +25,8 @@ def _dims(by: str | None) -> tuple[str, ...]:
 def _cell(column: str, value: Any) -> str:
     if column == "flags":
         return ", ".join(value or [])
+    if column == "partial":
+        return str(value["text_en"]) if value else ""
     if column == "change_pct" and isinstance(value, float):
         return f"{value:+.1%}"
     return output.fmt(value)
@@ -34,7 +36,9 @@ def _print_records(title: str, records: list[dict[str, Any]]) -> None:
     if not records:
         output.console.print(f"{title}: no rows")
         return
-    columns = [c for c in records[0] if c != "flags"] + ["flags"]
+    columns = [c for c in records[0] if c not in ("flags", "partial")] + ["flags"]
+    if any(r.get("partial") for r in records):
+        columns.append("partial")
     output.console.print(output.table(
         title, columns,
         [[_cell(c, r.get(c)) for c in columns] for r in records],
@@ -71,9 +75,13 @@ def kpi_commands(app: typer.Typer) -> None:
         """Compute a KPI by period and dimension, with the previous period and the change.
 
         JSON: an array of objects with period (ISO start date or null), one key per dimension,
-        value, previous, change, change_pct and flags.
+        value, previous, change, change_pct, flags and partial (null, or for the period the data
+        end in: days, of_days, text_en/he such as "partial: 9 of 31 days"; its previous value and
+        change are then those of the same days of the period before, or null when it is too
+        young to compare, and no flag is set on it).
         """
         from salesradar.metrics import compute_kpi, list_kpis
+        from salesradar.metrics.periods import partial_records
 
         if list_:
             infos = list_kpis()
@@ -86,10 +94,19 @@ def kpi_commands(app: typer.Typer) -> None:
         if not name:
             raise UserInputError("name a KPI, or use --list to see them")
         with open_backend(workspace, engine) as backend:
+            last = parse_date(end, "--to")
             table = compute_kpi(backend, name, by=_dims(by), period=period,
-                                start=parse_date(start, "--from"), end=parse_date(end, "--to"))
-            records = _records(table)
-        output.emit(records, as_json, lambda: _print_records(name, records))
+                                start=parse_date(start, "--from"), end=last)
+            records = partial_records(backend, name, _records(table), period, _dims(by), last)
+
+        def render() -> None:
+            _print_records(name, records)
+            partial = next((r["partial"] for r in records if r.get("partial")), None)
+            if partial:
+                output.console.print(f"{partial['start'][:7]}: {partial['text_en']}; "
+                                     f"change {partial['compared_en']}; no flag on it.")
+
+        output.emit(records, as_json, render)
 
     @app.command("whale-curve")
     def whale_curve_command(

@@ -23,14 +23,20 @@ def _day(text: str) -> date:
 
 
 def _change(tile: dict[str, Any], lang: Lang) -> dict[str, str]:
-    """The change against the previous period as text with a good/bad class."""
-    pct = tile.get("change_pct")
-    if pct is None:
-        return {"text": "–", "cls": "flat"}
-    better = tile.get("higher_is_better")
-    good = None if better is None or pct == 0 else (pct > 0) == bool(better)
-    arrow = "▲" if pct > 0 else "▼" if pct < 0 else "="
-    return {"text": f"{arrow} {format_value(abs(pct), '%', lang=lang, decimals=1)}",
+    """The change in the KPI's unit (points for rates, relative for amounts and counts) as text
+    with a good/bad class; on a partial period, against the same days of the previous one, or
+    none with the reason."""
+    shown = tile.get("change_display") or {}
+    partial = tile.get("partial")
+    against = TEXTS[lang]["vs_same_days" if partial else "vs_previous"]
+    text = shown.get(f"text_{lang}")
+    if text is None:
+        if partial and not partial.get("comparable", True):
+            return {"text": partial[f"compared_{lang}"], "cls": "flat", "against": ""}
+        return {"text": "–", "cls": "flat", "against": against}
+    good = shown.get("good")
+    arrow = "▲" if shown.get("direction") == "up" else "▼"
+    return {"text": f"{arrow} {text}", "against": against,
             "cls": "flat" if good is None else "up" if good else "down"}
 
 
@@ -46,6 +52,8 @@ def ceo_context(dash: dict[str, Any], lang: Lang) -> dict[str, Any]:
             "missing": ", ".join(tile.get("missing_tables") or []),
             "value": format_value(tile.get("value"), tile["unit"], lang=lang),
             "change": _change(tile, lang),
+            "partial": (tile.get("partial") or {}).get(f"text_{lang}", ""),
+            "why": tile.get(f"unknown_{lang}") or "",
             "spark": charts.sparkline(values, title=label, lang=lang, unit=tile["unit"],
                                       width=180, height=30) if values else "",
         })
@@ -76,8 +84,15 @@ def ceo_context(dash: dict[str, Any], lang: Lang) -> dict[str, Any]:
                                          lang=lang, width=700, height=250) if points else ""
     comparison = [{"label": r[f"label_{lang}"], "found": r[f"found_{lang}"],
                    "check": r[f"check_{lang}"]} for r in dash["comparison"]]
-    return {"title": t["ceo_title"],
-            "subtitle": f"{t['as_of']} {format_date(_day(dash['as_of']))}" if dash["as_of"] else "",
+    whose = dash.get("whose") or {}
+    subtitle = f"{t['as_of']} {format_date(_day(dash['as_of']))}" if dash["as_of"] else ""
+    if whose.get(f"whose_{lang}"):
+        subtitle = f"{subtitle} · {whose[f'whose_{lang}']}" if subtitle else whose[f"whose_{lang}"]
+    partial = dash.get("partial")
+    if partial:
+        subtitle += f" · {_day(partial['start']):%m/%Y}: {partial[f'text_{lang}']}"
+    title = t["ceo_title"] if whose.get("kind", "company") == "company" else whose[f"title_{lang}"]
+    return {"title": title, "subtitle": subtitle,
             "as_of": dash["as_of"], "tiles": tiles, "trend_charts": trend_charts,
             "coverage_svg": coverage_svg, "conc": conc, "conc_svg": conc_svg,
             "whale_svg": whale_svg, "comparison": comparison,

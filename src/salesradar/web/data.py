@@ -277,7 +277,10 @@ def kpi_query(ws: Workspace, name: str, by: tuple[str, ...] = (), period: str | 
     total = table.num_rows
     page = table.slice(offset, limit) if limit is not None else table.slice(offset)
     following = offset + page.num_rows
-    return {"kpi": REGISTRY[name].info().to_dict(), "rows": kpi_records(page), "total": total,
+    from salesradar.metrics.periods import partial_records
+
+    rows = partial_records(ws.backend, name, kpi_records(page), period, by, end)
+    return {"kpi": REGISTRY[name].info().to_dict(), "rows": rows, "total": total,
             "offset": offset, "next_offset": following if following < total else None}
 
 
@@ -289,7 +292,9 @@ def pipeline_view(ws: Workspace, as_of: dt.date | None = None) -> dict[str, Any]
                           "avg_deal_size", "forecast_accuracy")
               if set(REGISTRY[n].tables) <= present]
     results = compute_kpis(ws.backend, wanted, period="month") if wanted else {}
-    as_of = as_of or dt.date.today()
+    from salesradar.metrics.periods import data_last_day
+
+    as_of = as_of or data_last_day(ws.backend, present) or dt.date.today()
     day = as_of.isoformat()
     records = {n: kpi_records(t) for n, t in results.items()}
     # coverage looks ahead: every month with open deals, up to a year back

@@ -67,6 +67,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dashboard_title": ("CEO dashboard", "לוח בקרה למנכ\"ל"),
     "as_of": ("as of", "נכון ל-"),
     "vs_previous": ("vs previous period", "לעומת התקופה הקודמת"),
+    "vs_same_days": ("vs the same days of the previous period",
+                     "לעומת אותם ימים בתקופה הקודמת"),
+    "too_young": ("too young to compare", "מוקדם מדי להשוואה"),
+    "partial_note": ("{period} is a partial period ({text}); changes: {compared}; no flag "
+                     "fires on it.",
+                     "{period} היא תקופה חלקית ({text}); שינויים: {compared}; שום התראה לא "
+                     "מופעלת עליה."),
+    "cost_coverage_note": ("on the lines with a cost: {pct} of revenue",
+                           "על השורות שיש להן עלות: {pct} מההכנסות"),
     "not_measured": ("not measured", "לא נמדד"),
     "comparison_title": ("Quick comparison", "השוואה מהירה"),
     "metric": ("Metric", "מדד"),

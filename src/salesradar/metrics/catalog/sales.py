@@ -1,7 +1,12 @@
 """Sales KPIs on invoice lines: revenue, gross profit and margin, revenue per rep, attainment.
 
-Returns are lines with negative quantity and revenue, so every sum nets them out. A line without a
-cost counts as cost 0 in gross profit (the sum of costs ignores nulls).
+Returns are lines with negative quantity and revenue, so every sum nets them out.
+
+Unknown is not zero: a line without a cost is not a line at 100% margin. **Cost coverage** is the
+share of revenue (in absolute amounts, so returns count as much as sales) on lines whose cost is
+known. Gross profit and gross margin are computed over the lines that have a cost, and only where
+the cost coverage is at least :data:`MIN_COST_COVERAGE`; below it they are unknown (null), and
+the cost coverage says why.
 """
 
 from __future__ import annotations
@@ -14,6 +19,27 @@ import ibis
 from salesradar.metrics.catalog._common import agg, f64, finish, per_customer, ratio
 from salesradar.metrics.frame import LINE_DIMS, REP_DIMS, SOURCES, Query, attach_dims, shift
 from salesradar.metrics.registry import ONLY_GRAINS, Kind, Kpi, Unit
+
+MIN_COST_COVERAGE = 0.95
+"""Gross profit and margin are shown when lines with a cost hold at least this share of revenue."""
+
+_COST_MEASURES = {
+    "cost": lambda t: t.cost.sum(),
+    "costed_revenue": lambda t: t.net_revenue.sum(where=t.cost.notnull()),
+    "abs_revenue": lambda t: f64(t.net_revenue.abs()).sum(),
+    "abs_costed": lambda t: f64(t.net_revenue.abs()).sum(where=t.cost.notnull()),
+}
+
+
+def cost_coverage_of(m: Any) -> Any:
+    """Share of absolute revenue on lines with a known cost (null without revenue)."""
+    return ratio(m.abs_costed.fill_null(0), m.abs_revenue)
+
+
+def _when_costed(m: Any, value: Any) -> Any:
+    """``value`` where the cost coverage reaches :data:`MIN_COST_COVERAGE`, else null."""
+    known = cost_coverage_of(m) >= MIN_COST_COVERAGE
+    return ibis.ifelse(known.fill_null(False), value, ibis.null(value.type()))
 
 
 def _revenue_per_rep(q: Query) -> Any:
@@ -112,19 +138,30 @@ KPIS: tuple[Kpi, ...] = (
     ),
     _sales(
         "gross_profit", "Gross profit", "רווח גולמי",
-        "Revenue minus cost of goods.",
-        "הכנסות פחות עלות המכר.",
-        Unit.SHEKEL, source="invoice_lines",
-        measures={"revenue": lambda t: t.net_revenue.sum(), "cost": lambda t: t.cost.sum()},
-        formula=lambda m: m.revenue - m.cost.fill_null(0),
+        "Revenue minus cost of goods, over the invoice lines that have a cost; unknown when "
+        "those lines hold less than 95% of revenue (see cost coverage).",
+        "הכנסות פחות עלות המכר, על שורות החשבוניות שיש להן עלות; לא ידוע כששורות אלה מחזיקות "
+        "פחות מ-95% מההכנסות (ראו כיסוי עלות).",
+        Unit.SHEKEL, source="invoice_lines", measures=_COST_MEASURES,
+        formula=lambda m: _when_costed(m, m.costed_revenue - m.cost),
     ),
     _sales(
         "gross_margin", "Gross margin", "שיעור רווח גולמי",
-        "Gross profit ÷ revenue; null when revenue is 0.",
-        "רווח גולמי חלקי הכנסות; ריק כשההכנסות אפס.",
-        Unit.PERCENT, source="invoice_lines",
-        measures={"revenue": lambda t: t.net_revenue.sum(), "cost": lambda t: t.cost.sum()},
-        formula=lambda m: ratio(m.revenue - m.cost.fill_null(0), m.revenue),
+        "Gross profit ÷ revenue, both over the invoice lines that have a cost; unknown when "
+        "those lines hold less than 95% of revenue (see cost coverage) or revenue is 0.",
+        "רווח גולמי חלקי הכנסות, שניהם על שורות החשבוניות שיש להן עלות; לא ידוע כששורות אלה "
+        "מחזיקות פחות מ-95% מההכנסות (ראו כיסוי עלות) או כשההכנסות אפס.",
+        Unit.PERCENT, source="invoice_lines", measures=_COST_MEASURES,
+        formula=lambda m: _when_costed(m, ratio(m.costed_revenue - m.cost, m.costed_revenue)),
+    ),
+    _sales(
+        "cost_coverage", "Cost coverage", "כיסוי עלות",
+        "Share of revenue (absolute amounts, returns included) on invoice lines whose cost is "
+        "known. Gross profit and margin are shown only from 95%.",
+        "חלק ההכנסות (בערך מוחלט, כולל החזרות) בשורות חשבונית שעלותן ידועה. רווח גולמי ושיעורו "
+        "מוצגים רק מ-95%.",
+        Unit.PERCENT, source="invoice_lines", measures=_COST_MEASURES,
+        formula=cost_coverage_of,
     ),
     _sales(
         "revenue_per_rep", "Revenue per rep", "הכנסה לנציג",
