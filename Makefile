@@ -50,6 +50,7 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python eval/kpi_checks.py
 	$(BIN)/python eval/run_eval.py
+	$(BIN)/python eval/forecast_backtest.py
 	$(BIN)/python eval/truth_audit.py
 
 clean:

@@ -97,15 +97,18 @@ def performance_commands(app: typer.Typer) -> None:
                         "accuracy later.")] = False,
         accuracy: Annotated[bool, typer.Option("--accuracy", help="Show the accuracy of saved "
                             "forecasts of periods that have ended.")] = False,
-        backtest: Annotated[int | None, typer.Option("--backtest", help="Replay the repeat-"
-                            "business forecast for this many past months against the revenue "
-                            "invoiced.", min=1, max=24, show_default=False)] = None,
+        backtest: Annotated[int | None, typer.Option("--backtest", help="Replay the "
+                            "forecast for this many past months against the revenue invoiced, "
+                            "beside the same month last year and the mean of the last 3 months.",
+                            min=1, max=24, show_default=False)] = None,
         as_of: AsOfOption = None,
+        lang: LangOption = "en",
         workspace: WorkspaceOption = None,
         app_db: AppDbOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Portfolio forecast = repeat business + expansion + new business, with a range."""
+        """Portfolio forecast = repeat business + new business, seasonal and net of returns, with
+        an 80% range."""
         from salesradar.performance.forecast import (
             forecast_accuracy,
             forecast_backtest,
@@ -113,22 +116,48 @@ def performance_commands(app: typer.Typer) -> None:
             save_forecast,
         )
 
+        he = is_hebrew(lang)
+
+        def h(en: str, hebrew: str) -> str:
+            return hebrew if he else en
+
         with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
             if backtest is not None:
                 replay = forecast_backtest(ws, months=backtest)
-                output.emit(replay, as_json, lambda: print_table(
-                    f"repeat business one month ahead: mean accuracy "
-                    f"{pct(replay['mean_accuracy'])}", replay["months"], [
-                        ("period", "month"), ("as_of", "made from"),
-                        ("forecast", "forecast"), ("actual", "actual"),
-                        ("accuracy", "accuracy")]))
+                mape = replay["mape"]
+
+                def show_replay() -> None:
+                    print_table(
+                        h("forecast one month ahead", "תחזית חודש קדימה"), replay["months"], [
+                            ("period", h("month", "חודש")), ("actual", h("actual", "בפועל")),
+                            ("forecast", h("forecast", "תחזית")),
+                            ("accuracy", h("accuracy", "דיוק")),
+                            ("same_month_last_year", h("same month last year",
+                                                       "אותו חודש אשתקד")),
+                            ("accuracy_same_month_last_year", h("accuracy", "דיוק")),
+                            ("mean_last_3", h("mean of last 3", "ממוצע 3 אחרונים")),
+                            ("accuracy_mean_last_3", h("accuracy", "דיוק"))])
+                    say(h(
+                        f"mean absolute error over {replay['compared']} months: forecast "
+                        f"{pct(mape['forecast'])}, rhythm model {pct(mape['rhythm'])}, same "
+                        f"month last year {pct(mape['same_month_last_year'])}, mean of last 3 "
+                        f"{pct(mape['mean_last_3'])}; actual inside the 80% range in "
+                        f"{pct(replay['within_range'])} of the months",
+                        f"שגיאה מוחלטת ממוצעת ב-{replay['compared']} חודשים: תחזית "
+                        f"{pct(mape['forecast'])}, מודל קצב הרכישה {pct(mape['rhythm'])}, "
+                        f"אותו חודש אשתקד {pct(mape['same_month_last_year'])}, ממוצע 3 "
+                        f"אחרונים {pct(mape['mean_last_3'])}; הערך בפועל בתוך טווח 80% ב-"
+                        f"{pct(replay['within_range'])} מהחודשים"))
+                output.emit(replay, as_json, show_replay)
                 return
             if accuracy:
                 rows = forecast_accuracy(ws, db)
-                output.emit(rows, as_json, lambda: print_table("saved forecasts", rows, [
-                    ("period", "period"), ("as_of", "made from"), ("total", "forecast"),
-                    ("actual", "actual"), ("accuracy", "accuracy"),
-                    ("within_range", "in range")]))
+                output.emit(rows, as_json, lambda: print_table(
+                    h("saved forecasts", "תחזיות שנשמרו"), rows, [
+                        ("period", h("period", "תקופה")), ("as_of", h("made from", "נעשתה ב")),
+                        ("total", h("forecast", "תחזית")), ("actual", h("actual", "בפועל")),
+                        ("accuracy", h("accuracy", "דיוק")),
+                        ("within_range", h("in range", "בטווח"))]))
                 return
             result = portfolio_forecast(ws, periods=periods, grain=grain,
                                         as_of=parse_date(as_of, "--as-of"))
@@ -136,12 +165,16 @@ def performance_commands(app: typer.Typer) -> None:
                 result["saved"] = save_forecast(db, result)
 
         def render() -> None:
-            print_table(f"forecast as of {result['as_of']}", result["periods"], [
-                ("period", "period"), ("repeat", "repeat"), ("expansion", "expansion"),
-                ("new_business", "new business"), ("total", "total"), ("low", "low"),
-                ("high", "high")])
-            for note in result["notes"]:
-                say(f"note: {note}")
+            print_table(h(f"forecast as of {result['as_of']}", f"תחזית נכון ל-{result['as_of']}"),
+                        result["periods"], [
+                ("period", h("period", "תקופה")), ("repeat", h("repeat", "חוזרים")),
+                ("new_business", h("new business", "עסקים חדשים")),
+                ("total", h("total", "סה\"כ")), ("low", h("low", "נמוך")),
+                ("high", h("high", "גבוה")),
+                ("deals_existing", h("of which deals", "מתוכם עסקאות")),
+                ("expansion", h("of which cross-sell", "מתוכם מכירה צולבת"))])
+            for note in result["notes_he" if he else "notes"]:
+                say(h(f"note: {note}", f"הערה: {note}"))
         output.emit(result, as_json, render)
 
     @app.command()
