@@ -101,10 +101,9 @@ def test_the_models_folder_is_published_with_the_data(served: Path) -> None:
 
 
 def test_a_second_writer_waits_then_says_another_one_writes(served: Path) -> None:
-    with writer_lock(served), pytest.raises(WorkspaceError, match=r"another salesradar process "
-                                            rf"\(pid {os.getpid()} since .*\) is writing"):
-        with writing(served, wait=0):
-            pass
+    held = rf"another salesradar process \(pid {os.getpid()} since .*\) is writing"
+    with writer_lock(served), pytest.raises(WorkspaceError, match=held), writing(served, wait=0):
+        pass
     assert not staging_path(served).exists()
 
 
