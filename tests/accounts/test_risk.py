@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
 from performance.rows import insert, line
-from salesradar.accounts.risk import portfolio_risk
+from salesradar.accounts.risk import portfolio_risk, with_credit_check
 from salesradar.workspace import Workspace
 
 AS_OF = dt.date(2026, 6, 30)
 
 
-def _pay(invoice: str, customer: str, due: str, paid: str | None, amount: float
+def _pay(invoice: str, customer: str, due: str | None, paid: str | None, amount: float
          ) -> dict[str, Any]:
     return {"invoice_id": invoice, "customer_id": customer, "due_date": due,
             "paid_date": paid, "amount": amount}
@@ -58,6 +59,8 @@ def test_concentration_credit_and_sudden_churn(ws: Workspace) -> None:
     assert cr["dso_days"] == pytest.approx(30)
     assert [(r["customer_id"], r["days_overdue"]) for r in cr["top"]] == [("X1", 29),
                                                                            ("X2", 10)]
+    # I1, I2 and I3 are invoices of the workspace, I9 is not: 3 of the 4 payments are linked
+    assert (cr["available"], cr["linked_share"]) == (True, pytest.approx(0.75))
     churn = risk["sudden_churn"]
     # S1 (4× its gap, bought 40 days ago) and S4 (3×, 90 days) are sudden; S2 is long gone
     # (200 days), S3 only 2× its gap; at stake 900 + 100
@@ -65,3 +68,29 @@ def test_concentration_credit_and_sudden_churn(ws: Workspace) -> None:
     assert churn["revenue_at_stake"] == pytest.approx(1000)
     assert risk["headlines_en"][0] == ("Xylo is 60% of the last 12 months of revenue "
                                        "(above 15%)")
+
+
+@pytest.mark.parametrize(("payments", "reason"), [
+    ([], "no `payments` table"),
+    ([_pay("I1", "X1", None, None, 100)], "no due dates"),
+    ([_pay("P7", "X1", "2026-06-01", None, 100), _pay("P8", "X1", "2026-05-01", "2026-05-03",
+                                                      50)], "not linked to invoices"),
+])
+def test_credit_off_without_linked_payments(ws: Workspace, payments: list[dict[str, Any]],
+                                            reason: str) -> None:
+    """Without payments that have due dates and are linked to invoices, credit risk is off with
+    the reason (in the result, the headlines and `status`), and no number is NaN."""
+    insert(ws, "invoice_lines", [line(1, "2026-04-10", "X1", "R1", 600, 0)])
+    insert(ws, "payments", payments)
+    risk = portfolio_risk(ws, as_of=AS_OF)
+    cr = risk["credit"]
+    assert cr["available"] is False
+    assert reason in cr["reason_en"] and cr["reason_he"]
+    assert all(cr[k] is None for k in ("dso_days", "overdue", "overdue_share",
+                                       "open_receivables", "customers_overdue"))
+    assert any(reason in h for h in risk["headlines_en"])
+    assert any("סיכון אשראי" in h for h in risk["headlines_he"])
+    json.dumps(risk, allow_nan=False)  # strict JSON: no NaN anywhere
+    states = {f["feature"]: f for f in with_credit_check(ws.status(), ws).to_dict()["features"]}
+    assert states["credit risk"]["on"] is False
+    assert reason in states["credit risk"]["reason"]

@@ -6,7 +6,9 @@
   (15% by default; 15-20% is usual) is flagged.
 * **Credit** -- days sales outstanding (the registry's ``days_sales_outstanding`` over the
   payments received in the last twelve months) and what is overdue on ``as_of``: payments due
-  before it and not paid by it, per customer, with the days of the oldest.
+  before it and not paid by it, per customer, with the days of the oldest. It needs payments
+  with due dates linked to invoices (their invoice ids are invoices of ``invoice_lines``);
+  otherwise it is off, with the reason, and every credit number is None (never NaN).
 * **Sudden churn** -- customers who still bought in the last :data:`RECENT_DAYS` days (so not
   long gone) but are now at least :data:`GAP_MULTIPLE` times past their own usual gap between
   orders (``score_churn``, written by ``salesradar score``); the revenue at stake is their
@@ -16,6 +18,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from dataclasses import replace
 from typing import Any
 
 import ibis
@@ -24,7 +28,7 @@ from salesradar.accounts.common import customer_names, score_rows
 from salesradar.metrics import plain_rows
 from salesradar.performance.kpis import kpis_by
 from salesradar.performance.text import money_text
-from salesradar.workspace import data_day
+from salesradar.workspace import WorkspaceStatus, data_day
 
 THRESHOLD = 0.15
 GAP_MULTIPLE = 3.0
@@ -62,13 +66,67 @@ def concentration(ws: Any, *, as_of: dt.date | None = None,
             "largest": largest}
 
 
-def credit(ws: Any, *, as_of: dt.date | None = None, top: int = 10) -> dict[str, Any]:
-    """DSO over the last 12 months and what is overdue on ``as_of``, per customer."""
-    end = as_of or data_day(ws)
-    start = end - dt.timedelta(days=364)
-    dso = _value(kpis_by(ws.backend, ["days_sales_outstanding"], (), None, start, end)[
-        "days_sales_outstanding"])
+def credit_off_reason(ws: Any) -> tuple[str, str] | None:
+    """Why credit risk cannot be computed (English, Hebrew), or None when it can: it needs
+    payments with due dates whose invoice ids are invoices of ``invoice_lines``."""
     pay = ws.table("payments")
+    if not pay.count().execute():
+        return ("off: no `payments` table", "כבוי: אין טבלת `payments` (תשלומים)")
+    due = pay.filter(pay.due_date.notnull())
+    if not due.count().execute():
+        return ("off: the payments have no due dates",
+                "כבוי: לתשלומים אין תאריכי פירעון")
+    if not _linked(ws).count().execute():
+        return ("off: the payments are not linked to invoices (none of their invoice ids is an "
+                "invoice of `invoice_lines`)",
+                "כבוי: התשלומים אינם מקושרים לחשבוניות (אף מספר חשבונית שלהם אינו חשבונית "
+                "ב-`invoice_lines`)")
+    return None
+
+
+def with_credit_check(status: WorkspaceStatus, ws: Any) -> WorkspaceStatus:
+    """``status`` with the credit-risk feature off (and why) when its payments hold rows but
+    cannot be used (:func:`credit_off_reason`)."""
+    features = []
+    for f in status.features:
+        if f.feature.name == "credit risk" and f.on:
+            off = credit_off_reason(ws)
+            if off is not None:
+                f = replace(f, on=False, note=off[0])
+        features.append(f)
+    return replace(status, features=features)
+
+
+def _linked(ws: Any) -> Any:
+    """Payments with a due date whose invoice id is an invoice of ``invoice_lines``."""
+    pay = ws.table("payments")
+    lines = ws.table("invoice_lines")
+    invoices = lines.select(_inv=lines.invoice_id).distinct()
+    due = pay.filter(pay.due_date.notnull())
+    return due.semi_join(invoices, due.invoice_id == invoices._inv)
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def credit(ws: Any, *, as_of: dt.date | None = None, top: int = 10) -> dict[str, Any]:
+    """DSO over the last 12 months and what is overdue on ``as_of``, per customer; off (with the
+    reason in English and Hebrew, every number None) without payments that have due dates and
+    are linked to invoices."""
+    end = as_of or data_day(ws)
+    off = credit_off_reason(ws)
+    if off is not None:
+        return {"as_of": end.isoformat(), "available": False, "reason_en": off[0],
+                "reason_he": off[1], "dso_days": None, "overdue": None,
+                "open_receivables": None, "overdue_share": None, "customers_overdue": None,
+                "linked_share": None, "top": []}
+    start = end - dt.timedelta(days=364)
+    dso = _finite(_value(kpis_by(ws.backend, ["days_sales_outstanding"], (), None, start, end)[
+        "days_sales_outstanding"]))
+    pay = ws.table("payments")
+    with_due = int(pay.filter(pay.due_date.notnull()).count().execute())
+    linked = int(_linked(ws).count().execute())
     today = ibis.date(end)
     open_ = pay.filter((pay.due_date < today) & (pay.paid_date.isnull() | (pay.paid_date > today)))
     per = open_.group_by("customer_id").aggregate(
@@ -83,10 +141,11 @@ def credit(ws: Any, *, as_of: dt.date | None = None, top: int = 10) -> dict[str,
     receivable = receivable.filter(receivable.due_date.notnull())
     total_open = float(receivable.amount.cast("float64").sum().execute() or 0.0)
     overdue = sum(r["overdue"] for r in rows)
-    return {"as_of": end.isoformat(), "dso_days": dso, "overdue": overdue,
-            "open_receivables": total_open,
+    return {"as_of": end.isoformat(), "available": True, "reason_en": None, "reason_he": None,
+            "dso_days": dso, "overdue": overdue, "open_receivables": total_open,
             "overdue_share": overdue / total_open if total_open else None,
-            "customers_overdue": len(rows), "top": rows[:top]}
+            "customers_overdue": len(rows), "linked_share": linked / with_due,
+            "top": rows[:top]}
 
 
 def sudden_churn(ws: Any, *, top: int = 10) -> dict[str, Any]:
@@ -129,7 +188,10 @@ def portfolio_risk(ws: Any, *, as_of: dt.date | None = None,
                   f"{conc['hhi']:.3f}")
         he.append(f"5 הלקוחות הגדולים מחזיקים {100 * conc['top5']:.0f}% מההכנסות; HHI "
                   f"{conc['hhi']:.3f}")
-    if cred["overdue"] > 0:
+    if not cred["available"]:
+        en.append(f"credit risk {cred['reason_en']}")
+        he.append(f"סיכון אשראי {cred['reason_he']}")
+    elif cred["overdue"] > 0:
         en.append(f"{money_text(cred['overdue'])} overdue at {cred['customers_overdue']} "
                   "customers")
         he.append(f"{money_text(cred['overdue'], 'he')} בפיגור אצל {cred['customers_overdue']} "

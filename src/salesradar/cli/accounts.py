@@ -218,9 +218,12 @@ def account_commands(app: typer.Typer) -> None:
             say(f"{words[0]} {c['start']} – {c['end']}: {words[1]} {pct(c['top1'])}, "
                    f"{words[2]} {pct(c['top3'])}, {words[3]} {pct(c['top5'])}, HHI "
                    f"{output.fmt(c['hhi'])}{' — ' + words[9] if c['flag'] else ''}")
-            say(f"{words[4]}: DSO {output.fmt(cr['dso_days'])} {words[5]}; {words[6]} "
-                   f"{output.fmt(cr['overdue'])} ({pct(cr['overdue_share'])} {words[7]}), "
-                   f"{cr['customers_overdue']} {words[8]}")
+            if not cr["available"]:
+                say(f"{words[4]}: {cr['reason_he' if he else 'reason_en']}")
+            else:
+                say(f"{words[4]}: DSO {output.fmt(cr['dso_days'])} {words[5]}; {words[6]} "
+                    f"{output.fmt(cr['overdue'])} ({pct(cr['overdue_share'])} {words[7]}), "
+                    f"{cr['customers_overdue']} {words[8]}")
             for line in result["headlines_he" if he else "headlines_en"]:
                 say(f"  · {line}")
             print_table("overdue", cr["top"], [("customer_id", "customer"), ("name", "name"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -43,8 +43,16 @@ def _print_report(report: ImportReport) -> None:
         output.print_issues(report.issues)
 
 
+def _status(ws: Workspace) -> Any:
+    """The workspace's status, with the features whose tables hold rows that cannot be used
+    (credit risk without payments linked to invoices) off."""
+    from salesradar.accounts.risk import with_credit_check
+
+    return with_credit_check(ws.status(), ws)
+
+
 def _print_status(ws: Workspace) -> None:
-    status = ws.status()
+    status = _status(ws)
     output.console.print(f"workspace [bold]{status.path}[/]", highlight=False)
     output.console.print(output.table(
         None, ["table", "rows", "from", "to"],
@@ -117,7 +125,7 @@ def data_app_commands(app: typer.Typer) -> None:
         with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
             store = db.store_info()
             gates = read_gates(ws)
-            data = {**ws.status().to_dict(), "model_gates": gates, "app_store": store.to_dict()}
+            data = {**_status(ws).to_dict(), "model_gates": gates, "app_store": store.to_dict()}
 
             def render() -> None:
                 _print_status(ws)

@@ -50,11 +50,14 @@ class FeatureState:
     feature: Feature
     on: bool
     missing: tuple[str, ...]
+    note: str | None = None  # why it is off although its tables hold rows (a data check)
 
     @property
     def reason(self) -> str:
         if self.on:
             return "on"
+        if self.note:
+            return self.note
         names = ", ".join(f"`{name}`" for name in self.missing)
         return f"off: no {names} table" if len(self.missing) == 1 else f"off: no {names} tables"
 
