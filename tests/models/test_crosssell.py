@@ -293,6 +293,20 @@ def test_recommend_for_workspace(ws: Workspace) -> None:
     assert "C" not in default["sku"].to_pylist()
 
 
+def test_an_item_bought_on_the_day_scored_is_never_offered(ws: Workspace) -> None:
+    # A and B go together for four customers; C9 bought A long ago and B on the day scored:
+    # scored as of that day, B is not something to offer it
+    day = dt.date(2026, 3, 1)
+    rows = [(f"C{k}", sku, day - dt.timedelta(days=30)) for k in range(4) for sku in "AB"]
+    rows += [("C9", "A", day - dt.timedelta(days=30)), ("C9", "B", day)]
+    for i, (customer, sku, when) in enumerate(rows):
+        ws.con.execute("INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, "
+                       "customer_id, sku, quantity, net_revenue) VALUES (?, 1, ?, ?, ?, 1, 10)",
+                       [f"I{i}", when, customer, sku])
+    offers = recommend_for(ws, ["C9"], n=5, as_of=day, model=ItemItemRecommender(min_support=1))
+    assert "B" not in offers["sku"].to_pylist()
+
+
 UCI = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "uci_online_retail"
 
 

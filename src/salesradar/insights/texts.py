@@ -188,10 +188,10 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
 
 def _cross_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     """An offer in words (the recommender's reason, which states its numbers) and the claims
-    behind them: the fit used the lines before the day judged, its last year the 365 days
-    before it."""
+    behind them: the fit used the lines on or before the day judged, its last year the 365
+    days up to it."""
     c, sku, at = _customer(e), _sku(e), money(e["expected_value"])
-    end = dt.date.fromisoformat(str(e["as_of"])[:10]) - dt.timedelta(days=1)
+    end = dt.date.fromisoformat(str(e["as_of"])[:10])
     year = {"from": end - dt.timedelta(days=364), "to": end}
     anchor = (e.get("anchor") or {}).get("sku")
     claims: list[Claim] = [

@@ -63,7 +63,8 @@ def recommend_for(
         An unfitted recommender (default :class:`BlendRecommender`, the best on the UCI
         backtests).
     as_of
-        Use lines before this date (default: all).
+        Use the lines on or before this day (default: all): the day scored is known, so a
+        customer who bought an item that day is never offered it.
     exclude_non_products
         Never offer the workspace's non-product codes (postage, fees, discounts:
         :func:`~salesradar.models.non_product.non_product_codes`, with the company's
@@ -76,7 +77,7 @@ def recommend_for(
         (:func:`~salesradar.models.non_product.product_names`: ``products.name``, else the most
         frequent invoice-line description).
     """
-    end = as_of
+    end = as_of + dt.timedelta(days=1) if as_of is not None else None
     lines = ws.table("invoice_lines")
     if exclude_non_products:
         excluded = non_product_codes(ws)
