@@ -39,7 +39,7 @@ def test_unsupported_dimension_is_a_clear_error(workspace: Path) -> None:
 def test_whale_curve_and_pvm(workspace: Path) -> None:
     whale = as_json("whale-curve", workspace=workspace)
     assert whale["curve"][0]["rank"] == 1 and whale["summary"]
-    pvm = as_json("pvm", "--from-period", "2025", "--to-period", "2026", "--by", "product",
+    pvm = as_json("pvm", "--from-period", "2024", "--to-period", "2025", "--by", "product",
                   workspace=workspace)
     assert pvm
     row = pvm[0]

@@ -77,3 +77,13 @@ def test_pvm_rejects_mixed_grains(duckdb_backend: Any) -> None:
         price_volume_mix(duckdb_backend, "2024-01", "2024-Q1")
     with pytest.raises(UserInputError, match="must be one of"):
         price_volume_mix(duckdb_backend, "2024-01", "2024-02", by="colour")
+
+
+def test_pvm_refuses_a_period_the_data_end_inside(backend: Any) -> None:
+    # the hand-made lines end on 15/03/2024: March holds 15 of its 31 days, and the first
+    # quarter 75 of 91; comparing either with a whole period is refused, with the dates
+    with pytest.raises(UserInputError, match=r"--to-period 2024-03 is not whole.*15/03/2024, "
+                       r"15 of its 31 days.*2024-02"):
+        price_volume_mix(backend, "2024-02", "2024-03")
+    with pytest.raises(UserInputError, match="75 of its 91 days"):
+        price_volume_mix(backend, "2023-Q4", "2024-Q1")

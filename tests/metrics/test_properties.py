@@ -104,7 +104,9 @@ def test_pvm_effects_sum_to_total_change(scratch: Any) -> None:
     @_check(scratch)
     @given(st.lists(line, min_size=1, max_size=25), st.sampled_from(["product", "customer"]))
     def check(lines: list[tuple[Any, ...]], by: str) -> None:
-        _load(scratch, _rows(lines))
+        # a line on 30/03 keeps January and February whole in the data (pvm refuses a period
+        # the data end inside); March is in neither period
+        _load(scratch, _rows([*lines, (89, 1, 1, 1, 100, 50, "r1")]))
         pvm = price_volume_mix(scratch, "2024-01", "2024-02", by=by).to_pydict()
         for i in range(len(pvm["revenue_change"])):
             effects = pvm["price_effect"][i] + pvm["volume_effect"][i] + pvm["mix_effect"][i]

@@ -19,7 +19,7 @@ total change by construction. Item effects are summed per group.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import ibis
@@ -30,7 +30,7 @@ from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.metrics.catalog._common import f64
 from salesradar.metrics.catalog.profitability import _profitability
-from salesradar.metrics.frame import Query, shift_date
+from salesradar.metrics.frame import Query, last_whole, shift_date
 from salesradar.metrics.registry import GRAINS, Grain
 
 PVM_GROUPS = {"product": "sku", "customer": "customer_id", "channel": "channel"}
@@ -117,6 +117,29 @@ def parse_period(text: str | date, grain: Grain | None = None) -> tuple[date, Gr
         ) from None
 
 
+def _check_spans(t: Any, *periods: tuple[date, date, str | date, str]) -> None:
+    """Refuse a period the data end inside: 10 months of 2026 against 12 of 2025 would read the
+    missing months as a fall in volume."""
+    last = t.invoice_date.max().to_pyarrow().as_py()
+    if last is None:
+        return
+    last = _day(last)
+    for start, after, text, option in periods:
+        days = (after - start).days
+        held = min(days, (last - start).days + 1)
+        if 0 < held < days:
+            raise UserInputError(
+                f"{option} {text} is not whole in the data: they end on {last:%d/%m/%Y}, "
+                f"{held} of its {days} days; compared with a whole period the missing days "
+                "would read as lost volume. Compare two periods the data cover whole (the last "
+                f"whole month is {last_whole(last, 'month'):%Y-%m})."
+            )
+
+
+def _day(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
 def price_volume_mix(
     backend: Any,
     from_period: str | date,
@@ -141,6 +164,7 @@ def price_volume_mix(
         raise UserInputError(f"--from-period is a {ga} but --to-period is a {gb}")
     a_end, b_end = shift_date(a, ga), shift_date(b, gb)
     t = backend.table("invoice_lines")
+    _check_spans(t, (a, a_end, from_period, "--from-period"), (b, b_end, to_period, "--to-period"))
     in_a = (t.invoice_date >= ibis.date(a)) & (t.invoice_date < ibis.date(a_end))
     in_b = (t.invoice_date >= ibis.date(b)) & (t.invoice_date < ibis.date(b_end))
     t = t.filter(in_a | in_b)
