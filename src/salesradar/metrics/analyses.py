@@ -19,7 +19,7 @@ total change by construction. Item effects are summed per group.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import ibis
