@@ -159,13 +159,17 @@ CASES: list[tuple[str, tuple[str, ...], str | None, tuple[date, date] | None, di
     # company Mar: 3500 / (1700 − 400); Jan has deals but no monthly target → null
     ("pipeline_coverage", (), "month", Q1,
      {(JAN,): None, (FEB,): 0.0, (MAR,): 3500 / 1300}),
-    # forecast accuracy: latest commit per rep. Mar r1 600 vs won 0 → null (actual 0);
-    # r2 500 vs 400 → 1 − 100/400; Feb r2 250 vs 300 → 1 − 50/300
+    # forecast accuracy: the latest commit per rep against the actual of its measure. Mar r1
+    # 50 (the 800 before it is replaced) vs its invoiced revenue 40 (line 12) → 1 − 10/40;
+    # r2 44 vs its revenue 55 + 20 − 20 = 55 → 1 − 11/55; Feb r2 250 of won amount vs its
+    # won 300 → 1 − 50/300 (its invoiced 210 does not count); Feb r1 invoiced but forecast
+    # nothing → null
     ("forecast_accuracy", ("rep",), "month", (date(2024, 2, 1), date(2024, 3, 31)), {
-        (FEB, "r2"): 1 - 50 / 300, (MAR, "r1"): None, (MAR, "r2"): 0.75}),
-    # company Mar: 1 − |1100 − 400| / 400; Jan: won 1000 but no forecast → null
+        (FEB, "r1"): None, (FEB, "r2"): 1 - 50 / 300, (MAR, "r1"): 0.75, (MAR, "r2"): 0.8}),
+    # company Mar: revenue forecasts 50 + 44 = 94 vs invoiced 95 → 1 − 1/95; Feb: won-amount
+    # forecast 250 vs won 300; Jan: revenue and won deals but no forecast → null
     ("forecast_accuracy", (), "month", Q1,
-     {(JAN,): None, (FEB,): 1 - 50 / 300, (MAR,): -0.75}),
+     {(JAN,): None, (FEB,): 1 - 50 / 300, (MAR,): 1 - 1 / 95}),
     # every line has a cost: coverage 100%, so gross profit and margin are known
     ("cost_coverage", (), "month", Q1, {(JAN,): 1.0, (FEB,): 1.0, (MAR,): 1.0}),
     # revenue per rep: active reps Jan r1, r3 → 370/2; Feb, Mar r1, r2 → 320/2, 95/2

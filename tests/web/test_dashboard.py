@@ -110,23 +110,30 @@ def test_a_reps_customers_list_ends_on_the_companys_data_day(company: Path,
 
 
 def test_forecast_against_actual_sums_each_reps_last_commit(tmp_path: Path) -> None:
-    # March: R1 committed 1,000 then 800 (the later counts; its best case 1,500 is no commit),
-    # R2 300 -> 1,100 against the won 700 (the lost 999 does not count); April: 500 against 400.
+    # March (forecasts of won amount): R1 committed 1,000 then 800 (the later counts; its best
+    # case 1,500 is no commit), R2 300 -> 1,100 against the won 700 (the lost 999 does not
+    # count); April (no measure: invoiced revenue): 500 against the 450 invoiced, not the won
+    # 400.
     with Workspace.open(tmp_path / "ws.duckdb") as ws:
         import_file(ws, "forecast_submissions", write_csv(
-            tmp_path / "forecasts.csv", "rep_id,period,grain,submitted_at,category,amount",
-            ["R1,2026-03-01,month,2026-02-20 09:00:00,commit,1000",
-             "R1,2026-03-01,month,2026-03-10 09:00:00,commit,800",
-             "R1,2026-03-01,month,2026-03-15 09:00:00,best_case,1500",
-             "R2,2026-03-01,month,2026-03-01 09:00:00,commit,300",
-             "R1,2026-04-01,month,2026-04-02 09:00:00,commit,500"]))
+            tmp_path / "forecasts.csv",
+            "rep_id,period,grain,submitted_at,category,amount,measure",
+            ["R1,2026-03-01,month,2026-02-20 09:00:00,commit,1000,won_amount",
+             "R1,2026-03-01,month,2026-03-10 09:00:00,commit,800,won_amount",
+             "R1,2026-03-01,month,2026-03-15 09:00:00,best_case,1500,won_amount",
+             "R2,2026-03-01,month,2026-03-01 09:00:00,commit,300,won_amount",
+             "R1,2026-04-01,month,2026-04-02 09:00:00,commit,500,"]))
         import_file(ws, "deals", write_csv(
             tmp_path / "deals.csv", "deal_id,owner_rep_id,amount,created_at,close_date,outcome",
             ["D1,R1,700,2026-02-01,2026-03-20,won", "D2,R2,400,2026-03-01,2026-04-05,won",
              "D3,R1,999,2026-02-01,2026-03-25,lost"]))
+        import_file(ws, "invoice_lines", write_csv(
+            tmp_path / "lines.csv",
+            "invoice_id,line_no,invoice_date,customer_id,sku,quantity,net_revenue,rep_id",
+            ["I1,1,2026-04-03,C1,S1,1,300,R1", "I2,1,2026-04-09,C2,S1,1,150,R1"]))
         rows = data.pipeline_view(ws, date(2026, 4, 15))["forecast_vs_actual"]
     assert [(str(r["period"])[:10], r["forecast"], r["actual"]) for r in rows] == [
-        ("2026-03-01", 1100, 700), ("2026-04-01", 500, 400)]
+        ("2026-03-01", 1100, 700), ("2026-04-01", 500, 450)]
 
 
 def test_concentration_is_trailing_twelve_month_revenue(company: Path) -> None:

@@ -339,6 +339,10 @@ TABLES: dict[str, Table] = {
                      values=("commit", "best_case", "pipeline"),
                      synonyms={"best case": "best_case", "bestcase": "best_case"}),
                 _col("amount", T.MONEY, "Amount", required=True, sign=Sign.NON_NEGATIVE),
+                _col("measure", T.ENUM, "What the amount forecasts: invoiced revenue (empty) "
+                     "or won deal amount", values=("revenue", "won_amount"),
+                     synonyms={"won": "won_amount", "won amount": "won_amount",
+                               "invoiced": "revenue", "invoiced revenue": "revenue"}),
             ),
             key=("rep_id", "period", "submitted_at", "category"),
             date_column="period",

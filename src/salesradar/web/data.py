@@ -24,6 +24,7 @@ from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, kpi_records, plain_rows
+from salesradar.metrics.catalog.pipeline import WON_AMOUNT
 from salesradar.metrics.ranking import first_rows
 from salesradar.workspace import Workspace, last_invoice_day
 
@@ -337,16 +338,33 @@ def _stage_conversion(ws: Workspace, present: set[str]) -> list[dict[str, Any]]:
 
 
 def _forecast_vs_actual(ws: Workspace, present: set[str], day: str) -> list[dict[str, Any]]:
-    """Per month: the last committed forecast of each rep, summed, against the won amount."""
-    if not {"forecast_submissions", "deals"} <= present:
+    """Per month: the last committed forecast of each rep, summed, against the actual of the
+    same measure (invoiced revenue, or the won deal amount for submissions whose measure is
+    ``won_amount``), as the ``forecast_accuracy`` KPI compares them."""
+    if "forecast_submissions" not in present:
         return []
     f = ws.table("forecast_submissions")
     f = f.filter(f.category == "commit")
     last = first_rows(f, ["rep_id", "period"], ibis.desc(f.submitted_at), 1)
-    fc = last.group_by("period").aggregate(forecast=last.amount.sum())
+    won_measure = ((last.measure == WON_AMOUNT).fill_null(False) if "measure" in last.columns
+                   else ibis.literal(False))
+    last = last.mutate(_won=won_measure, _amount=last.amount.cast("float64"))
+    fc = last.group_by("period").aggregate(
+        forecast=last._amount.sum(), f_won=last._amount.sum(where=last._won),
+        n_rev=last.count(where=~last._won))
+    lines = ws.table("invoice_lines")
+    rev = lines.group_by(period=lines.invoice_date.truncate("M")).aggregate(
+        revenue=lines.net_revenue.cast("float64").sum())
     d = ws.table("deals")
     won = d.filter(d.outcome == "won")
-    actual = won.group_by(period=won.close_date.truncate("M")).aggregate(actual=won.amount.sum())
-    j = fc.left_join(actual, "period").select(fc.period, fc.forecast, actual.actual)
-    rows = plain_rows(j.order_by("period").to_pyarrow())
+    wins = won.group_by(period=won.close_date.truncate("M")).aggregate(
+        won=won.amount.cast("float64").sum())
+    actuals = {str(r["period"])[:10]: r for r in plain_rows(rev.to_pyarrow())}
+    won_by = {str(r["period"])[:10]: r["won"] for r in plain_rows(wins.to_pyarrow())}
+    rows = []
+    for r in plain_rows(fc.order_by("period").to_pyarrow()):
+        key = str(r["period"])[:10]
+        actual = ((actuals.get(key, {}).get("revenue") or 0.0) if r["n_rev"] else 0.0) + (
+            (won_by.get(key) or 0.0) if r["f_won"] is not None else 0.0)
+        rows.append({"period": r["period"], "forecast": r["forecast"], "actual": actual})
     return [r for r in rows if r["period"] <= day][-12:]

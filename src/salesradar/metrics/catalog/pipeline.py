@@ -10,8 +10,10 @@ ones); deals without a close date are left out.
 * **Weighted pipeline** = Σ open amount × the weight of its forecast category
   (:data:`CATEGORY_WEIGHTS`; any other category weighs :data:`OTHER_WEIGHT`).
 * **Forecast accuracy** in ``p`` = 1 − |forecast − actual| ÷ actual, where forecast is the latest
-  ``commit`` submission of each rep for ``p`` (summed over the reps of a team) and actual is the won
-  deal amount closing in ``p``. Null when actual is 0.
+  ``commit`` submission of each rep for ``p`` (summed over the reps of a team) and actual is the
+  same measure in ``p``: the net revenue invoiced by the rep (``invoice_lines.rep_id``) unless
+  the submission's ``measure`` says ``won_amount`` (the won deal amount closing in ``p``). Null
+  when actual is 0.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from salesradar.metrics.ranking import first_rows
 from salesradar.metrics.registry import ALL_PERIODS, ONLY_GRAINS, Kind, Kpi, Unit
 
 DEAL_DIMS = (*REP_DIMS, *CUSTOMER_DIMS)
+WON_AMOUNT = "won_amount"  # forecast_submissions.measure of a forecast of won deal amounts
 CATEGORY_WEIGHTS: dict[str, float] = {
     "commit": 0.9, "best_case": 0.5, "pipeline": 0.2, "omitted": 0.0,
 }
@@ -72,12 +75,28 @@ def _forecast_accuracy(q: Query) -> Any:
     fc = fc.filter(fc.category == "commit")
     fc = fc.filter(fc.grain.isnull() | (fc.grain == q.grain))
     fc = first_rows(fc, ["rep_id", "_date"], ibis.desc(fc.submitted_at), 1)  # the latest
-    f = agg(fc, q.keys, forecast=f64(fc.amount.sum()), actual=ibis.null("float64"))
+    won_measure = ((fc.measure == WON_AMOUNT).fill_null(False) if "measure" in fc.columns
+                   else ibis.literal(False))  # a workspace made before the column existed
+    fc = fc.mutate(_won=won_measure)
+    none = ibis.null("float64")
+    f = agg(fc, q.keys, f_rev=f64(fc.amount.sum(where=~fc._won)),
+            f_won=f64(fc.amount.sum(where=fc._won)), a_rev=none, a_won=none)
+    lines = q.fact("invoice_lines")
+    r = agg(lines, q.keys, f_rev=none, f_won=none, a_rev=f64(lines.net_revenue.sum()),
+            a_won=none)
     deals = q.fact("deals")
     won = deals.filter(deals.outcome == "won")
-    a = agg(won, q.keys, forecast=ibis.null("float64"), actual=f64(won.amount.sum()))
-    both = f.union(a)
-    out = agg(both, q.keys, forecast=both.forecast.sum(), actual=both.actual.sum())
+    a = agg(won, q.keys, f_rev=none, f_won=none, a_rev=none, a_won=f64(won.amount.sum()))
+    both = f.union(r).union(a)
+    out = agg(both, q.keys, f_rev=both.f_rev.sum(), f_won=both.f_won.sum(),
+              a_rev=both.a_rev.sum(), a_won=both.a_won.sum())
+    # each submission against the actual of its own measure; a measure nobody forecast adds
+    # nothing to either side
+    forecast = out.f_rev.fill_null(0) + out.f_won.fill_null(0)
+    actual = (ibis.ifelse(out.f_rev.notnull(), out.a_rev.fill_null(0), 0.0)
+              + ibis.ifelse(out.f_won.notnull(), out.a_won.fill_null(0), 0.0))
+    out = out.mutate(forecast=ibis.ifelse(out.f_rev.notnull() | out.f_won.notnull(), forecast,
+                                          none), actual=actual)
     value = 1 - (out.forecast - out.actual).abs() / out.actual.nullif(0)
     return finish(q, out, value)
 
@@ -149,9 +168,11 @@ KPIS: tuple[Kpi, ...] = (
     ),
     _deal(
         "forecast_accuracy", "Forecast accuracy", "דיוק תחזית",
-        "1 − |commit forecast − won amount| ÷ won amount.",
-        "1 פחות (הפרש מוחלט בין תחזית ההתחייבות לסכום שנזכה) חלקי הסכום שנזכה.",
-        Unit.PERCENT, tables=("forecast_submissions", "deals"), dimensions=REP_DIMS,
+        "1 − |commit forecast − actual| ÷ actual, the actual of the forecast's measure: "
+        "invoiced revenue, or the won deal amount when the submission's measure is won_amount.",
+        "1 פחות (הפרש מוחלט בין תחזית ההתחייבות לבפועל) חלקי הבפועל, בפועל של אותו מדד: "
+        "הכנסות שחויבו, או סכום העסקאות שנזכו כשמדד ההגשה הוא won_amount.",
+        Unit.PERCENT, tables=("forecast_submissions", "invoice_lines"), dimensions=REP_DIMS,
         build=_forecast_accuracy,
     ),
 )
