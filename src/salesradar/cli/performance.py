@@ -165,14 +165,20 @@ def performance_commands(app: typer.Typer) -> None:
                 result["saved"] = save_forecast(db, result)
 
         def render() -> None:
-            print_table(h(f"forecast as of {result['as_of']}", f"תחזית נכון ל-{result['as_of']}"),
-                        result["periods"], [
+            columns = [
                 ("period", h("period", "תקופה")), ("repeat", h("repeat", "חוזרים")),
                 ("new_business", h("new business", "עסקים חדשים")),
                 ("total", h("total", "סה\"כ")), ("low", h("low", "נמוך")),
-                ("high", h("high", "גבוה")),
-                ("deals_existing", h("of which deals", "מתוכם עסקאות")),
-                ("expansion", h("of which cross-sell", "מתוכם מכירה צולבת"))])
+                ("high", h("high", "גבוה"))]
+            # shown, never added: repeat business already holds them (0 columns left out)
+            for key, en, hebrew in (
+                    ("deals_existing", "deals at buyers, not added",
+                     "עסקאות אצל לקוחות קיימים, לא נוספו"),
+                    ("expansion", "cross-sell, not added", "מכירה צולבת, לא נוספה")):
+                if any(p[key] for p in result["periods"]):
+                    columns.append((key, h(en, hebrew)))
+            print_table(h(f"forecast as of {result['as_of']}", f"תחזית נכון ל-{result['as_of']}"),
+                        result["periods"], columns)
             for note in result["notes_he" if he else "notes"]:
                 say(h(f"note: {note}", f"הערה: {note}"))
         output.emit(result, as_json, render)
