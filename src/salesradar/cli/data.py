@@ -125,10 +125,19 @@ def data_app_commands(app: typer.Typer) -> None:
         with open_workspace(workspace) as ws, open_app_db(workspace, app_db) as db:
             store = db.store_info()
             gates = read_gates(ws)
-            data = {**_status(ws).to_dict(), "model_gates": gates, "app_store": store.to_dict()}
+            from salesradar.metrics.unknowns import cost_status
+
+            cost = cost_status(ws.backend)
+            data = {**_status(ws).to_dict(), "cost": cost, "model_gates": gates,
+                    "app_store": store.to_dict()}
 
             def render() -> None:
                 _print_status(ws)
+                if not cost["profit_known"] or (cost["coverage"] or 0) < 1:
+                    style = "yellow" if cost["profit_known"] else "bold yellow"
+                    word = "warning" if lang == "en" else "אזהרה"
+                    output.console.print(f"[{style}]{word}[/]: {cost['text_' + lang]}",
+                                         highlight=False)
                 if gates:
                     print_gates(gates, lang)
                 else:

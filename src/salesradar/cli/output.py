@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -19,8 +20,23 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
-    """JSON on stdout: UTF-8 Hebrew as is, dates as ISO strings."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n")
+    """JSON on stdout: UTF-8 Hebrew as is, dates as ISO strings, an unknown number (NaN, an
+    infinity) as null: strict JSON that every parser reads."""
+    sys.stdout.write(json.dumps(strict_json(data), ensure_ascii=False, indent=2,
+                                default=_default, allow_nan=False) + "\n")
+
+
+def strict_json(data: Any) -> Any:
+    """``data`` with every float that JSON cannot hold (NaN, ±infinity) replaced by None."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: strict_json(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [strict_json(v) for v in data]
+    if hasattr(data, "to_dict") and not isinstance(data, type):
+        return strict_json(data.to_dict())
+    return data
 
 
 def _default(value: Any) -> Any:

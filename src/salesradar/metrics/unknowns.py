@@ -1,0 +1,52 @@
+"""What the data cannot tell: cost coverage, for gross profit and everything built on it.
+
+A workspace without a cost on its invoice lines (UCI Online Retail has none) has no gross profit:
+it is unknown, never revenue at 100% margin. :func:`cost_status` says how much of the revenue has
+a cost and whether that is enough (:data:`~salesradar.metrics.catalog.sales.MIN_COST_COVERAGE`)
+for gross profit and margin; ``status``, the dashboard and anything that would use profit (a
+commitment's ROI) ask it first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from salesradar.engine import table_names
+from salesradar.metrics.catalog.sales import MIN_COST_COVERAGE
+
+
+def cost_status(backend: Any, start: date | None = None, end: date | None = None,
+                ) -> dict[str, Any]:
+    """Cost coverage of the invoice lines dated in ``[start, end]`` (all by default).
+
+    Returns ``coverage`` (share of absolute revenue on lines with a cost; null without
+    revenue), ``profit_known`` (coverage ≥ 95%: gross profit and margin can be shown, over the
+    lines with a cost), and ``text_en``/``text_he`` saying so, or why not.
+    """
+    from salesradar.metrics.compute import compute_kpi, kpi_records
+
+    if "invoice_lines" not in table_names(backend):
+        coverage = None
+    else:
+        rows = kpi_records(compute_kpi(backend, "cost_coverage", (), None, start, end,
+                                       persist=False))
+        coverage = rows[0]["value"] if rows else None
+    known = coverage is not None and coverage >= MIN_COST_COVERAGE
+    if coverage is None:
+        en, he = "No revenue: gross profit is unknown.", "אין הכנסות: הרווח הגולמי לא ידוע."
+    elif known and coverage >= 1:
+        en, he = "Every invoice line has a cost.", "לכל שורות החשבוניות יש עלות."
+    else:
+        share = f"{coverage:.1%}"
+        if known:
+            en = (f"Cost is known for {share} of revenue: gross profit and margin are computed "
+                  "over the lines with a cost.")
+            he = (f"העלות ידועה ל-{share} מההכנסות: הרווח הגולמי ושיעורו מחושבים על השורות "
+                  "שיש להן עלות.")
+        else:
+            en = (f"Cost is known for {share} of revenue (95% needed): gross profit and margin "
+                  "are unknown, not 100%; import the cost column of the invoice lines.")
+            he = (f"העלות ידועה ל-{share} מההכנסות (נדרשים 95%): הרווח הגולמי ושיעורו לא "
+                  "ידועים, ולא 100%; יש לייבא את עמודת העלות של שורות החשבוניות.")
+    return {"coverage": coverage, "profit_known": known, "text_en": en, "text_he": he}
