@@ -46,7 +46,10 @@ def lines(scratch: Any) -> Any:
     rows = [{"invoice_id": f"I{n}", "line_no": 1, "invoice_date": day, "customer_id": c,
              "sku": "s", "quantity": 1, "net_revenue": rev, "cost": cost, "rep_id": "r1"}
             for n, day, c, rev, cost in ROWS]
-    return load_tables(scratch, {"invoice_lines": arrow_table("invoice_lines", rows)})
+    cts = [{"customer_id": "a", "period": date(2024, 1, 1), "grain": "month", "kind": "service",
+            "amount": 10}]
+    return load_tables(scratch, {"invoice_lines": arrow_table("invoice_lines", rows),
+                                 "cost_to_serve": arrow_table("cost_to_serve", cts)})
 
 
 def _by_period(con: Any, name: str) -> dict[str, dict[str, Any]]:
@@ -67,6 +70,16 @@ def test_gross_margin_is_unknown_below_the_cost_coverage(lines: Any) -> None:
     assert gm["2024-02-01"]["value"] == pytest.approx(88 / 195)
     # the change against an unknown January is unknown too
     assert gm["2024-02-01"]["change"] is None
+
+
+def test_customer_profitability_is_unknown_without_cost(lines: Any) -> None:
+    # January: a (100 − 60) + (300 − 150) − 10 cost to serve = 180; b's only line has no
+    # cost: unknown, not 200
+    got = {(r["period"], r["customer_id"]): r["value"] for r in kpi_records(compute_kpi(
+        lines, "customer_profitability", ("customer",), "month", persist=False))}
+    assert got[("2024-01-01", "a")] == pytest.approx(180)
+    assert got[("2024-01-01", "b")] is None
+    assert got[("2024-02-01", "b")] == pytest.approx(40)
 
 
 def test_gross_margin_on_the_costed_lines_when_coverage_suffices(scratch: Any) -> None:

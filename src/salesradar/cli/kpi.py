@@ -118,15 +118,21 @@ def kpi_commands(app: typer.Typer) -> None:
     ) -> None:
         """Cumulative profit (after cost to serve) by customers ranked by profitability."""
         from salesradar.metrics import plain_rows, whale_curve, whale_summary
+        from salesradar.metrics.unknowns import cost_status
 
+        first, last = parse_date(start, "--from"), parse_date(end, "--to")
         with open_backend(workspace, engine) as backend:
-            curve = whale_curve(backend, parse_date(start, "--from"), parse_date(end, "--to"))
-        summary = whale_summary(curve)
+            curve = whale_curve(backend, first, last)
+            cost = cost_status(backend, first, last)
+        summary = {**whale_summary(curve), "cost": cost}
         rows = plain_rows(curve)
 
         def render() -> None:
+            if not cost["profit_known"]:
+                output.console.print(f"[yellow]warning[/]: {cost['text_en']}", highlight=False)
             output.console.print(output.table(None, ["measure", "value"],
-                                              [(k, output.fmt(v)) for k, v in summary.items()]))
+                                              [(k, output.fmt(v)) for k, v in summary.items()
+                                               if k != "cost"]))
 
         output.emit({"summary": summary, "curve": rows}, as_json, render)
 

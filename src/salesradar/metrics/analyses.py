@@ -39,7 +39,8 @@ PVM_GROUPS = {"product": "sku", "customer": "customer_id", "channel": "channel"}
 def whale_curve(
     backend: Any, start: date | None = None, end: date | None = None, *, persist: bool = True
 ) -> pa.Table:
-    """Customers by profitability with cumulative profit and the peak.
+    """Customers by profitability with cumulative profit and the peak (customers whose profit
+    is unknown, their lines lacking a cost, are left out).
 
     Columns: ``rank`` (1 = most profitable), ``customer_id``, ``profit``, ``cumulative_profit``,
     ``customer_share`` (rank ÷ customers), ``cumulative_profit_share`` (÷ total profit; null when
@@ -47,6 +48,7 @@ def whale_curve(
     """
     q = Query(backend, ("customer",), None, start, end)
     per = _profitability(q)
+    per = per.filter(per.value.notnull())  # customers whose profit is unknown (no cost)
     order = [ibis.desc(per.value), per.customer_id]
     w = ibis.window(order_by=order)
     curve = per.select(

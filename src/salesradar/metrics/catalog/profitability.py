@@ -1,8 +1,9 @@
 """Profitability and account KPIs: cost to serve, customer profitability, share of wallet, DSO.
 
-* **Customer profitability** = gross profit (net revenue − cost of the invoice lines, a missing
-  cost counting as 0) − cost to serve (all kinds), each in the period of its own date (invoice
-  date; the ``period`` column of ``cost_to_serve``).
+* **Customer profitability** = gross profit (net revenue − cost over the invoice lines that have
+  a cost) − cost to serve (all kinds), each in the period of its own date (invoice date; the
+  ``period`` column of ``cost_to_serve``); unknown where the lines with a cost hold less than
+  95% of the revenue (a missing cost is not a cost of 0).
 * **Share of wallet** in ``p`` = the customers' trailing-12-month revenue (as in concentration)
   ÷ their annual ``potential``; only customers with a known potential count on either side.
 * **Days sales outstanding** in ``p`` = the amount-weighted mean number of days from invoice date
@@ -13,14 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
+
 from salesradar.metrics.catalog._common import (
     agg,
     days_between,
     f64,
     finish,
+    lit,
     ratio,
 )
 from salesradar.metrics.catalog.customers import trailing_revenue
+from salesradar.metrics.catalog.sales import MIN_COST_COVERAGE
 from salesradar.metrics.frame import CUSTOMER_DIMS, Query
 from salesradar.metrics.registry import ALL_PERIODS, Kind, Kpi, Unit
 
@@ -28,14 +33,26 @@ MONEY = "decimal(18, 4)"
 
 
 def _profitability(q: Query) -> Any:
+    """Gross profit of the lines with a cost − cost to serve; unknown (null) where the lines
+    with a cost hold less than :data:`~.sales.MIN_COST_COVERAGE` of revenue."""
     lines = q.fact("invoice_lines")
+    costed = lines.cost.notnull()
     gp = lines.select(
-        *q.keys, amount=(lines.net_revenue - lines.cost.fill_null(0)).cast(MONEY)
+        *q.keys,
+        amount=ibis.ifelse(costed, lines.net_revenue - lines.cost, 0).cast(MONEY),
+        abs_revenue=f64(lines.net_revenue.abs()),
+        abs_costed=ibis.ifelse(costed, f64(lines.net_revenue.abs()), lit(0.0)),
     )
     cts = q.fact("cost_to_serve")
-    cost = cts.select(*q.keys, amount=(-cts.amount).cast(MONEY))
+    cost = cts.select(*q.keys, amount=(-cts.amount).cast(MONEY), abs_revenue=lit(0.0),
+                      abs_costed=lit(0.0))
     both = gp.union(cost)
-    return agg(both, q.keys, value=both.amount.sum())
+    out = agg(both, q.keys, value=both.amount.sum(), abs_revenue=both.abs_revenue.sum(),
+              abs_costed=both.abs_costed.sum())
+    known = (out.abs_revenue == 0) | (ratio(out.abs_costed, out.abs_revenue)
+                                      >= MIN_COST_COVERAGE)
+    return finish(q, out, ibis.ifelse(known.fill_null(False), out.value,
+                                      ibis.null(out.value.type())))
 
 
 def _share_of_wallet(q: Query) -> Any:
@@ -78,8 +95,9 @@ KPIS: tuple[Kpi, ...] = (
     ),
     _kpi(
         "customer_profitability", "Customer profitability", "רווחיות לקוח",
-        "Gross profit minus cost to serve.",
-        "רווח גולמי פחות עלות השירות.",
+        "Gross profit (over the lines with a cost) minus cost to serve; unknown below 95% "
+        "cost coverage.",
+        "רווח גולמי (על השורות שיש להן עלות) פחות עלות השירות; לא ידוע מתחת ל-95% כיסוי עלות.",
         Unit.SHEKEL, tables=("invoice_lines", "cost_to_serve"),
         kind=Kind.DERIVED, build=_profitability,
     ),
