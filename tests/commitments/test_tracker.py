@@ -199,3 +199,92 @@ def test_verdict_sentences(b: Any) -> None:
     assert verdict_sentence(running)[0] == (
         "in progress until 30/09/2025: +15.0% of the +20% promised; ₪115,000 in the period to "
         "30/06/2025, on track (path ₪109,945)")
+
+
+# A seasonal company: Q4 is the peak. Revenue on the 15th of each month, cost 60%:
+#   2024-10..12  150,000 (the data begin on 15/10/2024)   2025-01..06  100,000
+#   2025-07..09  110,000   2025-10..12  160,000   2026-01  100,000 (the data run past the end)
+SEASONAL = {**{(2024, m): 150_000 for m in (10, 11, 12)},
+            **{(2025, m): 100_000 for m in range(1, 7)},
+            **{(2025, m): 110_000 for m in (7, 8, 9)},
+            **{(2025, m): 160_000 for m in (10, 11, 12)}, (2026, 1): 100_000}
+
+
+def _seasonal_backend(cost: bool = True) -> Any:
+    import ibis
+
+    from metrics.conftest import load_tables
+    from metrics.data import arrow_table
+
+    rows = [{"invoice_id": f"I{y}{m:02d}", "line_no": 1, "invoice_date": date(y, m, 15),
+             "customer_id": "c1", "sku": "s1", "quantity": 1, "net_revenue": rev,
+             "cost": rev * 0.6 if cost else None, "rep_id": "r1", "channel": "field"}
+            for (y, m), rev in SEASONAL.items()]
+    return load_tables(ibis.duckdb.connect(),
+                       {"invoice_lines": arrow_table("invoice_lines", rows)})
+
+
+def _peak_terms() -> dict[str, Any]:
+    """+20% revenue, July to December 2025, over the mean of the 12 months before July."""
+    return terms(start="2025-07-01", end="2025-12-31",
+                 baseline={"window": 12, "grain": "month", "aggregation": "mean"})
+
+
+def test_shortened_baseline_and_seasonal_disagreement() -> None:
+    from salesradar.commitments.status import commitment_status
+
+    t = track(_seasonal_backend(), parse_commitment(_peak_terms()), as_of=date(2026, 1, 15))
+    # the 12 months before July 2025 reach back to July 2024; the data begin on 15/10/2024, so
+    # only October 2024 to June 2025 count: 9 of 12, mean (3 × 150,000 + 6 × 100,000) ÷ 9
+    assert (t.baseline_used, t.baseline_shortened) == (9, True)
+    assert t.baseline == pytest.approx(1_050_000 / 9)
+    assert t.concerns[0].code == "baseline_shortened"
+    assert t.concerns[0].en == ("baseline shortened to 9 of 12 months: the data begin on "
+                                "15/10/2024")
+    assert "9 מתוך 12" in t.concerns[0].he
+    # October to December 2025 average 160,000: +37.1% over 116,667, met against +20% ...
+    assert t.verdict == "met"
+    assert t.achieved_pct == pytest.approx(160_000 / (1_050_000 / 9) - 1)
+    # ... but against the same months of 2024 (150,000) only +6.7%: missed; they disagree
+    assert t.seasonal_baseline == pytest.approx(150_000)
+    assert t.seasonal_achieved_pct == pytest.approx(160_000 / 150_000 - 1)
+    assert (t.seasonal_verdict, t.seasonal_disagrees) == ("missed", True)
+    assert t.concerns[-1].code == "seasonal_disagrees"
+    s = commitment_status(_seasonal_backend(), parse_commitment(_peak_terms()),
+                          as_of=date(2026, 1, 15))
+    assert s["verdict_en"].startswith("BASELINE SHORTENED to 9 of 12 months (the data begin on "
+                                      "15/10/2024) — met: revenue averaged ₪160,000")
+    assert s["verdict_en"].endswith("against the same periods a year earlier: +6.7%, missed "
+                                    "— the two disagree")
+    assert s["verdict_he"].startswith("הבסיס קוצר ל־9 מתוך 12 חודשים")
+    assert (s["baseline_used"], s["baseline_window"], s["seasonal_verdict"]) == (9, 12, "missed")
+
+
+def test_no_history_before_the_start_is_vague() -> None:
+    t = track(_seasonal_backend(), parse_commitment(terms(start="2024-10-01",
+                                                          end="2025-03-31")),
+              as_of=date(2026, 1, 15))
+    # the 3 months before October 2024 have no data at all: no baseline, no verdict
+    assert (t.baseline, t.baseline_used, t.verdict) == (None, 0, "vague")
+    assert t.concerns[0].code == "baseline_no_history"
+
+
+def test_roi_needs_cost() -> None:
+    with_cost = track(_seasonal_backend(), parse_commitment(_peak_terms()),
+                      as_of=date(2026, 1, 15))
+    fee, roi = value_of(_seasonal_backend(), with_cost)
+    assert roi is not None and roi.cost_coverage == pytest.approx(1.0)
+    # 12-month before window (9 with data, mean 116,667), during Jul..Dec 2025 = 810,000:
+    # +110,000 revenue, 40% of it gross profit
+    assert roi.incremental_revenue == pytest.approx(810_000 - 6 * 1_050_000 / 9)
+    assert roi.incremental_gross_profit == pytest.approx(0.4 * (810_000 - 6 * 1_050_000 / 9))
+    assert roi.roi == pytest.approx((roi.incremental_gross_profit - fee.due) / fee.due)
+    assert roi.reason_en is None
+    no_cost = track(_seasonal_backend(cost=False), parse_commitment(_peak_terms()),
+                    as_of=date(2026, 1, 15))
+    fee, roi = value_of(_seasonal_backend(cost=False), no_cost)
+    # no cost: gross profit is unknown (not revenue), so is the ROI, and the reason says so
+    assert roi is not None and roi.roi is None and roi.incremental_gross_profit is None
+    assert roi.incremental_revenue == pytest.approx(810_000 - 6 * 1_050_000 / 9)
+    assert roi.reason_en is not None and "cost for no revenue" not in roi.reason_en
+    assert "ROI unknown" in roi.reason_en and roi.reason_he

@@ -43,6 +43,8 @@ def _print_status(s: dict[str, Any], lang: str) -> None:
     if roi:
         say(f"  incremental revenue {output.fmt(roi['incremental_revenue'])}, gross profit "
             f"{output.fmt(roi['incremental_gross_profit'])}, ROI {output.fmt(roi['roi'])}")
+        if roi[f"reason_{lang}"]:
+            say(f"  ! {roi[f'reason_{lang}']}")
 
 
 def vendor_commands(app: typer.Typer) -> None:
@@ -165,7 +167,9 @@ def vendor_commands(app: typer.Typer) -> None:
         """Met, missed, in progress, extended or vague, with the numbers, fee due and ROI."""
         s = _status(ident, as_of, workspace, app_db)
         keys = ("verdict", "verdict_en", "verdict_he", "baseline", "target", "result",
-                "achieved_pct", "deadline", "as_of", "fee", "roi", "concerns")
+                "achieved_pct", "deadline", "as_of", "fee", "roi", "concerns", "data_since",
+                "baseline_used", "baseline_window", "baseline_shortened", "seasonal_baseline",
+                "seasonal_achieved_pct", "seasonal_verdict", "seasonal_disagrees")
         output.emit({k: s[k] for k in keys} | {"id": ident}, as_json,
                     lambda: _print_status(s, lang))
 

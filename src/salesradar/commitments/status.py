@@ -11,7 +11,7 @@ from typing import Any
 from salesradar.charts.labels import format_date, format_value
 from salesradar.commitments.checks import VAGUE_CODES
 from salesradar.commitments.model import Commitment
-from salesradar.commitments.tracker import Tracking, track
+from salesradar.commitments.tracker import GRAIN_WORDS, Tracking, track
 from salesradar.commitments.value import value_of
 
 VERDICT_LABELS = {
@@ -22,7 +22,29 @@ VERDICT_LABELS = {
 
 
 def verdict_sentence(t: Tracking) -> tuple[str, str]:
-    """The verdict with its numbers, in English and Hebrew."""
+    """The verdict with its numbers, in English and Hebrew; a shortened baseline comes first,
+    the seasonality-adjusted result last."""
+    en, he = _verdict_sentence(t)
+    c = t.commitment
+    if (t.baseline_shortened and c.baseline is not None and t.baseline_used
+            and t.data_since is not None):
+        words = GRAIN_WORDS[c.baseline.grain]
+        en = (f"BASELINE SHORTENED to {t.baseline_used} of {c.baseline.window} {words[0]} "
+              f"(the data begin on {format_date(t.data_since)}) — {en}")
+        he = (f"הבסיס קוצר ל־{t.baseline_used} מתוך {c.baseline.window} {words[1]} (הנתונים "
+              f"מתחילים ב־{format_date(t.data_since)}) — {he}")
+    if t.seasonal_verdict is not None and t.seasonal_achieved_pct is not None:
+        got = format_value(t.seasonal_achieved_pct * c.sign, "%", decimals=1)
+        got = ("+" if t.seasonal_achieved_pct * c.sign > 0 else "") + got
+        label_en, label_he = VERDICT_LABELS[t.seasonal_verdict]
+        en += (f"; against the same periods a year earlier: {got}, {label_en}"
+               + (" — the two disagree" if t.seasonal_disagrees else ""))
+        he += (f"; מול אותן תקופות לפני שנה: {got}, {label_he}"
+               + (" — השניים אינם מסכימים" if t.seasonal_disagrees else ""))
+    return en, he
+
+
+def _verdict_sentence(t: Tracking) -> tuple[str, str]:
     c = t.commitment
     unit = c.kpi.unit.value
     promised = ("+" if c.higher_is_better else "−") + format_value(c.improvement_pct, "%")

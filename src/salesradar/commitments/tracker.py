@@ -53,6 +53,24 @@ class Tracking:
     result: float | None = None  # the evaluation value, once the period is over
     achieved_pct: float | None = None  # improvement reached (of the latest value until the end)
     deadline: date | None = None  # the end, or the end plus the extension
+    baseline_used: int | None = None  # baseline periods with data (of the agreed window)
+    data_since: date | None = None
+    # the result against the same periods a year earlier, where the data reach back that far
+    seasonal_baseline: float | None = None
+    seasonal_achieved_pct: float | None = None
+    seasonal_verdict: Literal["met", "missed"] | None = None
+
+    @property
+    def baseline_shortened(self) -> bool:
+        """The agreed baseline window reaches before the data: fewer periods were used."""
+        b = self.commitment.baseline
+        return (b is not None and b.value is None and self.baseline_used is not None
+                and self.baseline_used < b.window)
+
+    @property
+    def seasonal_disagrees(self) -> bool:
+        return (self.seasonal_verdict is not None and self.verdict in ("met", "missed")
+                and self.seasonal_verdict != self.verdict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +84,15 @@ class Tracking:
             "target": self.target, "result": self.result, "achieved_pct": self.achieved_pct,
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "checkpoints": [c.to_dict() for c in self.checkpoints],
+            "data_since": self.data_since.isoformat() if self.data_since else None,
+            "baseline_used": self.baseline_used,
+            "baseline_window": (self.commitment.baseline.window
+                                if self.commitment.baseline is not None else None),
+            "baseline_shortened": self.baseline_shortened,
+            "seasonal_baseline": self.seasonal_baseline,
+            "seasonal_achieved_pct": self.seasonal_achieved_pct,
+            "seasonal_verdict": self.seasonal_verdict,
+            "seasonal_disagrees": self.seasonal_disagrees,
         }
 
 
@@ -93,16 +120,42 @@ def path_value(c: Commitment, baseline: float, day: date) -> float:
     return baseline + c.sign * abs(baseline) * reached
 
 
-def compute_baseline(backend: Any, c: Commitment) -> tuple[float | None,
-                                                             list[tuple[W.Window, float | None]]]:
-    """The baseline value and the per-period values it came from (none when agreed as a number)."""
+def compute_baseline(backend: Any, c: Commitment, since: date | None = None
+                     ) -> tuple[float | None, list[tuple[W.Window, float | None]]]:
+    """The baseline value and the per-period values it came from (none when agreed as a number).
+
+    Periods that end before ``since`` (the first day of data) are left out: they are not 0,
+    they are unknown; :class:`Tracking` then says the baseline was shortened.
+    """
     assert c.baseline is not None and c.start is not None
     b = c.baseline
     if b.value is not None:
         return b.value, []
-    wins = W.windows_before(c.start, b.grain, b.window)
+    wins = [w for w in W.windows_before(c.start, b.grain, b.window)
+            if since is None or w[1] >= since]
     values = W.measure(backend, c.metric, wins)
     return W.aggregate(values, b.aggregation), list(zip(wins, values, strict=True))
+
+
+GRAIN_WORDS = {"week": ("weeks", "שבועות"), "month": ("months", "חודשים"),
+               "quarter": ("quarters", "רבעונים")}
+
+
+def _shortened(c: Commitment, used: int, since: date) -> Concern:
+    assert c.baseline is not None
+    en, he = GRAIN_WORDS[c.baseline.grain]
+    when = since.strftime("%d/%m/%Y")
+    if used == 0:
+        return Concern("baseline_no_history",
+                       f"no baseline: the data begin on {when}, after the {c.baseline.window} "
+                       f"{en} before the start",
+                       f"אין בסיס: הנתונים מתחילים ב־{when}, אחרי {c.baseline.window} ה{he} "
+                       "שלפני ההתחלה")
+    return Concern("baseline_shortened",
+                   f"baseline shortened to {used} of {c.baseline.window} {en}: the data begin "
+                   f"on {when}",
+                   f"הבסיס קוצר ל־{used} מתוך {c.baseline.window} {he}: הנתונים מתחילים "
+                   f"ב־{when}")
 
 
 def track(backend: Any, c: Commitment, *, as_of: date | None = None) -> Tracking:
@@ -114,13 +167,19 @@ def track(backend: Any, c: Commitment, *, as_of: date | None = None) -> Tracking
     """
     concerns = check(c)
     until = W.data_until(backend, c.metric)
+    since = W.data_since(backend, c.metric)
     day = min(d for d in (as_of, until, date.today()) if d is not None)
-    vague = any(x.code in VAGUE_CODES for x in concerns)
     if c.baseline is None or c.start is None or c.end is None:
-        return Tracking(c, concerns, "vague", day, until)
-    baseline, periods = compute_baseline(backend, c)
+        return Tracking(c, concerns, "vague", day, until, data_since=since)
+    baseline, periods = compute_baseline(backend, c, since)
+    used = len(periods) if c.baseline.value is None else None
+    if used is not None and since is not None and used < c.baseline.window:
+        concerns = [_shortened(c, used, since), *concerns]
+        if used == 0:
+            baseline = None
+    vague = any(x.code in (*VAGUE_CODES, "baseline_no_history") for x in concerns)
     t = Tracking(c, concerns, "vague" if vague else "in_progress", day, until, baseline=baseline,
-                 baseline_periods=periods, deadline=c.end)
+                 baseline_periods=periods, deadline=c.end, baseline_used=used, data_since=since)
     if baseline is None:
         return t
     grain = c.baseline.grain
@@ -145,8 +204,39 @@ def track(backend: Any, c: Commitment, *, as_of: date | None = None) -> Tracking
         else:
             result, achieved = _evaluate(backend, c, baseline, extended_end)
             verdict = "met" if _met(c, achieved) else "missed"
-    return replace(t, result=result, achieved_pct=achieved,
-                   verdict="vague" if vague else verdict)
+    t = replace(t, result=result, achieved_pct=achieved, verdict="vague" if vague else verdict)
+    return _seasonal(backend, t, t.deadline or c.end)
+
+
+def _seasonal(backend: Any, t: Tracking, end: date) -> Tracking:
+    """The result against the same evaluation periods a year earlier, where the data reach
+    back that far; a concern when it and the verdict disagree."""
+    c = t.commitment
+    if t.result is None or t.data_since is None or t.verdict not in ("met", "missed"):
+        return t
+    assert c.baseline is not None
+    wins = [W.year_earlier(w, c.baseline.grain)
+            for w in W.windows_ending(end, c.baseline.grain, c.evaluation_periods)]
+    if any(w[1] < t.data_since for w in wins):
+        return t
+    before = W.aggregate(W.measure(backend, c.metric, wins), "mean")
+    if before is None:
+        return t
+    achieved = improvement(c, before, t.result)
+    verdict: Literal["met", "missed"] = "met" if _met(c, achieved) else "missed"
+    t = replace(t, seasonal_baseline=before, seasonal_achieved_pct=achieved,
+                seasonal_verdict=verdict)
+    if t.seasonal_disagrees:
+        got = "–" if achieved is None else f"{c.sign * achieved:+.1%}"
+        labels = {"met": ("met", "עמד ביעד"), "missed": ("missed", "לא עמד ביעד")}
+        t = replace(t, concerns=[*t.concerns, Concern(
+            "seasonal_disagrees",
+            f"against the same periods a year earlier the result is {got}: "
+            f"{labels[verdict][0]}, while against the baseline it is {labels[t.verdict][0]}; "
+            "the baseline may compare a season with another",
+            f"מול אותן תקופות לפני שנה התוצאה היא {got}: {labels[verdict][1]}, ואילו מול הבסיס: "
+            f"{labels[t.verdict][1]}; ייתכן שהבסיס משווה עונה לעונה אחרת")])
+    return t
 
 
 def _met(c: Commitment, achieved: float | None) -> bool:

@@ -8,7 +8,9 @@ cycle, revenue per customer) the report shows before and during side by side.
 
 Fee due = fixed + success fee % × max(0, increment of the fee base) + bonus (only when met), at
 most the cap, minus the refund % of the fixed fee when the commitment is missed.
-ROI = (incremental gross profit − fee due) ÷ fee due.
+ROI = (incremental gross profit − fee due) ÷ fee due, only when the invoice lines carry a cost
+for at least :data:`MIN_COST_COVERAGE` of revenue in every baseline and commitment period;
+otherwise gross profit is unknown (never revenue) and the ROI is None with the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from salesradar.commitments import windows as W
 from salesradar.commitments.model import Baseline, Commitment
 from salesradar.commitments.tracker import Tracking
 from salesradar.engine import table_names
+from salesradar.metrics.catalog.sales import MIN_COST_COVERAGE
 
 FeeStatus = Literal["final", "to_date", "not_computed"]
 AMOUNTS = ("revenue", "gross_profit")
@@ -70,6 +73,9 @@ class Roi:
     metrics: dict[str, Before]
     fee_due: float
     roi: float | None  # (incremental gross profit − fee) ÷ fee
+    cost_coverage: float | None = None  # the lowest share of revenue with a cost, any period
+    reason_en: str | None = None  # why the ROI is unknown
+    reason_he: str | None = None
 
     @property
     def incremental_revenue(self) -> float | None:
@@ -81,7 +87,8 @@ class Roi:
 
     def to_dict(self) -> dict[str, Any]:
         return {"metrics": {k: v.to_dict() for k, v in self.metrics.items()},
-                "fee_due": self.fee_due, "roi": self.roi,
+                "fee_due": self.fee_due, "roi": self.roi, "cost_coverage": self.cost_coverage,
+                "reason_en": self.reason_en, "reason_he": self.reason_he,
                 "incremental_revenue": self.incremental_revenue,
                 "incremental_gross_profit": self.incremental_gross_profit}
 
@@ -138,7 +145,33 @@ def value_of(backend: Any, t: Tracking) -> tuple[Fee, Roi | None]:
         return fee_due(c, t, {}), None
     until = min(t.as_of, t.deadline or t.as_of)
     metrics = before_and_during(backend, c, until)
+    coverage = cost_coverage(backend, c, until)
+    if coverage is None or coverage < MIN_COST_COVERAGE:
+        # without cost, gross profit would be revenue: neither it nor the ROI is known
+        metrics["gross_profit"] = Before(None, None, None)
+        metrics.pop("gross_margin", None)
     fee = fee_due(c, t, metrics)
     gp = metrics["gross_profit"].increment
     roi = (gp - fee.due) / fee.due if gp is not None and fee.due > 0 else None
-    return fee, Roi(metrics, fee.due, roi)
+    reason = None
+    if gp is None:
+        share = "no" if coverage is None else f"{coverage:.0%} of"
+        reason = (f"ROI unknown: the invoice lines have a cost for {share} revenue (it needs "
+                  f"{MIN_COST_COVERAGE:.0%} in every period): gross profit is not revenue",
+                  f"החזר ההשקעה אינו ידוע: לשורות החשבונית יש עלות ל־"
+                  f"{'אפס' if coverage is None else f'{coverage:.0%}'} מההכנסות (נדרשים "
+                  f"{MIN_COST_COVERAGE:.0%} בכל תקופה): רווח גולמי אינו הכנסות")
+    elif fee.due <= 0:
+        reason = ("ROI not computed: no fee is due", "החזר ההשקעה לא חושב: אין עמלה לתשלום")
+    return fee, Roi(metrics, fee.due, roi, coverage, *(reason or (None, None)))
+
+
+def cost_coverage(backend: Any, c: Commitment, until: date) -> float | None:
+    """The lowest share of revenue on lines with a cost over the baseline and commitment
+    periods (the registry's ``cost_coverage``); None when no period has revenue."""
+    assert c.start is not None
+    spec = c.baseline if c.baseline is not None and c.baseline.value is None else Baseline()
+    wins = [*W.windows_before(c.start, spec.grain, spec.window),
+            *(W.windows_from(c.start, until, spec.grain) if until >= c.start else [])]
+    known = [v for v in W.measure(backend, "cost_coverage", wins) if v is not None]
+    return min(known) if known else None

@@ -143,14 +143,34 @@ def aggregate(values: Sequence[float | None], how: Aggregation) -> float | None:
 
 def data_until(backend: Any, metric: str) -> date | None:
     """The last day the metric's data covers: the earliest of its tables' latest dates."""
+    ends = _data_bounds(backend, metric, first=False)
+    return min(ends) if ends else None
+
+
+def data_since(backend: Any, metric: str) -> date | None:
+    """The first day the metric's data covers: the latest of its tables' first dates."""
+    starts = _data_bounds(backend, metric, first=True)
+    return max(starts) if starts else None
+
+
+def _data_bounds(backend: Any, metric: str, *, first: bool) -> list[date]:
     present = table_names(backend)
-    ends: list[date] = []
+    out: list[date] = []
     for name in REGISTRY[metric].tables:
         source = SOURCES.get(name)
         if source is None or name not in present or name in ("targets", "cost_to_serve"):
             continue  # plans and monthly cost allocations do not say how far the facts go
         column = backend.table(name)[source.date_column]
-        latest = (column.date() if source.timestamp else column).max().to_pyarrow().as_py()
-        if latest is not None:
-            ends.append(latest)
-    return min(ends) if ends else None
+        day = column.date() if source.timestamp else column
+        value = (day.min() if first else day.max()).to_pyarrow().as_py()
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def year_earlier(window: Window, grain: Grain) -> Window:
+    """The same window a year earlier (52 weeks for weekly windows)."""
+    if grain == "week":
+        return window[0] - timedelta(days=364), window[1] - timedelta(days=364)
+    return add_periods(window[0], "month", -12), add_periods(window[1] + timedelta(days=1),
+                                                            "month", -12) - timedelta(days=1)
