@@ -170,3 +170,35 @@ def test_a_change_speaks_in_the_unit_of_its_kpi(unit: str, value: float, previou
     assert (got["kind"], got["text_en"], got["good"]) == (kind, text, good)
     if text is not None:
         assert got["text_he"] is not None
+
+
+def test_revenue_per_rep_counts_selling_reps_only(scratch: Any) -> None:
+    # reps: P President, no dates, never sold; S1 Sales Rep, no dates, sold 03/01 and 20/03
+    # (active 03/01–20/03); S2 Sales Rep, no dates, never sold; M Sales Manager, no dates, sold
+    # 10/02 only; S3 Sales Rep from 15/02, no sale yet; S4 no role, left 10/01, sold 05/01.
+    # Jan: S1, S4 → (100 + 50) / 2 = 75 (every row of reps would give 150 / 5 = 30)
+    # Feb: S1 (between its first and last sale), M (sold in Feb), S3 → 60 / 3 = 20
+    # Mar: S1, S3 (M sold nothing and its span ended) → 90 / 2 = 45
+    reps = [{"rep_id": "P", "role": "President"}, {"rep_id": "S1", "role": "Sales Rep"},
+            {"rep_id": "S2", "role": "Sales Rep"}, {"rep_id": "M", "role": "Sales Manager (NA)"},
+            {"rep_id": "S3", "role": "Sales Rep", "active_from": date(2024, 2, 15)},
+            {"rep_id": "S4", "active_to": date(2024, 1, 10)}]
+    sales = [("S1", date(2024, 1, 3), 100), ("S4", date(2024, 1, 5), 50),
+             ("M", date(2024, 2, 10), 60), ("S1", date(2024, 3, 20), 90)]
+    rows = [{"invoice_id": f"R{n}", "line_no": 1, "invoice_date": day, "customer_id": "a",
+             "sku": "s", "quantity": 1, "net_revenue": rev, "cost": 1, "rep_id": rep}
+            for n, (rep, day, rev) in enumerate(sales)]
+    con = load_tables(scratch, {"invoice_lines": arrow_table("invoice_lines", rows),
+                                "reps": arrow_table("reps", reps)})
+    got = {r["period"]: r["value"] for r in kpi_records(
+        compute_kpi(con, "revenue_per_rep", (), "month", persist=False))}
+    assert got == {"2024-01-01": pytest.approx(75), "2024-02-01": pytest.approx(20),
+                   "2024-03-01": pytest.approx(45)}
+    # by rep: each selling rep's own revenue ÷ 1; S3 has no revenue row
+    by_rep = {(r["period"], r["rep_id"]): r["value"] for r in kpi_records(
+        compute_kpi(con, "revenue_per_rep", ("rep",), "month", persist=False))}
+    assert by_rep[("2024-02-01", "M")] == pytest.approx(60)
+    # the whole quarter: S1, S3, M, S4 → 300 / 4
+    whole = kpi_records(compute_kpi(con, "revenue_per_rep", (), None, date(2024, 1, 1),
+                                    date(2024, 3, 31), persist=False))
+    assert whole[0]["value"] == pytest.approx(75)

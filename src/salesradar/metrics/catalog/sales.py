@@ -42,33 +42,81 @@ def _when_costed(m: Any, value: Any) -> Any:
     return ibis.ifelse(known.fill_null(False), value, ibis.null(value.type()))
 
 
-def _revenue_per_rep(q: Query) -> Any:
-    """Invoiced revenue in p ÷ reps active in p.
+NON_SELLING_ROLES = ("president", "vp", "vice", "chief", "ceo", "cfo", "coo", "director",
+                     "marketing", "manager", "admin", "finance", "support", "operations",
+                     "מנכ", "מנהל", "שיווק", "כספים", "תפעול")
+"""Words of a ``reps.role`` that is not a selling role (case-insensitive, anywhere in it)."""
 
-    A rep is active in p when ``active_from`` (if given) is before the end of p and ``active_to``
-    (if given) is on or after the start of p. Without a period, the range ``[start, end]`` is the
-    period. Revenue of lines whose rep is not in ``reps`` counts in the numerator only.
+
+def _selling_role(role: Any) -> Any:
+    """Whether a role is a selling one: empty, or naming none of :data:`NON_SELLING_ROLES`."""
+    lower = role.lower()
+    named = None
+    for word in NON_SELLING_ROLES:
+        hit = lower.contains(word)
+        named = hit if named is None else named | hit
+    assert named is not None
+    return role.isnull() | ~named.fill_null(False)
+
+
+def _revenue_per_rep(q: Query) -> Any:
+    """Invoiced revenue in p ÷ selling reps active in p.
+
+    A rep counts in p when active in p and selling in p. *Active*: ``active_from`` (if given)
+    before the end of p and ``active_to`` (if given) on or after its start; a rep with neither
+    date is active from their first to their last invoice line (a rep who never sold and has no
+    dates does not count). *Selling*: the role is empty or a selling one (not president, VP,
+    director, marketing, manager, ...: :data:`NON_SELLING_ROLES`), or the rep has invoice lines
+    in p (a manager who sells counts in the periods they sell). Without a period, the range
+    ``[start, end]`` is the period. Revenue of lines whose rep is not in ``reps`` counts in the
+    numerator only.
     """
     pc = per_customer(q)  # the revenue per customer other KPIs share, summed per slice
     revenue = agg(pc, q.keys, revenue=pc.revenue.sum())
     reps = q.table("reps")
-    reps = reps.mutate(_rep=reps.rep_id)  # rep_id, team and manager_id are reps' own columns
+    lines = q.table("invoice_lines")
+    seen = lines.group_by(_sr=lines.rep_id).aggregate(_first=lines.invoice_date.min(),
+                                                       _last=lines.invoice_date.max())
+    reps = reps.left_join(seen, reps.rep_id == seen._sr)
+    no_dates = reps.active_from.isnull() & reps.active_to.isnull()
+    # rep_id, team and manager_id are reps' own columns
+    reps = reps.select(
+        *[c for c in ("team", "manager_id") if c in q.keys],
+        _rep=reps.rep_id, _seller=_selling_role(reps.role),
+        _from=ibis.ifelse(no_dates, reps._first, reps.active_from),
+        _to=ibis.ifelse(no_dates, reps._last, reps.active_to),
+        _never=no_dates & reps._first.isnull(),
+    )
+    reps = reps.filter(~reps._never)
+    sold_lines = replace(q, dims=()).fact("invoice_lines")
+    period_key = ["period"] if q.grain is not None else []
+    sold = sold_lines.group_by([*period_key, sold_lines.rep_id]).aggregate(
+        _n=sold_lines.rep_id.count())
+    sold = sold.select(*[sold[k].name("_sp") for k in period_key], _ss=sold.rep_id,
+                       _sold=ibis.literal(True))
     if q.grain is not None:
         periods = revenue.select("period").distinct()
         span = periods.cross_join(reps)
         first, after = span.period, shift(span.period, q.grain)
+        on = [span.period == sold._sp, span._rep == sold._ss]
     else:
         span = reps
         first = ibis.date(q.start) if q.start else None
         after = ibis.date(q.end) + ibis.interval(days=1) if q.end else None
+        on = [span._rep == sold._ss]
     cond = []
     if after is not None:
-        cond.append(span.active_from.isnull() | (span.active_from < after))
+        cond.append(span._from.isnull() | (span._from < after))
     if first is not None:
-        cond.append(span.active_to.isnull() | (span.active_to >= first))
+        cond.append(span._to.isnull() | (span._to >= first))
     if cond:
         span = span.filter(*cond)
-    active = agg(span, q.keys, reps=span._rep.nunique())
+    span = span.left_join(sold, on)
+    span = span.filter(span._seller | span._sold.fill_null(False))
+    keys = [k if k != "rep_id" else "_rep" for k in q.keys]
+    active = agg(span, keys, reps=span._rep.nunique())
+    if "rep_id" in q.keys:
+        active = active.rename(rep_id="_rep")
     joined = revenue.left_join(active, q.keys) if q.keys else revenue.cross_join(active)
     return finish(q, joined, ratio(joined.revenue, joined.reps))
 
@@ -165,8 +213,12 @@ KPIS: tuple[Kpi, ...] = (
     ),
     _sales(
         "revenue_per_rep", "Revenue per rep", "הכנסה לנציג",
-        "Invoiced revenue ÷ reps active in the period (from the reps table).",
-        "הכנסה מחשבוניות חלקי מספר הנציגים הפעילים בתקופה.",
+        "Invoiced revenue ÷ selling reps active in the period: reps whose active dates (or, "
+        "without dates, first to last sale) cover it and whose role sells (not president, VP, "
+        "director, marketing, manager...) or who invoiced in the period.",
+        "הכנסה מחשבוניות חלקי הנציגים המוכרים שפעילים בתקופה: נציגים שתאריכי הפעילות שלהם (או, "
+        "בלי תאריכים, המכירה הראשונה עד האחרונה) מכסים אותה ושתפקידם מוכר (לא נשיא, סמנכ\"ל, "
+        "מנהל, שיווק...) או שהוציאו חשבונית בתקופה.",
         Unit.SHEKEL, tables=("invoice_lines", "reps"), dimensions=REP_DIMS,
         kind=Kind.DERIVED, build=_revenue_per_rep,
     ),
