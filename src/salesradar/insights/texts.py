@@ -403,15 +403,15 @@ def _forecast_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
                                "forecast_category": cat},
                         date_column="close_date", to=month["to"], **{"from": after})
              for cat in weights}
-    weighted = " + ".join(f"{w} * {cat}" for cat, w in weights.items())
-    inputs = {"actual": actual, **pipes}
+    weighted = " + ".join(f"{w} * open_{cat}" for cat, w in weights.items())
+    inputs = {"actual": actual, **{f"open_{cat}": c for cat, c in pipes.items()}}
     rest_formula = (f"max(actual / {e['days_elapsed']} * {left}, {weighted})")
     claims = [commit, actual,
               claim("setting", int(left), setting="days_left"),
               claim("derived", rest_value, formula=rest_formula, inputs=inputs),
               claim("derived", float(e["forecast"]) - float(e["projected"]),
-                    formula=f"commit - actual - {rest_formula}",
-                    inputs={**inputs, "commit": commit})]
+                    formula=f"committed - actual - {rest_formula}",
+                    inputs={**inputs, "committed": commit})]
     return (
         Texts(f"Forecast of {rep} for {period} is at risk",
               f"committed {f}; invoiced so far {act}, and the run rate or weighted open "
