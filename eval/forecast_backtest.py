@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +71,13 @@ def table(name: str, result: dict[str, Any]) -> str:
 
     def pct(v: float | None) -> str:
         return "—" if v is None else f"{v:.2%}"
-    lines += ["", f"MAPE over the {result['compared']} months with both baselines: forecast "
-                  f"{pct(mape['forecast'])} (rhythm model {pct(mape['rhythm'])}), "
-                  f"same month last year "
-                  f"{pct(mape['same_month_last_year'])}, mean of last 3 "
-                  f"{pct(mape['mean_last_3'])}; actual inside the 80% range in "
-                  f"{result['within_range']:.0%} of the months.", ""]
+
+    summary = (f"MAPE over the {result['compared']} months with both baselines: forecast "
+               f"{pct(mape['forecast'])} (rhythm model {pct(mape['rhythm'])}), same month last "
+               f"year {pct(mape['same_month_last_year'])}, mean of last 3 "
+               f"{pct(mape['mean_last_3'])}; actual inside the 80% range in "
+               f"{result['within_range']:.0%} of the months.")
+    lines += ["", *textwrap.wrap(summary, 100, break_on_hyphens=False), ""]
     return "\n".join(lines)
 
 

@@ -127,8 +127,11 @@ def performance_commands(app: typer.Typer) -> None:
                 mape = replay["mape"]
 
                 def show_replay() -> None:
+                    months = [{**m, **{k: pct(m[k]) for k in (
+                        "accuracy_same_month_last_year", "accuracy_mean_last_3")}}
+                        for m in replay["months"]]
                     print_table(
-                        h("forecast one month ahead", "תחזית חודש קדימה"), replay["months"], [
+                        h("forecast one month ahead", "תחזית חודש קדימה"), months, [
                             ("period", h("month", "חודש")), ("actual", h("actual", "בפועל")),
                             ("forecast", h("forecast", "תחזית")),
                             ("accuracy", h("accuracy", "דיוק")),
@@ -198,14 +201,19 @@ def performance_commands(app: typer.Typer) -> None:
         he = is_hebrew(lang)
         with open_workspace(workspace) as ws:
             result = rep_funnels(ws, days=days)
-        output.emit(result, as_json, lambda: print_table(
-            f"funnel {result['start']} – {result['end']}", result["reps"], [
-                ("rep_id", "rep"), ("calls", "calls"), ("meetings", "meetings"),
-                ("deals", "deals"), ("won", "won"), ("call_to_meeting", "call→meeting"),
-                ("meeting_to_deal", "meeting→deal"), ("deal_to_won", "deal→won"),
-                ("avg_sale_per_customer", "avg sale/customer"),
-                ("weakest_he" if he else "weakest_en", "loses most"),
-                ("lost_at", "lost deals stood at")], he))
+        def render() -> None:
+            if result["reps"]:
+                print_table(f"funnel {result['start']} – {result['end']}", result["reps"], [
+                    ("rep_id", "rep"), ("calls", "calls"), ("meetings", "meetings"),
+                    ("deals", "deals"), ("won", "won"), ("call_to_meeting", "call→meeting"),
+                    ("meeting_to_deal", "meeting→deal"), ("deal_to_won", "deal→won"),
+                    ("avg_sale_per_customer", "avg sale/customer"),
+                    ("weakest_he" if he else "weakest_en", "loses most"),
+                    ("lost_at", "lost deals stood at")], he)
+            for note in result["notes_he" if he else "notes_en"]:
+                say(("הערה: " if he else "note: ") + note)
+
+        output.emit(result, as_json, render)
 
     @app.command()
     def commissions(
@@ -270,6 +278,7 @@ def performance_commands(app: typer.Typer) -> None:
                 rows = [{"kpi": k["label_he" if he else "label_en"],
                          **{f: value_text(k[f], k["unit"], lg)
                             for f in ("value", "team_median", "top_value")},
+                         **({"value": f"– ({k['why_' + lg]})"} if k.get("why_en") else {}),
                          "trend": " ".join(value_text(t["value"], k["unit"], lg)
                                            for t in k["trend"][-4:])} for k in card["kpis"]]
                 print_table("", rows, [("kpi", "KPI"), ("value", "value"),
