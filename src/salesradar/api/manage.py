@@ -113,7 +113,8 @@ def pacing(caller: ApiCaller, st: State,
 def forecast(caller: ApiCaller, st: State,
              periods: Annotated[int, Query(ge=1, le=12)] = 3,
              grain: Literal["month", "quarter"] = "month") -> dict[str, Any]:
-    """The portfolio forecast: run rate plus weighted open deals, per period."""
+    """The portfolio forecast per period: repeat business (seasonal, net of returns) plus new
+    business (new customers or their weighted open deals), with an 80% range."""
     from salesradar.performance.forecast import portfolio_forecast
 
     return _scoped(st, caller, f"forecast:{periods}:{grain}",
