@@ -53,9 +53,39 @@ def _lost_at(ws: Any, start: dt.date, end: dt.date) -> dict[str, tuple[str, int]
     return out
 
 
+def funnel_gaps(present: set[str]) -> list[tuple[str, str]]:
+    """What the funnel cannot measure without a table, (English, Hebrew) each.
+
+    >>> [en for en, _ in funnel_gaps({"deals", "activities", "deal_stage_history"})]
+    ['no invoice lines: the average sale per customer is unknown']
+    """
+    out = []
+    if "activities" not in present:
+        out.append(("no activities imported: calls and meetings are not measured",
+                    "לא יובאו פעילויות: שיחות ופגישות לא נמדדות"))
+    if "deals" not in present:
+        out.append(("no deals imported: deals and wins are not measured",
+                    "לא יובאו עסקאות: עסקאות וזכיות לא נמדדות"))
+    elif "deal_stage_history" not in present:
+        out.append(("no deal stage history: where lost deals stood is unknown",
+                    "אין היסטוריית שלבים: לא ידוע באיזה שלב אבדו עסקאות"))
+    if "invoice_lines" not in present:
+        out.append(("no invoice lines: the average sale per customer is unknown",
+                    "אין שורות חשבונית: המכירה הממוצעת ללקוח לא ידועה"))
+    return out
+
+
 def rep_funnels(ws: Any, *, days: int = 180, as_of: dt.date | None = None) -> dict[str, Any]:
-    """The funnel of every rep with activities or deals in the window (module docstring)."""
-    end = as_of or data_day(ws)
+    """The funnel of every rep with activities or deals in the window (module docstring).
+
+    The window ends on the data's last day (the last invoice, or in a CRM-only workspace the
+    last CRM day). ``notes_en``/``notes_he`` say what cannot be measured and, when no rep has
+    any activity or deal in the window, why the table is empty.
+    """
+    from salesradar.metrics.periods import data_last_day
+
+    present = ws.loaded_tables()
+    end = as_of or data_last_day(ws.backend, present) or data_day(ws)
     start = end - dt.timedelta(days=days - 1)
     lo, hi = ibis.date(start), ibis.date(end)
     acts = ws.table("activities")
@@ -69,8 +99,9 @@ def rep_funnels(ws: Any, *, days: int = 180, as_of: dt.date | None = None) -> di
     won = d.filter((d.outcome == "won") & (d.close_date >= lo) & (d.close_date <= hi))
     deals, wins = _count(created, created.owner_rep_id), _count(won, won.owner_rep_id)
     arpa = {r["rep_id"]: r["value"] for r in plain_rows(
-        kpis_by(ws.backend, ["arpa"], ("rep",), None, start, end)["arpa"])}
-    lost = _lost_at(ws, start, end)
+        kpis_by(ws.backend, ["arpa"], ("rep",), None, start, end)["arpa"])} \
+        if "invoice_lines" in present else {}
+    lost = _lost_at(ws, start, end) if {"deals", "deal_stage_history"} <= present else {}
     reps = {r["rep_id"]: r for r in plain_rows(
         ws.table("reps").select("rep_id", "name", "team").to_pyarrow())}
     counts = {"calls": calls, "meetings": meetings, "deals": deals, "won": wins}
@@ -100,4 +131,10 @@ def rep_funnels(ws: Any, *, days: int = 180, as_of: dt.date | None = None) -> di
         row["weakest_gap"] = gaps.get(weakest) if weakest else None
         row["weakest_en"] = STEPS[weakest][2] if weakest else None
         row["weakest_he"] = STEPS[weakest][3] if weakest else None
-    return {"start": start.isoformat(), "end": end.isoformat(), "reps": rows}
+    notes = funnel_gaps(present)
+    if not rows:
+        span = f"{start:%d/%m/%Y}–{end:%d/%m/%Y}"
+        notes.insert(0, (f"no rep has a call, meeting or deal in {span}: the funnel is empty",
+                         f"לאף נציג אין שיחה, פגישה או עסקה ב-{span}: המשפך ריק"))
+    return {"start": start.isoformat(), "end": end.isoformat(), "reps": rows,
+            "notes_en": [n[0] for n in notes], "notes_he": [n[1] for n in notes]}

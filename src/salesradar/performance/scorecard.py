@@ -45,6 +45,34 @@ from salesradar.performance.kpis import kpis_by
 from salesradar.performance.text import value_text
 from salesradar.workspace import data_day
 
+# why a KPI has no value although its tables are loaded: (English, Hebrew); {basis} is the
+# window or months it was taken over
+NO_VALUE: dict[str, tuple[str, str]] = {
+    "pipeline_coverage": ("no revenue target {basis}, or it is already won",
+                          "אין יעד הכנסות {basis}, או שכבר הושג"),
+    "win_rate": ("no deal won or lost {basis}", "אין עסקה שנסגרה בזכייה או בהפסד {basis}"),
+    "forecast_accuracy": ("no forecast submission with a won amount {basis}",
+                          "אין הגשת תחזית עם סכום זכייה {basis}"),
+    "sales_cycle_days": ("no deal won {basis}", "אין עסקה שנסגרה בזכייה {basis}"),
+    "avg_deal_size": ("no deal won {basis}", "אין עסקה שנסגרה בזכייה {basis}"),
+    "time_to_first_contact_median": ("no lead contacted {basis}", "אין ליד שנוצר איתו קשר {basis}"),
+    "lead_to_deal_rate": ("no lead created {basis}", "אין ליד שנוצר {basis}"),
+    "calls_per_rep_day": ("no call {basis}", "אין שיחה {basis}"),
+    "answer_rate": ("no call {basis}", "אין שיחה {basis}"),
+}
+
+
+def _reason_basis(spec: ScoreKpi, as_of: dt.date) -> tuple[str, str]:
+    """The basis of a KPI as the end of a sentence: "in the last 90 days", "ב-90 הימים ..."."""
+    if spec.basis == "window":
+        return (f"in the last {spec.window_days} days",
+                f"ב-{spec.window_days} הימים האחרונים")
+    if spec.basis == "next_month":
+        month = shift_date(period_start(as_of, "month"), "month").strftime("%m/%Y")
+        return f"for next month ({month})", f"לחודש הבא ({month})"
+    return (f"in the last {MEAN_MONTHS} whole months",
+            f"ב-{MEAN_MONTHS} החודשים השלמים האחרונים")
+
 Basis = Literal["window", "months", "next_month"]
 TREND_MONTHS = 12
 MEAN_MONTHS = 3
@@ -112,13 +140,17 @@ class _Results:
     window: dict[str, dict[tuple[str, Any], float | None]]
 
 
-def _compute(backend: Any, specs: Sequence[ScoreKpi], as_of: dt.date) -> _Results:
-    """Every KPI by rep and month over the trend range, and the window values; few queries."""
+def _compute(backend: Any, specs: Sequence[ScoreKpi], as_of: dt.date,
+             present: set[str] | None = None) -> _Results:
+    """Every KPI by rep and month over the trend range, and the window values; few queries.
+    KPIs whose tables are not in ``present`` (loaded tables) are not computed (no values)."""
     last = last_whole(as_of, "month")
     first = shift_date(last, "month", -(TREND_MONTHS - 1))
     nxt = shift_date(period_start(as_of, "month"), "month")
-    monthly: dict[str, dict[tuple[str, Any], float | None]] = {}
-    window: dict[str, dict[tuple[str, Any], float | None]] = {}
+    monthly: dict[str, dict[tuple[str, Any], float | None]] = {s.name: {} for s in specs}
+    window: dict[str, dict[tuple[str, Any], float | None]] = {s.name: {} for s in specs}
+    if present is not None:
+        specs = [s for s in specs if set(REGISTRY[s.name].tables) <= present]
     by_end: dict[dt.date, list[str]] = {}
     for s in specs:
         by_end.setdefault(period_end(nxt, "month") if s.basis == "next_month"
@@ -199,13 +231,18 @@ def rep_scorecards(
     UserInputError
         A requested rep is not in the reps table or has no operating model.
     """
-    day = as_of or data_day(ws)
+    from salesradar.metrics.periods import data_last_day
+    from salesradar.metrics.unknowns import cost_status
+
+    present = ws.loaded_tables()
+    day = as_of or data_last_day(ws.backend, present) or data_day(ws)
     reps = rep_table(ws)
     known = {r["rep_id"]: r for r in reps}
     with_model = [r for r in reps if r["model"] in MODEL_KPIS]
     models = sorted({r["model"] for r in with_model})
     specs = [s for m in models for s in MODEL_KPIS[m]]
-    res = _compute(ws.backend, specs, day) if specs else _Results({}, {})
+    res = _compute(ws.backend, specs, day, present) if specs else _Results({}, {})
+    cost_known = "invoice_lines" not in present or cost_status(ws.backend)["profit_known"]
     # peers and the default list: reps employed on the day who sell (have KPI values)
     scored = [r for r in with_model
               if _active(r, day) and _selling(r["rep_id"], r["model"], res)]
@@ -241,7 +278,12 @@ def rep_scorecards(
         for spec in MODEL_KPIS[rep["model"]]:
             mine = kpi_of(spec, rep["rep_id"])
             peer_values = {p: kpi_of(spec, p)["value"] for p in peers or [rep["rep_id"]]}
-            kpis.append(_kpi_entry(spec, day, mine, peer_values))
+            entry = _kpi_entry(spec, day, mine, peer_values)
+            entry.update(why_no_value(spec, entry["value"], day, present, cost_known))
+            if entry["why_en"] and not set(REGISTRY[spec.name].tables) <= present:
+                entry["trend"] = [{**t, "value": None} for t in entry["trend"]]
+                entry["value"] = None
+            kpis.append(entry)
         strengths, improvements = pick_feedback(kpis, {r["rep_id"]: r["name"] for r in reps})
         cards.append({
             "rep_id": rep["rep_id"], "name": rep["name"], "team": rep["team"],
@@ -249,6 +291,30 @@ def rep_scorecards(
             "strengths": strengths, "improvements": improvements,
         })
     return cards
+
+
+def why_no_value(spec: ScoreKpi, value: float | None, day: dt.date, present: set[str],
+                 cost_known: bool = True) -> dict[str, str | None]:
+    """``why_en``/``why_he``: why a scorecard KPI shows no value (null when it has one): a
+    table not imported, cost unknown, or nothing to measure in its basis.
+
+    >>> spec = ScoreKpi("pipeline_coverage", "next_month")
+    >>> why_no_value(spec, None, dt.date(2026, 10, 30), {"deals"})["why_en"]
+    'not measured: import targets'
+    """
+    kpi = REGISTRY[spec.name]
+    missing = [t for t in kpi.tables if t not in present]
+    if missing:
+        tables = ", ".join(missing)
+        return {"why_en": f"not measured: import {tables}", "why_he": f"לא נמדד: יש לייבא {tables}"}
+    if spec.name == "gross_profit" and not cost_known:
+        return {"why_en": "unknown: the invoice lines lack cost",
+                "why_he": "לא ידוע: לשורות החשבוניות אין עלות"}
+    if value is not None:
+        return {"why_en": None, "why_he": None}
+    basis_en, basis_he = _reason_basis(spec, day)
+    en, he = NO_VALUE.get(spec.name, ("no data {basis}", "אין נתונים {basis}"))
+    return {"why_en": en.format(basis=basis_en), "why_he": he.format(basis=basis_he)}
 
 
 def _kpi_entry(spec: ScoreKpi, day: dt.date, mine: dict[str, Any],
