@@ -14,6 +14,7 @@ import pytest
 
 from models.invoice_helpers import day, workspace
 from salesradar.insights import Insight, Kind, generate_insights
+from salesradar.insights.audit import audit_insights
 from salesradar.insights.rules import RuleSettings
 from salesradar.models.cadence import customer_terms
 from salesradar.workspace import Workspace
@@ -53,9 +54,14 @@ def _scores(ws: Workspace) -> None:
     terms = customer_terms(ws.table("invoice_lines"), AS_OF).to_pyarrow()
     n = terms.num_rows
     ids = terms["customer_id"].to_pylist()
-    falling = ["₪1.0k in the last 90 days vs ₪10k in the 90 before"]
-    claims = json.dumps([{"claim": "net_revenue", "value": 1000.0, "customer_id": "S",
-                          "from": day(311).isoformat(), "to": AS_OF.isoformat()}])
+    # S in (310, 400]: days 330, 360, 390 x 500; in (220, 310]: days 240, 270, 300 x 5,000
+    falling = ["₪1.5k in the last 90 days vs ₪15k in the 90 before"]
+    claims = json.dumps([
+        {"claim": "setting", "value": 90, "setting": "window_days"},
+        {"claim": "net_revenue", "value": 1500.0, "customer_id": "S",
+         "from": day(311).isoformat(), "to": AS_OF.isoformat()},
+        {"claim": "net_revenue", "value": 15000.0, "customer_id": "S",
+         "from": day(221).isoformat(), "to": day(310).isoformat()}])
     table = terms.drop_columns(["typical_gap_days"]).append_column(
         "median_gap_days", terms["typical_gap_days"])
     extra = {
@@ -105,7 +111,7 @@ def test_inside_the_rhythm_the_reason_is_named_with_its_numbers(
     s = found["S"]
     assert s.en.what == "S is buying less" and "drifting" not in s.en.what
     assert "(within its rhythm)" in s.en.why and s.en.why.endswith(
-        "₪1.0k in the last 90 days vs ₪10k in the 90 before")
+        "₪1.5k in the last 90 days vs ₪15k in the 90 before")
     # 4 x 5,000 + 3 x 500 in (390 - 365, 400]
     assert s.value_at_stake == 21_500.0
 
@@ -166,3 +172,9 @@ def test_when_the_rule_speaks_the_alert_says_so() -> None:
     assert "churn risk 90% by the recency rule (the churn model did not beat it on this data)" \
         in d.en.why
     assert "לפי כלל הזמן מאז ההזמנה האחרונה" in d.he.why
+
+
+def test_the_truth_audit_recomputes_every_claim(found: dict[str, Insight]) -> None:
+    ws = workspace(ROWS)
+    report = audit_insights(ws, list(found.values()), explanations=False)
+    assert report.false_claims == 0, report.to_dict()["disagreements"]

@@ -15,6 +15,7 @@ import pytest
 from salesradar.demo import generate
 from salesradar.errors import UserInputError
 from salesradar.insights import Insight, Kind
+from salesradar.insights.audit import audit_insights
 from salesradar.insights.generate import available_kinds, generate_insights, priority, run_insights
 from salesradar.insights.rules import RuleSettings, quarter_windows
 from salesradar.insights.texts import money
@@ -281,6 +282,7 @@ def test_concentration_threshold(ws: Workspace) -> None:
     assert found[0].evidence["share"] == pytest.approx(0.2)
     assert found[0].en.what == "Customer BIG is 20% of the last year's revenue"
     assert HEBREW.search(found[0].he.what)
+    _truthful(ws, found)
     looser = RuleSettings(concentration_threshold=0.149)
     found = generate_insights(ws, day, settings=looser, kinds=[Kind.CONCENTRATION])
     assert {i.subject.id for i in found} == {"BIG", "EDGE"}
@@ -308,6 +310,7 @@ def test_pipeline_coverage_below_and_at_three(ws: Workspace) -> None:
     assert i.evidence["coverage"] == pytest.approx(2.99)
     assert i.value_at_stake == 100
     assert "coverage 2.99x, below 3x" in i.en.why
+    _truthful(ws, found)
     # near the end of November the rule looks at December instead
     late = generate_insights(ws, dt.date(2026, 11, 28), kinds=[Kind.PIPELINE_COVERAGE_LOW])
     assert late == []  # no December targets
@@ -335,6 +338,7 @@ def test_forecast_uses_run_rate_or_weighted_pipeline(ws: Workspace) -> None:
     a1 = found[0]
     assert (a1.evidence["forecast"], a1.evidence["projected"]) == (300, pytest.approx(200))
     assert a1.value_at_stake == pytest.approx(100)
+    _truthful(ws, found)
     lenient = RuleSettings(forecast_tolerance=0.15)  # A2: 260 >= 255 -> fine
     found = generate_insights(ws, dt.date(2026, 11, 15), settings=lenient,
                               kinds=[Kind.FORECAST_AT_RISK])
@@ -358,9 +362,16 @@ def test_margin_erosion_against_the_same_quarter_a_year_before(ws: Workspace) ->
     assert i.owner_rep_id == "A1" and i.value_at_stake == pytest.approx(1000)
     assert "30.0% in 2026-07-01/2026-09-30 vs 40.0% in 2025-07-01/2025-09-30" in i.en.why
     assert i.evidence["driver_sku"] == "S" and "S alone took 10.0 points" in i.en.why
+    _truthful(ws, found)
 
 
 # -------------------------------------------------------------------------------- helpers
+def _truthful(ws: Workspace, insights: list[Insight]) -> None:
+    """Every claim behind the insights recomputes from the raw rows (the truth audit)."""
+    report = audit_insights(ws, insights, explanations=False)
+    assert report.false_claims == 0, report.to_dict()["disagreements"]
+
+
 def test_priority_money_and_quarters() -> None:
     assert priority(0.0, 0.0, 250_000) == 1
     assert priority(250_000, 1.0, 250_000) == 100
