@@ -103,3 +103,18 @@ def test_an_empty_funnel_says_why(crm_only: Any) -> None:
     assert result["notes_en"][0] == ("no rep has a call, meeting or deal in "
                                      "01/06/2027–30/06/2027: the funnel is empty")  # 30 days
     assert "המשפך ריק" in result["notes_he"][0]
+
+
+def test_the_diagnostic_of_a_crm_only_workspace_ends_on_its_last_day(crm_only: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from salesradar.cli.main import app
+
+    path = str(crm_only.path)
+    crm_only.close()
+    result = CliRunner().invoke(app, ["diagnostic", "--workspace", path, "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert (found["from"], found["as_of"]) == ("2025-10-01", "2026-09-30")  # 365 days

@@ -179,9 +179,11 @@ def vendor_commands(app: typer.Typer) -> None:
         """What a serious vendor runs first: funnel, lead sources, rep spread, pricing,
         cycle lengths and CRM data quality over the last 12 months."""
         from salesradar.commitments.diagnostic import SECTIONS, run_diagnostic
+        from salesradar.metrics.periods import data_last_day
 
-        with open_workspace(workspace) as ws:
-            result = run_diagnostic(ws.backend, as_of=parse_date(as_of, "--as-of"))
+        with open_workspace(workspace) as ws:  # as of the data's last day, never today's date
+            day = parse_date(as_of, "--as-of") or data_last_day(ws.backend)
+            result = run_diagnostic(ws.backend, as_of=day)
 
         def render() -> None:
             say(f"diagnostic {result['from']} → {result['as_of']}")

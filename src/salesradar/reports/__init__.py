@@ -92,9 +92,11 @@ def _context(kind: str, ws: Any, db: Any, lang: Lang, ident: int | None, quarter
         return review_context(quarterly_review(ws, quarter=q, lang=lang, db=db), lang)
     if kind == "diagnostic":
         from salesradar.commitments.diagnostic import run_diagnostic
+        from salesradar.metrics.periods import data_last_day
         from salesradar.reports.diagnostic import diagnostic_context
 
-        return diagnostic_context(run_diagnostic(ws.backend, as_of=as_of), lang)
+        day = as_of or data_last_day(ws.backend)  # the data's last day, never today's date
+        return diagnostic_context(run_diagnostic(ws.backend, as_of=day), lang)
     from salesradar.commitments.status import commitment_status
     from salesradar.commitments.store import get_commitment
 
