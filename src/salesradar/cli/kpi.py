@@ -27,15 +27,20 @@ def _cell(column: str, value: Any) -> str:
         return ", ".join(value or [])
     if column == "partial":
         return str(value["text_en"]) if value else ""
-    if column == "change_pct" and isinstance(value, float):
-        return f"{value:+.1%}"
     return output.fmt(value)
 
 
-def _print_records(title: str, records: list[dict[str, Any]]) -> None:
+def _print_records(title: str, records: list[dict[str, Any]], unit: str = "") -> None:
+    """The rows of a KPI; the change in the KPI's unit (points for a rate, relative for an
+    amount or a count, nothing below the display precision)."""
+    from salesradar.metrics.periods import describe_change
+
     if not records:
         output.console.print(f"{title}: no rows")
         return
+    records = [{**{k: v for k, v in r.items() if k != "change_pct"},
+                "vs_previous": describe_change(unit, r.get("value"), r.get("previous"))[
+                    "text_en"]} for r in records]
     columns = [c for c in records[0] if c not in ("flags", "partial")] + ["flags"]
     if any(r.get("partial") for r in records):
         columns.append("partial")
@@ -100,7 +105,9 @@ def kpi_commands(app: typer.Typer) -> None:
             records = partial_records(backend, name, _records(table), period, _dims(by), last)
 
         def render() -> None:
-            _print_records(name, records)
+            from salesradar.metrics import REGISTRY
+
+            _print_records(name, records, REGISTRY[name].unit.value)
             partial = next((r["partial"] for r in records if r.get("partial")), None)
             if partial:
                 output.console.print(f"{partial['start'][:7]}: {partial['text_en']}; "
