@@ -133,6 +133,20 @@ def test_a_partial_period_old_enough_is_compared_with_the_same_days(lines: Any) 
     assert same_days_previous(lines, ["revenue"], quarter)["revenue"] == {}  # no Q4 2023 rows
 
 
+@pytest.mark.parametrize(("last", "grain", "prev_from", "prev_to"), [
+    (date(2011, 12, 9), "month", date(2011, 11, 1), date(2011, 11, 9)),     # UCI I
+    (date(2005, 5, 31), "year", date(2004, 1, 1), date(2004, 5, 31)),       # classicmodels
+    (date(2026, 10, 30), "quarter", date(2026, 7, 1), date(2026, 7, 30)),   # the demo
+    (date(2024, 5, 31), "quarter", date(2024, 1, 1), date(2024, 2, 29)),    # no 31/02
+    (date(2024, 3, 30), "week", date(2024, 3, 18), date(2024, 3, 23)),      # Mon–Sat
+])
+def test_the_same_days_of_the_previous_period(last: date, grain: str, prev_from: date,
+                                              prev_to: date) -> None:
+    partial = partial_period(last, grain)
+    assert partial is not None
+    assert (partial.previous_start, partial.previous_end) == (prev_from, prev_to)
+
+
 def test_no_flag_fires_on_a_partial_period() -> None:
     partial = partial_period(date(2011, 12, 9), "month")
     assert partial is not None and partial.comparable  # 9 of 31 days

@@ -61,9 +61,16 @@ class PartialPeriod:
 
     @property
     def previous_end(self) -> date:
-        """The last of the same days in the previous period (never past its end)."""
+        """The last of the same days in the previous period: the same day of the month one
+        month, quarter or year earlier (09/12 → 09/11; 31/05/2005 → 31/05/2004), the same
+        number of days for a day or a week; never past the previous period's end."""
         prev = self.previous_start
-        return min(prev + timedelta(days=self.days - 1), period_end(prev, self.grain))
+        end = period_end(prev, self.grain)
+        if self.grain in ("day", "week"):
+            return min(prev + timedelta(days=self.days - 1), end)
+        last = self.start + timedelta(days=self.days - 1)
+        month = shift_date(last.replace(day=1), self.grain, -1)
+        return min(month + timedelta(days=last.day - 1), period_end(month, "month"), end)
 
     def text(self, lang: str) -> str:
         if lang == "he":
