@@ -26,6 +26,8 @@ def _change(tile: dict[str, Any], lang: Lang) -> dict[str, str]:
     """The change in the KPI's unit (points for rates, relative for amounts and counts) as text
     with a good/bad class; on a partial period, against the same days of the previous one, or
     none with the reason."""
+    if tile.get("value") is None:  # unknown: the reason says why, no change to show
+        return {"text": "", "cls": "flat", "against": ""}
     shown = tile.get("change_display") or {}
     partial = tile.get("partial")
     against = TEXTS[lang]["vs_same_days" if partial else "vs_previous"]
@@ -75,7 +77,7 @@ def ceo_context(dash: dict[str, Any], lang: Lang) -> dict[str, Any]:
             width=700, height=220)
     conc = dash["concentration"]
     top = conc.get("top_customers") or []
-    conc_svg = charts.bar_chart([c["name"] or c["customer_id"] for c in top],
+    conc_svg = charts.bar_chart([c.get("name") or c["customer_id"] for c in top],
                                 [c["share"] for c in top], title=t["top_customers"], unit="%",
                                 lang=lang, horizontal=True, width=700) if top else ""
     points = dash["whale_curve"]["points"]
