@@ -223,3 +223,20 @@ def test_isolated_numbers_inside_messages_stay_markup() -> None:
     text = i18n.t("whale_peak", "he", share=i18n.ltr(i18n.pct_text)(0.2), profit="<1>")
     assert str(text) == ('<bdi dir="ltr">20%</bdi> מהלקוחות המובילים מייצרים &lt;1&gt; '
                          'מהרווח.')
+
+
+def test_the_dashboard_says_whose_numbers_it_shows(company: Path, tmp_path: Path) -> None:
+    with Workspace.open(company) as ws:
+        import_file(ws, "reps", write_csv(tmp_path / "reps.csv", "rep_id,name,team",
+                                          ["R1,Dana,North", "R2,Eli,North"]))
+    with Workspace.open(company, read_only=True) as ws:
+        company_board = ceo_dashboard(ws)
+        team_board = ceo_dashboard(ws, scope=Scope(frozenset({"R1", "R2"})))
+        rep_board = ceo_dashboard(ws, scope=Scope(frozenset({"R1"})))
+    assert company_board["whose"]["title_en"] == "CEO dashboard"
+    assert team_board["whose"]["kind"] == "team"
+    assert team_board["whose"]["title_en"] == "Team dashboard"
+    assert team_board["whose"]["whose_en"] == ("The numbers of team North (2 reps) only, not the "
+                                               "company's.")
+    assert team_board["whose"]["whose_he"] == "הנתונים של צוות North (2 נציגים) בלבד, לא של החברה."
+    assert rep_board["whose"]["whose_en"] == "The numbers of Dana only."
