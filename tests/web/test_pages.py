@@ -198,3 +198,14 @@ def test_a_bad_snooze_date_is_refused_on_the_page_and_in_the_api(site: Site) -> 
     assert later.status_code == 303
     moved = site.store.get(some.id)
     assert moved.status == "snoozed" and str(moved.snoozed_until)[:10] == until
+
+
+def test_a_managers_dashboard_says_whose_numbers_and_marks_the_partial_month(site: Site) -> None:
+    # the demo data end before the last day of their month: that month is partial
+    page = site.client("manager").get("/").text
+    assert "Team dashboard" in page and "CEO dashboard" not in page
+    assert f"team {site.team}" in page and "not the company&#39;s" in page
+    assert 'data-testid="partial-period"' in page and "partial: " in page
+    assert "no flag fires on it" in page
+    admin = site.client("admin").get("/").text
+    assert "CEO dashboard" in admin and "The whole company&#39;s numbers." in admin
