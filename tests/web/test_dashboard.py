@@ -240,3 +240,14 @@ def test_the_dashboard_says_whose_numbers_it_shows(company: Path, tmp_path: Path
                                                "company's.")
     assert team_board["whose"]["whose_he"] == "הנתונים של צוות North (2 נציגים) בלבד, לא של החברה."
     assert rep_board["whose"]["whose_en"] == "The numbers of Dana only."
+
+
+def test_the_kpi_api_marks_the_partial_month(company: Path) -> None:
+    # GET /api/v1/kpis/revenue?period=month: April (15 of 30 days) against 01/03–15/03 (100)
+    with Workspace.open(company, read_only=True) as ws:
+        rows = {r["period"]: r for r in data.kpi_query(ws, "revenue", (), "month")["rows"]}
+    april = rows["2026-04-01"]
+    assert april["partial"]["text_en"] == "partial: 15 of 30 days"
+    assert april["partial"]["text_he"] == "חלקי: 15 מתוך 30 ימים"
+    assert (april["value"], april["previous"]) == (pytest.approx(1200), pytest.approx(100))
+    assert rows["2026-03-01"]["partial"] is None
