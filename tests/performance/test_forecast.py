@@ -216,8 +216,9 @@ def test_seasonal_net_and_not_counted_twice(ws: Workspace,
     e = (sum(x * x for x in errors) / len(errors)) ** 0.5
     assert fc["spread"] == pytest.approx(e)
     sd = (90_000 + (e * dec["total"]) ** 2) ** 0.5
-    assert dec["high"] - dec["total"] == pytest.approx(1.2816 * sd)
-    assert dec["low"] == pytest.approx(max(dec["total"] - 1.2816 * sd, 0.0))
+    # eleven measured errors: Student's t quantile with 10 degrees of freedom, 1.3722
+    assert dec["high"] - dec["total"] == pytest.approx(1.372184 * sd, rel=1e-6)
+    assert dec["low"] == pytest.approx(max(dec["total"] - 1.372184 * sd, 0.0), rel=1e-6)
 
 
 def test_short_history_says_no_season(ws: Workspace) -> None:

@@ -24,10 +24,12 @@ Deals at customers already buying and the cross-sell offers (``expansion``) are 
 repeat business projects what these customers spend, which already holds the deals they close
 and the items they add. Both are shown as "of which" (``deals_existing``, ``expansion``).
 
-``total`` = repeat + new business, exactly. The range is total ± 1.28 standard deviations (an
-80% band, never below 0): the root mean square of the seasonal rule's own relative errors over
+``total`` = repeat + new business, exactly. The range is an 80% band, never below 0: total ±
+1.28 standard deviations, the root mean square of the seasonal rule's own relative errors over
 the last year (or the variation between the last year's periods when they cannot be computed)
-× total, plus the deals' Bernoulli variance (and, for the rhythm method, its Poisson purchases).
+× total, plus the deals' Bernoulli variance (and, for the rhythm method, its Poisson purchases);
+when the rule's errors are the measure, Student's t quantile for their number replaces 1.28
+(n = 4 errors: 1.64).
 
 :func:`save_forecast` keeps each period's forecast in the app database;
 :func:`forecast_accuracy` compares the saved forecasts of finished periods with the revenue that
@@ -48,6 +50,7 @@ from typing import Any
 
 import ibis
 import numpy as np
+from scipy.stats import t as student_t  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import select
 
 from salesradar.accounts.common import score_rows
@@ -221,9 +224,9 @@ class History:
             return None
         return max(self.revenue[same], 0.0) * (self.growth() or 1.0)
 
-    def rule_error(self) -> float | None:
+    def rule_error(self) -> tuple[float, int] | None:
         """Root mean square of the rule's relative errors, one period ahead, over the last
-        year's periods where it could be computed (at least 3); None otherwise."""
+        year's periods where it could be computed (at least 3), and how many; None otherwise."""
         errors = []
         for p in sorted(self.revenue)[-self.per_year:]:
             forecast = self.upto(p).rule(p)
@@ -231,7 +234,7 @@ class History:
                 errors.append(forecast / self.revenue[p] - 1)
         if len(errors) < 3:
             return None
-        return math.sqrt(sum(e * e for e in errors) / len(errors))
+        return math.sqrt(sum(e * e for e in errors) / len(errors)), len(errors)
 
 
 def history(ws: Any, as_of: dt.date, grain: str) -> History:
@@ -409,7 +412,10 @@ def _forecast(ws: Any, day: dt.date, bounds: list[tuple[dt.date, dt.date]], grai
     net = net_factor(ws, day)
     repeat, repeat_var = _repeat(ws, day, bounds, notes)
     newcomer_rate = hist.newcomer_rate()
-    error = hist.rule_error()
+    measured = hist.rule_error()
+    error = measured[0] if measured is not None else None
+    # few measured errors: Student's t instead of the normal quantile, so the band widens
+    z_rule = float(student_t.ppf(0.9, measured[1] - 1)) if measured is not None else Z80
     spread = hist.spread()
     if spread is None and error is None:
         notes.add("too little history for the range to include the variation between periods: "
@@ -430,10 +436,12 @@ def _forecast(ws: Any, day: dt.date, bounds: list[tuple[dt.date, dt.date]], grai
                        for d in mine if not d["existing"])
         new = max(newcomers, new_deals)
         var = deal_var if new_deals >= newcomers else 0.0
+        z = Z80
         if rule is not None:  # the rule holds the usual new customers: the rest is repeat
             rep = max(rule - newcomers, 0.0)
             total = rep + new
             var += ((error if error is not None else spread or 0.0) * total) ** 2
+            z = z_rule
         else:
             rep = rhythm
             total = rep + new
@@ -446,7 +454,7 @@ def _forecast(ws: Any, day: dt.date, bounds: list[tuple[dt.date, dt.date]], grai
             "deals_existing": sum(d["expected"] for d in mine if d["existing"]),
             "expansion": float(expansion[i]), "rhythm": rhythm, "season": season,
             "growth": growth if rule is not None else None, "net_of_returns": net,
-            "total": total, "low": max(total - Z80 * sd, 0.0), "high": total + Z80 * sd,
+            "total": total, "low": max(total - z * sd, 0.0), "high": total + z * sd,
             "deals": len(mine),
         })
     return {"as_of": day.isoformat(), "grain": grain, "adoption": adoption, "periods": rows,
