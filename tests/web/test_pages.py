@@ -209,3 +209,9 @@ def test_a_managers_dashboard_says_whose_numbers_and_marks_the_partial_month(sit
     assert "no flag fires on it" in page
     admin = site.client("admin").get("/").text
     assert "CEO dashboard" in admin and "The whole company&#39;s numbers." in admin
+
+
+def test_a_scorecard_page_renders_each_kpi_with_its_reason_when_empty(site: Site) -> None:
+    page = site.client("admin").get(f"/reps/{site.rep_id}")
+    assert page.status_code == 200
+    assert page.text.count('data-testid="kpi-tile"') >= 5
