@@ -191,8 +191,15 @@ def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
     day = as_of or last or dt.date.today()
     partial = partial_period(min(day, last) if last else None, period)
     wanted = [n for n in (*TILE_KPIS, *_EXTRA_KPIS) if set(REGISTRY[n].tables) <= present]
-    results = compute_kpis(ws.backend, wanted, period=period, settings=settings) if wanted else {}
     backward = [n for n in wanted if n not in FORWARD_KPIS]
+    forward = [n for n in wanted if n in FORWARD_KPIS]
+    # as of a day before the data end, the backward-looking KPIs stop on that day (its period
+    # is then partial); coverage looks at the deals still to close after it
+    end = day if last is not None and day < last else None
+    results = compute_kpis(ws.backend, backward, period=period, end=end, settings=settings) \
+        if backward else {}
+    if forward:
+        results.update(compute_kpis(ws.backend, forward, period=period, settings=settings))
     same_days = same_days_previous(ws.backend, backward, partial, settings=settings) \
         if partial else {}
     series = {}

@@ -251,3 +251,14 @@ def test_the_kpi_api_marks_the_partial_month(company: Path) -> None:
     assert april["partial"]["text_he"] == "חלקי: 15 מתוך 30 ימים"
     assert (april["value"], april["previous"]) == (pytest.approx(1200), pytest.approx(100))
     assert rows["2026-03-01"]["partial"] is None
+
+
+def test_a_dashboard_as_of_a_past_day_stops_on_that_day(company: Path) -> None:
+    # as of 05/03/2026: March holds 5 of 31 days (line 1 only), too young to compare
+    with Workspace.open(company, read_only=True) as ws:
+        board = ceo_dashboard(ws, as_of=date(2026, 3, 5))
+    active = tile(board, "active_customers")
+    assert (active["period"], active["value"], active["previous"]) == ("2026-03-01", 1, None)
+    assert active["partial"]["text_en"] == "partial: 5 of 31 days"
+    assert not active["partial"]["comparable"]
+    assert active["change_display"]["text_en"] is None
