@@ -12,7 +12,15 @@ import duckdb
 import pytest
 
 from salesradar.errors import UserInputError, WorkspaceError
-from salesradar.workspace import KILL_ENV, WAIT_ENV, staging_path, write_wait, writer_lock, writing
+from salesradar.workspace import (
+    KILL_ENV,
+    WAIT_ENV,
+    open_served,
+    staging_path,
+    write_wait,
+    writer_lock,
+    writing,
+)
 
 
 def count(path: Path) -> int:
@@ -48,7 +56,8 @@ def test_readers_see_the_old_file_until_the_publish_and_the_new_one_after(served
         reader.close()
     assert count(served) == 2
     assert served.stat().st_ino != inode
-    assert sorted(p.name for p in served.parent.iterdir()) == ["acme.duckdb", "acme.duckdb.lock"]
+    assert sorted(p.name for p in served.parent.iterdir()) == [
+        "acme.duckdb", "acme.duckdb.copy.lock", "acme.duckdb.lock"]
 
 
 def test_a_failed_write_publishes_nothing_and_leaves_no_copy(served: Path) -> None:
@@ -84,7 +93,7 @@ def test_a_killed_writer_leaves_the_served_file_and_the_next_writer_cleans_up(
         ws.con.execute("INSERT INTO t VALUES (7)")
     assert count(served) == 1
     assert sorted(p.name for p in served.parent.iterdir()) == [
-        "acme.duckdb", "acme.duckdb.lock", "acme.duckdb.models"]
+        "acme.duckdb", "acme.duckdb.copy.lock", "acme.duckdb.lock", "acme.duckdb.models"]
 
 
 def test_the_models_folder_is_published_with_the_data(served: Path) -> None:
@@ -105,6 +114,19 @@ def test_a_second_writer_waits_then_says_another_one_writes(served: Path) -> Non
     with writer_lock(served), pytest.raises(WorkspaceError, match=held), writing(served, wait=0):
         pass
     assert not staging_path(served).exists()
+
+
+def test_no_copy_is_taken_while_a_command_has_the_served_file_open(served: Path) -> None:
+    ws = open_served(served)  # what the CLI's reading commands open
+    try:
+        with pytest.raises(WorkspaceError, match=r"a salesradar command .* has the workspace"), \
+                writing(served, wait=0):
+            pass
+    finally:
+        ws.close()
+    with writing(served, wait=0) as ws:  # closed: the lock went with it
+        ws.con.execute("INSERT INTO t VALUES (1)")
+    assert count(served) == 1
 
 
 def test_a_write_ahead_log_left_beside_the_served_file_is_folded_in(served: Path) -> None:

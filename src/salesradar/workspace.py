@@ -126,6 +126,7 @@ class Workspace:
         self.backend = backend
         self.path = path  # the file open (a writer's private copy while it writes)
         self.published = published or path  # the file readers are served
+        self._held: int | None = None  # a lock descriptor released on close (open_served)
 
     @classmethod
     def open(cls, path: Path | str, *, read_only: bool = False) -> Self:
@@ -186,7 +187,12 @@ class Workspace:
         )
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        finally:
+            if self._held is not None:
+                os.close(self._held)
+                self._held = None
 
     def __enter__(self) -> Self:
         return self
@@ -198,6 +204,7 @@ class Workspace:
 # -- writing beside the served file, publishing atomically ------------------------------------
 STAGING_SUFFIX = ".next"  # not *.duckdb: the app store's adoption counts the folder's workspaces
 LOCK_SUFFIX = ".lock"
+COPY_LOCK_SUFFIX = ".copy.lock"
 WAIT_ENV = "SALESRADAR_WRITE_WAIT"
 WAIT_SECONDS = 600.0  # how long a writer waits for another one by default
 KILL_ENV = "SALESRADAR_TEST_KILL_AT"  # tests only: a writer SIGKILLs itself at this stage
@@ -237,37 +244,82 @@ def stage_reached(stage: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _flock(lock: Path, mode: int, wait: float, busy: str) -> int:
+    """An open descriptor of ``lock`` holding ``flock`` ``mode`` (the kernel releases it when the
+    descriptor is closed or the process ends); waits up to ``wait`` seconds, then raises a
+    :class:`WorkspaceError` that says ``busy`` and who holds the lock."""
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return fd
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                os.close(fd)
+                raise
+            if time.monotonic() >= deadline:
+                holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
+                os.close(fd)
+                raise WorkspaceError(
+                    busy.format(holder=holder or "unknown") + f"; waited {wait:g} s. Readers "
+                    f"keep the last published data meanwhile. Run again when it ends, or wait "
+                    f"longer with {WAIT_ENV}=SECONDS") from None
+            time.sleep(0.2)
+
+
+def _sign(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()} since {datetime.now().isoformat(timespec='seconds')}"
+              .encode(), 0)
+
+
 @contextlib.contextmanager
 def writer_lock(path: Path, wait: float | None = None) -> Iterator[None]:
     """Hold ``<path>.lock`` (``flock``, released by the kernel when the process ends, so a crash
     never leaves it held); wait up to ``wait`` seconds (:func:`write_wait`) for another writer,
     then stop with a :class:`WorkspaceError` that names it."""
-    limit = write_wait() if wait is None else wait
-    lock = Path(str(path) + LOCK_SUFFIX)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _flock(Path(str(path) + LOCK_SUFFIX), fcntl.LOCK_EX,
+                write_wait() if wait is None else wait,
+                f"another salesradar process ({{holder}}) is writing the workspace {path}")
     try:
-        deadline = time.monotonic() + limit
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
-                    raise WorkspaceError(
-                        f"another salesradar process ({holder or 'unknown'}) is writing the "
-                        f"workspace {path}; waited {limit:g} s. Readers keep the last published "
-                        f"data meanwhile. Run again when it ends, or wait longer with "
-                        f"{WAIT_ENV}=SECONDS") from None
-                time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {datetime.now().isoformat(timespec='seconds')}"
-                  .encode(), 0)
+        _sign(fd)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def _copying(path: Path, wait: float | None) -> Iterator[None]:
+    """Exclusive ``<path>.copy.lock`` while a writer copies the served file: a command that
+    opens the served file itself (:func:`open_served`) never changes it under the copy."""
+    fd = _flock(Path(str(path) + COPY_LOCK_SUFFIX), fcntl.LOCK_EX,
+                write_wait() if wait is None else wait,
+                f"a salesradar command ({{holder}}) has the workspace {path} open")
+    try:
+        yield
+    finally:
+        os.close(fd)
+
+
+def open_served(path: Path | str) -> Workspace:
+    """The served workspace file itself, opened for writing (what the CLI's reading commands
+    do), holding ``<path>.copy.lock`` shared until it is closed, so that no writer copies the
+    file while this command may change it. ``:memory:`` is opened as is."""
+    if str(path) == ":memory:":
+        return Workspace.open(path)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = _flock(Path(str(target) + COPY_LOCK_SUFFIX), fcntl.LOCK_SH, write_wait(),
+                f"a salesradar writer ({{holder}}) is copying the workspace {target}")
+    try:
+        _sign(fd)
+        ws = Workspace.open(target)
+    except BaseException:
+        os.close(fd)
+        raise
+    ws._held = fd
+    return ws
 
 
 def _remove(path: Path) -> None:
@@ -360,9 +412,10 @@ def writing(path: Path | str, *, wait: float | None = None) -> Iterator[Workspac
         clean_staging(target)
         try:
             if target.exists():
-                _copy_file(target, staging)
-                if _wal(target).exists():
-                    _copy_file(_wal(target), _wal(staging))
+                with _copying(target, wait):
+                    _copy_file(target, staging)
+                    if _wal(target).exists():
+                        _copy_file(_wal(target), _wal(staging))
             if _models(target).is_dir():
                 shutil.copytree(_models(target), _models(staging))
             ws = Workspace.open(staging)

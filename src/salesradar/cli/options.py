@@ -15,7 +15,7 @@ from salesradar.engine import connect
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 from salesradar.lang import parse_lang as parse_language
-from salesradar.workspace import Workspace, writing
+from salesradar.workspace import Workspace, open_served, writing
 
 if TYPE_CHECKING:
     from salesradar.app.db import AppDB
@@ -114,7 +114,7 @@ def existing_workspace(path: Path | None, *, create: bool = False) -> Path:
 
 def open_workspace(path: Path | None, *, create: bool = False) -> Workspace:
     """The workspace; only commands that load data (``create``) may start a new one."""
-    return Workspace.open(existing_workspace(path, create=create))
+    return open_served(existing_workspace(path, create=create))
 
 
 @contextmanager
