@@ -115,7 +115,10 @@ def ceo_dashboard(
     scope = scope or EVERYTHING
     view = ws if scope.everything else scoped_workspace(ws.path, scope)
     try:
-        board = _build(view, scope, as_of, period, settings or KpiSettings())
+        # the company's last day, not the scope's: a team that last sold on the 5th is not
+        # "partial: 5 days" while the data run to the 9th
+        last = data_last_day(ws.backend)
+        board = _build(view, scope, as_of, period, settings or KpiSettings(), last)
     finally:
         if view is not ws:
             view.close()
@@ -185,9 +188,8 @@ def model_gate_panel(ws: Workspace) -> dict[str, Any]:
 
 
 def _build(ws: Workspace, scope: Scope, as_of: dt.date | None, period: str,
-           settings: KpiSettings) -> dict[str, Any]:
+           settings: KpiSettings, last: dt.date | None) -> dict[str, Any]:
     present = ws.loaded_tables()
-    last = data_last_day(ws.backend, present)
     day = as_of or last or dt.date.today()
     partial = partial_period(min(day, last) if last else None, period)
     wanted = [n for n in (*TILE_KPIS, *_EXTRA_KPIS) if set(REGISTRY[n].tables) <= present]

@@ -156,6 +156,9 @@ def test_a_reps_scope_sees_only_their_customers(company: Path) -> None:
     assert tile(board, "active_customers")["value"] == 1
     assert tile(board, "gross_profit")["value"] == pytest.approx(50)
     assert {c["customer_id"] for c in board["concentration"]["top_customers"]} == {"A", "B"}
+    # R1 last sold on 02/04, the company on 15/04: April is partial to the company's day
+    assert board["as_of"] == "2026-04-15"
+    assert tile(board, "active_customers")["partial"]["days"] == 15
     view = scoped(company, scope)
     try:
         require_customer(view, "A")
