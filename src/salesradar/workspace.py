@@ -291,8 +291,10 @@ def writer_lock(path: Path, wait: float | None = None) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _copying(path: Path, wait: float | None) -> Iterator[None]:
-    """Exclusive ``<path>.copy.lock`` while a writer copies the served file: a command that
-    opens the served file itself (:func:`open_served`) never changes it under the copy."""
+    """Exclusive ``<path>.copy.lock`` while a writer copies the served file and while it
+    publishes: a command that opens the served file itself (:func:`open_served`) never changes
+    it under the copy, and never has it open across the rename (its WAL would be left beside
+    the new file)."""
     fd = _flock(Path(str(path) + COPY_LOCK_SUFFIX), fcntl.LOCK_EX,
                 write_wait() if wait is None else wait,
                 f"a salesradar command ({{holder}}) has the workspace {path} open")
@@ -331,7 +333,7 @@ def _remove(path: Path) -> None:
 
 def _copy_file(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target`` inside the kernel (``copy_file_range``: a reflink on
-    filesystems that share blocks, e.g. XFS and btrfs; else ``sendfile``)."""
+    filesystems that share blocks, e.g. XFS and btrfs), else by reading and writing; flushed."""
     with source.open("rb") as src, target.open("wb") as dst:
         size = os.fstat(src.fileno()).st_size
         done = 0
@@ -432,4 +434,5 @@ def writing(path: Path | str, *, wait: float | None = None) -> Iterator[Workspac
             clean_staging(target)
             raise
         ws.close()
-        publish(staging, target)
+        with _copying(target, wait):  # no command has the served file open across the rename
+            publish(staging, target)
