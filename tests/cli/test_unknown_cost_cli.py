@@ -30,3 +30,6 @@ def test_status_warns_when_the_lines_have_no_cost(tmp_path: Path) -> None:
     assert "העלות ידועה ל-33.3% מההכנסות" in " ".join(hebrew.split())
     whale = runner.invoke(app, ["whale-curve", "-w", str(path)]).stdout
     assert "warning" in whale and "33.3%" in whale
+    margin = runner.invoke(app, ["kpi", "gross_margin", "--period", "month", "-w", str(path)])
+    assert "— no value: cost is known for less than 95% of the revenue" in " ".join(
+        margin.stdout.split())

@@ -108,6 +108,10 @@ def kpi_commands(app: typer.Typer) -> None:
             from salesradar.metrics import REGISTRY
 
             _print_records(name, records, REGISTRY[name].unit.value)
+            if any(r.get("value") is None for r in records):
+                from salesradar.metrics.unknowns import null_reason
+
+                output.console.print(f"— no value: {null_reason(name)[0]}.")
             partial = next((r["partial"] for r in records if r.get("partial")), None)
             if partial:
                 output.console.print(f"{partial['start'][:7]}: {partial['text_en']}; "

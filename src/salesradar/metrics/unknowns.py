@@ -50,3 +50,39 @@ def cost_status(backend: Any, start: date | None = None, end: date | None = None
             he = (f"העלות ידועה ל-{share} מההכנסות (נדרשים 95%): הרווח הגולמי ושיעורו לא "
                   "ידועים, ולא 100%; יש לייבא את עמודת העלות של שורות החשבוניות.")
     return {"coverage": coverage, "profit_known": known, "text_en": en, "text_he": he}
+
+
+# why a KPI row has no value (a dash), in English and Hebrew
+_NULL_REASONS: dict[str, tuple[str, str]] = {
+    "gross_profit": ("cost is known for less than 95% of the revenue (see cost_coverage)",
+                     "העלות ידועה לפחות מ-95% מההכנסות (ראו cost_coverage)"),
+    "gross_margin": ("cost is known for less than 95% of the revenue (see cost_coverage), or "
+                     "revenue is 0", "העלות ידועה לפחות מ-95% מההכנסות (ראו cost_coverage), או "
+                     "שההכנסות אפס"),
+    "customer_profitability": ("cost is known for less than 95% of the revenue",
+                               "העלות ידועה לפחות מ-95% מההכנסות"),
+    "pipeline_coverage": ("no revenue target for the period, or it is already won",
+                          "אין יעד הכנסות לתקופה, או שכבר הושג"),
+    "target_attainment": ("no revenue target for the period", "אין יעד הכנסות לתקופה"),
+    "forecast_accuracy": ("no forecast submission, or an actual of 0, in the period",
+                          "אין הגשת תחזית, או שהביצוע אפס, בתקופה"),
+    "win_rate": ("no deal won or lost in the period", "אין עסקה שנסגרה בזכייה או בהפסד בתקופה"),
+    "win_rate_amount": ("no deal won or lost in the period",
+                        "אין עסקה שנסגרה בזכייה או בהפסד בתקופה"),
+    "meeting_to_deal_rate": ("no lead with a meeting in the period",
+                             "אין ליד עם פגישה בתקופה"),
+    "answer_rate": ("no call in the period", "אין שיחה בתקופה"),
+    "revenue_per_rep": ("no selling rep active in the period", "אין נציג מוכר פעיל בתקופה"),
+    "stage_conversion": ("no deal left or lost the stage in the period",
+                         "אין עסקה שעזבה את השלב או אבדה בו בתקופה"),
+}
+
+
+def null_reason(name: str) -> tuple[str, str]:
+    """Why a row of KPI ``name`` has no value, (English, Hebrew).
+
+    >>> null_reason("pipeline_coverage")[0]
+    'no revenue target for the period, or it is already won'
+    """
+    return _NULL_REASONS.get(name, ("nothing to divide by in the period (its denominator is 0)",
+                                    "אין במה לחלק בתקופה (המכנה אפס)"))
