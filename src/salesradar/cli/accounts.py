@@ -89,7 +89,9 @@ def account_commands(app: typer.Typer) -> None:
             elif create:
                 plans.create_plan(db, ws, customer_id, author=author, lang=lang,
                                   any_tier=any_tier, actions=actions, note=note, **changes)
-                result = {"plan": plans.current_plan(db, customer_id),
+                stored = plans.current_plan(db, customer_id)
+                assert stored is not None  # just written
+                result = {"plan": plans.with_names(ws, stored),
                           "tracking": plans.plan_vs_actual(ws, db, customer_id)}
             else:
                 if revise:
@@ -100,7 +102,8 @@ def account_commands(app: typer.Typer) -> None:
                 if plan is None:
                     raise UserInputError(f"{customer_id} has no account plan: see the draft "
                                          f"with --draft, store it with --create")
-                result = {"plan": plan, "tracking": plans.plan_vs_actual(ws, db, customer_id)}
+                result = {"plan": plans.with_names(ws, plan),
+                          "tracking": plans.plan_vs_actual(ws, db, customer_id)}
         output.emit(result, as_json, lambda: _render_plan(result, lang))
 
     @account.command("action")
@@ -135,12 +138,13 @@ def account_commands(app: typer.Typer) -> None:
 
         he = is_hebrew(lang)
         with open_workspace(workspace) as ws:
-            rows = contact_coverage(ws, tiers=tuple(t.strip() for t in tiers.split(",")),
-                                    flagged_only=flagged)
+            every = contact_coverage(ws, tiers=tuple(t.strip() for t in tiers.split(",")))
+        rows = [r for r in every if r["flags"]] if flagged else every
         key = "flags_he" if he else "flags_en"
+        # the count is of every strategic account, also when only the flagged ones are listed
         output.emit(rows, as_json, lambda: print_table(
-            f"contact coverage, tiers {tiers}: {sum(1 for r in rows if r['flags'])} of "
-            f"{len(rows)} flagged", rows,
+            f"contact coverage, tiers {tiers}: {sum(1 for r in every if r['flags'])} of "
+            f"{len(every)} accounts flagged", rows,
             [("customer_id", "customer"), ("name", "name"), ("tier", "tier"),
              ("contacts", "contacts"), *((lv, lv) for lv in LEVELS[:4]),
              ("recent", "recent"), (key, "flags")], he))
@@ -177,14 +181,15 @@ def account_commands(app: typer.Typer) -> None:
                        f"גולמי {f(c['gross_profit'])}, עלות שירות {f(c['cost_to_serve'])} "
                        f"({pct(c['cts_share'])}), רווח {f(c['profit'])}; {c['loss_making']} "
                        f"מפסידים, {c['expensive_to_serve_count']} יקרים לשירות, "
-                       f"{c['price_ignores_cost_count']} מתומחרים מתחת לעלותם")
+                       f"{c['price_ignores_cost_count']} שמחירם לא משקף את עלות השירות")
             else:
                 say(f"{result['start']} – {result['end']}: revenue {f(c['revenue'])}, "
                        f"gross profit {f(c['gross_profit'])}, cost to serve "
                        f"{f(c['cost_to_serve'])} ({pct(c['cts_share'])}), profit "
                        f"{f(c['profit'])}; {c['loss_making']} loss-making, "
                        f"{c['expensive_to_serve_count']} expensive to serve, "
-                       f"{c['price_ignores_cost_count']} priced below their cost")
+                       f"{c['price_ignores_cost_count']} whose price does not reflect their cost "
+                       "to serve")
             print_table("customers, lowest profit first", result["customers"][:top], [
                 ("customer_id", "customer"), ("revenue", "revenue"),
                 ("gross_profit", "gross profit"), ("cost_to_serve", "cost to serve"),
