@@ -25,6 +25,7 @@ from salesradar.accounts.plans import (
     plan_vs_actual,
     revise_plan,
     set_action_status,
+    with_names,
 )
 from salesradar.accounts.review import quarterly_review
 from salesradar.app.db import AppDB
@@ -162,3 +163,41 @@ def test_quarterly_review_refuses_a_month(accounts: Workspace, db: AppDB, period
     # a month is 28-31 days, so a guess by length took "2026-07" for the quarter 2026Q3
     with pytest.raises(UserInputError, match="not a quarter"):
         quarterly_review(accounts, quarter=period, db=db)
+
+
+def test_actions_are_overdue_by_the_clock_not_the_last_invoice(accounts: Workspace,
+                                                                db: AppDB) -> None:
+    # the data ends 2026-06-30; an action due 2026-12-01 is overdue on 2026-12-06, not on 11-30
+    create_plan(db, accounts, "K1", revenue_target=7300.0, period_start=D(2026, 4, 1),
+                period_end=D(2027, 3, 31), actions=[("Renewal", "R1", D(2026, 12, 1))])
+    assert plan_vs_actual(accounts, db, "K1", today=D(2026, 12, 6))["actions_overdue"] == 1
+    assert plan_vs_actual(accounts, db, "K1", today=D(2026, 11, 30))["actions_overdue"] == 0
+    review = quarterly_review(accounts, quarter="2026Q2", db=db, today=D(2026, 12, 6))
+    assert review["totals"]["actions_overdue"] == 1
+    early = quarterly_review(accounts, quarter="2026Q2", db=db, today=D(2026, 11, 30))
+    assert early["totals"]["actions_overdue"] == 0
+
+
+def test_review_of_a_quarter_before_the_plan_year(accounts: Workspace, db: AppDB) -> None:
+    # K1's plan year starts 2026-07-01: in 2026Q2 it has a plan, but no target in that quarter
+    create_plan(db, accounts, "K1", revenue_target=7300.0, period_start=D(2026, 7, 1),
+                period_end=D(2027, 6, 30))
+    review = quarterly_review(accounts, quarter="2026Q2", db=db)
+    (k1,) = next(t for t in review["tiers"] if t["tier"] == "A")["rows"]
+    assert (k1["status"], k1["target"], k1["plan_version"]) == ("outside_plan", None, 1)
+    assert k1["status_text"] == "plan period does not cover this quarter"
+    assert review["totals"]["with_plan"] == 1
+    assert review["totals"]["target"] is None and review["totals"]["attainment"] is None
+
+
+def test_stored_plan_names_its_customer_and_products(accounts: Workspace, db: AppDB) -> None:
+    insert(accounts, "products", [{"sku": "S1", "name": "Olive oil 5L"}])
+    accounts.con.execute(
+        "CREATE TABLE score_stopped_items AS SELECT 'K1' AS customer_id, 'S1' AS sku, "
+        "7.0 AS median_gap, 27.0 AS mean_gap, 60.0 AS gap_days, 500.0 AS value_at_stake")
+    create_plan(db, accounts, "K1")
+    stored = current_plan(db, "K1")
+    assert stored is not None
+    plan = with_names(accounts, stored)
+    assert plan["name"] == "Kfir Foods"
+    assert [(o["sku"], o["name"]) for o in plan["opportunities"]] == [("S1", "Olive oil 5L")]

@@ -65,15 +65,26 @@ def _stopped_reason(row: dict[str, Any], lang: str) -> str:
     return f"bought every ~{usual} days; last {since} days ago"
 
 
+def product_names(ws: Any, skus: Sequence[str]) -> dict[str, str]:
+    """``sku -> name`` from the products master (empty without one)."""
+    if not skus:
+        return {}
+    t = ws.table("products")
+    t = t.filter(t.sku.isin(list(skus))).select("sku", "name")
+    return {r["sku"]: r["name"] for r in plain_rows(t.to_pyarrow()) if r["name"]}
+
+
 def _opportunities(ws: Any, customer_id: str, top: int, lang: str = "en") -> list[dict[str, Any]]:
+    stopped = score_rows(ws, "stopped_items", customer_id)
+    names = product_names(ws, [r["sku"] for r in stopped])
     out = [{"source": "cross_sell", "sku": r["sku"], "name": r.get("name"),
             "yearly_value": float(r["expected_value"] or 0.0),
             "reason": r.get("reason")}
            for r in score_rows(ws, "cross_sell", customer_id)]
-    out += [{"source": "stopped_item", "sku": r["sku"], "name": None,
+    out += [{"source": "stopped_item", "sku": r["sku"], "name": names.get(r["sku"]),
              "yearly_value": float(r["value_at_stake"] or 0.0),
              "reason": _stopped_reason(r, lang)}
-            for r in score_rows(ws, "stopped_items", customer_id)]
+            for r in stopped]
     out.sort(key=lambda o: -o["yearly_value"])
     return out[:top]
 
@@ -243,6 +254,18 @@ def current_plan(db: AppDB, customer_id: str) -> dict[str, Any] | None:
     return plan
 
 
+def with_names(ws: Any, plan: dict[str, Any]) -> dict[str, Any]:
+    """The stored plan with the customer's name and its opportunities' product names from the
+    workspace (a stored version keeps ids; the names are the master data's of today)."""
+    cid = plan["customer_id"]
+    named = {**plan, "name": customer_names(ws, [cid]).get(cid, {}).get("name")}
+    skus = [o["sku"] for o in plan["opportunities"] if not o.get("name")]
+    products = product_names(ws, skus)
+    named["opportunities"] = [o if o.get("name") else {**o, "name": products.get(o["sku"])}
+                              for o in plan["opportunities"]]
+    return named
+
+
 def revise_plan(db: AppDB, customer_id: str, *, author: str | None = None,
                 note: str | None = None, **changes: Any) -> dict[str, Any]:
     """Write version n + 1: the current version with ``changes`` applied."""
@@ -321,10 +344,14 @@ def pro_rated_target(plan: dict[str, Any], start: dt.date, end: dt.date) -> floa
     return float(plan["revenue_target"]) * max(overlap, 0) / days
 
 
-def plan_vs_actual(ws: Any, db: AppDB, customer_id: str, *,
-                   as_of: dt.date | None = None) -> dict[str, Any]:
+def plan_vs_actual(ws: Any, db: AppDB, customer_id: str, *, as_of: dt.date | None = None,
+                   today: dt.date | None = None) -> dict[str, Any]:
     """The current plan against the data: revenue so far vs the target to date, the run rate
-    needed for the rest of the plan year, opportunities taken, actions open and overdue."""
+    needed for the rest of the plan year, opportunities taken, actions open and overdue.
+
+    Revenue is tracked up to ``as_of`` (default: the data's last day); an open action is overdue
+    once its due date is before ``as_of`` when given, else before ``today`` (default: the
+    clock's date): actions are people's work, due in real time, not on the last invoice's day."""
     plan = current_plan(db, customer_id)
     if plan is None:
         raise UserInputError(f"{customer_id} has no account plan yet: create one first")
@@ -346,7 +373,8 @@ def plan_vs_actual(ws: Any, db: AppDB, customer_id: str, *,
         taken.group_by("sku").aggregate(revenue=taken.net_revenue.cast("float64").sum())
         .to_pyarrow())}
     actions = plan["actions"]
-    overdue = [a for a in actions if a["status"] == "open" and a["due_date"] < day.isoformat()]
+    due_day = (as_of or today or dt.date.today()).isoformat()
+    overdue = [a for a in actions if a["status"] == "open" and a["due_date"] < due_day]
     return {
         "customer_id": customer_id, "version": plan["version"], "as_of": day.isoformat(),
         "period_start": plan["period_start"], "period_end": plan["period_end"],

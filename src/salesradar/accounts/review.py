@@ -48,13 +48,17 @@ COLUMNS = {
 }
 STATUS = {"ahead": ("ahead of plan", "מקדים את התוכנית"),
           "close": ("close to plan", "קרוב לתוכנית"),
-          "behind": ("behind plan", "מפגר אחרי התוכנית"), "no_plan": ("no plan", "אין תוכנית")}
+          "behind": ("behind plan", "מפגר אחרי התוכנית"), "no_plan": ("no plan", "אין תוכנית"),
+          "outside_plan": ("plan period does not cover this quarter",
+                           "תקופת התוכנית לא כוללת את הרבעון")}
 SUMS = ("revenue", "revenue_previous", "gross_profit", "cost_to_serve", "profit")
 
 
-def _status(attainment: float | None, has_plan: bool) -> str:
-    if not has_plan or attainment is None:
+def _status(attainment: float | None, has_plan: bool, target: float | None = None) -> str:
+    if not has_plan:
         return "no_plan"
+    if target is None or attainment is None:  # a plan whose year does not reach the quarter
+        return "outside_plan"
     return "ahead" if attainment >= 1.0 else "close" if attainment >= CLOSE else "behind"
 
 
@@ -64,11 +68,14 @@ def _ratio(a: float, b: float) -> float | None:
 
 def quarterly_review(
     ws: Any, *, quarter: str, lang: str = "en", db: AppDB | None = None, top: int = 25,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """The review of ``quarter`` (``"2026Q3"`` or ``"2026-Q3"``) in ``lang`` (en or he).
 
     ``db`` is the app database holding the account plans (default: the one beside the
-    workspace). ``top`` limits the account rows listed per tier (by revenue); the tier totals
+    workspace). An open action is overdue once its due date is before ``today`` (default: the
+    clock's date; actions are work of people, not of the data's last day). ``top`` limits the
+    account rows listed per tier (by revenue); the tier totals
     always cover every account. See the module docstring for the numbers.
     """
     parse_lang(lang, "lang")
@@ -100,7 +107,7 @@ def quarterly_review(
     for a in actions:
         if a["status"] == "open":
             open_[a["customer_id"]] = open_.get(a["customer_id"], 0) + 1
-            if a["due_date"] < day.isoformat():
+            if a["due_date"] < (today or dt.date.today()).isoformat():
                 overdue[a["customer_id"]] = overdue.get(a["customer_id"], 0) + 1
     he = lang == "he"
     rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TIER_LABELS}
@@ -110,9 +117,10 @@ def quarterly_review(
         gp = float(s.get("gross_profit") or 0.0)
         cost = cts.get(cid, {}).get("total", 0.0)
         plan = plans.get(cid)
-        target = pro_rated_target(plan, start, end) if plan else None
+        # a plan whose year does not overlap the quarter has no target here (not a target of 0)
+        target = (pro_rated_target(plan, start, end) or None) if plan else None
         attainment = _ratio(revenue, target) if target else None
-        status = _status(attainment, plan is not None)
+        status = _status(attainment, plan is not None, target)
         previous = float(b.get("revenue") or 0.0)
         rows[tier].append({
             "customer_id": cid, "name": names.get(cid, {}).get("name") or cid,
@@ -143,7 +151,7 @@ def _sums(rows: list[dict[str, Any]]) -> dict[str, Any]:
     planned = [r for r in rows if r["target"] is not None]
     target = sum(r["target"] for r in planned)
     out.update(
-        accounts=len(rows), with_plan=len(planned),
+        accounts=len(rows), with_plan=sum(r["plan_version"] is not None for r in rows),
         change_pct=_ratio(out["revenue"] - out["revenue_previous"], abs(out["revenue_previous"])),
         target=target if planned else None,
         revenue_planned=sum(r["revenue"] for r in planned),
