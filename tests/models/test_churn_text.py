@@ -96,6 +96,10 @@ def test_reasons_hold_only_in_their_direction() -> None:
     assert {c["claim"] for c in claims} == {"returned", "gross_sales"}
     assert not reason_holds("returns", C, {**T, "year_returns": 0.0})
     assert not reason_holds("returns", C, {**T, "year_returns": 100.0})  # 0.25%: too little
+    # a fall must be material: 10,000 -> 9,925 (one small credit note) is no reason
+    slight = {**C, "revenue_w1": 9_925.0, "revenue_w2": 10_000.0, "orders_w1": 3.0,
+              "orders_w2": 4.0}
+    assert not reason_holds("revenue", slight, T) and reason_holds("orders", slight, T)
 
 
 def test_unknown_language_is_refused() -> None:

@@ -88,6 +88,9 @@ _TEXTS: dict[str, dict[str, str]] = {"en": _EN, "he": _HE}
 
 #: a reason about returns needs at least this share of the year's purchases returned
 RETURNS_MIN_SHARE = 0.05
+#: a reason about orders, spend or items needs a fall of at least this share (a ₪75 credit
+#: note against a steady spend is no reason)
+MIN_DROP = 0.25
 
 Terms = dict[str, Any]
 Words = tuple[str, list[Claim]]
@@ -215,15 +218,17 @@ def _window(t: Terms, w: int, k: int) -> dict[str, Any]:
 
 
 def reason_holds(group: str, c: Mapping[str, float], t: Terms) -> bool:
-    """True when the reason group's direction holds for this customer (fewer orders means the
-    orders fell; returns means it returned at least :data:`RETURNS_MIN_SHARE` of what it bought
-    in its last year of buying, ``t``'s ``year_returns`` of ``year_sales``)."""
+    """True when the reason group's direction holds for this customer, materially: fewer orders
+    means the orders fell by at least :data:`MIN_DROP` (the same for spend and items); returns
+    means it returned at least :data:`RETURNS_MIN_SHARE` of what it bought in its last year of
+    buying (``t``'s ``year_returns`` of ``year_sales``)."""
     def known(*names: str) -> bool:
         return all(not math.isnan(c.get(n, math.nan)) for n in names)
 
-    if group in _WINDOWS:
+    if group in _WINDOWS:  # fell, and by at least a quarter of what it was
         recent, before = _WINDOWS[group]
-        return known(recent, before) and c[recent] < c[before]
+        return (known(recent, before) and c[before] > 0
+                and c[recent] <= (1.0 - MIN_DROP) * c[before])
     if group == "returns":
         sales, returned = t.get("year_sales", math.nan), t.get("year_returns", math.nan)
         return (not math.isnan(sales) and not math.isnan(returned) and sales > 0
