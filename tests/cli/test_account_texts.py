@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -29,3 +30,36 @@ def test_profitability_summary_names_the_flag_it_counts(workspace: Path) -> None
     out = text("account", "profitability", workspace=workspace)
     assert "priced below their cost" not in out
     assert "whose price does not reflect their cost to serve" in " ".join(out.split())
+
+
+ENGLISH = re.compile(r"\b(revenue|bought|churn risk|tier|health|stopped items|recommendations|"
+                     r"baseline|target|fee|fixed|refund|incremental|vs the quarter|accounts "
+                     r"with a plan|attainment|profit|also buy)\b")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def hebrew_words(out: str) -> str:
+    """The output without identifiers and names in Latin letters the data itself holds."""
+    return re.sub(r"(SKU|C|R)-?\d+", "", out)
+
+
+def test_hebrew_terminal_output(workspace: Path, tmp_path: Path) -> None:
+    rows = json.loads(text("account", "contacts", "--json", workspace=workspace))
+    customer = rows[0]["customer_id"]
+    app_db = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    added = json.loads(text("commitment", "add", "--file",
+                            str(workspace.parent / "data" / "commitment.yaml"), "--app-db",
+                            app_db, "--json", workspace=workspace))
+    outputs = [
+        text("customer", customer, "--lang", "he", workspace=workspace),
+        text("account", "review", "--quarter", "2026Q3", "--lang", "he", workspace=workspace),
+        text("commitment", "verdict", str(added["commitment"]["id"]), "--lang", "he",
+             "--app-db", app_db, workspace=workspace),
+    ]
+    # the commitment's name, vendor and model are the user's own words and ids
+    outputs[2] = outputs[2].split("\n", 1)[1]
+    for out in outputs:
+        assert not ENGLISH.findall(hebrew_words(out).lower()), out
+        assert not ISO_DATE.findall(out), out  # dates are dd/mm/yyyy in Hebrew
+    assert re.search(r"\d{2}/\d{2}/\d{4}", outputs[2])
+    assert "סקירת לקוחות רבעונית 2026Q3" in outputs[1] and "הכנסות" in outputs[1]

@@ -3,6 +3,7 @@ review. Each prints a table (or text) for people and JSON with ``--json``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 import typer
@@ -258,10 +259,17 @@ def account_commands(app: typer.Typer) -> None:
 
         def render() -> None:
             t = result["totals"]
-            say(f"{result['title']}{' (partial)' if result['partial'] else ''}: revenue "
-                   f"{output.fmt(t['revenue'])} ({pct(t['change_pct'])} vs the quarter before), "
-                   f"profit {output.fmt(t['profit'])}; {t['with_plan']} accounts with a plan, "
-                   f"attainment {pct(t['attainment'])}")
+            if result["lang"] == "he":
+                until = dt.date.fromisoformat(result["as_of"]).strftime("%d/%m/%Y")
+                say(f"{result['title']}{f' (חלקי, עד {until})' if result['partial'] else ''}: "
+                    f"הכנסות {output.fmt(t['revenue'])} ({pct(t['change_pct'])} לעומת הרבעון "
+                    f"הקודם), רווח {output.fmt(t['profit'])}; ל-{t['with_plan']} לקוחות "
+                    f"תוכנית לקוח, עמידה ביעד {pct(t['attainment'])}")
+            else:
+                say(f"{result['title']}{' (partial)' if result['partial'] else ''}: revenue "
+                    f"{output.fmt(t['revenue'])} ({pct(t['change_pct'])} vs the quarter "
+                    f"before), profit {output.fmt(t['profit'])}; {t['with_plan']} accounts with "
+                    f"a plan, attainment {pct(t['attainment'])}")
             cols = result["columns"]
             for s in result["tiers"]:
                 say(f"\n{s['label']}: {s['summary']}")

@@ -82,7 +82,7 @@ def intel_commands(app: typer.Typer) -> None:
 
         with open_workspace(workspace) as ws:
             view = customer_view(ws, customer_id, currency=currency, lang=parse_lang(lang))
-        output.emit(view, as_json, lambda: _render_customer(view))
+        output.emit(view, as_json, lambda: _render_customer(view, lang))
 
     @app.command()
     def evaluate(
@@ -180,35 +180,68 @@ def intel_commands(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-def _render_customer(view: dict[str, Any]) -> None:
+def _day(text: Any, he: bool) -> str:
+    """An ISO date as dd/mm/yyyy in Hebrew, as it is in English; a dash when missing."""
+    if not text:
+        return "—"
+    return date.fromisoformat(str(text)[:10]).strftime("%d/%m/%Y") if he else str(text)
+
+
+def _recommendation_reason(row: dict[str, Any], he: bool) -> str:
+    """The cross-sell reason, told again in Hebrew from the numbers it is made of."""
+    keys = ("anchor_sku", "anchor_buyers", "co_buyers", "year_buyers", "expected_value")
+    if not he or any(row.get(k) is None for k in keys):
+        return str(row.get("reason") or "")
+    return (f"{row['co_buyers']} מתוך {row['anchor_buyers']} הלקוחות שקונים "
+            f"{row['anchor_sku']} קונים גם {row['sku']}; {row['year_buyers']} הקונים שלו "
+            f"בשנה האחרונה הוציאו עליו חציון {output.fmt(row['expected_value'])}")
+
+
+def _render_customer(view: dict[str, Any], lang: str = "en") -> None:
+    he = lang == "he"
     sales = view["sales"]
     name = (view["customer"] or {}).get("name") or ""
     output.console.print(f"[bold]{view['customer_id']}[/] {name}", highlight=False)
+    span = f"{_day(sales['first'], he)} – {_day(sales['last'], he)}"
     output.console.print(
-        f"bought {sales['first']} – {sales['last']}: {output.fmt(sales['revenue'])} revenue on "
-        f"{sales['invoices']:,} invoices, {sales['skus']:,} SKUs", highlight=False)
+        f"קנה {span}: הכנסות {output.fmt(sales['revenue'])} ב-{sales['invoices']:,} חשבוניות, "
+        f"{sales['skus']:,} מק\"טים" if he else
+        f"bought {span}: {output.fmt(sales['revenue'])} revenue on "
+        f"{sales['invoices']:,} invoices, {sales['skus']:,} SKUs", highlight=False, markup=False)
     risk = view["churn_risk"]
     if risk:
         output.console.print(
+            f"סיכון נטישה {risk['churn_probability']:.0%}, {output.fmt(risk['value_at_stake'])} "
+            "על הכף" if he else
             f"churn risk {risk['churn_probability']:.0%}, "
             f"{output.fmt(risk['value_at_stake'])} at stake",
-            highlight=False)
+            highlight=False, markup=False)
     for line in view["why"]:
-        output.console.print(f"  · {line}", highlight=False)
-    if view["tier"]:
-        output.console.print(f"tier {view['tier'].get('tier')}: {view['tier'].get('handling')}",
-                             highlight=False)
+        output.console.print(f"  · {line}", highlight=False, markup=False)
+    tier = view["tier"]
+    if tier:
+        handling = tier.get("handling_he" if he else "handling") or tier.get("handling")
+        output.console.print(f"{'דרג' if he else 'tier'} {tier.get('tier')}: {handling}",
+                             highlight=False, markup=False)
     if view["health"]:
-        output.console.print(f"health {output.fmt(view['health'].get('health'))}/100: "
-                             f"{view['health'].get('explanation')}", highlight=False)
-    for title, rows, columns in (
-        ("stopped items", view["stopped_items"], ["sku", "value_at_stake"]),
-        ("recommendations", view["recommendations"], ["sku", "reason", "expected_value"]),
-    ):
-        if rows:
-            present = [c for c in columns if c in rows[0]]
-            output.console.print(output.table(title, present,
-                                              [[output.fmt(r[c]) for c in present] for r in rows]))
+        output.console.print(f"{'בריאות' if he else 'health'} "
+                             f"{output.fmt(view['health'].get('health'))}/100: "
+                             f"{view['health'].get('explanation')}", highlight=False,
+                             markup=False)
+    stopped = [[r["sku"], r.get("name") or "", output.fmt(r.get("value_at_stake"))]
+               for r in view["stopped_items"]]
+    recommended = [[r["sku"], r.get("name") or "", _recommendation_reason(r, he),
+                    output.fmt(r.get("expected_value"))] for r in view["recommendations"]]
+    if stopped:
+        output.console.print(output.table(
+            "פריטים שהפסיק לקנות" if he else "stopped items",
+            ["מק\"ט", "שם", "שווי בשנה על הכף"] if he else ["sku", "name", "yearly value at stake"],
+            stopped))
+    if recommended:
+        output.console.print(output.table(
+            "המלצות" if he else "recommendations",
+            ["מק\"ט", "שם", "סיבה", "ערך צפוי"] if he else
+            ["sku", "name", "reason", "expected value"], recommended))
 
 
 def print_gates(gates: list[dict[str, Any]], lang: str = "en") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -23,26 +24,51 @@ from salesradar.config import workspace_path
 from salesradar.lang import Lang
 
 
+def _day(text: Any, he: bool) -> str:
+    """An ISO date as dd/mm/yyyy in Hebrew, as it is in English."""
+    if not text:
+        return "—"
+    return date.fromisoformat(str(text)[:10]).strftime("%d/%m/%Y") if he else str(text)
+
+
+# the words of a commitment's status and verdict lines, English and Hebrew
+WORDS = {
+    "no period": "ללא תקופה", "baseline": "בסיס", "target": "יעד", "data until": "נתונים עד",
+    "fee": "עמלה", "fixed": "קבוע", "success": "הצלחה", "bonus": "בונוס", "cap": "תקרה",
+    "refund": "החזר", "incremental revenue": "הכנסות נוספות", "gross profit": "רווח גולמי",
+    "final": "סופי", "to_date": "עד היום",
+}
+
+
 def _print_status(s: dict[str, Any], lang: str) -> None:
+    he = lang == "he"
+
+    def w(text: str) -> str:
+        return WORDS.get(text, text) if he else text.replace("_", " ")
+
     c = s["commitment"]
     sign = "−" if s["kpi"]["higher_is_better"] is False else "+"
-    period = f"{c['start']} → {c['end']}" if c["start"] and c["end"] else "no period"
+    period = (f"{_day(c['start'], he)} → {_day(c['end'], he)}" if c["start"] and c["end"]
+              else w("no period"))
+    metric = (s["kpi"].get("label_he") or c["metric"]) if he else c["metric"]
     say(f"#{c['id']} {c['name']} · {c['vendor']} · {c['model']} · "
-        f"{c['metric']} {sign}{c['improvement_pct']:.0%} · {period}")
+        f"{metric} {sign}{c['improvement_pct']:.0%} · {period}")
     say(s[f"verdict_{lang}"])
     for concern in s["concerns"]:
         say(f"  ! {concern[lang]}")
     if s["baseline"] is not None:
-        say(f"  baseline {output.fmt(s['baseline'])} · target "
-            f"{output.fmt(s['target'])} · data until {s['data_until']}")
+        say(f"  {w('baseline')} {output.fmt(s['baseline'])} · {w('target')} "
+            f"{output.fmt(s['target'])} · {w('data until')} {_day(s['data_until'], he)}")
     fee, roi = s["fee"], s["roi"]
     if fee["status"] != "not_computed":
-        say(f"  fee ({fee['status']}): {output.fmt(fee['due'])} = fixed {output.fmt(fee['fixed'])}"
-            f" + success {output.fmt(fee['success_fee'])} + bonus {output.fmt(fee['bonus'])}"
-            f" − cap {output.fmt(fee['capped_by'])} − refund {output.fmt(fee['refund'])}")
+        say(f"  {w('fee')} ({w(fee['status'])}): {output.fmt(fee['due'])} = {w('fixed')} "
+            f"{output.fmt(fee['fixed'])} + {w('success')} {output.fmt(fee['success_fee'])} + "
+            f"{w('bonus')} {output.fmt(fee['bonus'])} − {w('cap')} "
+            f"{output.fmt(fee['capped_by'])} − {w('refund')} {output.fmt(fee['refund'])}")
     if roi:
-        say(f"  incremental revenue {output.fmt(roi['incremental_revenue'])}, gross profit "
-            f"{output.fmt(roi['incremental_gross_profit'])}, ROI {output.fmt(roi['roi'])}")
+        say(f"  {w('incremental revenue')} {output.fmt(roi['incremental_revenue'])}, "
+            f"{w('gross profit')} {output.fmt(roi['incremental_gross_profit'])}, "
+            f"ROI {output.fmt(roi['roi'])}")
         if roi[f"reason_{lang}"]:
             say(f"  ! {roi[f'reason_{lang}']}")
 
