@@ -154,6 +154,9 @@ def _item_words(i: Evidence, as_of: str, customer: str) -> tuple[str, str, list[
     return en, he, claims
 
 
+_ITEMS_SHOWN = 3  # a stopped-items card names its biggest items, then counts the rest
+
+
 def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     c, items = _customer(e), list(e["items"])
     as_of = str(e["as_of"])[:10]
@@ -174,12 +177,20 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     n, at = len(items), money(e["value_at_stake"])
     claims += [claim("setting", n, setting="items"),
                claim("sum_of", float(e["value_at_stake"]), of="value_at_stake")]
+    shown, more = words[:_ITEMS_SHOWN], n - _ITEMS_SHOWN
+    en_more = he_more = ""
+    if more > 0:  # the rest are in the evidence (and the 360); the text stays readable
+        claims.append(claim("setting", more, setting="items_not_listed"))
+        en_more = f"; and {more} more item{'s' if more > 1 else ''}"
+        he_more = f"; ועוד {more} פריטים" if more > 1 else "; ועוד פריט אחד"
+    words = shown
     en = Texts(f"{c} stopped buying {n} items it bought regularly",
-               f"{at} in their last year together; " + "; ".join(w[0] for w in words),
+               f"{at} in their last year together; " + "; ".join(w[0] for w in words)
+               + en_more,
                f"Go through the {n} items with {c} in one call: ask whether they switched "
                "supplier and offer a reorder")
     he = Texts(f"{c} הפסיק לקנות {n} פריטים שקנה בקביעות",
-               f"{at} בשנה האחרונה שלהם יחד; " + "; ".join(w[1] for w in words),
+               f"{at} בשנה האחרונה שלהם יחד; " + "; ".join(w[1] for w in words) + he_more,
                f"לעבור עם {c} על {n} הפריטים בשיחה אחת: לברר אם עבר לספק אחר ולהציע הזמנה "
                "חוזרת")
     return en, he, claims
