@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -94,3 +95,28 @@ def test_run_twice_on_unchanged_data_creates_and_sends_nothing_new(workspace: Pa
     assert counts["unchanged"] + counts["updated"] == counts["total"], counts
     assert summary["delivery"]["sent"] == 0
     assert summary["top"] and summary["top"][0]["en"]["why"]
+
+
+def test_ack_deliver_and_impact_speak_text_without_json(app_db: str, workspace: Path) -> None:
+    first = call("insights", app_db=app_db, cwd=workspace.parent)[0]
+    moved = run("insight", str(first["id"]), "ack", "--app-db", app_db, cwd=workspace.parent)
+    assert moved.returncode == 0, moved.stderr
+    assert not moved.stdout.lstrip().startswith("{")  # text, not raw JSON
+    assert "acknowledged" in moved.stdout and "C0 is drifting from its rhythm" in moved.stdout
+    assert "new → acknowledged" in moved.stdout
+    # no channel in the environment: the zeros come with the reason
+    env_free = [k for k in ("SALESRADAR_SMTP_HOST", "SALESRADAR_SLACK_WEBHOOK_URL",
+                            "SALESRADAR_TEAMS_WEBHOOK_URL", "SALESRADAR_WEBHOOK_URL",
+                            "SALESRADAR_HUBSPOT_TOKEN") if k in os.environ]
+    assert not env_free
+    dry = run("deliver", "--dry-run", "--workspace", str(workspace), "--app-db", app_db,
+              cwd=workspace.parent)
+    assert dry.returncode == 0, dry.stderr
+    assert "no delivery channel is configured" in " ".join(dry.stdout.split())
+    report = call("deliver", "--dry-run", "--workspace", str(workspace), app_db=app_db,
+                  cwd=workspace.parent)
+    assert "no delivery channel is configured" in report["reason"]
+    impact = run("impact", "--app-db", app_db, cwd=workspace.parent)
+    assert impact.returncode == 0, impact.stderr
+    assert "no impact to measure" in " ".join(impact.stdout.split())
+    assert "0/0" not in impact.stdout

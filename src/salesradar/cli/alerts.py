@@ -136,6 +136,7 @@ def alert_commands(app: typer.Typer) -> None:
         days: Annotated[int | None, typer.Option(min=1, help="With snooze: quiet for this "
                         "many days from today (instead of --until).")] = None,
         note: Annotated[str | None, typer.Option(help="Why (kept in the history).")] = None,
+        lang: LangOption = "en",
         workspace: WorkspaceOption = None,
         app_db: AppDbOption = None,
         as_json: JsonOption = False,
@@ -162,7 +163,7 @@ def alert_commands(app: typer.Typer) -> None:
             history = [{"at": at, "from": old, "to": new, "note": text}
                        for at, old, new, text in store.history(insight_id)]
         result = {**found, "history": history}
-        output.emit(result, as_json, lambda: output.print_json(result))
+        output.emit(result, as_json, lambda: print_insight(result, lang))
 
     @app.command()
     def deliver(
@@ -185,9 +186,19 @@ def alert_commands(app: typer.Typer) -> None:
             if requeue_unknown:
                 outbox.requeue_unknown(store, datetime.now(UTC))
             result = deliver_due(ws, store, dry_run=dry_run)
-        output.emit(result, as_json, lambda: output.console.print(output.table(
-            "delivery" + (" (dry run)" if dry_run else ""), ["outcome", "messages"],
-            [(k, v) for k, v in result.items() if k != "previews"])))
+            idle = not result.get("previews") and not any(
+                v for k, v in result.items() if k != "previews")
+            if idle:  # zeros alone do not say whether anything could have gone out
+                result["reason"] = nothing_sent_reason(store)
+
+        def render() -> None:
+            output.console.print(output.table(
+                "delivery" + (" (dry run)" if dry_run else ""), ["outcome", "messages"],
+                [(k, v) for k, v in result.items() if k not in ("previews", "reason")]))
+            if result.get("reason"):
+                output.console.print(result["reason"], highlight=False, markup=False)
+
+        output.emit(result, as_json, render)
 
     @app.command()
     def impact(
@@ -203,6 +214,12 @@ def alert_commands(app: typer.Typer) -> None:
             rows = [r.to_dict() for r in measure(store)]
 
         def render() -> None:
+            everything = next((r for r in rows if r["dimension"] == "all"), None)
+            if everything is None or not (everything["delivered"]["n"]
+                                          or everything["holdout"]["n"]):
+                output.console.print(no_impact_reason(everything), highlight=False,
+                                     markup=False)
+                return
             output.console.print(output.table(
                 "recovery: delivered vs holdout", ["slice", "delivered", "holdout", "uplift",
                                                    "95% CI"],
@@ -214,3 +231,49 @@ def alert_commands(app: typer.Typer) -> None:
                  for r in rows]))
 
         output.emit(rows, as_json, render)
+
+
+CHANNEL_VARIABLES = ("SALESRADAR_SMTP_HOST", "SALESRADAR_SLACK_WEBHOOK_URL",
+                     "SALESRADAR_TEAMS_WEBHOOK_URL", "SALESRADAR_WEBHOOK_URL",
+                     "SALESRADAR_HUBSPOT_TOKEN")
+
+
+def nothing_sent_reason(store: Any) -> str:
+    """Why a delivery run queued, sent and previewed nothing."""
+    from salesradar.delivery.setup import channels_from_env
+
+    if not channels_from_env():
+        return ("nothing to send: no delivery channel is configured (set one of "
+                f"{', '.join(CHANNEL_VARIABLES)})")
+    open_ = [i for i in store.list_insights() if i.status in ("new", "updated")]
+    if not open_:
+        return "nothing to send: no insight is waiting (all sent, acknowledged, snoozed or closed)"
+    return (f"nothing to send now: {len(open_)} insight(s) are waiting but none is due for a "
+            "configured channel (held out, no recipient for their rep, or the daily limit)")
+
+
+def no_impact_reason(everything: dict[str, Any] | None) -> str:
+    """Why the impact has no number yet."""
+    if everything is None:
+        return "no impact to measure: no insight has been delivered or held out yet"
+    pending = everything["delivered"]["pending"] + everything["holdout"]["pending"]
+    return (f"no impact to measure yet: no insight has a recorded outcome "
+            f"({everything['delivered']['pending']} delivered and "
+            f"{everything['holdout']['pending']} held out are pending; an outcome is recorded "
+            "once its window after detection has passed, by `salesradar run`)"
+            if pending else
+            "no impact to measure: no insight has been delivered or held out yet")
+
+
+def print_insight(row: dict[str, Any], lang: str = "en") -> None:
+    """One insight as text: its status, what, why and next step, and its history."""
+    texts = row.get(lang) or row.get("en") or {}
+    until = f" until {str(row['snoozed_until'])[:10]}" if row.get("snoozed_until") else ""
+    lines = [f"#{row['id']} {row['kind']} · {row['subject_type']} {row['subject_id']} · "
+             f"{row['status']}{until} · priority {row['priority']}"]
+    lines += [f"  {texts[k]}" for k in ("what", "why", "next_step") if texts.get(k)]
+    for h in row.get("history", []):
+        note = f" ({h['note']})" if h.get("note") else ""
+        lines.append(f"  {str(h['at'])[:16]}: {h['from'] or '—'} → {h['to']}{note}")
+    for line in lines:
+        output.console.print(line, highlight=False, markup=False)
