@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -63,3 +66,28 @@ def test_hebrew_terminal_output(workspace: Path, tmp_path: Path) -> None:
         assert not ISO_DATE.findall(out), out  # dates are dd/mm/yyyy in Hebrew
     assert re.search(r"\d{2}/\d{2}/\d{4}", outputs[2])
     assert "סקירת לקוחות רבעונית 2026Q3" in outputs[1] and "הכנסות" in outputs[1]
+
+
+def narrow(*args: str, workspace: Path) -> str:
+    """The command as a user runs it in an 80-column terminal."""
+    result = subprocess.run([sys.executable, "-m", "salesradar", *args, "--workspace",
+                             str(workspace)], cwd=workspace.parent, text=True,
+                            capture_output=True, timeout=300, check=False,
+                            env={**os.environ, "COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    assert all(len(line) <= 80 for line in result.stdout.splitlines()), result.stdout
+    return result.stdout
+
+
+def test_80_columns_never_cut_an_identifier(workspace: Path) -> None:
+    names = [k["name"] for k in json.loads(text("kpi", "--list", "--json",
+                                                workspace=workspace))]
+    listed = narrow("kpi", "--list", workspace=workspace)
+    words = set(re.findall(r"[\w.]+", listed))
+    assert "…" not in listed
+    assert set(names) <= words  # every name whole, on one line, ready to copy
+    assert "invoice_lines" in words
+    rows = json.loads(text("account", "contacts", "--json", workspace=workspace))
+    table = narrow("account", "contacts", workspace=workspace)
+    assert "…" not in table
+    assert {r["customer_id"] for r in rows} <= set(re.findall(r"\w+", table))

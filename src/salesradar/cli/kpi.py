@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 import pyarrow as pa
 import typer
+from rich.padding import Padding
+from rich.text import Text
 
 from salesradar.cli import output
 from salesradar.cli.options import (
@@ -90,11 +92,7 @@ def kpi_commands(app: typer.Typer) -> None:
 
         if list_:
             infos = list_kpis()
-            output.emit([i.to_dict() for i in infos], as_json, lambda: output.console.print(
-                output.table("KPIs", ["name", "label", "unit", "needs", "dimensions"], [
-                    (i.name, i.label_en, i.unit, ", ".join(i.tables), ", ".join(i.dimensions))
-                    for i in infos
-                ])))
+            output.emit([i.to_dict() for i in infos], as_json, lambda: _print_kpi_list(infos))
             return
         if not name:
             raise UserInputError("name a KPI, or use --list to see them")
@@ -211,3 +209,25 @@ def kpi_commands(app: typer.Typer) -> None:
                     None, columns, [[output.fmt(r[c]) for c in columns] for r in rows]))
 
         output.emit({"summary": summary, "customers": rows}, as_json, render)
+
+
+WIDE = 120  # from this terminal width the KPI list is a table; narrower, a list
+
+
+def _print_kpi_list(infos: list[Any]) -> None:
+    """The KPIs a user can ask for. Names and table names are typed by the user, so they are
+    never cut: a table on a wide terminal, a list (lines wrap between words) on a narrow one."""
+    if output.console.width >= WIDE:
+        output.console.print(output.table(
+            "KPIs", ["name", "label", "unit", "needs", "dimensions"],
+            [(i.name, i.label_en, i.unit, ", ".join(i.tables), ", ".join(i.dimensions))
+             for i in infos], whole=1))
+        return
+    for i in infos:  # wrapped here between words (not by the terminal inside a word)
+        output.console.print(f"[bold]{i.name}[/bold]  {i.label_en} ({i.unit})", highlight=False,
+                             soft_wrap=False)
+        lines = [f"needs: {', '.join(i.tables)}"]
+        lines += [f"by: {', '.join(i.dimensions)}"] if i.dimensions else []
+        for line in lines:
+            output.console.print(Padding(Text(line), (0, 0, 0, 4), expand=False), highlight=False,
+                                 soft_wrap=False)

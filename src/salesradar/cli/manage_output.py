@@ -26,6 +26,7 @@ def say(text: str) -> None:
     output.console.print(text, highlight=False, markup=False)
 
 
+ID_KEYS = ("customer_id", "rep_id", "sku", "id", "version")
 PERCENT_KEYS = ("share", "rate", "attainment", "pace", "margin", "discount", "pct", "accuracy")
 
 
@@ -65,8 +66,12 @@ def print_table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str,
         return output.fmt(value)
 
     headings = [HEADINGS_HE.get(h, h) if he else h for _, h in columns]
+    whole = 0  # the leading id columns (what a user types next) are never broken
+    while whole < len(columns) and columns[whole][0] in ID_KEYS:
+        whole += 1
     output.console.print(output.table(HEADINGS_HE.get(title, title) if he else title, headings,
-                                      [[cell(r, k) for k, _ in columns] for r in rows]))
+                                      [[cell(r, k) for k, _ in columns] for r in rows],
+                                      whole=whole))
 
 
 def parse_action(text: str) -> tuple[str, str, Any]:

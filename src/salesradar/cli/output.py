@@ -73,12 +73,21 @@ def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
         render()
 
 
-def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
+def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]], *,
+          whole: int = 0) -> Table:
+    """A Rich table that wraps at any width and never cuts a value with an ellipsis: long cells
+    fold onto the next line. The first ``whole`` columns (the ids a user types) are never
+    broken: they keep the width of their longest value."""
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
     out = Table(title=title, title_justify="left")
-    for column in columns:
-        out.add_column(column)
-    for row in rows:
-        out.add_row(*("" if v is None else str(v) for v in row))
+    for i, column in enumerate(columns):
+        if i < whole:
+            width = max([len(column), *(len(r[i]) for r in cells)])
+            out.add_column(column, no_wrap=True, min_width=width, overflow="fold")
+        else:
+            out.add_column(column, overflow="fold")
+    for row in cells:
+        out.add_row(*row)
     return out
 
 
