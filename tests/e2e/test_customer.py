@@ -30,8 +30,9 @@ def insight_of(demo: Demo, kind: str) -> dict[str, object]:
 @pytest.mark.parametrize("username", ["rep", "rep_he"])
 def test_the_360_view_shows_stopped_items_and_offers(open_as: OpenAs, demo: Demo,
                                                      username: str) -> None:
-    stopped = insight_of(demo, "stopped_item")
-    customer_id, sku = str(stopped["subject_id"]).split("/")
+    stopped = insight_of(demo, "stopped_item")  # one card per customer, its items inside
+    customer_id = str(stopped["subject_id"])
+    sku = str(stopped["evidence"]["items"][0]["sku"])  # type: ignore[index]
     page = open_as(username)
     response = page.goto(f"/customers/{customer_id}")
     assert response is not None and response.status == 200

@@ -93,6 +93,10 @@ METRICS = {"churn": "roc_auc", "cross_sell": f"precision_at_{CROSS_SELL_K}",
            "stopped_items": "precision_of_flags"}
 _METRICS_HE = {"roc_auc": "ROC AUC", f"precision_at_{CROSS_SELL_K}": f"דיוק ב-{CROSS_SELL_K}",
                "precision_of_flags": "דיוק ההתרעות"}
+# the metrics in words (the reasons are read by people; the codes stay in ``metric``)
+_METRICS_EN = {"roc_auc": "ROC AUC",
+               f"precision_at_{CROSS_SELL_K}": f"precision of the top {CROSS_SELL_K} offers",
+               "precision_of_flags": "precision of the flags"}
 # what the rule writes in score_*.scored_by when it speaks
 RULE_NAMES = {"churn": "recency_rule", "cross_sell": "popularity", "stopped_items": "gap_rule"}
 
@@ -310,7 +314,7 @@ def _reasons(model: str, c: Comparison) -> tuple[str, str]:
     name, name_he, rule, rule_he = _NAMES[model]
     metric = METRICS[model]
     metric_he = _METRICS_HE[metric]
-    values = f"{metric} {_num(c.model_value)} vs {_num(c.baseline_value)} for the rule"
+    values = f"{_METRICS_EN[metric]} {_num(c.model_value)} vs {_num(c.baseline_value)} for the rule"
     values_he = f"{metric_he} {_num(c.model_value)} מול {_num(c.baseline_value)} לכלל"
     if c.decision == "not_enough_data":
         return (
