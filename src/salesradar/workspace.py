@@ -31,6 +31,7 @@ from typing import Any, Self
 
 import duckdb
 
+from salesradar.dates import as_date
 from salesradar.engine import connect_duckdb, raw_duckdb, table_names
 from salesradar.errors import UserInputError, WorkspaceError
 from salesradar.schema import TABLES, FeatureState, Table, feature_states
@@ -63,14 +64,7 @@ def last_invoice_day(source: Any) -> date | None:
     there are no invoice lines.
     """
     lines = source if hasattr(source, "invoice_date") else source.table("invoice_lines")
-    value = lines.invoice_date.max().to_pyarrow().as_py()
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+    return as_date(lines.invoice_date.max().to_pyarrow().as_py())
 
 
 def data_day(source: Any) -> date:

@@ -19,6 +19,9 @@ from typing import Any
 
 from salesradar.insights.model import Kind, Subject
 from salesradar.models.anomalies import detect_anomalies, margin_erosion
+from salesradar.models.cadence import customer_terms
+from salesradar.models.churn_text import terms_of
+from salesradar.models.non_product import non_product_codes, product_names
 from salesradar.workspace import Workspace
 
 __all__ = ["RULES", "Context", "Finding", "Rule", "RuleSettings"]
@@ -208,8 +211,6 @@ def churn_risk(ctx: Context) -> list[Finding]:
     The money at stake is the customer's (``score_churn.value_at_stake``, defined once in
     :mod:`salesradar.models.cadence`), the same figure ``salesradar customer`` states.
     """
-    from salesradar.models.churn_text import terms_of
-
     s = ctx.settings
     rows = ctx.rows(
         f"""SELECT {_CHURN_COLUMNS}
@@ -295,8 +296,6 @@ def stopped_item(ctx: Context) -> list[Finding]:
     together, biggest first, one next step), so the top of a rep's list covers several
     customers. The money at stake is the sum of the items' (each its net revenue in the year
     to its last purchase, as ``score_stopped_items.value_at_stake``)."""
-    from salesradar.models.non_product import product_names
-
     s = ctx.settings
     rows = ctx.rows(
         """SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku, s.purchases,
@@ -344,8 +343,6 @@ def cross_sell(ctx: Context) -> list[Finding]:
     spent on it in the last year); the reason's numbers come with it (anchor SKU, buyers,
     co-buyers) for the claims.
     """
-    from salesradar.models.non_product import non_product_codes
-
     s = ctx.settings
     rows = ctx.rows(
         """WITH top AS (
@@ -630,8 +627,6 @@ def customers_behind_drop(ctx: Context, rep: str, month: dt.date) -> list[dict[s
     customers (lines of that rep in the 90 days before the month) with a rhythm that should
     have put a purchase in the month (rhythm at most the month's length) and no purchase day
     in it. Each with its money at stake as of the month's end, biggest first."""
-    from salesradar.models.cadence import customer_terms
-
     end = _add_months(month, 1) - dt.timedelta(days=1)
     mine = ctx.rows(
         """SELECT DISTINCT customer_id FROM invoice_lines

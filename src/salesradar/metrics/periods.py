@@ -28,9 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from salesradar.dates import as_date
 from salesradar.engine import table_names
 from salesradar.metrics.frame import DIMENSIONS, period_end, period_start, shift_date
 from salesradar.metrics.registry import GRAINS, Grain
@@ -113,36 +114,26 @@ def partial_period(last_day: date | None, grain: str | None) -> PartialPeriod | 
     return PartialPeriod(start, g, (last_day - start).days + 1, (end - start).days + 1)
 
 
-def _as_date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def data_last_day(backend: Any, present: Iterable[str] | None = None) -> date | None:
     """The data's "today": the last invoice day; without invoice lines, the last day of the CRM
     data (deal creation or closing up to the last activity or lead, never a planned close date
     of an open deal). None on an empty workspace."""
     tables = set(present if present is not None else table_names(backend))
     if "invoice_lines" in tables:
-        day = _as_date(backend.table("invoice_lines").invoice_date.max().to_pyarrow().as_py())
+        day = as_date(backend.table("invoice_lines").invoice_date.max().to_pyarrow().as_py())
         if day is not None:
             return day
     days: list[date] = []
     for name, column in (("activities", "at"), ("leads", "created_at"),
                          ("deals", "created_at")):
         if name in tables:
-            found = _as_date(backend.table(name)[column].max().to_pyarrow().as_py())
+            found = as_date(backend.table(name)[column].max().to_pyarrow().as_py())
             if found is not None:
                 days.append(found)
     if "deals" in tables:
         d = backend.table("deals")
         closed = d.filter(d.outcome.isin(["won", "lost"]))
-        found = _as_date(closed.close_date.max().to_pyarrow().as_py())
+        found = as_date(closed.close_date.max().to_pyarrow().as_py())
         if found is not None:
             days.append(found)
     return max(days) if days else None

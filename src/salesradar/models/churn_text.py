@@ -32,6 +32,7 @@ from typing import Any
 
 from salesradar.charts.labels import format_day
 from salesradar.claims import Claim, claim
+from salesradar.dates import as_date
 from salesradar.lang import Lang, parse_lang
 from salesradar.models.cadence import RHYTHM_MIN_DAYS
 from salesradar.models.text import money
@@ -116,16 +117,6 @@ def _count(value: float, noun: str, lang: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _date(value: Any) -> dt.date | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 def _num(value: Any) -> float:
     if value is None:
         return math.nan
@@ -135,8 +126,8 @@ def _num(value: Any) -> float:
 def terms_of(row: Mapping[str, Any]) -> Terms:
     """A customer's terms from a ``score_churn`` or :func:`~salesradar.models.cadence.
     customer_terms` row (dates as dates or ISO text; missing numbers as NaN)."""
-    as_of = _date(row.get("as_of"))
-    last = _date(row.get("last_order"))
+    as_of = as_date(row.get("as_of"))
+    last = as_date(row.get("last_order"))
     days_since = _num(row.get("days_since_last_order"))
     if last is None and as_of is not None and not math.isnan(days_since):
         last = as_of - dt.timedelta(days=round(days_since))
@@ -146,8 +137,8 @@ def terms_of(row: Mapping[str, Any]) -> Terms:
         "as_of": as_of,
         "purchase_days": int(_num(row.get("purchase_days")) if row.get("purchase_days")
                              is not None else 0),
-        "first_order": _date(row.get("first_order")),
-        "previous_order": _date(row.get("previous_order")),
+        "first_order": as_date(row.get("first_order")),
+        "previous_order": as_date(row.get("previous_order")),
         "last_order": last,
         "last_order_sales": _num(row.get("last_order_sales")),
         "days_since_last_order": days_since,
