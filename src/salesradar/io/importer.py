@@ -560,6 +560,22 @@ def _check_references(ws: Workspace, spec: Table, settings: ImportSettings) -> l
     return issues
 
 
+def _insert_into_empty(
+    con: duckdb.DuckDBPyConnection, spec: Table, report: ImportReport, source_bytes: int | None
+) -> bool:
+    """Into an empty table every typed row goes in as it is (nothing to compare or replace);
+    True when that was the case and the import is written."""
+    target = quote(spec.name)
+    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchone()
+    if not (empty and empty[0]):
+        return False
+    columns = ", ".join(quote(c) for c in spec.column_names)
+    report.inserted = _row_total(con, TYPED_TABLE)
+    _write(con, spec, report, source_bytes,
+           f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {TYPED_TABLE}")
+    return True
+
+
 def _upsert(
     con: duckdb.DuckDBPyConnection, spec: Table, report: ImportReport, source_bytes: int | None
 ) -> None:
@@ -568,14 +584,10 @@ def _upsert(
     Unchanged rows are only compared, never copied: a re-import of an unchanged file writes
     nothing but its log line.
     """
+    if _insert_into_empty(con, spec, report, source_bytes):
+        return
     target = quote(spec.name)
     columns = ", ".join(quote(c) for c in spec.column_names)
-    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchone()
-    if empty and empty[0]:
-        report.inserted = _row_total(con, TYPED_TABLE)
-        _write(con, spec, report, source_bytes,
-               f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {TYPED_TABLE}")
-        return
     key_match = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM s.{quote(k)}" for k in spec.key)
     same = " AND ".join(
         f"t.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in spec.column_names
@@ -615,14 +627,10 @@ def _replace_documents(
     documents with a difference (or lines in another order) are rewritten. Documents absent from
     the file are left alone. Identical lines within one document stay separate lines.
     """
+    if _insert_into_empty(con, spec, report, source_bytes):
+        return
     target = quote(spec.name)
     columns = ", ".join(quote(c) for c in spec.column_names)
-    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchone()
-    if empty and empty[0]:
-        report.inserted = _row_total(con, TYPED_TABLE)
-        _write(con, spec, report, source_bytes,
-               f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {TYPED_TABLE}")
-        return
     line = spec.generated_key or spec.key[-1]
     document = [quote(c) for c in spec.generated_key_group]
     content = [quote(c) for c in spec.column_names if c != line]
