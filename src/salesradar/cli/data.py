@@ -1,4 +1,4 @@
-"""Commands that bring data in: import, status, tables, demo-data, demo."""
+"""Commands that bring data in: import, status, tables, demo-data, demo (and `mapping`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from salesradar.cli import output
+from salesradar.cli.mapping import mapping_commands, print_proposal
 from salesradar.cli.options import (
     AppDbOption,
     JsonOption,
@@ -20,13 +21,16 @@ from salesradar.cli.options import (
 )
 from salesradar.config import ImportSettings
 from salesradar.errors import UserInputError
-from salesradar.io import ImportReport, import_file, import_sql
+from salesradar.io import ImportReport, Mapping, import_file, import_sql
+from salesradar.io.detect import detect_mapping
 from salesradar.io.folder import import_folder
 from salesradar.schema import TABLES
 from salesradar.workspace import Workspace
 
 if TYPE_CHECKING:
     from salesradar.demo import DemoSummary
+
+AUTO = "auto"  # --mapping auto: the mapping the detector proposes
 
 
 def _print_report(report: ImportReport) -> None:
@@ -66,7 +70,8 @@ def _print_status(ws: Workspace) -> None:
 
 
 def data_app_commands(app: typer.Typer) -> None:
-    """Register this module's commands on the main app."""
+    """Register this module's commands on the main app, and the `mapping` group beside them."""
+    mapping_commands(app)
 
     @app.command("import")
     def import_command(
@@ -75,7 +80,9 @@ def data_app_commands(app: typer.Typer) -> None:
         file: Annotated[Path | None, typer.Argument(help="CSV/TXT (any delimiter; UTF-8, BOM or "
                         "Windows-1255), Excel or Parquet file.", show_default=False)] = None,
         mapping: Annotated[Path | None, typer.Option("--mapping", "-m", help="YAML mapping of "
-                           "source headers and formats to canonical columns.")] = None,
+                           "source headers and formats to canonical columns, or `auto`: "
+                           "propose one from the file's headers and values, print it and "
+                           "import with it.")] = None,
         from_sql: Annotated[str | None, typer.Option("--from-sql", help="Database URL "
                             "(sqlite:///file.db, postgres://user:pw@host/db ...).")] = None,
         query: Annotated[str | None, typer.Option("--query", help="SQL query to import, with "
@@ -89,13 +96,24 @@ def data_app_commands(app: typer.Typer) -> None:
 
         Every problem is reported with file, row, column, value and reason; on any error nothing
         is loaded. Re-importing the same file changes nothing; a corrected file replaces the rows
-        with the same keys.
+        with the same keys. With --mapping auto the mapping is proposed from the file (see
+        `salesradar mapping suggest`) and printed.
         """
         if (file is None) == (from_sql is None):
             raise UserInputError("give either a FILE or --from-sql URL --query SQL")
         if from_sql and not query:
             raise UserInputError("--from-sql needs --query")
         settings = ImportSettings(unknown_references="error" if strict_refs else "warning")
+        proposal = None
+        if mapping is not None and str(mapping) == AUTO:
+            if file is None:
+                raise UserInputError("--mapping auto reads a file's headers; with --from-sql "
+                                     "give a mapping file")
+            proposal = detect_mapping(table_name, file)
+            if not as_json:
+                print_proposal(proposal)
+            proposal.require_complete()
+        chosen: Mapping | Path | None = proposal.mapping if proposal is not None else mapping
         with writing_workspace(workspace, create=True) as ws, output.progress() as bar:
             task = bar.add_task(f"importing {table_name}", total=None)
 
@@ -103,13 +121,16 @@ def data_app_commands(app: typer.Typer) -> None:
                 bar.update(task, description=f"{table_name}: {name}")
 
             if file is not None:
-                report = import_file(ws, table_name, file, mapping, settings=settings,
+                report = import_file(ws, table_name, file, chosen, settings=settings,
                                      progress=stage)
             else:
                 assert from_sql is not None and query is not None
-                report = import_sql(ws, table_name, from_sql, query, mapping,
+                report = import_sql(ws, table_name, from_sql, query, chosen,
                                     settings=settings, progress=stage)
-        output.emit(report.to_dict(), as_json, lambda: _print_report(report))
+        data = report.to_dict()
+        if proposal is not None:
+            data["mapping"] = proposal.to_dict()
+        output.emit(data, as_json, lambda: _print_report(report))
 
     @app.command()
     def status(

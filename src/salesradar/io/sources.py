@@ -247,8 +247,8 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> S
             [str(readable), *options.values()],
         )
         dialect = con.execute(
-            "SELECT Delimiter, Quote, Escape FROM sniff_csv(?, header := true, skip := ?)"
-            + (", delim := ?" if mapping.delimiter else ""),
+            "SELECT Delimiter, Quote, Escape FROM sniff_csv(?, header := true, skip := ?"
+            + (", delim := ?)" if mapping.delimiter else ")"),
             [str(readable), skip]
             + ([mapping.delimiter] if mapping.delimiter else []),
         ).fetchone()
