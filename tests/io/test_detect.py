@@ -288,3 +288,24 @@ def test_parquet_and_excel_samples(tmp_path: Path) -> None:
     excel = detect_mapping("invoice_lines", tmp_path / "book.xlsx")
     assert excel.missing == () and excel.columns["sku"].source == 'מק"ט'
     assert excel.formats.date_order == "iso"
+
+
+def test_rows_without_a_required_id_are_skipped_and_said(ws: Workspace, tmp_path: Path) -> None:
+    # anonymous sales (no customer) in a retail export: skipped and counted, not a failed import
+    path = write_csv(tmp_path / "r.csv", "InvoiceNo,InvoiceDate,CustomerID,StockCode,Quantity,"
+                     "UnitPrice", ["A,2024-01-05,17850,S1,6,2.55", "B,2024-01-05,,S2,1,1.00",
+                                   "C,2024-01-06,13047,S1,2,2.55"])
+    proposal = detect_mapping("invoice_lines", path)
+    assert proposal.mapping.skip_if_empty == ("customer_id",)
+    assert any("customer_id: 1 of the first 3 rows have none" in n for n in proposal.notes)
+    report = import_file(ws, "invoice_lines", path, proposal.mapping)
+    assert (report.inserted, report.rows_skipped) == (2, 1)
+
+
+def test_excel_day_numbers_are_pointed_out(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "s.csv", "Invoice,Invoice Date,Customer,SKU,Qty,Total",
+                     ["A,45000,C1,S1,1,5.00", "B,45001,C1,S1,1,5.00"])
+    proposal = detect_mapping("invoice_lines", path)
+    assert proposal.missing == ("invoice_date",)
+    assert any(n.startswith("Invoice Date: numbers like Excel day numbers")
+               for n in proposal.notes)

@@ -257,6 +257,7 @@ def detect_mapping(table_name: str, path: Path | str, *, rows: int = SAMPLE_ROWS
                      "sent again replaces all of its lines (replace_documents)")
     missing = tuple(c for c in spec.required_columns
                     if c not in ordered and c != spec.generated_key)
+    skip = _skip_if_empty(spec, ordered, profiles, len(sample.rows), notes)
     mapping = Mapping(
         table=spec.name,
         columns={c: _column_mapping(p, None) for c, p in ordered.items()},
@@ -266,10 +267,30 @@ def detect_mapping(table_name: str, path: Path | str, *, rows: int = SAMPLE_ROWS
         decimal=decimal,
         thousands=thousands,
         sheet=sample.sheet if sample.kind == "excel" and sheet is not None else None,
+        skip_if_empty=skip,
         replace_documents=generated,
     )
     return MappingProposal(spec.name, sample.file, ordered, missing, formats, mapping,
                            notes=tuple(notes), sample=sample)
+
+
+def _skip_if_empty(spec: Table, columns: dict[str, ColumnProposal],
+                   profiles: dict[str, Profile], rows: int, notes: list[str]
+                   ) -> tuple[str, ...]:
+    """Required ids and dates that some sample rows leave empty (anonymous sales, deals not yet
+    engaged): such rows are skipped and counted, and the proposal says so."""
+    skip: list[str] = []
+    for name, proposal in columns.items():
+        column = spec.column(name)
+        prof = profiles.get(proposal.source or "")
+        if (prof is None or not column.required or not prof.empty or not prof.count
+                or column.type not in (ColumnType.ID, *DATE_TYPES)):
+            continue
+        skip.append(name)
+        notes.append(f"{name}: {prof.empty} of the first {rows} rows have none; such rows are "
+                     "skipped and counted (skip_if_empty); remove it from skip_if_empty to "
+                     "have them reported as errors instead")
+    return tuple(skip)
 
 
 def _shipped_proposal(spec: Table, sample: Sample, profiles: dict[str, Profile], name: str,

@@ -25,7 +25,7 @@ from salesradar.io.sources import (
     detect_encoding,
 )
 
-SAMPLE_ROWS = 500
+SAMPLE_ROWS = 1000
 DELIMITERS = ",;\t|"
 
 
