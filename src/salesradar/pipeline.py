@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from salesradar.app.settings import load_settings
 from salesradar.workspace import Workspace, stage_reached, writing
 
 Progress = Callable[[str], None]
@@ -51,16 +52,12 @@ def refresh(
     as_of: dt.date | None = None,
     horizon_days: int = 90,
     deliver: bool = True,
-    outcome_days: int = 30,
+    outcome_days: int | None = None,
     progress: Progress | None = None,
 ) -> RunSummary:
     """Import (when ``data`` is given), score, generate insights, measure the outcomes of
-    insights ``outcome_days`` old, and deliver what is due."""
-    from salesradar.insights import run_insights
-    from salesradar.insights.outcomes import measure_outcomes
-    from salesradar.io.folder import import_folder
-    from salesradar.models.scoring import score_workspace
-
+    insights old enough (``outcome_days``, else the company's outcome window), and deliver
+    what is due; amounts are written in the company's currency (``salesradar settings``)."""
     def notify(stage: str) -> None:
         stage_reached(stage)
         if progress is not None:
@@ -70,6 +67,18 @@ def refresh(
         from salesradar.delivery.setup import check_channels
 
         check_channels()
+    with load_settings(store.db).active():  # the company's currency and fiscal year
+        return _refresh(ws, store, data, as_of, horizon_days, deliver, outcome_days, notify)
+
+
+def _refresh(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None,
+             horizon_days: int, deliver: bool, outcome_days: int | None,
+             notify: Callable[[str], None]) -> RunSummary:
+    from salesradar.insights import run_insights
+    from salesradar.insights.outcomes import measure_outcomes
+    from salesradar.io.folder import import_folder
+    from salesradar.models.scoring import score_workspace
+
     summary = RunSummary()
     if data is not None:
         notify("importing")
@@ -96,7 +105,7 @@ def run(
     as_of: dt.date | None = None,
     horizon_days: int = 90,
     deliver: bool = True,
-    outcome_days: int = 30,
+    outcome_days: int | None = None,
     progress: Progress | None = None,
 ) -> RunSummary:
     """:func:`refresh` on the workspace file at ``path``: import, scores, insights and outcomes
@@ -115,7 +124,8 @@ def run(
         stage_reached("delivering")
         if progress is not None:
             progress("delivering")
-        with Workspace.open(path, read_only=True) as published:
+        with Workspace.open(path, read_only=True) as published, \
+                load_settings(store.db).active():
             summary.delivery = deliver_due(published, store)
     return summary
 

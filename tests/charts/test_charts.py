@@ -50,7 +50,7 @@ def test_nice_ticks() -> None:
 
 
 @pytest.mark.parametrize(("value", "unit", "lang", "expected"), [
-    (1_250_000, "₪", "en", "₪1,250,000"),
+    (1_250_000, "money", "en", "₪1,250,000"),
     (-300, "money", "he", "-₪300"),
     (0.125, "%", "en", "12.5%"),
     (0.4, "percent", "he", "40%"),
@@ -58,7 +58,7 @@ def test_nice_ticks() -> None:
     (14, "days", "he", "14 ימים"),
     (14, "days", "en", "14 days"),
     (1204, "count", "en", "1,204"),
-    (None, "₪", "en", "–"),
+    (None, "money", "en", "–"),
 ])
 def test_format_value(value: float | None, unit: str, lang: str, expected: str) -> None:
     assert format_value(value, unit, lang=lang) == expected  # type: ignore[arg-type]
@@ -103,7 +103,7 @@ def test_line_chart_points_ltr_and_rtl() -> None:
 def test_line_chart_gap_legend_reference_and_money_ticks() -> None:
     svg = line_chart(MONTHS, {"Actual": [100_000, None, 250_000], "Path": [100_000, 175_000,
                                                                           250_000]},
-                     title="Revenue", unit="₪", dashed=["Path"], reference=300_000,
+                     title="Revenue", unit="money", dashed=["Path"], reference=300_000,
                      reference_label="Target")
     root = parse(svg)
     actual, path = root.findall("s:g[@class='series']", NS)
@@ -125,7 +125,7 @@ def test_text_is_escaped_and_mismatched_series_rejected() -> None:
 
 
 def test_bar_chart_negative_values_hang_below_zero() -> None:
-    root = parse(bar_chart(["Jan", "Feb"], [1200.0, -300.0], title="Revenue", unit="₪"))
+    root = parse(bar_chart(["Jan", "Feb"], [1200.0, -300.0], title="Revenue", unit="money"))
     bars = root.findall(".//s:rect[@class='bar']", NS)
     assert [b.get("data-value") for b in bars] == ["1200.0", "-300.0"]
     # ticks -500..1500 (step 500): height 260 - 60 = 200 px for 2000 -> 0.1 px per shekel;

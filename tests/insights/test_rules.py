@@ -360,7 +360,7 @@ def test_margin_erosion_against_the_same_quarter_a_year_before(ws: Workspace) ->
     assert [i.subject.id for i in found] == ["E"]  # K lost 1 point only
     (i,) = found
     assert i.owner_rep_id == "A1" and i.value_at_stake == pytest.approx(1000)
-    assert "30.0% in 2026-07-01/2026-09-30 vs 40.0% in 2025-07-01/2025-09-30" in i.en.why
+    assert "30.0% in 01/07/2026–30/09/2026 vs 40.0% in 01/07/2025–30/09/2025" in i.en.why
     assert i.evidence["driver_sku"] == "S" and "S alone took 10.0 points" in i.en.why
     _truthful(ws, found)
 

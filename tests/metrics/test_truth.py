@@ -172,7 +172,7 @@ def _refuse(name: str) -> None:
     ("%", 0.40, 0.485, "points", "−8.5 pts", False),        # win rate
     ("%", 0.10, -0.55, "points", "+65.0 pts", True),        # from a negative accuracy
     ("%", 0.30001, 0.3, "points", None, None),              # below 0.1 pts: no change
-    ("₪", 130.0, 100.0, "relative", "+30%", True),
+    ("money", 130.0, 100.0, "relative", "+30%", True),
     ("count", 99.998, 100.0, "relative", None, None),       # −0.002%: no red "−0%"
     ("count", 5.0, 0.0, "relative", None, None),            # from nothing: no "+∞%"
     ("ratio", 2.4, 2.1, "absolute", "+0.3×", True),

@@ -31,6 +31,7 @@ from salesradar.app.db import AppDB
 from salesradar.errors import UserInputError
 from salesradar.lang import parse_lang
 from salesradar.metrics import parse_period
+from salesradar.metrics.fiscal import period_name
 from salesradar.metrics.frame import period_end, shift_date
 from salesradar.models.tiers import HANDLING, assign_tiers
 from salesradar.performance.text import money_text
@@ -136,7 +137,7 @@ def quarterly_review(
     total_revenue = sum(r["revenue"] for rs in rows.values() for r in rs)
     sections = [_section(t, rs, total_revenue, he, top) for t, rs in rows.items()]
     totals = _sums([r for rs in rows.values() for r in rs])
-    name = f"{start.year}Q{(start.month + 2) // 3}"
+    name = period_name(start, "quarter").replace("-", "")
     title = f"סקירת לקוחות רבעונית {name}" if he else f"Quarterly account review {name}"
     return {
         "quarter": name, "start": start.isoformat(),

@@ -28,9 +28,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from salesradar import __version__
 from salesradar.access import NotVisible
 from salesradar.api.auth import ApiError, LoginRequired
-from salesradar.api.edge import HeadAsGet, control_character, no_store, relative
+from salesradar.api.edge import (
+    CompanyContext,
+    HeadAsGet,
+    control_character,
+    no_store,
+    relative,
+)
 from salesradar.api.state import AppState
 from salesradar.app.db import AppDB
+from salesradar.app.settings import activate
 from salesradar.errors import SalesradarError, UserInputError, WorkspaceError
 from salesradar.web import i18n
 
@@ -114,6 +121,7 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
             response.headers["location"] = relative(response.headers["location"])
         return response
 
+    app.add_middleware(CompanyContext, state=st)
     app.add_middleware(HeadAsGet)  # outermost: the checks above see HEAD as GET
     app.include_router(router)
     app.include_router(manage_router)
@@ -133,6 +141,7 @@ def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
 
     while not stop.is_set():
         try:
+            activate(st.company())  # this thread's currency and fiscal year
             managers = sorted({st.scope(u) for u in list_users(st.db, active_only=True)
                                if u.role == "manager"}, key=lambda s: s.key())
             for scope in [EVERYTHING, *managers]:

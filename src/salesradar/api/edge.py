@@ -138,3 +138,19 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+class CompanyContext:
+    """ASGI middleware: each request runs with the company's currency and fiscal year current
+    (:mod:`salesradar.app.settings`), read from the app database, so a change shows at once."""
+
+    def __init__(self, app: Any, state: Any) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with self.state.company().active():
+            await self.app(scope, receive, send)

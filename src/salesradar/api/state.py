@@ -26,12 +26,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy import text
 
+from salesradar import currency
 from salesradar.access import EVERYTHING, Scope, scope_for, scoped_workspace
 from salesradar.app.db import AppDB
+from salesradar.app.settings import CompanySettings, load_settings
 from salesradar.app.users import User
 from salesradar.engine import table_names
 from salesradar.errors import WorkspaceError
 from salesradar.insights import InsightStore
+from salesradar.metrics import fiscal
 from salesradar.workspace import Workspace
 
 T = TypeVar("T")
@@ -60,6 +63,10 @@ class AppState:
     def store(self) -> InsightStore:
         return InsightStore(self.db)
 
+    def company(self) -> CompanySettings:
+        """The company settings, read afresh (a ``settings set`` shows on the next request)."""
+        return load_settings(self.db)
+
     def version(self) -> tuple[int, ...]:
         """Changes whenever the workspace file (or its write-ahead log) changes, and whenever a
         writer publishes a new file in its place (a new inode)."""
@@ -84,7 +91,9 @@ class AppState:
                extra: tuple[Any, ...] = ()) -> T:
         """``compute()`` once per (name, scope, workspace version, ``extra``); concurrent
         callers wait for the first instead of computing the same thing in parallel."""
-        key = (name, scope.key(), self.version() + tuple(extra))
+        # results hold amounts and periods written in the company's currency and fiscal year
+        company = (currency.code(), currency.symbol(), fiscal.start_month())
+        key = (name, scope.key(), self.version() + company + tuple(extra))
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)

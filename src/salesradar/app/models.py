@@ -159,3 +159,15 @@ class TeamSettings(Base):
     operating_model: Mapped[str] = mapped_column(String(10))  # centre or account
     daily_limit_per_rep: Mapped[int] = mapped_column(Integer)
     digest_weekday: Mapped[int] = mapped_column(Integer)
+
+
+class CompanySetting(Base):
+    """One company setting changed from its default (migration 0007); see
+    :mod:`salesradar.app.settings` for the keys, their defaults and checks."""
+
+    __tablename__ = "company_settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(100))

@@ -5,7 +5,7 @@ that states the numbers for screen readers, text escaped, labels formatted per l
 thousands separators, ``dd/mm/yyyy`` dates) and, for Hebrew (``lang="he"``, or ``rtl=True``), the
 horizontal direction mirrored so that the first period or category sits at the right.
 
->>> svg = bar_chart(["R1", "R2"], [1200.0, 800.0], title="Revenue", unit="₪")
+>>> svg = bar_chart(["R1", "R2"], [1200.0, 800.0], title="Revenue", unit="money")
 >>> svg.startswith("<svg")
 True
 """

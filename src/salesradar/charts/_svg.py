@@ -196,7 +196,8 @@ def value_axis(parent: ET.Element, frame: Frame, ticks: Sequence[float],
             text(g, frame.axis_x - 6, y + 4, label, anchor="right", fill=AXIS, cls="tick")
 
 
-def plot_frame(svg: ET.Element, lo: float, hi: float, *, unit: str, lang: Lang, currency: str,
+def plot_frame(svg: ET.Element, lo: float, hi: float, *, unit: str, lang: Lang,
+               currency: str | None,
                width: float, height: float, rtl: bool, far: float = 12, top: float = 30,
                bottom: float = 30) -> Frame:
     """The plot area for values from ``lo`` to ``hi`` with round ticks, its value axis drawn.

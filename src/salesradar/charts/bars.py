@@ -14,14 +14,15 @@ from salesradar.lang import Lang
 
 
 def _describe(labels: Sequence[str], values: Sequence[float | None], unit: str, lang: Lang,
-              currency: str) -> str:
+              currency: str | None) -> str:
     return "; ".join(f"{lab}: {format_value(v, unit, lang=lang, currency=currency)}"
                      for lab, v in zip(labels, values, strict=True))
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str,
               unit: str = "number", lang: Lang = "en", rtl: bool | None = None,
-              currency: str = "₪", horizontal: bool = False, colors: Sequence[str] | None = None,
+              currency: str | None = None, horizontal: bool = False,
+              colors: Sequence[str] | None = None,
               width: int = 640, height: int | None = None) -> str:
     """One bar per category; negative values hang below the zero line.
 
@@ -55,7 +56,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: s
 
 def _vertical_bars(svg: ET.Element, frame: _svg.Frame, labels: Sequence[str],
                    values: Sequence[float | None], fills: Sequence[str], *, unit: str,
-                   lang: Lang, currency: str, extra: Sequence[dict[str, str]] = ()) -> None:
+                   lang: Lang, currency: str | None, extra: Sequence[dict[str, str]] = ()) -> None:
     """Bars from the zero line, with category names under the axis (thinned when crowded)."""
     n = len(labels)
     slot = frame.inner_width / n
@@ -81,7 +82,7 @@ def _vertical_bars(svg: ET.Element, frame: _svg.Frame, labels: Sequence[str],
 
 def _horizontal(svg: ET.Element, labels: Sequence[str], values: Sequence[float | None],
                 fills: Sequence[str], ticks: Sequence[float], *, unit: str, lang: Lang,
-                currency: str, rtl: bool, width: int, height: int) -> None:
+                currency: str | None, rtl: bool, width: int, height: int) -> None:
     """Horizontal bars: names at the reading start, values at the end of each bar."""
     name_w = min(_svg.label_width(labels) + 16, width * 0.35)
     value_labels = [format_value(v, unit, lang=lang, currency=currency) for v in values]
@@ -121,7 +122,7 @@ _FUNNEL = {"en": "{rate} of the previous stage", "he": "{rate} מהשלב הקו
 
 def funnel_chart(stages: Sequence[str], counts: Sequence[float], *, title: str,
                  lang: Lang = "en", rtl: bool | None = None, unit: str = "count",
-                 currency: str = "₪", width: int = 640, height: int | None = None) -> str:
+                 currency: str | None = None, width: int = 640, height: int | None = None) -> str:
     """Stages top to bottom as centred bars whose width is the stage's share of the first stage.
 
     Between two bars, the conversion from the previous stage (``count_i ÷ count_{i-1}``) is written;
@@ -184,7 +185,7 @@ def coverage_chart(labels: Sequence[str], coverage: Sequence[float | None], *, t
     if len(labels) != len(coverage):
         raise ValueError(f"{len(labels)} labels for {len(coverage)} values")
     t_text = f"{threshold:g}"
-    desc = (_describe(labels, coverage, "ratio", lang, "₪")
+    desc = (_describe(labels, coverage, "ratio", lang, None)
             + f" ({_COVERAGE[lang].format(t=t_text)})")
     ident = _svg.chart_id("coverage", title, tuple(labels), tuple(coverage), threshold)
     svg = _svg.root("coverage", width, height, title, desc, lang=lang, rtl=rtl, ident=ident)
@@ -193,10 +194,10 @@ def coverage_chart(labels: Sequence[str], coverage: Sequence[float | None], *, t
     if not known:
         return _svg.empty(svg, NO_DATA[lang], width=width, height=height)
     frame = _svg.plot_frame(svg, min(0.0, *known), max(threshold, *known), unit="ratio",
-                            lang=lang, currency="₪", width=width, height=height, rtl=rtl)
+                            lang=lang, currency=None, width=width, height=height, rtl=rtl)
     below = [v is not None and _svg.known(v) and float(v) < threshold for v in coverage]
     fills = [_svg.WARN if b else _svg.OK for b in below]
-    _vertical_bars(svg, frame, labels, coverage, fills, unit="ratio", lang=lang, currency="₪",
+    _vertical_bars(svg, frame, labels, coverage, fills, unit="ratio", lang=lang, currency=None,
                    extra=[{"data-below": "true" if b else "false"} for b in below])
     ty = frame.y(threshold)
     _svg.line(svg, frame.left, ty, width - frame.right, ty, stroke=_svg.WARN, width=1.5,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
+from salesradar.currency import symbol
 from salesradar.lang import Lang
 
 # unit name -> how a value of it reads; the KPI registry's Unit values are accepted as they are
@@ -19,10 +20,11 @@ _HOURS = {"en": "h", "he": "שע׳"}
 
 
 def format_value(value: float | None, unit: str = "number", *, lang: Lang = "en",
-                 currency: str = "₪", decimals: int | None = None) -> str:
+                 currency: str | None = None, decimals: int | None = None) -> str:
     """One value as text: ``₪1,250,000``, ``12.5%``, ``3.2×``, ``14 days``, ``1,204``.
 
-    ``unit`` is ``"money"`` (or ``"₪"``), ``"percent"`` (or ``"%"``; values are fractions:
+    ``unit`` is ``"money"`` (in ``currency``, else the company's: :mod:`salesradar.currency`),
+    ``"percent"`` (or ``"%"``; values are fractions:
     0.125 reads 12.5%, 0.4 reads 40%), ``"ratio"``, ``"days"``, ``"hours"``, ``"count"``,
     ``"index"`` or ``"number"``.
     A missing value reads as an en dash.
@@ -30,10 +32,10 @@ def format_value(value: float | None, unit: str = "number", *, lang: Lang = "en"
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     v = float(value)
-    if unit in ("money", "₪"):
+    if unit == "money":
         d = 0 if decimals is None else decimals
         sign = "-" if v < 0 else ""
-        return f"{sign}{currency}{abs(v):,.{d}f}"
+        return f"{sign}{currency or symbol()}{abs(v):,.{d}f}"
     if unit in ("percent", "%"):
         pct = v * 100
         d = (0 if round(pct, 1) == round(pct) else 1) if decimals is None else decimals
@@ -51,12 +53,12 @@ def format_value(value: float | None, unit: str = "number", *, lang: Lang = "en"
     return f"{v:,.{decimals}f}"
 
 
-def format_tick(value: float, unit: str, *, lang: Lang = "en", currency: str = "₪",
+def format_tick(value: float, unit: str, *, lang: Lang = "en", currency: str | None = None,
                 step: float = 1.0) -> str:
     """An axis tick: as :func:`format_value`, with as many decimals as the tick step needs."""
     if unit in ("percent", "%"):
         decimals = _decimals_for(step * 100)
-    elif unit in ("money", "₪", "count"):
+    elif unit in ("money", "count"):
         decimals = _decimals_for(step) if step < 1 else 0
     else:
         decimals = _decimals_for(step)

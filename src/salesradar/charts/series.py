@@ -30,7 +30,7 @@ def _segments(xs: Sequence[float], ys: Sequence[float | None],
 
 def line_chart(x: Sequence[date | str], series: Mapping[str, Sequence[float | None]], *,
                title: str, unit: str = "number", lang: Lang = "en", rtl: bool | None = None,
-               currency: str = "₪", width: int = 640, height: int = 260,
+               currency: str | None = None, width: int = 640, height: int = 260,
                dashed: Sequence[str] = (), reference: float | None = None,
                reference_label: str | None = None, include_zero: bool = True) -> str:
     """One line per series over ordered periods ``x`` (dates read dd/mm/yyyy).
@@ -122,7 +122,7 @@ def _time_axis(svg: ET.Element, frame: _svg.Frame, x: Sequence[date | str],
 
 
 def sparkline(values: Sequence[float | None], *, title: str, lang: Lang = "en",
-              rtl: bool | None = None, unit: str = "number", currency: str = "₪",
+              rtl: bool | None = None, unit: str = "number", currency: str | None = None,
               width: int = 120, height: int = 32, color: str = _svg.PALETTE[0]) -> str:
     """A small trend line without axes (the last point marked), for KPI tiles and tables."""
     rtl = lang == "he" if rtl is None else rtl
@@ -185,7 +185,7 @@ def whale_curve_chart(customer_share: Sequence[float], cumulative_profit_share: 
     pts = [(0.0, 0.0), *(pairs[i] for i in keep)]
     ys = [p for _, p in pts]
     frame = _svg.plot_frame(svg, min(0.0, *ys), max(1.0, *ys), unit="%", lang=lang,
-                            currency="₪", width=width, height=height, rtl=rtl, far=16,
+                            currency=None, width=width, height=height, rtl=rtl, far=16,
                             bottom=34)
     base = height - frame.bottom
     _svg.line(svg, frame.left, base, width - frame.right, base)

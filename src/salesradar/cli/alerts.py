@@ -19,6 +19,7 @@ from salesradar.cli.options import (
     open_app_db,
     parse_date,
 )
+from salesradar.currency import symbol
 from salesradar.errors import UserInputError
 
 ACTIONS = ("ack", "done", "dismiss", "snooze")
@@ -55,7 +56,7 @@ def render_insights(rows: list[dict[str, Any]], lang: str) -> None:
         texts = r[key]
         output.console.print(
             f"[bold]#{r['id']}[/] {r['kind']} · {r.get('owner_rep_id') or '—'} · priority "
-            f"{r['priority']} · ₪{output.fmt(r['value_at_stake'])}\n  {texts['what']}\n"
+            f"{r['priority']} · {symbol()}{output.fmt(r['value_at_stake'])}\n  {texts['what']}\n"
             f"  why: {texts['why']}\n  next: {texts['next_step']}", highlight=False)
 
 

@@ -71,7 +71,8 @@ def intel_commands(app: typer.Typer) -> None:
     @app.command()
     def customer(
         customer_id: Annotated[str, typer.Argument(metavar="ID", help="Customer id.")],
-        currency: Annotated[str, typer.Option(help="Currency sign in the texts.")] = "₪",
+        currency: Annotated[str | None, typer.Option(help="Currency sign in the texts (default: "
+                            "the company's, `salesradar settings get currency`).")] = None,
         lang: LangOption = "en",
         workspace: WorkspaceOption = None,
         as_json: JsonOption = False,

@@ -19,6 +19,7 @@ from salesradar.cli.intel import intel_commands
 from salesradar.cli.kpi import kpi_commands
 from salesradar.cli.manage import manage_commands
 from salesradar.cli.products import product_commands
+from salesradar.cli.settings import settings_commands
 from salesradar.cli.vendor import vendor_commands
 from salesradar.cli.web import web_commands
 from salesradar.errors import ImportRejected, SalesradarError
@@ -57,6 +58,7 @@ web_commands(app)
 vendor_commands(app)
 manage_commands(app)
 product_commands(app)
+settings_commands(app)
 
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from salesradar.app.settings import activate, company_settings_of
 from salesradar.config import workspace_path
 from salesradar.engine import connect
 from salesradar.errors import UserInputError
@@ -109,6 +110,8 @@ def existing_workspace(path: Path | None, *, create: bool = False) -> Path:
             f"no workspace at {target}: import data first (salesradar import invoice_lines "
             "FILE), run salesradar demo, or pass --workspace / set SALESRADAR_WORKSPACE"
         )
+    if target.exists():  # the company's currency and fiscal year for everything it prints
+        activate(company_settings_of(target))
     return target
 
 
@@ -129,9 +132,11 @@ def writing_workspace(path: Path | None, *, create: bool = False) -> Iterator[Wo
 def open_app_db(workspace: Path | None, app_db: str | None) -> Iterator[AppDB]:
     """The application database (``--app-db``, else the one beside the workspace), closed after."""
     from salesradar.app.db import AppDB
+    from salesradar.app.settings import load_settings
 
     db = AppDB.open(app_db, workspace=workspace_path(workspace))
     try:
+        activate(load_settings(db))
         yield db
     finally:
         db.close()

@@ -101,11 +101,13 @@ def vendor_commands(app: typer.Typer) -> None:
                                         "or last.")] = "mean",
         no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Record a commitment "
                                "without a baseline (it will be flagged vague).")] = False,
-        fixed: Annotated[float, typer.Option(help="Fixed fee, ₪.")] = 0.0,
+        fixed: Annotated[float, typer.Option(help="Fixed fee, in the company currency.")] = 0.0,
         success_fee_pct: Annotated[float, typer.Option(help="Share of the incremental "
                                    "revenue.")] = 0.0,
-        bonus: Annotated[float, typer.Option(help="Bonus when met, ₪.")] = 0.0,
-        cap: Annotated[float | None, typer.Option(help="Maximum total fee, ₪.")] = None,
+        bonus: Annotated[float, typer.Option(help="Bonus when met, in the company "
+                                              "currency.")] = 0.0,
+        cap: Annotated[float | None, typer.Option(help="Maximum total fee, in the company "
+                                                   "currency.")] = None,
         refund_pct: Annotated[float, typer.Option(help="Share of the fixed fee refunded when "
                               "missed.")] = 0.0,
         extension_days: Annotated[int, typer.Option(help="Days granted after a miss.")] = 0,

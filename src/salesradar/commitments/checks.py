@@ -110,7 +110,7 @@ def term_warnings(c: Commitment) -> list[Concern]:
     if c.model == "hybrid" and (f.fixed == 0 or (f.bonus == 0 and f.success_fee_pct == 0)):
         out.append(Concern("hybrid_incomplete", "a hybrid model needs a fixed fee and a bonus or "
                            "success fee", "מודל היברידי צריך תשלום קבוע וגם בונוס או דמי הצלחה"))
-    if c.model == "revenue" and c.kpi.unit.value != "₪":
+    if c.model == "revenue" and c.kpi.unit.value != "money":
         out.append(Concern("revenue_model_metric", f"a revenue commitment measured on {c.metric}, "
                            "which is not an amount", f"התחייבות הכנסות שנמדדת על "
                            f"{c.kpi.label_he}, שאינו סכום כספי"))

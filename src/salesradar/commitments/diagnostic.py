@@ -22,6 +22,7 @@ from salesradar.commitments.quality import (
     pricing,
     unavailable,
 )
+from salesradar.currency import exact
 from salesradar.metrics import compute_kpi, plain_rows
 from salesradar.workspace import last_invoice_day
 
@@ -91,10 +92,10 @@ def lead_sources(backend: Any, start: date, end: date) -> dict[str, Any]:
                 "finding_he": "מקור לידים יחיד"}
     best, worst = ranked[0], ranked[-1]
     return {"available": True, "sources": rows,
-            "finding_en": f"a {best['source']} lead is worth ₪{best['won_per_lead']:,.0f} in won "
-                          f"deals, a {worst['source']} lead ₪{worst['won_per_lead']:,.0f}",
-            "finding_he": f"ליד מ־{best['source']} שווה ₪{best['won_per_lead']:,.0f} בעסקאות "
-                          f"שנסגרו, ליד מ־{worst['source']} ₪{worst['won_per_lead']:,.0f}"}
+            "finding_en": f"a {best['source']} lead is worth {exact(best['won_per_lead'])} in won "
+                          f"deals, a {worst['source']} lead {exact(worst['won_per_lead'])}",
+            "finding_he": f"ליד מ־{best['source']} שווה {exact(best['won_per_lead'])} בעסקאות "
+                          f"שנסגרו, ליד מ־{worst['source']} {exact(worst['won_per_lead'])}"}
 
 
 def rep_spread(backend: Any, start: date, end: date) -> dict[str, Any]:
@@ -116,9 +117,9 @@ def rep_spread(backend: Any, start: date, end: date) -> dict[str, Any]:
     return {"available": True, "reps": [{"rep_id": r["rep_id"], "revenue": r["value"]}
                                         for r in rows], **stats,
             "finding_en": f"the top rep sells {ratio:.1f}× the bottom one; the middle rep "
-                          f"₪{p50:,.0f}",
+                          f"{exact(p50)}",
             "finding_he": f"הנציג המוביל מוכר פי {ratio:.1f} מהנציג האחרון; הנציג החציוני "
-                          f"₪{p50:,.0f}"}
+                          f"{exact(p50)}"}
 
 
 def run_diagnostic(backend: Any, *, as_of: date | None = None) -> dict[str, Any]:

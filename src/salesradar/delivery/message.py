@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Literal
 
+from salesradar.currency import exact
 from salesradar.insights.store import StoredInsight
 from salesradar.lang import Lang
 
@@ -73,7 +74,7 @@ _WORDS: dict[str, dict[str, str]] = {
 
 
 def shekels(value: float) -> str:
-    return f"₪{value:,.0f}"
+    return exact(value)
 
 
 def _texts(insight: StoredInsight, lang: Lang) -> tuple[str, str, str]:

@@ -43,6 +43,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from salesradar.currency import SIGN_PATTERN
 from salesradar.insights.claims import CLAIMS, Claim
 from salesradar.workspace import quote
 
@@ -1129,12 +1130,11 @@ def _evaluate(formula: str, env: dict[str, Any]) -> float | None:
 _RHYTHM_WORDS = re.compile(
     r"(?:order(?:s|ed)?\s+)?every\s+~\s*(\d[\d,]*)\s*days?|order(?:s|ed)?\s+every")
 _DRIFT_WORDS = re.compile(r"\bdrifting\b|stopped ordering|has stopped|past its rhythm")
-_CURRENCY = "₪£$€"
 _TOKENS = re.compile(
     r"(?P<dmy>\b\d{1,2}/\d{1,2}/\d{4}\b)"
     r"|(?P<iso>\b\d{4}-\d{2}-\d{2}\b)"
     r"|(?P<month>\b\d{4}-\d{2}\b)"
-    rf"|(?P<money>-?[{_CURRENCY}]\s?-?\d[\d,]*(?:\.\d+)?(?:\s?[kKM](?![A-Za-z]))?)"
+    rf"|(?P<money>-?{SIGN_PATTERN}\s?-?\d[\d,]*(?:\.\d+)?(?:\s?[kKM](?![A-Za-z]))?)"
     r"|(?P<pct>-?\d[\d,]*(?:\.\d+)?%)"
     r"|(?P<num>(?<![\w/.-])-?\d[\d,]*(?:\.\d+)?x?(?![\w/]))"
 )
@@ -1210,7 +1210,7 @@ def _unbacked(text: str, b: _Backing) -> list[tuple[str, str]]:
         elif kind == "month":
             ok = any(d.isoformat()[:7] == token for d in b.dates)
         elif kind == "money":
-            body = token.lstrip("-").lstrip(_CURRENCY).strip().lstrip("-")
+            body = re.sub(SIGN_PATTERN, "", token.lstrip("-"), count=1).strip().lstrip("-")
             mult = {"k": 1e3, "K": 1e3, "M": 1e6}.get(body[-1:], 1.0)
             digits = body.rstrip("kKM").strip().replace(",", "")
             target = float(digits) * mult

@@ -156,7 +156,7 @@ def run_insights(
     store: InsightStore,
     as_of: dt.date | dt.datetime | None = None,
     *,
-    settings: RuleSettings = RuleSettings(),  # noqa: B008 - frozen, safe as a default
+    settings: RuleSettings | None = None,
     run_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Generate the insights and upsert them; return counts per outcome and per kind.
@@ -164,6 +164,10 @@ def run_insights(
     Only the kinds whose data exists are evaluated, so a kind whose table was never imported
     does not resolve earlier insights of that kind.
     """
+    if settings is None:  # the company's thresholds (salesradar settings)
+        from salesradar.app.settings import load_settings
+
+        settings = load_settings(store.db).rules()
     _check_scores(ws, list(RULES))
     kinds = available_kinds(ws)
     insights = generate_insights(ws, as_of, settings=settings, kinds=kinds)

@@ -1,8 +1,10 @@
 """The closed loop: what happened after each insight, measured from the data N days later.
 
-An insight is judged once the data covers ``days`` after its detection (the last invoice date, or
-the last activity for leads, is at least ``detected_at + days``), holdout insights exactly like
-delivered ones, so :func:`salesradar.insights.impact` compares like with like:
+An insight is judged once the data covers its window after its detection (the last invoice date,
+or the last activity for leads, is at least ``detected_at + window``), holdout insights exactly
+like delivered ones, so :func:`salesradar.insights.impact` compares like with like. The window is
+the company's ``outcome_window_days`` when set, else 1.5 times the customer's own rhythm (30 to
+120 days; 30 without a rhythm), so a quarterly buyer is not judged "not recovered" after a month:
 
 - churn_risk, no_repeat_order, overdue_payments_at_risk: did the customer buy again, and for
   how much;
@@ -21,8 +23,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from salesradar.app.settings import load_settings, outcome_window
 from salesradar.insights.model import Kind
-from salesradar.insights.store import InsightStore
+from salesradar.insights.store import InsightStore, StoredInsight
 
 CUSTOMER_KINDS = {
     Kind.CHURN_RISK.value: False,  # kind -> the outcome is about one SKU
@@ -57,35 +60,52 @@ def _last(ws: Any, sql: str) -> dt.date | None:
     return row[0] if row and row[0] is not None else None
 
 
-def measure_outcomes(ws: Any, store: InsightStore, *, days: int = 30) -> dict[str, int]:
-    """Record the outcome of every insight whose ``days`` have passed in the data.
+def _rhythm(insight: StoredInsight) -> float | None:
+    """The purchase rhythm (days) the insight states: the customer's, or the stopped item's."""
+    evidence = insight.evidence or {}
+    gap = evidence.get("median_gap_days")
+    if gap is None and evidence.get("items"):
+        gap = (evidence["items"][0] or {}).get("median_gap")
+    return float(gap) if isinstance(gap, int | float) else None
+
+
+def measure_outcomes(ws: Any, store: InsightStore, *, days: int | None = None) -> dict[str, int]:
+    """Record the outcome of every insight whose window has passed in the data: ``days``, else
+    the company's setting (:func:`salesradar.app.settings.outcome_window`).
 
     Returns how many were judged recovered and not recovered.
     """
+    company = load_settings(store.db)
+
+    def window(insight: StoredInsight) -> dt.timedelta:
+        return dt.timedelta(days if days is not None
+                            else outcome_window(company, _rhythm(insight)))
+
     last_sale = _last(ws, "SELECT max(invoice_date) FROM invoice_lines")
     last_touch = _last(ws, 'SELECT max(CAST("at" AS DATE)) FROM activities')
     pending = [i for i in store.list_insights() if i.outcome is None]
-    purchases: list[tuple[int, str, str | None, dt.date]] = []
-    contacts: list[tuple[int, str, str | None, dt.date]] = []
+    purchases: list[tuple[int, str, str | None, dt.date, dt.date]] = []
+    contacts: list[tuple[int, str, str | None, dt.date, dt.date]] = []
     for insight in pending:
         start = insight.detected_at.date()
-        if insight.kind in CUSTOMER_KINDS and last_sale and start + dt.timedelta(days) <= last_sale:
+        stop = start + window(insight)
+        if insight.kind in CUSTOMER_KINDS and last_sale and stop <= last_sale:
             customer, _, sku = insight.subject_id.partition("/")
             if insight.kind == Kind.STOPPED_ITEM.value and not sku:  # one card per customer
                 sku = str(((insight.evidence or {}).get("items") or [{}])[0].get("sku") or "")
-            purchases.append((insight.id, customer, sku or None, start))
+            purchases.append((insight.id, customer, sku or None, start, stop))
         elif (insight.kind == Kind.LEAD_NOT_CONTACTED.value and last_touch
-              and start + dt.timedelta(days) <= last_touch):
-            contacts.append((insight.id, insight.subject_id, None, start))
+              and stop <= last_touch):
+            contacts.append((insight.id, insight.subject_id, None, start, stop))
     results: list[tuple[int, str, float]] = []
     for query, rows in ((_PURCHASES, purchases), (_CONTACTS, contacts)):
         if not rows:
             continue
-        ids, subjects, skus, starts = zip(*rows, strict=True)
+        ids, subjects, skus, starts, stops = zip(*rows, strict=True)
         table = pa.table({
             "id": pa.array(ids, pa.int64()), "customer_id": pa.array(subjects, pa.string()),
             "sku": pa.array(skus, pa.string()), "start": pa.array(starts, pa.date32()),
-            "stop": pa.array([s + dt.timedelta(days) for s in starts], pa.date32()),
+            "stop": pa.array(stops, pa.date32()),
         })
         ws.con.register("_salesradar_outcome_q", table)
         try:

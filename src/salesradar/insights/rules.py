@@ -50,7 +50,7 @@ class RuleSettings:
     stopped_max_insights
         stopped_item: at most this many pairs, biggest value first (200).
     cross_sell_min_value
-        cross_sell: minimum expected quarterly value of the top recommendation (1,000).
+        cross_sell: minimum expected yearly value of the top recommendation (1,000).
     cross_sell_per_rep
         cross_sell: at most this many offers per rep, biggest first (5).
     anomaly_k, anomaly_min_drop

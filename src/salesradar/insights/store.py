@@ -13,6 +13,7 @@ materially (see :func:`salesradar.insights.lifecycle.changed_materially`) or the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -138,7 +139,11 @@ class InsightStore:
 
     def __init__(self, db: AppDB, settings: StoreSettings | None = None) -> None:
         self.db = db
-        self.settings = settings or StoreSettings()
+        if settings is None:  # the company's holdout share (salesradar settings)
+            from salesradar.app.settings import load_settings
+
+            settings = StoreSettings(holdout_fraction=load_settings(db).holdout_share)
+        self.settings = settings
         self._salt = holdout_salt(self.settings.holdout_salt)
 
     # -- runs --------------------------------------------------------------------------------
@@ -229,6 +234,39 @@ class InsightStore:
         row.round += 1
         add_event(s, row, Status.NEW, run_at, reopen_note)
         return "reopened"
+
+    def rewrite_texts(self, old_sign: str | None = None) -> int:
+        """Write every stored insight's texts again from its evidence, in the current currency
+        (after the company changes it); returns how many changed. The evidence holds every
+        number the texts state; the phrases the churn model wrote at scoring time (its reasons)
+        carry the ``old_sign``, which is replaced by the current one."""
+        from salesradar.currency import symbol
+        from salesradar.insights.texts import render
+
+        sign = re.compile(rf"(?<![^\s(;:,-]){re.escape(old_sign)}(?=-?\d)") if old_sign else None
+
+        def resigned(value: Any) -> Any:
+            if isinstance(value, str) and sign is not None:
+                return sign.sub(symbol(), value)
+            if isinstance(value, list):
+                return [resigned(v) for v in value]
+            if isinstance(value, dict):
+                return {k: resigned(v) for k, v in value.items()}
+            return value
+
+        changed = 0
+        with self.db.session() as s:
+            for row in s.scalars(select(InsightRow)):
+                evidence = resigned(row.evidence)
+                en, he = render(row.kind, evidence)
+                texts = {"what_en": en.what, "why_en": en.why, "next_step_en": en.next_step,
+                         "what_he": he.what, "why_he": he.why, "next_step_he": he.next_step,
+                         "evidence": evidence}
+                if any(getattr(row, k) != v for k, v in texts.items()):
+                    changed += 1
+                    for k, v in texts.items():
+                        setattr(row, k, v)
+        return changed
 
     # -- people ------------------------------------------------------------------------------
     def transition(

@@ -24,6 +24,7 @@ from typing import Any
 
 from salesradar.charts.labels import format_day
 from salesradar.claims import Claim, claim
+from salesradar.currency import SIGN_PATTERN
 from salesradar.insights.model import Texts
 from salesradar.models.churn_text import rhythm_words, stake_words, terms_of
 from salesradar.models.text import money
@@ -282,6 +283,12 @@ def _period(text: str) -> dict[str, str]:
     return {"from": start, "to": end}
 
 
+def _span(text: str) -> str:
+    """An evidence period ``YYYY-MM-DD/YYYY-MM-DD`` as people read it: ``01/07/2026–30/09/2026``."""
+    bounds = _period(text)
+    return f"{format_day(bounds['from'])}–{format_day(bounds['to'])}"
+
+
 def _margin_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     c, cid = _customer(e), str(e["customer_id"])
     m0, m1 = _pct(e["margin_before"], 1), _pct(e["margin_after"], 1)
@@ -312,13 +319,14 @@ def _margin_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
         en_most = he_most = ""
     return (
         Texts(f"Margin on {c} is eroding",
-              f"gross margin {m1} in {e['period_after']} vs {m0} in {e['period_before']} "
+              f"gross margin {m1} in {_span(e['period_after'])} vs {m0} in "
+              f"{_span(e['period_before'])} "
               f"on {rev} revenue: {at} gross profit lost in the quarter{en_most}",
               f"Check the discounts and prices given to {c} and the cost of what they buy; "
               "restore price or change the mix"),
         Texts(f"שחיקת רווחיות אצל {c}",
-              f"רווח גולמי {m1} בתקופה {e['period_after']} לעומת {m0} בתקופה "
-              f"{e['period_before']} על הכנסות של {rev}: {at} רווח גולמי שאבד ברבעון"
+              f"רווח גולמי {m1} בתקופה {_span(e['period_after'])} לעומת {m0} בתקופה "
+              f"{_span(e['period_before'])} על הכנסות של {rev}: {at} רווח גולמי שאבד ברבעון"
               f"{he_most}",
               f"לבדוק הנחות ומחירים שניתנו ל-{c} ואת עלות המוצרים; להחזיר מחיר או לשנות תמהיל"),
         claims,
@@ -525,7 +533,7 @@ _RENDER: dict[str, Callable[[Evidence], tuple[Texts, Texts, list[Claim]]]] = {
 }
 
 
-_SHORT = re.compile(r"(₪-?[\d.]+)([kM])")
+_SHORT = re.compile(rf"({SIGN_PATTERN}-?[\d.]+)([kM])")
 _HE_UNITS = {"k": " אלף", "M": " מיליון"}
 
 

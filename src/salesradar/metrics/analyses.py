@@ -30,6 +30,7 @@ from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.metrics.catalog._common import f64
 from salesradar.metrics.catalog.profitability import _profitability
+from salesradar.metrics.fiscal import parse_quarter
 from salesradar.metrics.frame import Query, last_whole, shift_date
 from salesradar.metrics.registry import GRAINS, Grain
 
@@ -105,12 +106,12 @@ def parse_period(text: str | date, grain: Grain | None = None) -> tuple[date, Gr
     if isinstance(text, date):
         return text, grain or "month"
     s = text.strip()
-    if m := _QUARTER.match(s):
-        return date(int(m[1]), 3 * int(m[2]) - 2, 1), "quarter"
+    if m := _QUARTER.match(s):  # fiscal quarters: Q1 starts in the company's fiscal month
+        return parse_quarter(int(m[1]), int(m[2])), "quarter"
     if m := _MONTH.match(s):
         return date(int(m[1]), int(m[2]), 1), "month"
     if m := _YEAR.match(s):
-        return date(int(m[1]), 1, 1), "year"
+        return parse_quarter(int(m[1]), None), "year"
     try:
         return date.fromisoformat(s), grain or "month"
     except ValueError:

@@ -43,6 +43,8 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from salesradar.charts.labels import format_day
+from salesradar.currency import exact
 from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.metrics.analyses import parse_period
@@ -148,6 +150,7 @@ def churned_summary(table: pa.Table, period: str | date, window: str | None = No
     broke = [v for v in table["should_have_bought"].to_pylist() if v]
     before = shift_date(start, grain, -1)
     n, value = table.num_rows, sum(values)
+    since, of = format_day(before), format_day(start)
     return {
         "period": start.isoformat(),
         "window": grain,
@@ -155,11 +158,11 @@ def churned_summary(table: pa.Table, period: str | date, window: str | None = No
         "customers": n,
         "value": value,
         "should_have_bought": len(broke),
-        "summary_en": f"{n:,} customers who bought in the {grain} from {before} bought nothing "
-                      f"in the {grain} from {start} (₪{value:,.0f} the {grain} before); "
+        "summary_en": f"{n:,} customers who bought in the {grain} from {since} bought nothing "
+                      f"in the {grain} from {of} ({exact(value)} the {grain} before); "
                       f"{len(broke):,} of them should have bought by their own rhythm.",
-        "summary_he": f"{n:,} לקוחות שקנו ב{_HE_GRAIN[grain]} שמתחיל ב-{before} לא קנו דבר "
-                      f"ב{_HE_GRAIN[grain]} שמתחיל ב-{start} (₪{value:,.0f} בתקופה הקודמת); "
+        "summary_he": f"{n:,} לקוחות שקנו ב{_HE_GRAIN[grain]} שמתחיל ב-{since} לא קנו דבר "
+                      f"ב{_HE_GRAIN[grain]} שמתחיל ב-{of} ({exact(value)} בתקופה הקודמת); "
                       f"{len(broke):,} מהם היו אמורים לקנות לפי הקצב שלהם.",
     }
 

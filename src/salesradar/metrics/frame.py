@@ -20,6 +20,7 @@ from typing import Any
 import ibis
 
 from salesradar.errors import UserInputError
+from salesradar.metrics import fiscal
 from salesradar.metrics.registry import GRAINS, Grain
 
 
@@ -103,7 +104,12 @@ def shift(period: Any, grain: Grain, n: int = 1) -> Any:
 
 
 def truncate(value: Any, grain: Grain) -> Any:
-    """The start date of the ``grain`` period holding ``value`` (a date or timestamp column)."""
+    """The start date of the ``grain`` period holding ``value`` (a date or timestamp column);
+    quarters and years start in the company's fiscal month (:mod:`salesradar.metrics.fiscal`)."""
+    offset = fiscal.start_month() - 1
+    if grain in ("quarter", "year") and offset:
+        moved = (value.cast("date") - ibis.interval(months=offset)).truncate(_TRUNC[grain])
+        return (moved.cast("date") + ibis.interval(months=offset)).cast("date")
     return value.truncate(_TRUNC[grain]).cast("date")
 
 
@@ -115,9 +121,7 @@ def period_start(day: date, grain: Grain) -> date:
         return day - timedelta(days=day.weekday())
     if grain == "month":
         return day.replace(day=1)
-    if grain == "quarter":
-        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    return date(day.year, 1, 1)
+    return fiscal.fiscal_start(day, grain)
 
 
 def shift_date(day: date, grain: Grain, n: int = 1) -> date:

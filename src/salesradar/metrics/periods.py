@@ -226,7 +226,7 @@ def describe_change(
     is no change to show), ``direction`` (``up``, ``down``, ``flat`` or null) and ``good``
     (whether it goes the better way; null when neither way is better or nothing is shown).
 
-    >>> describe_change("%", 0.4, 0.485)["text_en"], describe_change("₪", 130.0, 100.0)["text_en"]
+    >>> describe_change("%", 0.4, 0.485)["text_en"], describe_change("money", 130, 100)["text_en"]
     ('−8.5 pts', '+30%')
     >>> describe_change("ratio", 2.4, 2.1)["text_en"], describe_change("%", 0.1, -0.55)["kind"]
     ('+0.3×', 'points')

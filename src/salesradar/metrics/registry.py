@@ -44,7 +44,7 @@ ONLY_GRAINS: tuple[Grain | None, ...] = GRAINS
 class Unit(StrEnum):
     """The unit a KPI value is expressed in."""
 
-    SHEKEL = "₪"
+    MONEY = "money"  # in the company currency (salesradar.currency)
     PERCENT = "%"  # values are fractions: 0.25 means 25%
     DAYS = "days"
     HOURS = "hours"

@@ -697,7 +697,8 @@ class ChurnModel:
                 pa.array(kinds, type=strings), pa.array(claims, type=pa.string()))
 
     def explain(
-        self, customer_id: str, *, currency: str = "₪", lang: Lang = "en", lost: bool = False,
+        self, customer_id: str, *, currency: str | None = None, lang: Lang = "en",
+        lost: bool = False,
         by_rule: bool = False,
     ) -> list[str]:
         """Plain-words reasons for one customer of the last :meth:`score` call.
@@ -762,7 +763,7 @@ def explain_customer(
     as_of: dt.date | None = None,
     horizon_days: int = 90,
     *,
-    currency: str = "₪",
+    currency: str | None = None,
     lang: Lang = "en",
     model: ChurnModel | None = None,
 ) -> list[str]:

@@ -163,7 +163,7 @@ def _where(t: Terms) -> dict[str, Any]:
     return {"customer_id": t["customer_id"], "to": t["as_of"]}
 
 
-def rhythm_words(t: Terms, *, currency: str = "₪", lang: Lang = "en") -> Words:
+def rhythm_words(t: Terms, *, currency: str | None = None, lang: Lang = "en") -> Words:
     """The customer's rhythm in words (or, below three purchase days, the facts), and the
     claims behind it."""
     x, w = _texts(lang), _where(t)
@@ -189,7 +189,7 @@ def rhythm_words(t: Terms, *, currency: str = "₪", lang: Lang = "en") -> Words
                             day=format_day(t["last_order"]), last=last), claims
 
 
-def stake_words(t: Terms, *, lost: bool = False, currency: str = "₪",
+def stake_words(t: Terms, *, lost: bool = False, currency: str | None = None,
                 lang: Lang = "en") -> Words:
     """The money at stake in words (for a customer that stopped, what it bought in the year
     before it stopped) and its claim."""
@@ -233,7 +233,7 @@ def reason_holds(group: str, c: Mapping[str, float], t: Terms) -> bool:
 
 
 def reason_words(
-    group: str, c: Mapping[str, float], t: Terms, w: int, *, currency: str = "₪",
+    group: str, c: Mapping[str, float], t: Terms, w: int, *, currency: str | None = None,
     lang: Lang = "en", season_days: int = 90,
 ) -> Words:
     """One reason in the customer's terms, with its claims; empty when its direction does not
@@ -281,7 +281,8 @@ def reason_words(
 
 def _lines(
     c: Mapping[str, float], t: Terms, probability: float, horizon_days: int, window_days: int,
-    reasons: Sequence[str], *, lost: bool, currency: str, lang: Lang, by_rule: bool = False,
+    reasons: Sequence[str], *, lost: bool, currency: str | None = None, lang: Lang,
+    by_rule: bool = False,
 ) -> tuple[list[str], list[Claim]]:
     x = _texts(lang)
     rhythm, claims = rhythm_words(t, currency=currency, lang=lang)
@@ -304,7 +305,7 @@ def _lines(
 
 def explanation(
     c: Mapping[str, float], t: Terms, probability: float, horizon_days: int, window_days: int,
-    reasons: Sequence[str], *, lost: bool = False, currency: str = "₪", lang: Lang = "en",
+    reasons: Sequence[str], *, lost: bool = False, currency: str | None = None, lang: Lang = "en",
     by_rule: bool = False,
 ) -> list[str]:
     """The lines of one customer's explanation: rhythm (or the facts) and money, the
@@ -321,4 +322,4 @@ def explanation_claims(
 ) -> list[Claim]:
     """The claims behind :func:`explanation`'s numbers (the same in both languages)."""
     return _lines(c, t, probability, horizon_days, window_days, reasons, lost=lost,
-                  currency="₪", lang="en")[1]
+                  lang="en")[1]

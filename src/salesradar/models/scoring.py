@@ -214,7 +214,7 @@ def _rows(ws: Any, table: str, customer_id: str) -> list[dict[str, Any]]:
 
 
 def customer_view(
-    ws: Any, customer_id: str, *, currency: str = "₪", lang: Lang = "en"
+    ws: Any, customer_id: str, *, currency: str | None = None, lang: Lang = "en"
 ) -> dict[str, Any]:
     """One customer's 360 view: sales, rhythm and risk, stopped items, offers, tier, health.
 

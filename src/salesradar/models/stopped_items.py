@@ -319,7 +319,7 @@ class StoppedItemsModel:
         out = ranked.select(["customer_id", "sku", "gap_days", "median_gap", "value_at_stake"])
         return out if top is None else out.slice(0, top)
 
-    def explain(self, customer_id: str, sku: str, *, currency: str = "₪") -> str:
+    def explain(self, customer_id: str, sku: str, *, currency: str | None = None) -> str:
         """One pair in plain words, e.g. ``"bought SKU-7 every ~14 days (9 times); last 60 days
         ago; a gap this long had a 1% chance; ₪4.2k at stake: what it bought in the 12 months to
         its last purchase, net of returns; returned ₪300 of it after the last purchase (latest

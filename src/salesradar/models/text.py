@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesradar.currency import symbol
 from salesradar.models.base import FloatArray
 
 
@@ -38,7 +39,7 @@ def join_text(*parts: pa.Array | str) -> pa.Array:
     return result
 
 
-def money(value: float | None, currency: str = "₪") -> str:
+def money(value: float | None, currency: str | None = None) -> str:
     """A short amount: ``₪850``, ``₪3.8k``, ``₪38k``, ``₪1.2M`` (``-₪38k`` when negative)."""
     v = float(value or 0.0)
     sign = "-" if v < 0 else ""
@@ -51,4 +52,4 @@ def money(value: float | None, currency: str = "₪") -> str:
         text = f"{v / 1e3:.1f}k"
     else:
         text = f"{v:.0f}"
-    return f"{sign}{currency}{text}"
+    return f"{sign}{currency or symbol()}{text}"

@@ -217,10 +217,10 @@ def _statement(rep: str, lines: list[dict[str, Any]], before_cap: float, payout:
                 f"{label}: {value_text(x['actual'], unit)} of a "
                 f"{value_text(x['target'], unit)} target ({att})")
         def amount(v: float, unit: str = unit) -> str:
-            return exact_money(v) if unit == "₪" else value_text(v, unit, lang)
+            return exact_money(v) if unit == "money" else value_text(v, unit, lang)
 
         parts = [f"{amount(s['amount'])} × {s['rate']:g} = {exact_money(s['commission'])}"
-                 for s in x["slices"]] or ["₪0.00"]
+                 for s in x["slices"]] or [exact_money(0.0)]
         weight = f"{100 * x['weight']:.0f}%"
         tail = (f"; משקל {weight}: {exact_money(x['weighted'])}" if he else
                 f"; weight {weight}: {exact_money(x['weighted'])}")

@@ -31,8 +31,8 @@ from salesradar.performance.text import value_text
 from salesradar.workspace import data_day
 
 METRICS = {  # metric -> (unit, English label, Hebrew label)
-    "revenue": ("₪", "Revenue", "הכנסות"),
-    "gross_profit": ("₪", "Gross profit", "רווח גולמי"),
+    "revenue": ("money", "Revenue", "הכנסות"),
+    "gross_profit": ("money", "Gross profit", "רווח גולמי"),
     "deals_won": ("count", "Deals won", "עסקאות שנסגרו"),
 }
 ON_TRACK = 0.9

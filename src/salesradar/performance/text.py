@@ -2,7 +2,7 @@
 
 >>> value_text(0.4167, "%")
 '42%'
->>> value_text(38_250.0, "₪", "he")
+>>> value_text(38_250.0, "money", "he")
 '₪38 אלף'
 >>> value_text(3.25, "ratio")
 '3.2×'
@@ -16,7 +16,7 @@ from salesradar.models.text import money
 _HE_SUFFIX = {"k": " אלף", "M": " מיליון"}
 
 
-def money_text(value: float | None, lang: str = "en", currency: str = "₪") -> str:
+def money_text(value: float | None, lang: str = "en", currency: str | None = None) -> str:
     """An amount as :func:`salesradar.models.text.money` writes it, with Hebrew units in Hebrew."""
     text = money(value, currency)
     if lang == "he" and text[-1:] in _HE_SUFFIX:
@@ -24,11 +24,12 @@ def money_text(value: float | None, lang: str = "en", currency: str = "₪") -> 
     return text
 
 
-def value_text(value: float | None, unit: str, lang: str = "en", currency: str = "₪") -> str:
+def value_text(value: float | None, unit: str, lang: str = "en",
+               currency: str | None = None) -> str:
     """One KPI value with its unit (``unit`` is a :class:`salesradar.metrics.Unit` value)."""
     if value is None:
         return "—"
-    if unit == "₪":
+    if unit == "money":
         return money_text(value, lang, currency)
     if unit == "%":
         return f"{100 * value:.0f}%"
@@ -45,6 +46,6 @@ def value_text(value: float | None, unit: str, lang: str = "en", currency: str =
     return f"{value:,.1f}"
 
 
-def exact_money(value: float | None, currency: str = "₪") -> str:
+def exact_money(value: float | None, currency: str | None = None) -> str:
     """An amount to the agora, for statements: ``₪1,785.00`` (the same in Hebrew)."""
-    return format_value(float(value or 0.0), "₪", currency=currency, decimals=2)
+    return format_value(float(value or 0.0), "money", currency=currency, decimals=2)

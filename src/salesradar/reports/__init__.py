@@ -7,12 +7,14 @@ vendor commitment status and the vendor diagnostic.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang, parse_lang
+from salesradar.metrics.fiscal import period_name
+from salesradar.metrics.frame import last_whole
 from salesradar.reports.contexts import ceo_context, commitment_context, review_context
 from salesradar.reports.render import ReportError, render_html, write_pdf
 from salesradar.reports.texts import TEXTS
@@ -29,12 +31,10 @@ __all__ = ["KINDS", "ReportError", "build_html", "last_full_quarter", "write_rep
 
 
 def last_full_quarter(data_end: date) -> str:
-    """The last quarter the data cover entirely (the current one when it ends on ``data_end``)."""
-    nxt = data_end + timedelta(days=1)
-    quarter = (data_end.month - 1) // 3 + 1
-    if (nxt.month - 1) // 3 + 1 != quarter or nxt.year != data_end.year:
-        return f"{data_end.year}Q{quarter}"
-    return f"{data_end.year - 1}Q4" if quarter == 1 else f"{data_end.year}Q{quarter - 1}"
+    """The last (fiscal) quarter the data cover entirely (the current one when it ends on
+    ``data_end``)."""
+    start = last_whole(data_end, "quarter")
+    return period_name(start, "quarter").replace("-", "")
 
 
 def build_html(kind: str, *, lang: Lang, workspace: Path, app_db: str | None = None,
@@ -52,7 +52,7 @@ def build_html(kind: str, *, lang: Lang, workspace: Path, app_db: str | None = N
     caller's scope: a manager's report covers the team), used as is and left open.
     """
     from salesradar.app.db import AppDB
-    from salesradar.workspace import Workspace
+    from salesradar.app.settings import load_settings
 
     if kind not in KINDS:
         raise UserInputError(f"report must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -61,20 +61,30 @@ def build_html(kind: str, *, lang: Lang, workspace: Path, app_db: str | None = N
                              "commitment ID (salesradar commitment list shows them)")
     if not workspace.exists():
         raise UserInputError(f"no workspace at {workspace}: run salesradar demo or import data")
+    if db is not None or (kind == "ceo" and dashboard is not None):  # the caller's settings
+        return _build(kind, lang, workspace, db, dashboard, ident, quarter, as_of, pdf, ws)
+    app = AppDB.open(app_db, workspace=workspace)
+    try:
+        with load_settings(app).active():  # the company's currency and fiscal year
+            return _build(kind, lang, workspace, app, dashboard, ident, quarter, as_of, pdf, ws)
+    finally:
+        app.engine.dispose()
+
+
+def _build(kind: str, lang: Lang, workspace: Path, app: AppDB | None,
+           dashboard: dict[str, Any] | None, ident: int | None, quarter: str | None,
+           as_of: date | None, pdf: bool, ws: Any) -> str:
+    from salesradar.workspace import Workspace
+
     if kind == "ceo" and dashboard is not None:
         context = ceo_context(dashboard, lang)
     else:
-        opened = db is None
-        app = AppDB.open(app_db, workspace=workspace) if db is None else db
-        try:
-            if ws is not None:
-                context = _context(kind, ws, app, lang, ident, quarter, as_of)
-            else:
-                with Workspace.open(workspace, read_only=True) as opened_ws:
-                    context = _context(kind, opened_ws, app, lang, ident, quarter, as_of)
-        finally:
-            if opened:
-                app.engine.dispose()
+        assert app is not None
+        if ws is not None:
+            context = _context(kind, ws, app, lang, ident, quarter, as_of)
+        else:
+            with Workspace.open(workspace, read_only=True) as opened_ws:
+                context = _context(kind, opened_ws, app, lang, ident, quarter, as_of)
     return render_html(TEMPLATES[kind], {**context, "lang": lang, "t": TEXTS[lang],
                                          "generated": date.today(), "pdf": pdf})
 

@@ -116,10 +116,10 @@ def review_context(review: dict[str, Any], lang: Lang, rows_per_tier: int = 10) 
     tiers = review["tiers"]
     labels = [s["label"] for s in tiers]
     revenue_svg = charts.bar_chart(labels, [s["revenue"] for s in tiers],
-                                   title=f"{t['tiers_revenue']} {review['quarter']}", unit="₪",
+                                   title=f"{t['tiers_revenue']} {review['quarter']}", unit="money",
                                    lang=lang, horizontal=True, width=340)
     profit_svg = charts.bar_chart(labels, [s["profit"] for s in tiers], title=t["tiers_profit"],
-                                  unit="₪", lang=lang, horizontal=True, width=340,
+                                  unit="money", lang=lang, horizontal=True, width=340,
                                   colors=[OK if s["profit"] >= 0 else WARN for s in tiers])
     return {"title": review["title"], "subtitle": f"{_span(review)}", "review": review,
             "tiers": [{**s, "rows": s["rows"][:rows_per_tier]} for s in tiers],

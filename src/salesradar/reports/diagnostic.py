@@ -55,12 +55,12 @@ def diagnostic_context(d: dict[str, Any], lang: Lang) -> dict[str, Any]:
     if sources:
         svgs["lead_sources"] = [charts.bar_chart(
             [s["source"] for s in sources], [s["won_per_lead"] for s in sources],
-            title=w["won_per_lead"], unit="₪", lang=lang, horizontal=True, width=700)]
+            title=w["won_per_lead"], unit="money", lang=lang, horizontal=True, width=700)]
     reps = d["rep_spread"].get("reps") or []
     if reps:
         svgs["rep_spread"] = [charts.bar_chart(
             [r["rep_id"] for r in reps], [r["revenue"] for r in reps],
-            title=w["revenue_by_rep"], unit="₪", lang=lang, horizontal=True, width=700)]
+            title=w["revenue_by_rep"], unit="money", lang=lang, horizontal=True, width=700)]
     price_reps = [r for r in d["pricing"].get("reps") or [] if r["rep_id"] is not None]
     if price_reps:
         svgs["pricing"] = [charts.bar_chart(

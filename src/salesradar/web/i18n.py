@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from salesradar.charts import format_value
+from salesradar.currency import SIGN_PATTERN
 from salesradar.lang import Lang
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -201,11 +202,11 @@ def t(key: str, lang: str, **values: Any) -> str:
 
 
 def money_text(value: float | None, lang: str = "en") -> str:
-    return format_value(value, "₪", lang=lang_of(lang))
+    return format_value(value, "money", lang=lang_of(lang))
 
 
 def value_text(value: float | None, unit: str, lang: str = "en") -> str:
-    """A KPI value in its unit (``₪``, ``%``, ``days``, ``ratio`` ...)."""
+    """A KPI value in its unit (``money``, ``%``, ``days``, ``ratio`` ...)."""
     return format_value(value, unit, lang=lang_of(lang))
 
 
@@ -256,7 +257,7 @@ def stage_text(code: str | None, lang: str) -> str:
 
 # a number as people write it: sign, currency, digits with separators, then %, × or k/M
 _NUMBER = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}/\d{4}"  # dd/mm/yyyy, mm/yyyy
-                     r"|(?:(?<!\w)[-+−])?₪?\d+(?:,\d{3})*(?:\.\d+)?(?:[%×]|[kM]\b)?")
+                     rf"|(?:(?<!\w)[-+−])?{SIGN_PATTERN}?\d+(?:,\d{{3}})*(?:\.\d+)?(?:[%×]|[kM]\b)?")
 
 
 def isolate_numbers(text: object) -> Markup:

@@ -222,7 +222,7 @@ def customer(request: Request, customer_id: str, caller: PageCaller, st: State) 
     chart = charts.line_chart(
         [dt.date.fromisoformat(p["period"]) for p in timeline],
         {i18n.t("revenue", lang): [p["revenue"] for p in timeline]},
-        title=i18n.t("timeline", lang), unit="₪", lang=lang) if len(timeline) > 1 else None
+        title=i18n.t("timeline", lang), unit="money", lang=lang) if len(timeline) > 1 else None
     return render(request, "customer.html", caller, v=view, chart=chart, page="customers")
 
 
@@ -281,7 +281,7 @@ def pipeline(request: Request, caller: PageCaller, st: State) -> Response:
             [dt.date.fromisoformat(p["period"]) for p in fva],
             {i18n.t("forecast", lang): [p["forecast"] for p in fva],
              i18n.t("actual", lang): [p["actual"] for p in fva]},
-            title=i18n.t("forecast_vs_actual", lang), unit="₪", lang=lang,
+            title=i18n.t("forecast_vs_actual", lang), unit="money", lang=lang,
         ) if len(fva) > 1 else None
         return {"coverage": coverage, "funnels": funnels, "forecast": forecast}
 

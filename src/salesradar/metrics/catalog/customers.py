@@ -293,7 +293,7 @@ KPIS: tuple[Kpi, ...] = (
         "arpa", "Average revenue per account", "הכנסה ממוצעת ללקוח",
         "Revenue ÷ active customers.",
         "הכנסות חלקי מספר הלקוחות הפעילים.",
-        Unit.SHEKEL, _arpa, periods=ALL_PERIODS,
+        Unit.MONEY, _arpa, periods=ALL_PERIODS,
     ),
     _conc(1),
     _conc(3),

@@ -126,7 +126,7 @@ KPIS: tuple[Kpi, ...] = (
         "weighted_pipeline", "Weighted pipeline", "צנרת משוקללת",
         "Σ open deal amount × forecast-category weight, by expected close date (0 if none).",
         "סכום הסכומים של עסקאות פתוחות כפול משקל קטגוריית התחזית, לפי מועד סגירה צפוי.",
-        Unit.SHEKEL,
+        Unit.MONEY,
         measures={"weighted": lambda t: (f64(t.amount) * _weight(t)).sum(
             where=t.outcome == "open")},
         formula=lambda m: m.weighted.fill_null(0),
@@ -162,7 +162,7 @@ KPIS: tuple[Kpi, ...] = (
         "avg_deal_size", "Average deal size", "גודל עסקה ממוצע",
         "Mean amount of deals won in the period.",
         "הסכום הממוצע של עסקאות שנזכו בתקופה.",
-        Unit.SHEKEL,
+        Unit.MONEY,
         measures={"amount": lambda t: f64(t.amount).mean(where=_won(t))},
         formula=lambda m: m.amount,
     ),

@@ -88,7 +88,7 @@ KPIS: tuple[Kpi, ...] = (
         "cost_to_serve", "Cost to serve", "עלות שירות",
         "Sum of cost-to-serve amounts of all kinds.",
         "סכום עלויות השירות מכל הסוגים.",
-        Unit.SHEKEL, higher_is_better=False, tables=("cost_to_serve",),
+        Unit.MONEY, higher_is_better=False, tables=("cost_to_serve",),
         source="cost_to_serve",
         measures={"amount": lambda t: t.amount.sum()},
         formula=lambda m: m.amount,
@@ -98,7 +98,7 @@ KPIS: tuple[Kpi, ...] = (
         "Gross profit (over the lines with a cost) minus cost to serve; unknown below 95% "
         "cost coverage.",
         "רווח גולמי (על השורות שיש להן עלות) פחות עלות השירות; לא ידוע מתחת ל-95% כיסוי עלות.",
-        Unit.SHEKEL, tables=("invoice_lines", "cost_to_serve"),
+        Unit.MONEY, tables=("invoice_lines", "cost_to_serve"),
         kind=Kind.DERIVED, build=_profitability,
     ),
     _kpi(

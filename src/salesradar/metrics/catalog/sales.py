@@ -180,7 +180,7 @@ KPIS: tuple[Kpi, ...] = (
         "revenue", "Revenue", "הכנסות",
         "Sum of net revenue of invoice lines (returns net out).",
         "סכום ההכנסה נטו משורות החשבוניות (החזרות מתקזזות).",
-        Unit.SHEKEL, source="invoice_lines",
+        Unit.MONEY, source="invoice_lines",
         measures={"revenue": lambda t: t.net_revenue.sum()},
         formula=lambda m: m.revenue,
     ),
@@ -190,7 +190,7 @@ KPIS: tuple[Kpi, ...] = (
         "those lines hold less than 95% of revenue (see cost coverage).",
         "הכנסות פחות עלות המכר, על שורות החשבוניות שיש להן עלות; לא ידוע כששורות אלה מחזיקות "
         "פחות מ-95% מההכנסות (ראו כיסוי עלות).",
-        Unit.SHEKEL, source="invoice_lines", measures=_COST_MEASURES,
+        Unit.MONEY, source="invoice_lines", measures=_COST_MEASURES,
         formula=lambda m: _when_costed(m, m.costed_revenue - m.cost),
     ),
     _sales(
@@ -219,7 +219,7 @@ KPIS: tuple[Kpi, ...] = (
         "הכנסה מחשבוניות חלקי הנציגים המוכרים שפעילים בתקופה: נציגים שתאריכי הפעילות שלהם (או, "
         "בלי תאריכים, המכירה הראשונה עד האחרונה) מכסים אותה ושתפקידם מוכר (לא נשיא, סמנכ\"ל, "
         "מנהל, שיווק...) או שהוציאו חשבונית בתקופה.",
-        Unit.SHEKEL, tables=("invoice_lines", "reps"), dimensions=REP_DIMS,
+        Unit.MONEY, tables=("invoice_lines", "reps"), dimensions=REP_DIMS,
         kind=Kind.DERIVED, build=_revenue_per_rep,
     ),
     _sales(
