@@ -324,3 +324,16 @@ def test_bad_requests(duckdb_backend: Any, name: str, by: tuple[str, ...], perio
                       message: str) -> None:
     with pytest.raises(UserInputError, match=message):
         compute_kpi(duckdb_backend, name, by, period)
+
+
+def test_fiscal_quarters_on_every_engine(backend: Any) -> None:
+    """A fiscal year from December (``settings set fiscal_year_start 12``): the quarter from
+    01/12/2023 holds December 140 + January 370 + February 320 = 830; the next one, cut at
+    31/03/2024, March's 95."""
+    from salesradar.metrics.fiscal import use_fiscal_year
+
+    with use_fiscal_year(12):
+        table = compute_kpi(backend, "revenue", (), "quarter", date(2023, 12, 1),
+                            date(2024, 3, 31), persist=False)
+    rows = {r["period"]: r["value"] for r in kpi_records(table)}
+    assert rows == {"2023-12-01": pytest.approx(830), "2024-03-01": pytest.approx(95)}
