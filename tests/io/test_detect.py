@@ -309,3 +309,27 @@ def test_excel_day_numbers_are_pointed_out(tmp_path: Path) -> None:
     assert proposal.missing == ("invoice_date",)
     assert any(n.startswith("Invoice Date: numbers like Excel day numbers")
                for n in proposal.notes)
+
+
+def test_title_lines_above_the_header_are_found(ws: Workspace, tmp_path: Path) -> None:
+    # a report printed with its name and date above the header, then a blank line
+    priority = (DATA / "priority_invoice_lines.csv").read_bytes()
+    path = tmp_path / "report.csv"
+    path.write_bytes("דוח שורות חשבוניות\nהופק 01/03/2024\n\n".encode("windows-1255")
+                     + priority)
+    proposal = detect_mapping("invoice_lines", path)
+    assert (proposal.shipped, proposal.mapping.skip_rows) == ("priority_invoice_lines", 3)
+    assert import_file(ws, "invoice_lines", path, proposal.mapping).inserted == 5
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Sales by line, Q1 2024"])
+    sheet.append([])
+    sheet.append(["Invoice No", "Date", "Customer", "Item Code", "Qty", "Amount"])
+    sheet.append(["A1", "15/01/2024", "C1", "S1", 2, "19.90"])
+    book.save(tmp_path / "report.xlsx")
+    excel = detect_mapping("invoice_lines", tmp_path / "report.xlsx")
+    assert excel.mapping.skip_rows == 2 and excel.missing == ()
+    report = import_file(ws, "invoice_lines", tmp_path / "report.xlsx", excel.mapping)
+    assert report.inserted == 1

@@ -258,6 +258,9 @@ def detect_mapping(table_name: str, path: Path | str, *, rows: int = SAMPLE_ROWS
     missing = tuple(c for c in spec.required_columns
                     if c not in ordered and c != spec.generated_key)
     skip = _skip_if_empty(spec, ordered, profiles, len(sample.rows), notes)
+    if sample.skip_rows:
+        notes.append(f"the header is line {sample.skip_rows + 1}: the {sample.skip_rows} "
+                     "line(s) above it (a report's title) are skipped (skip_rows)")
     mapping = Mapping(
         table=spec.name,
         columns={c: _column_mapping(p, None) for c, p in ordered.items()},
@@ -267,6 +270,7 @@ def detect_mapping(table_name: str, path: Path | str, *, rows: int = SAMPLE_ROWS
         decimal=decimal,
         thousands=thousands,
         sheet=sample.sheet if sample.kind == "excel" and sheet is not None else None,
+        skip_rows=sample.skip_rows,
         skip_if_empty=skip,
         replace_documents=generated,
     )
@@ -314,6 +318,10 @@ def _shipped_proposal(spec: Table, sample: Sample, profiles: dict[str, Profile],
         notes.append(f"the shipped mapping reads dates as {', '.join(mapping.date_formats)}; "
                      f"this file writes {', '.join(dict.fromkeys(shown))}, which is used")
         mapping = dataclasses.replace(mapping, date_formats=tuple(dict.fromkeys(shown)))
+    if sample.skip_rows != mapping.skip_rows:
+        notes.append(f"the header is line {sample.skip_rows + 1}, not "
+                     f"{mapping.skip_rows + 1} as in the shipped mapping (skip_rows)")
+        mapping = dataclasses.replace(mapping, skip_rows=sample.skip_rows)
     ordered = {c: columns[c] for c in spec.column_names if c in columns}
     formats = DetectedFormats(
         encoding=mapping.encoding or sample.encoding, delimiter=sample.delimiter,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ class Sample:
     kind: str  # csv, excel or parquet
     encoding: str | None = None
     delimiter: str | None = None
-    skip_rows: int = 0
+    skip_rows: int = 0  # title lines above the header
     sheet: str | None = None
     typed: dict[str, str] = field(default_factory=dict)  # header -> type, for typed sources
 
@@ -49,19 +50,33 @@ class Sample:
         return [v for row in self.rows if index < len(row) and (v := row[index]) is not None]
 
 
-def _sniff_delimiter(lines: list[str]) -> str:
-    """The candidate delimiter that splits the header and the first rows into the most equal,
-    most numerous fields (quotes respected)."""
-    best, best_score = ",", -1.0
-    for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines[:20], delimiter=delimiter)]
-        if not counts or counts[0] < 2:
-            continue
-        same = sum(1 for c in counts if c == counts[0]) / len(counts)
-        score = same * 1000 + counts[0]
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
+def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+    return [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+
+
+def _modal(counts: list[int]) -> tuple[int, int]:
+    """The most frequent field count of at least 2 and how often it occurs ((0, 0) if none)."""
+    found = Counter(c for c in counts if c >= 2)
+    return max(found.items(), key=lambda kv: (kv[1], kv[0])) if found else (0, 0)
+
+
+def sniff_layout(lines: list[str], delimiter: str | None = None) -> tuple[str, int]:
+    """The delimiter (the candidate that splits most lines into the same number of fields, the
+    most fields on a tie) and how many of ``lines`` come before the header: a report's title
+    lines have fewer fields than the header and rows under them."""
+    head = lines[:30]
+    if delimiter is None:
+        scores = {d: _modal([len(r) for r in (_one_row(line, d) for line in head)])
+                  for d in DELIMITERS}
+        delimiter = max(DELIMITERS, key=lambda d: (scores[d][1], scores[d][0]))
+    counts = [len(_one_row(line, delimiter)) for line in head]
+    width, _ = _modal(counts)
+    titles = next((i for i, c in enumerate(counts) if c == width), 0) if width else 0
+    return delimiter, titles
+
+
+def _one_row(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
 
 
 def _cell(value: str) -> str | None:
@@ -70,19 +85,28 @@ def _cell(value: str) -> str | None:
 
 
 def read_csv_sample(path: Path, rows: int = SAMPLE_ROWS, *, encoding: str | None = None,
-                    delimiter: str | None = None, skip_rows: int = 0) -> Sample:
+                    delimiter: str | None = None, skip_rows: int | None = None) -> Sample:
     """Header and first ``rows`` records of a delimited text file (any delimiter, quoted cells
-    spanning lines read as the file has them), streamed from its start."""
+    spanning lines read as the file has them), streamed from its start.
+
+    ``skip_rows`` lines above the header are skipped; when None, title lines above the header
+    (a report's name and date) are found and their number kept in :attr:`Sample.skip_rows`.
+    """
     if path.stat().st_size == 0:
         raise UserInputError(f"{path.name} is empty (0 bytes): nothing to import")
     encoding = encoding or detect_encoding(path)
     with _open_binary(path) as raw, io.TextIOWrapper(raw, encoding=encoding, errors="replace",
                                                      newline="") as text:
-        lines = [line for line in itertools.islice(text, skip_rows, skip_rows + rows + 50)
-                 if line.strip("\r\n")]
-    if not lines:
+        numbered = [(number, line) for number, line in enumerate(
+            itertools.islice(text, skip_rows or 0, (skip_rows or 0) + rows + 80))
+            if line.strip("\r\n")]
+    if not numbered:
         raise UserInputError(f"{path.name} has no header line: nothing to import")
-    delimiter = delimiter or _sniff_delimiter(lines)
+    lines = [line for _, line in numbered]
+    delimiter, titles = sniff_layout(lines, delimiter)
+    if skip_rows is None:
+        skip_rows = numbered[titles][0] if titles else 0
+        lines = lines[titles:]
     records = [r for r in csv.reader(lines, delimiter=delimiter) if any(c.strip() for c in r)]
     header = tuple(_cell(h) or f"column{i + 1}" for i, h in enumerate(records[0]))
     body = [tuple(_cell(c) for c in r) for r in records[1:rows + 1]]
@@ -90,8 +114,9 @@ def read_csv_sample(path: Path, rows: int = SAMPLE_ROWS, *, encoding: str | None
 
 
 def read_excel_sample(path: Path, rows: int = SAMPLE_ROWS, *, sheet: str | int | None = None,
-                      skip_rows: int = 0) -> Sample:
-    """Header and first ``rows`` non-empty rows of one sheet (the first unless named)."""
+                      skip_rows: int | None = None) -> Sample:
+    """Header and first ``rows`` non-empty rows of one sheet (the first unless named); title
+    rows above the header found as in :func:`read_csv_sample` when ``skip_rows`` is None."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -106,13 +131,13 @@ def read_excel_sample(path: Path, rows: int = SAMPLE_ROWS, *, sheet: str | int |
             name = wanted
         else:
             raise UserInputError(f"{path.name} has no sheet {wanted!r}; its sheets: {names}")
-        found: list[tuple[str | None, ...]] = []
-        for row in itertools.islice(workbook.get_sheet_by_name(name).iter_rows(), skip_rows,
-                                    None):
+        found: list[tuple[int, tuple[str | None, ...]]] = []
+        for number, row in enumerate(itertools.islice(
+                workbook.get_sheet_by_name(name).iter_rows(), skip_rows or 0, None)):
             cells = tuple(_cell_text(c) for c in row)
             if any(c is not None for c in cells):
-                found.append(cells)
-            if len(found) > rows:
+                found.append((number, cells))
+            if len(found) > rows + 30:
                 break
     except UserInputError:
         raise
@@ -120,8 +145,15 @@ def read_excel_sample(path: Path, rows: int = SAMPLE_ROWS, *, sheet: str | int |
         raise UserInputError(f"{path.name} is not a readable workbook: {exc}") from None
     if not found:
         raise UserInputError(f"{path.name}: the sheet is empty: nothing to import")
-    header = tuple(h or f"column{i + 1}" for i, h in enumerate(found[0]))
-    return Sample(path.name, header, found[1:], "excel", skip_rows=skip_rows, sheet=name)
+    if skip_rows is None:
+        filled = [sum(1 for c in cells if c is not None) for _, cells in found[:30]]
+        width, _ = _modal(filled)
+        titles = next((i for i, c in enumerate(filled) if c >= width), 0) if width else 0
+        skip_rows = found[titles][0] if titles else 0
+        found = found[titles:]
+    header = tuple(h or f"column{i + 1}" for i, h in enumerate(found[0][1]))
+    body = [cells for _, cells in found[1:rows + 1]]
+    return Sample(path.name, header, body, "excel", skip_rows=skip_rows, sheet=name)
 
 
 def read_parquet_sample(path: Path, rows: int = SAMPLE_ROWS) -> Sample:
@@ -142,9 +174,10 @@ def read_parquet_sample(path: Path, rows: int = SAMPLE_ROWS) -> Sample:
 
 
 def read_sample(path: Path | str, rows: int = SAMPLE_ROWS, *, encoding: str | None = None,
-                delimiter: str | None = None, skip_rows: int = 0,
+                delimiter: str | None = None, skip_rows: int | None = None,
                 sheet: str | int | None = None) -> Sample:
-    """The header and first ``rows`` rows of a CSV/TXT, Excel or Parquet file, by extension."""
+    """The header and first ``rows`` rows of a CSV/TXT, Excel or Parquet file, by extension;
+    title lines above the header are found unless ``skip_rows`` is given."""
     source = Path(path)
     if not source.exists():
         raise UserInputError(f"file not found: {source}")
