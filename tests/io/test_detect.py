@@ -333,3 +333,13 @@ def test_title_lines_above_the_header_are_found(ws: Workspace, tmp_path: Path) -
     assert excel.mapping.skip_rows == 2 and excel.missing == ()
     report = import_file(ws, "invoice_lines", tmp_path / "report.xlsx", excel.mapping)
     assert report.inserted == 1
+
+
+def test_a_saved_mapping_is_recognized_before_the_shipped_ones(tmp_path: Path) -> None:
+    first = detect_mapping("invoice_lines", DETECT / "hebrew_invoice_lines.csv")
+    saved = first.with_sources({"description": "שם לקוח"}).mapping  # corrected, then saved
+    again = detect_mapping("invoice_lines", DETECT / "hebrew_invoice_lines.csv",
+                           saved={"our_erp": saved})
+    assert (again.saved, again.shipped) == ("our_erp", None)
+    assert again.mapping == saved
+    assert again.columns["description"].reason == "saved mapping our_erp"

@@ -22,7 +22,8 @@ from salesradar.schema import TABLES
 def print_proposal(proposal: MappingProposal) -> None:
     """The proposal as people read it: one row per canonical column, then formats and notes."""
     title = f"mapping of {proposal.file} → {proposal.table}" + (
-        f" (shipped export {proposal.shipped})" if proposal.shipped else " (proposed)")
+        f" (shipped export {proposal.shipped})" if proposal.shipped else
+        f" (saved mapping {proposal.saved})" if proposal.saved else " (proposed)")
     rows = []
     for name, column in proposal.columns.items():
         source = column.source or (f"= {column.formula}" if column.formula else

@@ -104,6 +104,7 @@ class MappingProposal:
     formats: DetectedFormats
     mapping: Mapping  # what the importer runs with
     shipped: str | None = None  # name of the shipped mapping the headers match
+    saved: str | None = None  # name of the saved mapping (detect_mapping's saved=) they match
     notes: tuple[str, ...] = ()
     sample: Sample | None = field(default=None, repr=False, compare=False)
 
@@ -166,6 +167,7 @@ class MappingProposal:
             "table": self.table,
             "file": self.file,
             "shipped": self.shipped,
+            "saved": self.saved,
             "columns": [p.to_dict() for p in self.columns.values()],
             "missing": list(self.missing),
             "formats": self.formats.to_dict(),
@@ -210,12 +212,13 @@ def _sources(mapping: Mapping) -> set[str]:
     return found
 
 
-def match_shipped(headers: tuple[str, ...], table_name: str | None = None
-                  ) -> tuple[str, Mapping] | None:
-    """The shipped mapping whose every source column is among ``headers`` (of ``table_name``
-    when given; the one naming most columns if several fit), or None."""
+def match_shipped(headers: tuple[str, ...], table_name: str | None = None,
+                  mappings: dict[str, Mapping] | None = None) -> tuple[str, Mapping] | None:
+    """The shipped mapping (or one of ``mappings``) whose every source column is among
+    ``headers`` (of ``table_name`` when given; the one naming most columns if several fit)."""
     have = {normalize_header(h) for h in headers}
-    fits = [(len(_sources(m)), name, m) for name, m in shipped_mappings().items()
+    candidates = shipped_mappings() if mappings is None else mappings
+    fits = [(len(_sources(m)), name, m) for name, m in candidates.items()
             if (table_name is None or m.table == table_name) and _sources(m) <= have]
     if not fits:
         return None
@@ -224,9 +227,12 @@ def match_shipped(headers: tuple[str, ...], table_name: str | None = None
 
 
 def detect_mapping(table_name: str, path: Path | str, *, rows: int = SAMPLE_ROWS,
-                   sheet: str | int | None = None) -> MappingProposal:
+                   sheet: str | int | None = None,
+                   saved: dict[str, Mapping] | None = None) -> MappingProposal:
     """Propose a mapping of the file at ``path`` onto ``table_name`` from its first ``rows``
-    rows: the shipped mapping its headers match, else one built from header names and values.
+    rows: a ``saved`` mapping (name -> mapping, e.g. the ones kept from earlier uploads) or a
+    shipped one whose source columns the headers hold, else one built from header names and
+    values.
 
     Never raises for a column it cannot find: see :attr:`MappingProposal.missing` and
     :meth:`MappingProposal.require_complete`.
@@ -236,6 +242,9 @@ def detect_mapping(table_name: str, path: Path | str, *, rows: int = SAMPLE_ROWS
     profiles = {h: profile([r[i] if i < len(r) else None for r in sample.rows])
                 for i, h in enumerate(sample.headers)}
     decimal, thousands = number_format(profiles.values())
+    known = match_shipped(sample.headers, spec.name, saved) if saved else None
+    if known is not None:
+        return _shipped_proposal(spec, sample, profiles, *known, label="saved mapping")
     shipped = match_shipped(sample.headers, spec.name)
     if shipped is not None:
         return _shipped_proposal(spec, sample, profiles, *shipped)
@@ -298,14 +307,14 @@ def _skip_if_empty(spec: Table, columns: dict[str, ColumnProposal],
 
 
 def _shipped_proposal(spec: Table, sample: Sample, profiles: dict[str, Profile], name: str,
-                      mapping: Mapping) -> MappingProposal:
+                      mapping: Mapping, label: str = "shipped export") -> MappingProposal:
     """The shipped mapping as the proposal; its date format replaced when the sample's dates
     do not read with it but do with the order they prove."""
     by_norm = {normalize_header(h): h for h in sample.headers}
     notes: list[str] = []
     columns = {
         c: ColumnProposal(c, by_norm.get(normalize_header(m.source)) if m.source else None, 1.0,
-                          f"shipped export {name}", formula=m.formula, constant=m.constant)
+                          f"{label} {name}", formula=m.formula, constant=m.constant)
         for c, m in mapping.columns.items()
     }
     date_profiles = [profiles[by_norm[normalize_header(m.source)]]
@@ -315,12 +324,14 @@ def _shipped_proposal(spec: Table, sample: Sample, profiles: dict[str, Profile],
     order = _file_order(date_profiles)
     if (mapping.date_formats and shown and order in ("day-first", "month-first")
             and not set(shown) & set(mapping.date_formats)):
-        notes.append(f"the shipped mapping reads dates as {', '.join(mapping.date_formats)}; "
+        notes.append(f"the {label.split()[0]} mapping reads dates as "
+                     f"{', '.join(mapping.date_formats)}; "
                      f"this file writes {', '.join(dict.fromkeys(shown))}, which is used")
         mapping = dataclasses.replace(mapping, date_formats=tuple(dict.fromkeys(shown)))
     if sample.skip_rows != mapping.skip_rows:
         notes.append(f"the header is line {sample.skip_rows + 1}, not "
-                     f"{mapping.skip_rows + 1} as in the shipped mapping (skip_rows)")
+                     f"{mapping.skip_rows + 1} as in the {label.split()[0]} mapping "
+                     "(skip_rows)")
         mapping = dataclasses.replace(mapping, skip_rows=sample.skip_rows)
     ordered = {c: columns[c] for c in spec.column_names if c in columns}
     formats = DetectedFormats(
@@ -331,8 +342,9 @@ def _shipped_proposal(spec: Table, sample: Sample, profiles: dict[str, Profile],
         currencies=tuple(sorted({c for p in profiles.values() for c in p.currencies})))
     missing = tuple(c for c in spec.required_columns
                     if c not in ordered and c != spec.generated_key)
+    shipped, saved = (name, None) if label == "shipped export" else (None, name)
     return MappingProposal(spec.name, sample.file, ordered, missing, formats, mapping,
-                           shipped=name, notes=tuple(notes), sample=sample)
+                           shipped=shipped, saved=saved, notes=tuple(notes), sample=sample)
 
 
 def _compatibility(column: Column, prof: Profile, typed: str | None) -> float:
