@@ -343,3 +343,10 @@ def test_a_saved_mapping_is_recognized_before_the_shipped_ones(tmp_path: Path) -
     assert (again.saved, again.shipped) == ("our_erp", None)
     assert again.mapping == saved
     assert again.columns["description"].reason == "saved mapping our_erp"
+
+
+def test_a_header_one_field_short_of_its_rows_is_still_the_header(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "t.csv", "invoice,date,customer,sku,qty,total",
+                     ["A,2024-01-05,C,S,1,5,", "B,2024-01-06,C,S,1,5,"])
+    sample = read_sample(path)
+    assert (sample.skip_rows, sample.headers[0], len(sample.rows)) == (0, "invoice", 2)

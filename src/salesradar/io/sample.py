@@ -69,10 +69,15 @@ def sniff_layout(lines: list[str], delimiter: str | None = None) -> tuple[str, i
         scores = {d: _modal([len(r) for r in (_one_row(line, d) for line in head)])
                   for d in DELIMITERS}
         delimiter = max(DELIMITERS, key=lambda d: (scores[d][1], scores[d][0]))
-    counts = [len(_one_row(line, delimiter)) for line in head]
+    return delimiter, _titles([len(_one_row(line, delimiter)) for line in head])
+
+
+def _titles(counts: list[int]) -> int:
+    """How many leading lines are titles: at most half as many fields as the usual line has
+    (a header one field short of its rows is still the header)."""
     width, _ = _modal(counts)
-    titles = next((i for i, c in enumerate(counts) if c == width), 0) if width else 0
-    return delimiter, titles
+    short = max(1, width // 2)
+    return next((i for i, c in enumerate(counts) if c > short), 0) if width else 0
 
 
 def _one_row(line: str, delimiter: str) -> list[str]:
@@ -146,9 +151,7 @@ def read_excel_sample(path: Path, rows: int = SAMPLE_ROWS, *, sheet: str | int |
     if not found:
         raise UserInputError(f"{path.name}: the sheet is empty: nothing to import")
     if skip_rows is None:
-        filled = [sum(1 for c in cells if c is not None) for _, cells in found[:30]]
-        width, _ = _modal(filled)
-        titles = next((i for i, c in enumerate(filled) if c >= width), 0) if width else 0
+        titles = _titles([sum(1 for c in cells if c is not None) for _, cells in found[:30]])
         skip_rows = found[titles][0] if titles else 0
         found = found[titles:]
     header = tuple(h or f"column{i + 1}" for i, h in enumerate(found[0][1]))
