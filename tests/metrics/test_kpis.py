@@ -153,12 +153,14 @@ CASES: list[tuple[str, tuple[str, ...], str | None, tuple[date, date] | None, di
     # no period: all open deals with a close date (D9 has none and is left out)
     ("weighted_pipeline", (), None, None, {(None,): 2350.0}),
     # coverage = open closing in p ÷ (target − won in p). Mar r1 3000/(1200-0) = 2.5;
-    # r2 500/(500-400) = 5; Feb r1 0/100 = 0; Feb r2 target 300 met by D3's 300 → null
+    # r2 500/(500-400) = 5; Feb r2 target 300 met by D3's 300 → null. Feb r1 (0 open ÷ 100)
+    # is null, not 0×: the deals were last created or closed in March, so February is over
+    # and its open pipeline is gone (coverage looks ahead)
     ("pipeline_coverage", ("rep",), "month", (date(2024, 2, 1), date(2024, 3, 31)), {
-        (FEB, "r1"): 0.0, (FEB, "r2"): None, (MAR, "r1"): 2.5, (MAR, "r2"): 5.0}),
-    # company Mar: 3500 / (1700 − 400); Jan has deals but no monthly target → null
+        (FEB, "r1"): None, (FEB, "r2"): None, (MAR, "r1"): 2.5, (MAR, "r2"): 5.0}),
+    # company Mar: 3500 / (1700 − 400); Jan has deals but no monthly target → null; Feb over
     ("pipeline_coverage", (), "month", Q1,
-     {(JAN,): None, (FEB,): 0.0, (MAR,): 3500 / 1300}),
+     {(JAN,): None, (FEB,): None, (MAR,): 3500 / 1300}),
     # forecast accuracy: the latest commit per rep against the actual of its measure. Mar r1
     # 50 (the 800 before it is replaced) vs its invoiced revenue 40 (line 12) → 1 − 10/40;
     # r2 44 vs its revenue 55 + 20 − 20 = 55 → 1 − 11/55; Feb r2 250 of won amount vs its

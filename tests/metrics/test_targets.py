@@ -49,13 +49,13 @@ def test_attainment_by_team(with_team_targets: Any) -> None:
 
 def test_coverage_by_team_and_company(with_team_targets: Any) -> None:
     # open deals closing in Mar: D5 2000 + D6 1000 (r1), D7 500 (r2) = 3500 for A; won D8 400.
-    # Mar A: 3500 / (2000 - 400). Feb A: no open, won D3 300: 0 / (400 - 300) = 0.
-    # Feb B: target 50, nothing open or won: 0 / 50 = 0.
+    # Mar A: 3500 / (2000 - 400). February is over by the deals' last day (March): its
+    # coverage is unknown, not 0 / (400 - 300) for A or 0 / 50 for B
     got = _values(with_team_targets, "pipeline_coverage", ("team",))
-    assert got == pytest.approx({(FEB, "A"): 0.0, (FEB, "B"): 0.0, (MAR, "A"): 3500 / 1600})
-    # company = sum over teams: Mar 2000 (A's own row; B none), Feb 400 + 50
+    assert got == pytest.approx({(FEB, "A"): None, (FEB, "B"): None, (MAR, "A"): 3500 / 1600})
+    # company = sum over teams: Mar 2000 (A's own row; B none)
     company = _values(with_team_targets, "pipeline_coverage", ())
-    assert company == pytest.approx({(FEB,): 0.0, (MAR,): 3500 / 1600})
+    assert company == pytest.approx({(FEB,): None, (MAR,): 3500 / 1600})
 
 
 def test_rep_rows_are_unchanged(with_team_targets: Any) -> None:

@@ -61,8 +61,10 @@ _NULL_REASONS: dict[str, tuple[str, str]] = {
                      "שההכנסות אפס"),
     "customer_profitability": ("cost is known for less than 95% of the revenue",
                                "העלות ידועה לפחות מ-95% מההכנסות"),
-    "pipeline_coverage": ("no revenue target for the period, or it is already won",
-                          "אין יעד הכנסות לתקופה, או שכבר הושג"),
+    "pipeline_coverage": ("no revenue target for the period, it is already won, or the period "
+                          "is over (coverage looks ahead: a past period has no open pipeline)",
+                          "אין יעד הכנסות לתקופה, הוא כבר הושג, או שהתקופה הסתיימה (הכיסוי צופה "
+                          "קדימה: לתקופה שעברה אין צנרת פתוחה)"),
     "target_attainment": ("no revenue target for the period", "אין יעד הכנסות לתקופה"),
     "forecast_accuracy": ("no forecast submission, or an actual of 0, in the period",
                           "אין הגשת תחזית, או שהביצוע אפס, בתקופה"),
@@ -81,8 +83,8 @@ _NULL_REASONS: dict[str, tuple[str, str]] = {
 def null_reason(name: str) -> tuple[str, str]:
     """Why a row of KPI ``name`` has no value, (English, Hebrew).
 
-    >>> null_reason("pipeline_coverage")[0]
-    'no revenue target for the period, or it is already won'
+    >>> null_reason("target_attainment")[0]
+    'no revenue target for the period'
     """
     return _NULL_REASONS.get(name, ("nothing to divide by in the period (its denominator is 0)",
                                     "אין במה לחלק בתקופה (המכנה אפס)"))

@@ -32,7 +32,7 @@ from salesradar.metrics.catalog._common import (
     ratio,
 )
 from salesradar.metrics.catalog.sales import targets_for
-from salesradar.metrics.frame import CUSTOMER_DIMS, REP_DIMS, Query
+from salesradar.metrics.frame import CUSTOMER_DIMS, REP_DIMS, Query, shift
 from salesradar.metrics.ranking import first_rows
 from salesradar.metrics.registry import ALL_PERIODS, ONLY_GRAINS, Kind, Kpi, Unit
 
@@ -59,7 +59,21 @@ def _coverage(q: Query) -> Any:
     out = agg(both, q.keys, open=both.open.sum(), won=both.won.sum(), target=both.target.sum())
     remaining = out.target - out.won.fill_null(0)
     value = ibis.ifelse(remaining > 0, out.open.fill_null(0) / remaining, ibis.null("float64"))
+    if q.grain is not None:
+        # coverage looks ahead from the data's day: a period already over has no open pipeline
+        # left (its deals were won, lost or moved), so its coverage is unknown, not 0x
+        value = ibis.ifelse(shift(out.period, q.grain) <= _deals_day(q), ibis.null("float64"),
+                            value)
     return finish(q, out, value)
+
+
+def _deals_day(q: Query) -> Any:
+    """The CRM data's "today" as a scalar: the last deal created or closed (never a planned
+    close date of an open deal)."""
+    deals = q.table("deals")
+    created = deals.created_at.max().cast("date")
+    closed = deals.filter(deals.outcome != "open").close_date.max().cast("date")
+    return ibis.coalesce(ibis.greatest(created, closed), created, closed)
 
 
 def _weight(t: Any) -> Any:
