@@ -120,6 +120,11 @@ def test_keys_are_unique(db: duckdb.DuckDBPyConnection) -> None:
             f"SELECT count(*), count(DISTINCT ({key})) FROM {name}").fetchone() or (0, 0)
         assert rows == distinct, f"{name}: key {table.key} not unique"
 
+    # two customers never share a name (a list of risks must not show one name twice)
+    names, distinct = db.execute(
+        "SELECT count(*), count(DISTINCT name) FROM customers").fetchone() or (0, 0)
+    assert names == distinct > 0
+
 
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
     args: dict[str, Any] = {"customers": 40, "years": 1}

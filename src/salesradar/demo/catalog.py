@@ -68,6 +68,9 @@ SURNAMES = ("Cohen", "Levi", "Mizrahi", "Peretz", "Biton", "Dahan", "Avraham", "
             "Azulay", "Katz", "Yosef", "Malka", "Hadad", "Ohayon", "Shapiro", "Amar", "Ben David",
             "Gabay", "Vaknin", "Segal", "Rosenberg", "Ashkenazi", "Klein", "Barak", "Golan",
             "Harari", "Navon", "Tal", "Sasson", "Elkayam")
+BRANCH_TOWNS = ("Haifa", "Eilat", "Ashdod", "Netanya", "Modiin", "Herzliya", "Rehovot",
+                "Ashkelon", "Hadera", "Afula", "Karmiel", "Nahariya", "Dimona", "Arad", "Ariel",
+                "Yavne", "Lod", "Ramla", "Tiberias", "Safed")
 FIRST_NAMES = ("Yossi", "Noa", "David", "Tamar", "Moshe", "Michal", "Avi", "Yael", "Eitan",
                "Shira", "Omer", "Maya", "Itai", "Rivka", "Amit", "Dana", "Uri", "Hila", "Ronen",
                "Sarit", "Gal", "Liat", "Yonatan", "Orly", "Nir", "Efrat", "Ariel", "Keren")

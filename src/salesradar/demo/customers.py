@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from salesradar.demo._arrow import BoolArray, FloatArray, IntArray, pick
 from salesradar.demo.catalog import (
     AFFINITY_PAIRS,
+    BRANCH_TOWNS,
     CATEGORIES,
     CATEGORY_POPULARITY,
     INDUSTRIES,
@@ -132,12 +133,30 @@ def build_customers(plan: Plan, reps: Reps, products: Products, new_days: IntArr
     terms = np.where(rng.random(n) < 0.6, 30, 60)
 
     surname = rng.integers(0, len(SURNAMES), n)
-    names = pc.binary_join_element_wise(pick(SURNAMES, surname),
-                                        pick(INDUSTRY_WORDS, industry), " ")
+    names = _unique_names(surname, industry)
     start, sku, q, qty = _baskets(size, industry, products, rng)
     return Customers(size, rate, hazard, discount, created_at, new, rep, industry, region,
                      segment, channel, web_share, whales, loss, days_late, terms, names,
                      start, sku, q, qty, np.full(len(sku), 1 << 30, dtype=np.int64))
+
+
+def _unique_names(surname: IntArray, industry: IntArray) -> pa.Array:
+    """"Cohen Foods Ltd", then "Cohen Foods Ltd Haifa", "Cohen Foods Ltd Eilat" ... (a branch
+    town, numbered past the list) for the next customers with the same surname and industry:
+    two customers never share a name, so a list of risks never shows the same name twice."""
+    key = surname.astype(np.int64) * len(INDUSTRY_WORDS) + industry
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    first = np.r_[0, np.flatnonzero(ordered[1:] != ordered[:-1]) + 1]
+    rank = np.empty(len(key), dtype=np.int64)
+    rank[order] = np.arange(len(key)) - np.repeat(first, np.diff(np.r_[first, len(key)]))
+    towns = len(BRANCH_TOWNS)
+    suffixes = [""] + [f" {BRANCH_TOWNS[(r - 1) % towns]}" + (f" {(r - 1) // towns + 1}"
+                                                              if r > towns else "")
+                       for r in range(1, int(rank.max(initial=0)) + 1)]
+    base = pc.binary_join_element_wise(pick(SURNAMES, surname), pick(INDUSTRY_WORDS, industry),
+                                       " ")
+    return pc.binary_join_element_wise(base, pick(suffixes, rank), "")
 
 
 def _baskets(size: FloatArray, industry: IntArray, products: Products,
