@@ -37,6 +37,7 @@ from salesradar.accounts.common import (
 from salesradar.accounts.contacts import contact_coverage
 from salesradar.app.db import AppDB
 from salesradar.app.management import AccountActionRow, AccountPlanRow
+from salesradar.charts.labels import format_day
 from salesradar.errors import UserInputError
 from salesradar.metrics import plain_rows
 from salesradar.metrics.frame import period_end, period_start, shift_date
@@ -389,7 +390,7 @@ def plan_vs_actual(ws: Any, db: AppDB, customer_id: str, *, as_of: dt.date | Non
         "actions_overdue": len(overdue), "actions_done": sum(a["status"] == "done"
                                                              for a in actions),
         "summary_en": f"{money_text(revenue)} of {money_text(expected)} expected by "
-                      f"{upto.isoformat()}; {len(overdue)} action(s) overdue",
+                      f"{format_day(upto)}; {len(overdue)} action(s) overdue",
         "summary_he": f"{money_text(revenue, 'he')} מתוך {money_text(expected, 'he')} הצפויים "
-                      f"עד {upto.isoformat()}; {len(overdue)} פעולות באיחור",
+                      f"עד {format_day(upto)}; {len(overdue)} פעולות באיחור",
     }
