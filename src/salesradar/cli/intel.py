@@ -19,6 +19,7 @@ from salesradar.cli.options import (
     parse_lang,
     writing_workspace,
 )
+from salesradar.currency import exact
 
 HorizonOption = Annotated[int, typer.Option("--horizon", min=7, max=730,
                           help="Days ahead the models look (churn: no purchase in this many "
@@ -205,17 +206,17 @@ def _render_customer(view: dict[str, Any], lang: str = "en") -> None:
     output.console.print(f"[bold]{view['customer_id']}[/] {name}", highlight=False)
     span = f"{_day(sales['first'], he)} – {_day(sales['last'], he)}"
     output.console.print(
-        f"קנה {span}: הכנסות {output.fmt(sales['revenue'])} ב-{sales['invoices']:,} חשבוניות, "
+        f"קנה {span}: הכנסות {exact(sales['revenue'] or 0.0)} ב-{sales['invoices']:,} חשבוניות, "
         f"{sales['skus']:,} מק\"טים" if he else
-        f"bought {span}: {output.fmt(sales['revenue'])} revenue on "
+        f"bought {span}: {exact(sales['revenue'] or 0.0)} revenue on "
         f"{sales['invoices']:,} invoices, {sales['skus']:,} SKUs", highlight=False, markup=False)
     risk = view["churn_risk"]
     if risk:
         output.console.print(
-            f"סיכון נטישה {risk['churn_probability']:.0%}, {output.fmt(risk['value_at_stake'])} "
+            f"סיכון נטישה {risk['churn_probability']:.0%}, {exact(risk['value_at_stake'])} "
             "על הכף" if he else
             f"churn risk {risk['churn_probability']:.0%}, "
-            f"{output.fmt(risk['value_at_stake'])} at stake",
+            f"{exact(risk['value_at_stake'])} at stake",
             highlight=False, markup=False)
     for line in view["why"]:
         output.console.print(f"  · {line}", highlight=False, markup=False)
