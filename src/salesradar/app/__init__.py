@@ -1,6 +1,7 @@
 """Application state: insight status, deliveries, holdout, team settings (SQLAlchemy + Alembic)."""
 
 # imported for their tables, so Base.metadata holds every migration's schema
+import salesradar.app.audit  # who changed what (migration 0008)
 import salesradar.app.commitments  # vendor commitments (migration 0004)
 import salesradar.app.management  # account plans, targets, commissions (0003)
 import salesradar.app.users  # noqa: F401 - web users, tokens, sessions (migration 0002)

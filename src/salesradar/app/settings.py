@@ -295,6 +295,9 @@ def set_setting(db: AppDB, key: str, text: str, *, by: str | None = None) -> Any
         s.merge(CompanySetting(key=key, value=json.dumps(value), updated_at=datetime.now(UTC),
                                updated_by=by))
     _after_change(db, key, before)
+    from salesradar.app.audit import record
+
+    record(db, by or "unknown", "settings.set", key, {"value": value})
     return value
 
 
@@ -308,7 +311,7 @@ def _after_change(db: AppDB, key: str, sign_before: str) -> None:
             InsightStore(db).rewrite_texts(old_sign=sign_before)
 
 
-def reset_setting(db: AppDB, key: str) -> None:
+def reset_setting(db: AppDB, key: str, *, by: str | None = None) -> None:
     """Back to the default: the stored value is removed."""
     setting_of(key)
     before = load_settings(db).currency_symbol
@@ -317,6 +320,9 @@ def reset_setting(db: AppDB, key: str) -> None:
         if row is not None:
             s.delete(row)
     _after_change(db, key, before)
+    from salesradar.app.audit import record
+
+    record(db, by or "unknown", "settings.reset", key)
 
 
 def describe_settings(db: AppDB) -> list[dict[str, Any]]:

@@ -97,7 +97,7 @@ def settings_commands(app: typer.Typer) -> None:
         from salesradar.app.settings import set_setting
 
         with open_app_db(workspace, app_db) as db:
-            stored = set_setting(db, key, value, by=by or getpass.getuser())
+            stored = set_setting(db, key, value, by=by or f"cli:{getpass.getuser()}")
         result = {"key": key, "value": stored}
         output.emit(result, as_json, lambda: output.console.print(f"{key} = {_shown(stored)}"))
 
@@ -114,6 +114,6 @@ def settings_commands(app: typer.Typer) -> None:
 
         default = setting_of(key).default
         with open_app_db(workspace, app_db) as db:
-            reset_setting(db, key)
+            reset_setting(db, key, by=f"cli:{getpass.getuser()}")
         output.emit({"key": key, "value": default}, as_json,
                     lambda: output.console.print(f"{key} = {_shown(default)} (default)"))

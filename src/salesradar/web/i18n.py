@@ -29,6 +29,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_reps": ("Reps", "נציגים"),
     "nav_pipeline": ("Pipeline", "צנרת"),
     "nav_manage": ("Management", "ניהול"),
+    "nav_admin": ("Administration", "ניהול מערכת"),
     "manage_title": ("Accounts and performance", "לקוחות וביצועים"),
     "risk_title": ("Portfolio risk", "סיכוני תיק"),
     "pacing_title": ("Pacing against target", "קצב מול יעד"),
@@ -185,6 +186,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error_title": ("Something is wrong", "משהו השתבש"),
     "back_home": ("Back to the start", "חזרה להתחלה"),
 }
+
+
+def register(messages: dict[str, tuple[str, str]]) -> None:
+    """Add a page module's words (``key -> (English, Hebrew)``); a key already taken with other
+    words is a programming error, caught at import."""
+    for key, words in messages.items():
+        if MESSAGES.get(key, words) != words:
+            raise ValueError(f"message {key!r} is already defined with other words")
+    MESSAGES.update(messages)
 
 
 def lang_of(code: str | None) -> Lang:
