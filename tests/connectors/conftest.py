@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from connectors.fakes import HubSpotServer, PriorityServer, SapServer, priority_time
 from salesradar.connectors.http import HttpSettings
 from salesradar.connectors.secrets import CredentialSource
 from salesradar.connectors.store import Connection, save_connection
 from salesradar.workspace import writing
+
+from .fakes import HubSpotServer, PriorityServer, SapServer, priority_time
 
 FAST = HttpSettings(timeout=5.0, attempts=3, backoff=0.001, max_backoff=0.005,
                     rate_limit_budget=60.0, max_retry_after=30.0)
@@ -223,5 +224,9 @@ def crm(workspace: Path, hubspot: HubSpotServer, monkeypatch: pytest.MonkeyPatch
 
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG)
+    """Every salesradar log line, and the INFO lines of the libraries (httpx logs each
+    request's method, URL and status there). httpcore's DEBUG trace, off unless a user turns it
+    on, shows raw response headers, a Service Layer session cookie among them."""
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="salesradar")
     return caplog

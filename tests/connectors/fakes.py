@@ -45,6 +45,9 @@ class Seen:
     headers: dict[str, str]
     body: bytes
 
+    def json_body(self) -> Any:
+        return json.loads(self.body) if self.body else {}
+
 
 @dataclass
 class Faults:
@@ -57,6 +60,7 @@ class Faults:
         "errorType": "RATE_LIMIT", "policyName": "SECONDLY"})
     fail_from: int | None = None  # the Nth data request (1-based) and later answer 500 ...
     fail_count: int = 10**9  # ... this many times
+    fail_path: str = ""  # ... counting only requests whose path holds this
     data_requests: int = 0
     failed: int = 0
 
@@ -122,7 +126,7 @@ class FakeServer:
                 faults.storm -= 1
                 headers = [("Retry-After", faults.retry_after)] if faults.retry_after else []
                 return 429, headers, faults.storm_body
-            if self.is_data(seen):
+            if self.is_data(seen) and faults.fail_path in seen.path:
                 faults.data_requests += 1
                 if (faults.fail_from is not None and faults.data_requests >= faults.fail_from
                         and faults.failed < faults.fail_count):
@@ -410,7 +414,8 @@ class HubSpotServer(FakeServer):
         return "lastmodifieddate" if kind == "contacts" else "hs_lastmodifieddate"
 
     def tick(self) -> str:
-        self.clock += timedelta(seconds=1)
+        """The next modification time: two hours on, past a sync's one-hour overlap window."""
+        self.clock += timedelta(hours=2)
         return self.clock.isoformat(timespec="milliseconds") + "Z"
 
     def add(self, kind: str, record_id: str, **properties: Any) -> None:

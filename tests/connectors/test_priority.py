@@ -8,10 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.conftest import FAST, T0, Sleeper, invoice
-from connectors.fakes import PriorityServer, priority_time
 from salesradar.connectors.base import ConnectorAuthError
 from salesradar.connectors.sync import sync_connection
+
+from .conftest import FAST, T0, Sleeper, invoice
+from .fakes import PriorityServer, priority_time
 
 
 def lines(workspace: Path) -> list[tuple[object, ...]]:

@@ -1,0 +1,82 @@
+"""SAP Business One's Service Layer: login session, paging, increments, credit notes,
+cancelled documents, an expired session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from salesradar.connectors.base import ConnectorAuthError
+from salesradar.connectors.sync import sync_connection
+
+from .conftest import FAST, Sleeper, sap_doc
+from .fakes import SapServer
+
+
+def rows(workspace: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(workspace), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_full_then_incremental(workspace: Path, sap: SapServer, b1: str,
+                               sleeper: Sleeper) -> None:
+    first = sync_connection(workspace, b1, settings=FAST, sleep=sleeper)
+    by_object = {o.object: o for o in first.objects}
+    assert by_object["Invoices"].fetched == 45  # 5 pages of 10 (Prefer: odata.maxpagesize)
+    assert by_object["BusinessPartners"].fetched == 1  # customers only (CardType filter)
+    assert sap.logins == 1
+    pages = [s for s in sap.seen if s.path.endswith("/Invoices")]
+    assert len(pages) == 5 and all("odata.maxpagesize=10" in s.headers["Prefer"] for s in pages)
+    assert rows(workspace, "SELECT invoice_id, line_no, quantity, net_revenue::DOUBLE, "
+                "cost::DOUBLE, rep_id FROM invoice_lines WHERE invoice_id IN ('IN1', 'CN1') "
+                "ORDER BY 1") == [("CN1", 0, -1.0, -40.0, -22.0, "3"),
+                                  ("IN1", 0, 3.0, 120.0, 66.0, "3")]
+    assert rows(workspace, "SELECT name FROM customers") == [('סופר דוד בע"מ',)]
+    assert rows(workspace, "SELECT sku, active FROM products ORDER BY 1") == [
+        ("A100", True), ("A200", False)]
+    assert rows(workspace, "SELECT name FROM reps WHERE rep_id = '3'") == [("רונית אברהם",)]
+
+    # a later day: one invoice changed, one cancelled, one new
+    sap.entities["Invoices"][0] = sap_doc(1, 1, [("A100", 5, 40.0, 22.0)], updated="2025-03-05")
+    sap.entities["Invoices"][1] = sap_doc(2, 2, [("A100", 3, 40.0, 22.0)], updated="2025-03-05",
+                                          cancelled=True)
+    sap.entities["Invoices"].append(sap_doc(46, 20, [("A200", 1, 55.0, 30.0)],
+                                            updated="2025-03-05"))
+    second = sync_connection(workspace, b1, settings=FAST, sleep=sleeper)
+    inv = {o.object: o for o in second.objects}["Invoices"]
+    # UpdateDate holds a day: the mark's day (1 March) is read again, not the older days
+    filters = [s.query.get("$filter") for s in sap.seen if s.path.endswith("/Invoices")]
+    assert filters[-1] == "UpdateDate ge '2025-03-01'"
+    assert (inv.inserted, inv.updated, inv.deleted) == (1, 1, 1)
+    assert rows(workspace, "SELECT count(*) FROM invoice_lines WHERE invoice_id = 'IN2'") == \
+        [(0,)]
+    assert rows(workspace, "SELECT quantity FROM invoice_lines WHERE invoice_id = 'IN1'") == \
+        [(5.0,)]
+    assert sap.sessions == set()  # logged out
+
+
+def test_expired_session_logs_in_again(workspace: Path, sap: SapServer, b1: str,
+                                       sleeper: Sleeper) -> None:
+    original = sap.answer
+
+    def expire_once(seen):  # type: ignore[no-untyped-def]
+        if seen.path.endswith("/Items") and sap.logins == 1:
+            sap.sessions.clear()
+        return original(seen)
+
+    sap.answer = expire_once  # type: ignore[method-assign]
+    report = sync_connection(workspace, b1, settings=FAST, sleep=sleeper)
+    assert sap.logins == 2
+    assert {o.object: o for o in report.objects}["Items"].fetched == 2
+
+
+def test_wrong_password(workspace: Path, sap: SapServer, b1: str,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAP_CRED", "manager:not-the-password")
+    with pytest.raises(ConnectorAuthError) as caught:
+        sync_connection(workspace, b1, settings=FAST)
+    message = str(caught.value)
+    assert "connection 'b1' (sap-b1)" in message and "SBODEMOIL" in message
+    assert "Login failed" in message and "not-the-password" not in message
