@@ -9,7 +9,10 @@ import duckdb
 import pytest
 
 from salesradar.connectors.base import ConnectorAuthError
+from salesradar.connectors.secrets import CredentialSource
+from salesradar.connectors.store import Connection, save_connection
 from salesradar.connectors.sync import sync_connection
+from salesradar.workspace import writing
 
 from .conftest import FAST, T0, Sleeper, invoice
 from .fakes import PriorityServer, priority_time
@@ -124,3 +127,24 @@ def test_wrong_password_names_the_connection(workspace: Path, priority: Priority
 
 def test_filter_dates_are_offsets(priority: PriorityServer) -> None:
     assert priority_time(T0) == "2025-03-02T09:30:00+02:00"
+
+
+def test_a_company_adjusts_a_field(workspace: Path, priority: PriorityServer,
+                                   tmp_path: Path, sleeper: Sleeper,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection's own mapping: a field the shipped one does not read is asked for in
+    $select and lands in the canonical column."""
+    for record, zone in zip(priority.entities["CUSTOMERS"], ("מרכז", "צפון"), strict=True):
+        record["ZONEDES"] = zone
+    own = tmp_path / "customers.yaml"
+    own.write_text("table: customers\ncolumns:\n  customer_id: CUSTNAME\n  name: CUSTDES\n"
+                   "  rep_id: AGENTCODE\n  region: ZONEDES\n", encoding="utf-8")
+    monkeypatch.setenv("PRIORITY_CRED", "apiuser:s3cret-Pa55")
+    with writing(workspace) as ws:
+        save_connection(ws, Connection("erp2", "priority", priority.url,
+                                       CredentialSource("env", "PRIORITY_CRED"), "demo",
+                                       mappings={"customers": str(own)}))
+    sync_connection(workspace, "erp2", settings=FAST, sleep=sleeper)
+    selects = [s.query.get("$select", "") for s in priority.seen if "CUSTOMERS" in s.path]
+    assert all(s.split(",")[-1] == "ZONEDES" for s in selects)
+    assert scalar(workspace, "SELECT region FROM customers WHERE customer_id = 'C200'") == "צפון"

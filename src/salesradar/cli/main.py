@@ -58,6 +58,7 @@ web_commands(app)
 vendor_commands(app)
 manage_commands(app)
 product_commands(app)
+from salesradar.cli.connect import connect_commands; connect_commands(app)  # noqa: E402,E702,I001
 settings_commands(app)
 
 

@@ -138,6 +138,21 @@ def make_connector(connection: Connection, secret: str, *, settings: HttpSetting
     raise ConnectorError(f"connection {connection.name!r}: unknown system {connection.system!r}")
 
 
+def objects_of(system: str) -> tuple[SourceObject, ...]:
+    """The objects (and their feeds) a system's connector reads."""
+    from salesradar.connectors.hubspot import HubSpotConnector
+    from salesradar.connectors.priority import PriorityConnector
+    from salesradar.connectors.sap_b1 import SapB1Connector
+
+    objects: dict[str, tuple[SourceObject, ...]] = {
+        "hubspot": HubSpotConnector.objects, "priority": PriorityConnector.objects,
+        "sap-b1": SapB1Connector.objects}
+    if system not in objects:
+        raise ConnectorError(f"unknown system {system!r}; the systems are: "
+                             f"{', '.join(objects)}")
+    return objects[system]
+
+
 def feed_mapping(connection: Connection, feed: Feed) -> Mapping:
     """The connection's own mapping of ``feed`` if it has one, else the shipped one."""
     path = connection.mappings.get(feed.mapping) or connection.mappings.get(feed.table)
