@@ -257,9 +257,10 @@ class PriorityServer(FakeServer):
         if name not in self.entities:
             return 404, [], {"error": {"code": "404", "message": f"form {name} not found"}}
         records = self.entities[name]
-        fields = set().union(*(r.keys() for r in records)) if records else {
-            "AGENTCODE", "UDATE", "FINAL", "IVNUM", "CUSTNAME", "PARTNAME"}
         q = seen.query
+        # an empty form knows no fields from its records: any field is accepted then
+        fields = set().union(*(r.keys() for r in records)) if records else set(
+            re.findall(r"\w+", q.get("$select", "") + " " + q.get("$filter", "")))
         found = odata_filter(records, q.get("$filter"), fields)
         if isinstance(found, str):
             return 400, [], {"error": {"code": "400", "message": found}}

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from salesradar.cli.main import main
+from salesradar.cli.main import app, main
 
 from .conftest import PRIORITY_SECRET
 from .fakes import HubSpotServer, PriorityServer
@@ -95,3 +98,18 @@ def test_errors_are_one_paragraph_naming_the_connection(
     assert both.returncode == 2 and "exactly one of --token-env" in both.stderr
     bad = run("connect", "hubspot", "crm4", "--token-env", "X", "--mapping", "nope=x.yaml", *ws)
     assert bad.returncode == 2 and "names no feed of hubspot" in bad.stderr
+
+
+def test_documented_commands_parse() -> None:
+    """Every `salesradar ...` line of docs/connectors.md's sh blocks parses, up to --help."""
+    text = (Path(__file__).parents[2] / "docs" / "connectors.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split("  #")[0].strip()
+            if line.startswith("salesradar "):
+                commands.append(shlex.split(line)[1:])
+    assert len(commands) >= 6
+    for args in commands:
+        result = CliRunner().invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, (args, result.output)
