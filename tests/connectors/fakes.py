@@ -271,6 +271,10 @@ class PriorityServer(FakeServer):
         if select and (bad := [f for f in select if f not in fields]):
             return 400, [], {"error": {"code": "400", "message": f"unknown field {bad[0]}"}}
         expand = q.get("$expand")
+        keys = {"AINVOICES": ("IVNUM", "IVTYPE", "DEBIT")}.get(name, ())
+        if expand and select and (missing := [k for k in keys if k not in select]):
+            return 400, [], {"error": {"code": "400", "message": "an $expand needs every key "
+                                       f"field of {name} in $select: {', '.join(missing)}"}}
         window = found[skip:]
         if top is not None:
             window = window[:top]

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from salesradar.connectors.base import ConnectorAuthError
+from salesradar.connectors.base import ConnectorAuthError, ConnectorError
 from salesradar.connectors.secrets import CredentialSource
 from salesradar.connectors.store import Connection, save_connection
 from salesradar.connectors.sync import sync_connection
@@ -148,3 +148,23 @@ def test_a_company_adjusts_a_field(workspace: Path, priority: PriorityServer,
     selects = [s.query.get("$select", "") for s in priority.seen if "CUSTOMERS" in s.path]
     assert all(s.split(",")[-1] == "ZONEDES" for s in selects)
     assert scalar(workspace, "SELECT region FROM customers WHERE customer_id = 'C200'") == "צפון"
+
+
+def test_a_form_without_update_date_is_read_whole(workspace: Path, priority: PriorityServer,
+                                                  sleeper: Sleeper,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    for record in priority.entities["CUSTOMERS"]:
+        del record["UDATE"]
+    monkeypatch.setenv("PRIORITY_CRED", "apiuser:s3cret-Pa55")
+    for name, options in (("plain", {}), ("whole", {"read_whole": "CUSTOMERS"})):
+        with writing(workspace) as ws:
+            save_connection(ws, Connection(name, "priority", priority.url,
+                                           CredentialSource("env", "PRIORITY_CRED"), "demo",
+                                           options=options))
+    with pytest.raises(ConnectorError, match=r"'plain' \(priority\): CUSTOMERS: HTTP 400: .*"
+                       "unknown field UDATE"):
+        sync_connection(workspace, "plain", settings=FAST, sleep=sleeper)
+    report = sync_connection(workspace, "whole", settings=FAST, sleep=sleeper)
+    customers = {o.object: o for o in report.objects}["CUSTOMERS"]
+    assert (customers.fetched, customers.since, customers.high_water) == (2, None, None)
+    assert scalar(workspace, "SELECT count(*) FROM customers") == 2

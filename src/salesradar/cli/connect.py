@@ -33,8 +33,8 @@ from salesradar.connectors.sync import (
 )
 
 HUBSPOT_API = "https://api.hubapi.com"
-OPTIONS = {"page_size": int, "overlap_minutes": float, "search_interval": float,
-           "daily_reserve": int}
+OPTIONS: dict[str, type] = {"page_size": int, "overlap_minutes": float,
+                            "search_interval": float, "daily_reserve": int, "read_whole": str}
 
 TokenEnvOption = Annotated[str | None, typer.Option(
     "--token-env", metavar="VAR", help="Environment variable holding the credential (a HubSpot "
@@ -47,7 +47,8 @@ MappingOption = Annotated[list[str] | None, typer.Option(
     "invoice_lines=my_invoices.yaml) instead of the shipped one. Repeatable.")]
 SettingOption = Annotated[list[str] | None, typer.Option(
     "--option", metavar="KEY=VALUE", help="page_size, overlap_minutes (default 60), "
-    "search_interval (HubSpot, s), daily_reserve (HubSpot calls). Repeatable.")]
+    "search_interval (HubSpot, s), daily_reserve (HubSpot calls), read_whole (Priority forms "
+    "without UDATE, e.g. CUSTOMERS,LOGPART). Repeatable.")]
 CompanyOption = Annotated[str | None, typer.Option(
     "--company", help="Priority: the company code in the service URL. SAP B1: the company "
     "database (CompanyDB).")]
@@ -88,6 +89,10 @@ def _options(name: str, items: list[str] | None) -> dict[str, Any]:
         except ValueError:
             raise ConnectorError(f"connection {name!r}: option {key} must be a number, not "
                                  f"{value!r}") from None
+    whole = {w.strip().upper() for w in str(options.get("read_whole", "")).split(",")}
+    if whole - {"", "CUSTOMERS", "LOGPART", "AINVOICES"}:
+        raise ConnectorError(f"connection {name!r}: read_whole names Priority forms: "
+                             "CUSTOMERS, LOGPART or AINVOICES")
     return options
 
 

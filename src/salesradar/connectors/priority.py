@@ -22,7 +22,7 @@ deleted.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,8 +52,10 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("AGENTS", "AGENTCODE", ("AGENTCODE", "AGENTNAME"), modified=None),
     Entity("CUSTOMERS", "CUSTNAME", ("CUSTNAME", "CUSTDES", "AGENTCODE", "UDATE")),
     Entity("LOGPART", "PARTNAME", ("PARTNAME", "PARTDES", "FAMILYNAME", "UDATE")),
-    Entity("AINVOICES", "IVNUM", ("IVNUM", "IVDATE", "CUSTNAME", "AGENTCODE", "DEBIT",
-                                  "FINAL", "UDATE"), base_filter="FINAL eq 'Y'"),
+    # IVNUM, IVTYPE and DEBIT form the invoice's key: an $expand of a subform needs all three
+    # in the $select (the documentation's note on composite keys)
+    Entity("AINVOICES", "IVNUM", ("IVNUM", "IVTYPE", "DEBIT", "IVDATE", "CUSTNAME",
+                                  "AGENTCODE", "FINAL", "UDATE"), base_filter="FINAL eq 'Y'"),
 )}
 ITEM_FIELDS = ("KLINE", "PARTNAME", "PDES", "TQUANT", "PRICE", "QPRICE")
 
@@ -94,7 +96,9 @@ class PriorityConnector:
         if connection.company:
             root += "/" + connection.company
         self.page_size = int(connection.options.get("page_size", 500))
-        self.extra_select: dict[str, list[str]] = connection.options.get("extra_select", {})
+        # forms read whole on every sync (an installation whose form has no UDATE)
+        self.whole = {n.strip().upper() for n in str(connection.options.get("read_whole", ""))
+                      .split(",") if n.strip()}
         self.client = ApiClient(
             connection.name, self.system, root + "/", settings=settings, secrets=[secret],
             auth=httpx.BasicAuth(user, password), sleep=sleep,
@@ -108,7 +112,10 @@ class PriorityConnector:
 
     def pull(self, obj: SourceObject, since: datetime | None, fields: set[str]) -> Pulled:
         entity = ENTITIES[obj.name]
-        select = list(dict.fromkeys([*entity.select, *self.extra_select.get(obj.name, [])]))
+        if obj.name in self.whole:
+            entity = replace(entity, modified=None,
+                             select=tuple(f for f in entity.select if f != entity.modified))
+        select = list(entity.select)
         extra = sorted(f for f in fields - DERIVED if f not in select)
         params: dict[str, Any] = {}
         if obj.name == "AINVOICES":
