@@ -113,3 +113,22 @@ def test_documented_commands_parse() -> None:
     for args in commands:
         result = CliRunner().invoke(app, [*args, "--help"])
         assert result.exit_code == 0, (args, result.output)
+
+
+def test_one_failing_connection_does_not_stop_the_others(
+        run: Run, workspace: Path, priority: PriorityServer, hubspot: HubSpotServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = ["--workspace", str(workspace)]
+    monkeypatch.setenv("PRIORITY_CRED", PRIORITY_SECRET)
+    monkeypatch.setenv("HUBSPOT_TOKEN", "pat-na1-wrong")
+    assert run("connect", "priority", "erp", "--url", priority.url, "--company", "demo",
+               "--token-env", "PRIORITY_CRED", *ws).returncode == 0
+    assert run("connect", "hubspot", "crm", "--url", hubspot.url, "--token-env",
+               "HUBSPOT_TOKEN", *ws).returncode == 0
+    result = run("sync", *ws, "--json")
+    assert result.returncode == 2
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    by_name = {r["connection"]: r for r in data["reports"]}
+    assert by_name["erp"]["ok"] is True and by_name["erp"]["changed"] == 10
+    assert by_name["crm"]["ok"] is False and "HTTP 401" in by_name["crm"]["error"]

@@ -24,6 +24,7 @@ from salesradar.connectors.base import ConnectorError
 from salesradar.connectors.secrets import CredentialSource, check_file
 from salesradar.connectors.store import Connection, save_connection
 from salesradar.connectors.sync import (
+    SyncFailed,
     SyncReport,
     connections_overview,
     feed_mapping,
@@ -241,14 +242,20 @@ def connect_commands(app: typer.Typer) -> None:
         sync starts again from the same point.
         """
         path = existing_workspace(workspace)
+        failed: SyncFailed | None = None
         with output.progress() as bar:
             task = bar.add_task("sync", total=None)
-            reports = sync(path, [name] if name else None, full=full,
-                           progress=lambda text: bar.update(task, description=text))
-        data = {"ok": all(r.ok for r in reports), "reports": [r.to_dict() for r in reports]}
+            try:
+                reports = sync(path, [name] if name else None, full=full,
+                               progress=lambda text: bar.update(task, description=text))
+            except SyncFailed as exc:  # some of several connections: report them all
+                failed, reports = exc, exc.reports
+        data = {"ok": failed is None, "reports": [r.to_dict() for r in reports]}
 
         def render() -> None:
             for report in reports:
                 _print_report(report)
 
         output.emit(data, as_json, render)
+        if failed is not None:
+            raise typer.Exit(2)

@@ -58,9 +58,10 @@ class Redactor:
             found.add(secret)
             found.add(base64.b64encode(secret.encode()).decode())
             user, _, password = secret.partition(":")
-            for part in (user, password):
-                if len(part) >= 4:  # a short user name like "API" is no secret worth hiding
-                    found.add(part)
+            # the password, or the token of Priority's TOKEN:PAT; a user name is no secret
+            part = user if password == "PAT" else password
+            if len(part) >= 4:
+                found.add(part)
         self._secrets = sorted(found, key=len, reverse=True)
 
     def add(self, secret: str) -> None:

@@ -73,7 +73,8 @@ ASSOCIATED: dict[str, tuple[str, ...]] = {
     "emails": ("companies", "deals"),
 }
 DERIVED = {"id", "company_id", "deal_id", "full_name", "stage_label", "pipeline_label",
-           "outcome", "duration_s", "team", "name", "email", "firstName", "lastName", "archived"}
+           "outcome", "duration_s", "team", "name", "email", "firstName", "lastName", "archived",
+           "entered_at"}
 
 
 def millis(moment: datetime) -> str:
