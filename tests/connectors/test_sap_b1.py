@@ -80,3 +80,26 @@ def test_wrong_password(workspace: Path, sap: SapServer, b1: str,
     message = str(caught.value)
     assert "connection 'b1' (sap-b1)" in message and "SBODEMOIL" in message
     assert "Login failed" in message and "not-the-password" not in message
+
+
+def test_a_record_created_while_paging_is_read_once(workspace: Path, sap: SapServer, b1: str,
+                                                    sleeper: Sleeper) -> None:
+    """A customer created mid-sync with a code before the page boundary shifts the rest by
+    one: the next page repeats a record, which must not reach the importer twice."""
+    sap.entities["BusinessPartners"] = [
+        {"CardCode": f"C{i:03d}", "CardName": f"לקוח {i}", "CardType": "cCustomer",
+         "SalesPersonCode": 3, "CreateDate": "2024-01-01T00:00:00Z",
+         "UpdateDate": "2025-03-01T00:00:00Z", "UpdateTime": "10:00:00"} for i in range(0, 30, 2)]
+    original = sap.answer
+
+    def insert_after_first_page(seen):  # type: ignore[no-untyped-def]
+        answer = original(seen)
+        if seen.path.endswith("/BusinessPartners") and "$skip" not in seen.query:
+            sap.entities["BusinessPartners"].append(dict(
+                sap.entities["BusinessPartners"][0], CardCode="C001", CardName="חדש"))
+        return answer
+
+    sap.answer = insert_after_first_page  # type: ignore[method-assign]
+    report = sync_connection(workspace, b1, settings=FAST, sleep=sleeper)
+    customers = {o.object: o for o in report.objects}["BusinessPartners"]
+    assert customers.fetched == 15 and customers.inserted == 15

@@ -132,14 +132,19 @@ class SapB1Connector:
         params["$orderby"] = key
         pulled = Pulled()
         rows = pulled.rows.setdefault(obj.feeds[0].mapping, [])
+        # keyed by the record's key: a record created while the sync pages shifts the later
+        # ones by one, and the next page then repeats one; the last copy read wins
+        records: dict[str, dict[str, Any]] = {}
         for page in self._pages(obj.name, params):
             for record in page:
-                pulled.fetched += 1
-                pulled.seen(day_of(record))
-                if obj.name in PREFIX:
-                    self._document(obj.name, record, pulled, rows)
-                else:
-                    rows.append({f: field_value(record.get(f)) for f in select})
+                records[str(record.get(key))] = record
+        for record in records.values():
+            pulled.fetched += 1
+            pulled.seen(day_of(record))
+            if obj.name in PREFIX:
+                self._document(obj.name, record, pulled, rows)
+            else:
+                rows.append({f: field_value(record.get(f)) for f in select})
         return pulled
 
     def _pages(self, name: str, params: dict[str, Any]) -> Any:
