@@ -153,15 +153,9 @@ def add_user(
     """Create the user, or update role, password and settings of an existing one."""
     if not username.strip() or len(username) > 100:
         raise UserInputError("the username must be 1 to 100 characters")
-    if role not in ROLES:
-        raise UserInputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    parse_lang(lang, "lang")
+    _check_profile(role, rep_id, team, lang)
     if len(password) < 8:
         raise UserInputError("the password must have at least 8 characters")
-    if role == "rep" and not rep_id:
-        raise UserInputError("a rep needs --rep-id (the rep_id their customers are owned by)")
-    if role == "manager" and not (team or rep_id):
-        raise UserInputError("a manager needs --team or --rep-id (whose reps they manage)")
     password_hash = _hash(password)
     with db.session() as s:
         row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
@@ -171,6 +165,29 @@ def add_user(
         else:  # a new password ends what the old one opened
             _end_access(s, row.id)
         row.password_hash = password_hash
+        row.role, row.rep_id, row.team, row.lang = role, rep_id, team, lang
+        s.flush()
+        return User.of(row)
+
+
+def _check_profile(role: str, rep_id: str | None, team: str | None, lang: str) -> None:
+    """The checks of a user's role, rep id, team and language (add_user and set_profile)."""
+    if role not in ROLES:
+        raise UserInputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    parse_lang(lang, "lang")
+    if role == "rep" and not rep_id:
+        raise UserInputError("a rep needs --rep-id (the rep_id their customers are owned by)")
+    if role == "manager" and not (team or rep_id):
+        raise UserInputError("a manager needs --team or --rep-id (whose reps they manage)")
+
+
+def set_profile(db: Any, username: str, *, role: str, rep_id: str | None = None,
+                team: str | None = None, lang: str = "en") -> User:
+    """Change ``username``'s role, rep id, team and language (the checks of :func:`add_user`);
+    the password, sessions and tokens stay: the new scope applies from their next request."""
+    _check_profile(role, rep_id, team, lang)
+    with db.session() as s:
+        row = _row(s, username)
         row.role, row.rep_id, row.team, row.lang = role, rep_id, team, lang
         s.flush()
         return User.of(row)
