@@ -45,6 +45,57 @@ _MISORDERED = r"""
 }
 """
 
+# for every text node outside SVG: each left-to-right token from the data (an id such as
+# L000006 or C00085, a SKU name with a size such as "Gilboa Jumbo Roll x6", a period 2026-11, a
+# date 30/10/2026, a score 40.2/100, "HHI 0.017", a span 01/09/2026–30/09/2026) whose characters
+# are not placed left to right on screen; characters on different lines (a wrapped token) are
+# not compared
+_MISORDERED_TOKENS = r"""
+(selector) => {
+  const root = document.querySelector(selector);
+  const word = "(?:(?<![^\\s(])[+\\-−])?[₪$€£]?\\(?[A-Za-z0-9][A-Za-z0-9₪$€£.,:/%×#'&+\\-−–()]*";
+  const token = new RegExp(`${word}(?:[ \\u00a0]${word})*`, "g");
+  const blocks = "p, li, td, th, h1, h2, h3, h4, dd, dt, label, caption, figcaption, div";
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode: (n) =>
+      n.parentElement.closest('svg, script, style, option') ? NodeFilter.FILTER_REJECT
+                                                            : NodeFilter.FILTER_ACCEPT});
+  // the text of each block, across its inline elements (a <bdi> splits a text node)
+  const groups = new Map();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const block = node.parentElement.closest(blocks) || root;
+    if (!groups.has(block)) groups.set(block, {text: "", at: []});
+    const g = groups.get(block);
+    for (let i = 0; i < node.data.length; i++) g.at.push([node, i]);
+    g.text += node.data;
+  }
+  const range = document.createRange();
+  const bad = [];
+  for (const {text: all, at} of groups.values()) {
+    for (const match of all.matchAll(token)) {
+      let text = match[0].replace(/[.,:;]+$/, "");
+      while (text.endsWith(")") && text.split("(").length < text.split(")").length) {
+        text = text.slice(0, -1).replace(/[.,:;]+$/, "");  // a parenthesis it does not open
+      }
+      if (text.length < 2 || !/\d/.test(text) || !/[A-Za-z/\-–.×%: ]/.test(text)) continue;
+      const boxes = [];
+      for (let i = 0; i < text.length; i++) {
+        const [node, offset] = at[match.index + i];
+        range.setStart(node, offset);
+        range.setEnd(node, offset + 1);
+        const rect = range.getBoundingClientRect();
+        if (rect.width === 0 && text[i] !== " ") { boxes.length = 0; break; }
+        boxes.push(rect);
+      }
+      const wrong = boxes.some((box, i) => i > 0 && Math.abs(box.top - boxes[i - 1].top) < 2
+                                          && box.width > 0 && boxes[i - 1].width > 0
+                                          && box.left < boxes[i - 1].left);
+      if (wrong) bad.push(`${text} in "${all.trim().slice(0, 60)}"`);
+    }
+  }
+  return bad;
+}
+"""
+
 # markup a reader should never see: a tag escaped into the text
 MARKUP = re.compile(r"</?[a-z]+(?:\s[^<>]*)?>|&(?:lt|gt|amp|quot);")
 # identifiers a reader should never see: snake_case codes (kinds, stages, statuses)
@@ -57,6 +108,12 @@ SHEKELS = re.compile(r"₪\d{1,3}(?:,\d{3})+")  # ₪1,234 and up, thousands sep
 def misordered_numbers(page: Page, selector: str = "main") -> list[str]:
     """Numbers under ``selector`` whose characters do not appear left to right on screen."""
     return list(page.evaluate(_MISORDERED, selector))
+
+
+def misordered_tokens(page: Page, selector: str = "main") -> list[str]:
+    """Ids, SKU names, periods, dates and ratios under ``selector`` whose characters do not
+    appear left to right on screen (each token read in its original order)."""
+    return list(page.evaluate(_MISORDERED_TOKENS, selector))
 
 
 def main_text(page: Page) -> str:

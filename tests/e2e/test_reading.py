@@ -16,6 +16,7 @@ from e2e.bidi import (
     SHEKELS,
     main_text,
     misordered_numbers,
+    misordered_tokens,
     smallest_chart_texts,
 )
 from e2e.conftest import Rendered
@@ -44,6 +45,29 @@ def test_the_check_sees_markup_escaped_into_text() -> None:
 @pytest.mark.parametrize("name", PAGES)
 def test_numbers_read_left_to_right_in_hebrew(rendered: Render, name: str) -> None:
     assert misordered_numbers(rendered("admin_he", name).page) == []
+
+
+def test_the_check_sees_a_token_reordered(browser: Browser) -> None:
+    page = browser.new_page()
+    page.set_content('<html lang="he" dir="rtl"><body><main>'
+                     # what isolating the digits alone did: "6Gilboa Jumbo Roll x", "000006L"
+                     '<p>הפסיק לקנות Gilboa Jumbo Roll x<bdi dir="ltr">6</bdi></p>'
+                     '<p>ליד L<bdi dir="ltr">000006</bdi> ממתין</p>'
+                     '<p>תקופה <bdi dir="ltr">2026</bdi>-<bdi dir="ltr">11</bdi> '
+                     'ו-HHI <bdi dir="ltr">0.017</bdi></p>'
+                     '<div>קונה <bdi dir="ltr">Gilboa Jumbo Roll x6</bdi> וגם '
+                     '<bdi dir="ltr">L000006</bdi></div>'
+                     "</main></body></html>")
+    bad = [b.split(" in ")[0] for b in misordered_tokens(page)]
+    assert bad == ["Gilboa Jumbo Roll x6", "L000006", "2026-11", "HHI 0.017"]
+    page.close()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_ids_names_periods_and_ratios_keep_their_order_in_hebrew(rendered: Render,
+                                                                  name: str) -> None:
+    bad = misordered_tokens(rendered("admin_he", name).page)
+    assert bad == [], "\n".join(bad)
 
 
 @pytest.mark.parametrize("lang", ["en", "he"])

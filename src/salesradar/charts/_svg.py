@@ -123,7 +123,11 @@ def root(kind: str, width: int, height: int, title: str, desc: str, *, lang: str
 def text(parent: ET.Element, x: float, y: float, content: str, *, anchor: Anchor = "left",
          rtl: bool = False, size: float | None = None, weight: str | None = None,
          fill: str = INK, cls: str | None = None) -> ET.Element:
-    """A text whose ``anchor`` is absolute: "left" puts its left edge at x in any direction."""
+    """A text whose ``anchor`` is absolute: "left" puts its left edge at x in any direction.
+
+    In a right-to-left chart, a text without a Hebrew letter (a value such as "2.3×" or "-12%",
+    an id, a period) keeps its own left-to-right direction, so it never reads "×2.3"."""
+    rtl = rtl and any("\u0590" <= ch <= "\u05ff" for ch in content)
     if anchor == "middle":
         svg_anchor = "middle"
     elif rtl:  # in an RTL text "start" is the right edge

@@ -108,8 +108,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "priority": ("priority", "עדיפות"),
     "act_ack": ("Acknowledge", "אישור"),
     "act_done": ("Done", "בוצע"),
-    "act_dismiss": ("Dismiss", "דחייה"),
-    "act_snooze": ("Snooze a week", "דחייה בשבוע"),
+    "act_dismiss": ("Dismiss", "לא רלוונטי"),
+    "act_snooze": ("Snooze a week", "תזכורת בעוד שבוע"),
     "show_rep": ("Show rep", "הצגת נציג"),
     "show": ("Show", "הצגה"),
     "all_team": ("Whole team", "כל הצוות"),
@@ -180,8 +180,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status_sent": ("sent", "נשלח"),
     "status_acknowledged": ("acknowledged", "אושר"),
     "status_done": ("done", "בוצע"),
-    "status_dismissed": ("dismissed", "נדחה"),
-    "status_snoozed": ("snoozed", "נדחה לזמן מה"),
+    "status_dismissed": ("dismissed", "סומן כלא רלוונטי"),
+    "status_snoozed": ("snoozed", "תזכורת מאוחרת יותר"),
     "status_resolved": ("resolved", "נפתר"),
     "error_title": ("Something is wrong", "משהו השתבש"),
     "back_home": ("Back to the start", "חזרה להתחלה"),
@@ -265,16 +265,48 @@ def stage_text(code: str | None, lang: str) -> str:
     return word(STAGES, code, lang)
 
 
-# a number as people write it: sign, currency, digits with separators, then %, × or k/M
-_NUMBER = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}/\d{4}"  # dd/mm/yyyy, mm/yyyy
-                     rf"|(?:(?<!\w)[-+−])?{SIGN_PATTERN}?\d+(?:,\d{{3}})*(?:\.\d+)?(?:[%×]|[kM]\b)?")
+# a left-to-right run inside right-to-left text: words of Latin letters and digits (an id such
+# as L000006, a SKU name such as "Gilboa Jumbo Roll x6", a period 2026-11, a score 40.2/100,
+# "HHI 0.017", an amount -₪1.2k, a span 01/09/2026–30/09/2026), each with an optional sign and
+# currency, joined by spaces
+_LTR_WORD = (rf"(?:(?:(?<![^\s(])[-+−])?{SIGN_PATTERN}?[0-9]|{SIGN_PATTERN}?\(?[A-Za-z0-9])"
+             r"[A-Za-z0-9_.,:/%×#'&+\-−–@]*\)?")
+_LTR_RUN = re.compile(rf"{_LTR_WORD}(?:[ \u00a0]+(?:[&/+\-–][ \u00a0]+)?{_LTR_WORD})*")
+_TRAILING = ".,:;"
+
+
+def _ltr_runs(text: str) -> list[tuple[int, int]]:
+    """Where the left-to-right runs of ``text`` are (start, end), sentence punctuation after a
+    run and a closing parenthesis it does not open left outside."""
+    runs = []
+    for m in _LTR_RUN.finditer(text):
+        start, end = m.span()
+        while end > start and (text[end - 1] in _TRAILING or (text[end - 1] == ")" and (
+                text.count("(", start, end) < text.count(")", start, end)))):
+            end -= 1
+        if start < end and text[start] == "(" and text.count(")", start, end) == 0:
+            start += 1
+        if end > start:
+            runs.append((start, end))
+    return runs
 
 
 def isolate_numbers(text: object) -> Markup:
-    """Escape ``text`` and isolate each number left-to-right (``<bdi dir="ltr">``), so that in
-    a Hebrew sentence "-33%" does not read "33%-" and "2.3×" not "×2.3"."""
-    escaped = str(escape(str(text)))
-    return Markup(_NUMBER.sub(lambda m: f'<bdi dir="ltr">{m.group(0)}</bdi>', escaped))
+    """Escape ``text`` and isolate each left-to-right run (``<bdi dir="ltr">``): in a Hebrew
+    sentence "-33%" does not read "33%-", "2.3×" not "×2.3", "Gilboa Jumbo Roll x6" not
+    "6Gilboa Jumbo Roll x" and "L000006" not "000006L".
+
+    >>> str(isolate_numbers("מוצר Gilboa Roll (x6), ליד L000006."))
+    'מוצר <bdi dir="ltr">Gilboa Roll (x6)</bdi>, ליד <bdi dir="ltr">L000006</bdi>.'
+    """
+    raw = str(text)
+    out, last = [], 0
+    for start, end in _ltr_runs(raw):
+        out.append(str(escape(raw[last:start])))
+        out.append(f'<bdi dir="ltr">{escape(raw[start:end])}</bdi>')
+        last = end
+    out.append(str(escape(raw[last:])))
+    return Markup("".join(out))
 
 
 def ltr(fmt: Callable[..., str]) -> Callable[..., Markup]:
