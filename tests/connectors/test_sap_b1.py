@@ -11,7 +11,7 @@ import pytest
 from salesradar.connectors.base import ConnectorAuthError
 from salesradar.connectors.sync import sync_connection
 
-from .conftest import FAST, Sleeper, sap_doc
+from .conftest import FAST, Sleeper, connect, sap_doc
 from .fakes import SapServer
 
 
@@ -103,3 +103,26 @@ def test_a_record_created_while_paging_is_read_once(workspace: Path, sap: SapSer
     report = sync_connection(workspace, b1, settings=FAST, sleep=sleeper)
     customers = {o.object: o for o in report.objects}["BusinessPartners"]
     assert customers.fetched == 15 and customers.inserted == 15
+
+
+def test_rows_spooled_in_parts_import_the_same(workspace: Path, sap: SapServer, b1: str,
+                                               sleeper: Sleeper, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts of 4 rows (documents of 3 lines never split between two parts): the same lines."""
+    sap.entities["Invoices"] = [sap_doc(i, 1 + i % 25, [("A100", 1, 40.0, 22.0),
+                                                        ("A200", 2, 10.0, 5.0),
+                                                        ("A100", 3, 40.0, 22.0)])
+                                for i in range(1, 12)]
+    sync_connection(workspace, b1, settings=FAST, sleep=sleeper)
+    whole = rows(workspace, "SELECT * FROM invoice_lines ORDER BY invoice_id, line_no")
+    monkeypatch.setattr("salesradar.connectors.sync.SPOOL_ROWS", 4)
+    other = tmp_path / "spooled.duckdb"
+    monkeypatch.setenv("SAP_CRED", "manager:B1-secret-pw")
+    connect(other, "b1", "sap-b1", sap.url, env="SAP_CRED", company="SBODEMOIL", page_size=10)
+    report = sync_connection(other, b1, settings=FAST, sleep=sleeper)
+    assert {o.object: o for o in report.objects}["Invoices"].inserted == 33
+    assert rows(other, "SELECT * FROM invoice_lines ORDER BY invoice_id, line_no") == whole
+    with duckdb.connect(str(other), read_only=True) as con:
+        parts = con.execute("SELECT count(*) FROM _salesradar_imports WHERE source = "
+                            "'b1:Invoices'").fetchone()
+    assert parts is not None and parts[0] == 6  # 11 documents, at most 2 a part (6 rows)

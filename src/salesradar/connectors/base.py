@@ -14,7 +14,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from salesradar.errors import SalesradarError
 
@@ -47,21 +51,92 @@ class SourceObject:
     incremental: bool = True  # False: small lists read whole on every sync (owners, agents)
 
 
+class Spool(list[dict[str, Any]]):
+    """The flat rows of one feed, written to a Parquet part file in ``folder`` whenever
+    ``limit`` rows are pending, so a first sync of millions of lines never holds them all.
+
+    A part is cut only after an ``append`` or ``extend`` call: a connector adds a document's
+    lines with one ``extend``, so a document is never split between two parts (each part is
+    imported on its own, and a re-sent document replaces all of its stored lines).
+    """
+
+    def __init__(self, name: str, folder: Path | None, limit: int) -> None:
+        super().__init__()
+        self.name = name
+        self.folder = folder
+        self.limit = limit
+        self.parts: list[Path] = []
+        self.total = 0
+
+    def append(self, row: dict[str, Any]) -> None:
+        super().append(row)
+        self._check()
+
+    def extend(self, rows: Iterable[dict[str, Any]]) -> None:
+        super().extend(rows)
+        self._check()
+
+    def _check(self) -> None:
+        if self.folder is not None and len(self) >= self.limit:
+            self.spill()
+
+    def spill(self) -> None:
+        """Write the pending rows to the next part file (nothing when none are pending)."""
+        if not self:
+            return
+        if self.folder is None:
+            raise RuntimeError("a spool without a folder keeps its rows in memory")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{self.name}.{len(self.parts):04d}.parquet"
+        write_rows(self, path)
+        self.parts.append(path)
+        self.total += len(self)
+        self.clear()
+
+
 @dataclass
 class Pulled:
-    """What one object's pull brought: flat records per feed, how many API records were read,
-    the newest modification time seen (the next high-water mark) and the keys the source says
-    are gone (archived records, cancelled documents), per canonical table."""
+    """What one object's pull brings: flat rows per feed (spooled to Parquet parts in
+    ``folder``), how many API records were read, the newest modification time seen (the next
+    high-water mark) and the keys the source says are gone (archived records, cancelled
+    documents), per canonical table."""
 
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    folder: Path | None = None
+    spool_rows: int = 100_000
+    rows: dict[str, Spool] = field(default_factory=dict)
     fetched: int = 0
     high_water: datetime | None = None
     deleted: dict[str, set[str]] = field(default_factory=dict)
+
+    def feed(self, name: str) -> Spool:
+        """The rows of feed ``name`` (a mapping's name)."""
+        if name not in self.rows:
+            self.rows[name] = Spool(name, self.folder, self.spool_rows)
+        return self.rows[name]
 
     def seen(self, modified: datetime | None) -> None:
         """Advance the high-water mark to ``modified`` when it is newer."""
         if modified is not None and (self.high_water is None or modified > self.high_water):
             self.high_water = modified
+
+    def parts(self, name: str) -> list[Path]:
+        """Every part file of feed ``name``, the pending rows written last."""
+        spool = self.rows.get(name)
+        if spool is None:
+            return []
+        spool.spill()
+        return list(spool.parts)
+
+
+def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
+    """Flat records as a Parquet file of text columns (the importer converts them, with the
+    same rules and messages as a CSV): one column per key of any record, in first-seen order."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    arrays = {name: pa.array([text(row.get(name)) for row in rows], pa.string())
+              for name in columns}
+    pq.write_table(pa.table(arrays), path)
 
 
 class Connector(Protocol):
@@ -73,9 +148,11 @@ class Connector(Protocol):
     def check(self) -> dict[str, Any]:
         """One cheap authenticated call; what it learned (e.g. the number of owners)."""
 
-    def pull(self, obj: SourceObject, since: datetime | None, fields: set[str]) -> Pulled:
-        """Records of ``obj`` changed since ``since`` (all when None). ``fields`` are extra
-        source fields a company's mapping names, to request besides the defaults."""
+    def pull(self, obj: SourceObject, since: datetime | None, fields: set[str],
+             pulled: Pulled) -> None:
+        """Records of ``obj`` changed since ``since`` (all when None), into ``pulled``.
+        ``fields`` are extra source fields a company's mapping names, to request besides the
+        defaults."""
 
     def close(self) -> None:
         """Release the HTTP client (and log out where the system keeps a session)."""

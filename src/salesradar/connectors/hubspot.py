@@ -51,6 +51,7 @@ from salesradar.connectors.store import Connection
 SEARCH_WINDOW = 10_000  # results one search query can page through
 LIST_LIMIT = 100
 SEARCH_LIMIT = 200
+BATCH = 100  # records whose associations are read in one call
 PROPERTIES: dict[str, tuple[str, ...]] = {
     "companies": ("name", "hubspot_owner_id", "industry", "country", "createdate",
                   "annualrevenue", "hs_lastmodifieddate"),
@@ -137,40 +138,53 @@ class HubSpotConnector:
                                     params={"limit": 1})
         return {"owners_readable": isinstance(body, dict) and "results" in body}
 
-    def pull(self, obj: SourceObject, since: datetime | None, fields: set[str]) -> Pulled:
+    def pull(self, obj: SourceObject, since: datetime | None, fields: set[str],
+             pulled: Pulled) -> None:
         if obj.name == "owners":
-            return self._owners(obj)
+            self._owners(obj, pulled)
+            return
         properties = list(PROPERTIES[obj.name])
         properties += sorted(f for f in fields - DERIVED if f not in properties)
         if obj.name == "deals":
             properties += [f"hs_date_entered_{stage}" for stage in self.stages()]
         modified = MODIFIED.get(obj.name, "hs_lastmodifieddate")
-        pulled = Pulled()
-        records: dict[str, dict[str, Any]] = {}
         source = (self._list(obj.name, properties) if since is None
                   else self._search(obj.name, properties, modified, since))
+        seen: set[str] = set()
+        batch: list[dict[str, Any]] = []
         for record in source:
-            records[str(record["id"])] = record
-            pulled.seen(wall_time(record.get("properties", {}).get(modified)))
-        pulled.fetched = len(records)
-        links = {to: self._associations(obj.name, to, list(records))
-                 for to in ASSOCIATED.get(obj.name, ())}
-        for feed in obj.feeds:
-            pulled.rows[feed.mapping] = []
-        for record_id, record in records.items():
+            if str(record["id"]) in seen:
+                continue
+            seen.add(str(record["id"]))
+            pulled.fetched += 1
+            pulled.seen(wall_time((record.get("properties") or {}).get(modified)))
+            batch.append(record)
+            if len(batch) == BATCH:
+                self._rows(obj, batch, properties, pulled)
+                batch = []
+        self._rows(obj, batch, properties, pulled)
+        table = obj.feeds[0].table
+        for archived in self._archived(obj.name, since):
+            pulled.deleted.setdefault(table, set()).add(archived)
+            if obj.name == "deals":
+                pulled.deleted.setdefault("deal_stage_history", set()).add(archived)
+
+    def _rows(self, obj: SourceObject, records: list[dict[str, Any]], properties: list[str],
+              pulled: Pulled) -> None:
+        """Flat rows of a batch of records, with their associations (one call per target)."""
+        if not records:
+            return
+        ids = [str(r["id"]) for r in records]
+        links = {to: self._associations(obj.name, to, ids) for to in ASSOCIATED.get(obj.name, ())}
+        rows = pulled.feed(obj.feeds[0].mapping)
+        for record_id, record in zip(ids, records, strict=True):
             props = record.get("properties") or {}
             row: dict[str, Any] = {p: field_value(props.get(p)) for p in properties}
             row["id"] = record_id
             row["company_id"] = links.get("companies", {}).get(record_id)
             row["deal_id"] = links.get("deals", {}).get(record_id)
             self._derive(obj.name, row, props, pulled)
-            pulled.rows[obj.feeds[0].mapping].append(row)
-        table = obj.feeds[0].table
-        for archived in self._archived(obj.name, since):
-            pulled.deleted.setdefault(table, set()).add(archived)
-            if obj.name == "deals":
-                pulled.deleted.setdefault("deal_stage_history", set()).add(archived)
-        return pulled
+            rows.append(row)
 
     def close(self) -> None:
         self.client.close()
@@ -303,16 +317,15 @@ class HubSpotConnector:
                                                         props.get("pipeline"))
             won = stage.get("closed") and stage.get("probability") == 1.0
             row["outcome"] = "won" if won else "lost" if stage.get("closed") else "open"
-            history = pulled.rows.setdefault("hubspot_api_deal_stages", [])
+            history = pulled.feed("hubspot_api_deal_stages")
             for stage_id, info in stages.items():
                 entered = field_value(props.get(f"hs_date_entered_{stage_id}"))
                 if entered:
                     history.append({"id": row["id"], "stage_label": info["label"],
                                     "entered_at": entered})
 
-    def _owners(self, obj: SourceObject) -> Pulled:
-        pulled = Pulled()
-        rows = pulled.rows.setdefault(obj.feeds[0].mapping, [])
+    def _owners(self, obj: SourceObject, pulled: Pulled) -> None:
+        rows = pulled.feed(obj.feeds[0].mapping)
         for owner in self._paged("crm/v3/owners", "owners", {"limit": LIST_LIMIT}):
             pulled.fetched += 1
             teams = owner.get("teams") or []
@@ -325,4 +338,3 @@ class HubSpotConnector:
                 "team": primary[0].get("name") if primary else None,
                 "archived": bool(owner.get("archived")),
             })
-        return pulled

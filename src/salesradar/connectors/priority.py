@@ -110,7 +110,8 @@ class PriorityConnector:
         return {"service_root": str(self.client._client.base_url),
                 "agents_readable": isinstance(body, dict) and "value" in body}
 
-    def pull(self, obj: SourceObject, since: datetime | None, fields: set[str]) -> Pulled:
+    def pull(self, obj: SourceObject, since: datetime | None, fields: set[str],
+             pulled: Pulled) -> None:
         entity = ENTITIES[obj.name]
         if obj.name in self.whole:
             entity = replace(entity, modified=None,
@@ -124,9 +125,7 @@ class PriorityConnector:
         else:
             select += extra
         params["$select"] = ",".join(select)
-        pulled = Pulled()
-        feed = obj.feeds[0].mapping
-        rows = pulled.rows.setdefault(feed, [])
+        rows = pulled.feed(obj.feeds[0].mapping)
         seen: set[str] = set()
         for record in self._records(entity, params, since):
             key = str(record.get(entity.key))
@@ -144,7 +143,6 @@ class PriorityConnector:
                     pulled.deleted.setdefault("invoice_lines", set()).add(key)
             else:
                 rows.append({f: field_value(record.get(f)) for f in select})
-        return pulled
 
     def _records(self, entity: Entity, params: dict[str, Any],
                  since: datetime | None) -> Iterator[dict[str, Any]]:

@@ -29,6 +29,7 @@ from salesradar.connectors.base import (
     Feed,
     Pulled,
     SourceObject,
+    Spool,
     field_value,
     number,
     wall_time,
@@ -116,7 +117,8 @@ class SapB1Connector:
                                     params={"$top": 1, "$select": "SalesEmployeeCode"})
         return {"company": self.company, "sales_persons_readable": "value" in body}
 
-    def pull(self, obj: SourceObject, since: datetime | None, fields: set[str]) -> Pulled:
+    def pull(self, obj: SourceObject, since: datetime | None, fields: set[str],
+             pulled: Pulled) -> None:
         if not self.logged_in:
             self.login()
         select = list(SELECT[obj.name])
@@ -130,22 +132,22 @@ class SapB1Connector:
             params["$filter"] = " and ".join(conditions)
         key = select[0]
         params["$orderby"] = key
-        pulled = Pulled()
-        rows = pulled.rows.setdefault(obj.feeds[0].mapping, [])
-        # keyed by the record's key: a record created while the sync pages shifts the later
-        # ones by one, and the next page then repeats one; the last copy read wins
-        records: dict[str, dict[str, Any]] = {}
+        rows = pulled.feed(obj.feeds[0].mapping)
+        # a record created while the sync pages shifts the later ones by one, and the next
+        # page then repeats one: each record is kept once (it changed? the next sync has it)
+        keys: set[str] = set()
         for page in self._pages(obj.name, params):
             for record in page:
-                records[str(record.get(key))] = record
-        for record in records.values():
-            pulled.fetched += 1
-            pulled.seen(day_of(record))
-            if obj.name in PREFIX:
-                self._document(obj.name, record, pulled, rows)
-            else:
-                rows.append({f: field_value(record.get(f)) for f in select})
-        return pulled
+                record_key = str(record.get(key))
+                if record_key in keys:
+                    continue
+                keys.add(record_key)
+                pulled.fetched += 1
+                pulled.seen(day_of(record))
+                if obj.name in PREFIX:
+                    self._document(obj.name, record, pulled, rows)
+                else:
+                    rows.append({f: field_value(record.get(f)) for f in select})
 
     def _pages(self, name: str, params: dict[str, Any]) -> Any:
         """Pages of ``name``, logging in again once if the session expired."""
@@ -176,7 +178,7 @@ class SapB1Connector:
             link = self.client.resolve(str(next_link))
 
     def _document(self, name: str, record: dict[str, Any], pulled: Pulled,
-                  rows: list[dict[str, Any]]) -> None:
+                  rows: Spool) -> None:
         document = f"{PREFIX[name]}{record.get('DocNum')}"
         cancelled = (str(record.get("Cancelled")) == "tYES"
                      or str(record.get("CancelStatus")) == "csCancellation")
@@ -186,6 +188,7 @@ class SapB1Connector:
             return
         sign = -1.0 if name == "CreditNotes" else 1.0
         header = {f: field_value(record.get(f)) for f in DOC_FIELDS if f != "DocumentLines"}
+        document_rows = []
         for line in lines:
             row = dict(header)
             row.update({f: field_value(v) for f, v in line.items()
@@ -198,7 +201,8 @@ class SapB1Connector:
             row["sr_amount"] = None if amount is None else sign * abs(amount)
             row["sr_cost"] = (None if cost is None or quantity is None
                               else sign * abs(cost * quantity))
-            rows.append(row)
+            document_rows.append(row)
+        rows.extend(document_rows)  # one call: a spool part never splits a document
 
     def close(self) -> None:
         try:

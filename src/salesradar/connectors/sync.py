@@ -8,11 +8,12 @@ for each object of the source system, masters first,
    saw) and asks the API for records changed since that mark less the overlap window
    (``overlap_minutes``, default 60: a record saved with an older time by a slow transaction
    is caught on the next sync);
-2. writes the flat records to a Parquet file in a temporary folder and imports it with the
-   ordinary importer and the object's mapping (the shipped one under
-   ``connectors/mappings``, or the connection's own), so every check of a file import applies,
-   a re-sent record or document changes nothing twice, and a re-sent invoice replaces its
-   lines;
+2. writes the flat records to Parquet files in a temporary folder (a part every 100,000
+   rows, never splitting a document, so memory stays flat on a first sync of millions of
+   lines) and imports them with the ordinary importer and the object's mapping (the shipped
+   one under ``connectors/mappings``, or the connection's own), so every check of a file
+   import applies, a re-sent record or document changes nothing twice, and a re-sent invoice
+   replaces its lines;
 3. deletes the rows of records the source reports gone (HubSpot's archived records, SAP's
    cancelled documents, a Priority invoice without lines).
 
@@ -32,10 +33,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from salesradar.connectors.base import Connector, ConnectorError, Feed, SourceObject, iso, text
+from salesradar.connectors.base import (
+    Connector,
+    ConnectorError,
+    Feed,
+    Pulled,
+    SourceObject,
+    iso,
+)
 from salesradar.connectors.http import HttpSettings, Sleep
 from salesradar.connectors.secrets import read_secret
 from salesradar.connectors.store import (
@@ -52,10 +57,11 @@ from salesradar.errors import SalesradarError
 from salesradar.io.importer import import_file
 from salesradar.io.mapping import Mapping, load_mapping
 from salesradar.schema import table as table_spec
-from salesradar.workspace import Workspace, open_served, quote, writing
+from salesradar.workspace import IMPORT_LOG, Workspace, open_served, quote, writing
 
 MAPPINGS = Path(__file__).parent / "mappings"
 DEFAULT_OVERLAP_MINUTES = 60
+SPOOL_ROWS = 100_000  # rows of a feed held in memory before they go to a Parquet part
 Progress = Callable[[str], None]
 
 
@@ -234,14 +240,13 @@ def _run(ws: Workspace, connection: Connection, connector: Connector, report: Sy
             report.objects.append(item)
             notify(f"{obj.name}: fetching" + (f" changes since {iso(since)}" if since else ""))
             fields = set().union(*(mapped_fields(m) for m in mappings.values()))
-            pulled = connector.pull(obj, since, fields)
+            pulled = Pulled(folder=Path(folder) / obj.name, spool_rows=SPOOL_ROWS)
+            connector.pull(obj, since, fields, pulled)
             item.fetched = pulled.fetched
             notify(f"{obj.name}: importing {pulled.fetched:,} records")
             for feed in obj.feeds:
-                rows = pulled.rows.get(feed.mapping) or []
-                if rows:
-                    _import(ws, connection, obj, feed, mappings[feed.mapping], rows,
-                            Path(folder), item)
+                for part in pulled.parts(feed.mapping):
+                    _import(ws, connection, obj, feed, mappings[feed.mapping], part, item)
             for table_name, keys in pulled.deleted.items():
                 item.deleted += delete_keys(ws, table_name, keys)
             best = max((m for m in (pulled.high_water, mark) if m is not None), default=None)
@@ -251,12 +256,14 @@ def _run(ws: Workspace, connection: Connection, connector: Connector, report: Sy
 
 
 def _import(ws: Workspace, connection: Connection, obj: SourceObject, feed: Feed,
-            mapping: Mapping, rows: list[dict[str, Any]], folder: Path,
-            item: ObjectReport) -> None:
-    path = folder / f"{feed.mapping}.{obj.name}.parquet"
-    write_rows(rows, path)
+            mapping: Mapping, path: Path, item: ObjectReport) -> None:
+    """Import one part file of a feed with the ordinary importer; add its counts."""
     result = import_file(ws, feed.table, path, mapping)
+    # the import log names the connection and object, not the temporary part file (the same
+    # unpublished copy: the rename is published with the import or not at all)
     result.source = f"{connection.name}:{obj.name}"
+    ws.con.execute(f"UPDATE {IMPORT_LOG} SET source = ? WHERE source = ?",  # noqa: S608
+                   [result.source, str(path)])
     item.inserted += result.inserted
     item.updated += result.updated
     item.unchanged += result.unchanged
@@ -264,17 +271,6 @@ def _import(ws: Workspace, connection: Connection, obj: SourceObject, feed: Feed
     item.skipped += result.rows_skipped
     item.warnings += [f"{feed.table}: {issue}" for issue in result.issues
                       if issue.severity == "warning" and issue.row is None]
-
-
-def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
-    """Flat records as a Parquet file of text columns (the importer converts them, with the
-    same rules and messages as a CSV): one column per key of any record, in first-seen order."""
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    arrays = {name: pa.array([text(row.get(name)) for row in rows], pa.string())
-              for name in columns}
-    pq.write_table(pa.table(arrays), path)
 
 
 def delete_keys(ws: Workspace, table_name: str, keys: set[str]) -> int:
