@@ -55,7 +55,7 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
     ``warm``: compute the company dashboard, scorecards and pipeline in a background thread at
     start and again whenever the workspace changes, so no visitor waits for them.
     """
-    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+    import fastapi_offline
 
     from salesradar.api.manage import router as manage_router
     from salesradar.api.routes import router
@@ -78,7 +78,8 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
                   "`Authorization: Bearer <token>` (`salesradar user token NAME`).")
     app.state.sr = st
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.mount("/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+    swagger = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI 5: OpenAPI 3.1
+    app.mount("/swagger", StaticFiles(directory=swagger), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -86,7 +87,7 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
             openapi_url="/openapi.json", title="salesradar API",
             swagger_js_url="/swagger/swagger-ui-bundle.js",
             swagger_css_url="/swagger/swagger-ui.css",
-            swagger_favicon_url="/swagger/favicon-32x32.png")
+            swagger_favicon_url="/swagger/favicon.png")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, object]:
