@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shlex
@@ -72,7 +73,12 @@ def test_connect_list_test_and_sync(run: Run, workspace: Path, priority: Priorit
     listed = run("connect", "list", *ws, "--json")
     [entry] = json.loads(listed.stdout)
     assert entry["last_sync"]["ok"] is True and entry["high_water"]["AINVOICES"]
-    assert "s3cret" not in listed.stdout + synced.stdout + again.stdout + tested.stdout
+    status = run("status", *ws, "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["tables"][0]["rows"] == 4
+    shown = listed.stdout + synced.stdout + again.stdout + tested.stdout + status.stdout
+    encoded = base64.b64encode(PRIORITY_SECRET.encode()).decode()
+    assert "s3cret" not in shown and encoded not in shown
 
 
 def test_errors_are_one_paragraph_naming_the_connection(
