@@ -134,6 +134,10 @@ class ApiClient:
     def cookies(self) -> httpx.Cookies:
         return self._client.cookies
 
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url)
+
     def fail(self, what: str, reason: str, *, auth: bool = False) -> ConnectorError:
         """The error to raise: connection, object and reason, redacted."""
         kind = ConnectorAuthError if auth else ConnectorError

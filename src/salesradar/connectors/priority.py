@@ -107,7 +107,7 @@ class PriorityConnector:
     def check(self) -> dict[str, Any]:
         body = self.client.get_json("AGENTS", what="AGENTS (connection test)",
                                     params={"$top": 1, "$select": "AGENTCODE"})
-        return {"service_root": str(self.client._client.base_url),
+        return {"service_root": self.client.base_url,
                 "agents_readable": isinstance(body, dict) and "value" in body}
 
     def pull(self, obj: SourceObject, since: datetime | None, fields: set[str],
@@ -177,8 +177,8 @@ class PriorityConnector:
             yield from new
             last = utc(page[-1].get(entity.modified))
             if last is None:
-                raise self.client.fail(what, f"a record has no {entity.modified}; map another "
-                                       "update field or read this entity whole")
+                raise self.client.fail(what, f"a record has no {entity.modified}; read this "
+                                       f"form whole: --option read_whole={entity.name}")
             if lower is not None and last < lower:
                 raise self.client.fail(what, f"the server answered {entity.modified} "
                                        f"{literal(last)} to a filter from {literal(lower)}: its "
