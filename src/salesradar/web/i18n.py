@@ -30,6 +30,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_pipeline": ("Pipeline", "צנרת"),
     "nav_manage": ("Management", "ניהול"),
     "nav_admin": ("Administration", "ניהול מערכת"),
+    "empty_scope": ("No customers in your scope yet: nothing to manage here until your reps "
+                    "or customers have sales.", "אין עדיין לקוחות בתחום שלך: אין כאן מה לנהל עד "
+                    "שלנציגים או ללקוחות שלך יהיו מכירות."),
+    "empty_workspace": ("No invoice lines yet: import them under Administration → Data in, then "
+                        "run a refresh.", "אין עדיין שורות חשבונית: יש לייבא אותן בניהול מערכת ← "
+                        "קליטת נתונים, ואז לרענן."),
     "manage_title": ("Accounts and performance", "לקוחות וביצועים"),
     "risk_title": ("Portfolio risk", "סיכוני תיק"),
     "pacing_title": ("Pacing against target", "קצב מול יעד"),

@@ -11,13 +11,14 @@ import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from salesradar import charts
-from salesradar.access import require_rep
+from salesradar.access import NotVisible, require_rep, visible_insight
 from salesradar.api.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -175,30 +176,66 @@ def dashboard(request: Request, caller: PageCaller, st: State) -> Response:
 
 
 @router.get("/inbox")
-def inbox(request: Request, caller: PageCaller, st: State, rep: str | None = None) -> Response:
+def inbox(request: Request, caller: PageCaller, st: State, rep: str | None = None,
+          page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+          undo: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> Response:
+    """Open insights in the order to work them, each customer's together, a page at a time
+    with the counts, the people to call, the trail, and an undo offer after a move."""
+    from salesradar.app.rep_outcomes import OUTCOMES
+    from salesradar.insights.inbox import customer_of, is_stale_lead, lead_due, page_of, trail
+    from salesradar.web import worklist
+
     if rep == "":
         rep = None
     if rep is None and caller.user.role == "rep":
         rep = caller.user.rep_id or ""
     if rep is not None:
         require_rep(caller.scope, rep)
-    rows = st.cached(f"inbox:{rep}", caller.scope,
-                     lambda: data.inbox(st.store, caller.scope, rep=rep, limit=INBOX_ROWS),
-                     extra=st.insights_version())
+    ordered = st.cached(f"inbox-ordered:{rep}", caller.scope,
+                        lambda: worklist.inbox_rows(st.store, caller.scope, rep),
+                        extra=st.insights_version())
+    view = page_of(ordered, page, INBOX_ROWS)
+    rows = view["rows"]
+    moved = None
+    if undo is not None:
+        try:
+            moved = visible_insight(st.store, caller.scope, undo).to_dict()
+        except NotVisible:
+            moved = None
     team = sorted(r["rep_id"] for r in st.reps() if caller.scope.allows_rep(r["rep_id"]))
     return render(request, "inbox.html", caller, rows=rows, rep=rep, team=team, page="inbox",
-                  names={r["rep_id"]: r.get("name") for r in st.reps()})
+                  names={r["rep_id"]: r.get("name") for r in st.reps()}, view=view,
+                  trails=trail(st.store, [r["id"] for r in rows]),
+                  reach=worklist.reach(st, caller.scope, rows), moved=moved,
+                  customer_of=customer_of, stale=is_stale_lead, due=lead_due,
+                  tel=worklist.tel, outcomes=OUTCOMES,
+                  here="/inbox?" + urlencode({k: v for k, v in (
+                      ("rep", rep if caller.user.role != "rep" else None),
+                      ("page", view["page"])) if v}),
+                  export_query=urlencode({"rep": rep} if rep else {}))
 
 
 @router.post("/insights/{insight_id}/status")
 def insight_status(request: Request, insight_id: RowId, caller: PageCaller, st: State,
                    status: Annotated[str, Form(max_length=20)] = "",
                    until: Annotated[str, Form(max_length=20)] = "",
+                   back: Annotated[str, Form(max_length=2000)] = "",
+                   next_id: Annotated[str, Form(max_length=20)] = "",
                    csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Move an insight, then back to the same inbox page, at the next row, with an undo offer."""
+    from salesradar.app import audit
+    from salesradar.web.worklist import back_url
+
     check_csrf(caller, csrf_token)
-    data.change_status(st.store, caller.scope, insight_id, status, until=until,
-                       note=f"by {caller.user.username} (web)")
-    return RedirectResponse(_local(request.headers.get("referer") or "/inbox"), status_code=303)
+    moved = data.change_status(st.store, caller.scope, insight_id, status, until=until,
+                               note=f"by {caller.user.username} (web)")
+    audit.record(st.db, caller.user.username, "insight.status", str(insight_id),
+                 {"status": moved["status"]})
+    anchor = int(next_id) if next_id.isdigit() and moved["status"] != "acknowledged" \
+        else insight_id
+    if not back:
+        back = _local(request.headers.get("referer") or "/inbox")
+    return RedirectResponse(back_url(back, undo=insight_id, anchor=anchor), status_code=303)
 
 
 @router.get("/customers")
@@ -216,14 +253,19 @@ def customer(request: Request, customer_id: str, caller: PageCaller, st: State) 
     from salesradar.api.routes import churn_model
 
     lang = i18n.lang_of(caller.user.lang)
+    from salesradar.accounts.plans import current_plan, with_names
+
     with st.open(caller.scope) as ws:
         view = data.customer_360(ws, customer_id, churn_model=churn_model(st), lang=lang)
+        plan = current_plan(st.db, customer_id)  # after the scope check of the view
+        plan = with_names(ws, plan) if plan else None
     timeline = view["timeline"]
     chart = charts.line_chart(
         [dt.date.fromisoformat(p["period"]) for p in timeline],
         {i18n.t("revenue", lang): [p["revenue"] for p in timeline]},
         title=i18n.t("timeline", lang), unit="money", lang=lang) if len(timeline) > 1 else None
-    return render(request, "customer.html", caller, v=view, chart=chart, page="customers")
+    return render(request, "customer.html", caller, v=view, chart=chart, page="customers",
+                  plan=plan, due=(dt.date.today() + dt.timedelta(days=14)).isoformat())
 
 
 @router.get("/reps")
@@ -301,7 +343,24 @@ def manage(request: Request, caller: PageCaller, st: State) -> Response:
     """Account and sales management in one page: portfolio risk, pacing against target, the
     portfolio forecast, funnels, and (for admins and managers) the reports."""
     from salesradar.api import manage as api
+    from salesradar.engine import table_names
+    from salesradar.errors import UserInputError
 
-    return render(request, "manage.html", caller, page="manage",
-                  risk=api.risk(caller, st), pacing=api.pacing(caller, st),
-                  forecast=api.forecast(caller, st), funnel=api.funnel(caller, st))
+    lang = i18n.lang_of(caller.user.lang)
+    with st.open(caller.scope) as ws:
+        has_sales = "invoice_lines" in table_names(ws.backend) and ws.table(
+            "invoice_lines").count().to_pyarrow().as_py() > 0
+    if not has_sales:  # an empty scope (a new rep, a team without customers) or workspace
+        key = "empty_workspace" if caller.user.role == "admin" else "empty_scope"
+        return render(request, "manage.html", caller, page="manage", risk=None, pacing=None,
+                      forecast=None, funnel=None, empty=i18n.t(key, lang))
+
+    def section(compute: Any) -> Any:
+        try:
+            return compute(caller, st)
+        except UserInputError:  # a section whose data are missing is left out, not a 400
+            return None
+
+    return render(request, "manage.html", caller, page="manage", empty=None,
+                  risk=section(api.risk), pacing=section(api.pacing),
+                  forecast=section(api.forecast), funnel=section(api.funnel))
