@@ -14,6 +14,7 @@ beside the workspace, which also keeps the last report of each connection for a 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -178,13 +179,18 @@ def record_attempt(workspace: Path | str, connection: str, report: dict[str, Any
     if str(workspace) == ":memory:":
         return
     path = status_path(workspace)
-    data = read_status(workspace)
-    data[connection] = report
-    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
+    lock = os.open(str(path) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=2, default=str)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two syncs ending at once both keep their entry
+        data = read_status(workspace)
+        data[connection] = report
+        fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, ensure_ascii=False, indent=2, default=str)
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    finally:
+        os.close(lock)
