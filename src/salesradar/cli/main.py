@@ -60,6 +60,7 @@ manage_commands(app)
 product_commands(app)
 from salesradar.cli.connect import connect_commands; connect_commands(app)  # noqa: E402,E702,I001
 settings_commands(app)
+from salesradar.cli.schedule import schedule_commands; schedule_commands(app)  # noqa: E402,E702,I001
 
 
 
