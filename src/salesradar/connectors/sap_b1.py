@@ -43,7 +43,7 @@ DOC_FIELDS = ("DocEntry", "DocNum", "DocDate", "CardCode", "SalesPersonCode", "C
 LINE_FIELDS = ("LineNum", "ItemCode", "ItemDescription", "Quantity", "Price", "LineTotal",
                "GrossBuyPrice", "SalesPersonCode")
 SELECT: dict[str, tuple[str, ...]] = {
-    "SalesPersons": ("SalesEmployeeCode", "SalesEmployeeName", "Active", "Email"),
+    "SalesPersons": ("SalesEmployeeCode", "SalesEmployeeName", "Active"),
     "BusinessPartners": ("CardCode", "CardName", "CardType", "SalesPersonCode",
                          "CreateDate", "UpdateDate", "UpdateTime"),
     "Items": ("ItemCode", "ItemName", "ItemsGroupCode", "Valid", "SalesItem", "UpdateDate",
