@@ -88,10 +88,12 @@ def control_character(path: str, query: str) -> bool:
 
 
 def relative(location: str) -> str:
-    """``location`` as a path on this site (scheme and host dropped; ``//host`` refused)."""
+    """``location`` as a path on this site (scheme and host dropped; ``//host`` refused; the
+    fragment kept: the inbox returns to the row acted on)."""
     parts = urlsplit(location)
     path = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
-    return path + (f"?{parts.query}" if parts.query else "")
+    return (path + (f"?{parts.query}" if parts.query else "")
+            + (f"#{parts.fragment}" if parts.fragment else ""))
 
 
 def no_store(path: str) -> bool:

@@ -28,6 +28,14 @@ from salesradar.dashboard import ceo_dashboard
 from salesradar.engine import table_names
 from salesradar.metrics import list_kpis, plain_rows, price_volume_mix, whale_curve, whale_summary
 from salesradar.web import data, i18n
+from salesradar.web.exports import (
+    CUSTOMER_COLUMNS,
+    INSIGHT_COLUMNS,
+    FormatQuery,
+    customer_rows,
+    download,
+    insight_rows,
+)
 from salesradar.workspace import last_invoice_day
 
 router = APIRouter(prefix="/api/v1")
@@ -59,7 +67,7 @@ def kpis(caller: ApiCaller) -> list[dict[str, Any]]:
     return [k.to_dict() for k in list_kpis()]
 
 
-@router.get("/kpis/{name}", tags=["kpis"])
+@router.get("/kpis/{name}", tags=["kpis"], response_model=dict[str, Any])
 def kpi(
     name: str, caller: ApiCaller, st: State,
     by: Annotated[str | None, Query(max_length=200, description="Dimensions, comma-separated: "
@@ -70,12 +78,17 @@ def kpi(
     end: Annotated[Day | None, Query(alias="to")] = None,
     limit: Limit = ROWS,
     offset: Offset = 0,
-) -> dict[str, Any]:
+    format: FormatQuery = "json",
+) -> Any:
     """One KPI by period and dimensions, with previous period, change and flags: ``limit``
-    rows from ``offset``, the ``total`` and the ``next_offset`` (null on the last page)."""
+    rows from ``offset``, the ``total`` and the ``next_offset`` (null on the last page);
+    ``format=csv|xlsx``: those rows as a download."""
     with st.open(caller.scope) as ws:
-        return data.kpi_query(ws, name, _dims(by), period, start, end, limit=limit,
-                              offset=offset)
+        found = data.kpi_query(ws, name, _dims(by), period, start, end, limit=limit,
+                               offset=offset)
+    if format == "json":
+        return found
+    return download(found["rows"], None, format, f"kpi-{name}", caller)
 
 
 @router.get("/dashboard", tags=["dashboard"])
@@ -93,7 +106,7 @@ def dashboard_data(st: Any, scope: Scope) -> dict[str, Any]:
     return found
 
 
-@router.get("/insights", tags=["insights"])
+@router.get("/insights", tags=["insights"], response_model=list[dict[str, Any]])
 def insights(
     caller: ApiCaller, st: State,
     status: Annotated[str | None, Query(max_length=200, description="Statuses, comma-separated "
@@ -102,21 +115,29 @@ def insights(
     rep: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+    format: FormatQuery = "json",
+) -> Any:
     """Insights within the caller's scope, highest value at stake first (``limit`` from
-    ``offset``)."""
+    ``offset``); ``format=csv|xlsx``: the same rows as a download in the caller's language."""
     statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else None
-    return data.inbox(st.store, caller.scope, rep=rep, kind=kind,
-                      statuses=statuses or data.OPEN_STATUSES, limit=limit, offset=offset)
+    found = data.inbox(st.store, caller.scope, rep=rep, kind=kind,
+                       statuses=statuses or data.OPEN_STATUSES, limit=limit, offset=offset)
+    if format == "json":
+        return found
+    lang = i18n.lang_of(caller.user.lang)
+    return download(insight_rows(found, lang), INSIGHT_COLUMNS, format, "insights", caller)
 
 
 @router.get("/insights/{insight_id}", tags=["insights"])
 def insight(insight_id: RowId, caller: ApiCaller, st: State) -> dict[str, Any]:
-    """One insight and its status history."""
+    """One insight, its status history and the outcomes people logged on it."""
+    from salesradar.app.rep_outcomes import logged
+
     found = visible_insight(st.store, caller.scope, insight_id)
     history = [{"at": at.isoformat(), "from": old, "to": new, "note": note}
                for at, old, new, note in st.store.history(insight_id)]
-    return {**found.to_dict(), "history": history}
+    outcomes = [o.to_dict() for o in logged(st.db, [insight_id]).get(insight_id, [])]
+    return {**found.to_dict(), "history": history, "outcomes": outcomes}
 
 
 @router.post("/insights/{insight_id}/status", tags=["insights"])
@@ -130,18 +151,27 @@ def change_status(insight_id: RowId, change: StatusChange, caller: ApiCaller,
                               until=change.until, note=change.note or f"by {caller.user.username}")
 
 
-@router.get("/customers", tags=["customers"])
+@router.get("/customers", tags=["customers"], response_model=list[dict[str, Any]])
 def customers(
     caller: ApiCaller, st: State,
     q: Annotated[str | None, Query(max_length=200, description="Part of id or name")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 50,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
-    """Customers within the caller's scope, largest trailing-12-month revenue first (``limit``
-    from ``offset``)."""
+    format: FormatQuery = "json",
+) -> Any:
+    """Customers within the caller's scope with their scores and tiers, largest
+    trailing-12-month revenue first (``limit`` from ``offset``, at most 500 as JSON);
+    ``format=csv|xlsx``: the same rows as a download."""
+    if format == "json" and limit > 500:
+        raise ApiError(400, "invalid_request", "limit is at most 500 (5000 for csv or xlsx)")
     day = as_of(st)  # the company's data day, as on the dashboard
     with st.open(caller.scope) as ws:
-        return data.customers_list(ws, q, limit, day=day, offset=offset)
+        found = data.customers_list(ws, q, limit, day=day, offset=offset)
+    if format == "json":
+        return found
+    lang = i18n.lang_of(caller.user.lang)
+    return download(customer_rows(found, lang), CUSTOMER_COLUMNS, format, "customers",
+                    caller)
 
 
 @router.get("/customers/{customer_id}", tags=["customers"])

@@ -167,3 +167,32 @@ def impact(store: InsightStore, confidence: float = 0.95) -> list[ImpactRow]:
             for r in s.scalars(select(InsightRow))
         ]
     return compute_impact(records, confidence)
+
+
+def reported(store: InsightStore) -> list[dict[str, Any]]:
+    """The outcomes reps reported (source ``rep``: their latest ``ordered`` or ``lost`` per
+    insight), per kind, beside what the data measured for the same insights. Kept apart from
+    :func:`impact`: only delivered insights can be reported on, so mixing them in would tilt
+    the comparison with the holdout."""
+    from salesradar.app.rep_outcomes import FINAL, RepOutcome
+
+    with store.db.session() as s:
+        latest: dict[int, str] = {}
+        for r in s.scalars(select(RepOutcome).where(RepOutcome.outcome.in_(FINAL))
+                           .order_by(RepOutcome.id)):
+            latest[r.insight_id] = r.outcome
+        rows = {r.id: r for r in s.scalars(select(InsightRow).where(
+            InsightRow.id.in_(sorted(latest))))} if latest else {}
+        per: dict[str, dict[str, Any]] = {}
+        for insight_id, outcome in latest.items():
+            row = rows.get(insight_id)
+            if row is None:
+                continue
+            k = per.setdefault(row.kind, {"dimension": "kind", "key": row.kind, "source": "rep",
+                                          "ordered": 0, "lost": 0, "ordered_and_measured": 0,
+                                          "ordered_confirmed": 0})
+            k[outcome] += 1
+            if outcome == "ordered" and row.outcome is not None:
+                k["ordered_and_measured"] += 1
+                k["ordered_confirmed"] += row.outcome == "recovered"
+    return [per[k] for k in sorted(per)]

@@ -333,6 +333,9 @@ def _margin_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     )
 
 
+STALE_LEAD_DAYS = 90  # a lead older than this is re-qualified, not called
+
+
 def _lead_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     lead, hours, sla = str(e["lead_id"]), float(e["age_hours"]), _n(e["sla_hours"])
     age = f"{hours:.0f} hours" if hours < 72 else f"{hours / 24:.0f} days"
@@ -346,6 +349,20 @@ def _lead_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     if hours >= 72:
         claims.append(claim("derived", hours / 24, formula="hours / 24",
                             inputs={"hours": age_claim}))
+    if hours / 24 > STALE_LEAD_DAYS:  # too old to "call now": check it is still a lead
+        return (
+            Texts(f"Lead {lead} was never contacted and is now stale",
+                  f"created {age} ago from {src}, no call, email or meeting since; the SLA "
+                  f"was {sla} hours",
+                  f"Re-qualify lead {lead}: check whether the need still exists before "
+                  "calling, or close it"),
+            Texts(f"הליד {lead} לא טופל ועבר זמנו",
+                  f"נוצר לפני {age_he} (מקור: {src}), מאז ללא שיחה, מייל או פגישה; זמן "
+                  f"התגובה הנדרש היה {sla} שעות",
+                  f"לבדוק מחדש את הליד {lead}: לוודא שהצורך עדיין קיים לפני שמתקשרים, או "
+                  "לסגור אותו"),
+            claims,
+        )
     return (
         Texts(f"Lead {lead} has not been contacted",
               f"created {age} ago from {src}, no call, email or meeting yet; the SLA is "
