@@ -30,6 +30,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_pipeline": ("Pipeline", "צנרת"),
     "nav_manage": ("Management", "ניהול"),
     "nav_admin": ("Administration", "ניהול מערכת"),
+    "http_404": ("This page does not exist.", "הדף הזה לא קיים."),
+    "http_405": ("This page cannot be used that way.", "אי אפשר להשתמש בדף הזה כך."),
+    "http_401": ("Please log in.", "יש להתחבר."),
+    "http_403": ("You do not have access to this page.", "אין לך גישה לדף הזה."),
+    "http_413": ("The file is too large.", "הקובץ גדול מדי."),
     "empty_scope": ("No customers in your scope yet: nothing to manage here until your reps "
                     "or customers have sales.", "אין עדיין לקוחות בתחום שלך: אין כאן מה לנהל עד "
                     "שלנציגים או ללקוחות שלך יהיו מכירות."),
