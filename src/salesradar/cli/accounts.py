@@ -4,6 +4,7 @@ review. Each prints a table (or text) for people and JSON with ``--json``."""
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from typing import Annotated, Any
 
 import typer
@@ -75,6 +76,7 @@ def account_commands(app: typer.Typer) -> None:
         Without an option it shows the current plan tracked against the data (revenue so far
         vs the target to date, run rate needed, opportunities taken, actions overdue)."""
         from salesradar.accounts import plans
+        from salesradar.app.audit import record
 
         if sum((show, create, revise, history, draft)) > 1:
             raise UserInputError("use one of --show, --create, --revise, --history, --draft")
@@ -90,6 +92,7 @@ def account_commands(app: typer.Typer) -> None:
             elif create:
                 plans.create_plan(db, ws, customer_id, author=author, lang=lang,
                                   any_tier=any_tier, actions=actions, note=note, **changes)
+                record(db, f"cli:{getpass.getuser()}", "plan.create", customer_id)
                 stored = plans.current_plan(db, customer_id)
                 assert stored is not None  # just written
                 result = {"plan": plans.with_names(ws, stored),
@@ -97,8 +100,11 @@ def account_commands(app: typer.Typer) -> None:
             else:
                 if revise:
                     plans.revise_plan(db, customer_id, author=author, note=note, **changes)
+                    record(db, f"cli:{getpass.getuser()}", "plan.revise", customer_id)
                 for title, owner, due in actions:
                     plans.add_action(db, customer_id, title, owner, due)
+                    record(db, f"cli:{getpass.getuser()}", "action.add", customer_id,
+                           {"title": title})
                 plan = plans.current_plan(db, customer_id)
                 if plan is None:
                     raise UserInputError(f"{customer_id} has no account plan: see the draft "
@@ -117,9 +123,12 @@ def account_commands(app: typer.Typer) -> None:
     ) -> None:
         """Mark an account-plan action open, done or dropped."""
         from salesradar.accounts.plans import set_action_status
+        from salesradar.app.audit import record
 
         with open_app_db(workspace, app_db) as db:
             row = set_action_status(db, action_id, status)
+            record(db, f"cli:{getpass.getuser()}", f"action.{row['status']}", row["customer_id"],
+                   {"action": row["id"], "title": row["title"]})
         output.emit(row, as_json, lambda: say(f"action {row['id']} ({row['title']}): "
                                                  f"{row['status']}"))
 

@@ -3,6 +3,7 @@ Each prints a table (or text) for people and JSON with ``--json``."""
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Annotated
 
@@ -79,12 +80,15 @@ def performance_commands(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Set a target in the app (it replaces an imported one for the same key)."""
+        from salesradar.app.audit import record
         from salesradar.performance.plans import set_target
 
         with open_app_db(workspace, app_db) as db:
             row = set_target(db, period=period, metric=metric, value=value,
                              rep_id=None if team else who, team=who if team else None,
                              set_by=by)
+            record(db, f"cli:{getpass.getuser()}", "target.set", f"team {who}" if team else who,
+                   {"period": row["period"], "metric": metric, "value": value})
         output.emit(row, as_json, lambda: say(
             f"target set: {who} {metric} {row['period']} ({row['grain']}) = "
             f"{output.fmt(value)}"))
@@ -229,6 +233,7 @@ def performance_commands(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Commissions per rep for a period under a rule-based plan, with a statement each."""
+        from salesradar.app.audit import record
         from salesradar.performance import commissions as c
 
         he = is_hebrew(lang)
@@ -238,6 +243,7 @@ def performance_commands(app: typer.Typer) -> None:
                 else c.stored_plan(db, plan_ref)
             if keep:
                 c.save_plan(db, doc)
+                record(db, f"cli:{getpass.getuser()}", "commission.save", doc["name"])
             result = c.compute_commissions(ws, doc, period=period, db=db)
 
         def render() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -116,6 +117,7 @@ def vendor_commands(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Record a vendor's commitment (from --file or the options) and show its concerns."""
+        from salesradar.app.audit import record
         from salesradar.commitments import check
         from salesradar.commitments.store import add_commitment, read_yaml
 
@@ -133,6 +135,7 @@ def vendor_commands(app: typer.Typer) -> None:
                    "refund": {"refund_pct": refund_pct, "extension_days": extension_days}}
         with open_app_db(workspace, app_db) as db:
             c = add_commitment(db, raw)
+            record(db, f"cli:{getpass.getuser()}", "commitment.add", f"#{c.id} {c.name}")
         concerns = check(c)
         result = {"commitment": c.to_dict(), "concerns": [x.to_dict() for x in concerns]}
 

@@ -9,6 +9,7 @@ caller's scope): admins, the customer's managers and the customer's own rep; any
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -41,9 +42,12 @@ def _money(text: str, what: str) -> float | None:
     if not text.strip():
         return None
     try:
-        return float(text.replace(",", "").replace("₪", "").strip())
+        value = float(text.replace(",", "").replace("₪", "").strip())
     except ValueError:
         raise UserInputError(f"{what} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise UserInputError(f"{what} must be a finite number, got {text!r}")
+    return value
 
 
 @router.post("/customers/{customer_id}/plan")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 from typing import Annotated, Any
 
 import yaml
@@ -52,6 +53,8 @@ def _targets(st: Any, period: str) -> tuple[list[dict[str, Any]], str | None]:
         start, _, grain = period_of(period)
     except UserInputError as exc:
         return [], str(exc)
+    except ValueError:  # a year the calendar cannot end (9999)
+        return [], f"{period!r} is not a period the targets can have"
     rows: list[dict[str, Any]] = []
     with st.open() as ws:
         imported = "targets" in table_names(ws.backend)
@@ -108,9 +111,14 @@ def _save_target(st: Any, who: str, for_team: bool, period: str, metric: str, va
         number = float(value.replace(",", ""))
     except ValueError:
         raise UserInputError(f"the target must be a number, got {value!r}") from None
-    return set_target(st.db, period=period.strip(), metric=metric, value=number,
-                      rep_id=None if for_team else who.strip(),
-                      team=who.strip() if for_team else None, set_by=by)
+    if not math.isfinite(number):
+        raise UserInputError(f"the target must be a finite number, got {value!r}")
+    try:
+        return set_target(st.db, period=period.strip(), metric=metric, value=number,
+                          rep_id=None if for_team else who.strip(),
+                          team=who.strip() if for_team else None, set_by=by)
+    except (ValueError, OverflowError):  # a year the calendar cannot end (9999)
+        raise UserInputError(f"{period!r} is not a period a target can have") from None
 
 
 @router.post("/admin/targets")
@@ -263,6 +271,8 @@ def _number(text: str, what: str, *, percent: bool = False) -> float:
         value = float(text.replace(",", "").replace("%", "").strip() or 0)
     except ValueError:
         raise UserInputError(f"{what} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise UserInputError(f"{what} must be a finite number, got {text!r}")
     return value / 100 if percent else value
 
 
@@ -298,9 +308,13 @@ def commitment_concerns(form: dict[str, str]) -> dict[str, Any]:
 
     try:
         c = parse_commitment(commitment_raw(form, draft=True))
-    except UserInputError as exc:
+    except (ValueError, OverflowError) as exc:  # UserInputError is a ValueError
         return {"error": str(exc), "concerns": []}
-    return {"error": None, "concerns": [x.to_dict() for x in check(c)]}
+    try:
+        concerns = check(c)
+    except (ValueError, OverflowError) as exc:
+        return {"error": str(exc), "concerns": []}
+    return {"error": None, "concerns": [x.to_dict() for x in concerns]}
 
 
 def _metrics() -> list[tuple[str, str, str]]:
@@ -356,7 +370,7 @@ async def add_commitment(request: Request, caller: PageCaller, st: State) -> Res
     form = {k: fields.get(k, "") for k in COMMITMENT_FIELDS}
     try:
         c = store(st.db, commitment_raw(form))
-    except UserInputError as exc:
+    except (ValueError, OverflowError) as exc:  # UserInputError is a ValueError
         return _commitments_page(request, caller, st, 400, str(exc), form)
     audit.record(st.db, actor(caller), "commitment.add", f"#{c.id} {c.name}",
                  {"vendor": c.vendor, "model": c.model, "metric": c.metric,
