@@ -1134,6 +1134,7 @@ _TOKENS = re.compile(
     r"(?P<dmy>\b\d{1,2}/\d{1,2}/\d{4}\b)"
     r"|(?P<iso>\b\d{4}-\d{2}-\d{2}\b)"
     r"|(?P<month>\b\d{4}-\d{2}\b)"
+    r"|(?P<my>\b\d{1,2}/\d{4}\b)"
     rf"|(?P<money>-?{SIGN_PATTERN}\s?-?\d[\d,]*(?:\.\d+)?(?:\s?[kKM](?![A-Za-z]))?)"
     r"|(?P<pct>-?\d[\d,]*(?:\.\d+)?%)"
     r"|(?P<num>(?<![\w/.-])-?\d[\d,]*(?:\.\d+)?x?(?![\w/]))"
@@ -1209,6 +1210,9 @@ def _unbacked(text: str, b: _Backing) -> list[tuple[str, str]]:
             ok = _as_date(token) in b.dates
         elif kind == "month":
             ok = any(d.isoformat()[:7] == token for d in b.dates)
+        elif kind == "my":  # 11/2026
+            month, _, year = token.partition("/")
+            ok = any(d.isoformat()[:7] == f"{year}-{int(month):02d}" for d in b.dates)
         elif kind == "money":
             body = re.sub(SIGN_PATTERN, "", token.lstrip("-"), count=1).strip().lstrip("-")
             mult = {"k": 1e3, "K": 1e3, "M": 1e6}.get(body[-1:], 1.0)

@@ -382,8 +382,15 @@ def _month_bounds(period: str) -> dict[str, str]:
     return {"from": start.isoformat(), "to": (nxt - dt.timedelta(days=1)).isoformat()}
 
 
+def _month_words(period: str) -> str:
+    """An evidence month ``2026-11`` as people write it: ``11/2026``."""
+    year, _, month = period.partition("-")
+    return f"{month}/{year}" if month else period
+
+
 def _coverage_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     rep, period, rid = _rep(e), str(e["period"]), str(e["rep_id"])
+    shown = _month_words(period)
     cov, need = f"{float(e['coverage']):.2f}", _n(e["coverage_min"])
     pipe, rem = money(e["open_pipeline"]), money(e["remaining"])
     month = _month_bounds(period)
@@ -402,13 +409,13 @@ def _coverage_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
                     inputs={"open": open_, "target": target, "won": won}),
               claim("setting", float(e["coverage_min"]), setting="coverage_min")]
     return (
-        Texts(f"Pipeline of {rep} is too thin for {period}",
-              f"open pipeline closing in {period} {pipe} vs {rem} of target still to win: "
+        Texts(f"Pipeline of {rep} is too thin for {shown}",
+              f"open pipeline closing in {shown} {pipe} vs {rem} of target still to win: "
               f"coverage {cov}x, below {need}x",
               "Add qualified opportunities closing this period or pull forward deals from "
               "next period; review with the manager this week"),
-        Texts(f"הצנרת של {rep} דלה מדי עבור {period}",
-              f"עסקאות פתוחות שנסגרות ב-{period}: {pipe} מול {rem} יעד שנותר: "
+        Texts(f"הצנרת של {rep} דלה מדי עבור {shown}",
+              f"עסקאות פתוחות שנסגרות ב-{shown}: {pipe} מול {rem} יעד שנותר: "
               f"כיסוי {cov} לעומת {need} נדרש",
               "להוסיף הזדמנויות מוסמכות שנסגרות בתקופה או להקדים עסקאות מהתקופה הבאה; "
               "לעבור על כך עם המנהל השבוע"),
@@ -418,6 +425,7 @@ def _coverage_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
 
 def _forecast_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     rep, period, rid = _rep(e), str(e["period"]), str(e["rep_id"])
+    shown = _month_words(period)
     f, act = money(e["forecast"]), money(e["actual_so_far"])
     rest_value = max(float(e["run_rate_rest"]), float(e["weighted_pipeline"]))
     rest = money(rest_value)
@@ -449,11 +457,11 @@ def _forecast_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
                     formula=f"committed - actual - {rest_formula}",
                     inputs={**inputs, "committed": commit})]
     return (
-        Texts(f"Forecast of {rep} for {period} is at risk",
+        Texts(f"Forecast of {rep} for {shown} is at risk",
               f"committed {f}; invoiced so far {act}, and the run rate or weighted open "
               f"pipeline adds {rest} in the {left} days left: {gap} short",
               "Review the commit deals one by one with the rep and update the forecast"),
-        Texts(f"התחזית של {rep} ל-{period} בסיכון",
+        Texts(f"התחזית של {rep} ל-{shown} בסיכון",
               f"התחייבות {f}; חשבוניות עד כה {act}, והקצב הנוכחי או הצנרת המשוקללת מוסיפים "
               f"{rest} ב-{left} הימים שנותרו: חסרים {gap}",
               "לעבור עם הנציג על עסקאות ההתחייבות אחת-אחת ולעדכן את התחזית"),
