@@ -101,3 +101,20 @@ def claim(name: str, value: Any, **where: Any) -> Claim:
     out: Claim = {"claim": name, "value": _plain(value)}
     out.update({k: _plain(v) for k, v in where.items() if v is not None})
     return out
+
+
+def steady(value: Any) -> Any:
+    """Numbers to 4 decimals, inside lists and dicts too: DuckDB's parallel float sums differ in
+    the last bits from run to run (7808.39 or 7808.390000000001), and a claim or an insight must
+    not change for that.
+
+    >>> steady({"value": 7808.390000000001, "parts": [0.123456, "x"]})
+    {'value': 7808.39, 'parts': [0.1235, 'x']}
+    """
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, list | tuple):
+        return [steady(v) for v in value]
+    if isinstance(value, dict):
+        return {k: steady(v) for k, v in value.items()}
+    return value

@@ -1211,8 +1211,8 @@ def _unbacked(text: str, b: _Backing) -> list[tuple[str, str]]:
         elif kind == "month":
             ok = any(d.isoformat()[:7] == token for d in b.dates)
         elif kind == "my":  # 11/2026
-            month, _, year = token.partition("/")
-            ok = any(d.isoformat()[:7] == f"{year}-{int(month):02d}" for d in b.dates)
+            mm, _, yyyy = token.partition("/")
+            ok = any(d.isoformat()[:7] == f"{yyyy}-{int(mm):02d}" for d in b.dates)
         elif kind == "money":
             body = re.sub(SIGN_PATTERN, "", token.lstrip("-"), count=1).strip().lstrip("-")
             mult = {"k": 1e3, "K": 1e3, "M": 1e6}.get(body[-1:], 1.0)

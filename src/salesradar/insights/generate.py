@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from salesradar.claims import steady
 from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.insights.model import UTC, Insight, Kind
@@ -83,26 +84,14 @@ def _people(ws: Workspace) -> dict[str, tuple[str | None, str | None]]:
     return {str(r[0]): (r[1], r[2]) for r in rows if r[0] is not None}
 
 
-def _steady(value: Any) -> Any:
-    """Evidence numbers to 4 decimals: DuckDB's parallel float sums differ in the last bits from
-    run to run, and an insight must not count as changed for that."""
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, list | tuple):
-        return [_steady(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _steady(v) for k, v in value.items()}
-    return value
-
-
 def _insight(f: Finding, people: dict[str, tuple[str | None, str | None]],
              ctx: Context, detected_at: dt.datetime, settings: RuleSettings) -> Insight:
     value = round(max(f.value, 0.0), 2)
     judged = {"as_of": ctx.as_of.isoformat(), "now": ctx.now.isoformat(), **f.evidence}
     en, he = render(f.kind.value, judged)
     manager, team = people.get(f.owner_rep_id or "", (None, None))
-    evidence: dict[str, Any] = {k: _steady(v) for k, v in judged.items()}
-    evidence["claims"] = _steady(claims_of(f.kind.value, judged))
+    evidence: dict[str, Any] = {k: steady(v) for k, v in judged.items()}
+    evidence["claims"] = steady(claims_of(f.kind.value, judged))
     evidence["urgency"] = round(f.urgency, 3)
     return Insight(
         kind=f.kind, subject=f.subject, owner_rep_id=f.owner_rep_id, manager_id=manager,

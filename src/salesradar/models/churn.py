@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesradar.claims import steady
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 from salesradar.models.base import (
@@ -691,7 +692,7 @@ class ChurnModel:
             en.append(words_en)
             he.append(words_he)
             kinds.append(held)
-            claims.append(json.dumps(behind))
+            claims.append(json.dumps(steady(behind)))  # the same text run after run
         strings = pa.list_(pa.string())
         return (pa.array(en, type=strings), pa.array(he, type=strings),
                 pa.array(kinds, type=strings), pa.array(claims, type=pa.string()))
