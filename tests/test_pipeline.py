@@ -46,3 +46,18 @@ def test_a_webhook_without_its_secret_stops_the_run_before_any_work(
         assert "--no-deliver" in str(caught.value)
         assert stages == []  # not even the import started
         assert ws.row_count("invoice_lines") == 0
+
+
+def test_the_same_data_give_the_same_insights_run_after_run(tmp_path: Path) -> None:
+    """Two refreshes on unchanged data: the second scores again and finds every insight exactly
+    as it was (nothing "updated"): the models are seeded and the evidence is rounded."""
+    from salesradar.demo import generate
+    from salesradar.pipeline import run
+
+    generate(tmp_path / "data", customers=120, years=2, seed=5)
+    store = InsightStore(AppDB.open("sqlite://"))
+    first = run(tmp_path / "ws.duckdb", store, data=tmp_path / "data", deliver=False)
+    assert first.insights["new"] == first.insights["total"] > 0
+    second = run(tmp_path / "ws.duckdb", store, deliver=False)
+    assert second.insights["updated"] == second.insights["new"] == 0
+    assert second.insights["unchanged"] == first.insights["total"]
