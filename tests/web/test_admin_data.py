@@ -7,6 +7,7 @@ the shared demo company stays as it is; the access checks (403, CSRF) use the sh
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import time
@@ -97,7 +98,7 @@ def selected(page: str, column: str) -> str:
     select = re.search(rf'name="col_{column}".*?</select>', page, re.S)
     assert select, column
     found = re.search(r'<option value="([^"]*)" selected>', select.group(0))
-    return found.group(1) if found else ""
+    return html.unescape(found.group(1)) if found else ""
 
 
 def test_upload_propose_correct_import_and_the_mapping_is_kept(company: Company) -> None:
@@ -301,3 +302,39 @@ def test_the_pages_say_what_to_do_in_english_too(site: Site) -> None:
     assert refresh.status_code == 200 and 'data-testid="refresh-now"' in refresh.text
     assert '<script src="/static/progress.js"' in refresh.text
     assert client.get("/static/progress.js").status_code == 200
+
+
+def _priority_rows() -> list[list[str]]:
+    return list(csv.reader(io.StringIO(PRIORITY.read_text(encoding="cp1255"))))
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "parquet"])
+def test_excel_and_parquet_are_proposed_too(company: Company, tmp_path: Path,
+                                            kind: str) -> None:
+    rows = _priority_rows()
+    path = tmp_path / f"export.{kind}"
+    if kind == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        for row in rows:
+            sheet.append(row)
+        book.save(path)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({h: [r[i] for r in rows[1:]] for i, h in
+                                 enumerate(rows[0])}), path)
+    client = company.admin()
+    sent = upload(client, path, name=f"../../etc/{path.name}")
+    assert sent.status_code == 303, sent.text
+    upload_id = sent.headers["location"].split("upload=")[1]
+    stored = uploads_root(company.workspace) / upload_id
+    assert sorted(p.name for p in stored.iterdir()) == ["invoice_lines." + kind, "meta.json"]
+    page = client.get(sent.headers["location"])
+    assert page.status_code == 200 and 'data-testid="missing-columns"' not in page.text
+    assert selected(page.text, "sku") == 'מק"ט'
+    assert "MLK-1L" in page.text

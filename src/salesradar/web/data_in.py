@@ -135,10 +135,9 @@ async def upload_mapping(request: Request, caller: AdminPage, st: State) -> Resp
         job = start_import(st, caller, stored, proposal,
                            save_as if form.get("save") else None)
     except Busy as exc:
-        what = i18n.t("rf_what_refresh" if exc.job.kind == "refresh" else "rf_what_import",
-                      lang)
+        busy = "rf_busy_refresh" if exc.job.kind == "refresh" else "rf_busy_import"
         return _proposal_page(request, caller, st, stored,
-                              i18n.t("rf_busy", lang, what=what), 409)
+                              i18n.t(busy, lang), 409)
     return RedirectResponse(f"/admin/data/job?job={job.id}", status_code=303)
 
 

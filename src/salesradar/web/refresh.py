@@ -90,9 +90,8 @@ def refresh_run(request: Request, caller: AdminPage, st: State,
     try:
         runner_for(st.workspace).start_refresh(st.db, actor=caller.user.username)
     except Busy as exc:
-        what = i18n.t("rf_what_refresh" if exc.job.kind == "refresh" else "rf_what_import",
-                      lang)
-        return _page(request, caller, st, error=i18n.t("rf_busy", lang, what=what),
+        busy = "rf_busy_refresh" if exc.job.kind == "refresh" else "rf_busy_import"
+        return _page(request, caller, st, error=i18n.t(busy, lang),
                      status=409)
     return RedirectResponse("/admin/refresh", status_code=303)
 
