@@ -61,3 +61,17 @@ def test_the_same_data_give_the_same_insights_run_after_run(tmp_path: Path) -> N
     second = run(tmp_path / "ws.duckdb", store, deliver=False)
     assert second.insights["updated"] == second.insights["new"] == 0
     assert second.insights["unchanged"] == first.insights["total"]
+    # nothing changed, so the scores were kept; --full scores anew, to the same insights
+    assert (first.scores["reused"], second.scores["reused"]) == (False, True)
+    assert second.scores["rows"] == first.scores["rows"]
+    third = run(tmp_path / "ws.duckdb", store, deliver=False, full=True)
+    assert third.scores["reused"] is False and third.insights["updated"] == 0
+    # a new line is a change: scored anew
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        day = ws.con.execute("SELECT max(invoice_date) FROM invoice_lines").fetchone()[0]
+        customer = ws.con.execute("SELECT min(customer_id) FROM invoice_lines").fetchone()[0]
+    (tmp_path / "new").mkdir()
+    write_csv(tmp_path / "new" / "invoice_lines.csv", INVOICE_HEADER, [
+        f"NEW-1,1,{day},{customer},SKU-NEW,1,100,60,R01"])
+    fourth = run(tmp_path / "ws.duckdb", store, data=tmp_path / "new", deliver=False)
+    assert fourth.scores["reused"] is False

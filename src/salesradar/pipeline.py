@@ -54,6 +54,7 @@ def refresh(
     deliver: bool = True,
     outcome_days: int | None = None,
     progress: Progress | None = None,
+    full: bool = False,
 ) -> RunSummary:
     """Import (when ``data`` is given), score, generate insights, measure the outcomes of
     insights old enough (``outcome_days``, else the company's outcome window), and deliver
@@ -68,12 +69,13 @@ def refresh(
 
         check_channels()
     with load_settings(store.db).active():  # the company's currency and fiscal year
-        return _refresh(ws, store, data, as_of, horizon_days, deliver, outcome_days, notify)
+        return _refresh(ws, store, data, as_of, horizon_days, deliver, outcome_days, notify,
+                        full)
 
 
 def _refresh(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None,
              horizon_days: int, deliver: bool, outcome_days: int | None,
-             notify: Callable[[str], None]) -> RunSummary:
+             notify: Callable[[str], None], full: bool) -> RunSummary:
     from salesradar.insights import run_insights
     from salesradar.insights.outcomes import measure_outcomes
     from salesradar.io.folder import import_folder
@@ -85,7 +87,8 @@ def _refresh(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None
         summary.imports = [r.to_dict() for r in import_folder(ws, data)]
     notify("scoring")
     summary.scores = score_workspace(
-        ws, as_of, horizon_days, progress=lambda name, *_: notify(f"scoring: {name}")
+        ws, as_of, horizon_days, progress=lambda name, *_: notify(f"scoring: {name}"),
+        reuse=not full,
     ).to_dict()
     notify("insights")
     summary.insights = run_insights(ws, store, as_of)
@@ -107,6 +110,7 @@ def run(
     deliver: bool = True,
     outcome_days: int | None = None,
     progress: Progress | None = None,
+    full: bool = False,
 ) -> RunSummary:
     """:func:`refresh` on the workspace file at ``path``: import, scores, insights and outcomes
     on a private copy that is published atomically when they succeed (a failure or a crash
@@ -117,7 +121,8 @@ def run(
         check_channels()
     with writing(path) as ws:
         summary = refresh(ws, store, data=data, as_of=as_of, horizon_days=horizon_days,
-                          deliver=False, outcome_days=outcome_days, progress=progress)
+                          deliver=False, outcome_days=outcome_days, progress=progress,
+                          full=full)
         if progress is not None:
             progress("publishing")
     if deliver:

@@ -74,6 +74,8 @@ def alert_commands(app: typer.Typer) -> None:
         deliver: Annotated[bool, typer.Option("--deliver/--no-deliver", help="Send due "
                            "insights through the configured channels.")] = True,
         top: Annotated[int, typer.Option(help="Insights to show.")] = 10,
+        full: Annotated[bool, typer.Option("--full", help="Score every model anew even when "
+                        "the data have not changed since the last run.")] = False,
         lang: LangOption = "en",
         workspace: WorkspaceOption = None,
         app_db: AppDbOption = None,
@@ -81,7 +83,8 @@ def alert_commands(app: typer.Typer) -> None:
     ) -> None:
         """Refresh everything: import --data (if given), score every model, generate and
         store insights, deliver them; then show the top insights. Safe to run on a schedule:
-        unchanged data creates no new insight and sends nothing new."""
+        unchanged data creates no new insight and sends nothing new, and the models' scores
+        of unchanged data are kept (seconds instead of minutes) unless --full."""
         from salesradar.cli.options import existing_workspace
         from salesradar.pipeline import run
 
@@ -94,7 +97,7 @@ def alert_commands(app: typer.Typer) -> None:
         with open_store(workspace, app_db) as store, output.progress() as bar:
             task = bar.add_task("refreshing", total=None)
             summary = run(target, store, data=data, as_of=parse_date(as_of, "--as-of"),
-                          horizon_days=horizon, deliver=deliver,
+                          horizon_days=horizon, deliver=deliver, full=full,
                           progress=lambda s: bar.update(task, description=s))
             rows = top_insights(store, top)
         result = {**summary.to_dict(), "top": rows}

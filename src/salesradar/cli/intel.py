@@ -35,11 +35,14 @@ def intel_commands(app: typer.Typer) -> None:
                          "(default: the last invoice date).")] = None,
         horizon: HorizonOption = 90,
         top: Annotated[int, typer.Option(help="Customers to show, by revenue at risk.")] = 10,
+        full: Annotated[bool, typer.Option("--full", help="Score anew even when the data "
+                        "have not changed since the scores were written.")] = False,
         workspace: WorkspaceOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Run every model (churn risk, stopped items, cross-sell, tiers, health) and store the
-        scores in the workspace as score_* tables."""
+        scores in the workspace as score_* tables (kept as they are when nothing they depend
+        on changed, unless --full)."""
         from salesradar.models.scoring import SCORE_TABLES, score_workspace
 
         with writing_workspace(workspace) as ws, output.progress() as bar:
@@ -48,7 +51,8 @@ def intel_commands(app: typer.Typer) -> None:
             def progress(name: str, index: int, total: int) -> None:
                 bar.update(task, completed=index, total=total, description=f"scoring: {name}")
 
-            summary = score_workspace(ws, parse_date(as_of, "--as-of"), horizon, progress=progress)
+            summary = score_workspace(ws, parse_date(as_of, "--as-of"), horizon, progress=progress,
+                                      reuse=not full)
             scores = ws.table(SCORE_TABLES["churn"])
             # the most money at stake weighted by the risk, as the dashboard lists them
             churn = scores.order_by([(-scores.churn_probability * scores.value_at_stake),

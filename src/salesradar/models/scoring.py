@@ -17,6 +17,7 @@ rule, and each of these tables says who spoke in ``scored_by``: ``score_churn`` 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesradar import currency
 from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
@@ -47,6 +49,7 @@ from salesradar.models.store import (
 )
 from salesradar.models.tiers import assign_tiers, health_scores
 
+SCORED_KEY_TABLE = "_salesradar_scores_key"  # what the score tables were computed from
 SCORE_TABLES = {
     "churn": "score_churn",
     "stopped_items": "score_stopped_items",
@@ -63,9 +66,11 @@ class ScoreSummary:
     rows: dict[str, int]  # score table -> rows written
     seconds: dict[str, float]
     gates: dict[str, Gate] = field(default_factory=dict)  # model -> who speaks, and why
+    reused: bool = False  # the data had not changed: the stored scores were kept
 
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "horizon_days": self.horizon_days,
+                "reused": self.reused,
                 "rows": self.rows, "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
                 "gates": {k: g.to_dict() for k, g in self.gates.items()}}
 
@@ -76,11 +81,14 @@ def score_workspace(
     horizon_days: int = 90,
     *,
     progress: Callable[[str, int, int], None] | None = None,
+    reuse: bool = True,
 ) -> ScoreSummary:
     """Run every model as of ``as_of`` (default: the last invoice date) and store the scores.
 
     First each gated model's backtest on this workspace decides whether the model or its rule
-    speaks (:func:`~salesradar.models.gates.model_gates`, cached by the data version).
+    speaks (:func:`~salesradar.models.gates.model_gates`, cached by the data version). With
+    ``reuse``, scores already written for the same data, day, horizon and currency are kept as
+    they are (a refresh with no new data returns in seconds); ``reuse=False`` scores anew.
     """
     import time
 
@@ -93,6 +101,11 @@ def score_workspace(
     version = data_version(ws)
     gates = model_gates(ws, day, horizon_days, version=version)
     seconds: dict[str, float] = {"gates": time.perf_counter() - started}
+    key = _scores_key(version, day, horizon_days)
+    if reuse and _stored_key(ws) == key:  # nothing changed since these scores were written
+        kept = {t: int(ws.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # noqa: S608
+                for t in SCORE_TABLES.values()}
+        return ScoreSummary(day, horizon_days, kept, seconds, gates, reused=True)
 
     def speaks(name: str) -> bool:
         gate = gates.get(name)
@@ -115,7 +128,23 @@ def score_workspace(
         ws.backend.create_table(SCORE_TABLES[name], table, overwrite=True)
         rows[SCORE_TABLES[name]] = table.num_rows
         seconds[name] = time.perf_counter() - started
+    ws.con.execute(f"CREATE OR REPLACE TABLE {SCORED_KEY_TABLE} AS SELECT ? AS key", [key])
     return ScoreSummary(day, horizon_days, rows, seconds, gates)
+
+
+def _scores_key(version: str, day: dt.date, horizon_days: int) -> str:
+    """What the score tables depend on: the data (every import), the day, the horizon, and the
+    currency their reasons are written in."""
+    return json.dumps([version, day.isoformat(), horizon_days, currency.code(), currency.symbol()])
+
+
+def _stored_key(ws: Any) -> str | None:
+    """The key the score tables were last written under, if they all exist."""
+    present = table_names(ws.backend)
+    if SCORED_KEY_TABLE not in present or not set(SCORE_TABLES.values()) <= present:
+        return None
+    row = ws.con.execute(f"SELECT key FROM {SCORED_KEY_TABLE}").fetchone()  # noqa: S608
+    return None if row is None else str(row[0])
 
 
 def _scored_by(table: pa.Table, who: str) -> pa.Table:
