@@ -48,6 +48,7 @@ def data_page(request: Request, caller: AdminPage, st: State,
     return render(request, "admin_data.html", caller, page="admin", tables=list(TABLES),
                   table=table if table in TABLES else "invoice_lines",
                   limit=uploads.size_text(uploads.upload_limit()),
+                  limit_bytes=uploads.upload_limit(),
                   mappings=uploads.list_mappings(st.db), last=runner.last("import"),
                   time_text=words.time_text)
 
