@@ -338,3 +338,16 @@ def test_excel_and_parquet_are_proposed_too(company: Company, tmp_path: Path,
     assert page.status_code == 200 and 'data-testid="missing-columns"' not in page.text
     assert selected(page.text, "sku") == 'מק"ט'
     assert "MLK-1L" in page.text
+
+
+def test_an_ambiguous_column_is_flagged_not_guessed_silently(company: Company) -> None:
+    content = (b"Invoice,Date,Customer,Client,Item,Qty,Total\n"
+               b"A1,2024-01-05,C1,C1,S1,1,10.00\nA2,2024-01-06,C2,C2,S2,2,20.00\n")
+    client = company.admin()
+    page = client.get(upload(client, "orders.csv", content=content).headers["location"])
+    row = re.search(r'<tr data-testid="mapping-row" data-column="customer_id"[^>]*>.*?</tr>',
+                    page.text, re.S)
+    assert row and 'data-flagged="1"' in row.group(0)
+    assert 'data-testid="ambiguous"' in row.group(0) and "Client" in row.group(0)
+    other = re.search(r'<tr data-testid="mapping-row" data-column="sku"[^>]*>', page.text)
+    assert other and 'data-flagged="0"' in other.group(0)
