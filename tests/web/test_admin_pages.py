@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from sqlalchemy import delete
 
-from delivery.servers import Recorder, http_server
+from delivery.servers import Recorder, http_server, smtp_server
 from salesradar.app import audit
 from salesradar.app.commitments import CommitmentRow
 from salesradar.app.management import (
@@ -139,6 +139,8 @@ def test_a_target_is_saved_with_the_checks_of_the_cli(site: Site) -> None:
     try:
         bad = admin.post("/admin/targets", data={**form, "period": "next year"})
         assert bad.status_code == 400 and 'data-testid="form-error"' in bad.text
+        assert admin.post("/admin/targets", data={**form, "period": "9999-12"}).status_code == 400
+        assert admin.get("/admin/targets?period=9999-12").status_code == 200  # says why
         negative = admin.post("/admin/targets", data={**form, "value": "-5"})
         assert negative.status_code == 400 and "negative" in negative.text
         assert admin.post("/admin/targets", data=form).status_code == 303
@@ -226,6 +228,16 @@ def test_a_test_message_goes_through_the_real_channel(site: Site,
         unknown = admin.post("/admin/channels/test", data={"csrf_token": csrf_of(page.text),
                                                            "channel": "pigeon"})
         assert unknown.status_code == 400
+    with smtp_server() as (sink, port):
+        monkeypatch.setenv("SALESRADAR_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SALESRADAR_SMTP_PORT", str(port))
+        monkeypatch.setenv("SALESRADAR_SMTP_FROM", "radar@example.com")
+        page = admin.get("/admin/channels")
+        assert 'data-testid="channel-email-email"' in page.text
+        mailed = admin.post("/admin/channels/test", data={
+            "csrf_token": csrf_of(page.text), "channel": "email", "email": "boss@example.com"})
+        assert mailed.status_code == 200 and 'class="good"' in mailed.text
+        assert [m["To"] for m in sink.messages] == ["boss@example.com"]
     assert audit.list_events(site.db, action="channel.test")[0]["detail"] == {"ok": True}
 
 

@@ -117,6 +117,8 @@ def _save_target(st: Any, who: str, for_team: bool, period: str, metric: str, va
         return set_target(st.db, period=period.strip(), metric=metric, value=number,
                           rep_id=None if for_team else who.strip(),
                           team=who.strip() if for_team else None, set_by=by)
+    except UserInputError:
+        raise
     except (ValueError, OverflowError):  # a year the calendar cannot end (9999)
         raise UserInputError(f"{period!r} is not a period a target can have") from None
 
@@ -284,7 +286,9 @@ def commitment_raw(form: dict[str, str], *, draft: bool = False) -> dict[str, An
     vendor = f["vendor"] or ("…" if draft else "")
     return {
         "name": name, "vendor": vendor, "model": f["model"], "metric": f["metric"],
-        "improvement_pct": _number(f["improvement"], "the improvement", percent=True) or None,
+        # while typing, a missing improvement does not hide the other warnings
+        "improvement_pct": _number(f["improvement"], "the improvement", percent=True)
+        or (0.1 if draft else None),
         "start": f["start"] or None, "end": f["end"] or None,
         "data_source": f["data_source"] or None,
         "baseline": None if f["no_baseline"] else {
