@@ -166,10 +166,30 @@ def test_contacts_and_leads_are_shown_with_links(site: Site) -> None:
     page = client.get("/inbox").text
     assert 'data-testid="customer-group"' in page
     assert re.search(r'href="mailto:[^"@]+@[^"]+"', page)  # the demo's contacts have e-mail
-    leads = client.get("/inbox", params={"rep": site.rep_id}).text
-    if 'data-kind="lead_not_contacted"' in leads:
-        assert 'data-testid="lead-info"' in leads
+    assert re.search(r'data-testid="contact-phone" href="tel:0\d{9}"', page)
+    with duckdb.connect(str(site.workspace), read_only=True) as con:
+        lead = con.execute("SELECT lead_id, name, company, phone FROM leads "
+                           "WHERE lead_id = ?", [_first_lead(site)]).fetchone()
+    assert lead is not None
+    rows = client.get("/inbox", params={"rep": _owner(site, lead[0])}).text
+    while 'data-insight-id' in rows and f"<bdi dir=\"ltr\">{lead[0]}</bdi> · <b>" not in rows:
+        nxt = re.search(r'data-testid="page-next" href="([^"]+)"', rows)
+        assert nxt, f"lead {lead[0]} not found in the inbox"
+        rows = client.get(nxt.group(1).replace("&amp;", "&")).text
+    info = rows[rows.index(f"<bdi dir=\"ltr\">{lead[0]}</bdi> · <b>"):][:1500]
+    assert lead[1] in info and lead[2] in info
+    assert f'href="tel:{lead[3].replace("-", "")}"' in info
     assert tel("+972 (52) 123-4567") == "+972521234567" and tel("03-1234567") == "031234567"
+
+
+def _first_lead(site: Site) -> str:
+    return next(i.subject_id for i in site.store.list_insights(
+        status=["new", "sent", "acknowledged"]) if i.kind == "lead_not_contacted")
+
+
+def _owner(site: Site, lead_id: str) -> str:
+    return next(str(i.owner_rep_id) for i in site.store.list_insights()
+                if i.subject_id == lead_id and i.kind == "lead_not_contacted")
 
 
 def test_dismiss_and_snooze_read_differently_in_hebrew() -> None:

@@ -100,6 +100,16 @@ def pick(labels: Sequence[str], index: npt.ArrayLike, valid: BoolArray | None = 
     return pa.array(list(labels), pa.string()).take(idx)
 
 
+def phones(numbers: npt.ArrayLike, valid: BoolArray | None = None) -> pa.Array:
+    """Israeli mobile numbers such as ``054-1234567``, a fixed function of ``numbers`` (no
+    random draw, so adding them changes nothing else of a generated company)."""
+    nums = np.asarray(numbers, dtype=np.int64)
+    prefix = 50 + (nums * 7) % 9
+    rest = (nums * 7919 + 1_234_567) % 10_000_000
+    texts = [f"0{p}-{r:07d}" for p, r in zip(prefix.tolist(), rest.tolist(), strict=True)]
+    return pa.array(texts, pa.string(), mask=None if valid is None else ~valid)
+
+
 def month_labels(first_month: int, count: int) -> list[str]:
     """``YYYY-MM`` labels of ``count`` months from a month number (year * 12 + month - 1)."""
     return [f"{(m // 12):04d}-{(m % 12) + 1:02d}" for m in range(first_month, first_month + count)]

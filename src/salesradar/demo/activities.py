@@ -175,6 +175,7 @@ def write_contacts(plan: Plan, cust: Customers, last_activity: IntArray,
         "name": names,
         "level": A.pick(LEVELS, level),
         "email": pc.if_else(pa.array(has_email), email, pa.scalar(None, pa.string())),
+        "phone": A.phones(np.arange(len(owner)) + 1, valid=np.arange(len(owner)) % 7 != 3),
         "last_activity_at": A.timestamps(seen, valid=seen_valid),
     })
     return np.asarray(strategic & (count == 1), dtype=np.bool_)

@@ -190,6 +190,27 @@ def _first_contacts(plan: Plan, reps: Reps, created: IntArray, owner: IntArray,
     return contacted, first
 
 
+def _lead_people(n: int) -> dict[str, pa.Array]:
+    """Who asked, for the ``n`` leads: name, company, phone and e-mail, a fixed function of the
+    lead's number (no random draw, so the rest of the company stays as it was)."""
+    from salesradar.demo.catalog import FIRST_NAMES, SURNAMES
+
+    k = np.arange(n, dtype=np.int64)
+    first = A.pick(FIRST_NAMES, (k * 5) % len(FIRST_NAMES))
+    last = A.pick(SURNAMES, (k * 11 + 3) % len(SURNAMES))
+    house = A.pick(SURNAMES, (k * 13 + 7) % len(SURNAMES))
+    company = pc.binary_join_element_wise(house, A.pick(_LEAD_TRADES, k % len(_LEAD_TRADES)),
+                                          " ")
+    local = pc.utf8_lower(pc.binary_join_element_wise(first, last, "."))
+    domain = pc.binary_join_element_wise(pc.utf8_lower(house), "co.il", ".")
+    return {"name": pc.binary_join_element_wise(first, last, " "), "company": company,
+            "phone": A.phones(k + 100_003),
+            "email": pc.binary_join_element_wise(local, domain, "@")}
+
+
+_LEAD_TRADES = ("Market", "Catering", "Hotels", "Kiosk", "Cafe", "Foods")
+
+
 def write_pipeline(pipe: Pipeline, reps: Reps, plan: Plan, out: dict[str, A.TableWriter],
                    rng: np.random.Generator) -> None:
     """Write leads, deals and deal_stage_history."""
@@ -206,6 +227,7 @@ def write_pipeline(pipe: Pipeline, reps: Reps, plan: Plan, out: dict[str, A.Tabl
         "status": A.pick(("converted", "new", "working", "disqualified"), status[lo]),
         "deal_id": _optional_ids("D", pipe.lead_deal[lo], 6),
         "customer_id": _optional_ids("C", pipe.lead_customer[lo], plan.cid_width),
+        **_lead_people(n_leads),
     })
     stage_names = _stage_names(pipe)
     forecast = np.where(pipe.deal_outcome == 1, 0, np.where(pipe.deal_outcome == 2, 1,
