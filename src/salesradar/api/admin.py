@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from salesradar.api.auth import ApiCaller, ApiError, Caller, State
+from salesradar.api.admin_auth import admin_api
+from salesradar.api.auth import ApiError, Caller, State
 from salesradar.app import audit, users
 from salesradar.app.settings import describe_settings, reset_setting, set_setting
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
+# an admin, resolved without reading the workspace (401, 403, CSRF header on cookie writes)
+AdminApi = Annotated[Caller, Depends(admin_api)]
 
 
 def _admin(caller: Caller) -> None:
@@ -28,7 +31,7 @@ class SettingValue(BaseModel):
 
 
 @router.get("/settings")
-def settings(caller: ApiCaller, st: State) -> list[dict[str, Any]]:
+def settings(caller: AdminApi, st: State) -> list[dict[str, Any]]:
     """Every company setting: value, default, whether changed, group and description."""
     _admin(caller)
     return describe_settings(st.db)
@@ -36,7 +39,7 @@ def settings(caller: ApiCaller, st: State) -> list[dict[str, Any]]:
 
 @router.put("/settings/{name}")
 def put_setting(name: Annotated[str, Path(max_length=100)], body: SettingValue,
-                caller: ApiCaller, st: State) -> dict[str, Any]:
+                caller: AdminApi, st: State) -> dict[str, Any]:
     """Set one setting (checked like the CLI does: 400 with the reason) or reset it."""
     _admin(caller)
     if body.value is None:
@@ -47,14 +50,14 @@ def put_setting(name: Annotated[str, Path(max_length=100)], body: SettingValue,
 
 
 @router.get("/users")
-def list_users(caller: ApiCaller, st: State) -> list[dict[str, Any]]:
+def list_users(caller: AdminApi, st: State) -> list[dict[str, Any]]:
     """The users: name, role, rep id, team, language, active (never a password or token)."""
     _admin(caller)
     return [u.to_dict() for u in users.list_users(st.db)]
 
 
 @router.get("/audit")
-def audit_log(caller: ApiCaller, st: State,
+def audit_log(caller: AdminApi, st: State,
               action: Annotated[str | None, Query(max_length=60)] = None,
               actor: Annotated[str | None, Query(max_length=100)] = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 200,

@@ -13,20 +13,23 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from salesradar.api.auth import ApiError, Caller, PageCaller, State, check_csrf
+from salesradar.api.admin_auth import admin_page
+from salesradar.api.auth import ApiError, Caller, State, check_csrf
 from salesradar.app import audit, users
 from salesradar.app.settings import describe_settings, reset_setting, set_setting
-from salesradar.errors import UserInputError
+from salesradar.errors import SalesradarError, UserInputError
 from salesradar.web import admin_texts as _texts  # noqa: F401  (registers the words)
 from salesradar.web import i18n
 from salesradar.web.pages import render
 
 router = APIRouter(include_in_schema=False)
 
+# an admin, resolved without reading the workspace: the pages work before any data is in
+AdminCaller = Annotated[Caller, Depends(admin_page)]
 Text = Annotated[str, Form(max_length=200)]
 Csrf = Annotated[str, Form(max_length=200)]
 AUDIT_PAGE = 50
@@ -49,13 +52,22 @@ def actor(caller: Caller) -> str:
     return caller.user.username
 
 
+def reps_of(st: Any) -> list[dict[str, Any]]:
+    """The reps table, or none while the workspace holds no data yet."""
+    try:
+        found: list[dict[str, Any]] = st.reps()
+    except SalesradarError:
+        return []
+    return found
+
+
 def back(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
 # -- the hub ---------------------------------------------------------------------------------
 @router.get("/admin")
-def hub(request: Request, caller: PageCaller, st: State) -> Response:
+def hub(request: Request, caller: AdminCaller, st: State) -> Response:
     """One line per administration page, with a count or state."""
     from salesradar.app.management import CommissionPlanRow, SalesTargetRow
     from salesradar.commitments.store import list_commitments
@@ -84,21 +96,21 @@ def hub(request: Request, caller: PageCaller, st: State) -> Response:
 def _users_page(request: Request, caller: Caller, st: Any, status: int = 200,
                 error: str | None = None, form: dict[str, str] | None = None,
                 done: str | None = None) -> Response:
-    teams = sorted({str(r["team"]) for r in st.reps() if r.get("team")})
+    teams = sorted({str(r["team"]) for r in reps_of(st) if r.get("team")})
     return render(request, "admin_users.html", caller, status, page="admin",
                   users=users.list_users(st.db), error=error, form=form or {}, done=done,
                   teams=teams, roles=users.ROLES)
 
 
 @router.get("/admin/users")
-def users_page(request: Request, caller: PageCaller, st: State,
+def users_page(request: Request, caller: AdminCaller, st: State,
                done: Annotated[str | None, Query(max_length=20)] = None) -> Response:
     require_admin(caller)
     return _users_page(request, caller, st, done=done)
 
 
 @router.post("/admin/users")
-def add_user(request: Request, caller: PageCaller, st: State, username: Text = "",
+def add_user(request: Request, caller: AdminCaller, st: State, username: Text = "",
              password: Annotated[str, Form(max_length=1000)] = "", role: Text = "rep",
              rep_id: Text = "", team: Text = "", lang: Text = "he",
              csrf_token: Csrf = "") -> Response:
@@ -121,7 +133,7 @@ def add_user(request: Request, caller: PageCaller, st: State, username: Text = "
 
 
 @router.post("/admin/users/profile")
-def change_user(request: Request, caller: PageCaller, st: State, username: Text = "",
+def change_user(request: Request, caller: AdminCaller, st: State, username: Text = "",
                 role: Text = "", rep_id: Text = "", team: Text = "", lang: Text = "en",
                 csrf_token: Csrf = "") -> Response:
     """Change a user's role, rep id, team and language."""
@@ -138,7 +150,7 @@ def change_user(request: Request, caller: PageCaller, st: State, username: Text 
 
 
 @router.post("/admin/users/active")
-def activate_user(request: Request, caller: PageCaller, st: State, username: Text = "",
+def activate_user(request: Request, caller: AdminCaller, st: State, username: Text = "",
                   active: Text = "", csrf_token: Csrf = "") -> Response:
     """Disable (sessions and tokens end at once) or enable a user."""
     admin_form(caller, csrf_token)
@@ -154,7 +166,7 @@ def activate_user(request: Request, caller: PageCaller, st: State, username: Tex
 
 
 @router.post("/admin/users/password")
-def reset_password(request: Request, caller: PageCaller, st: State, username: Text = "",
+def reset_password(request: Request, caller: AdminCaller, st: State, username: Text = "",
                    password: Annotated[str, Form(max_length=1000)] = "",
                    csrf_token: Csrf = "") -> Response:
     """Set a user's password (their sessions and API tokens end); never logged."""
@@ -190,14 +202,14 @@ def _settings_page(request: Request, caller: Caller, st: Any, status: int = 200,
 
 
 @router.get("/admin/settings")
-def settings_page(request: Request, caller: PageCaller, st: State,
+def settings_page(request: Request, caller: AdminCaller, st: State,
                   done: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     require_admin(caller)
     return _settings_page(request, caller, st, done=done)
 
 
 @router.post("/admin/settings")
-def change_setting(request: Request, caller: PageCaller, st: State, key: Text = "",
+def change_setting(request: Request, caller: AdminCaller, st: State, key: Text = "",
                    value: Annotated[str, Form(max_length=2000)] = "", reset: Text = "",
                    csrf_token: Csrf = "") -> Response:
     """Set one setting (checked by set_setting, the error shown next to it) or reset it."""
@@ -257,13 +269,13 @@ def _channels_page(request: Request, caller: Caller, st: Any, status: int = 200,
 
 
 @router.get("/admin/channels")
-def channels_page(request: Request, caller: PageCaller, st: State) -> Response:
+def channels_page(request: Request, caller: AdminCaller, st: State) -> Response:
     require_admin(caller)
     return _channels_page(request, caller, st)
 
 
 @router.post("/admin/channels/test")
-def test_channel(request: Request, caller: PageCaller, st: State, channel: Text = "",
+def test_channel(request: Request, caller: AdminCaller, st: State, channel: Text = "",
                  email: Text = "", csrf_token: Csrf = "") -> Response:
     """Send a test message on one configured channel, through the channel's own code."""
     from salesradar.delivery.channels import DeliveryError
@@ -296,7 +308,7 @@ def test_channel(request: Request, caller: PageCaller, st: State, channel: Text 
 
 # -- the audit log ---------------------------------------------------------------------------
 @router.get("/admin/audit")
-def audit_page(request: Request, caller: PageCaller, st: State,
+def audit_page(request: Request, caller: AdminCaller, st: State,
                action: Annotated[str, Query(max_length=60)] = "",
                who: Annotated[str, Query(max_length=100)] = "",
                offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> Response:

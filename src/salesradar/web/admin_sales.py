@@ -21,11 +21,20 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
-from salesradar.api.auth import Caller, PageCaller, State
+from salesradar.api.auth import Caller, State
 from salesradar.api.edge import RowId
 from salesradar.app import audit
 from salesradar.errors import SalesradarError, UserInputError
-from salesradar.web.admin import Csrf, Text, actor, admin_form, back, require_admin
+from salesradar.web.admin import (
+    AdminCaller,
+    Csrf,
+    Text,
+    actor,
+    admin_form,
+    back,
+    reps_of,
+    require_admin,
+)
 from salesradar.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +49,10 @@ def _period_text(period: str, st: Any) -> str:
 
     if period:
         return period
-    day = as_of(st) or dt.date.today()
+    try:
+        day = as_of(st) or dt.date.today()
+    except SalesradarError:  # no data yet
+        day = dt.date.today()
     return f"{day.year}-{day.month:02d}"
 
 
@@ -56,13 +68,16 @@ def _targets(st: Any, period: str) -> tuple[list[dict[str, Any]], str | None]:
     except ValueError:  # a year the calendar cannot end (9999)
         return [], f"{period!r} is not a period the targets can have"
     rows: list[dict[str, Any]] = []
-    with st.open() as ws:
-        imported = "targets" in table_names(ws.backend)
-        for metric in METRICS:
-            if imported:
-                rows += list_targets(ws, st.db, start=start, grain=grain, metric=metric)
-            else:
-                rows += _app_targets(st.db, start, grain, metric)
+    try:
+        with st.open() as ws:
+            if "targets" in table_names(ws.backend):
+                for metric in METRICS:
+                    rows += list_targets(ws, st.db, start=start, grain=grain, metric=metric)
+                return rows, None
+    except SalesradarError:  # no data yet: the targets set here
+        pass
+    for metric in METRICS:
+        rows += _app_targets(st.db, start, grain, metric)
     return rows, None
 
 
@@ -86,15 +101,15 @@ def _targets_page(request: Request, caller: Caller, st: Any, period: str = "",
 
     shown = _period_text(period, st)
     rows, period_error = _targets(st, shown)
-    reps = sorted(str(r["rep_id"]) for r in st.reps())
-    teams = sorted({str(r["team"]) for r in st.reps() if r.get("team")})
+    reps = sorted(str(r["rep_id"]) for r in reps_of(st))
+    teams = sorted({str(r["team"]) for r in reps_of(st) if r.get("team")})
     return render(request, "admin_targets.html", caller, status, page="admin", rows=rows,
                   period=shown, error=error or period_error, form=form or {}, done=done,
                   metrics=METRICS, reps=reps, teams=teams)
 
 
 @router.get("/admin/targets")
-def targets_page(request: Request, caller: PageCaller, st: State,
+def targets_page(request: Request, caller: AdminCaller, st: State,
                  period: Annotated[str, Query(max_length=10)] = "",
                  done: Annotated[str | None, Query(max_length=20)] = None) -> Response:
     require_admin(caller)
@@ -124,7 +139,7 @@ def _save_target(st: Any, who: str, for_team: bool, period: str, metric: str, va
 
 
 @router.post("/admin/targets")
-def set_target_form(request: Request, caller: PageCaller, st: State, kind: Text = "rep",
+def set_target_form(request: Request, caller: AdminCaller, st: State, kind: Text = "rep",
                     who: Text = "", period: Text = "", metric: Text = "revenue",
                     value: Text = "", csrf_token: Csrf = "") -> Response:
     """Set (or replace) one target, with the checks of set_target."""
@@ -141,7 +156,7 @@ def set_target_form(request: Request, caller: PageCaller, st: State, kind: Text 
 
 
 @router.post("/admin/targets/upload")
-async def upload_targets(request: Request, caller: PageCaller, st: State,
+async def upload_targets(request: Request, caller: AdminCaller, st: State,
                          file: Annotated[UploadFile | None, File()] = None,
                          csrf_token: Csrf = "") -> Response:
     """A CSV of targets (rep_id or team, period, metric, value): every row checked first,
@@ -228,7 +243,7 @@ def _yaml_of(plan: dict[str, Any]) -> str:
 
 
 @router.get("/admin/commissions")
-def commissions_page(request: Request, caller: PageCaller, st: State,
+def commissions_page(request: Request, caller: AdminCaller, st: State,
                      name: Annotated[str, Query(max_length=200)] = "",
                      done: Annotated[str | None, Query(max_length=200)] = None) -> Response:
     """The plans; ``name``: that plan's YAML in the form, to edit it."""
@@ -240,7 +255,7 @@ def commissions_page(request: Request, caller: PageCaller, st: State,
 
 
 @router.post("/admin/commissions")
-def save_commission_plan(request: Request, caller: PageCaller, st: State,
+def save_commission_plan(request: Request, caller: AdminCaller, st: State,
                          document: Annotated[str, Form(max_length=MAX_PLAN_YAML)] = "",
                          csrf_token: Csrf = "") -> Response:
     """Save a plan from YAML text; its validation errors are shown with the text."""
@@ -349,13 +364,13 @@ def _commitments_page(request: Request, caller: Caller, st: Any, status: int = 2
 
 
 @router.get("/admin/commitments")
-def commitments_page(request: Request, caller: PageCaller, st: State) -> Response:
+def commitments_page(request: Request, caller: AdminCaller, st: State) -> Response:
     require_admin(caller)
     return _commitments_page(request, caller, st)
 
 
 @router.get("/admin/commitments/check")
-def check_commitment(request: Request, caller: PageCaller) -> Response:
+def check_commitment(request: Request, caller: AdminCaller) -> Response:
     """The warnings of the terms typed so far, as JSON (the form's script asks on change)."""
     require_admin(caller)
     form = {k: str(request.query_params.get(k, ""))[:200] for k in COMMITMENT_FIELDS}
@@ -363,7 +378,7 @@ def check_commitment(request: Request, caller: PageCaller) -> Response:
 
 
 @router.post("/admin/commitments")
-async def add_commitment(request: Request, caller: PageCaller, st: State) -> Response:
+async def add_commitment(request: Request, caller: AdminCaller, st: State) -> Response:
     """Record a commitment with the checks of ``vendor commitment add``; its page shows the
     warnings."""
     from salesradar.commitments.store import add_commitment as store
@@ -383,7 +398,7 @@ async def add_commitment(request: Request, caller: PageCaller, st: State) -> Res
 
 
 @router.get("/admin/commitments/{commitment_id}")
-def commitment_page(request: Request, commitment_id: RowId, caller: PageCaller,
+def commitment_page(request: Request, commitment_id: RowId, caller: AdminCaller,
                     st: State) -> Response:
     """One commitment: its terms and warnings, status against the baseline, and verdict."""
     from salesradar.access import EVERYTHING
