@@ -56,7 +56,9 @@ def test_hebrew_admin_pages(site: Site) -> None:
     client = site.client("admin_he")
     for path, word in (("/admin", "ניהול מערכת"), ("/admin/users", "הוספת משתמש"),
                        ("/admin/targets", "קביעת יעד"), ("/admin/commitments", "רישום התחייבות"),
-                       ("/admin/audit", "יומן שינויים")):
+                       ("/admin/audit", "יומן שינויים"),
+                       ("/admin/settings", "מטבע החברה"),
+                       ("/admin/channels", "תור השליחה"), ("/admin/commissions", "תוכניות")):
         page = client.get(path)
         assert page.status_code == 200 and 'dir="rtl"' in page.text and word in page.text, path
 

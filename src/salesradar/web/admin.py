@@ -22,8 +22,7 @@ from salesradar.api.auth import ApiError, Caller, State, check_csrf
 from salesradar.app import audit, users
 from salesradar.app.settings import describe_settings, reset_setting, set_setting
 from salesradar.errors import SalesradarError, UserInputError
-from salesradar.web import admin_texts as _texts  # noqa: F401  (registers the words)
-from salesradar.web import i18n
+from salesradar.web import admin_texts, i18n  # admin_texts registers the words at import
 from salesradar.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -198,7 +197,8 @@ def _settings_page(request: Request, caller: Caller, st: Any, status: int = 200,
                    done: str | None = None) -> Response:
     rows = describe_settings(st.db)
     return render(request, "admin_settings.html", caller, status, page="admin", rows=rows,
-                  shown=shown, errors=errors or {}, typed=typed or {}, done=done)
+                  shown=shown, errors=errors or {}, typed=typed or {}, done=done,
+                  hebrew=admin_texts.SETTINGS_HE, groups=admin_texts.GROUPS)
 
 
 @router.get("/admin/settings")
