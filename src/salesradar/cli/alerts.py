@@ -213,11 +213,19 @@ def alert_commands(app: typer.Typer) -> None:
         """Uplift the alerts cause: recovery of delivered vs held-out insights, with a 95%
         confidence interval, overall, per kind and per rep."""
         from salesradar.insights import impact as measure
+        from salesradar.insights.impact import reported
 
         with open_store(workspace, app_db) as store:
             rows = [r.to_dict() for r in measure(store)]
+            said = reported(store)  # what reps logged: beside the measurement, not in it
 
         def render() -> None:
+            if said:
+                output.console.print(output.table(
+                    "reported by reps (not in the uplift)",
+                    ["kind", "ordered", "lost", "ordered, data says recovered"],
+                    [(r["key"], str(r["ordered"]), str(r["lost"]),
+                      f"{r['ordered_confirmed']}/{r['ordered_and_measured']}") for r in said]))
             everything = next((r for r in rows if r["dimension"] == "all"), None)
             if everything is None or not (everything["delivered"]["n"]
                                           or everything["holdout"]["n"]):
