@@ -204,6 +204,8 @@ def test_a_vendor_commitment_with_its_warnings(site: Site) -> None:
         shown = admin.get(url)
         assert shown.status_code == 200
         assert "no baseline" in shown.text and "no data source" in shown.text
+        assert 'data-testid="commitment-verdict"' in shown.text  # "vague": cannot be judged
+        assert 'data-testid="commitment-fee"' in shown.text
         assert "Vendor X +20%" in admin.get("/admin/commitments").text
     finally:
         with site.db.session() as s:

@@ -200,6 +200,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "adm_c_deadline": ("Deadline", "מועד אחרון"),
     "adm_c_as_of": ("Data as of", "נתונים נכון ל-"),
     "adm_c_fee": ("Fee due", "תשלום לספק"),
+    "adm_c_roi": ("Return on the fee", "תשואה על התשלום"),
     "adm_c_weeks": ("Last weeks", "השבועות האחרונים"),
     "adm_c_week": ("Week ending", "שבוע שמסתיים ב-"),
     "adm_c_actual": ("Actual", "בפועל"),
