@@ -10,6 +10,8 @@ from pathlib import Path
 
 import ibis
 import pytest
+from tests.insights.insight_helpers import make_insight
+
 from helpers import INVOICE_HEADER, write_csv
 from salesradar.app import AppDB
 from salesradar.app.settings import (
@@ -35,8 +37,6 @@ from salesradar.models.text import money
 from salesradar.performance.text import value_text
 from salesradar.web.i18n import isolate_numbers
 from salesradar.workspace import Workspace
-
-from tests.insights.insight_helpers import make_insight
 
 
 @pytest.fixture

@@ -57,6 +57,10 @@ def test_every_route_refuses_anonymous_callers(site: Site) -> None:
 def test_public_paths_are_only_login_docs_and_assets(site: Site) -> None:
     paths = {getattr(r, "path", None) for r in all_routes(site.app.routes)}
     public = {p for p in paths if p in PUBLIC_PATHS}
-    assert public <= {"/login", "/docs", "/openapi.json", "/static", "/swagger", "/healthz"}
+    assert public <= {"/login", "/docs", "/openapi.json", "/static", "/swagger", "/healthz",
+                      "/setup"}
+    # the first-run page opens only with the token a first run prints
+    assert site.client().get("/setup").status_code == 404
+    assert site.client().get("/setup?token=guess").status_code == 404
     login = site.client().get("/login")
     assert login.status_code == 200 and 'name="csrf_token"' in login.text

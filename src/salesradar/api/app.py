@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,9 @@ from salesradar.web import i18n
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 LOG = logging.getLogger("salesradar.web")
 # pages and documents anyone may fetch; every other route needs a login (tests walk the routes)
+# /setup answers only with the one-time token a first run prints, and 404 once a user exists
 PUBLIC_PATHS = frozenset({"/login", "/docs", "/openapi.json", "/static", "/swagger",
-                          "/healthz"})
+                          "/healthz", "/setup"})
 
 
 def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False,
@@ -57,11 +59,20 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
     """
     import fastapi_offline
 
+    from salesradar.api import admin as admin_api
+    from salesradar.api.admin_data import router as admin_data_api
     from salesradar.api.manage import router as manage_router
     from salesradar.api.routes import router
+    from salesradar.web import account_plans, admin_sales, worklist
+    from salesradar.web import admin as admin_pages
+    from salesradar.web.data_in import router as data_in_pages
     from salesradar.web.pages import router as pages
+    from salesradar.web.refresh import router as refresh_pages
+    from salesradar.web.setup import router as first_run
+    from salesradar.web.setup import setup_token as first_run_token
 
-    st = AppState(Path(workspace), db, secure_cookies=secure_cookies)
+    st = AppState(Path(workspace), db, secure_cookies=secure_cookies,
+                  setup_token=first_run_token(db))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -127,6 +138,15 @@ def create_app(workspace: str | Path, db: AppDB, *, secure_cookies: bool = False
     app.include_router(router)
     app.include_router(manage_router)
     app.include_router(pages)
+    app.include_router(first_run)  # /setup: the first administrator, on a store without users
+    app.include_router(worklist.router)  # inbox actions, deal list, exports
+    app.include_router(admin_pages.router)
+    app.include_router(admin_sales.router)
+    app.include_router(account_plans.router)
+    app.include_router(admin_api.router)
+    app.include_router(data_in_pages)  # /admin/data: upload, mapping, import
+    app.include_router(refresh_pages)  # /admin/refresh, and the schedule thread
+    app.include_router(admin_data_api)  # /api/v1/admin/data, /api/v1/admin/refresh
     _handlers(app)
     return app
 
@@ -233,5 +253,9 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        message = str(exc.detail)
+        if not _is_api(request) and message == HTTPStatus(exc.status_code).phrase:
+            # the server's own English phrase ("Not Found"): the page says it in its language
+            message = i18n.t(f"http_{exc.status_code}", _lang(request))
         return _error(request, exc.status_code, codes.get(exc.status_code, "http_error"),
-                      str(exc.detail), dict(exc.headers or {}))
+                      message, dict(exc.headers or {}))

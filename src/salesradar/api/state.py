@@ -51,6 +51,7 @@ class AppState:
     secret: str = field(default_factory=lambda: os.environ.get(SECRET_ENV)
                         or secrets.token_urlsafe(32))
     secure_cookies: bool = False
+    setup_token: str | None = None  # first run (no user yet): /setup?token= makes the admin
     _cache: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _computing: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)

@@ -14,11 +14,13 @@ import typer
 from salesradar import __version__
 from salesradar.cli import output
 from salesradar.cli.alerts import alert_commands
+from salesradar.cli.connect import connect_commands
 from salesradar.cli.data import data_app_commands
 from salesradar.cli.intel import intel_commands
 from salesradar.cli.kpi import kpi_commands
 from salesradar.cli.manage import manage_commands
 from salesradar.cli.products import product_commands
+from salesradar.cli.schedule import schedule_commands
 from salesradar.cli.settings import settings_commands
 from salesradar.cli.vendor import vendor_commands
 from salesradar.cli.web import web_commands
@@ -58,10 +60,9 @@ web_commands(app)
 vendor_commands(app)
 manage_commands(app)
 product_commands(app)
-from salesradar.cli.connect import connect_commands; connect_commands(app)  # noqa: E402,E702,I001
+connect_commands(app)
 settings_commands(app)
-from salesradar.cli.schedule import schedule_commands; schedule_commands(app)  # noqa: E402,E702,I001
-
+schedule_commands(app)
 
 
 def main() -> None:

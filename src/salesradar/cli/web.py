@@ -65,6 +65,11 @@ def serve_workspace(target: Path, app_db: str | None, host: str, port: int, *,
 
     with open_app_db(target, app_db) as db:
         app = create_app(target, db, secure_cookies=https, warm=True)
+        token = app.state.sr.setup_token
+        if token:  # first run: only who reads this can create the administrator
+            output.console.print(
+                f"no user yet: open http://{host}:{port}/setup?token={token} to create the "
+                "administrator (or: salesradar user add NAME --role admin)", highlight=False)
         uvicorn.Server(server_config(app, host, port,
                                      forwarded_allow_ips=forwarded_allow_ips)).run()
 
@@ -118,12 +123,17 @@ def web_commands(app: typer.Typer) -> None:
         refresh it while the app is up (see docs/web.md).
         """
         target = workspace_path(workspace)
-        if not target.exists():
-            raise UserInputError(f"no workspace at {target}: run salesradar demo or import data "
-                                 "first, or pass --workspace")
+        fresh = not target.exists()
+        if fresh:  # a new company: its data come in through the browser (Administration)
+            from salesradar.workspace import Workspace
+
+            if not target.parent.is_dir():
+                raise UserInputError(f"no folder {target.parent} for the workspace {target.name}")
+            Workspace.open(target).close()
         url = f"http://{host}:{port}/"
         output.emit({"url": url, "workspace": str(target)}, as_json, lambda: output.console.print(
-            f"serving {target} on {url} (API docs: {url}docs); Ctrl+C stops", highlight=False))
+            f"serving {'a new, empty workspace ' if fresh else ''}{target} on {url} (API docs: "
+            f"{url}docs); Ctrl+C stops", highlight=False))
         serve_workspace(target, app_db, host, port, https=https,
                         forwarded_allow_ips=forwarded_allow_ips)
 
