@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from salesradar.claims import steady
@@ -84,6 +85,26 @@ def _people(ws: Workspace) -> dict[str, tuple[str | None, str | None]]:
     return {str(r[0]): (r[1], r[2]) for r in rows if r[0] is not None}
 
 
+def _selling_reps(ws: Workspace) -> dict[str, str]:
+    """customer_id → the rep of its latest invoice line, for customers without a master row (a
+    company that imported invoice lines only): the same reps :mod:`salesradar.access` lets see
+    such a customer, so its insights reach someone."""
+    mastered = ("WHERE customer_id NOT IN (SELECT customer_id FROM customers "
+                "WHERE rep_id IS NOT NULL)" if "customers" in table_names(ws.backend) else "")
+    rows = ws.con.execute(
+        "SELECT customer_id, arg_max(rep_id, (invoice_date, invoice_id, line_no)) "  # noqa: S608
+        f"FROM invoice_lines {mastered} GROUP BY customer_id "
+        "HAVING count(rep_id) > 0").fetchall()
+    return {str(c): str(r) for c, r in rows if r is not None}
+
+
+def _owner(f: Finding, selling: dict[str, str]) -> str | None:
+    """The finding's rep, else (a customer's finding) the rep who sells to the customer."""
+    if f.owner_rep_id or not f.subject.type.startswith("customer"):
+        return f.owner_rep_id
+    return selling.get(f.subject.id.partition("/")[0])
+
+
 def _insight(f: Finding, people: dict[str, tuple[str | None, str | None]],
              ctx: Context, detected_at: dt.datetime, settings: RuleSettings) -> Insight:
     value = round(max(f.value, 0.0), 2)
@@ -133,9 +154,10 @@ def generate_insights(
     people = _people(ws)
     detected_at = moment.replace(tzinfo=UTC)
     found: list[Insight] = []
+    selling = _selling_reps(ws) if "invoice_lines" in table_names(ws.backend) else {}
     for kind in available_kinds(ws, wanted):
-        found.extend(_insight(f, people, ctx, detected_at, settings)
-                     for f in RULES[kind].run(ctx))
+        found.extend(_insight(replace(f, owner_rep_id=_owner(f, selling)), people, ctx,
+                              detected_at, settings) for f in RULES[kind].run(ctx))
     found.sort(key=lambda i: (-i.priority, -i.value_at_stake, i.dedup_key))
     return found
 
