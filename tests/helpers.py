@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import socket
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
@@ -13,3 +15,33 @@ def write_csv(path: Path, header: str, rows: list[str], encoding: str = "utf-8")
     """A CSV file from a header line and row lines (each already delimited)."""
     path.write_text("\n".join([header, *rows]) + "\n", encoding=encoding)
     return path
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """The range the kernel picks ports from for bind(port 0) and outgoing connections."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def free_port() -> int:
+    """A free loopback TCP port for a server that binds it later (a subprocess, a thread).
+
+    Not port 0's answer: that port is in the kernel's ephemeral range, and between this check and
+    the server's bind, any socket of another xdist worker (or another test run) binding port 0 or
+    opening a connection may be given it. This one is picked at random below the ephemeral range,
+    where the kernel never hands out ports by itself; the bind checks that no one holds it now.
+    """
+    low = _ephemeral_ports()[0]
+    start = max(1024, low - 12_000)
+    for _ in range(200):
+        port = start + secrets.randbelow(low - start)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {start}-{low - 1}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 
+from helpers import free_port
 from salesradar.app import AppDB
 from salesradar.app.users import add_user
 from salesradar.insights import InsightStore
@@ -152,12 +152,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     return Demo(folder, workspace, str(by_name["rep"].rep_id), str(by_name["manager"].team),
                 str(by_name["manager"].rep_id), str(by_name["other_rep"].rep_id), insights,
                 by_name)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

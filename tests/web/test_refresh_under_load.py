@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers import free_port
 from salesradar.app.db import AppDB
 from salesradar.app.users import add_user, create_token
 from salesradar.insights import InsightStore
@@ -52,14 +53,6 @@ class Company:
     insight_id: int
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
     """A small demo company with an admin, a manager and a rep, served by `salesradar serve`."""
@@ -82,7 +75,7 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
         token = create_token(db, "admin")
     finally:
         db.close()
-    port = _free_port()
+    port = free_port()
     log = folder / "serve.log"
     with log.open("wb") as out:
         server = subprocess.Popen(

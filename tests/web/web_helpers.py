@@ -92,13 +92,17 @@ def serve(app: FastAPI, *, lifespan: str = "off", forwarded_allow_ips: str | Non
     with the test session), configured as ``salesradar serve`` configures it; return its base
     URL. ``lifespan="on"`` runs the app's startup (the warm-up thread);
     ``forwarded_allow_ips``: the proxies trusted (``serve --forwarded-allow-ips``)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    # the server is given its socket already bound: a port closed and bound again later could
+    # be taken in between by a socket of another xdist worker
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
     config = server_config(app, "127.0.0.1", port, forwarded_allow_ips=forwarded_allow_ips)
     config.lifespan = lifespan
     server = uvicorn.Server(config)
-    threading.Thread(target=server.run, daemon=True, name=f"uvicorn-{port}").start()
+    threading.Thread(target=server.run, args=([sock],), daemon=True,
+                     name=f"uvicorn-{port}").start()
     deadline = time.monotonic() + 30
     while not server.started:
         assert time.monotonic() < deadline, "the test server did not start"
