@@ -23,11 +23,15 @@ demo: $(STAMP)
 	$(BIN)/salesradar demo --out $(DEMO) --serve
 
 ## test: install what the tests need, check style and types, run the whole suite
+## (in parallel: TEST_WORKERS processes, one per core up to 4; TEST_WORKERS=0 runs it in one)
+# pytest-xdist; --dist loadgroup keeps the tests that share a demo company, a server, Spark or the
+# browser on one worker (tests/conftest.py). Past 4 workers those groups are the longest path.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 4 ? n : 4 )))
 test: $(STAMP) lint
 	scripts/setup-test-engines.sh
 	scripts/setup-reports.sh
 	scripts/setup-browser.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench eval
