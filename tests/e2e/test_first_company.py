@@ -189,15 +189,22 @@ def test_a_company_starts_in_the_browser(browser: Browser, company: Server,
     listed = httpx.get(f"{company.url}/api/v1/insights?limit=5000", cookies=cookies).json()
     assert exported == len(listed["items"] if isinstance(listed, dict) else listed) > 0
 
-    # every page at desktop width, in both languages
+    # every page at desktop and phone width, in both languages (the header's switch)
     pages = ["/", "/inbox", "/customers", "/reps", "/pipeline", "/pipeline/deals", "/manage",
              *ADMIN_PAGES]
     for lang in ("en", "he"):
-        page.goto(f"/?lang={lang}")
-        for path in pages:
-            answer = page.goto(f"{path}?lang={lang}")
-            assert answer is not None and answer.status == 200, path
-            _shot(page, f"admin-{lang}-1366{path.replace('/', '-') or '-home'}")
+        if lang == "he":
+            page.get_by_test_id("lang-switch").click()
+        for width in (1366, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            for path in pages:
+                answer = page.goto(path)
+                assert answer is not None and answer.status == 200, path
+                expect(page.locator("html")).to_have_attribute("lang", lang)
+                if width == 390:
+                    _fits(page)
+                name = path.replace("/", "-") if path != "/" else "-dashboard"
+                _shot(page, f"admin-{lang}-{width}{name}")
     desk.close()
 
     # the rep, on a phone, in Hebrew
@@ -214,9 +221,12 @@ def test_a_company_starts_in_the_browser(browser: Browser, company: Server,
     first.get_by_test_id("outcome-save").click()
     expect(rep.get_by_test_id("trail-event").filter(has_text="יזמין בשבוע הבא").first) \
         .to_be_attached()
-    for path in ["/inbox", "/customers", "/pipeline", "/manage"]:
-        for lang in ("he", "en"):
-            rep.goto(f"{path}?lang={lang}")
+    for lang in ("he", "en"):
+        if lang == "en":
+            rep.get_by_test_id("lang-switch").click()
+        for path in ["/inbox", "/customers", "/pipeline", "/pipeline/deals", "/manage"]:
+            rep.goto(path)
+            expect(rep.locator("html")).to_have_attribute("lang", lang)
             _fits(rep)
             _shot(rep, f"rep-{lang}-390{path.replace('/', '-')}")
     for path in ADMIN_PAGES:  # no administration page opens for a rep
