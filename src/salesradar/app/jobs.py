@@ -7,6 +7,11 @@ insights, outcomes, delivery). Both write a private copy published atomically
 data while they run. One job writes at a time per workspace: starting another while one runs
 raises :class:`Busy`, which names the running job (the page says "a refresh is running").
 
+A refresh starts with a **sync** of the workspace's connections
+(:func:`salesradar.connectors.sync.sync`, stage ``syncing``) when it has connections whose
+``sync_before_refresh`` option is not off; a connection that fails does not stop the refresh,
+its error is the run's error and a ``sync.run`` entry of the audit log.
+
 A job's ``stage`` and ``percent`` move as it goes (what the progress endpoints return); a
 refresh is also one row of ``refresh_runs`` (:mod:`salesradar.app.schedule`), an import one
 ``data.import`` entry of the audit log.
@@ -43,8 +48,8 @@ __all__ = ["Busy", "Job", "JobRunner", "errors_csv", "run_due", "runner_for", "s
 LOG = logging.getLogger("salesradar.jobs")
 KEEP_JOBS = 50
 IMPORT_STAGES = ("starting", "reading", "checking", "writing", "publishing", "done")
-REFRESH_STAGES = ("starting", "importing", "scoring", "insights", "outcomes", "publishing",
-                  "delivering", "done")
+REFRESH_STAGES = ("starting", "syncing", "importing", "scoring", "insights", "outcomes",
+                  "publishing", "delivering", "done")
 
 
 class Busy(SalesradarError):
@@ -209,8 +214,9 @@ class JobRunner:
 
     # -- refresh -----------------------------------------------------------------------------
     def start_refresh(self, db: AppDB, *, actor: str, trigger: str = "now",
-                      deliver: bool = True) -> Job:
-        """Run :func:`salesradar.pipeline.run` in the background; :class:`Busy` if a job runs."""
+                      deliver: bool = True, sync: bool | None = None) -> Job:
+        """Run :func:`salesradar.pipeline.run` in the background; :class:`Busy` if a job runs.
+        ``sync``: sync the connections first (None: those whose option says so; False: none)."""
         job = self._claim("refresh", actor)
         try:
             job.run_id = sched.start_run(db, trigger, actor)
@@ -221,9 +227,10 @@ class JobRunner:
         job.reach("starting")
         record(db, actor, "refresh.run", "refresh", {"status": "started", "trigger": trigger,
                                                      "run": job.run_id})
-        return self._start(job, lambda j: self._refresh(j, db, trigger, deliver))
+        return self._start(job, lambda j: self._refresh(j, db, trigger, deliver, sync))
 
-    def _refresh(self, job: Job, db: AppDB, trigger: str, deliver: bool) -> None:
+    def _refresh(self, job: Job, db: AppDB, trigger: str, deliver: bool,
+                 sync: bool | None = None) -> None:
         from salesradar import pipeline
         from salesradar.insights import InsightStore
 
@@ -236,6 +243,14 @@ class JobRunner:
             except Exception:  # the history is best effort; the run goes on
                 LOG.warning("could not record the refresh stage", exc_info=True)
 
+        synced: dict[str, Any] | None = None
+        names = [] if sync is False else sync_names(self.workspace, every=sync is True)
+        if names:
+            progress("syncing")
+            synced = sync_before(self.workspace, names, progress)
+            record(db, job.actor, "sync.run", ",".join(names), {
+                "trigger": f"refresh:{trigger}", "run": run_id, **synced})
+        sync_error = synced.get("error") if synced else None
         try:
             summary = pipeline.run(self.workspace, InsightStore(db), deliver=deliver,
                                    progress=progress)
@@ -244,20 +259,94 @@ class JobRunner:
                 "unexpected error (see the server log)"
             if not isinstance(exc, SalesradarError):
                 LOG.exception("refresh failed")
+            if sync_error:
+                message = f"{message}; sync: {sync_error}"
             job.status, job.error = "failed", message
+            if synced is not None:
+                job.result = sync_counts(synced)
             job.seconds = time.monotonic() - job._t0
-            sched.finish_run(db, run_id, "failed", error=message)
+            sched.finish_run(db, run_id, "failed", job.result or None, error=message)
             record(db, job.actor, "refresh.run", "refresh", {
                 "status": "failed", "trigger": trigger, "run": run_id, "error": message})
             return
         job.result = counts(summary.to_dict())
+        if synced is not None:
+            job.result.update(sync_counts(synced))
+        job.error = f"sync: {sync_error}" if sync_error else None
         job.seconds = time.monotonic() - job._t0
         job.reach("done")
         job.status = "done"
-        sched.finish_run(db, run_id, "done", job.result)
+        sched.finish_run(db, run_id, "done", job.result, error=job.error)
         record(db, job.actor, "refresh.run", "refresh", {
             "status": "done", "trigger": trigger, "run": run_id,
-            "seconds": round(job.seconds, 1), **job.result})
+            "seconds": round(job.seconds, 1), **job.result,
+            **({"error": job.error} if job.error else {})})
+
+
+# -- the sync a refresh starts with ----------------------------------------------------------
+OFF_WORDS = ("no", "off", "false", "0")
+
+
+def syncs_before_refresh(options: dict[str, Any]) -> bool:
+    """Whether a connection's ``sync_before_refresh`` option is on (the default)."""
+    return str(options.get("sync_before_refresh", "yes")).strip().lower() not in OFF_WORDS
+
+
+def sync_names(workspace: Path, *, every: bool = False) -> list[str]:
+    """The connections a refresh syncs first: those whose option is on (``every``: all)."""
+    from salesradar.connectors.store import list_connections
+    from salesradar.workspace import open_served
+
+    try:
+        with open_served(workspace) as ws:
+            found = list_connections(ws)
+    except SalesradarError:  # no workspace yet: nothing to sync
+        return []
+    return [c.name for c in found if every or syncs_before_refresh(c.options)]
+
+
+def sync_before(workspace: Path, names: list[str],
+                progress: Callable[[str], None]) -> dict[str, Any]:
+    """Sync ``names`` (each all or nothing); what each fetched and changed, and the failures.
+    Never raises for a failed connection: the refresh goes on with the data there are."""
+    from salesradar.connectors.store import read_status
+    from salesradar.connectors.sync import SyncFailed, SyncReport, sync
+
+    reports: list[SyncReport] = []
+    error: str | None = None
+    try:
+        reports = sync(workspace, names, progress=lambda text: progress(f"syncing: {text}"))
+    except SyncFailed as exc:
+        reports, error = exc.reports, str(exc)
+    except SalesradarError as exc:  # one connection: its report is in the status file
+        error = str(exc)
+        status = read_status(workspace)
+        totals = _sync_totals([dict(status[n]) for n in names if n in status])
+        return {**totals, "failed": max(totals["failed"], 1), "error": error}
+    except Exception:
+        LOG.exception("the sync before the refresh failed")
+        return {"connections": [], "fetched": 0, "changed": 0, "failed": len(names),
+                "error": "unexpected error in the sync (see the server log)"}
+    return {**_sync_totals([r.to_dict() for r in reports]), "error": error}
+
+
+def _sync_totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    shown = [{"connection": r.get("connection"), "ok": bool(r.get("ok")),
+              "error": r.get("error"), "fetched": r.get("fetched", 0),
+              "changed": r.get("changed", 0),
+              "objects": {o["object"]: {"fetched": o.get("fetched", 0),
+                                        "changed": o.get("changed", 0)}
+                          for o in r.get("objects") or []}} for r in reports]
+    return {"connections": shown, "fetched": sum(int(r["fetched"] or 0) for r in shown),
+            "changed": sum(int(r["changed"] or 0) for r in shown),
+            "failed": sum(not r["ok"] for r in shown)}
+
+
+def sync_counts(synced: dict[str, Any]) -> dict[str, Any]:
+    """The sync's numbers in a refresh's result."""
+    return {"synced_connections": len(synced["connections"]),
+            "sync_fetched": synced["fetched"], "sync_changed": synced["changed"],
+            "sync_failed": synced["failed"], "sync": synced["connections"]}
 
 
 def counts(summary: dict[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,8 @@ from salesradar.connectors.sync import (
 
 HUBSPOT_API = "https://api.hubapi.com"
 OPTIONS: dict[str, type] = {"page_size": int, "overlap_minutes": float,
-                            "search_interval": float, "daily_reserve": int, "read_whole": str}
+                            "search_interval": float, "daily_reserve": int, "read_whole": str,
+                            "sync_before_refresh": str}
 
 TokenEnvOption = Annotated[str | None, typer.Option(
     "--token-env", metavar="VAR", help="Environment variable holding the credential (a HubSpot "
@@ -49,7 +50,8 @@ MappingOption = Annotated[list[str] | None, typer.Option(
 SettingOption = Annotated[list[str] | None, typer.Option(
     "--option", metavar="KEY=VALUE", help="page_size, overlap_minutes (default 60), "
     "search_interval (HubSpot, s), daily_reserve (HubSpot calls), read_whole (Priority forms "
-    "without UDATE, e.g. CUSTOMERS,LOGPART). Repeatable.")]
+    "without UDATE, e.g. CUSTOMERS,LOGPART), sync_before_refresh (yes/no, default yes: the "
+    "server's refresh syncs it first). Repeatable.")]
 CompanyOption = Annotated[str | None, typer.Option(
     "--company", help="Priority: the company code in the service URL. SAP B1: the company "
     "database (CompanyDB).")]
@@ -90,6 +92,9 @@ def _options(name: str, items: list[str] | None) -> dict[str, Any]:
         except ValueError:
             raise ConnectorError(f"connection {name!r}: option {key} must be a number, not "
                                  f"{value!r}") from None
+    before = str(options.get("sync_before_refresh", "yes")).lower()
+    if before not in ("yes", "no", "on", "off", "true", "false", "1", "0"):
+        raise ConnectorError(f"connection {name!r}: sync_before_refresh is yes or no")
     whole = {w.strip().upper() for w in str(options.get("read_whole", "")).split(",")}
     if whole - {"", "CUSTOMERS", "LOGPART", "AINVOICES"}:
         raise ConnectorError(f"connection {name!r}: read_whole names Priority forms: "

@@ -22,10 +22,11 @@ from salesradar.api.auth import ApiError, Caller, State, check_csrf
 from salesradar.app import audit, users
 from salesradar.app.settings import describe_settings, reset_setting, set_setting
 from salesradar.errors import SalesradarError, UserInputError
-from salesradar.web import admin_texts, i18n  # admin_texts registers the words at import
+from salesradar.web import admin_texts, connections, i18n  # they register words at import
 from salesradar.web.pages import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(connections.router)  # /admin/connections
 
 # an admin, resolved without reading the workspace: the pages work before any data is in
 AdminCaller = Annotated[Caller, Depends(admin_page)]
@@ -86,6 +87,7 @@ def hub(request: Request, caller: AdminCaller, st: State) -> Response:
         "commissions": {"n": plans},
         "commitments": {"n": len(list_commitments(st.db))},
         "audit": {"n": audit.count_events(st.db)},
+        "connections": {"n": len(connections.overview(st))},
     }
     return render(request, "admin_hub.html", caller, page="admin", counts=counts,
                   channel_error=channel_error)
