@@ -89,6 +89,7 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
                                        options={"page_size": 200}))
     db = AppDB.open(f"sqlite:///{folder / 'app.sqlite'}")
     add_user(db, "admin", PASSWORD, role="admin")
+    add_user(db, "admin_he", PASSWORD, role="admin", lang="he")
     add_user(db, "manager", PASSWORD, role="manager", team="north")
     add_user(db, "rep", PASSWORD, role="rep", rep_id="01")
     yield Company(workspace, db, serve(create_app(workspace, db)), priority, env)
@@ -108,6 +109,8 @@ def test_page_lists_the_connection(company: Company) -> None:
     assert '<div class="scroll">' in page.text
     hub = company.client("admin").get("/admin")
     assert 'data-testid="admin-link-connections"' in hub.text
+    hebrew = company.client("admin_he").get("/admin/connections")
+    assert hebrew.status_code == 200 and "בדיקת החיבור" in hebrew.text
 
 
 def test_the_test_button(company: Company) -> None:
