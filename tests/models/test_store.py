@@ -97,7 +97,7 @@ def test_a_model_fitted_on_other_features_is_refitted(tmp_path: Path) -> None:
         assert isinstance(old, ChurnModel) and old.features_ == MODEL_FEATURES
         old.features_ = ("a feature list of older code",)
         save_model(ws, "churn", old, day(300), 90)
-        score_workspace(ws, day(300))
+        score_workspace(ws, day(300), reuse=False)  # the same data: scored anew, not kept
         new = load_latest(ws, "churn")
         assert isinstance(new, ChurnModel) and new.features_ == MODEL_FEATURES
         # a file this code cannot read (e.g. written by another version) is not an error

@@ -281,7 +281,8 @@ def stage_text(code: str | None, lang: str) -> str:
 # "HHI 0.017", an amount -₪1.2k, a span 01/09/2026–30/09/2026), each with an optional sign and
 # currency, joined by spaces
 _LTR_WORD = (rf"(?:(?:(?<![^\s(])[-+−])?{SIGN_PATTERN}?[0-9]|{SIGN_PATTERN}?\(?[A-Za-z0-9])"
-             r"[A-Za-z0-9_.,:/%×#'&+\-−–@]*\)?")
+             # inner separators (1,250.5 · 10/2026 · 12:30), never a sentence's comma or colon
+             r"(?:[A-Za-z0-9_.,:/%×#'&+\-−–@]*[A-Za-z0-9_/%×#'&+\-−–@])?\)?")
 _LTR_RUN = re.compile(rf"{_LTR_WORD}(?:[ \u00a0]+(?:[&/+\-–][ \u00a0]+)?{_LTR_WORD})*")
 _TRAILING = ".,:;"
 
