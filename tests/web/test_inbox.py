@@ -141,7 +141,8 @@ def test_a_rep_logs_an_outcome_that_is_stored_and_in_the_trail(site: Site) -> No
         after = client.get("/inbox").text
         row = after[after.index(f'id="i-{target}"'):]
         assert 'data-what="outcome"' in row.split("</li>\n  <li")[0]
-        assert "הזמין 2 משטחים" in row and "הזמין" in row
+        # the note as written, its number isolated left to right like any text on the page
+        assert "הזמין <bdi dir=\"ltr\">2</bdi> משטחים" in row
         assert any(e["target"] == str(target)
                    for e in list_events(site.db, action="insight.outcome"))
         # a bad outcome is refused; another rep's insight is not there
