@@ -53,7 +53,9 @@ _MISORDERED = r"""
 _MISORDERED_TOKENS = r"""
 (selector) => {
   const root = document.querySelector(selector);
-  const word = "(?:(?<![^\\s(])[+\\-−])?[₪$€£]?\\(?[A-Za-z0-9][A-Za-z0-9₪$€£.,:/%×#'&+\\-−–()]*";
+  // a word may hold separators (1,250.5 · 10/2026) but never ends with a sentence's comma
+  const word = "(?:(?<![^\\s(])[+\\-−])?[₪$€£]?\\(?[A-Za-z0-9]"
+             + "(?:[A-Za-z0-9₪$€£.,:/%×#'&+\\-−–()]*[A-Za-z0-9₪$€£/%×#'&+\\-−–()])?";
   const token = new RegExp(`${word}(?:[ \\u00a0]${word})*`, "g");
   const blocks = "p, li, td, th, h1, h2, h3, h4, dd, dt, label, caption, figcaption, div";
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode: (n) =>
@@ -63,10 +65,19 @@ _MISORDERED_TOKENS = r"""
   const groups = new Map();
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const block = node.parentElement.closest(blocks) || root;
-    if (!groups.has(block)) groups.set(block, {text: "", at: []});
+    if (!groups.has(block)) groups.set(block, {text: "", at: [], last: null, lastInBdi: false});
     const g = groups.get(block);
+    // two elements side by side are two things (a phone, then a name) unless one of them is
+    // an isolate: "L<bdi>000006</bdi>" is the one token a reader must see whole
+    const inBdi = node.parentElement.closest("bdi") !== null;
+    if (g.last && g.last.parentElement !== node.parentElement && !inBdi && !g.lastInBdi) {
+      g.at.push([null, 0]);
+      g.text += "\u0001";
+    }
     for (let i = 0; i < node.data.length; i++) g.at.push([node, i]);
     g.text += node.data;
+    g.last = node;
+    g.lastInBdi = inBdi;
   }
   const range = document.createRange();
   const bad = [];

@@ -35,11 +35,13 @@ def test_every_tile_has_a_label_in_the_users_language_a_value_and_a_trend(
     for i in range(tiles.count()):
         label = tiles.nth(i).inner_text().split("\n", 1)[0]
         assert bool(HEBREW.search(label)) == username.endswith("_he"), label
+        if tiles.nth(i).get_attribute("data-kpi") == "pipeline_coverage":
+            continue  # it looks ahead: a month already over has no coverage to chart
         expect(tiles.nth(i).get_by_test_id("chart").locator("svg")).to_have_count(1)
     # the quick comparison, concentration, whale curve and top risks are there too: one more
     # chart (the whale curve) beyond the sparklines, and the risks link to customers
     charts = page.get_by_test_id("chart")
-    assert charts.count() >= len(TILE_KPIS) + 1
+    assert charts.count() >= len(TILE_KPIS)  # the sparklines but coverage's, the whale curve
     assert page.locator("main a[href^='/customers/']").count() >= 5
 
 

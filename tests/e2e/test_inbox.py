@@ -29,15 +29,20 @@ def stored_status(demo: Demo, insight_id: int) -> str:
 
 
 @pytest.mark.parametrize("username", ["rep", "rep_he"])
-def test_a_rep_sees_only_own_insights_most_valuable_first(open_as: OpenAs, demo: Demo,
-                                                          username: str) -> None:
+def test_a_rep_sees_only_own_insights_what_to_do_first(open_as: OpenAs, demo: Demo,
+                                                       username: str) -> None:
     page = open_as(username)
     page.goto("/inbox")
     ids = shown_ids(page)
     assert ids, "the rep has insights but the inbox shows none"
     assert set(ids) <= demo.insight_ids(rep=demo.rep_id)
-    value = {int(i["id"]): float(i["value_at_stake"] or 0) for i in demo.insights}
-    assert [value[i] for i in ids] == sorted((value[i] for i in ids), reverse=True)
+    # what is due first, then by value x urgency, a customer's insights together (the rules
+    # and their cases: tests/web/test_inbox.py)
+    from salesradar.insights.inbox import group, order
+
+    mine = [i for i in demo.insights if i["owner_rep_id"] == demo.rep_id
+            and i["status"] in ("new", "sent", "acknowledged")]
+    assert ids == [int(i["id"]) for i in group(order(mine))][:len(ids)]
     # every row says what, why and the next step, and offers the four actions
     first = page.get_by_test_id("insight-row").first
     for action in STATUS:

@@ -193,16 +193,6 @@ def _day(text: Any, he: bool) -> str:
     return date.fromisoformat(str(text)[:10]).strftime("%d/%m/%Y") if he else str(text)
 
 
-def _recommendation_reason(row: dict[str, Any], he: bool) -> str:
-    """The cross-sell reason, told again in Hebrew from the numbers it is made of."""
-    keys = ("anchor_sku", "anchor_buyers", "co_buyers", "year_buyers", "expected_value")
-    if not he or any(row.get(k) is None for k in keys):
-        return str(row.get("reason") or "")
-    return (f"{row['co_buyers']} מתוך {row['anchor_buyers']} הלקוחות שקונים "
-            f"{row['anchor_sku']} קונים גם {row['sku']}; {row['year_buyers']} הקונים שלו "
-            f"בשנה האחרונה הוציאו עליו חציון {output.fmt(row['expected_value'])}")
-
-
 def _render_customer(view: dict[str, Any], lang: str = "en") -> None:
     he = lang == "he"
     sales = view["sales"]
@@ -236,7 +226,7 @@ def _render_customer(view: dict[str, Any], lang: str = "en") -> None:
                              markup=False)
     stopped = [[r["sku"], r.get("name") or "", output.fmt(r.get("value_at_stake"))]
                for r in view["stopped_items"]]
-    recommended = [[r["sku"], r.get("name") or "", _recommendation_reason(r, he),
+    recommended = [[r["sku"], r.get("name") or "", str(r.get("reason") or ""),
                     output.fmt(r.get("expected_value"))] for r in view["recommendations"]]
     if stopped:
         output.console.print(output.table(

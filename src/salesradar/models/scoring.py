@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesradar import currency
+from salesradar.currency import exact
 from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
@@ -278,7 +279,8 @@ def customer_view(
         if explainer else [],
         "why_claims": explainer.explain_claims(customer_id) if explainer else [],
         "stopped_items": _rows(ws, SCORE_TABLES["stopped_items"], customer_id),
-        "recommendations": _rows(ws, SCORE_TABLES["cross_sell"], customer_id),
+        "recommendations": [{**r, "reason": recommendation_reason(r, lang)}
+                            for r in _rows(ws, SCORE_TABLES["cross_sell"], customer_id)],
         "tier": _tier_in(tier, lang) if tier else None,
         "health": _health_in(health, lang) if health else None,
     }
@@ -291,6 +293,32 @@ def _risk_in(risk: dict[str, Any], lang: Lang) -> dict[str, Any]:
         risk = {**risk, "reasons": risk.get("reasons_he") or reason_labels(risk.get("reasons"),
                                                                            "he")}
     return risk
+
+
+def in_language(view: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    """A 360 view's stored texts (churn reasons, tier and handling, health, offers' reasons)
+    in the reader's language; the pages build their view from the score tables too."""
+    out = dict(view)
+    if out.get("churn_risk"):
+        out["churn_risk"] = _risk_in(out["churn_risk"], lang)
+    if out.get("tier"):
+        out["tier"] = _tier_in(out["tier"], lang)
+    if out.get("health"):
+        out["health"] = _health_in(out["health"], lang)
+    out["recommendations"] = [{**r, "reason": recommendation_reason(r, lang)}
+                              for r in out.get("recommendations") or []]
+    return out
+
+
+def recommendation_reason(row: dict[str, Any], lang: Lang) -> str:
+    """A cross-sell offer's reason in the reader's language: the stored English sentence, or
+    the same told in Hebrew from the numbers it is made of."""
+    keys = ("anchor_sku", "anchor_buyers", "co_buyers", "year_buyers", "expected_value")
+    if lang != "he" or any(row.get(k) is None for k in keys):
+        return str(row.get("reason") or "")
+    return (f"{row['co_buyers']} מתוך {row['anchor_buyers']} הלקוחות שקונים "
+            f"{row['anchor_sku']} קונים גם {row['sku']}; {row['year_buyers']} הקונים שלו "
+            f"בשנה האחרונה הוציאו עליו חציון {exact(float(row['expected_value']))}")
 
 
 def _tier_in(tier: dict[str, Any], lang: Lang) -> dict[str, Any]:

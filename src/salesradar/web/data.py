@@ -26,6 +26,7 @@ from salesradar.lang import Lang
 from salesradar.metrics import REGISTRY, compute_kpi, compute_kpis, kpi_records, plain_rows
 from salesradar.metrics.catalog.pipeline import WON_AMOUNT
 from salesradar.metrics.ranking import first_rows
+from salesradar.models.scoring import in_language
 from salesradar.workspace import Workspace, last_invoice_day
 
 OPEN_STATUSES = ("new", "sent", "acknowledged")
@@ -154,8 +155,10 @@ def customer_360(ws: Workspace, customer_id: str, *, churn_model: Any = None,
     """
     require_customer(ws, customer_id)
     present = _tables(ws)
-    view = _scores(ws, present, customer_id)
+    view = in_language(_scores(ws, present, customer_id), lang)
     risk = view["churn_risk"]
+    if risk is not None:
+        view["why"] = list(risk.get("reasons") or [])  # the stored reasons, in ``lang``
     if risk is not None and churn_model is not None and churn_model.scored_ is not None and (
             str(churn_model.scored_.as_of[0])[:10] == str(risk.get("as_of"))[:10]):
         view["why"] = churn_model.explain(customer_id, lang=lang)
