@@ -285,6 +285,7 @@ _LTR_WORD = (rf"(?:(?:(?<![^\s(])[-+−])?{SIGN_PATTERN}?[0-9]|{SIGN_PATTERN}?\(
              r"(?:[A-Za-z0-9_.,:/%×#'&+\-−–@]*[A-Za-z0-9_/%×#'&+\-−–@])?\)?")
 _LTR_RUN = re.compile(rf"{_LTR_WORD}(?:[ \u00a0]+(?:[&/+\-–][ \u00a0]+)?{_LTR_WORD})*")
 _TRAILING = ".,:;"
+_HEBREW = re.compile("[\u0590-\u05ff]")
 
 
 def _ltr_runs(text: str) -> list[tuple[int, int]]:
@@ -312,6 +313,8 @@ def isolate_numbers(text: object) -> Markup:
     'מוצר <bdi dir="ltr">Gilboa Roll (x6)</bdi>, ליד <bdi dir="ltr">L000006</bdi>.'
     """
     raw = str(text)
+    if raw and not _HEBREW.search(raw):  # all left to right: one run, as written
+        return Markup(f'<bdi dir="ltr">{escape(raw)}</bdi>')
     out, last = [], 0
     for start, end in _ltr_runs(raw):
         out.append(str(escape(raw[last:start])))
