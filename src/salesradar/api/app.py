@@ -173,6 +173,10 @@ def _keep_warm(st: AppState, stop: threading.Event, every: float = 5.0) -> None:
             scorecards(st)
             churn_model(st)
             st.warm.set()
+        except UserInputError:  # no data yet (a new company): nothing to warm, said once
+            if not st.warm.is_set():
+                LOG.info("nothing to warm yet: the workspace has no data")
+                st.warm.set()
         except Exception:  # busy (a run holds the file) or broken: retry on the next tick
             LOG.warning("warming the caches failed; retrying", exc_info=True)
         stop.wait(every)

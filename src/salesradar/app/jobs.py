@@ -295,13 +295,14 @@ def syncs_before_refresh(options: dict[str, Any]) -> bool:
 def sync_names(workspace: Path, *, every: bool = False) -> list[str]:
     """The connections a refresh syncs first: those whose option is on (``every``: all)."""
     from salesradar.connectors.store import list_connections
-    from salesradar.workspace import open_served
+    from salesradar.workspace import Workspace
 
-    try:
-        with open_served(workspace) as ws:
-            found = list_connections(ws)
-    except SalesradarError:  # no workspace yet: nothing to sync
+    if not workspace.exists():  # no workspace yet: nothing to sync
         return []
+    # read-only, as the server's requests open it: DuckDB refuses one file open twice in one
+    # process with two configurations (a refresh failed on that while pages were being read)
+    with Workspace.open(workspace, read_only=True) as ws:
+        found = list_connections(ws)
     return [c.name for c in found if every or syncs_before_refresh(c.options)]
 
 

@@ -356,7 +356,7 @@ def connections_overview(workspace: Path | str) -> list[dict[str, Any]]:
     """Every connection with its last attempt (from the status file) and its marks: what a
     "connections" page shows. No credential is read or shown."""
     status = read_status(workspace)
-    with open_served(workspace) as ws:
+    with Workspace.open(workspace, read_only=True) as ws:  # as pages read
         found = list_connections(ws)
         marks = {c.name: read_state(ws, c.name) for c in found}
         runs = {c.name: last_run(ws, c.name) for c in found}
@@ -377,7 +377,7 @@ def last_sync_report(workspace: Path | str, name: str) -> dict[str, Any] | None:
     attempt = read_status(workspace).get(name)
     if attempt is not None:
         return dict(attempt)
-    with open_served(workspace) as ws:
+    with Workspace.open(workspace, read_only=True) as ws:  # as pages read
         return last_run(ws, name)
 
 
@@ -386,7 +386,7 @@ def test_connection(workspace: Path | str, name: str, *,
     """One authenticated call to the connection's system; what it answered. Raises a
     :class:`ConnectorError` naming the connection when the system cannot be reached or
     refuses the credential."""
-    with open_served(workspace) as ws:
+    with Workspace.open(workspace, read_only=True) as ws:  # as pages read
         connection = get_connection(ws, name)
     secret = read_secret(name, connection.credential)
     connector = make_connector(connection, secret, settings=settings)
