@@ -140,3 +140,13 @@ def open_app_db(workspace: Path | None, app_db: str | None) -> Iterator[AppDB]:
         yield db
     finally:
         db.close()
+
+
+def cli_actor() -> str:
+    """Who a command's change is recorded as in the audit log: ``cli:<login>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name (a container without a passwd entry)
+        return "cli:unknown"

@@ -9,11 +9,13 @@ from typing import Annotated, Any
 
 import typer
 
+from salesradar.app.audit import record
 from salesradar.cli import output
 from salesradar.cli.options import (
     AppDbOption,
     JsonOption,
     WorkspaceOption,
+    cli_actor,
     open_app_db,
     parse_lang,
 )
@@ -166,6 +168,8 @@ def web_commands(app: typer.Typer) -> None:
         with open_app_db(workspace, app_db) as db:
             user = add_user(db, username, secret, role=role, rep_id=rep_id, team=team,
                             lang=lang)
+            record(db, cli_actor(), "user.add", user.username,
+                   {"role": role, "rep_id": rep_id, "team": team, "lang": lang})
         output.emit(user.to_dict(), as_json, lambda: output.console.print(
             f"user {user.username} ({user.role}) saved", highlight=False))
 
@@ -196,6 +200,7 @@ def web_commands(app: typer.Typer) -> None:
         secret = read_password(None, password_stdin)
         with open_app_db(workspace, app_db) as db:
             user = set_password(db, username, secret)
+            record(db, cli_actor(), "user.password", user.username, {"set": True})
         output.emit(user.to_dict(), as_json, lambda: output.console.print(
             f"password of {user.username} set; their sessions and API tokens ended",
             highlight=False))
@@ -285,6 +290,7 @@ def _activation_command(user_app: typer.Typer, action: str, active: bool) -> Non
 
         with open_app_db(workspace, app_db) as db:
             user = set_active(db, username, active)
+            record(db, cli_actor(), "user.enable" if active else "user.disable", user.username)
         said = ("enabled (they log in again; old tokens stay revoked)" if active else
                 "disabled: their sessions and API tokens ended")
         output.emit({**user.to_dict(), "active": active}, as_json,
