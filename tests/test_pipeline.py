@@ -75,3 +75,67 @@ def test_the_same_data_give_the_same_insights_run_after_run(tmp_path: Path) -> N
         f"NEW-1,1,{day},{customer},SKU-NEW,1,100,60,R01"])
     fourth = run(tmp_path / "ws.duckdb", store, data=tmp_path / "new", deliver=False)
     assert fourth.scores["reused"] is False
+
+
+def _stored(store: InsightStore) -> dict[str, tuple[object, ...]]:
+    """Every stored insight as the user sees it: status, round, value, priority, texts."""
+    return {i.dedup_key: (i.status, i.value_at_stake, i.priority, i.en.what, i.en.why,
+                          i.he.what)
+            for i in store.list_insights()}
+
+
+def test_a_refresh_of_unchanged_data_keeps_what_the_last_one_computed(tmp_path: Path) -> None:
+    """Nothing changed since the last refresh: the insights are marked seen again without copying
+    the workspace or scoring anything, and that equals computing everything again."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from salesradar.app import InsightRow
+    from salesradar.app.settings import set_setting
+    from salesradar.demo import generate
+    from salesradar.insights import run_insights
+    from salesradar.pipeline import run
+
+    generate(tmp_path / "data", customers=120, years=2, seed=5)
+    path = tmp_path / "ws.duckdb"
+    store = InsightStore(AppDB.open(f"sqlite:///{tmp_path / 'app.sqlite'}"))
+    first = run(path, store, data=tmp_path / "data", deliver=False)
+    assert first.unchanged_since is None
+    before = _stored(store)
+    inode = path.stat().st_ino  # a refresh that computes publishes a new file
+    # a snooze that has run out reopens its insight, as a full refresh would
+    snoozed = next(i for i in store.list_insights() if not i.holdout)
+    with store.db.session() as s:
+        s.execute(update(InsightRow).where(InsightRow.id == snoozed.id).values(
+            status="snoozed", snoozed_until=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))
+
+    kept = run(path, store, deliver=False)
+    assert kept.unchanged_since is not None and kept.scores["reused"] is True
+    assert path.stat().st_ino == inode  # not copied, not published
+    assert kept.insights["reopened"] == 1 and kept.insights["new"] == 0
+    assert kept.insights["unchanged"] + 1 == kept.insights["total"] == first.insights["total"]
+    assert store.get(snoozed.id).status == "new" and store.get(snoozed.id).round == 2
+    seen = {i.last_seen_at for i in store.list_insights() if i.status != "resolved"}
+    assert len(seen) == 1 and seen.pop() > min(i.first_seen_at for i in store.list_insights())
+    assert _stored(store) == {**before, snoozed.dedup_key: before[snoozed.dedup_key]}
+
+    # computing it all again finds exactly what was kept
+    full = run(path, store, deliver=False, full=True)
+    assert full.unchanged_since is None and path.stat().st_ino != inode
+    assert (full.insights["new"], full.insights["updated"], full.insights["resolved"]) == (0, 0, 0)
+    assert _stored(store) == {**before, snoozed.dedup_key: before[snoozed.dedup_key]}
+
+    # the same files imported again change nothing: still kept afterwards
+    again = run(path, store, data=tmp_path / "data", deliver=False)
+    assert again.unchanged_since is None and again.scores["reused"] is True
+    assert run(path, store, deliver=False).unchanged_since is not None
+
+    # a setting, or insights written by another run, make the next refresh compute
+    set_setting(store.db, "churn_min_value", "1")
+    assert run(path, store, deliver=False).unchanged_since is None
+    assert run(path, store, deliver=False).unchanged_since is not None
+    with Workspace.open(path, read_only=True) as ws:
+        run_insights(ws, store)
+    assert run(path, store, deliver=False).unchanged_since is None
+

@@ -9,7 +9,11 @@
    offer taken, lead contacted), for delivered and held-out insights alike;
 5. deliver what is due through the configured channels (once per insight and channel).
 
-Running it twice on unchanged data creates no new insight and sends nothing new.
+Running it twice on unchanged data creates no new insight and sends nothing new. When nothing
+it depends on has changed since the last refresh (the data, the day judged, the horizon, the
+company's settings, this code: :func:`refresh_key`), :func:`run` keeps what that refresh computed
+and only marks its insights seen again (:mod:`salesradar.app.refresh_state`): seconds, not
+minutes, and the same result as computing it all again. ``full`` recomputes everything.
 
 :func:`run` does it on a workspace file the way ``salesradar run`` does: steps 1-4 on a private
 copy published atomically when they succeed (:func:`salesradar.workspace.writing`), so readers
@@ -19,13 +23,17 @@ never wait and never see half a run, then step 5 on the published data.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from salesradar.app.refresh_state import last_refresh, record_refresh
 from salesradar.app.settings import load_settings
+from salesradar.errors import WorkspaceError
 from salesradar.workspace import Workspace, stage_reached, writing
 
 Progress = Callable[[str], None]
@@ -38,10 +46,14 @@ class RunSummary:
     insights: dict[str, Any] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     delivery: dict[str, Any] | None = None
+    # nothing had changed since the refresh of this moment: its results were kept
+    unchanged_since: dt.datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"imports": self.imports, "scores": self.scores, "insights": self.insights,
-                "outcomes": self.outcomes, "delivery": self.delivery}
+                "outcomes": self.outcomes, "delivery": self.delivery,
+                "unchanged_since": (self.unchanged_since.isoformat()
+                                    if self.unchanged_since else None)}
 
 
 def refresh(
@@ -91,9 +103,13 @@ def _refresh(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None
         reuse=not full,
     ).to_dict()
     notify("insights")
-    summary.insights = run_insights(ws, store, as_of)
+    run_at = dt.datetime.now(dt.UTC)
+    summary.insights = run_insights(ws, store, as_of, run_at=run_at)
     notify("outcomes")
     summary.outcomes = measure_outcomes(ws, store, days=outcome_days)
+    key, _, _ = refresh_key(ws, store, as_of, horizon_days, outcome_days)
+    record_refresh(store.db, key, run_at, {"scores": summary.scores,
+                                           "insights": summary.insights})
     if deliver:
         notify("delivering")
         summary.delivery = deliver_due(ws, store)
@@ -119,12 +135,17 @@ def run(
         from salesradar.delivery.setup import check_channels
 
         check_channels()
-    with writing(path) as ws:
-        summary = refresh(ws, store, data=data, as_of=as_of, horizon_days=horizon_days,
-                          deliver=False, outcome_days=outcome_days, progress=progress,
-                          full=full)
-        if progress is not None:
-            progress("publishing")
+    kept = None if full or data is not None else _kept(path, store, as_of, horizon_days,
+                                                       outcome_days)
+    if kept is not None:
+        summary = kept
+    else:
+        with writing(path) as ws:
+            summary = refresh(ws, store, data=data, as_of=as_of, horizon_days=horizon_days,
+                              deliver=False, outcome_days=outcome_days, progress=progress,
+                              full=full)
+            if progress is not None:
+                progress("publishing")
     if deliver:
         stage_reached("delivering")
         if progress is not None:
@@ -133,6 +154,59 @@ def run(
                 load_settings(store.db).active():
             summary.delivery = deliver_due(published, store)
     return summary
+
+
+def refresh_key(ws: Workspace, store: Any, as_of: dt.date | None, horizon_days: int,
+                outcome_days: int | None) -> tuple[str, str, dt.date]:
+    """What a refresh's scores, insights and outcomes are a function of, as one text: the data's
+    fingerprint (the invoice lines and every import that changed a table), the day judged, the
+    horizon, the outcome window, the company's settings, the store's holdout settings and this
+    code's version (inside the fingerprint). Also returns the fingerprint and the day."""
+    from salesradar.models.churn import last_invoice_date
+    from salesradar.models.store import data_version
+
+    version = data_version(ws)
+    day = as_of or last_invoice_date(ws)
+    held = store.settings
+    key = json.dumps({
+        "data": version, "day": day.isoformat(), "horizon": horizon_days,
+        "outcome_days": outcome_days,
+        "settings": dict(load_settings(store.db).values),
+        "store": [held.material_change, held.holdout_fraction,
+                  hashlib.sha256(store.holdout_salt_used.encode()).hexdigest(),
+                  sorted(k.value for k in held.holdout_kinds) if held.holdout_kinds else None],
+    }, sort_keys=True, default=str)
+    return key, version, day
+
+
+def _kept(path: Path | str, store: Any, as_of: dt.date | None, horizon_days: int,
+          outcome_days: int | None) -> RunSummary | None:
+    """The last refresh's results when nothing it depends on has changed and nobody has
+    written insights since; its insights are marked seen now. None: compute everything."""
+    from salesradar.models.scoring import scores_current
+
+    last = last_refresh(store.db)
+    if last is None:
+        return None
+    try:
+        with Workspace.open(path, read_only=True) as ws, load_settings(store.db).active():
+            key, version, day = refresh_key(ws, store, as_of, horizon_days, outcome_days)
+            if key != last.key or not scores_current(ws, version, day, horizon_days):
+                return None
+    except WorkspaceError:  # held by a writer, or not a workspace: the full path says why
+        return None
+    written = store.last_written_at()
+    if written is not None and written > last.run_at:  # insights written by another run
+        return None
+    run_at = dt.datetime.now(dt.UTC)
+    counts = store.seen_again(last.run_at, run_at)
+    insights = {**counts.__dict__, "total": counts.unchanged + counts.reopened,
+                "kinds": last.summary.get("insights", {}).get("kinds", {})}
+    scores = {**last.summary.get("scores", {}), "reused": True}
+    record_refresh(store.db, key, run_at, {"scores": scores, "insights": insights})
+    return RunSummary(scores=scores, insights=insights,
+                      outcomes={"recovered": 0, "not_recovered": 0},
+                      unchanged_since=last.run_at)
 
 
 def adopt_team_models(db: Any, reps: list[dict[str, Any]]) -> dict[str, str]:

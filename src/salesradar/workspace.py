@@ -143,6 +143,9 @@ class Workspace:
             " imported_at TIMESTAMP, rows_read BIGINT, rows_skipped BIGINT, inserted BIGINT,"
             " updated BIGINT, unchanged BIGINT)"
         )
+        # whether the import wrote anything: a re-import of unchanged data is logged but
+        # changes nothing, so it must not make the scores and marts stale (change_stamp)
+        self.con.execute(f"ALTER TABLE {IMPORT_LOG} ADD COLUMN IF NOT EXISTS changed BOOLEAN")
 
     def table(self, name: str) -> Any:
         """The Ibis table expression of a canonical table."""
@@ -193,6 +196,22 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def change_stamp(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """How many imports changed the data, the last one's id and time: what the scores and the
+    KPI marts are stale against. Imports that wrote nothing (the same file again, a sync with
+    no new records) do not count; in a workspace logged before ``changed`` existed every import
+    counts."""
+    known = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = current_schema() AND table_name = ? AND column_name = 'changed'",
+        [IMPORT_LOG]).fetchone()
+    where = " WHERE changed IS NOT false" if known and known[0] else ""
+    row = con.execute(
+        f"SELECT count(*), max(import_id), max(imported_at)::VARCHAR FROM {IMPORT_LOG}{where}"
+    ).fetchone()
+    return tuple(row or ())
 
 
 # -- writing beside the served file, publishing atomically ------------------------------------

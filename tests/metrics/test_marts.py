@@ -51,6 +51,31 @@ def test_fresh_mart_is_read_and_an_import_makes_it_stale(tmp_path: Path) -> None
         assert _march(ws, start=date(2024, 3, 1)) == 150.0
 
 
+def test_a_reimport_that_changes_nothing_keeps_the_mart_and_the_data_version(
+    tmp_path: Path,
+) -> None:
+    from salesradar.models.store import data_version
+
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        first = _csv(tmp_path / "a.csv", "I1,1,2024-03-04,c1,s1,1,100,60,r1")
+        import_file(ws, "invoice_lines", first)
+        assert _march(ws) == 100.0
+        version = data_version(ws)
+        ws.con.execute("UPDATE mart_revenue_month_rep SET value = 42")
+        report = import_file(ws, "invoice_lines", first)  # the same file again: logged, no write
+        assert (report.inserted, report.updated, report.unchanged) == (0, 0, 1)
+        logged = ws.con.execute("SELECT count(*), count(*) FILTER (WHERE changed) "
+                                "FROM _salesradar_imports").fetchone()
+        assert logged == (2, 1)
+        assert data_version(ws) == version
+        assert _march(ws) == 42.0  # the mart is still fresh: nothing to recompute
+        # a changed line is a change: 100 -> 70
+        import_file(ws, "invoice_lines", _csv(tmp_path / "b.csv",
+                                              "I1,1,2024-03-04,c1,s1,1,70,60,r1"))
+        assert data_version(ws) != version
+        assert _march(ws) == 70.0
+
+
 def test_not_persisted_always_computes(tmp_path: Path) -> None:
     with Workspace.open(tmp_path / "ws.duckdb") as ws:
         import_file(ws, "invoice_lines", _csv(tmp_path / "a.csv",

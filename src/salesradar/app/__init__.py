@@ -4,6 +4,7 @@
 import salesradar.app.audit  # who changed what (migration 0008)
 import salesradar.app.commitments  # vendor commitments (migration 0004)
 import salesradar.app.management  # account plans, targets, commissions (0003)
+import salesradar.app.refresh_state  # what the last refresh was computed from (0010)
 import salesradar.app.rep_outcomes  # outcomes a rep logs on an insight (migration 0009)
 import salesradar.app.schedule  # refresh runs and schedule (0009)
 import salesradar.app.uploads  # saved upload mappings (0009)

@@ -74,8 +74,9 @@ def alert_commands(app: typer.Typer) -> None:
         deliver: Annotated[bool, typer.Option("--deliver/--no-deliver", help="Send due "
                            "insights through the configured channels.")] = True,
         top: Annotated[int, typer.Option(help="Insights to show.")] = 10,
-        full: Annotated[bool, typer.Option("--full", help="Score every model anew even when "
-                        "the data have not changed since the last run.")] = False,
+        full: Annotated[bool, typer.Option("--full", help="Score every model and generate "
+                        "every insight anew even when nothing has changed since the last "
+                        "run.")] = False,
         lang: LangOption = "en",
         workspace: WorkspaceOption = None,
         app_db: AppDbOption = None,
@@ -83,8 +84,10 @@ def alert_commands(app: typer.Typer) -> None:
     ) -> None:
         """Refresh everything: import --data (if given), score every model, generate and
         store insights, deliver them; then show the top insights. Safe to run on a schedule:
-        unchanged data creates no new insight and sends nothing new, and the models' scores
-        of unchanged data are kept (seconds instead of minutes) unless --full."""
+        unchanged data creates no new insight and sends nothing new. When nothing has changed
+        since the last refresh (data, day, settings), its results are kept and only what is due
+        is delivered (seconds instead of minutes); the models' scores of unchanged data are
+        kept too. --full computes everything again."""
         from salesradar.cli.options import existing_workspace
         from salesradar.pipeline import run
 
@@ -104,6 +107,12 @@ def alert_commands(app: typer.Typer) -> None:
 
         def render() -> None:
             counts = summary.insights
+            if summary.unchanged_since is not None:
+                output.console.print(
+                    "nothing changed since the refresh of "
+                    f"{summary.unchanged_since:%d/%m/%Y %H:%M} UTC (data, day, settings): its "
+                    "scores, insights and outcomes are kept (--full computes them again)",
+                    highlight=False)
             output.console.print(
                 f"insights: {counts.get('new', 0)} new, {counts.get('updated', 0)} updated, "
                 f"{counts.get('unchanged', 0)} unchanged, {counts.get('resolved', 0)} resolved; "

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from salesradar.app import AppDB, HoldoutAssignment, InsightEvent, InsightRow
@@ -134,6 +134,13 @@ def add_event(
     row.status = to.value
 
 
+def _reopen(session: Session, row: InsightRow, at: datetime, note: str) -> None:
+    """A quiet or resolved insight is new again, in its next round."""
+    row.resolved_at = row.snoozed_until = row.quiet_value = row.quiet_priority = None
+    row.round += 1
+    add_event(session, row, Status.NEW, at, note)
+
+
 class InsightStore:
     """Insights in the application database: upsert per run, lifecycle, outcomes."""
 
@@ -145,6 +152,11 @@ class InsightStore:
             settings = StoreSettings(holdout_fraction=load_settings(db).holdout_share)
         self.settings = settings
         self._salt = holdout_salt(self.settings.holdout_salt)
+
+    @property
+    def holdout_salt_used(self) -> str:
+        """The salt the holdout groups are drawn with (its setting, else the environment's)."""
+        return self._salt
 
     # -- runs --------------------------------------------------------------------------------
     def upsert_many(
@@ -230,10 +242,36 @@ class InsightStore:
         row.detected_at = insight.detected_at
         if reopen_note is None:
             return "updated" if changed else "unchanged"
-        row.resolved_at = row.snoozed_until = row.quiet_value = row.quiet_priority = None
-        row.round += 1
-        add_event(s, row, Status.NEW, run_at, reopen_note)
+        _reopen(s, row, run_at, reopen_note)
         return "reopened"
+
+    def last_written_at(self) -> datetime | None:
+        """The last moment a run wrote to the store: an insight seen or resolved."""
+        with self.db.session() as s:
+            moments = [s.scalar(select(func.max(InsightRow.last_seen_at))),
+                       s.scalar(select(func.max(InsightRow.resolved_at)))]
+        known = [m for m in moments if m is not None]
+        return max(known) if known else None
+
+    def seen_again(self, last_run: datetime, run_at: datetime) -> UpsertCounts:
+        """What :meth:`upsert_many` does with the very insights of the run at ``last_run``, when
+        the data and the settings have not changed since: each is seen again at ``run_at``, and
+        a snooze that has run out reopens its insight. Nothing is created, changed or resolved
+        (:mod:`salesradar.app.refresh_state`)."""
+        _aware(run_at, "run_at")
+        unchanged = reopened = 0
+        with self.db.session() as s:
+            rows = s.scalars(select(InsightRow).where(InsightRow.last_seen_at >= last_run,
+                                                      InsightRow.resolved_at.is_(None)))
+            for row in rows:
+                row.last_seen_at = run_at
+                if (row.status == Status.SNOOZED.value and row.snoozed_until
+                        and row.snoozed_until <= run_at):
+                    _reopen(s, row, run_at, "snooze ended")
+                    reopened += 1
+                else:
+                    unchanged += 1
+        return UpsertCounts(unchanged=unchanged, reopened=reopened)
 
     def rewrite_texts(self, old_sign: str | None = None) -> int:
         """Write every stored insight's texts again from its evidence, in the current currency

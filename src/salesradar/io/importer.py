@@ -689,10 +689,12 @@ def _write(
         for statement in statements:
             con.execute(statement)
         con.execute(
-            f"INSERT INTO {IMPORT_LOG} SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, "
-            f"now()::TIMESTAMP, ?, ?, ?, ?, ? FROM {IMPORT_LOG}",
+            f"INSERT INTO {IMPORT_LOG} (import_id, table_name, source, source_bytes, "
+            "imported_at, rows_read, rows_skipped, inserted, updated, unchanged, changed) "
+            "SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, "
+            f"now()::TIMESTAMP, ?, ?, ?, ?, ?, ? FROM {IMPORT_LOG}",
             [spec.name, report.source, source_bytes, report.rows_read, report.rows_skipped,
-             report.inserted, report.updated, report.unchanged],
+             report.inserted, report.updated, report.unchanged, bool(statements)],
         )
         con.commit()
     except BaseException:

@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from salesradar.metrics.flags import KpiSettings
-from salesradar.workspace import IMPORT_LOG, quote
+from salesradar.workspace import IMPORT_LOG, change_stamp, quote
 
 MART_INDEX = "_salesradar_marts"
 
@@ -33,21 +33,19 @@ def request_key(name: str, by: Sequence[str], period: str | None, start: date | 
 
 
 def data_stamp(backend: Any, tables: Sequence[str], present: set[str]) -> str | None:
-    """The import log and row counts of ``tables``; None where freshness is not tracked.
+    """The imports that changed data and the row counts of ``tables``; None where freshness is
+    not tracked.
 
     ``present`` is the backend's :func:`~salesradar.engine.table_names`.
     """
     if getattr(backend, "name", None) != "duckdb" or IMPORT_LOG not in present:
         return None
-    counts = "".join(
-        f" UNION ALL SELECT '{t}', count(*)::VARCHAR FROM {quote(t)}"  # noqa: S608 (schema names)
+    counts = " UNION ALL ".join(
+        f"SELECT '{t}', count(*)::VARCHAR FROM {quote(t)}"  # noqa: S608 (schema names)
         for t in sorted(tables) if t in present
     )
-    rows = backend.con.execute(
-        f"SELECT 'log', count(*)::VARCHAR || '/' || coalesce(max(import_id), 0)::VARCHAR || '/' "  # noqa: S608 (names from the schema)
-        f"|| coalesce(max(imported_at)::VARCHAR, '') FROM {IMPORT_LOG}{counts}"
-    ).fetchall()
-    return json.dumps(sorted(rows))
+    rows = backend.con.execute(counts).fetchall() if counts else []
+    return json.dumps([sorted(rows), list(change_stamp(backend.con))], default=str)
 
 
 def fresh_mart(

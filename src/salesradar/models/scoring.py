@@ -102,7 +102,7 @@ def score_workspace(
     version = data_version(ws)
     gates = model_gates(ws, day, horizon_days, version=version)
     seconds: dict[str, float] = {"gates": time.perf_counter() - started}
-    key = _scores_key(version, day, horizon_days)
+    key = _scores_key(ws, version, day, horizon_days)
     if reuse and _stored_key(ws) == key:  # nothing changed since these scores were written
         kept = {t: int(ws.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # noqa: S608
                 for t in SCORE_TABLES.values()}
@@ -133,10 +133,20 @@ def score_workspace(
     return ScoreSummary(day, horizon_days, rows, seconds, gates)
 
 
-def _scores_key(version: str, day: dt.date, horizon_days: int) -> str:
-    """What the score tables depend on: the data (every import), the day, the horizon, and the
-    currency their reasons are written in."""
-    return json.dumps([version, day.isoformat(), horizon_days, currency.code(), currency.symbol()])
+def _scores_key(ws: Any, version: str, day: dt.date, horizon_days: int) -> str:
+    """What the score tables depend on: the data (every import that changed it), the company's
+    corrections of the non-product codes, the day, the horizon, and the currency their reasons
+    are written in."""
+    from salesradar.models.non_product import non_product_overrides
+
+    overrides = non_product_overrides(ws).select(["sku", "non_product"]).to_pylist()
+    return json.dumps([version, day.isoformat(), horizon_days, currency.code(), currency.symbol(),
+                       overrides])
+
+
+def scores_current(ws: Any, version: str, day: dt.date, horizon_days: int) -> bool:
+    """Whether the score tables were written for this data (``version``), day and horizon."""
+    return _stored_key(ws) == _scores_key(ws, version, day, horizon_days)
 
 
 def _stored_key(ws: Any) -> str | None:

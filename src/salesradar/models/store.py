@@ -6,8 +6,8 @@ file: ``company.duckdb`` -> ``company.duckdb.models/churn-<as of>-h<horizon>-<ve
 plus ``latest.json`` naming the file of the last run. ``salesradar customer ID`` (and the web
 customer page) load it instead of refitting, as long as the invoice lines have not changed
 since: the *data version* is a fingerprint of the invoice lines (row count, first and last
-date, total in cents) and of the import log, so any import makes the saved model stale and
-the next ``score`` refits.
+date, total in cents) and of the imports that changed data, so such an import makes the saved
+model stale and the next ``score`` refits; a re-import of the same file does not.
 
 The files are pickles (joblib): load only folders you wrote yourself, like the workspace.
 In-memory workspaces save nothing.
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from salesradar import __version__
-from salesradar.workspace import IMPORT_LOG
+from salesradar.workspace import change_stamp
 
 __all__ = ["data_version", "load_latest", "load_model", "model_folder", "save_model"]
 
@@ -31,7 +31,8 @@ FORMAT = 2
 
 
 def data_version(ws: Any) -> str:
-    """Fingerprint of the invoice lines, the import log and this code's version (16 hex digits).
+    """Fingerprint of the invoice lines, the imports that changed data
+    (:func:`~salesradar.workspace.change_stamp`) and this code's version (16 hex digits).
 
     Exact, not sampled: the total is summed in integer cents, so it is the same on every run.
     """
@@ -39,10 +40,8 @@ def data_version(ws: Any) -> str:
         "SELECT count(*), min(invoice_date)::VARCHAR, max(invoice_date)::VARCHAR, "
         "sum(round(net_revenue * 100)::HUGEINT)::VARCHAR FROM invoice_lines"
     ).fetchone()
-    log = ws.con.execute(
-        f"SELECT count(*), max(import_id), max(imported_at)::VARCHAR FROM {IMPORT_LOG}"  # noqa: S608 (a constant)
-    ).fetchone()
-    text = json.dumps([FORMAT, __version__, list(lines or []), list(log or [])], default=str)
+    log = change_stamp(ws.con)
+    text = json.dumps([FORMAT, __version__, list(lines or []), list(log)], default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
