@@ -94,6 +94,19 @@ def test_refresh_now_runs_to_done_one_at_a_time(copy: Served) -> None:
                           headers={"Authorization": f"Bearer {copy.token}"}).json()
     assert over_api["job"]["status"] == "done" and over_api["runs"][0]["id"] == runs[0]["id"]
 
+    # nothing has changed since: the next refresh keeps those results and says so
+    assert client.post("/admin/refresh/run", data={"csrf_token": token}).status_code == 303
+    deadline = time.monotonic() + 120
+    while not (status := client.get("/admin/refresh/status").json())["job"]["finished"]:
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+    again = status["job"]
+    assert again["status"] == "done" and again["result"]["unchanged"] is True
+    assert "scoring" not in {s["stage"].split(":")[0] for s in again["stages"]}
+    assert again["result"]["insights_total"] == job["result"]["insights_total"]
+    page = client.get("/admin/refresh").text
+    assert page.count('data-testid="run-unchanged"') == 1
+
 
 def test_the_schedule_is_set_in_the_page_and_kept(copy: Served) -> None:
     client = copy.admin()

@@ -366,6 +366,7 @@ def counts(summary: dict[str, Any]) -> dict[str, Any]:
         "outcomes": sum(v for v in (summary.get("outcomes") or {}).values()
                         if isinstance(v, int)),
         "sent": delivery.get("sent", 0), "failed": delivery.get("failed", 0),
+        "unchanged": bool(summary.get("unchanged_since")),  # the last results were kept
     }
 
 

@@ -110,6 +110,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "rf_no_runs": ("No refresh yet.", "עדיין לא היה רענון."),
     "rf_result": ("{new} new insights, {total} open, {resolved} resolved; {sent} messages sent",
                   "{new} תובנות חדשות, {total} פתוחות, {resolved} נסגרו; {sent} הודעות נשלחו"),
+    "rf_unchanged": ("nothing had changed since the refresh before: its results were kept",
+                     "לא היה שינוי מאז הרענון הקודם: התוצאות שלו נשמרו"),
     "rf_seconds": ("{n} s", "{n} ש׳"),
     "rf_status_running": ("running", "פועל"),
     "rf_status_done": ("done", "הסתיים"),
