@@ -258,30 +258,31 @@ def churn_features(
         revenue_last_season=ibis.ifelse(reaches, base.revenue_last_season, ibis.null("float64")),
     ).drop("data_start")
 
-    # gaps between consecutive purchase days, per cutoff and customer
-    bought = joined.filter(joined.purchase)
-    gaps = purchase_gaps(bought, ("as_of", "customer_id"))
-    gap_stats = gaps.group_by(["as_of", "customer_id"]).aggregate(
-        median_gap=gaps.gap.median().cast("float64"),
-        gap_std=gaps.gap.cast("float64").std(how="pop"),
+    # Each purchase day with the one, two and three before it: computed once over the purchase
+    # days, not per cutoff (a day's predecessors are the same at every cutoff that sees it).
+    # Its gap to the one before, joined to the cutoffs on or after it, gives each cutoff's gaps;
+    # the predecessors of the last purchase day up to a cutoff are its 2nd and 3rd last.
+    purchases = days.filter(days.purchase).select("customer_id", "day", "revenue")
+    before = ibis.window(group_by=purchases.customer_id, order_by=purchases.day)
+    purchases = purchases.mutate(previous=purchases.day.lag().over(before),
+                                 previous_2=purchases.day.lag(2).over(before))
+    seen = purchases.join(cut, purchases.day <= cut.as_of)
+    gap = seen.day.delta(seen.previous, unit="day")
+    gap_stats = seen.filter(seen.previous.notnull()).group_by(["as_of", "customer_id"]).aggregate(
+        median_gap=gap.median().cast("float64"),
+        gap_std=gap.cast("float64").std(how="pop"),
     )
     # days since the 2nd and 3rd last purchase days; time-decayed order and revenue counts;
     # distinct months with a purchase in the last year
-    latest = ibis.window(
-        group_by=[bought.as_of, bought.customer_id], order_by=ibis.desc(bought.day)
-    )
-    ranked = bought.mutate(
-        nth=ibis.row_number().over(latest),
-        age=bought.as_of.delta(bought.day, unit="day").cast("float64"),
-    )
-    recent_stats = ranked.group_by(["as_of", "customer_id"]).aggregate(
-        recency_2nd=ranked.age.max(where=ranked.nth == 1),
-        recency_3rd=ranked.age.max(where=ranked.nth == 2),
-        orders_decay30=(-ranked.age / 30.0).exp().sum(),
-        orders_decay90=(-ranked.age / 90.0).exp().sum(),
-        revenue_decay90=(ranked.revenue * (-ranked.age / 90.0).exp()).sum().round(
-            _MONEY_DECIMALS),
-        active_months=ranked.day.truncate("M").nunique(where=ranked.age < 365).cast("float64"),
+    age = seen.as_of.delta(seen.day, unit="day").cast("float64")
+    judged = seen.as_of.max()  # the cutoff itself, within its group
+    recent_stats = seen.group_by(["as_of", "customer_id"]).aggregate(
+        recency_2nd=judged.delta(seen.previous.argmax(seen.day), unit="day").cast("float64"),
+        recency_3rd=judged.delta(seen.previous_2.argmax(seen.day), unit="day").cast("float64"),
+        orders_decay30=(-age / 30.0).exp().sum(),
+        orders_decay90=(-age / 90.0).exp().sum(),
+        revenue_decay90=(seen.revenue * (-age / 90.0).exp()).sum().round(_MONEY_DECIMALS),
+        active_months=seen.day.truncate("M").nunique(where=age < 365).cast("float64"),
     )
 
     # SKU breadth from the lines themselves (positive lines only)
