@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -98,6 +99,19 @@ def _thread_limits(n_jobs: int) -> Any:
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped, unused-ignore]
 
     return threadpool_limits(limits={"blas": 1, "openmp": max(1, n_jobs)})
+
+
+PARALLEL_FOLDS_FROM = 100_000  # training rows from which the folds are fitted side by side
+
+
+def _fold_processes(rows: int, folds: int) -> int:
+    """Processes for the calibration folds: one per fold up to the machine's cores, once the
+    training set is large enough to pay for starting them. Each fold's booster stays on one
+    thread, so the result is the same as fitting them one after the other."""
+    if rows < PARALLEL_FOLDS_FROM:
+        return 1
+    return max(1, min(folds, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else (os.cpu_count() or 1)))
 
 
 def training_cutoffs(
@@ -487,7 +501,8 @@ class ChurnModel:
                            random_state=self.random_state)
         splits = list(folds.split(X, y, groups))
         classifier = CalibratedClassifierCV(
-            self._booster(), method=self.calibration, cv=splits, ensemble=False
+            self._booster(), method=self.calibration, cv=splits, ensemble=False,
+            n_jobs=_fold_processes(len(y), len(splits)),
         )
         with _thread_limits(self.n_jobs):
             classifier.fit(X, y)
