@@ -46,7 +46,8 @@ def _print_insights(rows: list[dict[str, Any]], lang: str) -> None:
 
 def top_insights(store: Any, n: int) -> list[dict[str, Any]]:
     """The ``n`` open insights of highest priority, JSON-ready."""
-    return [i.to_dict() for i in store.list_insights(status=["new", "sent", "acknowledged"])][:n]
+    return [i.to_dict() for i in store.list_insights(status=["new", "sent", "acknowledged"],
+                                                     limit=n)]
 
 
 def render_insights(rows: list[dict[str, Any]], lang: str) -> None:

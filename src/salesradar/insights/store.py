@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from salesradar.app import AppDB, HoldoutAssignment, InsightEvent, InsightRow
@@ -259,19 +259,18 @@ class InsightStore:
         a snooze that has run out reopens its insight. Nothing is created, changed or resolved
         (:mod:`salesradar.app.refresh_state`)."""
         _aware(run_at, "run_at")
-        unchanged = reopened = 0
+        seen = (InsightRow.last_seen_at >= last_run) & InsightRow.resolved_at.is_(None)
         with self.db.session() as s:
-            rows = s.scalars(select(InsightRow).where(InsightRow.last_seen_at >= last_run,
-                                                      InsightRow.resolved_at.is_(None)))
-            for row in rows:
-                row.last_seen_at = run_at
-                if (row.status == Status.SNOOZED.value and row.snoozed_until
-                        and row.snoozed_until <= run_at):
-                    _reopen(s, row, run_at, "snooze ended")
-                    reopened += 1
-                else:
-                    unchanged += 1
-        return UpsertCounts(unchanged=unchanged, reopened=reopened)
+            ended = list(s.scalars(select(InsightRow).where(
+                seen, InsightRow.status == Status.SNOOZED.value,
+                InsightRow.snoozed_until <= run_at)))
+            for row in ended:
+                _reopen(s, row, run_at, "snooze ended")
+            # one statement for the rest: a company has tens of thousands of open insights
+            marked = s.execute(update(InsightRow).where(seen).values(last_seen_at=run_at)
+                               .execution_options(synchronize_session=False))
+        total = int(getattr(marked, "rowcount", 0) or 0)
+        return UpsertCounts(unchanged=total - len(ended), reopened=len(ended))
 
     def rewrite_texts(self, old_sign: str | None = None) -> int:
         """Write every stored insight's texts again from its evidence, in the current currency
@@ -378,9 +377,10 @@ class InsightStore:
 
     def list_insights(
         self, *, status: Iterable[Status | str] | None = None, owner_rep_id: str | None = None,
-        kind: Kind | str | None = None, holdout: bool | None = None,
+        kind: Kind | str | None = None, holdout: bool | None = None, limit: int | None = None,
     ) -> list[StoredInsight]:
-        """Insights by priority (highest first), then value at stake, filtered as asked."""
+        """Insights by priority (highest first), then value at stake, filtered as asked; the
+        first ``limit`` of them when given."""
         query = select(InsightRow)
         if status is not None:
             query = query.where(InsightRow.status.in_([Status(x).value for x in status]))
@@ -393,6 +393,8 @@ class InsightStore:
         query = query.order_by(
             InsightRow.priority.desc(), InsightRow.value_at_stake.desc(), InsightRow.id
         )
+        if limit is not None:
+            query = query.limit(max(limit, 0))
         with self.db.session() as s:
             return [StoredInsight.of(r) for r in s.scalars(query)]
 

@@ -1,0 +1,116 @@
+"""A refresh of the 10M-line company as a schedule starts it: ``salesradar run`` in its own process.
+
+    python bench/bench_run.py [--lines 10000000] [--out bench/out] [--memory-limit 1GB]
+
+The demo company (50k customers, 5k SKUs, 50 reps, 3 years; generated once into ``--out``) is
+split into everything but its last day of invoice lines and that day. Then, each step a new
+process on a fresh workspace and app database:
+
+1. full refresh: ``salesradar run --data`` (import 13 tables, score every model, insights);
+2. ``run`` again, nothing changed;
+3. ``import invoice_lines`` of the held-back day, then ``run``;
+4. ``run`` again, nothing changed.
+
+Prints a markdown table with each step's seconds, the process's peak memory and what ``run``
+reported (scores reused, results kept), and the load average before each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from salesradar.demo import generate
+
+
+def split(folder: Path) -> tuple[Path, Path, int]:
+    """``folder/all_but_last_day/`` (every table; invoice lines without their last day) and the
+    last day's lines as a Parquet file; returns both and the day's line count."""
+    before, day_file = folder / "all_but_last_day", folder / "last_day.parquet"
+    lines = str(folder / "invoice_lines.parquet")
+    con = duckdb.connect()
+    last = con.execute(f"SELECT max(invoice_date) FROM '{lines}'").fetchone()[0]
+    if not day_file.exists():
+        before.mkdir(exist_ok=True)
+        for table in folder.glob("*.parquet"):
+            if table.name not in ("invoice_lines.parquet", "last_day.parquet"):
+                target = before / table.name
+                if not target.exists():
+                    target.symlink_to(table.resolve())
+        con.execute(f"COPY (SELECT * FROM '{lines}' WHERE invoice_date < ?) TO "
+                    f"'{before / 'invoice_lines.parquet'}' (FORMAT parquet)", [last])
+        con.execute(f"COPY (SELECT * FROM '{lines}' WHERE invoice_date = ?) TO "
+                    f"'{day_file}' (FORMAT parquet)", [last])
+    count = con.execute(f"SELECT count(*) FROM '{day_file}'").fetchone()[0]
+    return before, day_file, int(count)
+
+
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, dict[str, object]]:
+    """Seconds, peak RSS (MiB) and the JSON printed by one salesradar command."""
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "salesradar", *args, "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    out = process.stdout.read() if process.stdout else b""
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"salesradar {' '.join(args)} failed ({status}): {out[-2000:]!r}")
+    result = json.loads(out)
+    result["_load"] = load
+    return seconds, usage.ru_maxrss / 1024, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=10_000_000)
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    parser.add_argument("--memory-limit", default=None, help="SALESRADAR_MEMORY_LIMIT")
+    args = parser.parse_args()
+    folder = args.out / f"demo_{args.lines}"
+    if not (folder / "invoice_lines.parquet").exists():
+        generate(folder, customers=50_000, years=3, skus=5_000, reps=50, lines=args.lines,
+                 fmt="parquet", seed=7)
+    before, day_file, day_lines = split(folder)
+    workspace = folder / "run.duckdb"
+    for stale in folder.glob("run.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
+    env = {**os.environ, "SALESRADAR_WORKSPACE": str(workspace)}
+    if args.memory_limit:
+        env["SALESRADAR_MEMORY_LIMIT"] = args.memory_limit
+    run = ["run", "--no-deliver", "--top", "0"]
+    steps = [
+        ("full refresh: import 13 tables, score, insights", [*run, "--data", str(before)]),
+        ("run, nothing changed", run),
+        (f"import one day ({day_lines:,} lines)", ["import", "invoice_lines", str(day_file)]),
+        ("run after that day", run),
+        ("run, nothing changed", run),
+    ]
+    print("| step | seconds | peak MiB | reported | load before |\n|---|---:|---:|---|---:|")
+    for name, command in steps:
+        seconds, peak, result = timed(command, env)
+        scores = result.get("scores") or {}
+        told = ("results kept" if result.get("unchanged_since") else
+                "scores reused" if scores.get("reused") else
+                ", ".join(f"{k} {v:.0f} s" for k, v in (scores.get("seconds") or {}).items()))
+        insights = result.get("insights") or {}
+        if insights:
+            told += f"; insights {insights.get('new', 0)} new, {insights.get('updated', 0)} " \
+                    f"updated, {insights.get('total', 0)} open"
+        print(f"| {name} | {seconds:.1f} | {peak:,.0f} | {told} | {result['_load']:.2f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
