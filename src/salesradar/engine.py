@@ -41,8 +41,9 @@ def connect(url: str) -> Any:
     """An Ibis backend for an engine URL that holds the canonical tables.
 
     ``duckdb:///path/to/workspace.duckdb``, ``postgresql://user:password@host/db`` (needs the
-    ``salesradar[postgres]`` extra) or ``spark://local[2]`` (pyspark in local mode; needs the
-    ``salesradar[spark]`` extra and Java).
+    ``salesradar[postgres]`` extra) or ``spark://local[2]?tables=/path/to/folder`` (pyspark in
+    local mode, the tables from Parquet; a cluster, the Spark catalog and Spark settings: see
+    :mod:`salesradar.engine_spark`; needs the ``salesradar[spark]`` extra and Java).
     """
     if url.startswith("duckdb://"):
         return connect_duckdb(url.removeprefix("duckdb://") or ":memory:")
@@ -55,16 +56,12 @@ def connect(url: str) -> Any:
         except Exception as exc:  # the driver's own connection errors
             raise WorkspaceError(f"cannot connect to {url.split('@')[-1]}: {exc}") from None
     if url.startswith("spark://"):
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError:
-            raise UserInputError("Spark needs pyspark: pip install 'salesradar[spark]'") from None
-        master = url.removeprefix("spark://") or "local[*]"
-        session = SparkSession.builder.master(master).appName("salesradar").getOrCreate()
-        return ibis.pyspark.connect(session)
+        from salesradar.engine_spark import connect_spark
+
+        return connect_spark(url)
     raise UserInputError(
         f"unknown engine URL {url.split('@')[-1]!r}: use duckdb:///file.duckdb, "
-        "postgresql://user@host/db or spark://local[2]"
+        "postgresql://user@host/db or spark://local[2]?tables=FOLDER"
     )
 
 

@@ -16,6 +16,7 @@ from salesradar.cli import output
 from salesradar.cli.alerts import alert_commands
 from salesradar.cli.connect import connect_commands
 from salesradar.cli.data import data_app_commands
+from salesradar.cli.export import export_commands
 from salesradar.cli.intel import intel_commands
 from salesradar.cli.kpi import kpi_commands
 from salesradar.cli.manage import manage_commands
@@ -53,6 +54,7 @@ def _root(
 
 
 data_app_commands(app)
+export_commands(app)
 kpi_commands(app)
 intel_commands(app)
 alert_commands(app)

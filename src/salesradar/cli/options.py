@@ -36,8 +36,9 @@ AppDbOption = Annotated[
 EngineOption = Annotated[
     str | None,
     typer.Option("--engine", help="Compute on another engine holding the canonical tables: "
-                 "postgresql://user@host/db or spark://local[2] (default: the workspace's "
-                 "DuckDB).", show_default=False),
+                 "postgresql://user@host/db or 'spark://local[2]?tables=FOLDER' (Parquet "
+                 "written by export-tables; docs/spark.md) (default: the workspace's DuckDB).",
+                 show_default=False),
 ]
 
 

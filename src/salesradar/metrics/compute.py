@@ -19,7 +19,7 @@ column per flag of the KPI. The result is also written to the workspace as the m
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -377,6 +377,8 @@ def kpi_records(table: pa.Table) -> list[dict[str, Any]]:
     rows = []
     for row in table.to_pylist():
         out: dict[str, Any] = {"period": None}
+        if isinstance(row.get("period"), datetime):  # Spark truncates dates to timestamps
+            row["period"] = row["period"].date()
         out.update({k: plain_value(v) for k, v in row.items() if not k.startswith("flag_")})
         out["flags"] = [c.removeprefix("flag_") for c in flag_cols if row[c]]
         rows.append(out)
