@@ -123,3 +123,81 @@ def test_customer_view_in_hebrew(scored: Path, monkeypatch: pytest.MonkeyPatch) 
     health = he["health"]
     assert hebrew.search(health["explanation"]) and hebrew.search(health["weakest_text"])
     assert not hebrew.search(en["health"]["weakest_text"])
+
+
+def test_a_new_day_is_scored_with_the_model_of_the_week(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refit schedule: a model fitted (and a gate decided) on day D serves D to D + 6 while
+    the invoice lines change by at most 5%; a week later, a larger change or --full refit."""
+    import pyarrow.compute as pc
+
+    from salesradar.models import gates
+
+    path = tmp_path / "w.duckdb"
+    lines = simulated(customers=300, days=540, seed=5).table("invoice_lines").to_pyarrow()
+    fits: list[object] = []
+    real_fit = ChurnModel.fit
+
+    def counted(self: ChurnModel, *args: object, **kwargs: object) -> ChurnModel:
+        fits.append(args[-1])
+        return real_fit(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def one_line(n: int, name: str) -> dict[str, list[object]]:
+        return {"invoice_id": [name], "line_no": [1], "invoice_date": [day(n)],
+                "customer_id": ["C0"], "sku": ["S0"], "quantity": [1.0], "net_revenue": [10.0]}
+
+    def entry(ws: Workspace) -> dict[str, object]:
+        folder = model_folder(ws)
+        assert folder is not None
+        return dict(json.loads((folder / "latest.json").read_text())["churn"])
+
+    monkeypatch.setattr(ChurnModel, "fit", counted)
+    with Workspace.open(path) as ws:
+        upto = lines.filter(pc.field("invoice_date") <= day(449))
+        insert(ws, "invoice_lines", upto.to_pydict())
+        score_workspace(ws, day(449))
+        assert entry(ws)["fitted_on"] == day(449).isoformat()
+        assert entry(ws)["fitted_lines"] == upto.num_rows
+        decided = {g["model"]: g["as_of"] for g in gates.read_gates(ws)}
+        fits.clear()
+
+        # the next day, one more line: scored by the model of day 449, gates kept
+        insert(ws, "invoice_lines", one_line(450, "NEW-1"))
+        monkeypatch.setattr(gates, "compute_gates", lambda *a, **k: pytest.fail("re-gated"))
+        summary = score_workspace(ws, day(450))
+        assert fits == [] and not summary.reused
+        assert entry(ws)["as_of"] == day(450).isoformat()
+        assert entry(ws)["fitted_on"] == day(449).isoformat()
+        assert {g["model"]: g["as_of"] for g in gates.read_gates(ws)} == decided
+        scored = ws.con.execute("SELECT DISTINCT as_of FROM score_churn").fetchall()
+        assert scored == [(day(450),)]
+        assert load_latest(ws, "churn") is not None  # the explanations read today's model
+        monkeypatch.undo()
+        monkeypatch.setattr(ChurnModel, "fit", counted)
+
+        # --full fits anew, even the next day
+        insert(ws, "invoice_lines", one_line(451, "NEW-2"))
+        score_workspace(ws, day(451), reuse=False)
+        # (the gates' backtest fits its own model at day 451 - 90: counted too)
+        assert fits == [day(361), day(451)] and entry(ws)["fitted_on"] == day(451).isoformat()
+
+        # seven days after that fit: fitted again
+        fits.clear()
+        insert(ws, "invoice_lines", one_line(457, "NEW-3"))
+        score_workspace(ws, day(457))
+        assert fits == []  # day 457 is 6 days after 451
+        insert(ws, "invoice_lines", one_line(458, "NEW-4"))
+        score_workspace(ws, day(458))
+        assert fits == [day(368), day(458)]
+
+        # more than 5% more lines: fitted again, the next day
+        fits.clear()
+        count = int(entry(ws)["fitted_lines"])  # type: ignore[call-overload]
+        extra = count // 19 + 1
+        insert(ws, "invoice_lines", {
+            "invoice_id": [f"X{i}" for i in range(extra)], "line_no": [1] * extra,
+            "invoice_date": [day(459)] * extra, "customer_id": ["C1"] * extra,
+            "sku": ["S1"] * extra, "quantity": [1.0] * extra, "net_revenue": [5.0] * extra})
+        score_workspace(ws, day(459))
+        assert fits == [day(369), day(459)]

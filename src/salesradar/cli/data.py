@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -147,10 +148,12 @@ def data_app_commands(app: typer.Typer) -> None:
             store = db.store_info()
             gates = read_gates(ws)
             from salesradar.metrics.unknowns import cost_status
+            from salesradar.models.store import fitted_record
 
             cost = cost_status(ws.backend)
+            churn_model = fitted_record(ws, "churn")
             data = {**_status(ws).to_dict(), "cost": cost, "model_gates": gates,
-                    "app_store": store.to_dict()}
+                    "churn_model": churn_model, "app_store": store.to_dict()}
 
             def render() -> None:
                 _print_status(ws)
@@ -161,6 +164,14 @@ def data_app_commands(app: typer.Typer) -> None:
                                          highlight=False)
                 if gates:
                     print_gates(gates, lang)
+                if churn_model and churn_model.get("fitted_on"):
+                    fitted = date.fromisoformat(str(churn_model["fitted_on"]))
+                    lines = int(churn_model.get("fitted_lines") or 0)
+                    output.console.print(
+                        f"  מודל הנטישה אומן על הנתונים עד {fitted:%d/%m/%Y} ({lines:,} שורות)"
+                        if lang == "he" else
+                        f"  churn model fitted on the data to {fitted:%d/%m/%Y} ({lines:,} "
+                        "invoice lines)", highlight=False)
                 else:
                     output.console.print(
                         "אילו מודלים מדברים: עוד לא ידוע (הריצו salesradar score)" if lang == "he"

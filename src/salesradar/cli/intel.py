@@ -255,3 +255,5 @@ def print_gates(gates: list[dict[str, Any]], lang: str = "en") -> None:
                                       columns, [[r[k] for k in keys] for r in rows]))
     for r in rows:
         output.console.print(f"  · {r['model']}: {r['reason']}", highlight=False, markup=False)
+    if rows and rows[0]["decided"]:
+        output.console.print(f"  {rows[0]['decided']}", highlight=False, markup=False)

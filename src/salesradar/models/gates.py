@@ -108,7 +108,7 @@ GATE_COLUMNS = pa.schema([
     ("reason", pa.string()), ("reason_he", pa.string()),
     ("as_of", pa.date32()), ("cutoff", pa.date32()), ("horizon_days", pa.int64()),
     ("sampled_customers", pa.int64()), ("data_version", pa.string()),
-    ("computed_at", pa.timestamp("s")),
+    ("computed_at", pa.timestamp("s")), ("invoice_lines", pa.int64()),
 ])
 
 
@@ -291,6 +291,7 @@ class Gate:
     sampled_customers: int | None
     data_version: str | None
     computed_at: dt.datetime
+    invoice_lines: int | None = None  # when decided: the refit schedule's drift compares it
 
     @property
     def model_speaks(self) -> bool:
@@ -471,7 +472,10 @@ def compute_gates(
 ) -> list[Gate]:
     """Run each model's backtest at ``as_of - horizon_days`` and decide who speaks (no cache,
     nothing written; see :func:`model_gates`)."""
+    from salesradar.models.store import invoice_line_count
+
     cutoff = as_of - dt.timedelta(days=horizon_days)
+    lines = invoice_line_count(ws)
     tables, sampled = _sample(ws, max_customers)
     runs: dict[str, Callable[[], Comparison]] = {
         "churn": lambda: _churn_cases(tables, cutoff, horizon_days),
@@ -494,7 +498,7 @@ def compute_gates(
             name, comparison.decision, METRICS[name], comparison.model_value, _BASELINES[name],
             comparison.baseline_value, comparison.diff_ci_low, comparison.diff_ci_high,
             comparison.n_cases, comparison.n_positive, reason, reason_he, as_of, cutoff,
-            horizon_days, sampled, version, now,
+            horizon_days, sampled, version, now, lines,
         ))
     return gates
 
@@ -518,21 +522,27 @@ def _stored(ws: Any) -> list[dict[str, Any]]:
 
 def model_gates(
     ws: Any, as_of: dt.date, horizon_days: int = 90, *, version: str | None = None,
-    max_customers: int = MAX_CUSTOMERS, store: bool = True,
+    max_customers: int = MAX_CUSTOMERS, store: bool = True, fresh: bool = False,
 ) -> dict[str, Gate]:
     """Each model's gate as of ``as_of``, from ``model_gates`` when it was computed on the
     same data (``version``, default :func:`~salesradar.models.store.data_version`), as of the
-    same day and horizon; otherwise computed and (unless ``store`` is false, e.g. for
-    ``salesradar evaluate`` at another cutoff) stored there."""
-    from salesradar.models.store import data_version
+    same day and horizon, or, unless ``fresh``, when the refit schedule still holds it
+    (decided for the same horizon less than :data:`~salesradar.models.store.REFIT_DAYS` days
+    before, with the invoice lines changed by at most
+    :data:`~salesradar.models.store.REFIT_DRIFT` since); otherwise computed and (unless
+    ``store`` is false, e.g. for ``salesradar evaluate`` at another cutoff) stored there."""
+    from salesradar.models.store import data_version, invoice_line_count, still_fresh
 
     version = version or data_version(ws)
     stored = _stored(ws)
-    if stored and {r["model"] for r in stored} >= set(MODELS) and all(
-        r["data_version"] == version and r["as_of"] == as_of
-        and r["horizon_days"] == horizon_days for r in stored
-    ):
+    complete = bool(stored) and {r["model"] for r in stored} >= set(MODELS) and all(
+        r["horizon_days"] == horizon_days for r in stored)
+    if complete and all(r["data_version"] == version and r["as_of"] == as_of for r in stored):
         return {g.model: g for g in _from_rows(stored)}
+    if complete and not fresh:
+        lines = invoice_line_count(ws)
+        if all(still_fresh(r["as_of"], r.get("invoice_lines"), as_of, lines) for r in stored):
+            return {g.model: g for g in _from_rows(stored)}
     gates = compute_gates(ws, as_of, horizon_days, version=version,
                           max_customers=max_customers)
     if store:
@@ -575,4 +585,20 @@ def describe(gate: dict[str, Any], lang: str = "en") -> dict[str, str]:
         "interval": "—" if low is None or high is None else f"{num(low, True)} … {num(high, True)}",
         "cases": f"{int(gate.get('n_cases') or 0):,}",
         "reason": str(gate.get("reason_he" if key == "he" else "reason") or ""),
+        "decided": _decided(gate.get("as_of"), key),
     }
+
+
+def _decided(as_of: Any, lang: str) -> str:
+    """When a gate was decided, and when it will be again (the refit schedule)."""
+    from salesradar.dates import as_date
+    from salesradar.models.store import REFIT_DAYS, REFIT_DRIFT
+
+    day = as_date(as_of)
+    if day is None:
+        return ""
+    if lang == "he":
+        return (f"הוחלט על הנתונים עד {day:%d/%m/%Y}; יוחלט שוב אחרי {REFIT_DAYS} ימים, "
+                f"שינוי של יותר מ-{REFIT_DRIFT:.0%} בשורות החשבוניות או score --full")
+    return (f"decided on the data to {day:%d/%m/%Y}; decided again after {REFIT_DAYS} days, a "
+            f"change of more than {REFIT_DRIFT:.0%} in the invoice lines, or score --full")

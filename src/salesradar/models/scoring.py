@@ -43,8 +43,10 @@ from salesradar.models.labels import health_factor, reason_labels, tier_handling
 from salesradar.models.stopped_items import StoppedItemsModel, find_stopped_items
 from salesradar.models.store import (
     data_version,
+    invoice_line_count,
     load_latest,
     load_model,
+    load_recent,
     model_folder,
     save_model,
 )
@@ -100,7 +102,7 @@ def score_workspace(
     started = time.perf_counter()
     # the data's fingerprint scans every invoice line: once for the gates and the saved model
     version = data_version(ws)
-    gates = model_gates(ws, day, horizon_days, version=version)
+    gates = model_gates(ws, day, horizon_days, version=version, fresh=not reuse)
     seconds: dict[str, float] = {"gates": time.perf_counter() - started}
     key = _scores_key(ws, version, day, horizon_days)
     if reuse and _stored_key(ws) == key:  # nothing changed since these scores were written
@@ -114,7 +116,7 @@ def score_workspace(
 
     steps: dict[str, Callable[[], pa.Table]] = {
         "churn": lambda: _score_churn(ws, day, horizon_days, version=version,
-                                      model_speaks=speaks("churn")),
+                                      model_speaks=speaks("churn"), refit=not reuse),
         "stopped_items": lambda: _score_stopped_items(ws, day, speaks("stopped_items")),
         "cross_sell": lambda: _score_cross_sell(ws, day, speaks("cross_sell")),
         "tiers": lambda: assign_tiers(ws, day),
@@ -164,20 +166,35 @@ def _scored_by(table: pa.Table, who: str) -> pa.Table:
 
 def _score_churn(
     ws: Any, day: dt.date, horizon_days: int, *, version: str | None = None,
-    model_speaks: bool = True,
+    model_speaks: bool = True, refit: bool = False,
 ) -> pa.Table:
-    """Churn scores; the fitted model is reused when saved for the same data, else fitted and
-    saved. When the model does not speak, the probabilities are the calibrated recency
-    rule's."""
+    """Churn scores. The fitted model is reused when saved for the same data, or, unless
+    ``refit``, when the refit schedule still holds it (fitted less than a week before, the
+    invoice lines changed by at most 5%: :func:`~salesradar.models.store.load_recent`); else
+    it is fitted. It is saved with what it scored, for the explanations. When the model does
+    not speak, the probabilities are the calibrated recency rule's."""
+
+    def usable(found: Any) -> ChurnModel | None:
+        ok = isinstance(found, ChurnModel) and found.features_ == MODEL_FEATURES
+        return found if ok else None
+
     version = version or (data_version(ws) if model_folder(ws) is not None else None)
-    saved = load_model(ws, "churn", day, horizon_days, version=version)
-    fresh = not (isinstance(saved, ChurnModel) and saved.features_ == MODEL_FEATURES)
-    model = saved if isinstance(saved, ChurnModel) and not fresh else \
-        ChurnModel(horizon_days).fit(ws, day)
+    fitted_on: dt.date | None = None
+    fitted_lines: int | None = None
+    model = usable(load_model(ws, "churn", day, horizon_days, version=version))
+    same = model is not None
+    if model is None:
+        recent = None if refit or model_folder(ws) is None else load_recent(
+            ws, "churn", day, horizon_days, invoice_line_count(ws))
+        if recent is not None and (model := usable(recent[0])) is not None:
+            fitted_on, fitted_lines = recent[1], recent[2]
+    if model is None:
+        model = ChurnModel(horizon_days).fit(ws, day)
     table = model.score(ws, day)  # before saving: the saved model keeps what it scored
     table = _scored_by(table, "model") if model_speaks else _by_recency_rule(model, table)
-    if fresh:
-        save_model(ws, "churn", model, day, horizon_days, version=version)
+    if not same:
+        save_model(ws, "churn", model, day, horizon_days, version=version,
+                   fitted_on=fitted_on, fitted_lines=fitted_lines)
     return table
 
 

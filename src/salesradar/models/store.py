@@ -24,7 +24,18 @@ from typing import Any
 from salesradar import __version__
 from salesradar.workspace import change_stamp
 
-__all__ = ["data_version", "load_latest", "load_model", "model_folder", "save_model"]
+__all__ = [
+    "REFIT_DAYS", "REFIT_DRIFT", "data_version", "fitted_record", "invoice_line_count",
+    "load_latest",
+    "load_model", "load_recent", "model_folder", "save_model", "still_fresh",
+]
+
+# The refit schedule: a model fitted (or a gate decided) on the data up to day D serves the runs
+# judged on D to D + 6, as long as the invoice lines have not grown or shrunk by more than 5%
+# since; then, or with --full, it is fitted again. A day of new lines is scored with the model
+# of the week instead of a new one.
+REFIT_DAYS = 7
+REFIT_DRIFT = 0.05
 
 # bump when a saved model could no longer be used by this code (features, reasons, ...)
 FORMAT = 2
@@ -45,6 +56,29 @@ def data_version(ws: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def invoice_line_count(ws: Any) -> int:
+    """How many invoice lines the workspace holds (what the refit schedule's drift compares)."""
+    row = ws.con.execute("SELECT count(*) FROM invoice_lines").fetchone()
+    return int(row[0]) if row else 0
+
+
+def still_fresh(fitted_on: dt.date, fitted_lines: int | None, day: dt.date, lines: int) -> bool:
+    """Whether a model fitted on the data to ``fitted_on`` (then ``fitted_lines`` invoice lines)
+    may still serve a run judged on ``day`` with ``lines`` lines (:data:`REFIT_DAYS`,
+    :data:`REFIT_DRIFT`).
+
+    >>> d = dt.date(2026, 12, 1)
+    >>> still_fresh(d, 1000, d + dt.timedelta(days=6), 1040), still_fresh(d, 1000, d, 1060)
+    (True, False)
+    >>> still_fresh(d, 1000, d + dt.timedelta(days=7), 1000), still_fresh(d, None, d, 1000)
+    (False, False)
+    """
+    if not fitted_lines:
+        return False
+    return (0 <= (day - fitted_on).days < REFIT_DAYS
+            and abs(lines - fitted_lines) <= REFIT_DRIFT * fitted_lines)
+
+
 def model_folder(ws: Any) -> Path | None:
     """The folder beside the workspace file (None for an in-memory workspace)."""
     path = str(getattr(ws, "path", "") or "")
@@ -59,13 +93,16 @@ def _name(kind: str, as_of: dt.date, horizon_days: int, version: str) -> str:
 
 def save_model(
     ws: Any, kind: str, model: Any, as_of: dt.date, horizon_days: int, *,
-    version: str | None = None,
+    version: str | None = None, fitted_on: dt.date | None = None,
+    fitted_lines: int | None = None,
 ) -> Path | None:
     """Save ``model`` for this workspace's current data; record it as the latest ``kind``.
 
     Older files of the same kind are removed. Returns the file (None in memory or when the
     folder cannot be written, e.g. a read-only workspace on a read-only disk). ``version`` is
     :func:`data_version`, when the caller has it already (it scans every invoice line).
+    ``fitted_on`` and ``fitted_lines``: the day and line count the model was fitted on, when
+    it serves a later day (:data:`REFIT_DAYS`); default ``as_of`` and the current count.
     """
     import joblib  # type: ignore[import-untyped, unused-ignore]
 
@@ -83,7 +120,10 @@ def save_model(
         latest = folder / "latest.json"
         record = json.loads(latest.read_text()) if latest.exists() else {}
         record[kind] = {"file": target.name, "as_of": as_of.isoformat(),
-                        "horizon_days": horizon_days, "data_version": version}
+                        "horizon_days": horizon_days, "data_version": version,
+                        "fitted_on": (fitted_on or as_of).isoformat(),
+                        "fitted_lines": (invoice_line_count(ws) if fitted_lines is None
+                                         else fitted_lines)}
         latest.write_text(json.dumps(record, indent=2))
     except OSError:
         return None
@@ -107,6 +147,41 @@ def load_model(
     try:
         return joblib.load(path)
     except Exception:  # written by other code (a class since changed): refit instead
+        return None
+
+
+def fitted_record(ws: Any, kind: str) -> dict[str, Any] | None:
+    """What ``latest.json`` records of the last saved ``kind`` model: the day it scored, the
+    day and invoice-line count it was fitted on (``salesradar status`` shows it)."""
+    folder = model_folder(ws)
+    try:
+        entry = json.loads((folder / "latest.json").read_text()).get(kind) if folder else None
+    except (OSError, ValueError):
+        return None
+    if not entry:
+        return None
+    return {k: entry.get(k) for k in ("as_of", "horizon_days", "fitted_on", "fitted_lines")}
+
+
+def load_recent(
+    ws: Any, kind: str, day: dt.date, horizon_days: int, lines: int
+) -> tuple[Any, dt.date, int] | None:
+    """The last saved ``kind`` model when the refit schedule lets it serve ``day`` (same
+    horizon, :func:`still_fresh`), with the day and line count it was fitted on; else None."""
+    import joblib  # type: ignore[import-untyped, unused-ignore]
+
+    folder = model_folder(ws)
+    if folder is None or not (folder / "latest.json").exists():
+        return None
+    try:
+        entry = json.loads((folder / "latest.json").read_text()).get(kind) or {}
+        fitted_on = dt.date.fromisoformat(entry["fitted_on"])
+        fitted_lines = int(entry["fitted_lines"])
+        if (int(entry["horizon_days"]) != horizon_days
+                or not still_fresh(fitted_on, fitted_lines, day, lines)):
+            return None
+        return joblib.load(folder / entry["file"]), fitted_on, fitted_lines
+    except Exception:  # an older record, a missing file, another class: fit anew
         return None
 
 
