@@ -175,12 +175,13 @@ class InsightStore:
             batch[insight.dedup_key] = insight
         scope = {Kind(k).value for k in kinds} if kinds is not None else {k.value for k in Kind}
         counts = {"new": 0, "updated": 0, "unchanged": 0, "reopened": 0, "resolved": 0}
-        with self.db.session() as s:
+        with self.db.session() as s, s.no_autoflush:  # one flush at the end, not one per row
             existing = {r.dedup_key: r for r in s.scalars(select(InsightRow))}
+            groups = self._holdout_groups(s, [k for k in batch if k not in existing])
             for key, insight in batch.items():
                 row = existing.get(key)
                 if row is None:
-                    self._create(s, insight, run_at)
+                    self._create(s, insight, run_at, groups)
                     counts["new"] += 1
                 else:
                     counts[self._update(s, row, insight, run_at)] += 1
@@ -193,31 +194,41 @@ class InsightStore:
                 counts["resolved"] += 1
         return UpsertCounts(**counts)
 
-    def _create(self, s: Session, insight: Insight, run_at: datetime) -> None:
+    def _create(self, s: Session, insight: Insight, run_at: datetime,
+                groups: dict[str, bool]) -> None:
         row = InsightRow(
             dedup_key=insight.dedup_key, kind=insight.kind.value,
             subject_type=insight.subject.type, subject_id=insight.subject.id,
             detected_at=insight.detected_at, first_seen_at=run_at, last_seen_at=run_at,
-            status=Status.NEW.value, round=1, holdout=self._holdout(s, insight, run_at),
-            **_content(insight),
+            status=Status.NEW.value, round=1,
+            holdout=self._holdout(s, insight, run_at, groups), **_content(insight),
         )
+        row.events.append(InsightEvent(at=run_at, from_status=None, to_status="new"))
         s.add(row)
-        s.flush()
-        s.add(InsightEvent(insight_id=row.id, at=run_at, from_status=None, to_status="new"))
 
-    def _holdout(self, s: Session, insight: Insight, run_at: datetime) -> bool:
+    @staticmethod
+    def _holdout_groups(s: Session, keys: list[str]) -> dict[str, bool]:
+        """The groups already assigned to ``keys`` (a key seen before, then resolved and gone
+        from the store, keeps its group), read in one query."""
+        if not keys:
+            return {}
+        wanted = set(keys)
+        rows = s.execute(select(HoldoutAssignment.dedup_key, HoldoutAssignment.holdout))
+        return {key: bool(held) for key, held in rows if key in wanted}
+
+    def _holdout(self, s: Session, insight: Insight, run_at: datetime,
+                 groups: dict[str, bool]) -> bool:
         eligible = self.settings.holdout_kinds
         if eligible is not None and insight.kind not in eligible:
             return False
-        assigned = s.get(HoldoutAssignment, insight.dedup_key)
-        if assigned is None:
-            fraction = self.settings.holdout_fraction
-            assigned = HoldoutAssignment(
-                dedup_key=insight.dedup_key, fraction=fraction, assigned_at=run_at,
-                holdout=in_holdout(insight.dedup_key, salt=self._salt, fraction=fraction),
-            )
-            s.add(assigned)
-        return assigned.holdout
+        if insight.dedup_key in groups:
+            return groups[insight.dedup_key]
+        fraction = self.settings.holdout_fraction
+        held = in_holdout(insight.dedup_key, salt=self._salt, fraction=fraction)
+        s.add(HoldoutAssignment(dedup_key=insight.dedup_key, fraction=fraction,
+                                assigned_at=run_at, holdout=held))
+        groups[insight.dedup_key] = held
+        return held
 
     def _update(self, s: Session, row: InsightRow, insight: Insight, run_at: datetime) -> str:
         content = _content(insight)
