@@ -400,9 +400,35 @@ def non_product_report(source: Any, rules: NonProductRules | None = None) -> pa.
     return pa.Table.from_pylist(rows, schema=schema)
 
 
+_LAST_CODES: dict[tuple[Any, ...], list[str]] = {}  # this process's last answer, by its key
+
+
+def _codes_key(source: Any, rules: NonProductRules | None) -> tuple[Any, ...] | None:
+    """What a workspace file's codes depend on: its data (every import that changed a table),
+    the company's corrections and the thresholds. None: not cached (in memory, a table)."""
+    path = str(getattr(source, "path", "") or "")
+    if not _is_workspace(source) or not path or path.startswith(":"):
+        return None
+    from salesradar.models.store import data_version
+
+    overrides = tuple(tuple(r.values()) for r in
+                      non_product_overrides(source).select(["sku", "non_product"]).to_pylist())
+    return (path, data_version(source), overrides, rules or NonProductRules())
+
+
 def non_product_codes(source: Any, rules: NonProductRules | None = None) -> list[str]:
     """The codes every model leaves out: detected ones, minus those the company keeps as
-    products, plus those it marked as non-products. Sorted."""
+    products, plus those it marked as non-products. Sorted.
+
+    A refresh asks three times (stopped items, cross-sell, the offers' evidence); on a
+    workspace file the detection (a scan of every line) runs once per state of its data."""
+    key = _codes_key(source, rules)
+    if key is not None and key in _LAST_CODES:
+        return list(_LAST_CODES[key])
     report = non_product_report(source, rules)
     chosen = report.filter(report["non_product"])["sku"].to_pylist()
-    return sorted(str(s) for s in chosen)
+    codes = sorted(str(s) for s in chosen)
+    if key is not None:
+        _LAST_CODES.clear()
+        _LAST_CODES[key] = codes
+    return list(codes)
