@@ -171,6 +171,17 @@ def enum_value(column: Column, value: str) -> str:
     return f"(CASE WHEN {normalized} IN ({allowed}) THEN {normalized} END)"
 
 
+PERIOD_SHAPES = ("\\d{4}[-/]\\d{1,2}", "\\d{1,2}[-/.]\\d{4}",
+                 "(\\d{4}[- ]?Q[1-4])|(Q[1-4][- ]?\\d{4})", "\\d{4}")
+
+
+def period_shaped(value: str) -> str:
+    """True where a period's text is a month, quarter or year rather than a date (those are
+    read without any date format; only the rest says which date order the column uses)."""
+    shapes = "|".join(f"({shape})" for shape in PERIOD_SHAPES)
+    return f"regexp_full_match(upper({value}), '{shapes}')"
+
+
 def period_start(value: str, source_type: str, date_formats: tuple[str, ...]) -> str:
     """Start of a period written 2024-03, 2024/03, 03/2024, 2024-Q1, Q1 2024, 2024 or a date."""
     if is_temporal_type(source_type):
@@ -180,15 +191,16 @@ def period_start(value: str, source_type: str, date_formats: tuple[str, ...]) ->
         f"make_date(TRY_CAST(regexp_extract({v}, '(\\d{{4}})', 1) AS INTEGER), "
         f"(TRY_CAST(regexp_extract({v}, 'Q([1-4])', 1) AS INTEGER) - 1) * 3 + 1, 1)"
     )
+    year_month, month_year, quarter_shape, year = PERIOD_SHAPES
     return (
-        f"(CASE WHEN regexp_full_match({v}, '\\d{{4}}[-/]\\d{{1,2}}') "
+        f"(CASE WHEN regexp_full_match({v}, '{year_month}') "
         f"THEN CAST(try_strptime({v} || '-01', ['%Y-%m-%d', '%Y/%m-%d']) AS DATE) "
-        f"WHEN regexp_full_match({v}, '\\d{{1,2}}[-/.]\\d{{4}}') "
+        f"WHEN regexp_full_match({v}, '{month_year}') "
         f"THEN CAST(try_strptime('01/' || replace(replace({v}, '-', '/'), '.', '/'), '%d/%m/%Y') "
         f"AS DATE) "
-        f"WHEN regexp_full_match({v}, '(\\d{{4}}[- ]?Q[1-4])|(Q[1-4][- ]?\\d{{4}})') "
+        f"WHEN regexp_full_match({v}, '{quarter_shape}') "
         f"THEN {quarter} "
-        f"WHEN regexp_full_match({v}, '\\d{{4}}') THEN make_date(CAST({v} AS INTEGER), 1, 1) "
+        f"WHEN regexp_full_match({v}, '{year}') THEN make_date(CAST({v} AS INTEGER), 1, 1) "
         f"ELSE CAST(try_strptime({value}, {format_list(date_formats)}) AS DATE) END)"
     )
 
