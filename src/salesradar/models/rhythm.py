@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize  # type: ignore[import-untyped, unused-ignore]
 from scipy.special import (  # type: ignore[import-untyped, unused-ignore]
     betaln,
     digamma,
@@ -267,6 +266,8 @@ def _nbd_log_likelihood(likelihood: _Likelihood) -> float:
         return -ll / total, -np.array([g_r * r, g_alpha * alpha]) / total
 
     alpha0 = dot(w, big_t) / max(dot(wx, ux), 1e-9)
+    from scipy.optimize import minimize  # type: ignore[import-untyped, unused-ignore]
+
     result = minimize(objective, np.log([1.0, max(alpha0, 1e-9)]), jac=True,
                       method="L-BFGS-B", bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 2,
                       options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})
@@ -282,6 +283,9 @@ def _starting_point(x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatA
 
 def _maximize(likelihood: _Likelihood, start: FloatArray, tolerance: float) -> Any:
     """L-BFGS-B on the mean negative log-likelihood over log-parameters."""
+    # imported here: scipy.optimize takes 0.4 s to import, which every CLI command would pay
+    from scipy.optimize import minimize  # type: ignore[import-untyped, unused-ignore]
+
     return minimize(
         likelihood.objective,
         start,

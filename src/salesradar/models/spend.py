@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize  # type: ignore[import-untyped, unused-ignore]
 from scipy.special import digamma, gammaln  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.errors import UserInputError
@@ -196,6 +195,8 @@ class GammaGammaModel:
         mean_m = dot(likelihood.w, likelihood.m) / likelihood.total_weight
         # start at p = 1, q = 2, so that the population mean p * gamma / (q - 1) is the data mean
         start = np.log(np.array([1.0, 2.0, mean_m]))
+        from scipy.optimize import minimize  # type: ignore[import-untyped, unused-ignore]
+
         result = minimize(
             likelihood.objective,
             start,

@@ -30,7 +30,6 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.stats import rankdata  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.errors import UserInputError
 from salesradar.models import labels as _labels
@@ -69,6 +68,8 @@ def _pct_rank(values: FloatArray, mask: npt.NDArray[np.bool_] | None = None) -> 
     out = np.full(len(values), np.nan)
     m = np.ones(len(values), dtype=bool) if mask is None else mask
     if m.any():
+        from scipy.stats import rankdata  # type: ignore[import-untyped, unused-ignore]
+
         out[m] = rankdata(values[m], method="max") / m.sum()
     return out
 

@@ -50,7 +50,6 @@ from typing import Any
 
 import ibis
 import numpy as np
-from scipy.stats import t as student_t  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import select
 
 from salesradar.accounts.common import score_rows
@@ -415,6 +414,8 @@ def _forecast(ws: Any, day: dt.date, bounds: list[tuple[dt.date, dt.date]], grai
     measured = hist.rule_error()
     error = measured[0] if measured is not None else None
     # few measured errors: Student's t instead of the normal quantile, so the band widens
+    from scipy.stats import t as student_t  # type: ignore[import-untyped, unused-ignore]
+
     z_rule = float(student_t.ppf(0.9, measured[1] - 1)) if measured is not None else Z80
     spread = hist.spread()
     if spread is None and error is None:
