@@ -9,6 +9,8 @@ An engine URL ``spark://MASTER[?OPTION&OPTION...]``:
   ``invoice_lines/`` with part files, or a Delta table (a folder with ``_delta_log``).
   ``salesradar export-tables FOLDER`` writes such a folder from a workspace.
 * ``database=NAME``: the canonical tables of the Spark catalog's database ``NAME``.
+* ``cache=true``: keep the tables in Spark's memory (``CACHE TABLE``) once read, for the
+  command's queries that read them again (the KPIs read the invoice lines many times).
 * ``spark.KEY=VALUE``: any Spark setting, applied before the session starts, e.g.
   ``spark.driver.memory=8g``.
 
@@ -62,6 +64,7 @@ class SparkUrl:
     tables: str | None = None
     database: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    cache: bool = False
 
 
 def parse_spark_url(url: str) -> SparkUrl:
@@ -87,21 +90,26 @@ def parse_spark_url(url: str) -> SparkUrl:
         )
     options: dict[str, str] = {}
     settings: dict[str, str] = {}
+    cache = False
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key.startswith("spark."):
             settings[key] = value
+        elif key == "cache":
+            if value.lower() not in ("true", "false"):
+                raise UserInputError(f"cache= in {url!r} must be true or false, not {value!r}")
+            cache = value.lower() == "true"
         elif key in ("tables", "database"):
             if not value:
                 raise UserInputError(f"{key}= in {url!r} is empty: {HOW}")
             options[key] = value
         else:
             raise UserInputError(
-                f"unknown option {key!r} in {url!r}: use tables=FOLDER, database=NAME or a Spark "
-                "setting spark.KEY=VALUE"
+                f"unknown option {key!r} in {url!r}: use tables=FOLDER, database=NAME, "
+                "cache=true or a Spark setting spark.KEY=VALUE"
             )
     if "tables" in options and "database" in options:
         raise UserInputError(f"{url!r} gives both tables= and database=: give one")
-    return SparkUrl(master, options.get("tables"), options.get("database"), settings)
+    return SparkUrl(master, options.get("tables"), options.get("database"), settings, cache)
 
 
 def connect_spark(url: str) -> Any:
@@ -120,9 +128,12 @@ def connect_spark(url: str) -> Any:
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     if spec.tables is not None:
-        register_folder(session, spec.tables)
+        names = register_folder(session, spec.tables)
     else:
-        register_catalog(session, spec.database, url)
+        names = register_catalog(session, spec.database, url)
+    if spec.cache:
+        for name in names:
+            session.catalog.cacheTable(name)  # filled by the first query that reads it
     return ibis.pyspark.connect(session)
 
 

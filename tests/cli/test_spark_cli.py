@@ -129,7 +129,9 @@ def test_spark_url_forms() -> None:
     catalog = parse_spark_url("spark://local[2]?database=salesradar")
     assert (catalog.master, catalog.database, catalog.tables) == ("local[2]", "salesradar", None)
     assert parse_spark_url("spark://local[2]").tables is None
+    assert parse_spark_url("spark://local[2]?tables=/d&cache=true").cache
     for bad in ("spark://local[2]?table=x", "spark://local[2]?tables=a&database=b",
+                "spark://local[2]?tables=a&cache=maybe",
                 "spark://not a host"):
         with pytest.raises(UserInputError):
             parse_spark_url(bad)
