@@ -43,11 +43,11 @@ KPIS = [
 
 
 def generate(path: Path, lines: int, customers: int = 50_000, skus: int = 5_000,
-             reps: int = 50) -> None:
+             reps: int = 50, seed: float = 0.42) -> None:
     """Write the synthetic workspace: customers with their own active window and rep."""
     with Workspace.open(path) as ws:
         con = ws.con
-        con.execute("SELECT setseed(0.42)")
+        con.execute(f"SELECT setseed({seed})")
         con.execute(f"""
             INSERT INTO reps (rep_id, name, team, manager_id, role, model, active_from)
             SELECT 'r' || i, 'Rep ' || i, 'team' || (i % 5), 'm' || (i % 5), 'rep',
@@ -64,7 +64,8 @@ def generate(path: Path, lines: int, customers: int = 50_000, skus: int = 5_000,
                    CASE WHEN i % 10 = 0 THEN 'key' ELSE 'smb' END, DATE '2021-06-01'
             FROM range({customers}) t(i)""")
         con.execute(f"""
-            INSERT INTO invoice_lines
+            INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, customer_id, sku,
+                                       quantity, net_revenue, cost, rep_id, channel)
             WITH raw AS (
                 SELECT i, CAST(floor(pow(random(), 2) * {customers}) AS BIGINT) AS c,
                        CAST(floor(random() * {skus}) AS BIGINT) AS s,

@@ -254,7 +254,7 @@ def register_catalog(session: Any, database: str | None, url: str) -> list[str]:
     if not catalog.tableExists(REQUIRED_TABLE):
         if database is None:
             raise UserInputError(
-                f"{url} says where no tables are, and the Spark catalog's current database "
+                f"{url} names no tables, and the Spark catalog's current database "
                 f"{current!r} has no {REQUIRED_TABLE}: {HOW}"
             )
         raise UserInputError(

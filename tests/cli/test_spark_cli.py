@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from metrics.data import tables
+from salesradar.cli.main import app
 from salesradar.engine_spark import parse_spark_url
 from salesradar.errors import UserInputError
 from salesradar.workspace import Workspace
 
 from .conftest import run
+from .test_manage_cli import documented_commands
 
 pytestmark = pytest.mark.xdist_group("engine-spark")
 
@@ -135,3 +138,16 @@ def test_spark_url_forms() -> None:
                 "spark://not a host"):
         with pytest.raises(UserInputError):
             parse_spark_url(bad)
+
+
+def test_documented_spark_commands_parse() -> None:
+    # every command line of docs/spark.md's sh blocks parses up to --help, and its --engine URL
+    commands = documented_commands("spark.md")
+    assert len(commands) >= 5
+    urls = [args[args.index("--engine") + 1] for args in commands if "--engine" in args]
+    assert len(urls) >= 3
+    for url in urls:
+        parse_spark_url(url)
+    for args in commands:
+        result = CliRunner().invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, (args, result.output)
