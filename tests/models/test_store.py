@@ -201,3 +201,22 @@ def test_a_new_day_is_scored_with_the_model_of_the_week(
             "sku": ["S1"] * extra, "quantity": [1.0] * extra, "net_revenue": [5.0] * extra})
         score_workspace(ws, day(459))
         assert fits == [day(369), day(459)]
+
+
+def test_a_non_product_correction_makes_the_stored_scores_stale(tmp_path: Path) -> None:
+    """The company marking a code as a fee changes what the models may offer: the next score
+    of the same data computes again instead of keeping the stored scores."""
+    from salesradar.models.non_product import set_non_product
+
+    path = tmp_path / "w.duckdb"
+    source = simulated(customers=120, days=400, seed=2)
+    with Workspace.open(path) as ws:
+        insert(ws, "invoice_lines", source.table("invoice_lines").to_pyarrow().to_pydict())
+        assert score_workspace(ws, day(300)).reused is False
+        assert score_workspace(ws, day(300)).reused is True  # nothing changed
+        set_non_product(ws, "S0", True)
+        again = score_workspace(ws, day(300))
+        assert again.reused is False
+        offered = ws.con.execute("SELECT count(*) FROM score_cross_sell WHERE sku = 'S0'")
+        assert offered.fetchone() == (0,)
+        assert score_workspace(ws, day(300)).reused is True
