@@ -107,7 +107,8 @@ def _refresh(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None
     summary.insights = run_insights(ws, store, as_of, run_at=run_at)
     notify("outcomes")
     summary.outcomes = measure_outcomes(ws, store, days=outcome_days)
-    key, _, _ = refresh_key(ws, store, as_of, horizon_days, outcome_days)
+    key, _, _ = refresh_key(ws, store, as_of, horizon_days, outcome_days,
+                            version=summary.scores.get("data_version"))
     record_refresh(store.db, key, run_at, {"scores": summary.scores,
                                            "insights": summary.insights})
     if deliver:
@@ -157,15 +158,17 @@ def run(
 
 
 def refresh_key(ws: Workspace, store: Any, as_of: dt.date | None, horizon_days: int,
-                outcome_days: int | None) -> tuple[str, str, dt.date]:
+                outcome_days: int | None, *, version: str | None = None,
+                ) -> tuple[str, str, dt.date]:
     """What a refresh's scores, insights and outcomes are a function of, as one text: the data's
     fingerprint (the invoice lines and every import that changed a table), the day judged, the
     horizon, the outcome window, the company's settings, the store's holdout settings and this
-    code's version (inside the fingerprint). Also returns the fingerprint and the day."""
+    code's version (inside the fingerprint). Also returns the fingerprint and the day.
+    ``version``: the fingerprint, when the caller has it already (it scans every line)."""
     from salesradar.models.churn import last_invoice_date
     from salesradar.models.store import data_version
 
-    version = data_version(ws)
+    version = version or data_version(ws)
     day = as_of or last_invoice_date(ws)
     held = store.settings
     key = json.dumps({

@@ -70,10 +70,11 @@ class ScoreSummary:
     seconds: dict[str, float]
     gates: dict[str, Gate] = field(default_factory=dict)  # model -> who speaks, and why
     reused: bool = False  # the data had not changed: the stored scores were kept
+    data_version: str | None = None  # the data's fingerprint they were computed from
 
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "horizon_days": self.horizon_days,
-                "reused": self.reused,
+                "reused": self.reused, "data_version": self.data_version,
                 "rows": self.rows, "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
                 "gates": {k: g.to_dict() for k, g in self.gates.items()}}
 
@@ -108,7 +109,8 @@ def score_workspace(
     if reuse and _stored_key(ws) == key:  # nothing changed since these scores were written
         kept = {t: int(ws.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # noqa: S608
                 for t in SCORE_TABLES.values()}
-        return ScoreSummary(day, horizon_days, kept, seconds, gates, reused=True)
+        return ScoreSummary(day, horizon_days, kept, seconds, gates, reused=True,
+                            data_version=version)
 
     def speaks(name: str) -> bool:
         gate = gates.get(name)
@@ -132,7 +134,7 @@ def score_workspace(
         rows[SCORE_TABLES[name]] = table.num_rows
         seconds[name] = time.perf_counter() - started
     ws.con.execute(f"CREATE OR REPLACE TABLE {SCORED_KEY_TABLE} AS SELECT ? AS key", [key])
-    return ScoreSummary(day, horizon_days, rows, seconds, gates)
+    return ScoreSummary(day, horizon_days, rows, seconds, gates, data_version=version)
 
 
 def _scores_key(ws: Any, version: str, day: dt.date, horizon_days: int) -> str:

@@ -150,15 +150,21 @@ def load_model(
         return None
 
 
-def fitted_record(ws: Any, kind: str) -> dict[str, Any] | None:
-    """What ``latest.json`` records of the last saved ``kind`` model: the day it scored, the
-    day and invoice-line count it was fitted on (``salesradar status`` shows it)."""
+def _latest_entry(ws: Any, kind: str) -> dict[str, Any] | None:
+    """``latest.json``'s record of the last saved ``kind`` model (None: none, or unreadable)."""
     folder = model_folder(ws)
     try:
         entry = json.loads((folder / "latest.json").read_text()).get(kind) if folder else None
     except (OSError, ValueError):
         return None
-    if not entry:
+    return dict(entry) if entry else None
+
+
+def fitted_record(ws: Any, kind: str) -> dict[str, Any] | None:
+    """What ``latest.json`` records of the last saved ``kind`` model: the day it scored, the
+    day and invoice-line count it was fitted on (``salesradar status`` shows it)."""
+    entry = _latest_entry(ws, kind)
+    if entry is None:
         return None
     return {k: entry.get(k) for k in ("as_of", "horizon_days", "fitted_on", "fitted_lines")}
 
@@ -170,11 +176,11 @@ def load_recent(
     horizon, :func:`still_fresh`), with the day and line count it was fitted on; else None."""
     import joblib  # type: ignore[import-untyped, unused-ignore]
 
+    entry = _latest_entry(ws, kind)
     folder = model_folder(ws)
-    if folder is None or not (folder / "latest.json").exists():
+    if entry is None or folder is None:
         return None
     try:
-        entry = json.loads((folder / "latest.json").read_text()).get(kind) or {}
         fitted_on = dt.date.fromisoformat(entry["fitted_on"])
         fitted_lines = int(entry["fitted_lines"])
         if (int(entry["horizon_days"]) != horizon_days
@@ -187,10 +193,7 @@ def load_recent(
 
 def load_latest(ws: Any, kind: str) -> Any | None:
     """The model of the last ``salesradar score`` run, if the data have not changed since."""
-    folder = model_folder(ws)
-    if folder is None or not (folder / "latest.json").exists():
-        return None
-    entry = json.loads((folder / "latest.json").read_text()).get(kind)
-    if not entry:
+    entry = _latest_entry(ws, kind)
+    if entry is None:
         return None
     return load_model(ws, kind, dt.date.fromisoformat(entry["as_of"]), int(entry["horizon_days"]))
