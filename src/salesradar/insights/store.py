@@ -178,16 +178,16 @@ class InsightStore:
         with self.db.session() as s, s.no_autoflush:  # one flush at the end, not one per row
             existing = {r.dedup_key: r for r in s.scalars(select(InsightRow))}
             groups = self._holdout_groups(s, [k for k in batch if k not in existing])
-            seen_again: list[dict[str, Any]] = []  # rows only updated: one bulk statement
+            plain_updates: list[dict[str, Any]] = []  # rows only updated: one bulk statement
             for key, insight in batch.items():
                 row = existing.get(key)
                 if row is None:
                     self._create(s, insight, run_at, groups)
                     counts["new"] += 1
                 else:
-                    counts[self._update(s, row, insight, run_at, seen_again)] += 1
-            if seen_again:
-                s.execute(update(InsightRow), seen_again)
+                    counts[self._update(s, row, insight, run_at, plain_updates)] += 1
+            if plain_updates:
+                s.execute(update(InsightRow), plain_updates)
             for key, row in existing.items():
                 if key in batch or row.kind not in scope or row.resolved_at is not None:
                     continue
@@ -234,9 +234,9 @@ class InsightStore:
         return held
 
     def _update(self, s: Session, row: InsightRow, insight: Insight, run_at: datetime,
-                seen_again: list[dict[str, Any]]) -> str:
+                plain_updates: list[dict[str, Any]]) -> str:
         """Update a known insight: reopened through the session (with its event), otherwise
-        its new values are added to ``seen_again`` for one bulk update by id."""
+        its new values are added to ``plain_updates`` for one bulk update by id."""
         content = _content(insight)
         changed = any(getattr(row, name) != value for name, value in content.items())
         status = Status(row.status)
@@ -254,8 +254,8 @@ class InsightStore:
         elif status == Status.SNOOZED and row.snoozed_until and row.snoozed_until <= run_at:
             reopen_note = "snooze ended"
         if reopen_note is None:
-            seen_again.append({"id": row.id, **(content if changed else {}),
-                               "last_seen_at": run_at, "detected_at": insight.detected_at})
+            plain_updates.append({"id": row.id, **(content if changed else {}),
+                                  "last_seen_at": run_at, "detected_at": insight.detected_at})
             return "updated" if changed else "unchanged"
         for name, value in content.items():
             setattr(row, name, value)
