@@ -103,7 +103,7 @@ def test_a_model_fitted_on_other_features_is_refitted(tmp_path: Path) -> None:
         # a file this code cannot read (e.g. written by another version) is not an error
         folder = model_folder(ws)
         assert folder is not None
-        for saved in folder.glob("churn-*.joblib"):
+        for saved in folder.glob("churn-*.pkl"):
             saved.write_bytes(b"not a pickle")
         assert load_latest(ws, "churn") is None
 
