@@ -7,6 +7,7 @@ raises :class:`NotFittedError`.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,13 @@ import numpy.typing as npt
 from salesradar.errors import SalesradarError, UserInputError
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 class NotFittedError(SalesradarError, ValueError, AttributeError):

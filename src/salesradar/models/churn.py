@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,6 +27,7 @@ from salesradar.models.base import (
     NoDropoutWarning,
     NotFittedError,
     check_is_fitted,
+    usable_cores,
 )
 from salesradar.models.cadence import customer_terms
 from salesradar.models.churn_text import (
@@ -101,7 +101,7 @@ def _thread_limits(n_jobs: int) -> Any:
     return threadpool_limits(limits={"blas": 1, "openmp": max(1, n_jobs)})
 
 
-PARALLEL_FOLDS_FROM = 100_000  # training rows from which the folds are fitted side by side
+PARALLEL_FOLDS_FROM = 50_000  # training rows from which the folds are fitted side by side
 
 
 def _fold_processes(rows: int, folds: int) -> int:
@@ -110,8 +110,7 @@ def _fold_processes(rows: int, folds: int) -> int:
     thread, so the result is the same as fitting them one after the other."""
     if rows < PARALLEL_FOLDS_FROM:
         return 1
-    return max(1, min(folds, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else (os.cpu_count() or 1)))
+    return max(1, min(folds, usable_cores()))
 
 
 def training_cutoffs(

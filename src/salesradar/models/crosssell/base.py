@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, Self
 
 import ibis
@@ -13,9 +14,10 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp  # type: ignore[import-untyped, unused-ignore]
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.errors import UserInputError
-from salesradar.models.base import FloatArray, check_is_fitted
+from salesradar.models.base import FloatArray, check_is_fitted, usable_cores
 from salesradar.models.text import join_text
 
 IntArray = npt.NDArray[np.int64]
@@ -25,7 +27,9 @@ Weighting = Literal["bm25", "log", "binary"]
 
 _YEAR_DAYS = 365
 _REQUIRED = ("customer_id", "sku")
-_BATCH = 2048  # customers scored at once by the dense-score recommenders
+_BATCH = 256  # customers scored at once by the dense-score recommenders (arrays under
+# glibc's mmap threshold: larger batches spent seconds in page faults)
+_MAX_THREADS = 2  # batches scored side by side (each holds a few batch x SKUs arrays)
 _FILTERED = -1e37  # implicit scores filtered SKUs -3.4e38 (-FLT_MAX)
 _DENSE_CO_BUYERS = 8000  # SKUs up to which the co-purchase matrix is dense (256 MB float32)
 RECOMMENDATION_SCHEMA = pa.schema(
@@ -91,13 +95,13 @@ def interactions_from_lines(
             else dt.date.min
     sales = t.group_by(["customer_id", "sku"]).aggregate(
         purchases=t.day.nunique().cast("float64"),
-        revenue=t.net_revenue.cast("float64").sum(),
+        revenue=t.net_revenue.sum().cast("float64"),
         first_date=t.day.min(),
         last_date=t.day.max(),
     )
     year = kept.filter(kept.day >= ibis.date(year_start))
     year = year.group_by(["customer_id", "sku"]).aggregate(
-        net=year.net_revenue.cast("float64").sum()
+        net=year.net_revenue.sum().cast("float64")
     )
     joined = sales.left_join(year, ["customer_id", "sku"])
     agg = joined.select(
@@ -374,7 +378,8 @@ class _CrossSellBase:
         tie_break = 1e-9 * self.buyers_ / max(float(self.buyers_.max()), 1.0)
         all_items = np.empty((len(rows), k), dtype=np.int64)
         all_scores = np.empty((len(rows), k))
-        for lo in range(0, len(rows), _BATCH):  # batches of customers, vectorized inside
+
+        def batch_top(lo: int) -> None:  # one batch of customers, vectorized inside
             batch = rows[lo:lo + _BATCH]
             scores = np.asarray(scorer(batch), dtype=np.float64)
             scores[:, ~self.eligible_] = -np.inf
@@ -388,6 +393,19 @@ class _CrossSellBase:
             picked = np.take_along_axis(part, order, axis=1)
             all_items[lo:lo + len(batch)] = picked
             all_scores[lo:lo + len(batch)] = np.take_along_axis(scores, picked, axis=1)
+
+        starts = range(0, len(rows), _BATCH)
+        workers = min(usable_cores(), _MAX_THREADS, len(starts))
+        # batches are independent and write their own rows, so threads (numpy and the sparse
+        # products release the GIL) give the same result as one after the other; BLAS stays
+        # single-threaded for the whole loop, so the scorers' own limits nest inside it
+        with threadpool_limits(1, "blas"):
+            if workers > 1:
+                with ThreadPoolExecutor(workers) as pool:
+                    list(pool.map(batch_top, starts))
+            else:
+                for lo in starts:
+                    batch_top(lo)
         all_items[~np.isfinite(all_scores)] = -1
         return all_items, all_scores
 
