@@ -40,9 +40,9 @@ def sales_by_customer(ws: Any, start: dt.date, end: dt.date,
     t = lines.filter((day >= ibis.date(start)) & (day <= ibis.date(end)))
     if customers is not None:
         t = t.filter(t.customer_id.isin(customers))
-    revenue = t.net_revenue.cast("float64")
     out = t.group_by("customer_id").aggregate(
-        revenue=revenue.sum(), cost=t.cost.cast("float64").sum().fill_null(0.0),
+        revenue=t.net_revenue.sum().cast("float64"),
+        cost=t.cost.sum().cast("float64").fill_null(0.0),
         skus=t.sku.nunique(),
     )
     out = out.mutate(gross_profit=out.revenue - out.cost)
@@ -53,7 +53,7 @@ def cost_to_serve_by_customer(ws: Any, start: dt.date, end: dt.date) -> dict[str
     """``customer_id -> {kind: amount, ..., "total": amount}`` of cost to serve in the window."""
     cts = ws.table("cost_to_serve")
     t = cts.filter((cts.period >= ibis.date(start)) & (cts.period <= ibis.date(end)))
-    by_kind = t.group_by(["customer_id", "kind"]).aggregate(amount=t.amount.cast("float64").sum())
+    by_kind = t.group_by(["customer_id", "kind"]).aggregate(amount=t.amount.sum().cast("float64"))
     out: dict[str, dict[str, float]] = {}
     for row in plain_rows(by_kind.to_pyarrow()):
         costs = out.setdefault(row["customer_id"], {"total": 0.0})

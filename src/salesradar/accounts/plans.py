@@ -145,8 +145,8 @@ def draft_plan(ws: Any, customer_id: str, *, as_of: dt.date | None = None,
     lines = lines.filter((lines.invoice_date >= ibis.date(year_ago))
                          & (lines.invoice_date <= ibis.date(day)))
     totals = plain_rows(lines.aggregate(
-        revenue=lines.net_revenue.cast("float64").sum(),
-        cost=lines.cost.cast("float64").sum()).to_pyarrow())[0]
+        revenue=lines.net_revenue.sum().cast("float64"),
+        cost=lines.cost.sum().cast("float64")).to_pyarrow())[0]
     revenue = float(mine.get("revenue") or 0.0)
     company = float(totals["revenue"] or 0.0)
     cts = cost_to_serve_by_customer(ws, year_ago, day).get(customer_id, {}).get("total", 0.0)
@@ -371,7 +371,7 @@ def plan_vs_actual(ws: Any, db: AppDB, customer_id: str, *, as_of: dt.date | Non
                          & (lines.invoice_date >= ibis.date(start))
                          & (lines.invoice_date <= ibis.date(upto)))
     bought = {r["sku"]: r["revenue"] for r in plain_rows(
-        taken.group_by("sku").aggregate(revenue=taken.net_revenue.cast("float64").sum())
+        taken.group_by("sku").aggregate(revenue=taken.net_revenue.sum().cast("float64"))
         .to_pyarrow())}
     actions = plan["actions"]
     due_day = (as_of or today or dt.date.today()).isoformat()

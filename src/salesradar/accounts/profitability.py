@@ -55,7 +55,7 @@ def _discounts(ws: Any, start: dt.date, end: dt.date) -> dict[str, float | None]
     t = t.filter(t.list_price.notnull() & (t.list_price > 0))
     list_value = (t.quantity.cast("float64") * t.list_price.cast("float64"))
     out = t.group_by("customer_id").aggregate(
-        paid=t.net_revenue.cast("float64").sum(), listed=list_value.sum())
+        paid=t.net_revenue.sum().cast("float64"), listed=list_value.sum())
     out = out.mutate(discount=1 - out.paid / out.listed.nullif(0))
     return {r["customer_id"]: r["discount"] for r in plain_rows(
         out.select("customer_id", "discount").to_pyarrow())}

@@ -50,8 +50,8 @@ def concentration(ws: Any, *, as_of: dt.date | None = None,
     lines = ws.table("invoice_lines")
     day = lines.invoice_date
     t = lines.filter((day >= ibis.date(start)) & (day <= ibis.date(end)))
-    per = t.group_by("customer_id").aggregate(revenue=t.net_revenue.cast("float64").sum())
-    total = float(t.net_revenue.cast("float64").sum().execute() or 0.0)
+    per = t.group_by("customer_id").aggregate(revenue=t.net_revenue.sum().cast("float64"))
+    total = float(t.net_revenue.sum().cast("float64").execute() or 0.0)
     top = plain_rows(per.order_by(ibis.desc("revenue")).limit(5).to_pyarrow())
     info = customer_names(ws, [r["customer_id"] for r in top])
     largest = [{"customer_id": r["customer_id"],
@@ -130,7 +130,7 @@ def credit(ws: Any, *, as_of: dt.date | None = None, top: int = 10) -> dict[str,
     today = ibis.date(end)
     open_ = pay.filter((pay.due_date < today) & (pay.paid_date.isnull() | (pay.paid_date > today)))
     per = open_.group_by("customer_id").aggregate(
-        overdue=open_.amount.cast("float64").sum(), invoices=open_.count(),
+        overdue=open_.amount.sum().cast("float64"), invoices=open_.count(),
         oldest_due=open_.due_date.min())
     rows = plain_rows(per.order_by(ibis.desc("overdue")).to_pyarrow())
     info = customer_names(ws, [r["customer_id"] for r in rows[:top]])
@@ -139,7 +139,7 @@ def credit(ws: Any, *, as_of: dt.date | None = None, top: int = 10) -> dict[str,
         r["days_overdue"] = (end - dt.date.fromisoformat(r["oldest_due"])).days
     receivable = pay.filter(pay.paid_date.isnull() | (pay.paid_date > today))
     receivable = receivable.filter(receivable.due_date.notnull())
-    total_open = float(receivable.amount.cast("float64").sum().execute() or 0.0)
+    total_open = float(receivable.amount.sum().cast("float64").execute() or 0.0)
     overdue = sum(r["overdue"] for r in rows)
     return {"as_of": end.isoformat(), "available": True, "reason_en": None, "reason_he": None,
             "dso_days": dso, "overdue": overdue, "open_receivables": total_open,

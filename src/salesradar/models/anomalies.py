@@ -170,7 +170,7 @@ def _monthly(ws: Any, dimension: str | None, metric: Metric, end: dt.date) -> ir
         else ibis.literal("all")
     lines = lines.mutate(group=group)
     per_customer = lines.group_by(["group", "month", "customer_id"]).aggregate(
-        revenue=lines.net_revenue.cast("float64").sum()
+        revenue=lines.net_revenue.sum().cast("float64")
     )
     if metric == "revenue":
         out = per_customer.group_by(["group", "month"]).aggregate(

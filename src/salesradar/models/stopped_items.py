@@ -75,11 +75,11 @@ def pair_statistics(
     lines = lines.filter(lines.day <= ibis.date(as_of))
     if exclude_skus:
         lines = lines.filter(~lines.sku.isin(list(exclude_skus)))
-    signed = lines.select("customer_id", "sku", "day",
-                          amount=lines.net_revenue.cast("float64"))
+    # amounts stay exact decimals until summed: a float sum's order (threads) moves the last digit
+    signed = lines.select("customer_id", "sku", "day", amount=lines.net_revenue)
     lines = lines.filter(lines.net_revenue > 0)
     pair_days = lines.group_by(["customer_id", "sku", "day"]).aggregate(
-        revenue=lines.net_revenue.cast("float64").sum()
+        revenue=lines.net_revenue.sum()
     )
     window = ibis.window(group_by=[pair_days.customer_id, pair_days.sku], order_by=pair_days.day)
     gaps = pair_days.mutate(
@@ -98,11 +98,12 @@ def pair_statistics(
     # the pair's year: every line of the pair in (last purchase - 365 days, as_of]
     year = signed.join(pairs.select("customer_id", "sku", "last_day"), ["customer_id", "sku"])
     year = year.filter(year.day > year.last_day - ibis.interval(days=365))
-    returned = ibis.ifelse(year.amount < 0, -year.amount, 0.0)
+    zero = ibis.literal(0).cast(year.amount.type())
+    returned = ibis.ifelse(year.amount < 0, -year.amount, zero)
     year = year.group_by(["customer_id", "sku"]).aggregate(
-        sold_365=ibis.ifelse(year.amount > 0, year.amount, 0.0).sum(),
+        sold_365=ibis.ifelse(year.amount > 0, year.amount, zero).sum(),
         returned_365=returned.sum(),
-        returned_after_last=ibis.ifelse(year.day > year.last_day, returned, 0.0).sum(),
+        returned_after_last=ibis.ifelse(year.day > year.last_day, returned, zero).sum(),
         last_return_day=ibis.ifelse(year.amount < 0, year.day, ibis.null("date")).max(),
     )
     pairs = pairs.left_join(year, ["customer_id", "sku"]).drop("customer_id_right", "sku_right")
@@ -132,11 +133,11 @@ def pair_statistics(
         mean_gap=span / (out.purchases - 1).cast("float64"),
         median_gap=out.median_gap.cast("float64"),
         gap_std=out.gap_std.cast("float64"),
-        revenue_per_purchase=out.revenue / out.purchases.cast("float64"),
-        sold_365=out.sold_365.fill_null(0.0).cast("float64"),
-        returned_365=out.returned_365.fill_null(0.0).cast("float64"),
-        net_365=(out.sold_365.fill_null(0.0) - out.returned_365.fill_null(0.0)).cast("float64"),
-        returned_after_last=out.returned_after_last.fill_null(0.0).cast("float64"),
+        revenue_per_purchase=out.revenue.cast("float64") / out.purchases.cast("float64"),
+        sold_365=out.sold_365.cast("float64").fill_null(0.0),
+        returned_365=out.returned_365.cast("float64").fill_null(0.0),
+        net_365=(out.sold_365.fill_null(0) - out.returned_365.fill_null(0)).cast("float64"),
+        returned_after_last=out.returned_after_last.cast("float64").fill_null(0.0),
         last_return_day=out.last_return_day,
         sku_recent_buyers=(
             out.sku_recent_buyers.fill_null(0) - ibis.ifelse(pair_recent, 1, 0)

@@ -69,9 +69,9 @@ def purchase_summary(
 
     date = lines.invoice_date
     day = date.date() if date.type().is_timestamp() else date.cast("date")
-    values = {"revenue": lines.net_revenue.cast("float64").sum()}
+    values = {"revenue": lines.net_revenue.sum().cast("float64")}
     if has_cost:
-        values["cost"] = lines.cost.cast("float64").sum()
+        values["cost"] = lines.cost.sum().cast("float64")
     customer_days = (
         lines.mutate(day=day)
         .filter(ibis._.day <= ibis.date(cutoff))

@@ -143,7 +143,7 @@ def assign_tiers(
     prev = _sales(lines, before, start, "prev_").select("customer_id", "prev_revenue")
     cts = ws.table("cost_to_serve")
     cts = cts.filter((cts.period > ibis.date(start)) & (cts.period <= ibis.date(end)))
-    cts = cts.group_by("customer_id").aggregate(cost_to_serve=cts.amount.cast("float64").sum())
+    cts = cts.group_by("customer_id").aggregate(cost_to_serve=cts.amount.sum().cast("float64"))
     customers = ws.table("customers").select("customer_id", "potential")
     # customers with sales or with cost to serve in the window (serving without selling is
     # the purest loss)

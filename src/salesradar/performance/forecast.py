@@ -274,7 +274,7 @@ def net_factor(ws: Any, as_of: dt.date) -> float:
     t = lines.mutate(_day=_day_column(lines))
     t = t.filter((t._day <= ibis.date(as_of))
                  & (t._day > ibis.date(as_of - dt.timedelta(days=365))))
-    days = t.group_by(["customer_id", "_day"]).aggregate(rev=t.net_revenue.cast("float64").sum())
+    days = t.group_by(["customer_id", "_day"]).aggregate(rev=t.net_revenue.sum().cast("float64"))
     row = plain_rows(days.aggregate(net=days.rev.sum(),
                                     gross=days.rev.sum(where=days.rev >= 0)).to_pyarrow())[0]
     net, gross = float(row["net"] or 0.0), float(row["gross"] or 0.0)
@@ -524,7 +524,7 @@ def _revenue(ws: Any, start: dt.date, end: dt.date) -> float:
     lines = ws.table("invoice_lines")
     t = lines.filter((lines.invoice_date >= ibis.date(start))
                      & (lines.invoice_date <= ibis.date(end)))
-    return float(t.net_revenue.cast("float64").sum().execute() or 0.0)
+    return float(t.net_revenue.sum().cast("float64").execute() or 0.0)
 
 
 def _mape(rows: list[dict[str, Any]], key: str) -> float | None:

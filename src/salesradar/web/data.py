@@ -357,11 +357,11 @@ def _forecast_vs_actual(ws: Workspace, present: set[str], day: str) -> list[dict
         n_rev=last.count(where=~last._won))
     lines = ws.table("invoice_lines")
     rev = lines.group_by(period=lines.invoice_date.truncate("M")).aggregate(
-        revenue=lines.net_revenue.cast("float64").sum())
+        revenue=lines.net_revenue.sum().cast("float64"))
     d = ws.table("deals")
     won = d.filter(d.outcome == "won")
     wins = won.group_by(period=won.close_date.truncate("M")).aggregate(
-        won=won.amount.cast("float64").sum())
+        won=won.amount.sum().cast("float64"))
     actuals = {str(r["period"])[:10]: r for r in plain_rows(rev.to_pyarrow())}
     won_by = {str(r["period"])[:10]: r["won"] for r in plain_rows(wins.to_pyarrow())}
     rows = []
