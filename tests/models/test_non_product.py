@@ -208,3 +208,28 @@ def test_models_never_offer_or_flag_non_products() -> None:
     assert "SHIP" in kept["sku"].to_pylist()  # what the exclusion prevents
     recs = recommend_for(ws, ["C2"], n=5, model=ItemItemRecommender(min_support=1))
     assert recs["sku"].to_pylist() == ["Q"] and recs["name"].to_pylist() == ["Cup"]
+
+
+def test_a_detection_serves_the_refit_week_and_corrections_apply_at_once(tmp_path: Path) -> None:
+    """The detection of day D is reused for the runs of D to D + 6 while the lines change by
+    at most 5% (a new fee code waits for the next detection, or ``fresh``); the company's
+    corrections apply at once; a week later the codes are detected again."""
+    rows = _lines() + [(f"X{k}", 1 + k % 8, f"C{k % 4 + 1}", "P0", 3.0, 15.0, "Blue mug")
+                       for k in range(40)]
+    path = tmp_path / "ws.duckdb"
+    with Workspace.open(path) as ws:
+        _insert_lines(ws, rows)
+        assert non_product_codes(ws) == ["H1", "SHIP"]  # detected on day 8, 57 lines
+        fee = [("F9", 9, "C1", "FEE9", 1.0, 7.0, "Delivery charge")]  # +1 line: 1.8%
+        _insert_lines(ws, fee)
+        assert non_product_codes(ws) == ["H1", "SHIP"]  # day 9: the week's detection
+        set_non_product(ws, "P1", True, set_by="dana")
+        assert non_product_codes(ws) == ["H1", "P1", "SHIP"]  # a correction: at once
+        assert non_product_codes(ws, fresh=True) == ["FEE9", "H1", "P1", "SHIP"]
+        clear_non_product(ws, "P1")
+        _insert_lines(ws, [("F15", 15, "C2", "FR", 1.0, 9.0, "Freight")])  # 6 days after
+        assert non_product_codes(ws) == ["FEE9", "H1", "SHIP"]
+        _insert_lines(ws, [("F16", 16, "C3", "P0", 3.0, 15.0, "Blue mug")])  # 7 days after
+        assert non_product_codes(ws) == ["FEE9", "FR", "H1", "SHIP"]
+    saved = json.loads((tmp_path / "ws.duckdb.models" / "non_product.json").read_text())
+    assert (saved["detected_on"], saved["lines"]) == (day(16).isoformat(), 60)

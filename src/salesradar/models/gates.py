@@ -418,14 +418,20 @@ def _cross_sell_cases(ws: Any, lines: Any, cutoff: dt.date, horizon_days: int) -
 
 
 def _stopped_items_cases(
-    data: Any, tables: Any, cutoff: dt.date, horizon_days: int
+    ws: Any, data: Any, tables: Any, cutoff: dt.date, horizon_days: int
 ) -> Comparison:
     """The stopped-items backtest's flags (:func:`salesradar.models.stopped_items.backtest`):
     every flag of the model and of the gap rule, hit when the customer bought something but
     not that SKU in the horizon; counted per customer."""
+    from salesradar.models.non_product import non_product_codes
     from salesradar.models.stopped_items import StoppedItemsModel, _hits, _outcomes
 
-    model = StoppedItemsModel().fit(data, cutoff)  # data: the workspace, or its sample
+    # data: the workspace, or its sample; on a sample, the codes the workspace's models leave
+    # out (detected on all its lines, with the company's corrections), not a detection of
+    # the sample's own (a second scan of every line)
+    model = StoppedItemsModel() if data is ws else StoppedItemsModel(
+        exclude_skus=non_product_codes(ws), exclude_non_products=False)
+    model.fit(data, cutoff)
     flags, base = model.flags(), model.baseline_flags()
     bought, active = _outcomes(tables, cutoff, horizon_days)
     hits, base_hits = _hits(flags, bought, active), _hits(base, bought, active)
@@ -481,7 +487,7 @@ def compute_gates(
         "churn": lambda: _churn_cases(tables, cutoff, horizon_days),
         "cross_sell": lambda: _cross_sell_cases(ws, tables.lines, cutoff, horizon_days),
         "stopped_items": lambda: _stopped_items_cases(
-            ws if sampled is None else tables, tables, cutoff, horizon_days),
+            ws, ws if sampled is None else tables, tables, cutoff, horizon_days),
     }
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     gates = []

@@ -39,7 +39,8 @@ description on its invoice lines.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import ibis
@@ -401,6 +402,7 @@ def non_product_report(source: Any, rules: NonProductRules | None = None) -> pa.
 
 
 _LAST_CODES: dict[tuple[Any, ...], list[str]] = {}  # this process's last answer, by its key
+DETECTED_FILE = "non_product.json"  # the last detection, in the models' folder
 
 
 def _codes_key(source: Any, rules: NonProductRules | None) -> tuple[Any, ...] | None:
@@ -416,18 +418,74 @@ def _codes_key(source: Any, rules: NonProductRules | None) -> tuple[Any, ...] | 
     return (path, data_version(source), overrides, rules or NonProductRules())
 
 
-def non_product_codes(source: Any, rules: NonProductRules | None = None) -> list[str]:
+def _detection_state(ws: Any, rules: NonProductRules) -> tuple[str, dt.date | None, int]:
+    """The thresholds (as text), the last invoice day and the line count a detection is for."""
+    from salesradar import __version__
+
+    day, lines = ws.con.execute(
+        "SELECT max(invoice_date)::DATE, count(*) FROM invoice_lines").fetchone() or (None, 0)
+    return json.dumps([__version__, asdict(rules)], sort_keys=True), day, int(lines)
+
+
+def _saved_detection(ws: Any, rules: NonProductRules) -> list[str] | None:
+    """The codes detected by an earlier run when the refit schedule lets them serve this data
+    (:func:`~salesradar.models.store.still_fresh`: detected on the data to a day at most six
+    days before, the invoice lines changed by at most 5%, the same thresholds and code)."""
+    from salesradar.models.store import model_folder, still_fresh
+
+    folder = model_folder(ws)
+    if folder is None or not (folder / DETECTED_FILE).exists():
+        return None
+    try:
+        saved = json.loads((folder / DETECTED_FILE).read_text())
+        settings, day, lines = _detection_state(ws, rules)
+        fresh = day is not None and saved["settings"] == settings and still_fresh(
+            dt.date.fromisoformat(saved["detected_on"]), int(saved["lines"]), day, lines)
+        return [str(c) for c in saved["codes"]] if fresh else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save_detection(ws: Any, rules: NonProductRules, codes: list[str]) -> None:
+    from salesradar.models.store import model_folder
+
+    folder = model_folder(ws)
+    settings, day, lines = _detection_state(ws, rules)
+    if folder is None or day is None:
+        return
+    try:
+        folder.mkdir(exist_ok=True)
+        partial = folder / (DETECTED_FILE + ".partial")
+        partial.write_text(json.dumps({"settings": settings, "detected_on": day.isoformat(),
+                                       "lines": lines, "codes": codes}))
+        partial.replace(folder / DETECTED_FILE)
+    except OSError:  # a read-only folder: detect again next time
+        return
+
+
+def non_product_codes(source: Any, rules: NonProductRules | None = None, *,
+                      fresh: bool = False) -> list[str]:
     """The codes every model leaves out: detected ones, minus those the company keeps as
     products, plus those it marked as non-products. Sorted.
 
     A refresh asks three times (stopped items, cross-sell, the offers' evidence); on a
-    workspace file the detection (a scan of every line) runs once per state of its data."""
+    workspace file the detection (a scan of every line: 4 s on 10M lines) runs once per state
+    of its data, and a detection of the last week serves the runs of the refit schedule
+    (:data:`~salesradar.models.store.REFIT_DAYS`) unless ``fresh`` (``run --full``). The
+    company's corrections always apply at once."""
+    rules = rules or NonProductRules()
     key = _codes_key(source, rules)
-    if key is not None and key in _LAST_CODES:
+    if key is not None and not fresh and key in _LAST_CODES:
         return list(_LAST_CODES[key])
-    report = non_product_report(source, rules)
-    chosen = report.filter(report["non_product"])["sku"].to_pylist()
-    codes = sorted(str(s) for s in chosen)
+    detected = None if key is None or fresh else _saved_detection(source, rules)
+    if detected is None:
+        detected = [str(c) for c in detect_non_product(source, rules)["sku"].to_pylist()]
+        if key is not None:
+            _save_detection(source, rules, detected)
+    overrides = {str(r["sku"]): bool(r["non_product"]) for r in
+                 non_product_overrides(source).select(["sku", "non_product"]).to_pylist()}
+    codes = sorted({c for c in detected if overrides.get(c, True)}
+                   | {c for c, marked in overrides.items() if marked})
     if key is not None:
         _LAST_CODES.clear()
         _LAST_CODES[key] = codes

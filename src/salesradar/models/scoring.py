@@ -40,6 +40,7 @@ from salesradar.models.churn import (
 from salesradar.models.crosssell import PopularityRecommender, recommend_for
 from salesradar.models.gates import RULE_NAMES, Gate, model_gates
 from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
+from salesradar.models.non_product import non_product_codes
 from salesradar.models.stopped_items import StoppedItemsModel, find_stopped_items
 from salesradar.models.store import (
     data_version,
@@ -103,6 +104,8 @@ def score_workspace(
     started = time.perf_counter()
     # the data's fingerprint scans every invoice line: once for the gates and the saved model
     version = data_version(ws)
+    if not reuse:  # --full: detect the non-product codes again too (else the week's serve)
+        non_product_codes(ws, fresh=True)
     gates = model_gates(ws, day, horizon_days, version=version, fresh=not reuse)
     seconds: dict[str, float] = {"gates": time.perf_counter() - started}
     key = _scores_key(ws, version, day, horizon_days)
