@@ -26,7 +26,7 @@ from salesradar.errors import UserInputError
 from salesradar.insights.model import UTC, Insight, Kind
 from salesradar.insights.rules import RULES, Context, Finding, RuleSettings
 from salesradar.insights.store import InsightStore
-from salesradar.insights.texts import claims_of, render
+from salesradar.insights.texts import render_with_claims
 from salesradar.models.scoring import SCORE_TABLES
 from salesradar.workspace import Workspace
 
@@ -109,10 +109,10 @@ def _insight(f: Finding, people: dict[str, tuple[str | None, str | None]],
              ctx: Context, detected_at: dt.datetime, settings: RuleSettings) -> Insight:
     value = round(max(f.value, 0.0), 2)
     judged = {"as_of": ctx.as_of.isoformat(), "now": ctx.now.isoformat(), **f.evidence}
-    en, he = render(f.kind.value, judged)
+    en, he, claims = render_with_claims(f.kind.value, judged)
     manager, team = people.get(f.owner_rep_id or "", (None, None))
     evidence: dict[str, Any] = {k: steady(v) for k, v in judged.items()}
-    evidence["claims"] = steady(claims_of(f.kind.value, judged))
+    evidence["claims"] = steady(claims)
     evidence["urgency"] = round(f.urgency, 3)
     return Insight(
         kind=f.kind, subject=f.subject, owner_rep_id=f.owner_rep_id, manager_id=manager,

@@ -23,7 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from salesradar.app.settings import load_settings, outcome_window
+from salesradar.app.settings import RHYTHM_WINDOW_DAYS, load_settings, outcome_window
 from salesradar.insights.model import Kind
 from salesradar.insights.store import InsightStore, StoredInsight
 
@@ -83,7 +83,15 @@ def measure_outcomes(ws: Any, store: InsightStore, *, days: int | None = None) -
 
     last_sale = _last(ws, "SELECT max(invoice_date) FROM invoice_lines")
     last_touch = _last(ws, 'SELECT max(CAST("at" AS DATE)) FROM activities')
-    pending = [i for i in store.list_insights() if i.outcome is None]
+    # only insights whose shortest possible window has passed in the data can be judged
+    latest = max((d for d in (last_sale, last_touch) if d is not None), default=None)
+    if latest is None:
+        return {"recovered": 0, "not_recovered": 0}
+    shortest = days if days is not None else (company.outcome_window_days
+                                              or RHYTHM_WINDOW_DAYS[0])
+    before = dt.datetime.combine(latest - dt.timedelta(days=shortest - 1), dt.time(),
+                                 tzinfo=dt.UTC)
+    pending = store.list_insights(outcome_pending_before=before)
     purchases: list[tuple[int, str, str | None, dt.date, dt.date]] = []
     contacts: list[tuple[int, str, str | None, dt.date, dt.date]] = []
     for insight in pending:

@@ -397,10 +397,15 @@ class InsightStore:
     def list_insights(
         self, *, status: Iterable[Status | str] | None = None, owner_rep_id: str | None = None,
         kind: Kind | str | None = None, holdout: bool | None = None, limit: int | None = None,
+        outcome_pending_before: datetime | None = None,
     ) -> list[StoredInsight]:
         """Insights by priority (highest first), then value at stake, filtered as asked; the
-        first ``limit`` of them when given."""
+        first ``limit`` of them when given. ``outcome_pending_before``: only those without an
+        outcome yet, detected before that moment."""
         query = select(InsightRow)
+        if outcome_pending_before is not None:
+            query = query.where(InsightRow.outcome.is_(None),
+                                InsightRow.detected_at < outcome_pending_before)
         if status is not None:
             query = query.where(InsightRow.status.in_([Status(x).value for x in status]))
         if owner_rep_id is not None:

@@ -29,7 +29,7 @@ from salesradar.insights.model import Texts
 from salesradar.models.churn_text import rhythm_words, stake_words, terms_of
 from salesradar.models.text import money
 
-__all__ = ["claims_of", "money", "render"]
+__all__ = ["claims_of", "money", "render", "render_with_claims"]
 
 Evidence = dict[str, Any]
 
@@ -569,8 +569,15 @@ def _hebrew_amounts(text: str) -> str:
 
 def render(kind: str, evidence: Evidence) -> tuple[Texts, Texts]:
     """English and Hebrew texts (what, why, next step) of one insight from its evidence."""
-    en, he, _ = _RENDER[str(kind)](evidence)
-    return en, Texts(*(_hebrew_amounts(t) for t in (he.what, he.why, he.next_step)))
+    en, he, _ = render_with_claims(kind, evidence)
+    return en, he
+
+
+def render_with_claims(kind: str, evidence: Evidence) -> tuple[Texts, Texts, list[Claim]]:
+    """:func:`render` and :func:`claims_of` at once (a refresh writes both for every
+    insight: one pass over the evidence instead of two)."""
+    en, he, claims = _RENDER[str(kind)](evidence)
+    return en, Texts(*(_hebrew_amounts(t) for t in (he.what, he.why, he.next_step))), claims
 
 
 def claims_of(kind: str, evidence: Evidence) -> list[Claim]:
