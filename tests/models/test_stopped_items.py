@@ -160,3 +160,17 @@ def test_burst_buyer_is_valued_at_its_year_never_scaled_up() -> None:
     assert row["value_at_stake"] == pytest.approx(2000.0)
     assert (row["returned_365"], row["returned_after_last"], row["last_return_day"]) == (
         0.0, 0.0, None)
+
+
+def test_money_is_summed_exactly_not_in_the_engines_float_order() -> None:
+    """0.1 + 0.2 is 0.30000000000000004 in floats, whose last digit also depends on the order
+    the engine's threads add in; summed as the stored decimals it is 0.3 on every run."""
+    from salesradar.models.crosssell import interactions_from_lines
+    from salesradar.models.stopped_items import pair_statistics
+
+    ws = workspace([("C1", d, "A", v) for d, v in ((1, 0.1), (1, 0.2), (10, 0.1), (20, 0.2),
+                                                   (30, 0.1), (40, 0.2))])
+    pairs = pair_statistics(ws.table("invoice_lines"), day(40)).to_pyarrow().to_pylist()
+    assert (pairs[0]["sold_365"], pairs[0]["revenue_per_purchase"]) == (0.9, 0.9 / 5)
+    offered = interactions_from_lines(ws.table("invoice_lines")).to_pylist()
+    assert (offered[0]["revenue"], offered[0]["revenue_365"]) == (0.9, 0.9)
