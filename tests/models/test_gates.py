@@ -15,6 +15,7 @@ from salesradar.models import gates as gates_module
 from salesradar.models.gates import (
     GATE_COLUMNS,
     GATE_TABLE,
+    SAMPLE_TABLE,
     Gate,
     compare_auc,
     compare_means,
@@ -252,3 +253,7 @@ def test_a_large_workspace_is_gated_on_a_stable_sample() -> None:
     assert len(sampled) == 1 and 50 <= (sampled.pop() or 0) <= 150
     assert all("(on a sample of" in g.reason and "מדגם" in g.reason_he for g in first)
     assert [g.n_cases for g in first] == [g.n_cases for g in again]
+    # the sample's lines were a temporary table for the backtests only
+    left = ws.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                          [SAMPLE_TABLE]).fetchone()
+    assert left == (0,)

@@ -73,6 +73,7 @@ RESAMPLES = 1000
 SEED = 0
 LEVEL = 0.95
 MAX_CUSTOMERS = 20_000
+SAMPLE_TABLE = "_salesradar_gate_sample"  # the sampled lines, for the duration of the backtests
 CROSS_SELL_K = 10
 _CHUNK = 100  # resamples per vectorized block (memory: _CHUNK x cases floats)
 
@@ -468,7 +469,11 @@ def _sample(ws: Any, max_customers: int) -> tuple[Any, int | None]:
         return tables, None
     buckets = math.ceil(total / max_customers)
     keep = lines.customer_id.cast("string").hash().abs() % buckets == 0
-    sampled = dataclasses.replace(tables, lines=lines.filter(keep))
+    # kept as a temporary table: the backtests read the sample's lines some twenty times, and
+    # each read would otherwise hash every line of the workspace again
+    sample = ws.backend.create_table(SAMPLE_TABLE, lines.filter(keep), temp=True,
+                                     overwrite=True)
+    sampled = dataclasses.replace(tables, lines=sample)
     return sampled, int(sampled.lines.customer_id.nunique().execute())
 
 
@@ -483,6 +488,19 @@ def compute_gates(
     cutoff = as_of - dt.timedelta(days=horizon_days)
     lines = invoice_line_count(ws)
     tables, sampled = _sample(ws, max_customers)
+    try:
+        return _run_gates(ws, tables, sampled, as_of, cutoff, horizon_days, version, models,
+                          lines)
+    finally:
+        if sampled is not None:
+            ws.con.execute(f"DROP TABLE IF EXISTS temp.{SAMPLE_TABLE}")
+
+
+def _run_gates(ws: Any, tables: Any, sampled: int | None, as_of: dt.date, cutoff: dt.date,
+               horizon_days: int, version: str | None, models: tuple[str, ...], lines: int,
+               ) -> list[Gate]:
+    """The backtests of :func:`compute_gates` on ``tables`` (the workspace's, or a sample of
+    ``sampled`` customers) and their decisions."""
     runs: dict[str, Callable[[], Comparison]] = {
         "churn": lambda: _churn_cases(tables, cutoff, horizon_days),
         "cross_sell": lambda: _cross_sell_cases(ws, tables.lines, cutoff, horizon_days),
