@@ -381,3 +381,21 @@ def test_priority_money_and_quarters() -> None:
     assert quarter_windows(dt.date(2026, 10, 30)) == (
         (dt.date(2025, 7, 1), dt.date(2025, 10, 1)), (dt.date(2026, 7, 1), dt.date(2026, 10, 1)))
     assert quarter_windows(dt.date(2026, 9, 30))[1] == (dt.date(2026, 7, 1), dt.date(2026, 10, 1))
+
+
+def test_tied_revenue_ranks_in_customer_order() -> None:
+    """Equal revenues get their rank in customer order, the same on every run (the engine's
+    threads once gave 11,236 or 11,237 to the same customer from one run to the next)."""
+    from salesradar.insights.rules import Context, single_threaded_account
+
+    ws = Workspace.open(":memory:")
+    for n, customer in enumerate(("C3", "C2", "C1")):  # inserted in reverse order
+        ws.con.execute("INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, "
+                       "customer_id, sku, quantity, net_revenue) VALUES (?, 1, ?, ?, 'A', 1, 100)",
+                       [f"I{n}", dt.date(2026, 3, 1), customer])
+    ws.con.execute("CREATE TABLE score_tiers (customer_id VARCHAR, tier VARCHAR)")
+    settings = RuleSettings(single_thread_top_n=2, single_thread_tiers=(),
+                            single_thread_models=())
+    ctx = Context(ws, dt.date(2026, 3, 31), dt.datetime(2026, 3, 31, 23, 59), settings)
+    found = single_threaded_account(ctx)
+    assert [(f.subject.id, f.evidence["revenue_rank"]) for f in found] == [("C1", 1), ("C2", 2)]

@@ -379,7 +379,9 @@ def single_threaded_account(ctx: Context) -> list[Finding]:
     rows = ctx.rows(
         """WITH rev AS (
                 SELECT customer_id, sum(net_revenue)::DOUBLE AS revenue_12m,
-                       row_number() OVER (ORDER BY sum(net_revenue) DESC) AS revenue_rank
+                       -- ties in customer order: the same rank run after run
+                       row_number() OVER (ORDER BY sum(net_revenue) DESC, customer_id)
+                           AS revenue_rank
                 FROM invoice_lines
                 WHERE invoice_date::DATE > ? - INTERVAL 365 DAY AND invoice_date::DATE <= ?
                 GROUP BY customer_id),
