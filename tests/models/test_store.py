@@ -176,6 +176,11 @@ def test_a_new_day_is_scored_with_the_model_of_the_week(
         monkeypatch.undo()
         monkeypatch.setattr(ChurnModel, "fit", counted)
 
+        # --full on that very data fits anew, though the model of the week was saved for it
+        score_workspace(ws, day(450), reuse=False)
+        assert fits == [day(360), day(450)] and entry(ws)["fitted_on"] == day(450).isoformat()
+        fits.clear()
+
         # --full fits anew, even the next day
         insert(ws, "invoice_lines", one_line(451, "NEW-2"))
         score_workspace(ws, day(451), reuse=False)

@@ -173,8 +173,8 @@ def _score_churn(
     ws: Any, day: dt.date, horizon_days: int, *, version: str | None = None,
     model_speaks: bool = True, refit: bool = False,
 ) -> pa.Table:
-    """Churn scores. The fitted model is reused when saved for the same data, or, unless
-    ``refit``, when the refit schedule still holds it (fitted less than a week before, the
+    """Churn scores. Unless ``refit``, the fitted model is reused when saved for the same data,
+    or when the refit schedule still holds it (fitted less than a week before, the
     invoice lines changed by at most 5%: :func:`~salesradar.models.store.load_recent`); else
     it is fitted. It is saved with what it scored, for the explanations. When the model does
     not speak, the probabilities are the calibrated recency rule's."""
@@ -186,7 +186,10 @@ def _score_churn(
     version = version or (data_version(ws) if model_folder(ws) is not None else None)
     fitted_on: dt.date | None = None
     fitted_lines: int | None = None
-    model = usable(load_model(ws, "churn", day, horizon_days, version=version))
+    # refit (--full): fitted anew even when a model was saved for this very data, which may be
+    # the model of the week saved again with the day it scored
+    model = None if refit else usable(load_model(ws, "churn", day, horizon_days,
+                                                 version=version))
     same = model is not None
     if model is None:
         recent = None if refit or model_folder(ws) is None else load_recent(
