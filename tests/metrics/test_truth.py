@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from salesradar.metrics import compute_kpi, compute_kpis, kpi_records
+from salesradar.metrics.compute import explain_kpi
 from salesradar.metrics.periods import (
     data_last_day,
     describe_change,
@@ -30,6 +31,7 @@ from salesradar.metrics.periods import (
     partial_records,
     same_days_previous,
 )
+from salesradar.workspace import Workspace
 
 from .conftest import load_tables
 from .data import arrow_table
@@ -216,3 +218,12 @@ def test_revenue_per_rep_counts_selling_reps_only(scratch: Any) -> None:
     whole = kpi_records(compute_kpi(con, "revenue_per_rep", (), None, date(2024, 1, 1),
                                     date(2024, 3, 31), persist=False))
     assert whole[0]["value"] == pytest.approx(75)
+
+
+def test_revenue_per_rep_by_rep_reads_the_lines_once_for_the_sales() -> None:
+    # by rep, the (period, rep) that sold are the slices with revenue rows: the SQL reads the
+    # lines for revenue per customer and for the reps' first and last sale, not a third time
+    # to find who sold (on DuckDB that third reader also kept a copy of all the lines in memory)
+    ws = Workspace.open(":memory:")
+    assert explain_kpi(ws.backend, "revenue_per_rep", ("rep",), "month").count(
+        "invoice_lines") == 2
