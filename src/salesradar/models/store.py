@@ -96,9 +96,12 @@ def _name(kind: str, as_of: dt.date, horizon_days: int, version: str) -> str:
 def _dump(model: Any, target: Path) -> None:
     """Write ``model`` to ``target`` whole or not at all (a crash leaves the old file)."""
     partial = target.with_name(target.name + ".partial")
-    with partial.open("wb") as out:
-        pickle.dump(model, out, protocol=pickle.HIGHEST_PROTOCOL)
-    partial.replace(target)
+    try:
+        with partial.open("wb") as out:
+            pickle.dump(model, out, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _load(path: Path) -> Any:
@@ -126,10 +129,7 @@ def save_model(
     target = folder / _name(kind, as_of, horizon_days, version)
     try:
         folder.mkdir(exist_ok=True)
-        for stale in [*folder.glob(f"{kind}-*.pkl"), *folder.glob(f"{kind}-*.joblib")]:
-            if stale != target:  # older models, and those of the joblib format before
-                stale.unlink(missing_ok=True)
-        _dump(model, target)
+        _dump(model, target)  # first: a failed save leaves the model it would replace
         latest = folder / "latest.json"
         record = json.loads(latest.read_text()) if latest.exists() else {}
         record[kind] = {"file": target.name, "as_of": as_of.isoformat(),
@@ -137,7 +137,13 @@ def save_model(
                         "fitted_on": (fitted_on or as_of).isoformat(),
                         "fitted_lines": (invoice_line_count(ws) if fitted_lines is None
                                          else fitted_lines)}
-        latest.write_text(json.dumps(record, indent=2))
+        partial = folder / "latest.json.partial"
+        partial.write_text(json.dumps(record, indent=2))
+        partial.replace(latest)
+        for stale in [*folder.glob(f"{kind}-*.pkl"), *folder.glob(f"{kind}-*.joblib"),
+                      *folder.glob(f"{kind}-*.partial")]:
+            if stale != target:  # older models, those of the joblib format, broken saves
+                stale.unlink(missing_ok=True)
     except OSError:
         return None
     return target
