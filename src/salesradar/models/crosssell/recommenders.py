@@ -291,9 +291,10 @@ class BlendRecommender(_CrossSellBase):
         """Nothing of its own: :meth:`fit` fits the two parts."""
 
     def _scores(self, rows: IntArray) -> FloatArray:
-        with threadpool_limits(1, "blas"):
-            als = self.als_.customer_factors_[rows].astype(np.float64) @ \
-                self.als_.sku_factors_.T.astype(np.float64)
+        # single-threaded BLAS: the ranking (_dense_top_n) limits it once around all batches
+        # (threadpoolctl is not safe to enter from the batches' threads)
+        als = self.als_.customer_factors_[rows].astype(np.float64) @ \
+            self.als_.sku_factors_.T.astype(np.float64)
         item = self.item_item_._scores(rows)
         result: FloatArray = self.als_weight * _rescale(als) + \
             (1.0 - self.als_weight) * _rescale(item)
