@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
+from salesradar.io.importer import import_file
 from salesradar.models.crosssell import ItemItemRecommender, recommend_for
 from salesradar.models.non_product import (
     NonProductRules,
@@ -212,24 +213,35 @@ def test_models_never_offer_or_flag_non_products() -> None:
 
 def test_a_detection_serves_the_refit_week_and_corrections_apply_at_once(tmp_path: Path) -> None:
     """The detection of day D is reused for the runs of D to D + 6 while the lines change by
-    at most 5% (a new fee code waits for the next detection, or ``fresh``); the company's
-    corrections apply at once; a week later the codes are detected again."""
+    at most 5% and no SKU code or product name is new; a new code, a renamed product, the
+    company's corrections apply at once; a week later (or ``fresh``) the codes are detected
+    again. What may wait for that: new evidence on the lines of a code seen before."""
     rows = _lines() + [(f"X{k}", 1 + k % 8, f"C{k % 4 + 1}", "P0", 3.0, 15.0, "Blue mug")
                        for k in range(40)]
     path = tmp_path / "ws.duckdb"
+    saved = tmp_path / "ws.duckdb.models" / "non_product.json"
     with Workspace.open(path) as ws:
         _insert_lines(ws, rows)
         assert non_product_codes(ws) == ["H1", "SHIP"]  # detected on day 8, 57 lines
-        fee = [("F9", 9, "C1", "FEE9", 1.0, 7.0, "Delivery charge")]  # +1 line: 1.8%
-        _insert_lines(ws, fee)
-        assert non_product_codes(ws) == ["H1", "SHIP"]  # day 9: the week's detection
-        set_non_product(ws, "P1", True, set_by="dana")
-        assert non_product_codes(ws) == ["H1", "P1", "SHIP"]  # a correction: at once
-        assert non_product_codes(ws, fresh=True) == ["FEE9", "H1", "P1", "SHIP"]
-        clear_non_product(ws, "P1")
-        _insert_lines(ws, [("F15", 15, "C2", "FR", 1.0, 9.0, "Freight")])  # 6 days after
+        # a new code: detected at once
+        _insert_lines(ws, [("F9", 9, "C1", "FEE9", 1.0, 7.0, "Delivery charge")])
         assert non_product_codes(ws) == ["FEE9", "H1", "SHIP"]
-        _insert_lines(ws, [("F16", 16, "C3", "P0", 3.0, 15.0, "Blue mug")])  # 7 days after
-        assert non_product_codes(ws) == ["FEE9", "FR", "H1", "SHIP"]
-    saved = json.loads((tmp_path / "ws.duckdb.models" / "non_product.json").read_text())
-    assert (saved["detected_on"], saved["lines"]) == (day(16).isoformat(), 60)
+        set_non_product(ws, "P1", True, set_by="dana")
+        assert non_product_codes(ws) == ["FEE9", "H1", "P1", "SHIP"]  # a correction: at once
+        clear_non_product(ws, "P1")
+        # the make-believe game G1 now mostly described as a delivery charge: 2 more lines
+        # (+3.4%) of a known code the day after, so the week's detection serves
+        _insert_lines(ws, [(f"G{k}", 10, "C2", "G1", 1.0, 9.0, "Delivery charge")
+                           for k in (1, 2)])
+        assert non_product_codes(ws) == ["FEE9", "H1", "SHIP"]
+        assert json.loads(saved.read_text())["detected_on"] == day(9).isoformat()
+        assert non_product_codes(ws, fresh=True) == ["FEE9", "G1", "H1", "SHIP"]
+        # a product named like a fee in an imported products table: detected at once
+        (tmp_path / "products.csv").write_text("sku,name\nP2,Shipping fee\n")
+        import_file(ws, "products", tmp_path / "products.csv")
+        assert non_product_codes(ws) == ["FEE9", "G1", "H1", "P2", "SHIP"]
+        # seven days after the last detection (day 10): detected again
+        _insert_lines(ws, [("F17", 17, "C3", "P0", 3.0, 15.0, "Blue mug")])
+        non_product_codes(ws)
+    assert (json.loads(saved.read_text())["detected_on"],
+            json.loads(saved.read_text())["lines"]) == (day(17).isoformat(), 61)

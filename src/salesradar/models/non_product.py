@@ -419,18 +419,26 @@ def _codes_key(source: Any, rules: NonProductRules | None) -> tuple[Any, ...] | 
 
 
 def _detection_state(ws: Any, rules: NonProductRules) -> tuple[str, dt.date | None, int]:
-    """The thresholds (as text), the last invoice day and the line count a detection is for."""
+    """What a saved detection must match, as text: the thresholds, this code, the SKU codes
+    on the invoice lines and the products' names (a new code, or a product renamed "delivery
+    charge", is detected at once); with the last invoice day and the line count."""
     from salesradar import __version__
 
-    day, lines = ws.con.execute(
-        "SELECT max(invoice_date)::DATE, count(*) FROM invoice_lines").fetchone() or (None, 0)
-    return json.dumps([__version__, asdict(rules)], sort_keys=True), day, int(lines)
+    day, lines, skus, codes = ws.con.execute(
+        "SELECT max(invoice_date)::DATE, count(*), count(DISTINCT sku), "
+        "(SELECT sum(hash(sku))::VARCHAR FROM (SELECT DISTINCT sku FROM invoice_lines)) "
+        "FROM invoice_lines").fetchone() or (None, 0, 0, None)
+    named = (ws.con.execute("SELECT count(*), sum(hash(sku, name))::VARCHAR FROM products")
+             .fetchone() if "products" in table_names(ws.backend) else None)
+    state = [__version__, asdict(rules), [skus, codes], list(named or [])]
+    return json.dumps(state, sort_keys=True, default=str), day, int(lines)
 
 
 def _saved_detection(ws: Any, rules: NonProductRules) -> list[str] | None:
     """The codes detected by an earlier run when the refit schedule lets them serve this data
     (:func:`~salesradar.models.store.still_fresh`: detected on the data to a day at most six
-    days before, the invoice lines changed by at most 5%, the same thresholds and code)."""
+    days before, the invoice lines changed by at most 5%, the same thresholds and code, the
+    same SKU codes and product names: :func:`_detection_state`)."""
     from salesradar.models.store import model_folder, still_fresh
 
     folder = model_folder(ws)
