@@ -245,9 +245,20 @@ def test_the_dashboard_shows_which_models_speak(scored: Path) -> None:
         assert title in section and section.count("data-decision=") == 3
 
 
-def test_a_large_workspace_is_gated_on_a_stable_sample() -> None:
+def test_a_large_workspace_is_gated_on_a_stable_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    from salesradar.models import gates
+
     ws = simulated(customers=300, days=540, seed=5)
+    read: list[str] = []
+    churn_cases = gates._churn_cases
+
+    def spy(tables: Any, *args: Any) -> Any:
+        read.append(tables.lines.get_name())
+        return churn_cases(tables, *args)
+
+    monkeypatch.setattr(gates, "_churn_cases", spy)
     first = compute_gates(ws, day(449), 90, max_customers=100)  # 300 customers: 1 in 3 kept
+    assert read == [f"temp.main.{SAMPLE_TABLE}"]  # the sample's lines, kept once
     again = compute_gates(ws, day(449), 90, max_customers=100)
     sampled = {g.sampled_customers for g in first}
     assert len(sampled) == 1 and 50 <= (sampled.pop() or 0) <= 150

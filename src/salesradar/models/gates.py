@@ -487,13 +487,12 @@ def compute_gates(
 
     cutoff = as_of - dt.timedelta(days=horizon_days)
     lines = invoice_line_count(ws)
-    tables, sampled = _sample(ws, max_customers)
     try:
+        tables, sampled = _sample(ws, max_customers)
         return _run_gates(ws, tables, sampled, as_of, cutoff, horizon_days, version, models,
                           lines)
     finally:
-        if sampled is not None:
-            ws.con.execute(f"DROP TABLE IF EXISTS temp.{SAMPLE_TABLE}")
+        ws.con.execute(f"DROP TABLE IF EXISTS temp.{SAMPLE_TABLE}")
 
 
 def _run_gates(ws: Any, tables: Any, sampled: int | None, as_of: dt.date, cutoff: dt.date,
