@@ -38,7 +38,7 @@ CUSTOMER_KINDS = {
 # Revenue of the customer (and SKU) in (detected, detected + days], from invoice lines
 _PURCHASES = """
 SELECT q.id, count(l.invoice_id) AS lines,
-       coalesce(sum(CAST(l.net_revenue AS DOUBLE)), 0) AS revenue
+       coalesce(CAST(sum(l.net_revenue) AS DOUBLE), 0) AS revenue
 FROM _salesradar_outcome_q q
 LEFT JOIN invoice_lines l
   ON l.customer_id = q.customer_id AND (q.sku IS NULL OR l.sku = q.sku)

@@ -448,12 +448,15 @@ def concentration(ctx: Context) -> list[Finding]:
     """Customers above the threshold share of trailing-12-month revenue."""
     rows = ctx.rows(
         """WITH rev AS (
-                SELECT customer_id, sum(net_revenue)::DOUBLE AS revenue_12m
+                SELECT customer_id, sum(net_revenue) AS exact_12m
                 FROM invoice_lines
                 WHERE invoice_date::DATE > ? - INTERVAL 365 DAY AND invoice_date::DATE <= ?
                 GROUP BY customer_id),
-            s AS (SELECT customer_id, revenue_12m, sum(revenue_12m) OVER () AS total_12m,
-                         revenue_12m / nullif(sum(revenue_12m) OVER (), 0) AS share FROM rev)
+            -- exact sums, then floats: the share at the threshold does not move with threads
+            s AS (SELECT customer_id, exact_12m::DOUBLE AS revenue_12m,
+                         (sum(exact_12m) OVER ())::DOUBLE AS total_12m,
+                         exact_12m::DOUBLE / nullif((sum(exact_12m) OVER ())::DOUBLE, 0)
+                             AS share FROM rev)
             SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.revenue_12m,
                    s.total_12m, s.share
             FROM s LEFT JOIN customers cu ON cu.customer_id = s.customer_id

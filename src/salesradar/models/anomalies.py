@@ -330,10 +330,10 @@ def margin_erosion(
     in_a = (day >= ibis.date(before[0])) & (day < ibis.date(before[1]))
     in_b = (day >= ibis.date(after[0])) & (day < ibis.date(after[1]))
     t = lines.filter((in_a | in_b) & lines.cost.notnull())
-    revenue, cost = t.net_revenue.cast("float64"), t.cost.cast("float64")
+    revenue, cost = t.net_revenue, t.cost  # exact sums, then floats
     agg = t.group_by(t[column].cast("string").fill_null("(none)").name("group")).aggregate(
-        r0=revenue.sum(where=in_a), c0=cost.sum(where=in_a),
-        r1=revenue.sum(where=in_b), c1=cost.sum(where=in_b),
+        r0=revenue.sum(where=in_a).cast("float64"), c0=cost.sum(where=in_a).cast("float64"),
+        r1=revenue.sum(where=in_b).cast("float64"), c1=cost.sum(where=in_b).cast("float64"),
     ).order_by("group")
     data: pa.Table = agg.to_pyarrow()
     r0, c0, r1, c1 = (np.nan_to_num(as_floats(data[c])) for c in ("r0", "c0", "r1", "c1"))

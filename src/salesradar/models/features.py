@@ -121,16 +121,17 @@ def customer_days(lines: ir.Table) -> ir.Table:
     missing = [c for c in ("customer_id", "invoice_date", "net_revenue") if c not in lines.columns]
     if missing:
         raise UserInputError(f"invoice lines lack column(s) {', '.join(sorted(missing))}")
-    rev = lines.net_revenue.cast("float64")
+    # summed as the stored decimals, then converted: a float sum's last digit depends on the
+    # order the engine's threads add in
+    rev = lines.net_revenue
     values: dict[str, ir.Value] = {
-        "revenue": rev.sum(),
-        "gross": rev.sum(where=rev > 0),
-        "returns": (-rev).sum(where=rev < 0),
+        "revenue": rev.sum().cast("float64"),
+        "gross": rev.sum(where=rev > 0).cast("float64"),
+        "returns": (-rev).sum(where=rev < 0).cast("float64"),
     }
     if "cost" in lines.columns:
-        cost = lines.cost.cast("float64")
-        values["costed_revenue"] = rev.sum(where=cost.notnull())
-        values["cost"] = cost.sum()
+        values["costed_revenue"] = rev.sum(where=lines.cost.notnull()).cast("float64")
+        values["cost"] = lines.cost.sum().cast("float64")
     else:
         values["costed_revenue"] = ibis.null("float64").max()
         values["cost"] = ibis.null("float64").max()

@@ -69,9 +69,9 @@ def purchase_summary(
 
     date = lines.invoice_date
     day = date.date() if date.type().is_timestamp() else date.cast("date")
-    values = {"revenue": lines.net_revenue.sum().cast("float64")}
+    values = {"revenue": lines.net_revenue.sum()}  # exact decimals until the totals
     if has_cost:
-        values["cost"] = lines.cost.sum().cast("float64")
+        values["cost"] = lines.cost.sum()
     customer_days = (
         lines.mutate(day=day)
         .filter(ibis._.day <= ibis.date(cutoff))
@@ -87,11 +87,11 @@ def purchase_summary(
         "first_day": customer_days.first_day.min(),
         "last_day": customer_days.day.max(),
         "n_days": customer_days.count(),
-        "repeat_revenue": customer_days.revenue.sum(where=repeat),
+        "repeat_revenue": customer_days.revenue.sum(where=repeat).cast("float64"),
     }
     if has_cost:
-        totals["revenue"] = customer_days.revenue.sum()
-        totals["cost"] = customer_days.cost.sum()
+        totals["revenue"] = customer_days.revenue.sum().cast("float64")
+        totals["cost"] = customer_days.cost.sum().cast("float64")
     per_customer = customer_days.group_by("customer_id").aggregate(**totals)
 
     frequency = (per_customer.n_days - 1).cast("int64")

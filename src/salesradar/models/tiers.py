@@ -86,12 +86,10 @@ def _window(lines: ir.Table, start: dt.date, end: dt.date) -> ir.Table:
 
 def _sales(lines: ir.Table, start: dt.date, end: dt.date, prefix: str) -> ir.Table:
     t = _window(lines, start, end)
-    revenue = t.net_revenue.cast("float64")
-    cost = t.cost.cast("float64")
-    return t.group_by("customer_id").aggregate(**{
-        f"{prefix}revenue": revenue.sum(),
-        f"{prefix}cost": cost.sum(),
-        f"{prefix}costed_revenue": revenue.sum(where=t.cost.notnull()),
+    return t.group_by("customer_id").aggregate(**{  # exact sums, then floats
+        f"{prefix}revenue": t.net_revenue.sum().cast("float64"),
+        f"{prefix}cost": t.cost.sum().cast("float64"),
+        f"{prefix}costed_revenue": t.net_revenue.sum(where=t.cost.notnull()).cast("float64"),
         f"{prefix}skus": t.sku.nunique(where=t.quantity > 0),
     })
 

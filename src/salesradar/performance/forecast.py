@@ -242,13 +242,13 @@ def history(ws: Any, as_of: dt.date, grain: str) -> History:
     unit = "M" if g == "month" else "Q"
     lines = ws.table("invoice_lines")
     t = lines.mutate(_day=_day_column(lines)).filter(ibis._._day <= ibis.date(as_of))
-    t = t.mutate(_p=t._day.truncate(unit), _rev=t.net_revenue.cast("float64"))
+    t = t.mutate(_p=t._day.truncate(unit), _rev=t.net_revenue)
     first = t.filter(t.customer_id.notnull()).group_by("customer_id").aggregate(
         _first=ibis._._day.min())
     j = t.left_join(first, "customer_id")
     agg = j.group_by("_p").aggregate(
-        revenue=j._rev.sum(), first_day=j._day.min(),
-        newcomers=j._rev.sum(where=j._first.truncate(unit) == j._p))
+        revenue=j._rev.sum().cast("float64"), first_day=j._day.min(),
+        newcomers=j._rev.sum(where=j._first.truncate(unit) == j._p).cast("float64"))
     rows = plain_rows(agg.to_pyarrow())
     revenue: dict[dt.date, float] = {}
     newcomers: dict[dt.date, float] = {}
