@@ -79,24 +79,29 @@ def _in_range(q: Query, t: Any) -> Any:
     return t
 
 
-def _new_or_reactivated(q: Query, *, new: bool) -> Any:
+@shared
+def _new_and_reactivated(q: Query) -> Any:
+    """Per slice: the active customers that are new and those reactivated (one aggregate that
+    both KPIs share when they run together, over one join of the active customers to their
+    first period and to the previous period's status)."""
     assert q.grain is not None
     active = per_customer(q)
     active = active.filter(active.revenue > 0)
     status = _status(q)
     first = status.group_by("_sc").aggregate(_first=status._sp.min())
     joined = active.left_join(first, active.customer_id == first._sc)
-    if new:
-        joined = joined.mutate(_hit=joined._first == joined.period)
-    else:
-        prev = status.select(_pp=shift(status._sp, q.grain), _pc="_sc")
-        joined = joined.left_join(
-            prev, (joined.period == prev._pp) & (joined.customer_id == prev._pc)
-        )
-        joined = joined.mutate(
-            _hit=joined._pc.isnull() & (joined._first < shift(joined.period, q.grain, -1))
-        )
-    return agg(joined, q.keys, value=count_if(joined._hit))
+    prev = status.select(_pp=shift(status._sp, q.grain), _pc="_sc")  # one row per (p, customer)
+    joined = joined.left_join(
+        prev, (joined.period == prev._pp) & (joined.customer_id == prev._pc)
+    )
+    back = joined._pc.isnull() & (joined._first < shift(joined.period, q.grain, -1))
+    return agg(joined, q.keys, new=count_if(joined._first == joined.period),
+               reactivated=count_if(back))
+
+
+def _new_or_reactivated(q: Query, *, new: bool) -> Any:
+    both = _new_and_reactivated(q)
+    return finish(q, both, both.new if new else both.reactivated)
 
 
 def _churn(q: Query, what: str) -> Any:
