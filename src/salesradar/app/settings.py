@@ -50,7 +50,7 @@ from salesradar.errors import UserInputError
 
 if TYPE_CHECKING:
     from salesradar.app.db import AppDB
-    from salesradar.insights.rules import RuleSettings
+    from salesradar.insights.thresholds import RuleSettings
 
 __all__ = [
     "SETTINGS", "CompanySettings", "Setting", "activate", "company_settings_of",
@@ -124,7 +124,7 @@ def _attribute_docs(cls: type) -> dict[str, str]:
 
 def _rule_settings() -> list[Setting]:
     """Every scalar threshold of :class:`RuleSettings`, under its own name and default."""
-    from salesradar.insights.rules import RuleSettings
+    from salesradar.insights.thresholds import RuleSettings
 
     docs = _attribute_docs(RuleSettings)
     found: list[Setting] = []
@@ -232,7 +232,7 @@ class CompanySettings:
 
     def rules(self) -> RuleSettings:
         """The insight rule thresholds with the company's values."""
-        from salesradar.insights.rules import RuleSettings
+        from salesradar.insights.thresholds import RuleSettings
 
         names = {f.name for f in dataclasses.fields(RuleSettings)}
         return RuleSettings(**{k: v for k, v in self.values.items() if k in names})

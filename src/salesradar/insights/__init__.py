@@ -1,5 +1,8 @@
 """Insights: typed situations worth a person's attention, their store, lifecycle and impact."""
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from salesradar.insights.impact import (
     ImpactRow,
     OutcomeRecord,
@@ -34,11 +37,20 @@ __all__ = [
     "wilson_ci",
 ]
 
-from salesradar.insights.generate import (
-    available_kinds,
-    generate_insights,
-    run_insights,
-)
-from salesradar.insights.rules import RuleSettings
+# generate (and through it the rules and the models) loads on first use: a command that only
+# reads the store or the settings does not pay for it
+_LAZY = {"available_kinds": "generate", "generate_insights": "generate",
+         "run_insights": "generate", "RuleSettings": "thresholds"}
+
+if TYPE_CHECKING:
+    from salesradar.insights.generate import available_kinds, generate_insights, run_insights
+    from salesradar.insights.thresholds import RuleSettings
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"salesradar.insights.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ += ["RuleSettings", "available_kinds", "generate_insights", "run_insights"]
