@@ -434,7 +434,7 @@ def _detection_state(ws: Any, rules: NonProductRules) -> tuple[str, dt.date | No
     return json.dumps(state, sort_keys=True, default=str), day, int(lines)
 
 
-def _saved_detection(ws: Any, rules: NonProductRules) -> list[str] | None:
+def _saved_detection(ws: Any, state: tuple[str, dt.date | None, int]) -> list[str] | None:
     """The codes detected by an earlier run when the refit schedule lets them serve this data
     (:func:`~salesradar.models.store.still_fresh`: detected on the data to a day at most six
     days before, the invoice lines changed by at most 5%, the same thresholds and code, the
@@ -446,7 +446,7 @@ def _saved_detection(ws: Any, rules: NonProductRules) -> list[str] | None:
         return None
     try:
         saved = json.loads((folder / DETECTED_FILE).read_text())
-        settings, day, lines = _detection_state(ws, rules)
+        settings, day, lines = state
         fresh = day is not None and saved["settings"] == settings and still_fresh(
             dt.date.fromisoformat(saved["detected_on"]), int(saved["lines"]), day, lines)
         return [str(c) for c in saved["codes"]] if fresh else None
@@ -454,19 +454,18 @@ def _saved_detection(ws: Any, rules: NonProductRules) -> list[str] | None:
         return None
 
 
-def _save_detection(ws: Any, rules: NonProductRules, codes: list[str]) -> None:
-    from salesradar.models.store import model_folder
+def _save_detection(ws: Any, state: tuple[str, dt.date | None, int], codes: list[str]) -> None:
+    from salesradar.models.store import model_folder, write_atomically
 
     folder = model_folder(ws)
-    settings, day, lines = _detection_state(ws, rules)
+    settings, day, lines = state
     if folder is None or day is None:
         return
     try:
         folder.mkdir(exist_ok=True)
-        partial = folder / (DETECTED_FILE + ".partial")
-        partial.write_text(json.dumps({"settings": settings, "detected_on": day.isoformat(),
-                                       "lines": lines, "codes": codes}))
-        partial.replace(folder / DETECTED_FILE)
+        write_atomically(folder / DETECTED_FILE, json.dumps({
+            "settings": settings, "detected_on": day.isoformat(), "lines": lines,
+            "codes": codes}))
     except OSError:  # a read-only folder: detect again next time
         return
 
@@ -485,11 +484,12 @@ def non_product_codes(source: Any, rules: NonProductRules | None = None, *,
     key = _codes_key(source, rules)
     if key is not None and not fresh and key in _LAST_CODES:
         return list(_LAST_CODES[key])
-    detected = None if key is None or fresh else _saved_detection(source, rules)
+    state = None if key is None else _detection_state(source, rules)  # read once
+    detected = None if state is None or fresh else _saved_detection(source, state)
     if detected is None:
         detected = [str(c) for c in detect_non_product(source, rules)["sku"].to_pylist()]
-        if key is not None:
-            _save_detection(source, rules, detected)
+        if state is not None:
+            _save_detection(source, state, detected)
     overrides = {str(r["sku"]): bool(r["non_product"]) for r in
                  non_product_overrides(source).select(["sku", "non_product"]).to_pylist()}
     codes = sorted({c for c in detected if overrides.get(c, True)}

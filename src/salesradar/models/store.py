@@ -93,12 +93,15 @@ def _name(kind: str, as_of: dt.date, horizon_days: int, version: str) -> str:
     return f"{kind}-{as_of.isoformat()}-h{horizon_days}-{version}.pkl"
 
 
-def _dump(model: Any, target: Path) -> None:
-    """Write ``model`` to ``target`` whole or not at all (a crash leaves the old file)."""
+def write_atomically(target: Path, data: bytes | str) -> None:
+    """Write ``target`` whole or not at all: a failure or a crash leaves the file it replaces
+    (and no ``.partial`` beside it)."""
     partial = target.with_name(target.name + ".partial")
     try:
-        with partial.open("wb") as out:
-            pickle.dump(model, out, protocol=pickle.HIGHEST_PROTOCOL)
+        if isinstance(data, str):
+            partial.write_text(data)
+        else:
+            partial.write_bytes(data)
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
@@ -129,7 +132,8 @@ def save_model(
     target = folder / _name(kind, as_of, horizon_days, version)
     try:
         folder.mkdir(exist_ok=True)
-        _dump(model, target)  # first: a failed save leaves the model it would replace
+        # first: a failed save leaves the model it would replace
+        write_atomically(target, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
         latest = folder / "latest.json"
         record = json.loads(latest.read_text()) if latest.exists() else {}
         record[kind] = {"file": target.name, "as_of": as_of.isoformat(),
@@ -137,12 +141,9 @@ def save_model(
                         "fitted_on": (fitted_on or as_of).isoformat(),
                         "fitted_lines": (invoice_line_count(ws) if fitted_lines is None
                                          else fitted_lines)}
-        partial = folder / "latest.json.partial"
-        partial.write_text(json.dumps(record, indent=2))
-        partial.replace(latest)
-        for stale in [*folder.glob(f"{kind}-*.pkl"), *folder.glob(f"{kind}-*.joblib"),
-                      *folder.glob(f"{kind}-*.partial")]:
-            if stale != target:  # older models, those of the joblib format, broken saves
+        write_atomically(latest, json.dumps(record, indent=2))
+        for stale in [*folder.glob(f"{kind}-*.pkl"), *folder.glob(f"{kind}-*.joblib")]:
+            if stale != target:  # older models, and those of the joblib format
                 stale.unlink(missing_ok=True)
     except OSError:
         return None

@@ -397,8 +397,8 @@ class _CrossSellBase:
         starts = range(0, len(rows), _BATCH)
         workers = min(usable_cores(), _MAX_THREADS, len(starts))
         # batches are independent and write their own rows, so threads (numpy and the sparse
-        # products release the GIL) give the same result as one after the other; BLAS stays
-        # single-threaded for the whole loop, so the scorers' own limits nest inside it
+        # products release the GIL) give the same result as one after the other; BLAS is
+        # limited here, once, for all batches (threadpoolctl is not safe inside the threads)
         with threadpool_limits(1, "blas"):
             if workers > 1:
                 with ThreadPoolExecutor(workers) as pool:
