@@ -32,18 +32,19 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from salesradar.access import NotVisible
 from salesradar.app.db import AppDB
 from salesradar.app.models import Base
 from salesradar.errors import SalesradarError, UserInputError
-from salesradar.io.mapping import Mapping, parse_mapping
 from salesradar.schema import TABLES
+
+if TYPE_CHECKING:  # the importer and the engine load when a mapping or an upload is used
+    from salesradar.io.mapping import Mapping
 
 __all__ = [
     "DEFAULT_UPLOAD_LIMIT", "SavedMapping", "Upload", "UploadTooLarge", "delete_mapping",
@@ -326,6 +327,8 @@ def new_upload(workspace: Path) -> Upload:
 
 def load_upload(workspace: Path, upload_id: str) -> Upload:
     """The upload ``upload_id``; :class:`NotVisible` (404) when there is none."""
+    from salesradar.access import NotVisible
+
     if not UPLOAD_ID.fullmatch(upload_id or ""):
         raise NotVisible(f"no upload {upload_id!r}")
     folder = uploads_root(workspace) / upload_id
@@ -363,6 +366,8 @@ def save_mapping(db: AppDB, name: str, mapping: Mapping, *, by: str | None = Non
 
 def saved_mappings(db: AppDB, table_name: str | None = None) -> dict[str, Mapping]:
     """The saved mappings by name (of ``table_name`` when given); unreadable ones skipped."""
+    from salesradar.io.mapping import parse_mapping
+
     out: dict[str, Mapping] = {}
     for row in list_mappings(db, table_name):
         try:

@@ -9,7 +9,7 @@ by :mod:`salesradar.connectors`; this module only parses and prints.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,15 +23,9 @@ from salesradar.cli.options import (
 from salesradar.connectors.base import ConnectorError
 from salesradar.connectors.secrets import CredentialSource, check_file
 from salesradar.connectors.store import Connection, save_connection
-from salesradar.connectors.sync import (
-    SyncFailed,
-    SyncReport,
-    connections_overview,
-    feed_mapping,
-    objects_of,
-    sync,
-    test_connection,
-)
+
+if TYPE_CHECKING:  # the sync (and through it the importer) loads when a command needs it
+    from salesradar.connectors.sync import SyncReport
 
 HUBSPOT_API = "https://api.hubapi.com"
 OPTIONS: dict[str, type] = {"page_size": int, "overlap_minutes": float,
@@ -106,6 +100,8 @@ def _store(system: str, name: str, url: str, company: str | None, token_env: str
            secrets_file: Path | None, mappings: list[str] | None, settings: list[str] | None,
            workspace: Path | None, as_json: bool) -> None:
     """Check and store a connection; print what was stored."""
+    from salesradar.connectors.sync import feed_mapping, objects_of
+
     if system in ("priority", "sap-b1") and not company:
         raise ConnectorError(f"connection {name!r}: {system} needs --company")
     own = {feed: str(Path(path).expanduser().resolve())
@@ -203,6 +199,8 @@ def connect_commands(app: typer.Typer) -> None:
     @group.command("list")
     def connect_list(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
         """The connections, their last sync (or its error) and their high-water marks."""
+        from salesradar.connectors.sync import connections_overview
+
         overview = connections_overview(existing_workspace(workspace))
 
         def render() -> None:
@@ -228,6 +226,8 @@ def connect_commands(app: typer.Typer) -> None:
     def connect_test(name: NameArgument, workspace: WorkspaceOption = None,
                      as_json: JsonOption = False) -> None:
         """One authenticated call to the system: does the URL answer, is the credential good?"""
+        from salesradar.connectors.sync import test_connection
+
         result = test_connection(existing_workspace(workspace), name)
         output.emit(result, as_json, lambda: output.console.print(
             f"[green]ok[/] connection {name} ({result['system']}) answered in "
@@ -246,6 +246,8 @@ def connect_commands(app: typer.Typer) -> None:
         Each connection is one all-or-nothing publish: a failure changes nothing and the next
         sync starts again from the same point.
         """
+        from salesradar.connectors.sync import SyncFailed, sync
+
         path = existing_workspace(workspace)
         failed: SyncFailed | None = None
         with output.progress() as bar:

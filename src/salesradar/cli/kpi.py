@@ -193,8 +193,8 @@ def kpi_commands(app: typer.Typer) -> None:
         last_purchase, purchase_days, typical_gap_days, days_since_last, expected_purchases,
         should_have_bought}]}.
         """
-        from salesradar.metrics import churned as who_churned
         from salesradar.metrics import churned_summary, plain_rows
+        from salesradar.metrics.churned import churned as who_churned
 
         with open_backend(workspace, engine) as backend:
             table = who_churned(backend, period, window=window, by=_dims(by))
