@@ -53,3 +53,25 @@ def test_team_settings_round_trip() -> None:
         assert (settings.operating_model, settings.daily_limit_per_rep) == ("account", 3)
         with pytest.raises(ValueError, match="operating_model"):
             db.set_team_settings("north", operating_model="sprint")
+
+
+def test_the_shipped_heads_are_the_migrations_heads_and_an_old_database_still_migrates(
+    tmp_path: Path,
+) -> None:
+    """Opening a database at the shipped heads skips Alembic (HEADS); the set must be the
+    migrations folder's heads, and a database one migration behind is still brought up."""
+    from alembic import command
+
+    from salesradar.app.db import HEADS, _at_heads, _engine
+
+    engine = _engine(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    assert set(ScriptDirectory.from_config(alembic_config(engine)).get_heads()) == HEADS
+    assert not _at_heads(engine)  # a new database: no version table yet
+    upgrade(engine)
+    assert _at_heads(engine)
+    command.downgrade(alembic_config(engine), "0010_refresh_state@-1")
+    assert not _at_heads(engine)
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert set(MigrationContext.configure(conn).get_current_heads()) == HEADS
+        assert "refresh_state" in inspect(conn).get_table_names()

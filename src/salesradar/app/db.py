@@ -27,11 +27,10 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, Integer, String, create_engine, event, make_url, select
+from sqlalchemy import Engine, Integer, String, create_engine, event, inspect, make_url, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -39,6 +38,9 @@ from sqlalchemy.pool import StaticPool
 from salesradar.app.models import Base, TeamSettings
 from salesradar.config import workspace_path
 from salesradar.errors import WorkspaceError
+
+if TYPE_CHECKING:  # Alembic loads only when a migration is due (see upgrade)
+    from alembic.config import Config
 
 APP_DB_ENV = "SALESRADAR_APP_DB"
 APP_DB_SUFFIX = ".app.sqlite"
@@ -248,8 +250,18 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+# the shipped migrations' heads; a database at exactly these is up to date (a test checks this
+# set against the migrations folder, so a new migration cannot be forgotten here)
+HEADS = frozenset({
+    "0003", "0004", "0005_token_expiry", "0006_store_workspace", "0007_company_settings",
+    "0008_audit_log", "0009_data_in_refresh", "0009_rep_outcomes", "0010_refresh_state",
+})
+
+
 def alembic_config(engine: Engine) -> Config:
     """An Alembic configuration for the shipped migrations, bound to ``engine``."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -266,12 +278,30 @@ def default_team_settings(team: str | None) -> TeamSettings:
 def upgrade(url_or_engine: str | Engine) -> None:
     """Apply every migration not yet applied to the database (idempotent)."""
     engine = _engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+    if _at_heads(engine):  # the usual case: nothing to migrate, and Alembic is not loaded
+        return
+    from alembic import command
+
     try:
         with _UPGRADE_LOCK:  # alembic's migration context is process-global: one at a time
             # "heads": feature areas add their tables as branches off 0001, each its own head
             command.upgrade(alembic_config(engine), "heads")
     except Exception as exc:  # a database we cannot reach or migrate is a workspace problem
         raise WorkspaceError(f"cannot bring the app database up to date: {exc}") from exc
+
+
+def _at_heads(engine: Engine) -> bool:
+    """Whether the database's recorded revisions are exactly the shipped heads (:data:`HEADS`).
+    Any doubt (no version table, a database we cannot read) says no: Alembic then decides."""
+    try:
+        with engine.connect() as con:
+            if not inspect(con).has_table("alembic_version"):
+                return False
+            found = {str(r[0]) for r in con.execute(sql_text(
+                "SELECT version_num FROM alembic_version"))}
+    except Exception:
+        return False
+    return found == HEADS
 
 
 class AppDB:
