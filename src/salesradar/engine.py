@@ -11,30 +11,51 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import ibis
 
 from salesradar.config import MEMORY_LIMIT_ENV, memory_limit
 from salesradar.errors import UserInputError, WorkspaceError
 
 
-def connect_duckdb(path: Path | str, *, read_only: bool = False) -> Any:
-    """Open (creating if needed) the DuckDB workspace at ``path`` as an Ibis backend."""
+def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the DuckDB file at ``path`` with the settings every salesradar
+    connection has: UTC, no replacement scans, no progress bar, the memory limit.
+
+    Without Ibis: a command that only asks SQL questions (``salesradar run`` when nothing
+    changed) does not import it; :func:`duckdb_backend` wraps the connection when needed."""
     target = Path(path)
-    if not read_only and target.parent and not target.parent.exists():
+    memory = str(target).startswith(":memory:")
+    if not memory and not read_only and target.parent and not target.parent.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        backend = ibis.duckdb.connect(str(target), read_only=read_only)
+        con = duckdb.connect(str(target) if memory else str(target.absolute()),
+                             read_only=read_only)
     except duckdb.IOException as exc:  # locked by another process, unreadable, not a DuckDB file
         raise WorkspaceError(f"cannot open workspace {target}: {exc}") from exc
+    # what Ibis sets on a connection it opens, set here so SQL run before Ibis sees the same
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET python_enable_replacements = false")
     # DuckDB draws its own progress bar on stdout for long queries, which would corrupt --json
     # output; the CLI shows progress on stderr instead
-    con = raw_duckdb(backend)
     con.execute("SET enable_progress_bar = false")
-    try:
-        con.execute("SET memory_limit = ?", [memory_limit()])
+    try:  # as a literal: a bound parameter would make DuckDB import pandas (a quarter second)
+        limit = memory_limit().replace("'", "''")
+        con.execute(f"SET memory_limit = '{limit}'")
     except duckdb.Error as exc:
+        con.close()
         raise UserInputError(f"{MEMORY_LIMIT_ENV} must be a size like 4GB: {exc}") from None
-    return backend
+    return con
+
+
+def duckdb_backend(con: duckdb.DuckDBPyConnection) -> Any:
+    """The Ibis backend over an open DuckDB connection (:func:`open_duckdb`)."""
+    import ibis
+
+    return ibis.duckdb.from_connection(con)
+
+
+def connect_duckdb(path: Path | str, *, read_only: bool = False) -> Any:
+    """Open (creating if needed) the DuckDB workspace at ``path`` as an Ibis backend."""
+    return duckdb_backend(open_duckdb(path, read_only=read_only))
 
 
 def connect(url: str) -> Any:
@@ -48,6 +69,8 @@ def connect(url: str) -> Any:
     if url.startswith("duckdb://"):
         return connect_duckdb(url.removeprefix("duckdb://") or ":memory:")
     if url.startswith(("postgres://", "postgresql://")):
+        import ibis
+
         try:
             return ibis.connect(url)
         except ImportError as exc:
@@ -72,14 +95,16 @@ def raw_duckdb(backend: Any) -> duckdb.DuckDBPyConnection:
 
 
 def table_names(backend: Any) -> set[str]:
-    """Names of the tables and views an Ibis backend holds (what ``backend.list_tables()`` lists).
+    """Names of the tables and views an Ibis backend (or a workspace) holds (what
+    ``backend.list_tables()`` lists).
 
     On DuckDB the names are read with a plain query: ibis 12's ``list_tables`` goes through
     DuckDB's ``fetch_arrow_table()``, deprecated since duckdb 1.5. Other engines ask Ibis.
     """
-    if getattr(backend, "name", None) != "duckdb":
+    con = getattr(backend, "con", None)
+    if not isinstance(con, duckdb.DuckDBPyConnection):
         return set(backend.list_tables())
-    rows = raw_duckdb(backend).execute(
+    rows = con.execute(
         "SELECT DISTINCT table_name FROM information_schema.tables"
         " WHERE table_catalog IN (current_database(), 'temp')"
         " AND table_schema = current_schema()"

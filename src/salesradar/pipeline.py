@@ -34,7 +34,7 @@ from typing import Any
 from salesradar.app.refresh_state import last_refresh, record_refresh
 from salesradar.app.settings import load_settings
 from salesradar.errors import WorkspaceError
-from salesradar.workspace import Workspace, stage_reached, writing
+from salesradar.workspace import Workspace, data_day, stage_reached, writing
 
 Progress = Callable[[str], None]
 
@@ -165,11 +165,10 @@ def refresh_key(ws: Workspace, store: Any, as_of: dt.date | None, horizon_days: 
     horizon, the outcome window, the company's settings, the store's holdout settings and this
     code's version (inside the fingerprint). Also returns the fingerprint and the day.
     ``version``: the fingerprint, when the caller has it already (it scans every line)."""
-    from salesradar.models.churn import last_invoice_date
     from salesradar.models.store import data_version
 
     version = version or data_version(ws)
-    day = as_of or last_invoice_date(ws)
+    day = as_of or data_day(ws)
     held = store.settings
     key = json.dumps({
         "data": version, "day": day.isoformat(), "horizon": horizon_days,
@@ -186,7 +185,7 @@ def _kept(path: Path | str, store: Any, as_of: dt.date | None, horizon_days: int
           outcome_days: int | None) -> RunSummary | None:
     """The last refresh's results when nothing it depends on has changed and nobody has
     written insights since; its insights are marked seen now. None: compute everything."""
-    from salesradar.models.scoring import scores_current
+    from salesradar.models.store import scores_current
 
     last = last_refresh(store.db)
     if last is None:

@@ -32,7 +32,7 @@ from typing import Any, Self
 import duckdb
 
 from salesradar.dates import as_date
-from salesradar.engine import connect_duckdb, raw_duckdb, table_names
+from salesradar.engine import duckdb_backend, open_duckdb, raw_duckdb, table_names
 from salesradar.errors import UserInputError, WorkspaceError
 from salesradar.schema import TABLES, FeatureState, Table, feature_states
 
@@ -63,6 +63,9 @@ def last_invoice_day(source: Any) -> date | None:
     ``source`` is a workspace, an Ibis backend or the invoice lines table itself. None while
     there are no invoice lines.
     """
+    if isinstance(source, Workspace):  # a plain query: no Ibis needed
+        row = source.con.execute("SELECT max(invoice_date) FROM invoice_lines").fetchone()
+        return as_date(row[0] if row else None)
     lines = source if hasattr(source, "invoice_date") else source.table("invoice_lines")
     return as_date(lines.invoice_date.max().to_pyarrow().as_py())
 
@@ -116,8 +119,12 @@ class WorkspaceStatus:
 class Workspace:
     """The canonical tables of one company, in one DuckDB file, reached through Ibis."""
 
-    def __init__(self, backend: Any, path: str, published: str | None = None) -> None:
-        self.backend = backend
+    def __init__(self, backend: Any, path: str, published: str | None = None, *,
+                 con: duckdb.DuckDBPyConnection | None = None) -> None:
+        # the Ibis backend is built on first use (:attr:`backend`): SQL through :attr:`con`
+        # alone never imports Ibis
+        self._backend = backend
+        self._con = con if con is not None else raw_duckdb(backend)
         self.path = path  # the file open (a writer's private copy while it writes)
         self.published = published or path  # the file readers are served
         self._held: int | None = None  # a lock descriptor released on close (open_served)
@@ -125,14 +132,21 @@ class Workspace:
     @classmethod
     def open(cls, path: Path | str, *, read_only: bool = False) -> Self:
         """Open the workspace at ``path``, creating the file and any missing tables."""
-        ws = cls(connect_duckdb(path, read_only=read_only), str(path))
+        ws = cls(None, str(path), con=open_duckdb(path, read_only=read_only))
         if not read_only:
             ws._ensure_tables()
         return ws
 
     @property
+    def backend(self) -> Any:
+        """The Ibis backend over :attr:`con`."""
+        if self._backend is None:
+            self._backend = duckdb_backend(self._con)
+        return self._backend
+
+    @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        return raw_duckdb(self.backend)
+        return self._con
 
     def _ensure_tables(self) -> None:
         for spec in TABLES.values():
@@ -160,7 +174,7 @@ class Workspace:
         tables, the scores and the marts; internal ones (``_`` first) are left out. An empty
         canonical table switches nothing on. One ``LIMIT 1`` probe per table, no count."""
         return {
-            name for name in table_names(self.backend) if not name.startswith("_")
+            name for name in table_names(self) if not name.startswith("_")
             and self.con.execute(f"SELECT 1 FROM {quote(name)} LIMIT 1").fetchone()
         }
 
@@ -205,8 +219,8 @@ def change_stamp(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     counts."""
     known = con.execute(
         "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = current_schema() AND table_name = ? AND column_name = 'changed'",
-        [IMPORT_LOG]).fetchone()
+        f"AND schema_name = current_schema() AND table_name = {literal(IMPORT_LOG)} "
+        "AND column_name = 'changed'").fetchone()  # a literal: a parameter loads pandas
     where = " WHERE changed IS NOT false" if known and known[0] else ""
     row = con.execute(
         f"SELECT count(*), max(import_id), max(imported_at)::VARCHAR FROM {IMPORT_LOG}{where}"

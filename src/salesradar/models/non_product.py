@@ -49,7 +49,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesradar.engine import table_names
-from salesradar.errors import UserInputError
+from salesradar.models.product_corrections import (
+    OVERRIDES_TABLE,
+    clear_non_product,
+    is_workspace,
+    non_product_overrides,
+    set_non_product,
+)
 
 __all__ = [
     "OVERRIDES_TABLE",
@@ -63,8 +69,6 @@ __all__ = [
     "set_non_product",
     "sku_facts",
 ]
-
-OVERRIDES_TABLE = "_salesradar_non_product"
 
 _ENGLISH = (
     "postage", "post", "shipping", "freight", "delivery", "carriage", "fees?", "charges?",
@@ -304,60 +308,6 @@ def detect_non_product(source: Any, rules: NonProductRules | None = None) -> pa.
     return pa.Table.from_pylist(rows, schema=empty.schema) if rows else empty
 
 
-# ------------------------------------------------------------------------------ overrides
-def _is_workspace(source: Any) -> bool:
-    return hasattr(source, "con") and hasattr(source, "backend") and hasattr(source, "table")
-
-
-def _ensure_overrides(ws: Any) -> None:
-    ws.con.execute(
-        f"CREATE TABLE IF NOT EXISTS {OVERRIDES_TABLE} (sku VARCHAR PRIMARY KEY, "
-        "non_product BOOLEAN NOT NULL, set_by VARCHAR, set_at TIMESTAMP)"
-    )
-
-
-def non_product_overrides(ws: Any) -> pa.Table:
-    """The company's decisions: ``sku, non_product`` (true: not a product; false: a real
-    product even if detected), ``set_by, set_at``; empty when none were set."""
-    schema = pa.schema([("sku", pa.string()), ("non_product", pa.bool_()),
-                        ("set_by", pa.string()), ("set_at", pa.timestamp("us"))])
-    if not _is_workspace(ws) or OVERRIDES_TABLE not in table_names(ws.backend):
-        return schema.empty_table()
-    rows = ws.con.execute(
-        f"SELECT sku, non_product, set_by, set_at FROM {OVERRIDES_TABLE} ORDER BY sku"  # noqa: S608 (a constant)
-    ).fetchall()
-    return pa.Table.from_pylist(
-        [dict(zip(schema.names, r, strict=True)) for r in rows], schema=schema
-    )
-
-
-def set_non_product(
-    ws: Any, sku: str, non_product: bool, *, set_by: str = "cli", at: dt.datetime | None = None
-) -> None:
-    """Record the company's decision for ``sku``: not a product (``non_product=True``) or a real
-    product (``False``, kept even when detected). Replaces an earlier decision."""
-    code = str(sku).strip()
-    if not code:
-        raise UserInputError("give the SKU code to mark, e.g. salesradar products non-product "
-                             "--add POST")
-    _ensure_overrides(ws)
-    ws.con.execute(
-        f"INSERT OR REPLACE INTO {OVERRIDES_TABLE} VALUES (?, ?, ?, ?)",  # noqa: S608 (a constant)
-        [code, bool(non_product), set_by, at or dt.datetime.now(dt.UTC).replace(tzinfo=None)],
-    )
-
-
-def clear_non_product(ws: Any, sku: str) -> bool:
-    """Forget the company's decision for ``sku`` (detection decides again); False if none."""
-    if OVERRIDES_TABLE not in table_names(ws.backend):
-        return False
-    before = ws.con.execute(
-        f"SELECT count(*) FROM {OVERRIDES_TABLE} WHERE sku = ?", [str(sku)]  # noqa: S608 (a constant)
-    ).fetchone()
-    ws.con.execute(f"DELETE FROM {OVERRIDES_TABLE} WHERE sku = ?", [str(sku)])  # noqa: S608 (a constant)
-    return bool(before and before[0])
-
-
 def non_product_report(source: Any, rules: NonProductRules | None = None) -> pa.Table:
     """Detected codes and the company's decisions together, as ``salesradar products
     non-product --list`` shows them.
@@ -409,7 +359,7 @@ def _codes_key(source: Any, rules: NonProductRules | None) -> tuple[Any, ...] | 
     """What a workspace file's codes depend on: its data (every import that changed a table),
     the company's corrections and the thresholds. None: not cached (in memory, a table)."""
     path = str(getattr(source, "path", "") or "")
-    if not _is_workspace(source) or not path or path.startswith(":"):
+    if not is_workspace(source) or not path or path.startswith(":"):
         return None
     from salesradar.models.store import data_version
 
@@ -429,7 +379,7 @@ def _detection_state(ws: Any, rules: NonProductRules) -> tuple[str, dt.date | No
         "(SELECT sum(hash(sku))::VARCHAR FROM (SELECT DISTINCT sku FROM invoice_lines)) "
         "FROM invoice_lines").fetchone() or (None, 0, 0, None)
     named = (ws.con.execute("SELECT count(*), sum(hash(sku, name))::VARCHAR FROM products")
-             .fetchone() if "products" in table_names(ws.backend) else None)
+             .fetchone() if "products" in table_names(ws) else None)
     state = [__version__, asdict(rules), [skus, codes], list(named or [])]
     return json.dumps(state, sort_keys=True, default=str), day, int(lines)
 

@@ -17,7 +17,6 @@ rule, and each of these tables says who spoke in ``scored_by``: ``score_churn`` 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesradar import currency
 from salesradar.currency import exact
 from salesradar.engine import table_names
 from salesradar.errors import UserInputError
@@ -43,6 +41,8 @@ from salesradar.models.labels import health_factor, reason_labels, tier_handling
 from salesradar.models.non_product import non_product_codes
 from salesradar.models.stopped_items import StoppedItemsModel, find_stopped_items
 from salesradar.models.store import (
+    SCORE_TABLES,
+    SCORED_KEY_TABLE,
     data_version,
     invoice_line_count,
     load_latest,
@@ -50,17 +50,10 @@ from salesradar.models.store import (
     load_recent,
     model_folder,
     save_model,
+    scores_key,
+    stored_scores_key,
 )
 from salesradar.models.tiers import assign_tiers, health_scores
-
-SCORED_KEY_TABLE = "_salesradar_scores_key"  # what the score tables were computed from
-SCORE_TABLES = {
-    "churn": "score_churn",
-    "stopped_items": "score_stopped_items",
-    "cross_sell": "score_cross_sell",
-    "tiers": "score_tiers",
-    "health": "score_health",
-}
 
 
 @dataclass(frozen=True)
@@ -108,8 +101,8 @@ def score_workspace(
         non_product_codes(ws, fresh=True)
     gates = model_gates(ws, day, horizon_days, version=version, fresh=not reuse)
     seconds: dict[str, float] = {"gates": time.perf_counter() - started}
-    key = _scores_key(ws, version, day, horizon_days)
-    if reuse and _stored_key(ws) == key:  # nothing changed since these scores were written
+    key = scores_key(ws, version, day, horizon_days)
+    if reuse and stored_scores_key(ws) == key:  # nothing changed since these scores were written
         kept = {t: int(ws.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # noqa: S608
                 for t in SCORE_TABLES.values()}
         return ScoreSummary(day, horizon_days, kept, seconds, gates, reused=True,
@@ -138,31 +131,6 @@ def score_workspace(
         seconds[name] = time.perf_counter() - started
     ws.con.execute(f"CREATE OR REPLACE TABLE {SCORED_KEY_TABLE} AS SELECT ? AS key", [key])
     return ScoreSummary(day, horizon_days, rows, seconds, gates, data_version=version)
-
-
-def _scores_key(ws: Any, version: str, day: dt.date, horizon_days: int) -> str:
-    """What the score tables depend on: the data (every import that changed it), the company's
-    corrections of the non-product codes, the day, the horizon, and the currency their reasons
-    are written in."""
-    from salesradar.models.non_product import non_product_overrides
-
-    overrides = non_product_overrides(ws).select(["sku", "non_product"]).to_pylist()
-    return json.dumps([version, day.isoformat(), horizon_days, currency.code(), currency.symbol(),
-                       overrides])
-
-
-def scores_current(ws: Any, version: str, day: dt.date, horizon_days: int) -> bool:
-    """Whether the score tables were written for this data (``version``), day and horizon."""
-    return _stored_key(ws) == _scores_key(ws, version, day, horizon_days)
-
-
-def _stored_key(ws: Any) -> str | None:
-    """The key the score tables were last written under, if they all exist."""
-    present = table_names(ws.backend)
-    if SCORED_KEY_TABLE not in present or not set(SCORE_TABLES.values()) <= present:
-        return None
-    row = ws.con.execute(f"SELECT key FROM {SCORED_KEY_TABLE}").fetchone()  # noqa: S608
-    return None if row is None else str(row[0])
 
 
 def _scored_by(table: pa.Table, who: str) -> pa.Table:

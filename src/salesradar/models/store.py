@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from salesradar import __version__
+from salesradar.engine import table_names
 from salesradar.workspace import change_stamp
 
 __all__ = [
@@ -56,6 +57,45 @@ def data_version(ws: Any) -> str:
     log = change_stamp(ws.con)
     text = json.dumps([FORMAT, __version__, list(lines or []), list(log)], default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+SCORED_KEY_TABLE = "_salesradar_scores_key"  # what the score tables were computed from
+SCORE_TABLES = {
+    "churn": "score_churn",
+    "stopped_items": "score_stopped_items",
+    "cross_sell": "score_cross_sell",
+    "tiers": "score_tiers",
+    "health": "score_health",
+}
+
+
+def scores_key(ws: Any, version: str, day: dt.date, horizon_days: int) -> str:
+    """What the score tables depend on: the data (``version``, :func:`data_version`), the
+    company's corrections of the non-product codes, the day, the horizon, and the currency
+    their reasons are written in."""
+    from salesradar import currency
+    from salesradar.models.product_corrections import non_product_overrides
+
+    overrides = non_product_overrides(ws).select(["sku", "non_product"]).to_pylist()
+    return json.dumps([version, day.isoformat(), horizon_days, currency.code(), currency.symbol(),
+                       overrides])
+
+
+def stored_scores_key(ws: Any) -> str | None:
+    """The key the score tables were last written under, if they all exist."""
+    present = table_names(ws)
+    if SCORED_KEY_TABLE not in present or not set(SCORE_TABLES.values()) <= present:
+        return None
+    row = ws.con.execute(f"SELECT key FROM {SCORED_KEY_TABLE}").fetchone()  # noqa: S608
+    return None if row is None else str(row[0])
+
+
+def scores_current(ws: Any, version: str, day: dt.date, horizon_days: int) -> bool:
+    """Whether the score tables were written for this data (``version``), day and horizon.
+
+    Kept here, beside the data's fingerprint, so that a refresh which finds nothing changed
+    never imports the models (:func:`salesradar.pipeline.run`)."""
+    return stored_scores_key(ws) == scores_key(ws, version, day, horizon_days)
 
 
 def invoice_line_count(ws: Any) -> int:
