@@ -91,6 +91,7 @@ def _refresh(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None
     from salesradar.insights import run_insights
     from salesradar.insights.outcomes import measure_outcomes
     from salesradar.io.folder import import_folder
+    from salesradar.models.features import sharing_customer_days
     from salesradar.models.scoring import score_workspace
 
     summary = RunSummary()
@@ -98,15 +99,16 @@ def _refresh(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None
         notify("importing")
         summary.imports = [r.to_dict() for r in import_folder(ws, data)]
     notify("scoring")
-    summary.scores = score_workspace(
-        ws, as_of, horizon_days, progress=lambda name, *_: notify(f"scoring: {name}"),
-        reuse=not full,
-    ).to_dict()
-    notify("insights")
-    run_at = dt.datetime.now(dt.UTC)
-    summary.insights = run_insights(ws, store, as_of, run_at=run_at)
-    notify("outcomes")
-    summary.outcomes = measure_outcomes(ws, store, days=outcome_days)
+    with sharing_customer_days(ws):  # the customer-days computed once for all that follows
+        summary.scores = score_workspace(
+            ws, as_of, horizon_days, progress=lambda name, *_: notify(f"scoring: {name}"),
+            reuse=not full,
+        ).to_dict()
+        notify("insights")
+        run_at = dt.datetime.now(dt.UTC)
+        summary.insights = run_insights(ws, store, as_of, run_at=run_at)
+        notify("outcomes")
+        summary.outcomes = measure_outcomes(ws, store, days=outcome_days)
     key, _, _ = refresh_key(ws, store, as_of, horizon_days, outcome_days,
                             version=summary.scores.get("data_version"))
     record_refresh(store.db, key, run_at, {"scores": summary.scores,

@@ -31,7 +31,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from salesradar.models.features import customer_days, purchase_gaps
+from salesradar.models.features import customer_days, purchase_days, purchase_gaps
 
 __all__ = [
     "RHYTHM_MIN_DAYS", "YEAR_DAYS", "customer_rhythm", "customer_terms", "purchase_gaps",
@@ -61,20 +61,21 @@ def customer_rhythm(lines: ir.Table, as_of: dt.date) -> ir.Table:
         ``days_since_last_order`` and ``typical_gap_days`` (median gap; null with fewer than
         :data:`RHYTHM_MIN_DAYS` purchase days).
     """
-    days = _days_until(lines, as_of)
-    bought = days.filter(days.purchase)
-    order = ibis.window(group_by=bought.customer_id, order_by=ibis.desc(bought.day))
-    ranked = bought.mutate(nth=ibis.row_number().over(order))
-    last = ranked.group_by("customer_id").aggregate(
-        purchase_days=ranked.count(),
-        first_order=ranked.day.min(),
-        last_order=ranked.day.max(),
-        previous_order=ranked.day.max(where=ranked.nth == 1),
-        last_order_sales=ranked.gross.max(where=ranked.nth == 0),
+    # each purchase day knows the one before it (purchase_days: one window, shared), so the
+    # last day's predecessor and the gaps need no window of their own; days are unique per
+    # customer, so "of the last day" is an arg_max over the day
+    bought = purchase_days(lines)
+    bought = bought.filter(bought.day <= ibis.date(as_of))
+    last = bought.group_by("customer_id").aggregate(
+        purchase_days=bought.count(),
+        first_order=bought.day.min(),
+        last_order=bought.day.max(),
+        previous_order=bought.previous.argmax(bought.day),
+        last_order_sales=bought.gross.argmax(bought.day),
     )
-    gaps = purchase_gaps(bought)
+    gaps = bought.filter(bought.previous.notnull())
     typical = gaps.group_by("customer_id").aggregate(
-        typical_gap_days=gaps.gap.median().cast("float64")
+        typical_gap_days=gaps.day.delta(gaps.previous, unit="day").median().cast("float64")
     )
     out = last.left_join(typical, "customer_id").drop("customer_id_right")
     return out.select(

@@ -36,6 +36,7 @@ from salesradar.models.churn import (
     last_invoice_date,
 )
 from salesradar.models.crosssell import PopularityRecommender, recommend_for
+from salesradar.models.features import sharing_customer_days
 from salesradar.models.gates import RULE_NAMES, Gate, model_gates
 from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
 from salesradar.models.non_product import non_product_codes
@@ -97,16 +98,29 @@ def score_workspace(
     started = time.perf_counter()
     # the data's fingerprint scans every invoice line: once for the gates and the saved model
     version = data_version(ws)
+    key = scores_key(ws, version, day, horizon_days)
+    if reuse and stored_scores_key(ws) == key:  # nothing changed since these scores were written
+        gates = model_gates(ws, day, horizon_days, version=version)  # kept with the data
+        kept = {t: int(ws.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # noqa: S608
+                for t in SCORE_TABLES.values()}
+        return ScoreSummary(day, horizon_days, kept,
+                            {"gates": time.perf_counter() - started}, gates, reused=True,
+                            data_version=version)
+    with sharing_customer_days(ws):  # the customer-days once for the gates and every model
+        return _score_all(ws, day, horizon_days, version, key, started, reuse, progress)
+
+
+def _score_all(ws: Any, day: dt.date, horizon_days: int, version: str, key: str,
+               started: float, reuse: bool,
+               progress: Callable[[str, int, int], None] | None) -> ScoreSummary:
+    """:func:`score_workspace` once it knows the scores must be computed."""
+    import time
+
+    total = len(SCORE_TABLES) + 1
     if not reuse:  # --full: detect the non-product codes again too (else the week's serve)
         non_product_codes(ws, fresh=True)
     gates = model_gates(ws, day, horizon_days, version=version, fresh=not reuse)
     seconds: dict[str, float] = {"gates": time.perf_counter() - started}
-    key = scores_key(ws, version, day, horizon_days)
-    if reuse and stored_scores_key(ws) == key:  # nothing changed since these scores were written
-        kept = {t: int(ws.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # noqa: S608
-                for t in SCORE_TABLES.values()}
-        return ScoreSummary(day, horizon_days, kept, seconds, gates, reused=True,
-                            data_version=version)
 
     def speaks(name: str) -> bool:
         gate = gates.get(name)
