@@ -308,8 +308,10 @@ def health_scores(
     mid = end - dt.timedelta(days=trend_days)
     start = mid - dt.timedelta(days=trend_days)
     lines = ws.table("invoice_lines")
+    # the one rhythm definition (median gap); it reads only days up to ``end`` itself, and from
+    # the whole lines table it reads the refresh's shared customer-days (sharing_customer_days)
+    terms = customer_rhythm(lines, end)
     lines = lines.filter(lines.invoice_date.cast("date") <= ibis.date(end))
-    terms = customer_rhythm(lines, end)  # the one rhythm definition (median gap)
     rhythm = terms.select(
         "customer_id",
         purchase_days=terms.purchase_days,
