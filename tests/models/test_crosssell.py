@@ -9,6 +9,7 @@ import ibis
 import numpy as np
 import pyarrow as pa
 import pytest
+import scipy.sparse as sp  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.errors import UserInputError
 from salesradar.models.base import NotFittedError
@@ -21,7 +22,13 @@ from salesradar.models.crosssell import (
     interactions_from_lines,
     recommend_for,
 )
-from salesradar.models.crosssell.base import _CrossSellBase, _group_median
+from salesradar.models.crosssell.base import (
+    _CrossSellBase,
+    _group_median,
+    _segments,
+    _top_k,
+)
+from salesradar.models.crosssell.recommenders import _rescale, _sparse_row_range
 from salesradar.models.crosssell.service import _ranking_metrics
 from salesradar.workspace import Workspace
 
@@ -340,3 +347,123 @@ def test_yearly_value_is_net_of_returns() -> None:
     # a: 100 sold, 40 credited; b: a 50 credit note against a 10 sale is floored at 0
     assert [(r["customer_id"], r["revenue"], r["revenue_365"]) for r in t] == [
         ("a", 100.0, 60.0), ("b", 10.0, 0.0)]
+
+
+# ------------------------------------------------------------------ the ranking's fast paths
+def _argpartition_top(values: np.ndarray, k: int, floor: float) -> list[set[int]]:
+    """What the ranking kept before its fast path: argpartition's top k, above ``floor``."""
+    part = np.argpartition(-values, k - 1, axis=1)[:, :k]
+    chosen = np.take_along_axis(values, part, axis=1)
+    return [set(p[c > floor].tolist()) for p, c in zip(part, chosen, strict=True)]
+
+
+@pytest.mark.parametrize("floor", [-np.inf, 0.0])
+def test_top_k_picks_what_argpartition_picks(floor: float) -> None:
+    """Ties at the k-th value (argpartition's own choice), -inf, NaN, rows with fewer than k
+    values above the floor, few columns and many."""
+    rng = np.random.default_rng(0)
+    for n_cols, k in [(5, 3), (40, 10), (700, 10), (2000, 20), (3000, 1)]:
+        values = rng.random((60, n_cols))
+        values[:10] = np.round(values[:10] * 4) / 4  # heavy ties
+        values[10:20] = np.round(values[10:20] * 50) / 50
+        values[20:25] = 0.0  # nothing above a floor of 0
+        values[25:30, : n_cols // 2] = -np.inf
+        values[30:35, rng.integers(0, n_cols, 3)] = np.nan
+        values[35:40] = -np.inf
+        values[40:45, :] = -np.inf
+        values[40:45, rng.integers(0, n_cols, 2)] = 1.0  # fewer than k candidates
+        values[45:50, :] = rng.random((5, n_cols)) * 1e-9 + 0.5  # near-ties
+        picked = _top_k(values, k, floor)
+        assert picked.shape == (60, k)
+        got = [set(p[p >= 0].tolist()) for p in picked]
+        assert got == _argpartition_top(values, k, floor)
+        # largest first, then the smaller column
+        for row, p in zip(values, picked, strict=True):
+            kept = p[p >= 0]
+            assert list(kept) == sorted(kept, key=lambda c: (-row[c], c))
+
+
+def test_segments() -> None:
+    starts = np.array([3, 0, 7, 7, 2])
+    ends = np.array([5, 0, 9, 7, 3])
+    assert _segments(starts, ends).tolist() == [3, 4, 7, 8, 2]
+    assert _segments(np.array([4]), np.array([4])).tolist() == []
+
+
+def test_sparse_row_range() -> None:
+    dense = np.array([[0.0, 2.0, 3.0], [1.0, 4.0, 5.0], [0.0, 0.0, 0.0], [-1.0, 0.0, 2.0]])
+    low, high = _sparse_row_range(sp.csr_matrix(dense))
+    assert low.tolist() == dense.min(axis=1).tolist()
+    assert high.tolist() == dense.max(axis=1).tolist()
+
+
+def _reference_top_n(model: _CrossSellBase, rows: np.ndarray, n: int,
+                     filter_bought: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The ranking as it was written first: every score dense, argpartition per row."""
+    k = min(n, len(model.skus_))
+    scores = np.asarray(model._scores(rows), dtype=np.float64)
+    scores[:, ~model.eligible_] = -np.inf
+    if filter_bought:
+        bought = model.binary_[rows].tocoo()
+        scores[bought.row, bought.col] = -np.inf
+    ranking = scores + 1e-9 * model.buyers_ / max(float(model.buyers_.max()), 1.0)
+    part = np.argpartition(-ranking, k - 1, axis=1)[:, :k] if k < len(model.skus_) else \
+        np.tile(np.arange(len(model.skus_)), (len(rows), 1))
+    values = np.take_along_axis(scores, part, axis=1)
+    part[~np.isfinite(values)] = -1
+    return part, values
+
+
+@pytest.mark.parametrize("cls", [ItemItemRecommender, BlendRecommender, PopularityRecommender],
+                         ids=lambda c: c.__name__)
+def test_fast_ranking_equals_the_reference(cls: type[_CrossSellBase]) -> None:
+    """The same offers and scores as dense scores ranked by a full argpartition (popularity:
+    many ties among equally popular SKUs)."""
+    rng = np.random.default_rng(5)
+    customer = np.repeat(np.arange(400), 12)
+    sku = (customer % 3) * 100 + rng.integers(0, 100, len(customer))  # three taste groups
+    n = len(customer)
+    data = pa.table({
+        "customer_id": [f"C{c:03d}" for c in customer],
+        "sku": [f"S{k:03d}" for k in sku],
+        "purchases": rng.integers(1, 4, n).astype(float),
+        "revenue": rng.gamma(2.0, 100.0, n),
+        "first_date": [dt.date(2026, 1, 1)] * n,
+        "last_date": [END - dt.timedelta(days=int(d)) for d in rng.integers(0, 120, n)],
+    })
+    model = make(cls).fit(data, discontinued=["S000", "S150"])
+    rows = np.arange(0, len(model.customers_), 3)
+    for filter_bought in (True, False):
+        items, values = model._top_n(rows, 7, filter_bought)
+        ref_items, ref_values = _reference_top_n(model, rows, 7, filter_bought)
+        for got, want, got_v, want_v in zip(items, ref_items, values, ref_values, strict=True):
+            assert dict(zip(got[got >= 0], got_v[got >= 0], strict=True)) == \
+                dict(zip(want[want >= 0], want_v[want >= 0], strict=True))
+
+
+def test_blend_scores_are_the_mean_of_the_rescaled_parts() -> None:
+    """Computed in place and on the item-item entries only, bit for bit the formula."""
+    model = BlendRecommender(als=ALSRecommender(factors=4, num_threads=1),
+                             als_weight=0.3).fit(clustered())
+    rows = np.arange(len(model.customers_))
+    als = model.als_.customer_factors_[rows].astype(np.float64) @ \
+        model.als_.sku_factors_.T.astype(np.float64)
+    item = model.item_item_._scores(rows)
+    want = 0.3 * _rescale(als) + (1.0 - 0.3) * _rescale(item)
+    assert np.array_equal(model._scores(rows), want)
+
+
+def test_blend_parts_fit_as_alone() -> None:
+    """The blend reads the interactions once for both parts: each part is fitted as if alone."""
+    data = clustered()
+    blend = BlendRecommender(als=ALSRecommender(factors=4, num_threads=1)).fit(
+        data, discontinued=["B"])
+    als = ALSRecommender(factors=4, num_threads=1).fit(data, discontinued=["B"])
+    item = ItemItemRecommender().fit(data, discontinued=["B"])
+    assert np.array_equal(blend.als_.sku_factors_, als.sku_factors_)
+    assert np.array_equal(blend.als_.customer_factors_, als.customer_factors_)
+    assert (blend.item_item_.similarity_ != item.similarity_).nnz == 0
+    for part, alone in ((blend.als_, als), (blend.item_item_, item)):
+        assert np.array_equal(part.eligible_, alone.eligible_)
+        assert (part.user_items_ != alone.user_items_).nnz == 0
+        assert np.array_equal(part.expected_value_, alone.expected_value_)

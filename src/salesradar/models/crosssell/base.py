@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 import ibis
@@ -31,6 +32,7 @@ _BATCH = 256  # customers scored at once by the dense-score recommenders (arrays
 # glibc's mmap threshold: larger batches spent seconds in page faults)
 _MAX_THREADS = 2  # batches scored side by side (each holds a few batch x SKUs arrays)
 _FILTERED = -1e37  # implicit scores filtered SKUs -3.4e38 (-FLT_MAX)
+_REASON_CHUNK = 32768  # recommendations whose reasons are worked out at once
 _DENSE_CO_BUYERS = 8000  # SKUs up to which the co-purchase matrix is dense (256 MB float32)
 RECOMMENDATION_SCHEMA = pa.schema(
     [
@@ -86,27 +88,27 @@ def interactions_from_lines(
         kept = kept.filter(ibis._.day >= ibis.date(start))
     if end is not None:
         kept = kept.filter(ibis._.day < ibis.date(end))
-    t = kept.filter((ibis._.quantity > 0) & (ibis._.net_revenue > 0))
+    sale = (kept.quantity > 0) & (kept.net_revenue > 0)
     if end is not None:
         year_start = end - dt.timedelta(days=_YEAR_DAYS)
     else:
-        last = t.day.max().to_pyarrow().as_py()
+        last = kept.day.max(where=sale).to_pyarrow().as_py()
         year_start = last - dt.timedelta(days=_YEAR_DAYS - 1) if last is not None \
             else dt.date.min
-    sales = t.group_by(["customer_id", "sku"]).aggregate(
-        purchases=t.day.nunique().cast("float64"),
-        revenue=t.net_revenue.sum().cast("float64"),
-        first_date=t.day.min(),
-        last_date=t.day.max(),
+    # one pass over the lines: the sales' aggregates and the last year's net revenue side by
+    # side (filtered aggregates), kept for the pairs with at least one sale
+    pairs = kept.group_by(["customer_id", "sku"]).aggregate(
+        purchases=kept.day.nunique(where=sale).cast("float64"),
+        revenue=kept.net_revenue.sum(where=sale).cast("float64"),
+        first_date=kept.day.min(where=sale),
+        last_date=kept.day.max(where=sale),
+        net=kept.net_revenue.sum(where=kept.day >= ibis.date(year_start)).cast("float64"),
+        sales=kept.count(where=sale),
     )
-    year = kept.filter(kept.day >= ibis.date(year_start))
-    year = year.group_by(["customer_id", "sku"]).aggregate(
-        net=year.net_revenue.sum().cast("float64")
-    )
-    joined = sales.left_join(year, ["customer_id", "sku"])
-    agg = joined.select(
+    pairs = pairs.filter(pairs.sales > 0)
+    agg = pairs.select(
         "customer_id", "sku", "purchases", "revenue", "first_date", "last_date",
-        revenue_365=ibis.greatest(joined.net.fill_null(0.0), 0.0),
+        revenue_365=ibis.greatest(pairs.net.fill_null(0.0), 0.0),
     )
     result: pa.Table = agg.order_by(["customer_id", "sku"]).to_pyarrow()
     return result
@@ -168,6 +170,118 @@ def _integers(values: npt.NDArray[Any]) -> pa.Array:
 
 
 
+@dataclass
+class _Prepared:
+    """Interactions read into arrays once, with everything the recommenders' settings do not
+    change (a blend fits its own bookkeeping and both parts from one of these)."""
+
+    customers: pa.Array
+    skus: pa.Array
+    rows: npt.NDArray[Any]
+    cols: npt.NDArray[Any]
+    strength: FloatArray
+    counts: Any  # customers x SKUs purchase strengths (CSR, summed duplicates), no decay
+    binary: Any  # the same pattern with ones
+    buyers: FloatArray
+    dropped: BoolArray
+    period_days: float
+    year_buyers: FloatArray
+    expected_value: FloatArray
+    # set when last_date is known on some rows (the recent-window rule and the decay)
+    last: IntArray | None = None
+    known: BoolArray | None = None
+    sku_last: IntArray | None = None
+    end: int = 0
+
+
+def _check_columns(table: pa.Table) -> None:
+    missing = [c for c in _REQUIRED if c not in table.column_names]
+    if missing:
+        raise UserInputError(
+            f"interactions lack column(s) {', '.join(sorted(missing))}; "
+            "need customer_id, sku and optionally purchases, revenue, first_date, last_date"
+        )
+
+
+def _prepare(table: pa.Table, discontinued: Iterable[str]) -> _Prepared:
+    """Read interactions (see :meth:`_CrossSellBase.fit`) into a :class:`_Prepared`."""
+    _check_columns(table)
+    customer_col = _strings(table["customer_id"])
+    sku_col = _strings(table["sku"])
+    valid = pc.and_(pc.is_valid(customer_col), pc.is_valid(sku_col))
+    table = table.filter(valid)
+    customer_col, sku_col = customer_col.filter(valid), sku_col.filter(valid)
+    customers = pc.unique(customer_col).sort()
+    skus = pc.unique(sku_col).sort()
+    rows = pc.index_in(customer_col, value_set=customers).to_numpy(zero_copy_only=False)
+    cols = pc.index_in(sku_col, value_set=skus).to_numpy(zero_copy_only=False)
+    n_rows = len(rows)
+    strength = (
+        pc.fill_null(pc.cast(table["purchases"], pa.float64()), 0.0).to_numpy()
+        if "purchases" in table.column_names else np.ones(n_rows)
+    )
+    revenue = (
+        pc.fill_null(pc.cast(table["revenue"], pa.float64()), 0.0).to_numpy()
+        if "revenue" in table.column_names else np.zeros(n_rows)
+    )
+    has_year = "revenue_365" in table.column_names
+    yearly = (
+        pc.fill_null(pc.cast(table["revenue_365"], pa.float64()), 0.0).to_numpy()
+        if has_year else revenue
+    )
+    keep = strength > 0
+    if not keep.any():
+        raise UserInputError(
+            "no interactions to learn from: need customer x SKU rows with purchases > 0"
+        )
+    rows, cols, strength, yearly = rows[keep], cols[keep], strength[keep], yearly[keep]
+    shape = (len(customers), len(skus))
+
+    # the recent-window rule's and the recency decay's inputs, the length of the period
+    period_days = 365.0
+    dated: dict[str, Any] = {}
+    if "last_date" in table.column_names:
+        last = _days(table["last_date"])[keep]
+        first = _days(table["first_date"])[keep] if "first_date" in table.column_names \
+            else last
+        known = last > np.iinfo(np.int64).min
+        if known.any():
+            sku_last = np.full(len(skus), np.iinfo(np.int64).min)
+            np.maximum.at(sku_last, cols[known], last[known])
+            end = int(last[known].max())
+            begin = int(first[known & (first > np.iinfo(np.int64).min)].min())
+            period_days = float(max(end - begin + 1, 1))
+            dated = {"last": last, "known": known, "sku_last": sku_last, "end": end}
+    counts = sp.csr_matrix((strength, (rows, cols)), shape=shape, dtype=np.float64)
+    counts.sum_duplicates()
+    if not has_year:  # a longer history counts as one year of it, a shorter one as it is
+        yearly = yearly * min(1.0, _YEAR_DAYS / period_days)
+    spend = sp.csr_matrix((yearly, (rows, cols)), shape=shape, dtype=np.float64)
+    spend.sum_duplicates()
+    dropped = pc.is_in(skus, value_set=_strings(list(discontinued)))
+
+    binary = counts.copy()  # the pattern of any decayed counts too (decay keeps entries)
+    binary.data[:] = 1.0
+    coo = spend.tocoo()
+    bought = coo.data > 0  # the SKU's buyers of the last year
+    year_cols = coo.col[bought].astype(np.int64)
+    return _Prepared(
+        customers=customers,
+        skus=skus,
+        rows=rows,
+        cols=cols,
+        strength=strength,
+        counts=counts,
+        binary=binary,
+        buyers=np.asarray(binary.sum(axis=0)).ravel(),
+        dropped=dropped.to_numpy(zero_copy_only=False),
+        period_days=period_days,
+        year_buyers=np.bincount(year_cols, minlength=len(skus)).astype(np.float64),
+        expected_value=_group_median(year_cols, coo.data[bought], len(skus)),
+        **dated,
+    )
+
+
 class _CrossSellBase:
     """The contract and the shared bookkeeping of the cross-sell recommenders.
 
@@ -208,94 +322,40 @@ class _CrossSellBase:
         self
         """
         table = _as_table(interactions)
-        missing = [c for c in _REQUIRED if c not in table.column_names]
-        if missing:
-            raise UserInputError(
-                f"interactions lack column(s) {', '.join(sorted(missing))}; "
-                "need customer_id, sku and optionally purchases, revenue, first_date, last_date"
-            )
+        _check_columns(table)
         if self.min_support < 1:
             raise UserInputError(f"min_support must be >= 1, got {self.min_support}")
-        customer_col = _strings(table["customer_id"])
-        sku_col = _strings(table["sku"])
-        valid = pc.and_(pc.is_valid(customer_col), pc.is_valid(sku_col))
-        table = table.filter(valid)
-        customer_col, sku_col = customer_col.filter(valid), sku_col.filter(valid)
-        customers = pc.unique(customer_col).sort()
-        skus = pc.unique(sku_col).sort()
-        rows = pc.index_in(customer_col, value_set=customers).to_numpy(zero_copy_only=False)
-        cols = pc.index_in(sku_col, value_set=skus).to_numpy(zero_copy_only=False)
-        n_rows = len(rows)
-        strength = (
-            pc.fill_null(pc.cast(table["purchases"], pa.float64()), 0.0).to_numpy()
-            if "purchases" in table.column_names else np.ones(n_rows)
-        )
-        revenue = (
-            pc.fill_null(pc.cast(table["revenue"], pa.float64()), 0.0).to_numpy()
-            if "revenue" in table.column_names else np.zeros(n_rows)
-        )
-        has_year = "revenue_365" in table.column_names
-        yearly = (
-            pc.fill_null(pc.cast(table["revenue_365"], pa.float64()), 0.0).to_numpy()
-            if has_year else revenue
-        )
-        keep = strength > 0
-        if not keep.any():
-            raise UserInputError(
-                "no interactions to learn from: need customer x SKU rows with purchases > 0"
-            )
-        rows, cols, strength, yearly = rows[keep], cols[keep], strength[keep], yearly[keep]
-        shape = (len(customers), len(skus))
-
-        # recent-window rule, recency decay and the length of the observed period
-        eligible = np.ones(len(skus), dtype=bool)
-        period_days = 365.0
-        decay = np.ones(len(rows))
-        if "last_date" in table.column_names:
-            last = _days(table["last_date"])[keep]
-            first = _days(table["first_date"])[keep] if "first_date" in table.column_names \
-                else last
-            known = last > np.iinfo(np.int64).min
-            if known.any():
-                sku_last = np.full(len(skus), np.iinfo(np.int64).min)
-                np.maximum.at(sku_last, cols[known], last[known])
-                end = int(last[known].max())
-                begin = int(first[known & (first > np.iinfo(np.int64).min)].min())
-                period_days = float(max(end - begin + 1, 1))
-                if self.recent_days is not None:
-                    eligible &= sku_last > end - self.recent_days
-                if self.half_life_days is not None:
-                    age = np.where(known, end - last, 0).astype(np.float64)
-                    decay = 0.5 ** (age / self.half_life_days)
-        counts = sp.csr_matrix((strength * decay, (rows, cols)), shape=shape, dtype=np.float64)
-        counts.sum_duplicates()
-        if not has_year:  # a longer history counts as one year of it, a shorter one as it is
-            yearly = yearly * min(1.0, _YEAR_DAYS / period_days)
-        spend = sp.csr_matrix((yearly, (rows, cols)), shape=shape, dtype=np.float64)
-        spend.sum_duplicates()
-        dropped = pc.is_in(skus, value_set=_strings(list(discontinued)))
-        eligible &= ~dropped.to_numpy(zero_copy_only=False)
-
-        binary = counts.copy()
-        binary.data[:] = 1.0
-        binary.eliminate_zeros()
-        self.customers_: pa.Array = customers
-        self.skus_: pa.Array = skus
-        self.user_items_: Any = counts
-        self.binary_: Any = binary
-        self.eligible_: BoolArray = eligible
-        self.buyers_: FloatArray = np.asarray(binary.sum(axis=0)).ravel()
-        self.period_days_: float = period_days
-        coo = spend.tocoo()
-        bought = coo.data > 0  # the SKU's buyers of the last year
-        year_cols = coo.col[bought].astype(np.int64)
-        self.year_buyers_: FloatArray = np.bincount(year_cols, minlength=len(skus)).astype(
-            np.float64)
-        self.expected_value_: FloatArray = _group_median(
-            year_cols, coo.data[bought], len(skus)
-        )
-        self._fit_model()
+        self._fit_prepared(_prepare(table, discontinued))
         return self
+
+    def _fit_prepared(self, data: _Prepared) -> None:
+        """Fit on interactions already read by :func:`_prepare` (shared by a blend's parts):
+        the settings' own steps (recent-window rule, recency decay), then ``_fit_model``."""
+        if self.min_support < 1:
+            raise UserInputError(f"min_support must be >= 1, got {self.min_support}")
+        eligible = ~data.dropped
+        counts = data.counts
+        if data.sku_last is not None and data.known is not None and data.last is not None:
+            if self.recent_days is not None:
+                eligible &= data.sku_last > data.end - self.recent_days
+            if self.half_life_days is not None:
+                age = np.where(data.known, data.end - data.last, 0).astype(np.float64)
+                decay = 0.5 ** (age / self.half_life_days)
+                counts = sp.csr_matrix((data.strength * decay, (data.rows, data.cols)),
+                                       shape=data.counts.shape, dtype=np.float64)
+                counts.sum_duplicates()
+        self.customers_: pa.Array = data.customers
+        self.skus_: pa.Array = data.skus
+        self.user_items_: Any = counts
+        self.binary_: Any = data.binary
+        self.eligible_: BoolArray = eligible
+        self.buyers_: FloatArray = data.buyers
+        self.period_days_: float = data.period_days
+        self.year_buyers_: FloatArray = data.year_buyers
+        self.expected_value_: FloatArray = data.expected_value
+        self._co_buyers_cache: Any = None  # (made on first use by the reasons)
+        self._sku_factors_cache: Any = None
+        self._fit_model()
 
     def _fit_model(self) -> None:
         raise NotImplementedError
@@ -375,24 +435,30 @@ class _CrossSellBase:
         """Top-n of dense scores from ``scorer(rows)``; ties go to the more popular SKU."""
         n_items = len(self.skus_)
         k = min(n, n_items)
-        tie_break = 1e-9 * self.buyers_ / max(float(self.buyers_.max()), 1.0)
+        # ranking = score + offset: ties go to the more popular SKU, and ineligible SKUs rank
+        # -inf (a score plus -inf; a score is never +inf)
+        offset = 1e-9 * self.buyers_ / max(float(self.buyers_.max()), 1.0)
+        offset[~self.eligible_] = -np.inf
+        binary = self.binary_
         all_items = np.empty((len(rows), k), dtype=np.int64)
         all_scores = np.empty((len(rows), k))
 
         def batch_top(lo: int) -> None:  # one batch of customers, vectorized inside
             batch = rows[lo:lo + _BATCH]
             scores = np.asarray(scorer(batch), dtype=np.float64)
-            scores[:, ~self.eligible_] = -np.inf
-            if filter_bought:
-                bought = self.binary_[batch].tocoo()
-                scores[bought.row, bought.col] = -np.inf
-            ranking = scores + tie_break
-            part = np.argpartition(-ranking, k - 1, axis=1)[:, :k] if k < n_items else \
-                np.tile(np.arange(n_items), (len(batch), 1))
-            order = np.argsort(-np.take_along_axis(ranking, part, axis=1), axis=1, kind="stable")
-            picked = np.take_along_axis(part, order, axis=1)
+            ranking = scores + offset
+            if filter_bought:  # the batch's own SKUs rank -inf (flat positions)
+                starts, ends = binary.indptr[batch], binary.indptr[batch + 1]
+                own = _segments(starts, ends)
+                at = np.repeat(np.arange(len(batch)) * n_items, ends - starts) + \
+                    binary.indices[own]
+                np.put(ranking, at, -np.inf)
+            # only SKUs ranked above -inf are picked: their scores are the offers' scores
+            picked = _top_k(ranking, k, -np.inf)
+            values = np.take_along_axis(scores, np.maximum(picked, 0), axis=1)
+            values[picked < 0] = -np.inf
             all_items[lo:lo + len(batch)] = picked
-            all_scores[lo:lo + len(batch)] = np.take_along_axis(scores, picked, axis=1)
+            all_scores[lo:lo + len(batch)] = values
 
         starts = range(0, len(rows), _BATCH)
         workers = min(usable_cores(), _MAX_THREADS, len(starts))
@@ -425,57 +491,88 @@ class _CrossSellBase:
         if len(rows) == 0:
             return {name: pa.array([], RECOMMENDATION_SCHEMA.field(name).type)
                     for name in ("reason", *_REASON_NUMBERS)}
-        binary = self.binary_
-        basket = binary[rows]  # recommendations x SKUs: the customer's own SKUs
-        basket.sort_indices()
-        lengths = np.diff(basket.indptr)
-        own = basket.indices.astype(np.int64)
-        rec_of = np.repeat(np.arange(len(rows)), lengths)
-        # co-buyers of (own SKU, recommended SKU): one gather per basket entry
-        together = _co_counts(self._co_buyers(), own, items[rec_of])
-        support = self.buyers_[own]
-        confidence = np.where(support >= self.min_support,
-                              together / np.maximum(support, 1.0), -1.0)
-        best = np.full(len(rows), -1.0)
-        nonempty = lengths > 0
-        if len(own):  # segment maximum per recommendation (rows are contiguous)
-            best[nonempty] = np.maximum.reduceat(confidence, basket.indptr[:-1][nonempty])
-        is_best = (confidence == best[rec_of]) & (confidence > 0)
-        # first own SKU reaching the best confidence (indices sorted: the smallest SKU)
-        pick = np.full(len(rows), -1, dtype=np.int64)
-        entries = np.flatnonzero(is_best)[::-1]
-        pick[rec_of[entries]] = entries
-        has = pick >= 0
-        anchor = np.zeros(len(rows), dtype=np.int64)
-        anchor_buyers = np.zeros(len(rows))
-        anchor[has] = own[pick[has]]
-        anchor_buyers[has] = support[pick[has]]
+        anchor, best = self._anchors(rows, items)
+        has = anchor >= 0
+        anchor[~has] = 0
+        anchor_buyers = np.where(has, self.buyers_[anchor], 0.0)
         share = np.where(has, best, 0.0)
-        value = self.expected_value_[items]
-        spend = join_text(
-            "; its ", _integers(self.year_buyers_[items]),
-            " buyers of the last year spent a median ", _integers(np.rint(value)), " on it",
-        )
         co_buyers = np.rint(share * anchor_buyers)
-        with_anchor = join_text(
-            _integers(co_buyers), " of the ", _integers(anchor_buyers),
-            " customers who buy ", self.skus_.take(pa.array(anchor)), " also buy ",
-            self.skus_.take(pa.array(items)), spend,
+        # the words: the parts that depend on one SKU made once per SKU, then one join per
+        # recommendation: "<co-buyers>< of the N customers who buy A>< also buy C; its ...>"
+        # with an anchor, "<bought by N of the M customers; its ...>" without one (its first
+        # two parts null, joined as empty)
+        texts = self._reason_texts()
+        no_anchor = ~has
+        tails = pa.concat_arrays([texts["also"], texts["popular"]])
+        reason: pa.Array = pc.binary_join_element_wise(
+            pc.cast(pa.array(co_buyers.astype(np.int64), mask=no_anchor), pa.string()),
+            texts["anchor"].take(pa.array(anchor, mask=no_anchor)),
+            tails.take(pa.array(np.where(has, items, items + len(self.skus_)))),
+            "", null_handling="replace", null_replacement="",
         )
-        popular = join_text(
-            "bought by ", _integers(self.buyers_[items]), " of the ", str(n_customers),
-            " customers", spend,
-        )
-        reason: pa.Array = pc.if_else(pa.array(has), with_anchor, popular)
         return {
             "reason": reason,
-            "anchor_sku": pc.if_else(pa.array(has), self.skus_.take(pa.array(anchor)),
-                                     pa.scalar(None, pa.string())),
-            "anchor_buyers": pa.array(np.where(has, anchor_buyers, 0).astype(np.int64)),
+            "anchor_sku": self.skus_.take(pa.array(anchor, mask=~has)),
+            "anchor_buyers": pa.array(anchor_buyers.astype(np.int64)),
             "co_buyers": pa.array(np.where(has, co_buyers, 0).astype(np.int64)),
             "sku_buyers": pa.array(self.buyers_[items].astype(np.int64)),
             "year_buyers": pa.array(self.year_buyers_[items].astype(np.int64)),
             "customers": pa.array(np.full(len(rows), n_customers, dtype=np.int64)),
+        }
+
+    def _anchors(self, rows: IntArray, items: IntArray) -> tuple[IntArray, FloatArray]:
+        """Each recommendation's anchor (-1 without one) and its confidence: the customer's
+        own SKU, bought by ``min_support`` customers or more, whose buyers most often also
+        bought the item (the smallest SKU among equals), and that share.
+
+        Recommendations are taken ``_REASON_CHUNK`` at a time: the (recommendation, own SKU)
+        pairs are ten times as many, and small arrays reuse memory that big ones would fault
+        in page by page.
+        """
+        binary = self.binary_  # each row's SKUs sorted (canonical CSR)
+        co_buyers = self._co_buyers()
+        anchor = np.full(len(rows), -1, dtype=np.int64)
+        best = np.full(len(rows), -1.0)
+        for lo in range(0, len(rows), _REASON_CHUNK):
+            chunk_rows, chunk_items = rows[lo:lo + _REASON_CHUNK], items[lo:lo + _REASON_CHUNK]
+            starts, ends = binary.indptr[chunk_rows], binary.indptr[chunk_rows + 1]
+            own = binary.indices[_segments(starts, ends)]
+            rec_of = np.repeat(np.arange(len(chunk_rows)), ends - starts)
+            support = self.buyers_[own]
+            may = support >= self.min_support  # the others never anchor
+            own, rec_of, support = own[may], rec_of[may], support[may]
+            if len(own) == 0:
+                continue
+            # co-buyers of (own SKU, recommended SKU): one gather per pair
+            together = _co_counts(co_buyers, own, chunk_items[rec_of])
+            confidence = together / np.maximum(support, 1.0)
+            # segment maximum per recommendation (pairs grouped by recommendation)
+            first = np.flatnonzero(np.concatenate(([True], rec_of[1:] != rec_of[:-1])))
+            chunk_best = best[lo:lo + len(chunk_rows)]
+            chunk_best[rec_of[first]] = np.maximum.reduceat(confidence, first)
+            # the first own SKU reaching it (each row's SKUs sorted: the smallest SKU)
+            hits = np.flatnonzero((confidence == chunk_best[rec_of]) & (confidence > 0))
+            hit_of = rec_of[hits]
+            firsts = hits[np.concatenate(([True], hit_of[1:] != hit_of[:-1]))] if len(hits) \
+                else hits
+            anchor[lo + rec_of[firsts]] = own[firsts]
+        return anchor, best
+
+    def _reason_texts(self) -> dict[str, pa.Array]:
+        """The parts of the reasons that depend on one SKU only, one string per SKU:
+        ``anchor`` (" of the 220 customers who buy A"), ``also`` (" also buy C; its 57 buyers
+        ...") and ``popular`` ("bought by 5 of the 6 customers; its 57 buyers ...")."""
+        spend = join_text(
+            "; its ", _integers(self.year_buyers_),
+            " buyers of the last year spent a median ", _integers(np.rint(self.expected_value_)),
+            " on it",
+        )
+        return {
+            "anchor": join_text(" of the ", _integers(self.buyers_), " customers who buy ",
+                                self.skus_),
+            "also": join_text(" also buy ", self.skus_, spend),
+            "popular": join_text("bought by ", _integers(self.buyers_), " of the ",
+                                 str(len(self.customers_)), " customers", spend),
         }
 
     def _co_buyers(self) -> Any:
@@ -494,6 +591,85 @@ class _CrossSellBase:
                 cached.sort_indices()
             self._co_buyers_cache = cached
         return cached
+
+
+def _segments(starts: IntArray, ends: IntArray) -> IntArray:
+    """The positions ``starts[i]:ends[i]`` of every segment, concatenated (no Python loop)."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    # each position is the previous + 1, except at a segment's start (a jump to its start)
+    steps = np.ones(total, dtype=np.int64)
+    first = np.cumsum(lengths) - lengths  # where each segment begins in the output
+    used = lengths > 0
+    steps[first[used]] = starts[used] - np.concatenate(([0], ends[used][:-1] - 1))
+    steps[0] = starts[used][0]
+    result: IntArray = np.cumsum(steps)
+    return result
+
+
+_BLOCKS = 64  # column blocks whose maxima bound each row's k-th largest value (_top_k)
+
+
+def _top_k(values: FloatArray, k: int, floor: float) -> IntArray:
+    """Per row, the columns of the ``k`` largest ``values`` above ``floor``, largest first
+    (then the smaller column); -1 fills rows with fewer than ``k`` such values.
+
+    The same selection as ``np.argpartition(-values, k - 1, axis=1)[:, :k]`` keeping its
+    values above ``floor``, without partitioning whole rows: the ``k``-th largest of the
+    maxima of ``_BLOCKS`` column blocks is a value at or below each row's ``k``-th largest,
+    so the few values at or above it hold the top ``k``; only those are sorted. Rows where the
+    ``k``-th and the next value tie above ``floor`` (which of them argpartition keeps is its
+    own choice) are handed to ``np.argpartition`` itself, so the result is the same.
+    """
+    n_rows, n_cols = values.shape
+    width = -(-n_cols // _BLOCKS)
+    edges = np.arange(0, n_cols, width)
+    if len(edges) <= k or n_rows == 0:  # few columns: partition whole rows
+        return _top_k_partition(values, k, floor)
+    # NaN is never above floor: fmax ignores it (an all-NaN block stays NaN and sorts last)
+    maxima = np.fmax.reduceat(values, edges, axis=1)
+    maxima.partition(len(edges) - k, axis=1)
+    bound = maxima[:, len(edges) - k]
+    trusted = bound > floor  # (False for NaN)
+    lowest = np.nextafter(floor, np.inf)
+    bound = np.where(trusted, bound, lowest)  # else every value above floor is a candidate
+    flat = np.flatnonzero(values >= bound[:, None])
+    row = flat // n_cols
+    col = flat - row * n_cols
+    value = values.reshape(-1)[flat]
+    order = np.lexsort((col, -value, row))
+    row, col, value = row[order], col[order], value[order]
+    count = np.bincount(row, minlength=n_rows)
+    start = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(count, out=start[1:])
+    rank = np.arange(len(row)) - start[row]
+    picked = np.full((n_rows, k), -1, dtype=np.int64)
+    top = rank < k
+    picked[row[top], rank[top]] = col[top]
+    # argpartition decides: a tie at the k-th value, or a bound above too few values (NaN)
+    undecided = trusted & (count < k)
+    more = np.flatnonzero(count > k)
+    undecided[more] |= value[start[more] + k - 1] == value[start[more] + k]
+    if undecided.any():
+        redo = np.flatnonzero(undecided)
+        picked[redo] = _top_k_partition(values[redo], k, floor)
+    return picked
+
+
+def _top_k_partition(values: FloatArray, k: int, floor: float) -> IntArray:
+    """:func:`_top_k` by ``np.argpartition`` of whole rows."""
+    n_cols = values.shape[1]
+    part = np.argpartition(-values, k - 1, axis=1)[:, :k] if k < n_cols else \
+        np.tile(np.arange(n_cols), (len(values), 1))
+    chosen = np.take_along_axis(values, part, axis=1)
+    order = np.lexsort((part, -chosen), axis=1) if len(part) else part
+    part = np.take_along_axis(part, order, axis=1)
+    chosen = np.take_along_axis(chosen, order, axis=1)
+    part[~(chosen > floor)] = -1
+    result: IntArray = part
+    return result
 
 
 _REASON_NUMBERS = ("anchor_sku", "anchor_buyers", "co_buyers", "sku_buyers", "year_buyers",

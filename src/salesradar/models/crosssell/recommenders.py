@@ -16,7 +16,10 @@ from salesradar.models.crosssell.base import (
     _BATCH,
     _FILTERED,
     _as_table,
+    _check_columns,
     _CrossSellBase,
+    _prepare,
+    _top_k,
     _weights,
 )
 
@@ -106,11 +109,11 @@ class ItemItemRecommender(_CrossSellBase):
             sim = gram[lo:hi].toarray()
             sim /= norms[lo:hi, None] * norms[None, :] + self.shrinkage + 1e-12
             sim[np.arange(hi - lo), np.arange(lo, hi)] = 0.0  # no self-similarity
-            # each SKU keeps its top `neighbours` similar SKUs
-            top = np.argpartition(-sim, k - 1, axis=1)[:, :k] if k < n_items else \
+            # each SKU keeps its top `neighbours` similar SKUs (those above 0)
+            top = _top_k(sim, k, 0.0) if k < n_items else \
                 np.tile(np.arange(n_items), (hi - lo, 1))
-            values = np.take_along_axis(sim, top, axis=1)
-            keep = values > 0
+            values = np.take_along_axis(sim, np.maximum(top, 0), axis=1)
+            keep = (top >= 0) & (values > 0)
             out_rows.append(np.broadcast_to(np.arange(lo, hi)[:, None], top.shape)[keep])
             out_cols.append(top[keep])
             out_sim.append(values[keep])
@@ -121,9 +124,12 @@ class ItemItemRecommender(_CrossSellBase):
         )
 
     def _scores(self, rows: IntArray) -> FloatArray:
-        scores = (self.weighted_[rows] @ self.similarity_).toarray()
-        result: FloatArray = np.asarray(scores, dtype=np.float64)
+        result: FloatArray = np.asarray(self._sparse_scores(rows).toarray(), dtype=np.float64)
         return result
+
+    def _sparse_scores(self, rows: IntArray) -> Any:
+        """:meth:`_scores` before densifying: CSR, zero where no neighbour argues for a SKU."""
+        return (self.weighted_[rows] @ self.similarity_).tocsr()
 
 
 class ALSRecommender(_CrossSellBase):
@@ -276,15 +282,19 @@ class BlendRecommender(_CrossSellBase):
         if not 0.0 <= self.als_weight <= 1.0:
             raise UserInputError(f"als_weight must be in [0, 1], got {self.als_weight}")
         table = _as_table(interactions)
-        discontinued = list(discontinued)
-        super().fit(table, discontinued=discontinued)
+        _check_columns(table)
+        if self.min_support < 1:
+            raise UserInputError(f"min_support must be >= 1, got {self.min_support}")
+        data = _prepare(table, discontinued)  # read once for the blend and both parts
+        self._fit_prepared(data)
         settings = {"recent_days": self.recent_days, "min_support": self.min_support}
         self.als_: ALSRecommender = self.als if self.als is not None else \
             ALSRecommender(**settings)  # type: ignore[arg-type]
         self.item_item_: ItemItemRecommender = self.item_item if self.item_item is not None \
             else ItemItemRecommender(**settings)  # type: ignore[arg-type]
-        self.als_.fit(table, discontinued=discontinued)
-        self.item_item_.fit(table, discontinued=discontinued)
+        self.als_._fit_prepared(data)
+        self.item_item_._fit_prepared(data)
+        self._sku_factors()  # made here, before the ranking's threads share it
         return self
 
     def _fit_model(self) -> None:
@@ -293,19 +303,63 @@ class BlendRecommender(_CrossSellBase):
     def _scores(self, rows: IntArray) -> FloatArray:
         # single-threaded BLAS: the ranking (_dense_top_n) limits it once around all batches
         # (threadpoolctl is not safe to enter from the batches' threads)
-        als = self.als_.customer_factors_[rows].astype(np.float64) @ \
-            self.als_.sku_factors_.T.astype(np.float64)
-        item = self.item_item_._scores(rows)
-        result: FloatArray = self.als_weight * _rescale(als) + \
-            (1.0 - self.als_weight) * _rescale(item)
-        return result
+        als = self.als_.customer_factors_[rows].astype(np.float64) @ self._sku_factors()
+        item = self.item_item_._sparse_scores(rows)
+        # als_weight * rescaled ALS + (1 - als_weight) * rescaled item-item, in place: the
+        # same operations on the same numbers, without a temporary array per step
+        als = _rescale(als, out=als)
+        als *= self.als_weight
+        n_items = als.shape[1]
+        lengths = np.diff(item.indptr)
+        data, indices = item.data[:item.indptr[-1]], item.indices[:item.indptr[-1]]
+        low, high = _sparse_row_range(item)
+        span = high - low
+        if np.any((low != 0) & (lengths < n_items)):  # a zero would not rescale to 0: dense
+            rescaled = _rescale(item.toarray())
+            rescaled *= 1.0 - self.als_weight
+            als += rescaled
+            return als
+        # the item-item part is zero outside the sparse entries (a zero rescales to 0, and
+        # adding 0 changes no score): add it at the entries only
+        row = np.repeat(np.arange(len(rows)), lengths)
+        part = (data - low[row]) / np.where(span > 0, span, 1.0)[row]
+        part *= 1.0 - self.als_weight
+        als.reshape(-1)[row * n_items + indices] += part
+        return als
+
+    def _sku_factors(self) -> npt.NDArray[np.float64]:
+        """The ALS SKU factors as float64, SKUs in columns (made once, for every batch)."""
+        cached: npt.NDArray[np.float64] | None = getattr(self, "_sku_factors_cache", None)
+        if cached is None:
+            cached = self.als_.sku_factors_.T.astype(np.float64)
+            self._sku_factors_cache = cached
+        return cached
 
 
-def _rescale(scores: FloatArray) -> FloatArray:
-    """Each row mapped to 0-1 (min to max); constant rows become 0."""
+def _sparse_row_range(matrix: Any) -> tuple[FloatArray, FloatArray]:
+    """Minimum and maximum of each row of a CSR matrix, its implicit zeros included (the
+    same numbers as ``min``/``max`` of the dense rows)."""
+    n_rows, n_cols = matrix.shape
+    lengths = np.diff(matrix.indptr)
+    low, high = np.zeros(n_rows), np.zeros(n_rows)
+    filled = lengths > 0
+    if filled.any():
+        starts = matrix.indptr[:-1][filled]
+        data = matrix.data[:matrix.indptr[-1]]
+        low[filled] = np.minimum.reduceat(data, starts)
+        high[filled] = np.maximum.reduceat(data, starts)
+    sparse = lengths < n_cols  # rows with implicit zeros
+    low[sparse] = np.minimum(low[sparse], 0.0)
+    high[sparse] = np.maximum(high[sparse], 0.0)
+    return low, high
+
+
+def _rescale(scores: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """Each row mapped to 0-1 (min to max); constant rows become 0 (into ``out`` if given)."""
     low = scores.min(axis=1, keepdims=True)
     span = scores.max(axis=1, keepdims=True) - low
-    result: FloatArray = (scores - low) / np.where(span > 0, span, 1.0)
+    result: FloatArray = np.subtract(scores, low, out=out)
+    np.divide(result, np.where(span > 0, span, 1.0), out=result)
     return result
 
 

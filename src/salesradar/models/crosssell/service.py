@@ -89,9 +89,9 @@ def recommend_for(
     recs = recommender.recommend(customer_ids, n=n)
     if recs.num_rows == 0:
         return recs.append_column("name", pa.nulls(0, pa.string()))
-    wanted = pc.unique(recs["sku"]).to_pylist()
-    names_expr = product_names(ws)
-    names = names_expr.filter(names_expr.sku.isin(wanted)).to_pyarrow()
+    # every SKU's name, matched here: filtering by the offered SKUs in the query costs more
+    # (a literal list of thousands of codes to compile and test on every line)
+    names = product_names(ws).to_pyarrow()
     index = pc.index_in(recs["sku"], value_set=_strings(names["sku"]))
     return recs.append_column("name", pc.cast(names["name"], pa.string()).take(index))
 
