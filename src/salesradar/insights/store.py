@@ -13,13 +13,16 @@ materially (see :func:`salesradar.insights.lifecycle.changed_materially`) or the
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, Table, Text, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from salesradar.app import AppDB, HoldoutAssignment, InsightEvent, InsightRow
@@ -112,16 +115,29 @@ class StoredInsight:
         return out
 
 
+# The columns a run may change on an existing insight, besides its evidence (in this order).
+_CONTENT: tuple[str, ...] = (
+    "owner_rep_id", "manager_id", "team", "priority", "value_at_stake",
+    "what_en", "why_en", "next_step_en", "what_he", "why_he", "next_step_he",
+)
+_IN_CHUNK = 500  # keys per "IN (...)": far below any database's limit on bound parameters
+_WRITE_CACHE_KIB = 256 * 1024  # SQLite page cache while a run writes (used only as needed)
+
+
+def _content_values(insight: Insight) -> tuple[Any, ...]:
+    """The values of :data:`_CONTENT` for ``insight``, in that order."""
+    return (
+        insight.owner_rep_id, insight.manager_id, insight.team, insight.priority,
+        float(insight.value_at_stake),
+        insight.en.what, insight.en.why, insight.en.next_step,
+        insight.he.what, insight.he.why, insight.he.next_step,
+    )
+
+
 def _content(insight: Insight) -> dict[str, Any]:
     """The columns a run may change on an existing insight."""
-    return {
-        "owner_rep_id": insight.owner_rep_id, "manager_id": insight.manager_id,
-        "team": insight.team, "priority": insight.priority,
-        "value_at_stake": float(insight.value_at_stake),
-        "what_en": insight.en.what, "why_en": insight.en.why, "next_step_en": insight.en.next_step,
-        "what_he": insight.he.what, "why_he": insight.he.why, "next_step_he": insight.he.next_step,
-        "evidence": insight.evidence,
-    }
+    return {**dict(zip(_CONTENT, _content_values(insight), strict=True)),
+            "evidence": insight.evidence}
 
 
 def add_event(
@@ -166,6 +182,11 @@ class InsightStore:
 
         ``kinds`` are the kinds this run evaluated (default: all); an insight of those kinds that
         is not in ``insights`` is resolved. A kind the run did not evaluate is left alone.
+
+        Only the rows that matter are read, as plain columns: those of the run's keys, and the
+        unresolved ones (which the run may resolve); the resolved history is never loaded. A row
+        only seen again, or updated, is written by one statement per shape for all of them; ORM
+        objects are built only for the insights created or reopened (each with its event).
         """
         _aware(run_at, "run_at")
         batch: dict[str, Insight] = {}
@@ -175,27 +196,80 @@ class InsightStore:
             batch[insight.dedup_key] = insight
         scope = {Kind(k).value for k in kinds} if kinds is not None else {k.value for k in Kind}
         counts = {"new": 0, "updated": 0, "unchanged": 0, "reopened": 0, "resolved": 0}
-        with self.db.session() as s, s.no_autoflush:  # one flush at the end, not one per row
-            existing = {r.dedup_key: r for r in s.scalars(select(InsightRow))}
-            groups = self._holdout_groups(s, [k for k in batch if k not in existing])
-            plain_updates: list[dict[str, Any]] = []  # rows only updated: one bulk statement
+        with self.db.session() as s, s.no_autoflush, _write_cache(s):
+            known = _known_rows(s, batch)
+            loads = _json_loads(s)
+            seen: list[dict[str, Any]] = []  # only seen again: last_seen_at and detected_at
+            changed: list[dict[str, Any]] = []  # new content, same owner
+            changed_owner: list[dict[str, Any]] = []  # new content and a new owner
+            reopen: dict[int, str] = {}  # row id -> why it reopens
             for key, insight in batch.items():
-                row = existing.get(key)
+                row = known.get(key)
+                if row is None:
+                    continue  # created below, in the run's order
+                note = self._reopen_note(row, insight, run_at)
+                if note is not None:
+                    reopen[row.id] = note
+                    continue
+                values = _content_values(insight)
+                update_ = {"_id": row.id, "last_seen_at": run_at,
+                           "detected_at": insight.detected_at}
+                # as the ORM compared them: the stored evidence (parsed only when the other
+                # columns are equal) against the run's, as Python values
+                if row[_FIRST_CONTENT:_END_CONTENT] != values or (
+                        (None if row.evidence is None else loads(row.evidence))
+                        != insight.evidence):
+                    update_.update(zip(_CONTENT, values, strict=True))
+                    update_["evidence"] = insight.evidence
+                    # the owner is indexed: rewritten (index entries too) only when it moves
+                    if row.owner_rep_id != insight.owner_rep_id:
+                        changed_owner.append(update_)
+                    else:
+                        del update_["owner_rep_id"]
+                        changed.append(update_)
+                    counts["updated"] += 1
+                else:
+                    seen.append(update_)
+                    counts["unchanged"] += 1
+            by_id = update(_INSIGHTS).where(_INSIGHTS.c.id == bindparam("_id"))
+            for params in (seen, changed, changed_owner):
+                if params:
+                    s.execute(by_id, params)
+            reopened = _rows_by_id(s, list(reopen))
+            groups = self._holdout_groups(s, [k for k in batch if k not in known])
+            for key, insight in batch.items():  # in the run's order, as their events were
+                row = known.get(key)
                 if row is None:
                     self._create(s, insight, run_at, groups)
                     counts["new"] += 1
-                else:
-                    counts[self._update(s, row, insight, run_at, plain_updates)] += 1
-            if plain_updates:
-                s.execute(update(InsightRow), plain_updates)
-            for key, row in existing.items():
-                if key in batch or row.kind not in scope or row.resolved_at is not None:
-                    continue
-                row.resolved_at = run_at
-                if row.status != Status.DONE:
-                    add_event(s, row, Status.RESOLVED, run_at, "situation no longer found")
-                counts["resolved"] += 1
+                elif row.id in reopen:
+                    _refresh_and_reopen(s, reopened[row.id], insight, run_at, reopen[row.id])
+                    counts["reopened"] += 1
+            s.flush()  # their rows and events first: the resolutions' events follow them
+            gone = sorted((row for key, row in known.items()
+                           if key not in batch and row.kind in scope and row.resolved_at is None),
+                          key=lambda row: row.id)
+            counts["resolved"] = len(gone)
+            _resolve(s, gone, run_at)
         return UpsertCounts(**counts)
+
+    def _reopen_note(self, row: Row[Any], insight: Insight, run_at: datetime) -> str | None:
+        """Why a known insight seen again reopens (None: it does not)."""
+        status = Status(row.status)
+        if row.resolved_at is not None:
+            return "situation found again"
+        if status in (Status.DISMISSED, Status.SNOOZED):
+            material = changed_materially(
+                row.quiet_value, row.quiet_priority, insight.value_at_stake, insight.priority,
+                self.settings.material_change,
+            )
+            if status == Status.DISMISSED and material:
+                return "situation changed materially since it was dismissed"
+            if status == Status.SNOOZED and material:
+                return "situation changed materially since it was snoozed"
+            if status == Status.SNOOZED and row.snoozed_until and row.snoozed_until <= run_at:
+                return "snooze ended"
+        return None
 
     def _create(self, s: Session, insight: Insight, run_at: datetime,
                 groups: dict[str, bool]) -> None:
@@ -212,12 +286,13 @@ class InsightStore:
     @staticmethod
     def _holdout_groups(s: Session, keys: list[str]) -> dict[str, bool]:
         """The groups already assigned to ``keys`` (a key seen before, then resolved and gone
-        from the store, keeps its group), read in one query."""
-        if not keys:
-            return {}
-        wanted = set(keys)
-        rows = s.execute(select(HoldoutAssignment.dedup_key, HoldoutAssignment.holdout))
-        return {key: bool(held) for key, held in rows if key in wanted}
+        from the store, keeps its group), read by key."""
+        groups: dict[str, bool] = {}
+        for chunk in _chunks(keys):
+            groups.update((key, bool(held)) for key, held in s.execute(
+                select(HoldoutAssignment.dedup_key, HoldoutAssignment.holdout)
+                .where(HoldoutAssignment.dedup_key.in_(chunk))))
+        return groups
 
     def _holdout(self, s: Session, insight: Insight, run_at: datetime,
                  groups: dict[str, bool]) -> bool:
@@ -232,37 +307,6 @@ class InsightStore:
                                 assigned_at=run_at, holdout=held))
         groups[insight.dedup_key] = held
         return held
-
-    def _update(self, s: Session, row: InsightRow, insight: Insight, run_at: datetime,
-                plain_updates: list[dict[str, Any]]) -> str:
-        """Update a known insight: reopened through the session (with its event), otherwise
-        its new values are added to ``plain_updates`` for one bulk update by id."""
-        content = _content(insight)
-        changed = any(getattr(row, name) != value for name, value in content.items())
-        status = Status(row.status)
-        material = changed_materially(
-            row.quiet_value, row.quiet_priority, insight.value_at_stake, insight.priority,
-            self.settings.material_change,
-        )
-        reopen_note = None
-        if row.resolved_at is not None:
-            reopen_note = "situation found again"
-        elif status == Status.DISMISSED and material:
-            reopen_note = "situation changed materially since it was dismissed"
-        elif status == Status.SNOOZED and material:
-            reopen_note = "situation changed materially since it was snoozed"
-        elif status == Status.SNOOZED and row.snoozed_until and row.snoozed_until <= run_at:
-            reopen_note = "snooze ended"
-        if reopen_note is None:
-            plain_updates.append({"id": row.id, **(content if changed else {}),
-                                  "last_seen_at": run_at, "detected_at": insight.detected_at})
-            return "updated" if changed else "unchanged"
-        for name, value in content.items():
-            setattr(row, name, value)
-        row.last_seen_at = run_at
-        row.detected_at = insight.detected_at
-        _reopen(s, row, run_at, reopen_note)
-        return "reopened"
 
     def last_written_at(self) -> datetime | None:
         """The last moment a run wrote to the store: an insight seen or resolved."""
@@ -434,6 +478,109 @@ class InsightStore:
         if row is None:
             raise UserInputError(f"no insight with id {insight_id}")
         return row
+
+
+# What upsert_many reads of a stored insight: what decides its fate, then its content (the
+# columns of _CONTENT, contiguous), then its evidence as the stored JSON text, parsed on demand.
+_KNOWN = (
+    InsightRow.id, InsightRow.dedup_key, InsightRow.kind, InsightRow.status,
+    InsightRow.resolved_at, InsightRow.snoozed_until, InsightRow.quiet_value,
+    InsightRow.quiet_priority, *(getattr(InsightRow, name) for name in _CONTENT),
+    cast(InsightRow.evidence, Text).label("evidence"),
+)
+_FIRST_CONTENT = 8
+_END_CONTENT = _FIRST_CONTENT + len(_CONTENT)
+_INSIGHTS: Table = InsightRow.__table__  # type: ignore[assignment]  # the class's Table
+_EVENTS: Table = InsightEvent.__table__  # type: ignore[assignment]
+
+
+@contextmanager
+def _write_cache(s: Session) -> Iterator[None]:
+    """On SQLite, a page cache that holds the run's rewritten pages until its commit.
+
+    A run rewrites a page of the store for nearly every open insight, far more than SQLite's
+    default cache (2 MB): it would spill dirty pages to the file mid-transaction, syncing the
+    journal each time. The cache grows only as pages are used, and its size is put back after.
+    """
+    dbapi = s.connection().connection.dbapi_connection
+    if s.get_bind().dialect.name != "sqlite" or dbapi is None:
+        yield
+        return
+    (before,) = dbapi.execute("PRAGMA cache_size").fetchone()
+    dbapi.execute(f"PRAGMA cache_size = {-_WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:  # before the commit: pages not yet written stay in the cache whatever its size
+        with suppress(sqlite3.Error):  # a connection gone bad is not reused anyway
+            dbapi.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+def _chunks(keys: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(keys), _IN_CHUNK):
+        yield keys[start:start + _IN_CHUNK]
+
+
+def _known_rows(s: Session, batch: dict[str, Insight]) -> dict[str, Row[Any]]:
+    """The stored rows upsert_many needs, by dedup key: every unresolved one, and those of the
+    batch's keys (resolved ones included).
+
+    A status is only ever ``resolved`` with ``resolved_at`` set (the runs set both, a reopen
+    clears both, and no person may move an insight to resolved), so the unresolved rows are read
+    through the status index, never by a scan of the resolved history.
+    """
+    resolved = Status.RESOLVED.value
+    unresolved = select(*_KNOWN).where(
+        InsightRow.resolved_at.is_(None),
+        or_(InsightRow.status < resolved, InsightRow.status > resolved),
+    )
+    known = {row.dedup_key: row for row in s.execute(unresolved)}
+    for chunk in _chunks([key for key in batch if key not in known]):
+        known.update((row.dedup_key, row) for row in s.execute(
+            select(*_KNOWN).where(InsightRow.dedup_key.in_(chunk))))
+    return known
+
+
+def _json_loads(s: Session) -> Callable[[str], Any]:
+    """How the database's JSON is parsed when read as a column (the engine's, else json's)."""
+    return getattr(s.get_bind().dialect, "_json_deserializer", None) or json.loads
+
+
+def _rows_by_id(s: Session, ids: list[int]) -> dict[int, InsightRow]:
+    rows: dict[int, InsightRow] = {}
+    for chunk in _chunks(ids):
+        rows.update((row.id, row) for row in s.scalars(
+            select(InsightRow).where(InsightRow.id.in_(chunk))))
+    return rows
+
+
+def _refresh_and_reopen(s: Session, row: InsightRow, insight: Insight, run_at: datetime,
+                        note: str) -> None:
+    """A known insight found again that reopens: its new content, then back to new."""
+    for name, value in _content(insight).items():
+        setattr(row, name, value)
+    row.last_seen_at = run_at
+    row.detected_at = insight.detected_at
+    _reopen(s, row, run_at, note)
+
+
+def _resolve(s: Session, gone: list[Row[Any]], at: datetime) -> None:
+    """Resolve the unresolved insights no longer found (by id), each with its event; one that
+    is done keeps its status and gets no event."""
+    if not gone:
+        return
+    done = Status.DONE.value
+    by_id = update(_INSIGHTS).where(_INSIGHTS.c.id == bindparam("_id"))
+    kept = [{"_id": row.id, "resolved_at": at} for row in gone if row.status == done]
+    moved = [{"_id": row.id, "resolved_at": at, "status": Status.RESOLVED.value}
+             for row in gone if row.status != done]
+    for params in (kept, moved):
+        if params:
+            s.execute(by_id, params)
+    if moved:
+        s.execute(insert(_EVENTS), [
+            {"insight_id": row.id, "at": at, "from_status": row.status,
+             "to_status": Status.RESOLVED.value, "note": "situation no longer found"}
+            for row in gone if row.status != done])
 
 
 def _aware(value: datetime, name: str) -> datetime:
