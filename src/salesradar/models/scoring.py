@@ -42,7 +42,9 @@ from salesradar.models.labels import health_factor, reason_labels, tier_handling
 from salesradar.models.non_product import non_product_codes
 from salesradar.models.stopped_items import StoppedItemsModel, find_stopped_items
 from salesradar.models.store import (
-    SCORE_TABLES,
+    SCORE_TABLES as SCORE_TABLES,  # re-exported: where the score tables were always found
+)
+from salesradar.models.store import (
     SCORED_KEY_TABLE,
     data_version,
     invoice_line_count,
