@@ -87,6 +87,11 @@ CLAIMS = (
 )
 
 
+_KNOWN = frozenset(CLAIMS)
+# values a claim keeps as they are (no date to write as ISO text)
+_AS_IS = frozenset({str, int, float, bool})
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()[:10]
@@ -96,11 +101,18 @@ def _plain(value: Any) -> Any:
 def claim(name: str, value: Any, **where: Any) -> Claim:
     """One claim: the quantity ``name`` (of :data:`CLAIMS`), the value stated and where it
     holds (subject and window; dates as ISO text; ``None`` entries are left out)."""
-    if name not in CLAIMS:
+    if name not in _KNOWN:
         raise ValueError(f"unknown claim {name!r}")
-    out: Claim = {"claim": name, "value": _plain(value)}
-    out.update({k: _plain(v) for k, v in where.items() if v is not None})
+    out: Claim = {"claim": name,
+                  "value": value if type(value) in _AS_IS else _plain(value)}
+    for k, v in where.items():
+        if v is not None:
+            out[k] = v if type(v) in _AS_IS else _plain(v)
     return out
+
+
+# values steady() returns as they are (exact types: a float subclass takes the general path)
+_ATOMS = frozenset({str, int, bool, type(None)})
 
 
 def steady(value: Any) -> Any:
@@ -111,6 +123,17 @@ def steady(value: Any) -> Any:
     >>> steady({"value": 7808.390000000001, "parts": [0.123456, "x"]})
     {'value': 7808.39, 'parts': [0.1235, 'x']}
     """
+    kind = type(value)
+    if kind is float:
+        return round(value, 4)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:  # the common case, its plain items without a call each
+        return {k: round(v, 4) if type(v) is float else v if type(v) in _ATOMS else steady(v)
+                for k, v in value.items()}
+    if kind is list:
+        return [round(v, 4) if type(v) is float else v if type(v) in _ATOMS else steady(v)
+                for v in value]
     if isinstance(value, float):
         return round(value, 4)
     if isinstance(value, list | tuple):

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from salesradar.insights.model import Kind, Subject
 from salesradar.insights.thresholds import RuleSettings
 from salesradar.models.anomalies import detect_anomalies, margin_erosion
@@ -43,8 +46,7 @@ class Context:
 
     def rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         """Run ``sql`` with positional ``?`` parameters; rows as plain-JSON dicts."""
-        table = self.ws.con.execute(sql, list(params)).to_arrow_table()
-        return [{k: plain(v) for k, v in row.items()} for row in table.to_pylist()]
+        return plain_rows(self.ws.con.execute(sql, list(params)).to_arrow_table())
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,44 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
+
+
+def _is_plain(kind: pa.DataType) -> bool:
+    """True for an Arrow type whose Python values :func:`plain` keeps as they are."""
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _is_plain(kind.value_type)
+    return bool(pa.types.is_integer(kind) or pa.types.is_string(kind)
+                or pa.types.is_large_string(kind) or pa.types.is_boolean(kind)
+                or pa.types.is_null(kind))
+
+
+def _plain_column(column: pa.ChunkedArray) -> list[Any]:
+    """:func:`plain` of every value of an Arrow column, converting only the types that need it
+    (integer, text and boolean columns, lists of them, and float columns without NaN or
+    infinity are already plain)."""
+    values: list[Any] = column.to_pylist()
+    kind = column.type
+    if _is_plain(kind):
+        return values
+    if pa.types.is_floating(kind) and not pc.any(
+            pc.invert(pc.is_finite(column)), skip_nulls=True).as_py():
+        return values
+    if pa.types.is_date(kind):  # datetime.date values
+        return [None if v is None else v.isoformat() for v in values]
+    if pa.types.is_decimal(kind):  # decimal.Decimal values
+        return [None if v is None else float(v) for v in values]
+    return [plain(v) for v in values]
+
+
+def plain_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """The rows of an Arrow table as dicts of :func:`plain` values, converted column by column
+    (what ``{k: plain(v) for k, v in row.items()}`` over ``table.to_pylist()`` gives, faster)."""
+    columns = {name: _plain_column(column)
+               for name, column in zip(table.column_names, table.columns, strict=True)}
+    if not columns:
+        return [{} for _ in range(table.num_rows)]
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def _clip(x: float) -> float:
@@ -120,13 +160,7 @@ def churn_risk(ctx: Context) -> list[Finding]:
     )
     out = []
     for r in rows:
-        t = terms_of(r)
-        since = t["days_since_last_order"]
-        if t["purchase_days"] >= 3:
-            situation = "past_rhythm" if since > t["typical_gap_days"] else "within_rhythm"
-        else:
-            apart = (t["last_order"] - t["previous_order"]).days if t["previous_order"] else 0
-            situation = "not_reordered" if since > apart else "within_rhythm"
+        situation, since = _churn_situation(r)
         alerting = [g for g in (r["reason_groups"] or []) if g in _ALERTING_REASONS]
         if situation == "within_rhythm" and not alerting:
             continue  # nothing in its own history says it is leaving
@@ -141,18 +175,38 @@ def churn_risk(ctx: Context) -> list[Finding]:
     return out
 
 
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _churn_situation(r: dict[str, Any]) -> tuple[str, float]:
+    """past_rhythm, not_reordered or within_rhythm, and the days since the last order, from
+    the customer's terms (:func:`~salesradar.models.churn_text.terms_of`; with three purchase
+    days or more, its two numbers only)."""
+    days = r.get("purchase_days")
+    if days is not None and int(float(days)) >= 3:  # terms_of's purchase_days
+        since = _number(r.get("days_since_last_order"))
+        gap = _number(r.get("typical_gap_days", r.get("median_gap_days")))
+        return "past_rhythm" if since > gap else "within_rhythm", since
+    t = terms_of(r)  # fewer than three purchase days: the two last ones
+    since = t["days_since_last_order"]
+    apart = (t["last_order"] - t["previous_order"]).days if t["previous_order"] else 0
+    return "not_reordered" if since > apart else "within_rhythm", since
+
+
 def repeat_window(ctx: Context) -> float | None:
     """Median days from a customer's first to its second purchase day, over the customers
     who bought again (on or before the day judged); None when fewer than 10 did."""
+    # a purchase day here: a day with a positive line; per customer its two first ones
+    # (min(day, 2): the two smallest, ascending), no window and self-join over every day
     rows = ctx.rows(
         """WITH d AS (
-                SELECT customer_id, invoice_date::DATE AS day FROM invoice_lines
-                WHERE invoice_date::DATE <= ? GROUP BY customer_id, invoice_date::DATE
-                HAVING bool_or(net_revenue > 0)),
-            r AS (SELECT customer_id, day,
-                         row_number() OVER (PARTITION BY customer_id ORDER BY day) AS n FROM d)
-            SELECT count(*) AS n, median(b.day - a.day)::DOUBLE AS days
-            FROM r a JOIN r b ON a.customer_id = b.customer_id AND a.n = 1 AND b.n = 2""",
+                SELECT DISTINCT customer_id, invoice_date::DATE AS day FROM invoice_lines
+                WHERE invoice_date::DATE <= ? AND net_revenue > 0
+                  AND customer_id IS NOT NULL),
+            f AS (SELECT min(day, 2) AS two FROM d GROUP BY customer_id)
+            SELECT count(*) AS n, median(two[2] - two[1])::DOUBLE AS days
+            FROM f WHERE len(two) = 2""",
         ctx.as_of,
     )
     if not rows or (rows[0]["n"] or 0) < 10:
@@ -530,22 +584,18 @@ def customers_behind_drop(ctx: Context, rep: str, month: dt.date) -> list[dict[s
     have put a purchase in the month (rhythm at most the month's length) and no purchase day
     in it. Each with its money at stake as of the month's end, biggest first."""
     end = _add_months(month, 1) - dt.timedelta(days=1)
-    mine = ctx.rows(
-        """SELECT DISTINCT customer_id FROM invoice_lines
-           WHERE rep_id = ? AND invoice_date::DATE >= ? - INTERVAL 90 DAY
-             AND invoice_date::DATE < ?""",
-        rep, month, month,
-    )
-    if not mine:
-        return []
     lines = ctx.ws.table("invoice_lines")
-    lines = lines.filter(lines.customer_id.isin([r["customer_id"] for r in mine]))
+    day = lines.invoice_date.cast("date")
+    # the rep's customers as a subquery (one query, no list of ids sent back and forth)
+    mine = lines.filter((lines.rep_id == rep) & (day >= month - dt.timedelta(days=90))
+                        & (day < month)).select("customer_id").distinct()
+    lines = lines.filter(lines.customer_id.isin(mine.customer_id))
     terms = customer_terms(lines, end)
     behind = terms.filter(
         (terms.typical_gap_days <= (end - month).days + 1) & (terms.last_order < month)
         & (terms.value_at_stake > 0)
     ).order_by([terms.value_at_stake.desc(), terms.customer_id])
-    return [{k: plain(v) for k, v in row.items()} for row in behind.to_pyarrow().to_pylist()]
+    return plain_rows(behind.to_pyarrow())
 
 
 def active_customers_drop(ctx: Context) -> list[Finding]:
@@ -558,7 +608,7 @@ def active_customers_drop(ctx: Context) -> list[Finding]:
     s = ctx.settings
     table = detect_anomalies(ctx.ws, by="rep", metric="active_customers", as_of=ctx.as_of,
                              k=s.anomaly_k, min_drop=s.anomaly_min_drop)
-    flagged = [{k: plain(v) for k, v in row.items()} for row in table.to_pylist()]
+    flagged = plain_rows(table)
     if not flagged:
         return []
     names = {r["rep_id"]: r["name"] for r in ctx.rows("SELECT rep_id, name FROM reps")}
@@ -600,10 +650,7 @@ def margin_erosion_rule(ctx: Context) -> list[Finding]:
         table = margin_erosion(ctx.ws, before, after, by="customer")
     except ValueError:  # a period without revenue: nothing to compare
         return []
-    names = {r["customer_id"]: r for r in ctx.rows(
-        "SELECT customer_id, name AS customer_name, rep_id FROM customers")}
-    drivers = _margin_drivers(ctx, before, after)
-    out = []
+    eroded = []
     for row in table.to_pylist():
         m0, m1, r1 = row["margin_before"], row["margin_after"], row["revenue_after"]
         if m0 is None or m1 is None or math.isnan(m0) or math.isnan(m1):
@@ -611,6 +658,17 @@ def margin_erosion_rule(ctx: Context) -> list[Finding]:
         lost = (m0 - m1) * r1
         if m0 - m1 < s.margin_min_drop or lost < s.margin_min_value:
             continue
+        eroded.append((row, m0, m1, r1, lost))
+    if not eroded:
+        return []
+    # the names and drivers of these customers only (each customer's are its own)
+    wanted = sorted({row["group"] for row, *_ in eroded})
+    names = {r["customer_id"]: r for r in ctx.rows(
+        """SELECT customer_id, name AS customer_name, rep_id FROM customers
+           WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))""", wanted)}
+    drivers = _margin_drivers(ctx, before, after, wanted)
+    out = []
+    for row, m0, m1, r1, lost in eroded:
         master = names.get(row["group"], {})
         evidence = {
             "customer_id": row["group"], "customer_name": master.get("customer_name"),
@@ -628,14 +686,20 @@ def margin_erosion_rule(ctx: Context) -> list[Finding]:
 
 
 def _margin_drivers(ctx: Context, before: tuple[dt.date, dt.date],
-                    after: tuple[dt.date, dt.date]) -> dict[str, dict[str, Any]]:
-    """Per customer, the SKU that took the most margin points away (its part of the change)."""
+                    after: tuple[dt.date, dt.date],
+                    customers: list[str]) -> dict[str, dict[str, Any]]:
+    """Per customer of ``customers``, the SKU that took the most margin points away (its part
+    of the change)."""
+    # only the lines of the two periods (a or b) count: the date bounds let the scan skip the
+    # others
     rows = ctx.rows(
         """WITH t AS (
                 SELECT customer_id, sku, net_revenue::DOUBLE AS r, cost::DOUBLE AS c,
                        invoice_date::DATE >= ? AND invoice_date::DATE < ? AS a,
                        invoice_date::DATE >= ? AND invoice_date::DATE < ? AS b
-                FROM invoice_lines WHERE cost IS NOT NULL),
+                FROM invoice_lines WHERE cost IS NOT NULL
+                  AND invoice_date::DATE >= ? AND invoice_date::DATE < ?
+                  AND customer_id IN (SELECT unnest(?::VARCHAR[]))),
             g AS (
                 SELECT customer_id, sku,
                        coalesce(sum(r - c) FILTER (WHERE a), 0) AS gp0,
@@ -651,7 +715,7 @@ def _margin_drivers(ctx: Context, before: tuple[dt.date, dt.date],
             WHERE r0 > 0 AND r1 > 0
             QUALIFY row_number() OVER (PARTITION BY g.customer_id
                                        ORDER BY gp1 / r1 - gp0 / r0, g.sku) = 1""",
-        *before, *after,
+        *before, *after, min(before[0], after[0]), max(before[1], after[1]), customers,
     )
     return {r.pop("customer_id"): r for r in rows}
 

@@ -38,8 +38,8 @@ from salesradar.models.cadence import RHYTHM_MIN_DAYS
 from salesradar.models.text import money
 
 __all__ = [
-    "explanation", "explanation_claims", "reason_holds", "reason_words", "rhythm_words",
-    "stake_words", "terms_of",
+    "explanation", "explanation_claims", "reason_holds", "reason_words", "rhythm_claims",
+    "rhythm_text", "rhythm_words", "stake_claims", "stake_text", "stake_words", "terms_of",
 ]
 
 # group -> (recent window column, window before it)
@@ -163,42 +163,67 @@ def _where(t: Terms) -> dict[str, Any]:
     return {"customer_id": t["customer_id"], "to": t["as_of"]}
 
 
-def rhythm_words(t: Terms, *, currency: str | None = None, lang: Lang = "en") -> Words:
-    """The customer's rhythm in words (or, below three purchase days, the facts), and the
-    claims behind it."""
-    x, w = _texts(lang), _where(t)
-    last = _days(t["days_since_last_order"], lang)
+def rhythm_claims(t: Terms) -> list[Claim]:
+    """The claims behind :func:`rhythm_text` (the same in every language)."""
+    w = _where(t)
     claims = [claim("purchase_days", t["purchase_days"], **w),
               claim("days_since_last_purchase", round(t["days_since_last_order"]), **w)]
     if has_rhythm(t):
-        gap = _days(t["typical_gap_days"], lang)
-        past = past_rhythm(t)
         claims += [claim("median_gap_days", t["typical_gap_days"], **w),
-                   claim("past_rhythm", past, **w)]
-        state = x["past"] if past else x["within"]
-        return x["rhythm"].format(gap=gap, last=last, state=state), claims
-    if t["purchase_days"] == 2 and t["previous_order"] and t["last_order"]:
-        apart = (t["last_order"] - t["previous_order"]).days
+                   claim("past_rhythm", past_rhythm(t), **w)]
+    elif t["purchase_days"] == 2 and t["previous_order"] and t["last_order"]:
         claims += [claim("previous_purchase_day", t["previous_order"], **w),
                    claim("last_purchase_day", t["last_order"], **w)]
-        return x["twice"].format(gap=_days(apart, lang), last=last), claims
-    claims += [claim("last_purchase_day", t["last_order"], **w),
-               claim("sales_on_day", t["last_order_sales"], customer_id=t["customer_id"],
-                     day=t["last_order"])]
+    else:
+        claims += [claim("last_purchase_day", t["last_order"], **w),
+                   claim("sales_on_day", t["last_order_sales"], customer_id=t["customer_id"],
+                         day=t["last_order"])]
+    return claims
+
+
+def rhythm_text(t: Terms, *, currency: str | None = None, lang: Lang = "en") -> str:
+    """The words of :func:`rhythm_words` alone (a second language needs no second claims)."""
+    x = _texts(lang)
+    last = _days(t["days_since_last_order"], lang)
+    if has_rhythm(t):
+        state = x["past"] if past_rhythm(t) else x["within"]
+        return x["rhythm"].format(gap=_days(t["typical_gap_days"], lang), last=last,
+                                  state=state)
+    if t["purchase_days"] == 2 and t["previous_order"] and t["last_order"]:
+        apart = (t["last_order"] - t["previous_order"]).days
+        return x["twice"].format(gap=_days(apart, lang), last=last)
     return x["once"].format(value=money(t["last_order_sales"], currency),
-                            day=format_day(t["last_order"]), last=last), claims
+                            day=format_day(t["last_order"]), last=last)
+
+
+def rhythm_words(t: Terms, *, currency: str | None = None, lang: Lang = "en") -> Words:
+    """The customer's rhythm in words (or, below three purchase days, the facts), and the
+    claims behind it."""
+    return rhythm_text(t, currency=currency, lang=lang), rhythm_claims(t)
+
+
+def stake_text(t: Terms, *, lost: bool = False, currency: str | None = None,
+               lang: Lang = "en") -> str:
+    """The words of :func:`stake_words` alone."""
+    x, value = _texts(lang), t["value_at_stake"]
+    if math.isnan(value) or value <= 0:
+        return x["no_value"]
+    return x["stake_lost" if lost else "stake"].format(value=money(value, currency))
+
+
+def stake_claims(t: Terms) -> list[Claim]:
+    """The claim behind :func:`stake_text` (the same in every language and either way)."""
+    value = t["value_at_stake"]
+    if math.isnan(value) or value <= 0:
+        return [claim("value_at_stake", 0.0, **_where(t))]
+    return [claim("value_at_stake", value, **_where(t))]
 
 
 def stake_words(t: Terms, *, lost: bool = False, currency: str | None = None,
                 lang: Lang = "en") -> Words:
     """The money at stake in words (for a customer that stopped, what it bought in the year
     before it stopped) and its claim."""
-    x, value = _texts(lang), t["value_at_stake"]
-    if math.isnan(value) or value <= 0:
-        return x["no_value"], [claim("value_at_stake", 0.0, **_where(t))]
-    key = "stake_lost" if lost else "stake"
-    return (x[key].format(value=money(value, currency)),
-            [claim("value_at_stake", value, **_where(t))])
+    return stake_text(t, lost=lost, currency=currency, lang=lang), stake_claims(t)
 
 
 def _window(t: Terms, w: int, k: int) -> dict[str, Any]:
