@@ -589,8 +589,10 @@ def customers_behind_drop(ctx: Context, rep: str, month: dt.date) -> list[dict[s
     # the rep's customers as a subquery (one query, no list of ids sent back and forth)
     mine = lines.filter((lines.rep_id == rep) & (day >= month - dt.timedelta(days=90))
                         & (day < month)).select("customer_id").distinct()
-    lines = lines.filter(lines.customer_id.isin(mine.customer_id))
-    terms = customer_terms(lines, end)
+    # each customer's terms depend on its own lines only: read from all the lines (in a
+    # refresh, its shared customer-days), then kept for the rep's customers
+    terms = customer_terms(ctx.ws.table("invoice_lines"), end)
+    terms = terms.filter(terms.customer_id.isin(mine.customer_id))
     behind = terms.filter(
         (terms.typical_gap_days <= (end - month).days + 1) & (terms.last_order < month)
         & (terms.value_at_stake > 0)

@@ -100,8 +100,12 @@ def value_at_stake(lines: ir.Table, as_of: dt.date) -> ir.Table:
     last = bought.group_by("customer_id").aggregate(last_order=bought.day.max())
     year = days.join(last, "customer_id")
     year = year.filter(year.day > year.last_order - ibis.interval(days=YEAR_DAYS))
+    # each day's amounts are its lines' exact decimal sums (as floats): summed back as decimals,
+    # the total is exact and the same whatever order the engine's threads add in
+    exact = "decimal(38, 6)"
     worth = year.group_by("customer_id").aggregate(
-        revenue=year.revenue.sum(), sales=year.gross.sum(), returns=year.returns.sum(),
+        revenue=year.revenue.cast(exact).sum(), sales=year.gross.cast(exact).sum(),
+        returns=year.returns.cast(exact).sum(),
     )
     return worth.select(
         "customer_id",
