@@ -174,3 +174,39 @@ def test_money_is_summed_exactly_not_in_the_engines_float_order() -> None:
     assert (pairs[0]["sold_365"], pairs[0]["revenue_per_purchase"]) == (0.9, 0.9 / 5)
     offered = interactions_from_lines(ws.table("invoice_lines")).to_pylist()
     assert (offered[0]["revenue"], offered[0]["revenue_365"]) == (0.9, 0.9)
+
+
+def _welford(gaps: list[float]) -> float:
+    """Population standard deviation added up one gap at a time, as DuckDB's aggregate does."""
+    n, mean, squares = 0, 0.0, 0.0
+    for gap in gaps:
+        n += 1
+        moved = mean + (gap - mean) / n
+        squares += (gap - moved) * (gap - mean)
+        mean = moved
+    return float(np.sqrt(squares / n))
+
+
+def test_gaps_are_between_purchase_days_in_day_order() -> None:
+    # C1 buys A on days 0, 25 (two lines), 26, 49, 64 and 73, listed out of order, and sends
+    # some back on day 30: six purchase days, five gaps 25, 1, 23, 15, 9
+    rows = [("C1", d, "A", 10.0) for d in (49, 0, 25, 73, 26, 64, 25)] + [("C1", 30, "A", -4.0)]
+    row = _pair(StoppedItemsModel().fit(workspace(rows), day(80)), "C1", "A")
+    assert (row["purchases"], row["first_day"], row["last_day"]) == (6, day(0), day(73))
+    assert (row["median_gap"], row["mean_gap"]) == (15.0, 73 / 5)
+    # the deviation adds the gaps up in day order (the same last digit on every run); another
+    # order moves the last digit
+    gaps = [25.0, 1.0, 23.0, 15.0, 9.0]
+    assert row["gap_std"] == _welford(gaps) != _welford(sorted(gaps))
+    assert row["revenue_per_purchase"] == 70.0 / 6
+    assert (row["sold_365"], row["returned_365"], row["last_return_day"]) == (70.0, 4.0, day(30))
+
+
+def test_the_year_starts_365_days_before_the_last_purchase() -> None:
+    rows = [("C1", d, "A", v) for d, v in ((0, 1000.0), (1, 100.0), (100, 100.0), (200, 100.0),
+                                           (365, 100.0), (0, -7.0), (1, -3.0))]
+    row = _pair(StoppedItemsModel().fit(workspace(rows), day(400)), "C1", "A")
+    # the year is (day 0, day 400]: the sale and the return of day 0 are out of it
+    assert (row["sold_365"], row["returned_365"], row["last_return_day"]) == (400.0, 3.0, day(1))
+    assert (row["value_at_stake"], row["returned_after_last"]) == (397.0, 0.0)
+    assert row["revenue_per_purchase"] == 1400.0 / 5
