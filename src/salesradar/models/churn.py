@@ -562,8 +562,12 @@ class ChurnModel:
         if use_shap and len(rows):
             assert booster is not None
             matrix = self._matrix(frame)[rows]
-            with _thread_limits(self.n_jobs):
-                contrib = booster.booster_.predict(matrix, pred_contrib=True)[:, :-1]
+            # rows are explained independently, so threads split them and the contributions
+            # are the same as on one thread (unlike a fit, where threads share the histograms)
+            cores = usable_cores()
+            with _thread_limits(cores):
+                contrib = booster.booster_.predict(matrix, pred_contrib=True,
+                                                   num_threads=cores)[:, :-1]
             strength[rows] = 0.0
             for j, feature in enumerate(self.features_used_):
                 group = _GROUPS[MODEL_FEATURES[int(feature)]]
