@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 import socket
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).parent / "data"
 MAPPINGS = Path(__file__).parents[1] / "src" / "salesradar" / "io" / "mappings"
@@ -45,3 +51,22 @@ def free_port() -> int:
                 continue
             return port
     raise RuntimeError(f"no free loopback port in {start}-{low - 1}")
+
+
+@contextmanager
+def postgres_server(prefix: str) -> Iterator[Any]:
+    """A real PostgreSQL server (``pgserver``, a Unix socket) for the block, its data in a new
+    folder named ``prefix...``; stopped and removed after."""
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset (CI, root shells); harmless here
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    # not under pytest's basetemp: a concurrent pytest run may prune it while the server runs
+    data = Path(tempfile.mkdtemp(prefix=prefix))
+    server: Any = pgserver.get_server(data, cleanup_mode="stop")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(data, ignore_errors=True)

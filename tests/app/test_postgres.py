@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import warnings
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from helpers import postgres_server
 from insights.insight_helpers import T0, make_insight
 from salesradar.app import AppDB, Base
 from salesradar.insights import InsightStore, StoreSettings
@@ -21,19 +17,10 @@ from salesradar.insights import InsightStore, StoreSettings
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    with warnings.catch_warnings():
-        # platformdirs warns that XDG_RUNTIME_DIR is unset (CI, root shells); harmless here
-        warnings.simplefilter("ignore")
-        import pgserver
-    data = Path(tempfile.mkdtemp(prefix="salesradar-app-pg-"))
-    server: Any = pgserver.get_server(data, cleanup_mode="stop")
-    try:
+    with postgres_server("salesradar-app-pg-") as server:
         server.psql("CREATE DATABASE salesradar_app_test;")
         uri = server.get_uri("salesradar_app_test")
         yield uri.replace("postgresql://", "postgresql+psycopg://", 1)
-    finally:
-        server.cleanup()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def test_migrations_and_store_on_postgres(pg_url: str) -> None:

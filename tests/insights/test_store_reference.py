@@ -4,14 +4,10 @@ every count must come out the same."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from helpers import postgres_server
 from salesradar.app import AppDB, HoldoutAssignment, InsightRow
 from salesradar.errors import UserInputError
 from salesradar.insights import Insight, InsightStore, Kind, Status, StoreSettings, UpsertCounts
@@ -182,19 +179,10 @@ def test_upsert_many_does_what_the_orm_version_did(steps: list[tuple[Any, ...]])
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    with warnings.catch_warnings():
-        # platformdirs warns that XDG_RUNTIME_DIR is unset (CI, root shells); harmless here
-        warnings.simplefilter("ignore")
-        import pgserver
-    data = Path(tempfile.mkdtemp(prefix="salesradar-store-pg-"))
-    server: Any = pgserver.get_server(data, cleanup_mode="stop")
-    try:
+    with postgres_server("salesradar-store-pg-") as server:
         for name in ("store_new", "store_reference"):
             server.psql(f"CREATE DATABASE {name};")
         yield server.get_uri("{}").replace("postgresql://", "postgresql+psycopg://", 1)
-    finally:
-        server.cleanup()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def _scenario(store: InsightStore) -> list[Any]:

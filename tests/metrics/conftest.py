@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,8 @@ from typing import Any
 import ibis
 import pyarrow as pa
 import pytest
+
+from helpers import postgres_server
 
 from .data import tables
 
@@ -76,17 +77,8 @@ def duckdb_backend() -> Any:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[Any]:
-    with warnings.catch_warnings():
-        # platformdirs warns that XDG_RUNTIME_DIR is unset (CI, root shells); harmless here
-        warnings.simplefilter("ignore")
-        import pgserver
-
-    # not under pytest's basetemp: a concurrent pytest run may prune it while the server runs
-    data = Path(tempfile.mkdtemp(prefix="salesradar-pg-"))
-    server = pgserver.get_server(data, cleanup_mode="stop")
-    yield server
-    server.cleanup()
-    shutil.rmtree(data, ignore_errors=True)
+    with postgres_server("salesradar-pg-") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
