@@ -17,6 +17,7 @@ rule, and each of these tables says who spoke in ``scored_by``: ``score_churn`` 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,8 +92,6 @@ def score_workspace(
     ``reuse``, scores already written for the same data, day, horizon and currency are kept as
     they are (a refresh with no new data returns in seconds); ``reuse=False`` scores anew.
     """
-    import time
-
     day = as_of or last_invoice_date(ws)
     total = len(SCORE_TABLES) + 1
     if progress:
@@ -116,8 +115,6 @@ def _score_all(ws: Any, day: dt.date, horizon_days: int, version: str, key: str,
                started: float, reuse: bool,
                progress: Callable[[str, int, int], None] | None) -> ScoreSummary:
     """:func:`score_workspace` once it knows the scores must be computed."""
-    import time
-
     total = len(SCORE_TABLES) + 1
     if not reuse:  # --full: detect the non-product codes again too (else the week's serve)
         non_product_codes(ws, fresh=True)
