@@ -53,6 +53,27 @@ def test_features_by_hand() -> None:
     assert a["late_share"] is None and a["contacts"] is None  # tables without rows
 
 
+# SKU breadth at day 500 (window 90: w1 = ages 0..89, w2 = ages 90..179, the year = ages
+# 0..364): X sold at ages 10 and 100 (both windows), Y twice at age 95 (two lines, one SKU),
+# Z at age 200 (the year only), W at age 400 (too old), V only returned (age 5: not a sale)
+BREADTH = [
+    ("D", 490, "X", 10.0), ("D", 400, "X", 10.0), ("D", 405, "Y", 5.0), ("D", 405, "Y", 6.0),
+    ("D", 300, "Z", 7.0), ("D", 100, "W", 8.0), ("D", 495, "V", -3.0),
+]
+
+
+def test_sku_breadth_by_hand() -> None:
+    d = _features(workspace(BREADTH), day(500))["D"]
+    assert (d["skus_w1"], d["skus_w2"], d["skus_365"]) == (1, 2, 3)
+    assert d["sku_trend"] == pytest.approx((1 - 2) / (1 + 2))
+    # at two cutoffs at once each is counted alone: at day 410, X (age 10) and Y (age 5) in
+    # w1, Z (age 110) in w2, and W (age 310) in the year; X's sale on day 490 is in the future
+    both = churn_features(workspace(BREADTH).table("invoice_lines"), [day(410), day(500)])
+    rows = {r["as_of"]: r for r in both.to_pyarrow().to_pylist()}
+    assert (rows[day(410)]["skus_w1"], rows[day(410)]["skus_w2"],
+            rows[day(410)]["skus_365"]) == (2, 1, 4)
+
+
 # "this season last year" at day 400 with a 90-day season is days 36..125: the data start on
 # day 0; A buys on days 35 (just before), 40, 100 (with a return), 125 (the last day) and 126
 # (just after); C only returns something on day 60 and first buys on day 390; B first buys on 380
