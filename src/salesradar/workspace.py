@@ -148,6 +148,13 @@ class Workspace:
     def con(self) -> duckdb.DuckDBPyConnection:
         return self._con
 
+    def thread_view(self) -> Workspace:
+        """The same open database through a new DuckDB connection, for work in another
+        thread (a connection must not be used by two threads at once). It sees the
+        workspace's tables and attached databases, not its temporary tables; closing it
+        leaves the workspace open."""
+        return Workspace(None, self.path, self.published, con=self._con.cursor())
+
     def _ensure_tables(self) -> None:
         for spec in TABLES.values():
             self.con.execute(create_table_sql(spec))

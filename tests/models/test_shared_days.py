@@ -3,7 +3,9 @@ inside the block gets the values it would have computed itself."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import ibis
 import numpy as np
@@ -19,6 +21,7 @@ from salesradar.models.features import (
     churn_labels,
     customer_days,
     purchase_days,
+    shared_view,
     sharing_customer_days,
 )
 
@@ -84,3 +87,30 @@ def test_the_shared_customer_days_give_what_each_model_computes_itself() -> None
 
 def _reads_shared(expr: ibis.Table) -> bool:
     return CUSTOMER_DAYS_TABLE in str(ibis.to_sql(expr))
+
+
+def test_a_thread_reads_the_shared_customer_days_through_its_own_view() -> None:
+    ws = simulated(customers=120, days=540, seed=5)
+    alone = _everything(ws)
+    with sharing_customer_days(ws):
+        views = [shared_view(ws) for _ in range(2)]
+
+        def work(view: object) -> dict[str, pa.Table]:
+            lines = view.table("invoice_lines")  # type: ignore[attr-defined]
+            assert _reads_shared(customer_days(lines))  # not computed again in the thread
+            return _everything(view)
+
+        contexts = [contextvars.copy_context() for _ in views]
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda cv: cv[0].run(work, cv[1]), zip(contexts, views,
+                                                                               strict=True)))
+        for view in views:
+            view.close()
+        assert ws.con.execute("SELECT 1").fetchall() == [(1,)]  # the workspace stays open
+    for shared in results:
+        for name, table in alone.items():
+            _assert_same(table, shared[name])
+    # outside the block a view computes them itself
+    view = ws.thread_view()
+    assert not _reads_shared(customer_days(view.table("invoice_lines")))
+    view.close()

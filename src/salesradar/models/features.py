@@ -173,49 +173,77 @@ def _with_previous(days: ir.Table) -> ir.Table:
 
 
 # The customer-days and purchase days of the workspace's invoice lines, computed once for a
-# whole refresh (sharing_customer_days): the Ibis backend whose invoice lines they are, while shared
+# whole refresh (sharing_customer_days), in an in-memory database attached for the refresh:
+# every connection to the workspace's DuckDB sees it, so the threads of a refresh (each with
+# its own cursor, shared_view) read the same two tables
+SHARED_DATABASE = "salesradar_shared"
+_SHARED_SCHEMA = f"{SHARED_DATABASE}.main"  # as Ibis names a catalog's schema
 CUSTOMER_DAYS_TABLE = "_salesradar_customer_days"
 PURCHASE_DAYS_TABLE = "_salesradar_purchase_days"
-_SHARING: ContextVar[Any] = ContextVar("sharing_customer_days", default=None)
+
+
+@dataclass
+class _Sharing:
+    """The Ibis backends whose ``invoice_lines`` the shared tables are: the workspace's, and
+    those of its views for other threads (:func:`shared_view`)."""
+
+    backends: list[Any]
+
+
+_SHARING: ContextVar[_Sharing | None] = ContextVar("sharing_customer_days", default=None)
 
 
 def _shared(lines: ir.Table, name: str) -> ir.Table | None:
     """The shared table ``name`` when ``lines`` are the whole invoice lines of the workspace
     being refreshed (:func:`sharing_customer_days`); None otherwise (compute them)."""
-    backend = _SHARING.get()
+    sharing = _SHARING.get()
     op = lines.op()
-    if backend is None or not isinstance(op, ops.DatabaseTable) or op.source is not backend \
-            or op.name != "invoice_lines":
+    if sharing is None or not isinstance(op, ops.DatabaseTable) \
+            or op.name != "invoice_lines" or not any(op.source is b for b in sharing.backends):
         return None
-    table: ir.Table = backend.table(name)
+    table: ir.Table = op.source.table(name, database=_SHARED_SCHEMA)
     return table
 
 
 @contextmanager
 def sharing_customer_days(ws: Any) -> Iterator[None]:
     """Inside the block, :func:`customer_days` and :func:`purchase_days` of the workspace's
-    invoice lines read two temporary tables computed once on entry, not again in every
-    query that needs them (the churn features, labels and gates, the rhythm, the money at
-    stake, the insight rules): the same values, computed once per refresh. The invoice
-    lines must not change inside the block. Nested blocks share the outer one's tables."""
+    invoice lines read two tables computed once on entry, not again in every query that
+    needs them (the churn features, labels and gates, the rhythm, the money at stake, the
+    insight rules): the same values, computed once per refresh. The invoice lines must not
+    change inside the block. Nested blocks share the outer one's tables; another thread reads
+    them through :func:`shared_view`."""
     if _SHARING.get() is not None:
         yield
         return
     backend = ws.backend
     try:
+        ws.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SHARED_DATABASE}")
         backend.create_table(CUSTOMER_DAYS_TABLE, customer_days(ws.table("invoice_lines")),
-                             temp=True, overwrite=True)
-        backend.create_table(PURCHASE_DAYS_TABLE,
-                             _with_previous(backend.table(CUSTOMER_DAYS_TABLE)), temp=True,
-                             overwrite=True)
-        token = _SHARING.set(backend)
+                             database=_SHARED_SCHEMA, overwrite=True)
+        backend.create_table(
+            PURCHASE_DAYS_TABLE,
+            _with_previous(backend.table(CUSTOMER_DAYS_TABLE, database=_SHARED_SCHEMA)),
+            database=_SHARED_SCHEMA, overwrite=True)
+        token = _SHARING.set(_Sharing([backend]))
         try:
             yield
         finally:
             _SHARING.reset(token)
     finally:
-        for name in (PURCHASE_DAYS_TABLE, CUSTOMER_DAYS_TABLE):
-            ws.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        ws.con.execute(f"DETACH DATABASE IF EXISTS {SHARED_DATABASE}")
+
+
+def shared_view(ws: Any) -> Any:
+    """A view of ``ws`` for work in another thread (:meth:`Workspace.thread_view`: its own
+    DuckDB connection, since threads must not share one), reading the shared customer-days
+    when ``ws`` shares them (:func:`sharing_customer_days`). The thread must run in a copy of
+    this context (:func:`contextvars.copy_context`), where the sharing is known."""
+    view = ws.thread_view()
+    sharing = _SHARING.get()
+    if sharing is not None:
+        sharing.backends.append(view.backend)
+    return view
 
 
 def purchase_gaps(days: ir.Table, by: Sequence[str] = ("customer_id",)) -> ir.Table:
