@@ -152,8 +152,10 @@ def data_app_commands(app: typer.Typer) -> None:
 
             cost = cost_status(ws.backend)
             churn_model = fitted_record(ws, "churn")
+            cross_sell_model = fitted_record(ws, "cross_sell")
             data = {**_status(ws).to_dict(), "cost": cost, "model_gates": gates,
-                    "churn_model": churn_model, "app_store": store.to_dict()}
+                    "churn_model": churn_model, "cross_sell_model": cross_sell_model,
+                    "app_store": store.to_dict()}
 
             def render() -> None:
                 _print_status(ws)
@@ -172,6 +174,14 @@ def data_app_commands(app: typer.Typer) -> None:
                         if lang == "he" else
                         f"  churn model fitted on the data to {fitted:%d/%m/%Y} ({lines:,} "
                         "invoice lines)", highlight=False)
+                    if cross_sell_model and cross_sell_model.get("fitted_on"):
+                        fitted = date.fromisoformat(str(cross_sell_model["fitted_on"]))
+                        lines = int(cross_sell_model.get("fitted_lines") or 0)
+                        output.console.print(
+                            f"  מודל המכירה הצולבת אומן על הנתונים עד {fitted:%d/%m/%Y} "
+                            f"({lines:,} שורות)" if lang == "he" else
+                            f"  cross-sell model fitted on the data to {fitted:%d/%m/%Y} "
+                            f"({lines:,} invoice lines)", highlight=False)
                 else:
                     output.console.print(
                         "אילו מודלים מדברים: עוד לא ידוע (הריצו salesradar score)" if lang == "he"

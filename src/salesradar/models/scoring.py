@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesradar import __version__
 from salesradar.currency import exact
 from salesradar.engine import table_names
 from salesradar.errors import UserInputError
@@ -36,16 +37,14 @@ from salesradar.models.churn import (
     ChurnModel,
     last_invoice_date,
 )
-from salesradar.models.crosssell import PopularityRecommender, recommend_for
+from salesradar.models.crosssell import BlendRecommender, PopularityRecommender, recommend_for
 from salesradar.models.features import sharing_customer_days
 from salesradar.models.gates import RULE_NAMES, Gate, model_gates
 from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
 from salesradar.models.non_product import non_product_codes
 from salesradar.models.stopped_items import StoppedItemsModel, find_stopped_items
 from salesradar.models.store import (
-    SCORE_TABLES as SCORE_TABLES,  # re-exported: where the score tables were always found
-)
-from salesradar.models.store import (
+    CROSS_SELL_HORIZON,
     SCORED_KEY_TABLE,
     data_version,
     invoice_line_count,
@@ -56,6 +55,9 @@ from salesradar.models.store import (
     save_model,
     scores_key,
     stored_scores_key,
+)
+from salesradar.models.store import (
+    SCORE_TABLES as SCORE_TABLES,  # re-exported: where the score tables were always found
 )
 from salesradar.models.tiers import assign_tiers, health_scores
 
@@ -129,7 +131,8 @@ def _score_all(ws: Any, day: dt.date, horizon_days: int, version: str, key: str,
         "churn": lambda: _score_churn(ws, day, horizon_days, version=version,
                                       model_speaks=speaks("churn"), refit=not reuse),
         "stopped_items": lambda: _score_stopped_items(ws, day, speaks("stopped_items")),
-        "cross_sell": lambda: _score_cross_sell(ws, day, speaks("cross_sell")),
+        "cross_sell": lambda: _score_cross_sell(ws, day, speaks("cross_sell"),
+                                                refit=not reuse, version=version),
         "tiers": lambda: assign_tiers(ws, day),
         "health": lambda: health_scores(ws, day),
     }
@@ -229,12 +232,34 @@ def _score_stopped_items(ws: Any, day: dt.date, model_speaks: bool) -> pa.Table:
     return _scored_by(out, RULE_NAMES["stopped_items"])
 
 
-def _score_cross_sell(ws: Any, day: dt.date, model_speaks: bool) -> pa.Table:
-    """Cross-sell offers of the model, or of popularity when the model does not speak."""
-    if model_speaks:
-        return _scored_by(recommend_for(ws, n=10, as_of=day), "model")
-    offers = recommend_for(ws, n=10, as_of=day, model=PopularityRecommender())
-    return _scored_by(offers, RULE_NAMES["cross_sell"])
+def _score_cross_sell(
+    ws: Any, day: dt.date, model_speaks: bool, *, refit: bool = False,
+    version: str | None = None,
+) -> pa.Table:
+    """Cross-sell offers of the model, or of popularity when the model does not speak.
+
+    The model follows the churn model's refit schedule: unless ``refit`` (--full), the blend
+    saved with the models serves while :func:`~salesradar.models.store.load_recent` holds it
+    (fitted less than a week before, the invoice lines changed by at most 5%), applied to
+    the customers' purchases to ``day`` without learning from them
+    (:func:`~salesradar.models.crosssell.recommend_for`'s ``fitted``); else it is fitted on
+    the data to ``day`` (the offers those of a fit on every run) and saved. Popularity, a rule,
+    is counted anew on every run."""
+    if not model_speaks:
+        offers = recommend_for(ws, n=10, as_of=day, model=PopularityRecommender())
+        return _scored_by(offers, RULE_NAMES["cross_sell"])
+    kept = None if refit or model_folder(ws) is None else load_recent(
+        ws, "cross_sell", day, CROSS_SELL_HORIZON, invoice_line_count(ws))
+    saved = kept[0] if kept is not None else None
+    # saved by this very code (a blend pickled by another version may lack what it reads)
+    if (isinstance(saved, dict) and saved.get("code") == __version__
+            and isinstance(saved.get("model"), BlendRecommender)):
+        return _scored_by(recommend_for(ws, n=10, as_of=day, fitted=saved["model"]), "model")
+    model = BlendRecommender()
+    offers = recommend_for(ws, n=10, as_of=day, model=model)  # fits it
+    save_model(ws, "cross_sell", {"code": __version__, "model": model}, day,
+               CROSS_SELL_HORIZON, version=version)
+    return _scored_by(offers, "model")
 
 
 def _explainer(ws: Any, risk: dict[str, Any]) -> ChurnModel:

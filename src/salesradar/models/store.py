@@ -8,6 +8,8 @@ customer page) load it instead of refitting, as long as the invoice lines have n
 since: the *data version* is a fingerprint of the invoice lines (row count, first and last
 date, total in cents) and of the imports that changed data, so such an import makes the saved
 model stale and the next ``score`` refits; a re-import of the same file does not.
+The cross-sell blend is saved the same way (``cross_sell-<as of>-h0-<version>.pkl``, keyed by
+:data:`CROSS_SELL_HORIZON`), on the same refit schedule.
 
 The files are pickles (the standard library's C pickler, uncompressed: a 50,000-customer model
 saves in a fraction of a second, where joblib's Python pickler took 6 s): load only folders you
@@ -28,8 +30,8 @@ from salesradar.engine import table_names
 from salesradar.workspace import change_stamp
 
 __all__ = [
-    "REFIT_DAYS", "REFIT_DRIFT", "data_version", "fitted_record", "invoice_line_count",
-    "load_latest",
+    "CROSS_SELL_HORIZON", "REFIT_DAYS", "REFIT_DRIFT", "data_version", "fitted_record",
+    "invoice_line_count", "load_latest",
     "load_model", "load_recent", "model_folder", "save_model", "still_fresh",
 ]
 
@@ -39,6 +41,8 @@ __all__ = [
 # of the week instead of a new one.
 REFIT_DAYS = 7
 REFIT_DRIFT = 0.05
+# the cross-sell model looks ahead no horizon: the one its saved files are keyed by
+CROSS_SELL_HORIZON = 0
 
 # bump when a saved model could no longer be used by this code (features, reasons, ...)
 FORMAT = 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -111,6 +112,25 @@ def interactions_from_lines(
         revenue_365=ibis.greatest(pairs.net.fill_null(0.0), 0.0),
     )
     result: pa.Table = agg.order_by(["customer_id", "sku"]).to_pyarrow()
+    return result
+
+
+def purchases_from_lines(lines: ir.Table, end: dt.date | None = None) -> pa.Table:
+    """The customer x SKU pairs with a sale (positive quantity and revenue) dated before ``end``
+    (None: any date): the pairs :func:`interactions_from_lines` keeps, without its aggregates.
+
+    What a model fitted before needs of a later day (:meth:`_CrossSellBase.with_purchases`):
+    which SKUs each customer has bought, so that none of them is offered.
+    """
+    missing = [c for c in (*_REQUIRED, "invoice_date", "quantity", "net_revenue")
+               if c not in lines.columns]
+    if missing:
+        raise UserInputError(f"invoice lines lack column(s) {', '.join(sorted(missing))}")
+    day = lines.invoice_date.cast("date")
+    kept = lines.filter(day.notnull(), lines.quantity > 0, lines.net_revenue > 0)
+    if end is not None:
+        kept = kept.filter(kept.invoice_date.cast("date") < ibis.date(end))
+    result: pa.Table = kept.select("customer_id", "sku").distinct().to_pyarrow()
     return result
 
 
@@ -289,6 +309,8 @@ class _CrossSellBase:
     """
 
     model_name = "base"
+    # set by with_purchases only: the pattern of the fit, when binary_ is a later day's
+    fitted_binary_: Any
 
     def __init__(
         self,
@@ -356,6 +378,49 @@ class _CrossSellBase:
         self._co_buyers_cache: Any = None  # (made on first use by the reasons)
         self._sku_factors_cache: Any = None
         self._fit_model()
+
+    def with_purchases(self, purchases: Any, *, never: Iterable[str] = ()) -> Self:
+        """This fitted model applied to the customers' purchases of a later day, learning nothing.
+
+        A shallow copy sharing every fitted part (the scores, the SKUs' numbers the reasons
+        state, the customers and SKUs known to the fit); only the customers' own SKUs change:
+        they are the pairs of ``purchases`` (``customer_id``, ``sku``, e.g.
+        :func:`purchases_from_lines` to the day scored), so a SKU a customer bought, even after
+        the fit, is never offered to it, and serves as the anchor of a reason. The SKUs of
+        ``never`` (today's discontinued and non-product codes) are not offered either.
+
+        Nothing else is learned from the new purchases: each customer is scored as at the fit
+        (the ALS customer factors are not recomputed, the item-item rows are those of the fit),
+        customers the fit did not see get no rows (as :meth:`recommend` gives unknown ids),
+        and SKUs it did not see are neither offered nor anchors. On the fit's own purchases
+        this gives the fitted model's offers exactly.
+        """
+        check_is_fitted(self, "customers_")
+        co_buyers = self._co_buyers()  # of the fit, made before the own SKUs change
+        table = _as_table(purchases)
+        _check_columns(table)
+        rows = pc.index_in(_strings(table["customer_id"]), value_set=self.customers_)
+        cols = pc.index_in(_strings(table["sku"]), value_set=self.skus_)
+        known = pc.and_(pc.is_valid(rows), pc.is_valid(cols))
+        row = rows.filter(known).to_numpy(zero_copy_only=False).astype(np.int64)
+        col = cols.filter(known).to_numpy(zero_copy_only=False).astype(np.int64)
+        own = sp.csr_matrix((np.ones(len(row)), (row, col)), shape=self.binary_.shape,
+                            dtype=np.float64)
+        own.sum_duplicates()  # canonical: each row's SKUs sorted, once (the anchors rely on it)
+        own.data[:] = 1.0
+        applied = copy.copy(self)
+        applied.binary_ = own
+        # the fit's pattern, for what depends on what was learned (ALS: customers without one)
+        applied.fitted_binary_ = self.fitted_binary()
+        applied._co_buyers_cache = co_buyers
+        applied.eligible_ = self.eligible_ & ~pc.is_in(
+            self.skus_, value_set=_strings(list(never))).to_numpy(zero_copy_only=False)
+        return applied
+
+    def fitted_binary(self) -> Any:
+        """The customers x SKUs pattern the model was fitted on (:attr:`binary_` unless
+        :meth:`with_purchases` replaced it by later purchases)."""
+        return getattr(self, "fitted_binary_", self.binary_)
 
     def _fit_model(self) -> None:
         raise NotImplementedError

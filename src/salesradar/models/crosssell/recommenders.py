@@ -212,7 +212,7 @@ class ALSRecommender(_CrossSellBase):
     def _top_n(self, rows: IntArray, n: int, filter_bought: bool) -> tuple[IntArray, FloatArray]:
         items, values = self._als_top_n(rows, n, filter_bought)
         # customers without purchases have a zero vector (all scores tie): most popular first
-        empty = np.diff(self.binary_.indptr)[rows] == 0
+        empty = np.diff(self.fitted_binary().indptr)[rows] == 0
         if empty.any():
             items[empty], values[empty] = self._dense_top_n(
                 rows[empty], items.shape[1], filter_bought,

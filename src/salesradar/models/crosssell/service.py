@@ -17,6 +17,7 @@ from salesradar.models.crosssell.base import (
     _CrossSellBase,
     _strings,
     interactions_from_lines,
+    purchases_from_lines,
 )
 from salesradar.models.crosssell.recommenders import (
     ALSRecommender,
@@ -48,6 +49,7 @@ def recommend_for(
     model: _CrossSellBase | None = None,
     as_of: dt.date | None = None,
     exclude_non_products: bool = True,
+    fitted: _CrossSellBase | None = None,
 ) -> pa.Table:
     """Cross-sell recommendations for customers of a workspace.
 
@@ -69,6 +71,13 @@ def recommend_for(
         Never offer the workspace's non-product codes (postage, fees, discounts:
         :func:`~salesradar.models.non_product.non_product_codes`, with the company's
         overrides); default True. They are left out of the data the model learns from.
+    fitted
+        A recommender fitted before (the model of the week, :mod:`salesradar.models.store`),
+        used instead of fitting ``model``: only the customers' purchases to ``as_of`` are read
+        (:meth:`~salesradar.models.crosssell.base._CrossSellBase.with_purchases`), so none of
+        them is offered, nor today's discontinued or non-product codes; customers and SKUs
+        new since its fit are not known to it (no offers for them, SKUs not offered) until
+        the next fit.
 
     Returns
     -------
@@ -79,13 +88,16 @@ def recommend_for(
     """
     end = as_of + dt.timedelta(days=1) if as_of is not None else None
     lines = ws.table("invoice_lines")
-    if exclude_non_products:
-        excluded = non_product_codes(ws)
-        if excluded:
-            lines = lines.filter(~lines.sku.isin(excluded))
-    interactions = interactions_from_lines(lines, end=end)
-    recommender = model if model is not None else BlendRecommender()
-    recommender.fit(interactions, discontinued=_discontinued(ws))
+    excluded: list[str] = non_product_codes(ws) if exclude_non_products else []
+    if excluded:
+        lines = lines.filter(~lines.sku.isin(excluded))
+    if fitted is not None:  # the kept model: what each customer bought to the day, not refit
+        never = [*_discontinued(ws), *excluded]
+        recommender = fitted.with_purchases(purchases_from_lines(lines, end=end), never=never)
+    else:
+        interactions = interactions_from_lines(lines, end=end)
+        recommender = model if model is not None else BlendRecommender()
+        recommender.fit(interactions, discontinued=_discontinued(ws))
     recs = recommender.recommend(customer_ids, n=n)
     if recs.num_rows == 0:
         return recs.append_column("name", pa.nulls(0, pa.string()))
