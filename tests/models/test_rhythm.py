@@ -390,6 +390,9 @@ def test_no_dropout_in_the_data_is_flagged() -> None:
         model = BetaGeoModel().fit(frequency, recency, T)
     assert not model.dropout_identified_ and model.dropout_evidence_ < 2.71
     assert model.probability_alive(frequency, recency, T).min() > 0.95
+    # quiet: the same fit, no warning (the test's filters turn any warning into an error)
+    quiet = BetaGeoModel().fit(frequency, recency, T, quiet=True)
+    assert quiet.params_ == model.params_ and not quiet.dropout_identified_
 
 
 @pytest.mark.parametrize("module", [rhythm, spend], ids=["rhythm", "spend"])

@@ -402,7 +402,8 @@ class BetaGeoModel:
         p = self.params_
         return f"BetaGeoModel(r={p.r:.4g}, alpha={p.alpha:.4g}, a={p.a:.4g}, b={p.b:.4g})"
 
-    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None) -> BetaGeoModel:
+    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None, *,
+            quiet: bool = False) -> BetaGeoModel:
         """Estimate r, alpha, a, b by maximum likelihood.
 
         Parameters
@@ -411,6 +412,11 @@ class BetaGeoModel:
             Per-customer summary (see the class docstring for definitions and units).
         weights
             Optional non-negative count per row, e.g. when rows are already aggregated.
+        quiet
+            Do not warn of a fit that did not converge or shows no dropout (the caller reads
+            ``dropout_identified_`` itself). Unlike filtering the warnings, this is safe while
+            other threads run: :func:`warnings.catch_warnings` changes the whole process's
+            filters.
 
         Returns
         -------
@@ -427,7 +433,7 @@ class BetaGeoModel:
         result = _maximize(likelihood, start, tolerance=1e-15)
         theta = np.exp(result.x)
         gradient_norm = float(np.abs(result.jac).max())
-        if not result.success and gradient_norm > 1e-5:
+        if not result.success and gradient_norm > 1e-5 and not quiet:
             warnings.warn(
                 f"BG/NBD fit did not converge ({result.message}); max gradient "
                 f"{gradient_norm:.2g}. With few customers or repeat purchases the data may not "
@@ -440,7 +446,7 @@ class BetaGeoModel:
         gain = self.log_likelihood_ - _nbd_log_likelihood(likelihood)
         self.dropout_evidence_ = max(2.0 * gain, 0.0)
         self.dropout_identified_ = self.dropout_evidence_ > _DROPOUT_LR
-        if not self.dropout_identified_:
+        if not self.dropout_identified_ and not quiet:
             warnings.warn(
                 "BG/NBD: the data do not show customers dropping out (a model without dropout "
                 f"fits as well: 2 x log-likelihood gain {self.dropout_evidence_:.2g} <= "
