@@ -4,7 +4,6 @@ every count must come out the same."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,9 +16,10 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from helpers import postgres_server
-from salesradar.app import AppDB, HoldoutAssignment, InsightRow
+from salesradar.app import AppDB, HoldoutAssignment, InsightEvent, InsightRow
 from salesradar.errors import UserInputError
 from salesradar.insights import Insight, InsightStore, Kind, Status, StoreSettings, UpsertCounts
+from salesradar.insights.holdout import in_holdout
 from salesradar.insights.lifecycle import changed_materially
 from salesradar.insights.store import _content, _reopen, add_event
 
@@ -27,8 +27,9 @@ from .insight_helpers import T0, make_insight
 
 
 class ReferenceStore(InsightStore):
-    """The upsert of before: every stored row loaded as an ORM object, compared attribute by
-    attribute; the rows only updated written by one ORM bulk update."""
+    """The upsert of before: every stored row loaded as an ORM object (in id order, as SQLite
+    scans them), compared attribute by attribute; the rows only updated written by one ORM bulk
+    update; each insight created as an ORM object with its event and holdout assignment."""
 
     def upsert_many(
         self, insights: Iterable[Insight], run_at: datetime, *, kinds: Iterable[Kind] | None = None
@@ -41,7 +42,8 @@ class ReferenceStore(InsightStore):
         scope = {Kind(k).value for k in kinds} if kinds is not None else {k.value for k in Kind}
         counts = {"new": 0, "updated": 0, "unchanged": 0, "reopened": 0, "resolved": 0}
         with self.db.session() as s, s.no_autoflush:
-            existing = {r.dedup_key: r for r in s.scalars(select(InsightRow))}
+            existing = {r.dedup_key: r for r in s.scalars(
+                select(InsightRow).order_by(InsightRow.id))}
             missing = {k for k in batch if k not in existing}
             groups = {key: bool(held) for key, held in s.execute(
                 select(HoldoutAssignment.dedup_key, HoldoutAssignment.holdout)) if key in missing}
@@ -49,7 +51,7 @@ class ReferenceStore(InsightStore):
             for key, insight in batch.items():
                 row = existing.get(key)
                 if row is None:
-                    self._create(s, insight, run_at, groups)
+                    self._reference_create(s, insight, run_at, groups)
                     counts["new"] += 1
                 else:
                     counts[self._reference_update(s, row, insight, run_at, plain_updates)] += 1
@@ -63,6 +65,32 @@ class ReferenceStore(InsightStore):
                     add_event(s, row, Status.RESOLVED, run_at, "situation no longer found")
                 counts["resolved"] += 1
         return UpsertCounts(**counts)
+
+    def _reference_create(self, s: Session, insight: Insight, run_at: datetime,
+                          groups: dict[str, bool]) -> None:
+        row = InsightRow(
+            dedup_key=insight.dedup_key, kind=insight.kind.value,
+            subject_type=insight.subject.type, subject_id=insight.subject.id,
+            detected_at=insight.detected_at, first_seen_at=run_at, last_seen_at=run_at,
+            status=Status.NEW.value, round=1,
+            holdout=self._reference_holdout(s, insight, run_at, groups), **_content(insight),
+        )
+        row.events.append(InsightEvent(at=run_at, from_status=None, to_status="new"))
+        s.add(row)
+
+    def _reference_holdout(self, s: Session, insight: Insight, run_at: datetime,
+                           groups: dict[str, bool]) -> bool:
+        eligible = self.settings.holdout_kinds
+        if eligible is not None and insight.kind not in eligible:
+            return False
+        if insight.dedup_key in groups:
+            return groups[insight.dedup_key]
+        fraction = self.settings.holdout_fraction
+        held = in_holdout(insight.dedup_key, salt=self.holdout_salt_used, fraction=fraction)
+        s.add(HoldoutAssignment(dedup_key=insight.dedup_key, fraction=fraction,
+                                assigned_at=run_at, holdout=held))
+        groups[insight.dedup_key] = held
+        return held
 
     def _reference_update(self, s: Session, row: InsightRow, insight: Insight, run_at: datetime,
                           plain_updates: list[dict[str, Any]]) -> str:
@@ -185,17 +213,28 @@ def pg_url() -> Iterator[str]:
         yield server.get_uri("{}").replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-def _scenario(store: InsightStore) -> list[Any]:
-    """Every path of a run: created (with a group kept from before), only seen again, updated
-    (owner, texts, evidence equal as values), reopened three ways, resolved from four statuses,
-    more keys than one IN (...) holds."""
+def _scenario(store: InsightStore) -> tuple[list[Any], list[dict[str, list[Any]]]]:
+    """Every path of a run: created from an empty store (more rows than one insert batch
+    holds, some with a group kept from before, some of a kind without holdout), only seen
+    again, updated (owner, texts, evidence equal as values), reopened three ways, resolved from
+    four statuses, more keys than one IN (...) holds, and a run whose creations come before,
+    between and after a reopening, followed by its resolutions. Returns each run's counts, and
+    the tables after each run."""
     with store.db.session() as s:
         s.add(HoldoutAssignment(dedup_key="churn_risk:customer:C-5", holdout=True, fraction=1.0,
                                 assigned_at=T0))
     day = timedelta(days=1)
-    many = [make_insight(f"M-{n}", kind=Kind.CROSS_SELL) for n in range(1_100)]
+    counts: list[Any] = []
+    dumps: list[dict[str, list[Any]]] = []
+
+    def run(insights: list[Insight], at: datetime, kinds: list[Kind] | None = None) -> None:
+        counts.append(store.upsert_many(insights, at, kinds=kinds).__dict__)
+        dumps.append(_dump(store.db))
+
+    many = [make_insight(f"M-{n}", kind=Kind.CROSS_SELL, n=n) for n in range(1_100)]
     first = [make_insight(f"C-{n}", a=1, b=2) for n in range(8)]
-    counts = [store.upsert_many(first + many, T0)]
+    run(first[:4] + many[:700] + first[4:] + many[700:] +
+        [make_insight(f"H-{n}", xs=(n, 1.5)) for n in range(300)], T0)
     ids = {r.subject_id: r.id for r in store.list_insights()}
     store.done(ids["C-1"], T0)
     store.snooze(ids["C-2"], T0 + 2 * day, T0)
@@ -206,33 +245,56 @@ def _scenario(store: InsightStore) -> list[Any]:
               make_insight("C-5", rep="r2", a=1, b=2),
               make_insight("C-6", value=40_000, a=1, b=2), make_insight("C-7", why="w", a=1, b=2),
               make_insight("C-8", a=1, b=2), *many[:600]]
-    counts.append(store.upsert_many(second, T0 + day, kinds=[Kind.CHURN_RISK]))
-    counts.append(store.upsert_many(second[:6] + many, T0 + 2 * day))  # C-2 wakes
-    counts.append(store.upsert_many(first, T0 + 3 * day, kinds=[Kind.CHURN_RISK]))
-    return [c.__dict__ for c in counts]
+    run(second, T0 + day, kinds=[Kind.CHURN_RISK])
+    run(second[:6] + many, T0 + 2 * day)  # C-2 wakes
+    run(first, T0 + 3 * day, kinds=[Kind.CHURN_RISK])
+    run([make_insight("N-1"), make_insight("C-8", a=1, b=2),
+         make_insight("N-2", kind=Kind.CROSS_SELL), make_insight("C-5", a=1, b=2),
+         make_insight("N-3", rep=None, manager=None, team=None), many[0]], T0 + 4 * day)
+    return counts, dumps
+
+
+def _same_as_reference(new: tuple[list[Any], list[Any]],
+                       reference: tuple[list[Any], list[Any]]) -> None:
+    counts, dumps = new
+    assert counts == reference[0]
+    assert counts[1:] == [
+        {"new": 1, "updated": 2, "unchanged": 602, "reopened": 1, "resolved": 303},
+        {"new": 0, "updated": 0, "unchanged": 1105, "reopened": 1, "resolved": 0},
+        {"new": 0, "updated": 3, "unchanged": 2, "reopened": 3, "resolved": 1},
+        {"new": 3, "updated": 0, "unchanged": 2, "reopened": 1, "resolved": 1106},
+    ]
+    assert counts[0] == {"new": 1408, "updated": 0, "unchanged": 0, "reopened": 0, "resolved": 0}
+    for after_run, reference_dump in zip(dumps, reference[1], strict=True):
+        # every row of every table, ids included: the insights created in the run's order, the
+        # events of a run in its order (created and reopened alike), then its resolutions'
+        for table, rows in after_run.items():
+            assert rows == reference_dump[table], table
+    created = dumps[0]["insights"]
+    assert [r.subject_id for r in created] == \
+        [f"C-{n}" for n in range(4)] + [f"M-{n}" for n in range(700)] + \
+        [f"C-{n}" for n in range(4, 8)] + [f"M-{n}" for n in range(700, 1_100)] + \
+        [f"H-{n}" for n in range(300)]
+    assert [e.insight_id for e in dumps[0]["insight_events"]] == [r.id for r in created]
+    last = dumps[-1]["insight_events"][len(dumps[-2]["insight_events"]):]
+    assert [(e.to_status, e.note) for e in last[:4]] == [
+        ("new", None), ("new", "situation found again"), ("new", None), ("new", None)]
+    assert len(last) == 4 + 1106
+    assert {e.note for e in last[4:]} == {"situation no longer found"}
+    assert [e.insight_id for e in last[4:]] == sorted(e.insight_id for e in last[4:])
+
+
+def test_upsert_many_on_sqlite_does_what_the_orm_version_did() -> None:
+    done = []
+    for cls in (InsightStore, ReferenceStore):
+        with AppDB.open("sqlite://") as db:
+            done.append(_scenario(cls(db, SETTINGS)))
+    _same_as_reference(*done)
 
 
 def test_upsert_many_on_postgres_does_what_the_orm_version_did(pg_url: str) -> None:
-    dumps, counts = [], []
+    done = []
     for cls, name in ((InsightStore, "store_new"), (ReferenceStore, "store_reference")):
         with AppDB.open(pg_url.format(name)) as db:
-            counts.append(_scenario(cls(db, SETTINGS)))
-            dumps.append(_dump(db))
-    assert counts[0] == counts[1]
-    assert counts[0][1:] == [
-        {"new": 1, "updated": 2, "unchanged": 602, "reopened": 1, "resolved": 3},
-        {"new": 0, "updated": 0, "unchanged": 1105, "reopened": 1, "resolved": 0},
-        {"new": 0, "updated": 3, "unchanged": 2, "reopened": 3, "resolved": 1},
-    ]
-    new, reference = dumps
-    assert new["insights"] == reference["insights"]
-    assert new["holdout_assignments"] == reference["holdout_assignments"]
-    # the events: the same ones; the ORM version resolved in PostgreSQL's physical row order, the
-    # new one by id (as SQLite's order always was)
-    assert Counter(tuple(e)[1:] for e in new["insight_events"]) == \
-        Counter(tuple(e)[1:] for e in reference["insight_events"])
-    resolutions = [e for e in new["insight_events"] if e.note == "situation no longer found"]
-    by_run: dict[Any, list[int]] = {}
-    for event in resolutions:
-        by_run.setdefault(event.at, []).append(event.insight_id)
-    assert all(ids == sorted(ids) for ids in by_run.values())
+            done.append(_scenario(cls(db, SETTINGS)))
+    _same_as_reference(*done)

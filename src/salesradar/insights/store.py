@@ -150,10 +150,22 @@ def add_event(
     row.status = to.value
 
 
-def _reopen(session: Session, row: InsightRow, at: datetime, note: str) -> None:
-    """A quiet or resolved insight is new again, in its next round."""
+def _event(insight_id: int, at: datetime, from_status: str | None, to: Status,
+           note: str | None = None) -> dict[str, Any]:
+    """An ``insight_events`` row, to insert."""
+    return {"insight_id": insight_id, "at": at, "from_status": from_status,
+            "to_status": to.value, "note": note}
+
+
+def _next_round(row: InsightRow) -> None:
+    """What reopening clears: its resolution, snooze and quiet baseline; a round begins."""
     row.resolved_at = row.snoozed_until = row.quiet_value = row.quiet_priority = None
     row.round += 1
+
+
+def _reopen(session: Session, row: InsightRow, at: datetime, note: str) -> None:
+    """A quiet or resolved insight is new again, in its next round."""
+    _next_round(row)
     add_event(session, row, Status.NEW, at, note)
 
 
@@ -185,8 +197,9 @@ class InsightStore:
 
         Only the rows that matter are read, as plain columns: those of the run's keys, and the
         unresolved ones (which the run may resolve); the resolved history is never loaded. A row
-        only seen again, or updated, is written by one statement per shape for all of them; ORM
-        objects are built only for the insights created or reopened (each with its event).
+        only seen again, or updated, is written by one statement per shape for all of them; the
+        insights created, their holdout groups and every event are inserted the same way, in the
+        run's order. ORM objects are built only for the insights reopened (rare).
         """
         _aware(run_at, "run_at")
         batch: dict[str, Insight] = {}
@@ -237,15 +250,29 @@ class InsightStore:
                     s.execute(by_id, params)
             reopened = _rows_by_id(s, list(reopen))
             groups = self._holdout_groups(s, [k for k in batch if k not in known])
-            for key, insight in batch.items():  # in the run's order, as their events were
+            created: list[dict[str, Any]] = []  # the new rows, in the run's order
+            assigned: list[dict[str, Any]] = []  # the holdout groups drawn for them
+            # the events, in the run's order: a reopened insight's, or the dedup key of a
+            # created one (its id is known once its row is inserted)
+            events: list[dict[str, Any] | str] = []
+            for key, insight in batch.items():
                 row = known.get(key)
                 if row is None:
-                    self._create(s, insight, run_at, groups)
+                    created.append(self._new_row(key, insight, run_at, groups, assigned))
+                    events.append(key)
                     counts["new"] += 1
                 elif row.id in reopen:
-                    _refresh_and_reopen(s, reopened[row.id], insight, run_at, reopen[row.id])
+                    events.append(_refresh_and_reopen(reopened[row.id], insight, run_at,
+                                                      reopen[row.id]))
                     counts["reopened"] += 1
-            s.flush()  # their rows and events first: the resolutions' events follow them
+            ids = _insert_rows(s, created)
+            if assigned:
+                s.execute(insert(_HOLDOUT), assigned)
+            s.flush()  # the reopened rows
+            if events:  # before the resolutions' events
+                s.execute(insert(_EVENTS), [
+                    _event(ids[e], run_at, None, Status.NEW) if isinstance(e, str) else e
+                    for e in events])
             gone = sorted((row for key, row in known.items()
                            if key not in batch and row.kind in scope and row.resolved_at is None),
                           key=lambda row: row.id)
@@ -271,17 +298,18 @@ class InsightStore:
                 return "snooze ended"
         return None
 
-    def _create(self, s: Session, insight: Insight, run_at: datetime,
-                groups: dict[str, bool]) -> None:
-        row = InsightRow(
-            dedup_key=insight.dedup_key, kind=insight.kind.value,
-            subject_type=insight.subject.type, subject_id=insight.subject.id,
-            detected_at=insight.detected_at, first_seen_at=run_at, last_seen_at=run_at,
-            status=Status.NEW.value, round=1,
-            holdout=self._holdout(s, insight, run_at, groups), **_content(insight),
-        )
-        row.events.append(InsightEvent(at=run_at, from_status=None, to_status="new"))
-        s.add(row)
+    def _new_row(self, key: str, insight: Insight, run_at: datetime, groups: dict[str, bool],
+                 assigned: list[dict[str, Any]]) -> dict[str, Any]:
+        """The row of an insight created by this run (every column the insert sets; the others
+        are NULL): new, in its first round, with its holdout group. ``key``: its dedup key."""
+        return {
+            "dedup_key": key, "kind": insight.kind.value,
+            "subject_type": insight.subject.type, "subject_id": insight.subject.id,
+            "detected_at": insight.detected_at, "first_seen_at": run_at, "last_seen_at": run_at,
+            "status": Status.NEW.value, "round": 1,
+            "holdout": self._holdout(key, insight.kind, run_at, groups, assigned),
+            **_content(insight),
+        }
 
     @staticmethod
     def _holdout_groups(s: Session, keys: list[str]) -> dict[str, bool]:
@@ -294,18 +322,21 @@ class InsightStore:
                 .where(HoldoutAssignment.dedup_key.in_(chunk))))
         return groups
 
-    def _holdout(self, s: Session, insight: Insight, run_at: datetime,
-                 groups: dict[str, bool]) -> bool:
+    def _holdout(self, key: str, kind: Kind, run_at: datetime, groups: dict[str, bool],
+                 assigned: list[dict[str, Any]]) -> bool:
+        """The holdout group of a new insight (its dedup key and kind): none for a kind not
+        eligible, else the one its key was given before, else one drawn now (added to
+        ``assigned``, to be inserted)."""
         eligible = self.settings.holdout_kinds
-        if eligible is not None and insight.kind not in eligible:
+        if eligible is not None and kind not in eligible:
             return False
-        if insight.dedup_key in groups:
-            return groups[insight.dedup_key]
+        if key in groups:
+            return groups[key]
         fraction = self.settings.holdout_fraction
-        held = in_holdout(insight.dedup_key, salt=self._salt, fraction=fraction)
-        s.add(HoldoutAssignment(dedup_key=insight.dedup_key, fraction=fraction,
-                                assigned_at=run_at, holdout=held))
-        groups[insight.dedup_key] = held
+        held = in_holdout(key, salt=self._salt, fraction=fraction)
+        assigned.append({"dedup_key": key, "holdout": held, "fraction": fraction,
+                         "assigned_at": run_at})
+        groups[key] = held
         return held
 
     def last_written_at(self) -> datetime | None:
@@ -492,6 +523,7 @@ _FIRST_CONTENT = 8
 _END_CONTENT = _FIRST_CONTENT + len(_CONTENT)
 _INSIGHTS: Table = InsightRow.__table__  # type: ignore[assignment]  # the class's Table
 _EVENTS: Table = InsightEvent.__table__  # type: ignore[assignment]
+_HOLDOUT: Table = HoldoutAssignment.__table__  # type: ignore[assignment]
 
 
 @contextmanager
@@ -553,14 +585,34 @@ def _rows_by_id(s: Session, ids: list[int]) -> dict[int, InsightRow]:
     return rows
 
 
-def _refresh_and_reopen(s: Session, row: InsightRow, insight: Insight, run_at: datetime,
-                        note: str) -> None:
-    """A known insight found again that reopens: its new content, then back to new."""
+def _refresh_and_reopen(row: InsightRow, insight: Insight, run_at: datetime,
+                        note: str) -> dict[str, Any]:
+    """A known insight found again that reopens: its new content, then back to new; returns
+    its event (to insert with the run's others)."""
     for name, value in _content(insight).items():
         setattr(row, name, value)
     row.last_seen_at = run_at
     row.detected_at = insight.detected_at
-    _reopen(s, row, run_at, note)
+    _next_round(row)
+    event = _event(row.id, run_at, row.status, Status.NEW, note)
+    row.status = Status.NEW.value
+    return event
+
+
+def _insert_rows(s: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert new insight rows, their ids assigned in the list's order; return the ids by key.
+
+    Where the database can return the ids of a batch in the order of its rows (PostgreSQL: an
+    ``INSERT ... SELECT ... ORDER BY``, as the ORM's flush does), they come that way; SQLite
+    cannot say (SQLAlchemy would then insert one row per statement), but inserts a multi-row
+    ``VALUES`` in its order, each row the next rowid: the ids are matched by their keys.
+    """
+    if not rows:
+        return {}
+    ordered = s.get_bind().dialect.name != "sqlite"
+    returning = insert(_INSIGHTS).returning(_INSIGHTS.c.dedup_key, _INSIGHTS.c.id,
+                                            sort_by_parameter_order=ordered)
+    return {key: id_ for key, id_ in s.execute(returning, rows)}
 
 
 def _resolve(s: Session, gone: list[Row[Any]], at: datetime) -> None:
@@ -578,8 +630,7 @@ def _resolve(s: Session, gone: list[Row[Any]], at: datetime) -> None:
             s.execute(by_id, params)
     if moved:
         s.execute(insert(_EVENTS), [
-            {"insight_id": row.id, "at": at, "from_status": row.status,
-             "to_status": Status.RESOLVED.value, "note": "situation no longer found"}
+            _event(row.id, at, row.status, Status.RESOLVED, "situation no longer found")
             for row in gone if row.status != done])
 
 
