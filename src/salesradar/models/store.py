@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import pickle
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,9 @@ def _load(path: Path) -> Any:
         return pickle.load(saved)
 
 
+_LATEST_LOCK = threading.Lock()
+
+
 def save_model(
     ws: Any, kind: str, model: Any, as_of: dt.date, horizon_days: int, *,
     version: str | None = None, fitted_on: dt.date | None = None,
@@ -179,13 +183,14 @@ def save_model(
         # first: a failed save leaves the model it would replace
         write_atomically(target, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
         latest = folder / "latest.json"
-        record = json.loads(latest.read_text()) if latest.exists() else {}
-        record[kind] = {"file": target.name, "as_of": as_of.isoformat(),
-                        "horizon_days": horizon_days, "data_version": version,
-                        "fitted_on": (fitted_on or as_of).isoformat(),
-                        "fitted_lines": (invoice_line_count(ws) if fitted_lines is None
-                                         else fitted_lines)}
-        write_atomically(latest, json.dumps(record, indent=2))
+        lines = invoice_line_count(ws) if fitted_lines is None else fitted_lines
+        with _LATEST_LOCK:  # models saved by two threads of a refresh: neither record lost
+            record = json.loads(latest.read_text()) if latest.exists() else {}
+            record[kind] = {"file": target.name, "as_of": as_of.isoformat(),
+                            "horizon_days": horizon_days, "data_version": version,
+                            "fitted_on": (fitted_on or as_of).isoformat(),
+                            "fitted_lines": lines}
+            write_atomically(latest, json.dumps(record, indent=2))
         for stale in [*folder.glob(f"{kind}-*.pkl"), *folder.glob(f"{kind}-*.joblib")]:
             if stale != target:  # older models, and those of the joblib format
                 stale.unlink(missing_ok=True)
