@@ -30,6 +30,7 @@ from salesradar.models.base import (
     usable_cores,
 )
 from salesradar.models.cadence import customer_terms
+from salesradar.models.calibration import fit_calibrated, thread_limits
 from salesradar.models.churn_text import (
     explanation,
     explanation_claims,
@@ -95,10 +96,10 @@ Estimator = Literal["lightgbm", "hist_gradient_boosting"]
 
 def _thread_limits(n_jobs: int) -> Any:
     """BLAS single-threaded and OpenMP at ``n_jobs``: spinning worker threads on shared cores
-    made fits many times slower (see :func:`salesradar.models.base.dot`)."""
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped, unused-ignore]
-
-    return threadpool_limits(limits={"blas": 1, "openmp": max(1, n_jobs)})
+    made fits many times slower (see :func:`salesradar.models.base.dot`). The final fit of the
+    calibration sets them again when it runs in a worker process (one definition for both:
+    :func:`~salesradar.models.calibration.thread_limits`)."""
+    return thread_limits(n_jobs)
 
 
 PARALLEL_FOLDS_FROM = 50_000  # training rows from which the folds are fitted side by side
@@ -107,7 +108,9 @@ PARALLEL_FOLDS_FROM = 50_000  # training rows from which the folds are fitted si
 def _fold_processes(rows: int, folds: int) -> int:
     """Processes for the calibration folds: one per fold up to the machine's cores, once the
     training set is large enough to pay for starting them. Each fold's booster stays on one
-    thread, so the result is the same as fitting them one after the other."""
+    thread, so the result is the same as fitting them one after the other. The final booster
+    is fitted beside them (:func:`~salesradar.models.calibration.fit_calibrated`); with one
+    process everything runs here, one fit after the other."""
     if rows < PARALLEL_FOLDS_FROM:
         return 1
     return max(1, min(folds, usable_cores()))
@@ -470,7 +473,6 @@ class ChurnModel:
 
     def fit_features(self, frame: FeatureFrame, churned: Any) -> ChurnModel:
         """Fit on a ready feature frame and 0/1 churn labels (one per row of ``frame``)."""
-        from sklearn.calibration import CalibratedClassifierCV  # type: ignore[import-untyped, unused-ignore]
         from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped, unused-ignore]
         from sklearn.model_selection import GroupKFold  # type: ignore[import-untyped, unused-ignore]
 
@@ -499,12 +501,11 @@ class ChurnModel:
         folds = GroupKFold(n_splits=self.calibration_folds, shuffle=True,
                            random_state=self.random_state)
         splits = list(folds.split(X, y, groups))
-        classifier = CalibratedClassifierCV(
-            self._booster(), method=self.calibration, cv=splits, ensemble=False,
-            n_jobs=_fold_processes(len(y), len(splits)),
-        )
         with _thread_limits(self.n_jobs):
-            classifier.fit(X, y)
+            # CalibratedClassifierCV(ensemble=False), the final fit beside the folds
+            classifier = fit_calibrated(self._booster(), X, y, splits, method=self.calibration,
+                                        n_jobs=_fold_processes(len(y), len(splits)),
+                                        threads=self.n_jobs)
             recency = np.log1p(np.maximum(frame.columns["recency_days"], 0.0)).reshape(-1, 1)
             self.recency_baseline_ = LogisticRegression().fit(recency, y)
         self.classifier_ = classifier
