@@ -9,7 +9,8 @@ The flow, all inside the workspace's DuckDB:
 4. check: unparseable values, empty required values, sign rules, duplicate keys in the file,
    ids unknown to the master tables; each check is counted exactly and illustrated by examples;
 5. if any error was found, stop: the workspace is untouched. Otherwise, in one transaction,
-   insert new keys, replace changed rows, leave identical rows alone, and log the import.
+   insert new keys, replace changed rows, leave identical rows alone, and log the import. Into an
+   empty table, the typed table (built inside that transaction) becomes the table: no copy.
 
 Re-importing a file therefore changes nothing, and importing a corrected file updates exactly the
 corrected rows. With ``replace_documents`` (exports whose lines the ERP does not number), each
@@ -34,7 +35,7 @@ from salesradar.io.mapping import ColumnMapping, Mapping, load_mapping, normaliz
 from salesradar.io.sources import RAW_TABLE, StagedSource, drop_staging, stage_file, stage_sql
 from salesradar.schema import Column, ColumnType, Sign, Table, table
 from salesradar.schema.tables import REFERENCES
-from salesradar.workspace import IMPORT_LOG, Workspace, quote
+from salesradar.workspace import IMPORT_LOG, Workspace, literal, quote
 
 TYPED_TABLE = "_salesradar_typed"
 DIFF_TABLE = "_salesradar_diff"
@@ -165,6 +166,7 @@ def _import(
     notify = progress or (lambda _stage: None)
     con = ws.con
     notify("reading")
+    into_empty = in_transaction = False
     try:
         staged = stage(con)
         report = ImportReport(spec.name, source_label, rows_read=staged.rows,
@@ -179,7 +181,15 @@ def _import(
         if not _errors(issues):
             notify("checking")
             _detect_date_formats(con, columns, mapping)
-            report.rows_skipped, checks = _build_typed(con, spec, columns, mapping, staged)
+            into_empty = _is_empty(con, spec)
+            if into_empty:
+                # the typed table is built as a table of the workspace, inside the transaction
+                # that will rename it into place: written once, never copied (rolled back, with
+                # everything it wrote, if a check fails)
+                con.begin()
+                in_transaction = True
+            report.rows_skipped, checks = _build_typed(con, spec, columns, mapping, staged,
+                                                       temporary=not into_empty)
             issues += _check_values(con, checks, staged, settings)
             generated = any(c.value == "NULL" for c in columns)
             issues += _check_keys(con, spec, staged, settings, generated=generated)
@@ -192,12 +202,17 @@ def _import(
                 issues, total,
             )
         notify("writing")
-        if mapping.replace_documents:
+        if into_empty:
+            in_transaction = False  # committed, or rolled back on a failure, by _fill_empty
+            _fill_empty(con, spec, report, source_bytes)
+        elif mapping.replace_documents:
             _replace_documents(con, spec, report, source_bytes)
         else:
             _upsert(con, spec, report, source_bytes)
         report.issues = issues
     finally:
+        if in_transaction:
+            con.rollback()
         drop_staging(con)
         for temp in (TYPED_TABLE, DIFF_TABLE):
             con.execute(f"DROP TABLE IF EXISTS {temp}")
@@ -371,12 +386,16 @@ def _build_typed(
     columns: list[_Resolved],
     mapping: Mapping,
     staged: StagedSource,
+    *,
+    temporary: bool = True,
 ) -> tuple[int, list[_Check]]:
     """Convert every column in one pass into the typed staging table.
 
     The table keeps the converted values, the row's position and ``_problems``: a bit per failed
     check. Raw text is not kept (it would double the memory); the few rows shown in a report fetch
     theirs from the source again. Returns the rows skipped and the checks the bits stand for.
+    Not ``temporary``: a table of the workspace itself (the caller's transaction holds it), with
+    the canonical columns in their order between ``_row`` and ``_problems``.
     """
     by_name = {item.column.name: item for item in columns}
     inner = [f"{staged.row_position} AS _row"]
@@ -407,13 +426,13 @@ def _build_typed(
     skip = [by_name[c].raw + " IS NULL" for c in mapping.skip_if_empty if c in by_name]
     where = f"WHERE NOT ({' OR '.join(skip)})" if skip else ""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {TYPED_TABLE} AS SELECT {', '.join(outer)} FROM "
-        f"(SELECT {', '.join(inner)} FROM {RAW_TABLE} {where})"
+        f"CREATE OR REPLACE {'TEMP TABLE' if temporary else 'TABLE'} {TYPED_TABLE} AS "
+        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {RAW_TABLE} {where})"
     )
     if not skip:
         return 0, checks
-    row = con.execute(f"SELECT count(*) FROM {RAW_TABLE} WHERE {' OR '.join(skip)}").fetchone()
-    return (int(row[0]) if row else 0), checks
+    # the skip condition is never NULL: every staged row is either typed or skipped
+    return staged.rows - _row_total(con, TYPED_TABLE), checks
 
 
 @dataclass(frozen=True)
@@ -500,7 +519,12 @@ def _check_keys(
     *,
     generated: bool,
 ) -> list[Issue]:
+    if generated and _numbered_key(spec):
+        # numbered per document in file order: no two rows can share a key
+        return _identical_lines(con, spec, staged)
     keys = ", ".join(quote(k) for k in spec.key)
+    if not _may_repeat(con, keys):
+        return []
     duplicates = con.execute(
         f"SELECT {keys}, list(_row ORDER BY _row), count(*) OVER () FROM {TYPED_TABLE} "
         f"GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(_row) LIMIT {settings.max_issues}"
@@ -521,6 +545,25 @@ def _check_keys(
     if generated and not duplicates:
         issues += _identical_lines(con, spec, staged)
     return issues
+
+
+def _numbered_key(spec: Table) -> bool:
+    """Whether the key holds the generated line number and every column it is numbered within."""
+    numbered = {*spec.generated_key_group, spec.generated_key}
+    return bool(spec.generated_key) and numbered <= set(spec.key)
+
+
+def _may_repeat(con: duckdb.DuckDBPyConnection, keys: str) -> bool:
+    """False when no key repeats in the typed table: a cheap exact test before the grouping that
+    lists each repeated key's rows.
+
+    Equal keys have equal hashes, so as many distinct hashes as rows means no key repeats; fewer
+    (a repeat, or in theory two keys sharing a 64-bit hash) sends the rows to the exact grouping.
+    """
+    row = con.execute(
+        f"SELECT count(*) > count(DISTINCT hash({keys})) FROM {TYPED_TABLE}"
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _identical_lines(
@@ -564,20 +607,37 @@ def _check_references(ws: Workspace, spec: Table, settings: ImportSettings) -> l
     return issues
 
 
-def _insert_into_empty(
+def _is_empty(con: duckdb.DuckDBPyConnection, spec: Table) -> bool:
+    row = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {quote(spec.name)})").fetchone()
+    return bool(row and row[0])
+
+
+def _fill_empty(
     con: duckdb.DuckDBPyConnection, spec: Table, report: ImportReport, source_bytes: int | None
-) -> bool:
-    """Into an empty table every typed row goes in as it is (nothing to compare or replace);
-    True when that was the case and the import is written."""
+) -> None:
+    """Into an empty table every typed row goes in as it is (nothing to compare or replace).
+
+    The typed table was built, in the open transaction, as a table of the workspace with the
+    canonical columns: without its ``_row`` and ``_problems`` it takes the empty table's place,
+    and nothing is copied. A column typed otherwise than the table declares it (not expected)
+    falls back to inserting the rows, converted as an INSERT converts them. Ends the
+    transaction. Like the rest of the importer, assumes the workspace's one writer
+    (:func:`salesradar.workspace.writing`): the table found empty stays empty until then.
+    """
     target = quote(spec.name)
-    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchone()
-    if not (empty and empty[0]):
-        return False
-    columns = ", ".join(quote(c) for c in spec.column_names)
     report.inserted = _row_total(con, TYPED_TABLE)
-    _write(con, spec, report, source_bytes,
-           f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {TYPED_TABLE}")
-    return True
+    declared = con.execute(f"DESCRIBE {target}").fetchall()
+    built = [c for c in con.execute(f"DESCRIBE {TYPED_TABLE}").fetchall()
+             if c[0] not in ("_row", "_problems")]
+    if built == declared:
+        statements = [f"ALTER TABLE {TYPED_TABLE} DROP COLUMN _row",
+                      f"ALTER TABLE {TYPED_TABLE} DROP COLUMN _problems",
+                      f"DROP TABLE {target}",
+                      f"ALTER TABLE {TYPED_TABLE} RENAME TO {target}"]
+    else:
+        columns = ", ".join(quote(c) for c in spec.column_names)
+        statements = [f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {TYPED_TABLE}"]
+    _write(con, spec, report, source_bytes, *statements, began=True)
 
 
 def _upsert(
@@ -586,10 +646,10 @@ def _upsert(
     """Insert new keys and replace changed rows, in one transaction, and log the import.
 
     Unchanged rows are only compared, never copied: a re-import of an unchanged file writes
-    nothing but its log line.
+    nothing but its log line. The file is joined to the table once: the rows that differ, each
+    marked new or changed, give both the counts and the writes; only changed rows have a stored
+    row to delete (a new key matched none).
     """
-    if _insert_into_empty(con, spec, report, source_bytes):
-        return
     target = quote(spec.name)
     columns = ", ".join(quote(c) for c in spec.column_names)
     key_match = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM s.{quote(k)}" for k in spec.key)
@@ -598,9 +658,13 @@ def _upsert(
     )
     joined = (f"FROM {TYPED_TABLE} s LEFT JOIN (SELECT *, true AS _present FROM {target}) t "
               f"ON {key_match}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {DIFF_TABLE} AS SELECT "
+        f"{', '.join('s.' + quote(c) for c in spec.column_names)}, t._present IS NULL AS _new "
+        f"{joined} WHERE t._present IS NULL OR NOT ({same})"
+    )
     counts = con.execute(
-        f"SELECT count(*) FILTER (WHERE t._present IS NULL), "
-        f"count(*) FILTER (WHERE t._present AND NOT ({same})) {joined}"
+        f"SELECT count(*) FILTER (WHERE _new), count(*) FILTER (WHERE NOT _new) FROM {DIFF_TABLE}"
     ).fetchone()
     assert counts is not None
     report.inserted, report.updated = int(counts[0]), int(counts[1])
@@ -608,14 +672,10 @@ def _upsert(
     if not (report.inserted or report.updated):
         _write(con, spec, report, source_bytes)
         return
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {DIFF_TABLE} AS SELECT "
-        f"{', '.join('s.' + quote(c) for c in spec.column_names)} {joined} "
-        f"WHERE t._present IS NULL OR NOT ({same})"
-    )
+    delete = [f"DELETE FROM {target} t USING {DIFF_TABLE} s WHERE NOT s._new AND {key_match}"]
     _write(
         con, spec, report, source_bytes,
-        f"DELETE FROM {target} t USING {DIFF_TABLE} s WHERE {key_match}",
+        *(delete if report.updated else []),
         f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {DIFF_TABLE}",
     )
 
@@ -631,8 +691,6 @@ def _replace_documents(
     documents with a difference (or lines in another order) are rewritten. Documents absent from
     the file are left alone. Identical lines within one document stay separate lines.
     """
-    if _insert_into_empty(con, spec, report, source_bytes):
-        return
     target = quote(spec.name)
     columns = ", ".join(quote(c) for c in spec.column_names)
     line = spec.generated_key or spec.key[-1]
@@ -686,19 +744,28 @@ def _write(
     report: ImportReport,
     source_bytes: int | None,
     *statements: str,
+    began: bool = False,
 ) -> None:
-    """Run the writes and log the import, in one transaction: all of it or none of it."""
-    con.begin()
+    """Run the writes and log the import, in one transaction: all of it or none of it.
+
+    ``began``: the transaction is already open (it holds the typed table); it ends here too.
+    """
+    if not began:
+        con.begin()
     try:
         for statement in statements:
             con.execute(statement)
+        # literals, not bound parameters: DuckDB imports pandas (a quarter second) to bind them
+        counts = [report.rows_read, report.rows_skipped, report.inserted, report.updated,
+                  report.unchanged]
+        values = [literal(spec.name), literal(report.source),
+                  "NULL" if source_bytes is None else str(int(source_bytes)),
+                  "now()::TIMESTAMP", *(str(int(n)) for n in counts),
+                  "true" if statements else "false"]
         con.execute(
             f"INSERT INTO {IMPORT_LOG} (import_id, table_name, source, source_bytes, "
             "imported_at, rows_read, rows_skipped, inserted, updated, unchanged, changed) "
-            "SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, "
-            f"now()::TIMESTAMP, ?, ?, ?, ?, ?, ? FROM {IMPORT_LOG}",
-            [spec.name, report.source, source_bytes, report.rows_read, report.rows_skipped,
-             report.inserted, report.updated, report.unchanged, bool(statements)],
+            f"SELECT coalesce(max(import_id), 0) + 1, {', '.join(values)} FROM {IMPORT_LOG}"
         )
         con.commit()
     except BaseException:
