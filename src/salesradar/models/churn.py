@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,9 +21,7 @@ from salesradar.claims import steady
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 from salesradar.models.base import (
-    ConvergenceWarning,
     FloatArray,
-    NoDropoutWarning,
     NotFittedError,
     check_is_fitted,
     usable_cores,
@@ -191,13 +188,9 @@ def _add_rhythm(table: pa.Table, horizon_days: int) -> dict[str, FloatArray]:
         rows = as_of == day
         model = BetaGeoModel()
         # a short or sparse history can leave the BG/NBD likelihood flat, or show no dropout;
-        # its outputs are then still usable as features (the booster weighs them), so the
-        # warnings are not errors here: :func:`_informative_p_alive` keeps P(alive) out of
-        # what users see
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", NoDropoutWarning)
-            model.fit(x[rows], t_x[rows], big_t[rows])
+        # its outputs are then still usable as features (the booster weighs them), so it fits
+        # quietly: :func:`_informative_p_alive` keeps P(alive) out of what users see
+        model.fit(x[rows], t_x[rows], big_t[rows], quiet=True)
         p_alive[rows] = model.probability_alive(x[rows], t_x[rows], big_t[rows])
         expected[rows] = model.expected_purchases(horizon_days, x[rows], t_x[rows], big_t[rows])
         identified[rows] = float(model.dropout_identified_)
