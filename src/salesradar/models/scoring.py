@@ -16,11 +16,14 @@ rule, and each of these tables says who spoke in ``scored_by``: ``score_churn`` 
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -32,13 +35,14 @@ from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 from salesradar.metrics import plain_rows, plain_value
+from salesradar.models.base import usable_cores
 from salesradar.models.churn import (
     MODEL_FEATURES,
     ChurnModel,
     last_invoice_date,
 )
 from salesradar.models.crosssell import BlendRecommender, PopularityRecommender, recommend_for
-from salesradar.models.features import sharing_customer_days
+from salesradar.models.features import shared_view, sharing_customer_days
 from salesradar.models.gates import RULE_NAMES, Gate, model_gates
 from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
 from salesradar.models.non_product import non_product_codes
@@ -116,37 +120,114 @@ def score_workspace(
 def _score_all(ws: Any, day: dt.date, horizon_days: int, version: str, key: str,
                started: float, reuse: bool,
                progress: Callable[[str, int, int], None] | None) -> ScoreSummary:
-    """:func:`score_workspace` once it knows the scores must be computed."""
+    """:func:`score_workspace` once it knows the scores must be computed.
+
+    The gates and the five models are six steps run on two threads (:class:`_Lanes`), each
+    with its own view of the workspace: no model reads another's results, only the gates'
+    decisions, which a step waits for when it needs them. This thread then writes the
+    tables, in order."""
     total = len(SCORE_TABLES) + 1
-    if not reuse:  # --full: detect the non-product codes again too (else the week's serve)
-        non_product_codes(ws, fresh=True)
-    gates = model_gates(ws, day, horizon_days, version=version, fresh=not reuse)
-    seconds: dict[str, float] = {"gates": time.perf_counter() - started}
+    # the non-product codes every model leaves out, detected here (again on --full) rather
+    # than by two steps at once
+    non_product_codes(ws, fresh=not reuse)
+    seconds: dict[str, float] = {}
+    with _Lanes(ws, progress, total) as lanes:
+        gates_step = lanes.submit("gates", lambda view: model_gates(
+            view, day, horizon_days, version=version, fresh=not reuse))
 
-    def speaks(name: str) -> bool:
-        gate = gates.get(name)
-        return gate is None or gate.model_speaks
+        def speaks(name: str) -> bool:
+            gate = gates_step.result()[0].get(name)
+            return gate is None or gate.model_speaks
 
-    steps: dict[str, Callable[[], pa.Table]] = {
-        "churn": lambda: _score_churn(ws, day, horizon_days, version=version,
-                                      model_speaks=speaks("churn"), refit=not reuse),
-        "stopped_items": lambda: _score_stopped_items(ws, day, speaks("stopped_items")),
-        "cross_sell": lambda: _score_cross_sell(ws, day, speaks("cross_sell"),
-                                                refit=not reuse, version=version),
-        "tiers": lambda: assign_tiers(ws, day),
-        "health": lambda: health_scores(ws, day),
-    }
+        steps: dict[str, Callable[[Any], pa.Table]] = {
+            "churn": lambda view: _score_churn(
+                view, day, horizon_days, version=version,
+                model_speaks=lambda: speaks("churn"), refit=not reuse),
+            "stopped_items": lambda view: _score_stopped_items(view, day,
+                                                               speaks("stopped_items")),
+            "cross_sell": lambda view: _score_cross_sell(view, day, speaks("cross_sell"),
+                                                         refit=not reuse, version=version),
+            "tiers": lambda view: assign_tiers(view, day),
+            "health": lambda view: health_scores(view, day),
+        }
+        running = {name: lanes.submit(name, step) for name, step in steps.items()}
+        gates, seconds["gates"] = gates_step.result()
+        seconds["gates"] += lanes.began - started  # the data's fingerprint, as before
+        tables = {}
+        for name, future in running.items():
+            tables[name], seconds[name] = future.result()
     rows: dict[str, int] = {}
-    for index, (name, step) in enumerate(steps.items()):
-        if progress:
-            progress(name, index + 1, total)
-        started = time.perf_counter()
-        table = step()
+    for name, table in tables.items():
         ws.backend.create_table(SCORE_TABLES[name], table, overwrite=True)
         rows[SCORE_TABLES[name]] = table.num_rows
-        seconds[name] = time.perf_counter() - started
     ws.con.execute(f"CREATE OR REPLACE TABLE {SCORED_KEY_TABLE} AS SELECT ? AS key", [key])
     return ScoreSummary(day, horizon_days, rows, seconds, gates, data_version=version)
+
+
+T = TypeVar("T")
+
+
+class _Lanes:
+    """Steps run on two threads, in the order submitted, each thread reading the workspace
+    through its own view (:func:`~salesradar.models.features.shared_view`: a DuckDB
+    connection must not serve two threads; the views read the refresh's shared
+    customer-days), each step in a copy of the submitting context. A step's result is
+    ``(value, seconds)``; on leaving, the threads finish (the steps not started are dropped
+    after an error) and the views close.
+
+    The threads share the process's thread limits (:mod:`threadpoolctl` sets them for the
+    whole process), so the block holds them where every step asks (BLAS single-threaded,
+    OpenMP at the cores): a step's own limits, set and restored while another runs, then
+    change nothing."""
+
+    LANES = 2
+
+    def __init__(self, ws: Any, progress: Callable[[str, int, int], None] | None,
+                 total: int) -> None:
+        self._ws = ws
+        self._progress = progress
+        self._total = total
+        self._submitted = 0
+        self._local = threading.local()
+        self._views: list[Any] = []
+        self._lock = threading.Lock()
+        self.began = time.perf_counter()
+
+    def __enter__(self) -> _Lanes:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped, unused-ignore]
+
+        # OpenMP at the cores, as the churn fits ask (and leave it when they end)
+        self._limits = threadpool_limits(limits={"blas": 1, "openmp": usable_cores()})
+        self._pool = ThreadPoolExecutor(self.LANES, thread_name_prefix="salesradar-score")
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        try:
+            self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+        finally:
+            for view in self._views:
+                view.close()
+            self._limits.restore_original_limits()
+
+    def _view(self) -> Any:
+        view = getattr(self._local, "view", None)
+        if view is None:
+            view = self._local.view = shared_view(self._ws)
+            with self._lock:
+                self._views.append(view)
+        return view
+
+    def submit(self, name: str, step: Callable[[Any], T]) -> Future[tuple[T, float]]:
+        self._submitted += 1
+        index = self._submitted
+
+        def run() -> tuple[T, float]:
+            if self._progress is not None:
+                self._progress(name, index, self._total)
+            began = time.perf_counter()
+            return step(self._view()), time.perf_counter() - began
+
+        return self._pool.submit(contextvars.copy_context().run, run)
 
 
 def _scored_by(table: pa.Table, who: str) -> pa.Table:
@@ -155,13 +236,14 @@ def _scored_by(table: pa.Table, who: str) -> pa.Table:
 
 def _score_churn(
     ws: Any, day: dt.date, horizon_days: int, *, version: str | None = None,
-    model_speaks: bool = True, refit: bool = False,
+    model_speaks: bool | Callable[[], bool] = True, refit: bool = False,
 ) -> pa.Table:
     """Churn scores. Unless ``refit``, the fitted model is reused when saved for the same data,
     or when the refit schedule still holds it (fitted less than a week before, the
     invoice lines changed by at most 5%: :func:`~salesradar.models.store.load_recent`); else
     it is fitted. It is saved with what it scored, for the explanations. When the model does
-    not speak, the probabilities are the calibrated recency rule's."""
+    not speak, the probabilities are the calibrated recency rule's. ``model_speaks`` may be
+    asked once the model has scored (a callable: the gates may still be deciding)."""
 
     def usable(found: Any) -> ChurnModel | None:
         ok = isinstance(found, ChurnModel) and found.features_ == MODEL_FEATURES
@@ -183,7 +265,8 @@ def _score_churn(
     if model is None:
         model = ChurnModel(horizon_days).fit(ws, day)
     table = model.score(ws, day)  # before saving: the saved model keeps what it scored
-    table = _scored_by(table, "model") if model_speaks else _by_recency_rule(model, table)
+    speaks = model_speaks() if callable(model_speaks) else model_speaks
+    table = _scored_by(table, "model") if speaks else _by_recency_rule(model, table)
     if not same:
         save_model(ws, "churn", model, day, horizon_days, version=version,
                    fitted_on=fitted_on, fitted_lines=fitted_lines)
