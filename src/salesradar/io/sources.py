@@ -481,9 +481,9 @@ def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
-    kind = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [RAW_TABLE]
-    ).fetchone()
+    kind = con.execute(  # a literal: a bound parameter makes DuckDB import pandas
+        "SELECT table_type FROM information_schema.tables "
+        f"WHERE table_name = {literal(RAW_TABLE)}").fetchone()
     if kind:
         con.execute(f"DROP {'VIEW' if kind[0] == 'VIEW' else 'TABLE'} {quote(RAW_TABLE)}")
     _drop_rejects(con)
