@@ -31,12 +31,7 @@ def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPy
                              read_only=read_only)
     except duckdb.IOException as exc:  # locked by another process, unreadable, not a DuckDB file
         raise WorkspaceError(f"cannot open workspace {target}: {exc}") from exc
-    # what Ibis sets on a connection it opens, set here so SQL run before Ibis sees the same
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET python_enable_replacements = false")
-    # DuckDB draws its own progress bar on stdout for long queries, which would corrupt --json
-    # output; the CLI shows progress on stderr instead
-    con.execute("SET enable_progress_bar = false")
+    connection_settings(con)
     try:  # as a literal: a bound parameter would make DuckDB import pandas (a quarter second)
         limit = memory_limit().replace("'", "''")
         con.execute(f"SET memory_limit = '{limit}'")
@@ -44,6 +39,17 @@ def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPy
         con.close()
         raise UserInputError(f"{MEMORY_LIMIT_ENV} must be a size like 4GB: {exc}") from None
     return con
+
+
+def connection_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """The settings of each connection (a cursor of another thread too; the memory limit is
+    the database's): UTC, no replacement scans, no progress bar."""
+    # what Ibis sets on a connection it opens, set here so SQL run before Ibis sees the same
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET python_enable_replacements = false")
+    # DuckDB draws its own progress bar on stdout for long queries, which would corrupt --json
+    # output; the CLI shows progress on stderr instead
+    con.execute("SET enable_progress_bar = false")
 
 
 def duckdb_backend(con: duckdb.DuckDBPyConnection) -> Any:

@@ -32,7 +32,13 @@ from typing import Any, Self
 import duckdb
 
 from salesradar.dates import as_date
-from salesradar.engine import duckdb_backend, open_duckdb, raw_duckdb, table_names
+from salesradar.engine import (
+    connection_settings,
+    duckdb_backend,
+    open_duckdb,
+    raw_duckdb,
+    table_names,
+)
 from salesradar.errors import UserInputError, WorkspaceError
 from salesradar.schema import TABLES, FeatureState, Table, feature_states
 
@@ -153,7 +159,9 @@ class Workspace:
         thread (a connection must not be used by two threads at once). It sees the
         workspace's tables and attached databases, not its temporary tables; closing it
         leaves the workspace open."""
-        return Workspace(None, self.path, self.published, con=self._con.cursor())
+        cursor = self._con.cursor()
+        connection_settings(cursor)
+        return Workspace(None, self.path, self.published, con=cursor)
 
     def _ensure_tables(self) -> None:
         for spec in TABLES.values():

@@ -83,6 +83,12 @@ def _fit_final(estimator: Any, X: Any, y: Any, threads: int) -> Any:
 def _calibrator_fitter() -> Any:
     """scikit-learn's ``_fit_calibrator`` with the arguments of this version bound, or None
     where it is missing or takes others (then the caller leaves the fit to scikit-learn)."""
+    import sklearn  # type: ignore[import-untyped, unused-ignore]
+
+    # read against scikit-learn 1.9's source (what its calibrator expects of the predictions
+    # and labels); another version fits by scikit-learn's own code, slower but never wrong
+    if tuple(sklearn.__version__.split(".")[:2]) != ("1", "9"):
+        return None
     try:
         from sklearn.calibration import _fit_calibrator  # type: ignore[import-untyped, unused-ignore]
     except ImportError:

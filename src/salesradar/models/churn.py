@@ -556,12 +556,12 @@ class ChurnModel:
         if use_shap and len(rows):
             assert booster is not None
             matrix = self._matrix(frame)[rows]
-            # rows are explained independently, so threads split them and the contributions
-            # are the same as on one thread (unlike a fit, where threads share the histograms)
-            cores = usable_cores()
-            with _thread_limits(cores):
+            # on the model's own threads: LightGBM's thread count is one setting for the whole
+            # process, which a fit running beside this (the gates', scoring's other thread) reads
+            # while it trains, and a fit's result depends on its threads
+            with _thread_limits(self.n_jobs):
                 contrib = booster.booster_.predict(matrix, pred_contrib=True,
-                                                   num_threads=cores)[:, :-1]
+                                                   num_threads=self.n_jobs)[:, :-1]
             strength[rows] = 0.0
             for j, feature in enumerate(self.features_used_):
                 group = _GROUPS[MODEL_FEATURES[int(feature)]]

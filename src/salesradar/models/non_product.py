@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -352,6 +353,7 @@ def non_product_report(source: Any, rules: NonProductRules | None = None) -> pa.
 
 
 _LAST_CODES: dict[tuple[Any, ...], list[str]] = {}  # this process's last answer, by its key
+_LAST_CODES_LOCK = threading.Lock()
 DETECTED_FILE = "non_product.json"  # the last detection, in the models' folder
 
 
@@ -432,8 +434,9 @@ def non_product_codes(source: Any, rules: NonProductRules | None = None, *,
     company's corrections always apply at once."""
     rules = rules or NonProductRules()
     key = _codes_key(source, rules)
-    if key is not None and not fresh and key in _LAST_CODES:
-        return list(_LAST_CODES[key])
+    known = None if key is None or fresh else _LAST_CODES.get(key)  # one read: threads share it
+    if known is not None:
+        return list(known)
     state = None if key is None else _detection_state(source, rules)  # read once
     detected = None if state is None or fresh else _saved_detection(source, state)
     if detected is None:
@@ -445,6 +448,7 @@ def non_product_codes(source: Any, rules: NonProductRules | None = None, *,
     codes = sorted({c for c in detected if overrides.get(c, True)}
                    | {c for c, marked in overrides.items() if marked})
     if key is not None:
-        _LAST_CODES.clear()
-        _LAST_CODES[key] = codes
+        with _LAST_CODES_LOCK:
+            _LAST_CODES.clear()
+            _LAST_CODES[key] = codes
     return list(codes)

@@ -16,12 +16,13 @@ rule, and each of these tables says who spoke in ``scored_by``: ``score_churn`` 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,7 +36,6 @@ from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 from salesradar.metrics import plain_rows, plain_value
-from salesradar.models.base import usable_cores
 from salesradar.models.churn import (
     MODEL_FEATURES,
     ChurnModel,
@@ -125,41 +125,41 @@ def _score_all(ws: Any, day: dt.date, horizon_days: int, version: str, key: str,
     The gates and the five models are six steps run on two threads (:class:`_Lanes`), each
     with its own view of the workspace: no model reads another's results, only the gates'
     decisions, which a step waits for when it needs them. This thread then writes the
-    tables, in order."""
-    total = len(SCORE_TABLES) + 1
+    tables, in order. A step's seconds are its own run (from its connection to its result,
+    waiting for the gates included); the steps overlap, so they add up to more than the run."""
     # the non-product codes every model leaves out, detected here (again on --full) rather
     # than by two steps at once
     non_product_codes(ws, fresh=not reuse)
-    seconds: dict[str, float] = {}
-    with _Lanes(ws, progress, total) as lanes:
+    with _Lanes(ws, progress, len(SCORE_TABLES) + 1) as lanes:
         gates_step = lanes.submit("gates", lambda view: model_gates(
-            view, day, horizon_days, version=version, fresh=not reuse))
+            view, day, horizon_days, version=version, fresh=not reuse), announce=False)
 
         def speaks(name: str) -> bool:
             gate = gates_step.result()[0].get(name)
             return gate is None or gate.model_speaks
 
+        # the longest first; those that wait for the gates after those that do not
         steps: dict[str, Callable[[Any], pa.Table]] = {
             "churn": lambda view: _score_churn(
                 view, day, horizon_days, version=version,
                 model_speaks=lambda: speaks("churn"), refit=not reuse),
-            "stopped_items": lambda view: _score_stopped_items(view, day,
-                                                               speaks("stopped_items")),
-            "cross_sell": lambda view: _score_cross_sell(view, day, speaks("cross_sell"),
-                                                         refit=not reuse, version=version),
             "tiers": lambda view: assign_tiers(view, day),
             "health": lambda view: health_scores(view, day),
+            "cross_sell": lambda view: _score_cross_sell(view, day, speaks("cross_sell"),
+                                                         refit=not reuse, version=version),
+            "stopped_items": lambda view: _score_stopped_items(view, day,
+                                                               speaks("stopped_items")),
         }
         running = {name: lanes.submit(name, step) for name, step in steps.items()}
-        gates, seconds["gates"] = gates_step.result()
-        seconds["gates"] += lanes.began - started  # the data's fingerprint, as before
-        tables = {}
-        for name, future in running.items():
-            tables[name], seconds[name] = future.result()
+        results = lanes.results()  # the first error raised, the steps not started dropped
+    gates, seconds_gates = results["gates"]
+    seconds = {"gates": seconds_gates + lanes.began - started}  # the fingerprint, as before
     rows: dict[str, int] = {}
-    for name, table in tables.items():
+    for name in SCORE_TABLES:  # in their usual order
+        table, seconds[name] = results[name]
         ws.backend.create_table(SCORE_TABLES[name], table, overwrite=True)
         rows[SCORE_TABLES[name]] = table.num_rows
+    assert set(running) == set(SCORE_TABLES)
     ws.con.execute(f"CREATE OR REPLACE TABLE {SCORED_KEY_TABLE} AS SELECT ? AS key", [key])
     return ScoreSummary(day, horizon_days, rows, seconds, gates, data_version=version)
 
@@ -172,13 +172,15 @@ class _Lanes:
     through its own view (:func:`~salesradar.models.features.shared_view`: a DuckDB
     connection must not serve two threads; the views read the refresh's shared
     customer-days), each step in a copy of the submitting context. A step's result is
-    ``(value, seconds)``; on leaving, the threads finish (the steps not started are dropped
-    after an error) and the views close.
+    ``(value, seconds)``. :meth:`results` waits for them all, or raises the first error as
+    soon as a step fails (the steps not started are then dropped); on leaving, the running
+    steps finish and the views close.
 
     The threads share the process's thread limits (:mod:`threadpoolctl` sets them for the
-    whole process), so the block holds them where every step asks (BLAS single-threaded,
-    OpenMP at the cores): a step's own limits, set and restored while another runs, then
-    change nothing."""
+    whole process), so the block holds BLAS single-threaded, as every step asks: a step's own
+    limits, set and restored while another runs, then change nothing. LightGBM's thread count
+    is process-wide too: every call of the models in this process uses the churn model's
+    ``n_jobs`` (see :meth:`ChurnModel._reason_order`)."""
 
     LANES = 2
 
@@ -187,26 +189,28 @@ class _Lanes:
         self._ws = ws
         self._progress = progress
         self._total = total
-        self._submitted = 0
+        self._announced = 0
         self._local = threading.local()
         self._views: list[Any] = []
         self._lock = threading.Lock()
+        self._futures: dict[str, Future[Any]] = {}
+        self._failed: list[BaseException] = []  # in the order the steps failed
         self.began = time.perf_counter()
 
     def __enter__(self) -> _Lanes:
         from threadpoolctl import threadpool_limits  # type: ignore[import-untyped, unused-ignore]
 
-        # OpenMP at the cores, as the churn fits ask (and leave it when they end)
-        self._limits = threadpool_limits(limits={"blas": 1, "openmp": usable_cores()})
+        self._limits = threadpool_limits(limits=1, user_api="blas")
         self._pool = ThreadPoolExecutor(self.LANES, thread_name_prefix="salesradar-score")
         return self
 
     def __exit__(self, kind: object, *_: object) -> None:
         try:
-            self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+            self._pool.shutdown(wait=True, cancel_futures=True)
         finally:
             for view in self._views:
-                view.close()
+                with contextlib.suppress(Exception):  # the others still close; the error wins
+                    view.close()
             self._limits.restore_original_limits()
 
     def _view(self) -> Any:
@@ -217,17 +221,45 @@ class _Lanes:
                 self._views.append(view)
         return view
 
-    def submit(self, name: str, step: Callable[[Any], T]) -> Future[tuple[T, float]]:
-        self._submitted += 1
-        index = self._submitted
+    def submit(self, name: str, step: Callable[[Any], T], *,
+               announce: bool = True) -> Future[tuple[T, float]]:
+        """Queue ``step`` (called with this thread's view); ``announce``: report it to the
+        progress callback when it starts, numbered in the order submitted (from 1)."""
+        index = None
+        if announce:
+            self._announced += 1
+            index = self._announced
 
         def run() -> tuple[T, float]:
-            if self._progress is not None:
+            if index is not None and self._progress is not None:
                 self._progress(name, index, self._total)
             began = time.perf_counter()
-            return step(self._view()), time.perf_counter() - began
+            try:
+                return step(self._view()), time.perf_counter() - began
+            except BaseException as error:
+                with self._lock:
+                    self._failed.append(error)
+                raise
 
-        return self._pool.submit(contextvars.copy_context().run, run)
+        future = self._pool.submit(contextvars.copy_context().run, run)
+        self._futures[name] = future
+        return future
+
+    def results(self) -> dict[str, Any]:
+        """Every step's ``(value, seconds)`` by name, once all have run; as soon as one fails,
+        the steps not started are dropped and the first error is raised (another step may
+        then fail because of it, e.g. when the first one's failure stopped worker processes
+        they shared)."""
+        pending = set(self._futures.values())
+        while pending:
+            _, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            with self._lock:
+                first = self._failed[0] if self._failed else None
+            if first is not None:
+                for future in pending:
+                    future.cancel()
+                raise first
+        return {name: future.result() for name, future in self._futures.items()}
 
 
 def _scored_by(table: pa.Table, who: str) -> pa.Table:
