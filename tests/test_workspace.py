@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +89,29 @@ def test_loaded_tables_are_those_with_a_row_also_through_a_scope(tmp_path: Path)
         assert own.loaded_tables() == {"invoice_lines", "score_churn"}
     with scoped_workspace(path, Scope(frozenset({"R2"}))) as other:
         assert other.loaded_tables() == set()  # the views exist, but show none of R1's rows
+
+
+def test_the_models_run_with_duckdbs_limit_lowered_by_their_reserve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the models run, DuckDB's limit leaves them 1.2 GB of the memory limit (at least
+    half of it stays DuckDB's), on every cursor, and is restored after, also on an error."""
+    from salesradar.engine import memory_for_models, open_duckdb
+
+    def limit(con: Any) -> str:
+        return str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    monkeypatch.setenv("SALESRADAR_MEMORY_LIMIT", "4GiB")
+    con = open_duckdb(tmp_path / "ws.duckdb")
+    assert limit(con) == "4.0 GiB"
+    with memory_for_models(con):
+        # 4 GiB - 1.2 GB = 3,094,967,296 bytes = 2.88 GiB
+        assert limit(con) == limit(con.cursor()) == "2.8 GiB"
+    assert limit(con) == "4.0 GiB"
+    monkeypatch.setenv("SALESRADAR_MEMORY_LIMIT", "2GiB")  # half of 2 GiB stays DuckDB's
+    con.execute("SET memory_limit = '2GiB'")
+    with pytest.raises(RuntimeError, match="boom"), memory_for_models(con):
+        assert limit(con) == "1.0 GiB"
+        raise RuntimeError("boom")
+    assert limit(con) == "2.0 GiB"
+    con.close()

@@ -7,12 +7,14 @@ files in DuckDB before they are written (see :mod:`salesradar.io.importer`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from salesradar.config import MEMORY_LIMIT_ENV, memory_limit
+from salesradar.config import MEMORY_LIMIT_ENV, memory_limit, models_memory_limit
 from salesradar.errors import UserInputError, WorkspaceError
 
 
@@ -39,6 +41,24 @@ def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPy
         con.close()
         raise UserInputError(f"{MEMORY_LIMIT_ENV} must be a size like 4GB: {exc}") from None
     return con
+
+
+@contextmanager
+def memory_for_models(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Inside the block, DuckDB's memory limit leaves room for the models' own arrays and
+    frames (:func:`~salesradar.config.models_memory_limit`), which DuckDB does not count:
+    with both, the process stays within the memory limit. The limit is the database's (every
+    cursor's); it is restored on leaving."""
+    lowered = models_memory_limit()
+    if lowered is None:  # not a size we read: DuckDB's limit stays as it is
+        yield
+        return
+    con.execute(f"SET memory_limit = '{lowered}B'")
+    try:
+        yield
+    finally:
+        limit = memory_limit().replace("'", "''")
+        con.execute(f"SET memory_limit = '{limit}'")
 
 
 def connection_settings(con: duckdb.DuckDBPyConnection) -> None:

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from salesradar import __version__
 from salesradar.currency import exact
-from salesradar.engine import table_names
+from salesradar.engine import memory_for_models, table_names
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 from salesradar.metrics import plain_rows, plain_value
@@ -113,7 +113,8 @@ def score_workspace(
         return ScoreSummary(day, horizon_days, kept,
                             {"gates": time.perf_counter() - started}, gates, reused=True,
                             data_version=version)
-    with sharing_customer_days(ws):  # the customer-days once for the gates and every model
+    # the customer-days once for the gates and every model; DuckDB leaves the models room
+    with sharing_customer_days(ws), memory_for_models(ws.con):
         return _score_all(ws, day, horizon_days, version, key, started, reuse, progress)
 
 
