@@ -11,8 +11,10 @@ process on a fresh workspace and app database:
 3. ``import invoice_lines`` of the held-back day, then ``run``;
 4. ``run`` again, nothing changed.
 
-Prints a markdown table with each step's seconds, the process's peak memory and what ``run``
-reported (scores reused, results kept), and the load average before each step.
+Prints a markdown table with each step's seconds, its CPU seconds (user + system, with the worker
+processes it waited for: steadier than the wall time on a shared machine), the process's peak
+memory, what ``run`` reported (scores reused, results kept) and the load average before each
+step.
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ def split(folder: Path) -> tuple[Path, Path, int]:
     return before, day_file, int(count)
 
 
-def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, dict[str, object]]:
-    """Seconds, peak RSS (MiB) and the JSON printed by one salesradar command."""
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, float, dict[str, object]]:
+    """Seconds, CPU seconds (user + system), peak RSS (MiB) and the JSON printed by one
+    salesradar command."""
     load = os.getloadavg()[0]
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "salesradar", *args, "--json"],
@@ -66,7 +69,7 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, dict[str,
         raise SystemExit(f"salesradar {' '.join(args)} failed ({status}): {out[-2000:]!r}")
     result = json.loads(out)
     result["_load"] = load
-    return seconds, usage.ru_maxrss / 1024, result
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, result
 
 
 def main() -> None:
@@ -97,9 +100,10 @@ def main() -> None:
         ("run after that day", run),
         ("run, nothing changed", run),
     ]
-    print("| step | seconds | peak MiB | reported | load before |\n|---|---:|---:|---|---:|")
+    print("| step | seconds | CPU s | peak MiB | reported | load before |\n"
+          "|---|---:|---:|---:|---|---:|")
     for name, command in steps:
-        seconds, peak, result = timed(command, env)
+        seconds, cpu, peak, result = timed(command, env)
         scores = result.get("scores") or {}
         told = ("results kept" if result.get("unchanged_since") else
                 "scores reused" if scores.get("reused") else
@@ -108,8 +112,8 @@ def main() -> None:
         if insights:
             told += f"; insights {insights.get('new', 0)} new, {insights.get('updated', 0)} " \
                     f"updated, {insights.get('total', 0)} open"
-        print(f"| {name} | {seconds:.1f} | {peak:,.0f} | {told} | {result['_load']:.2f} |",
-              flush=True)
+        print(f"| {name} | {seconds:.1f} | {cpu:.1f} | {peak:,.0f} | {told} | "
+              f"{result['_load']:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
