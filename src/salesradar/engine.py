@@ -34,9 +34,8 @@ def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPy
     except duckdb.IOException as exc:  # locked by another process, unreadable, not a DuckDB file
         raise WorkspaceError(f"cannot open workspace {target}: {exc}") from exc
     connection_settings(con)
-    try:  # as a literal: a bound parameter would make DuckDB import pandas (a quarter second)
-        limit = memory_limit().replace("'", "''")
-        con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        _set_memory_limit(con, memory_limit())
     except duckdb.Error as exc:
         con.close()
         raise UserInputError(f"{MEMORY_LIMIT_ENV} must be a size like 4GB: {exc}") from None
@@ -53,12 +52,18 @@ def memory_for_models(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     if lowered is None:  # not a size we read: DuckDB's limit stays as it is
         yield
         return
-    con.execute(f"SET memory_limit = '{lowered}B'")
+    _set_memory_limit(con, f"{lowered}B")
     try:
         yield
     finally:
-        limit = memory_limit().replace("'", "''")
-        con.execute(f"SET memory_limit = '{limit}'")
+        _set_memory_limit(con, memory_limit())
+
+
+def _set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
+    """DuckDB's memory limit for the database (every cursor), as a literal: a bound parameter
+    would make DuckDB import pandas (a quarter second)."""
+    quoted = limit.replace("'", "''")
+    con.execute(f"SET memory_limit = '{quoted}'")
 
 
 def connection_settings(con: duckdb.DuckDBPyConnection) -> None:
