@@ -139,3 +139,45 @@ def test_a_refresh_of_unchanged_data_keeps_what_the_last_one_computed(tmp_path: 
         run_insights(ws, store)
     assert run(path, store, deliver=False).unchanged_since is None
 
+
+
+def test_a_day_of_new_lines_finds_the_stopped_items_of_a_refresh_from_scratch(
+    tmp_path: Path,
+) -> None:
+    """The day's refresh computes the pair facts again only for the customers invoiced that day
+    (:func:`~salesradar.models.stopped_items.kept_pair_facts`), and finds exactly the stopped
+    items that a refresh of the same data from an empty workspace finds."""
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.csv as pv
+
+    from salesradar.demo import generate
+    from salesradar.models.stopped_items import PAIR_FACTS_TABLE
+    from salesradar.pipeline import run
+
+    everything = tmp_path / "everything"
+    generate(everything, customers=120, years=2, seed=5)
+    lines = pv.read_csv(everything / "invoice_lines.csv")
+    last = pc.equal(lines["invoice_date"], pc.max(lines["invoice_date"]))
+    before, day = tmp_path / "before", tmp_path / "day"
+    shutil.copytree(everything, before)
+    day.mkdir()
+    pv.write_csv(lines.filter(pc.invert(last)), before / "invoice_lines.csv")
+    pv.write_csv(lines.filter(last), day / "invoice_lines.csv")
+    assert 0 < pc.sum(last).as_py() < lines.num_rows
+
+    def stopped(path: Path) -> tuple[object, ...]:
+        with Workspace.open(path) as ws:
+            return tuple(ws.con.execute(f"FROM {table} ORDER BY ALL").fetchall()  # noqa: S608
+                         for table in ("score_stopped_items", PAIR_FACTS_TABLE))
+
+    store = InsightStore(AppDB.open("sqlite://"))
+    run(tmp_path / "daily.duckdb", store, data=before, deliver=False)
+    daily = run(tmp_path / "daily.duckdb", store, data=day, deliver=False)
+    assert daily.scores["reused"] is False
+    scratch = InsightStore(AppDB.open("sqlite://"))
+    run(tmp_path / "scratch.duckdb", scratch, data=everything, deliver=False)
+    found, expected = stopped(tmp_path / "daily.duckdb"), stopped(tmp_path / "scratch.duckdb")
+    assert len(expected[0]) > 0
+    assert found == expected

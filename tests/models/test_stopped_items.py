@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import cast
 
+import ibis.expr.types as ir
 import numpy as np
+import pyarrow as pa
 import pytest
 from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 
 from salesradar.models import NotFittedError
-from salesradar.models.stopped_items import StoppedItemsModel, find_stopped_items, gap_survival
+from salesradar.models.stopped_items import (
+    PAIR_FACTS_TABLE,
+    PAIR_STAMPS_TABLE,
+    StoppedItemsModel,
+    find_stopped_items,
+    gap_survival,
+    kept_pair_facts,
+)
+from salesradar.workspace import Workspace
 
-from .invoice_helpers import day, workspace
+from .invoice_helpers import DAY0, day, insert, simulated, workspace
 
 CUTOFF = day(200)
 
@@ -210,3 +222,81 @@ def test_the_year_starts_365_days_before_the_last_purchase() -> None:
     assert (row["sold_365"], row["returned_365"], row["last_return_day"]) == (400.0, 3.0, day(1))
     assert (row["value_at_stake"], row["returned_after_last"]) == (397.0, 0.0)
     assert row["revenue_per_purchase"] == 1400.0 / 5
+
+
+# -- facts kept between refreshes -------------------------------------------------------------
+
+def _pairs(ws: Workspace, as_of: dt.date, facts: ir.Table | None = None) -> pa.Table:
+    model = StoppedItemsModel(min_purchases=3).fit(ws, as_of, facts=facts)
+    assert model.pairs_ is not None
+    return model.pairs_
+
+
+def _last_day(ws: Workspace) -> dt.date:
+    found = ws.con.execute("SELECT max(invoice_date) FROM invoice_lines").fetchone()
+    assert found is not None
+    return cast(dt.date, found[0])
+
+
+def _poison(ws: Workspace, *customers: str) -> None:
+    """Make the kept facts of ``customers`` wrong: a fact computed again is right again."""
+    ws.con.execute(f"UPDATE {PAIR_FACTS_TABLE} SET purchases = purchases + 100 "
+                   "WHERE list_contains(?, customer_id)", [list(customers)])
+
+
+def _poisoned(ws: Workspace) -> set[str]:
+    rows = ws.con.execute(f"SELECT DISTINCT customer_id FROM {PAIR_FACTS_TABLE} "
+                          "WHERE purchases > 100").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_kept_pair_facts_equal_the_facts_of_every_line_after_each_change() -> None:
+    """Facts kept from the last refresh, computed again only for the customers whose lines
+    changed (added, removed, edited; a return; a new customer), give the pairs computed from
+    every line, exactly; the others' facts are read as kept."""
+    ws = simulated(customers=60, days=400, seed=3)
+    first = _last_day(ws)
+    assert _pairs(ws, first, kept_pair_facts(ws, first)) == _pairs(ws, first)
+    customers = [r[0] for r in ws.con.execute(
+        "SELECT DISTINCT customer_id FROM invoice_lines ORDER BY 1").fetchall()]
+    steady, bought, edited, removed = customers[0], customers[1], customers[2], customers[3]
+    _poison(ws, steady, bought, edited, removed)
+    # a day of new lines: one customer buys again and returns something; a new customer
+    sku = ws.con.execute("SELECT min(sku) FROM invoice_lines WHERE customer_id = ?",
+                         [bought]).fetchone()[0]  # type: ignore[index]
+    next_day = (first - DAY0).days + 1
+    insert(ws, "invoice_lines", {
+        "invoice_id": ["N1", "N2", "N3"], "line_no": [1, 1, 1],
+        "invoice_date": pa.array([day(next_day)] * 3, type=pa.date32()),
+        "customer_id": [bought, bought, "C-NEW"], "sku": [sku, "S1", "S2"],
+        "quantity": [1.0, -1.0, 1.0], "net_revenue": pa.array([70.0, -30.0, 55.0]),
+    })
+    # an edited amount and a customer's lines removed (a corrected re-import)
+    ws.con.execute("UPDATE invoice_lines SET net_revenue = net_revenue + 1 WHERE invoice_id = "
+                   "(SELECT min(invoice_id) FROM invoice_lines WHERE customer_id = ?)", [edited])
+    ws.con.execute("DELETE FROM invoice_lines WHERE customer_id = ?", [removed])
+    latest = _last_day(ws)
+    facts = kept_pair_facts(ws, latest)
+    assert _poisoned(ws) == {steady}  # the changed customers' facts computed again, only theirs
+    ws.con.execute(f"UPDATE {PAIR_FACTS_TABLE} SET purchases = purchases - 100 "
+                   "WHERE customer_id = ?", [steady])
+    assert _pairs(ws, latest, facts) == _pairs(ws, latest)
+    assert removed not in set(_pairs(ws, latest, facts)["customer_id"].to_pylist())
+    # nothing changed since: nothing computed again; --full (fresh): everything
+    _poison(ws, steady)
+    kept_pair_facts(ws, latest)
+    assert _poisoned(ws) == {steady}
+    kept_pair_facts(ws, latest, fresh=True)
+    assert _poisoned(ws) == set()
+    # facts kept by another version of this code are computed anew
+    _poison(ws, steady)
+    ws.con.execute(f"UPDATE {PAIR_STAMPS_TABLE} SET format = format - 1")
+    kept_pair_facts(ws, latest)
+    assert _poisoned(ws) == set()
+
+
+def test_kept_pair_facts_are_only_those_of_every_line() -> None:
+    """Judged before the lines' last day, the kept facts (of every line) do not apply."""
+    ws = workspace(_history())
+    assert kept_pair_facts(ws, CUTOFF - dt.timedelta(days=1)) is None
+    assert _pairs(ws, CUTOFF, kept_pair_facts(ws, CUTOFF)) == _pairs(ws, CUTOFF)

@@ -46,7 +46,11 @@ from salesradar.models.features import shared_view, sharing_customer_days
 from salesradar.models.gates import RULE_NAMES, Gate, model_gates
 from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
 from salesradar.models.non_product import non_product_codes
-from salesradar.models.stopped_items import StoppedItemsModel, find_stopped_items
+from salesradar.models.stopped_items import (
+    StoppedItemsModel,
+    find_stopped_items,
+    kept_pair_facts,
+)
 from salesradar.models.store import (
     CROSS_SELL_HORIZON,
     SCORED_KEY_TABLE,
@@ -148,8 +152,8 @@ def _score_all(ws: Any, day: dt.date, horizon_days: int, version: str, key: str,
             "health": lambda view: health_scores(view, day),
             "cross_sell": lambda view: _score_cross_sell(view, day, speaks("cross_sell"),
                                                          refit=not reuse, version=version),
-            "stopped_items": lambda view: _score_stopped_items(view, day,
-                                                               speaks("stopped_items")),
+            "stopped_items": lambda view: _score_stopped_items(
+                view, day, speaks("stopped_items"), fresh=not reuse),
         }
         running = {name: lanes.submit(name, step) for name, step in steps.items()}
         results = lanes.results()  # the first error raised, the steps not started dropped
@@ -327,12 +331,17 @@ def _by_recency_rule(model: ChurnModel, table: pa.Table) -> pa.Table:
     return _scored_by(table.take(pa.array(order)), RULE_NAMES["churn"])
 
 
-def _score_stopped_items(ws: Any, day: dt.date, model_speaks: bool) -> pa.Table:
+def _score_stopped_items(ws: Any, day: dt.date, model_speaks: bool, *,
+                         fresh: bool = False) -> pa.Table:
     """Stopped items flagged by the model, or by the gap rule (gap over 2x the pair's median
-    gap, the model's eligible pairs) in the model's columns with ``p_gap`` null."""
+    gap, the model's eligible pairs) in the model's columns with ``p_gap`` null. The pairs'
+    facts are kept in the workspace for the next refresh, which computes again only those of
+    the customers whose lines changed (:func:`~salesradar.models.stopped_items.
+    kept_pair_facts`; ``fresh``: all of them)."""
+    facts = kept_pair_facts(ws, day, fresh=fresh)
     if model_speaks:
-        return _scored_by(find_stopped_items(ws, day), "model")
-    model = StoppedItemsModel().fit(ws, day)
+        return _scored_by(find_stopped_items(ws, day, facts=facts), "model")
+    model = StoppedItemsModel().fit(ws, day, facts=facts)
     assert model.pairs_ is not None
     schema = model.flags().schema
     rule = model.baseline_flags()

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import gammaincc  # type: ignore[import-untyped, unused-ignore]
 
+from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.models.base import FloatArray, check_is_fitted
 from salesradar.models.churn import _as_tables, last_invoice_date
@@ -27,7 +28,14 @@ from salesradar.models.features import CustomerTables
 from salesradar.models.non_product import non_product_codes, product_names
 from salesradar.models.text import money
 
-__all__ = ["StoppedItemsModel", "backtest", "find_stopped_items", "pair_statistics"]
+__all__ = [
+    "StoppedItemsModel",
+    "backtest",
+    "find_stopped_items",
+    "kept_pair_facts",
+    "pair_facts",
+    "pair_statistics",
+]
 
 # gamma shape bounds: below 0.5 the gaps are too irregular to call any gap improbable; above 50
 # the cadence is as good as clockwork
@@ -56,44 +64,17 @@ def _day(column: ir.Value) -> ir.DateValue:
     return column.date() if column.type().is_timestamp() else column.cast("date")
 
 
-def pair_statistics(
-    tables: CustomerTables | ir.Table,
-    as_of: dt.date,
-    *,
-    min_purchases: int = 4,
-    recent_days: int = 90,
-    exclude_skus: Sequence[str] = (),
-) -> ir.Table:
-    """Cadence of every customer x SKU pair with at least ``min_purchases`` purchase days.
+def pair_facts(lines: ir.Table, latest: dt.date) -> ir.Table:
+    """What :func:`pair_statistics` knows of every customer x SKU pair with a purchase day,
+    whatever the day it is judged at: the facts of invoice lines dated up to ``latest`` (their
+    ``day`` column), which stay true on any later day with no other lines.
 
-    A pair's purchase day is a date with a positive-revenue line of that SKU for that customer,
-    on or before ``as_of``.
-
-    The pair's year is the invoice lines of the pair dated in (last purchase day - 365 days,
-    ``as_of``]: sales and returns (negative lines) alike.
-
-    Returns
-    -------
-    ibis.expr.types.Table
-        One row per pair: ``customer_id``, ``sku``, ``purchases``, ``first_day``, ``last_day``,
-        ``gap_days`` (``as_of`` - last purchase), ``mean_gap``, ``median_gap``, ``gap_std``,
-        ``revenue_per_purchase``; the pair's year: ``sold_365`` (its sales), ``returned_365``
-        (its returns and credit notes, >= 0), ``net_365`` (sold - returned, may be negative),
-        ``returned_after_last`` (returns dated after the last purchase, >= 0) and
-        ``last_return_day`` (its latest return, null without one); and the eligibility facts
-        ``sku_recent_buyers`` (other customers who bought the SKU in the last
-        ``recent_days``), ``sku_active`` (from ``products``; true when the table or the value
-        is missing), ``customer_last_day`` (the customer's last purchase of anything).
+    One row per pair: ``customer_id``, ``sku``, ``revenue`` (its sales, exact), ``purchases``,
+    ``first_day``, ``last_day``, ``median_gap``, ``gap_std``; ``early`` (its sales of the days
+    365 or more before its last purchase, null without any), ``returned_365``,
+    ``returned_after_last`` and ``last_return_day`` (its returns and credit notes dated less than
+    365 days before its last purchase, or after it; null without any).
     """
-    if not isinstance(tables, CustomerTables):
-        tables = CustomerTables(tables)
-    if min_purchases < 3:
-        raise UserInputError("min_purchases must be at least 3 (two gaps) to estimate a cadence")
-    lines = tables.lines
-    lines = lines.mutate(day=_day(lines.invoice_date))
-    lines = lines.filter(lines.day <= ibis.date(as_of))
-    if exclude_skus:
-        lines = lines.filter(~lines.sku.isin(list(exclude_skus)))
     # amounts stay exact decimals until summed: a float sum's order (threads) moves the last digit
     bought = lines.filter(lines.net_revenue > 0)
     # one pass over the sales lines (no window over them): each pair's sale days, a day once
@@ -121,16 +102,14 @@ def pair_statistics(
         # folded in day order: the same value on every run (a parallel aggregate's is not)
         gap_std=_list_stddev_pop(gaps),
     )
-    pairs = every_pair.filter(every_pair.purchases >= min_purchases)
-    last_days = pairs.select("customer_id", "sku", "last_day")
+    last_days = every_pair.select("customer_id", "sku", "last_day")
 
-    # the pair's year is (last purchase day - 365 days, as_of]: its sales are the pair's less
-    # those of the days up to 365 before its last purchase (all before as_of - 365)
-    early = bought.filter(bought.day <= ibis.date(as_of - dt.timedelta(days=365)))
+    # the sales of the days up to 365 before the pair's last purchase (all before latest - 365)
+    early = bought.filter(bought.day <= ibis.date(latest - dt.timedelta(days=365)))
     early = early.join(last_days, ["customer_id", "sku"])
     early = early.filter(early.last_day.delta(early.day, unit="day") >= 365)
     early = early.group_by(["customer_id", "sku"]).aggregate(early=early.net_revenue.sum())
-    # and its returns and credit notes (negative lines)
+    # and its returns and credit notes (negative lines) of its year and after
     sent_back = lines.filter(lines.net_revenue < 0).select(
         "customer_id", "sku", "day", returned=-lines.net_revenue
     )
@@ -141,9 +120,126 @@ def pair_statistics(
         returned_after_last=year.returned.sum(where=year.day > year.last_day),
         last_return_day=year.day.max(),
     )
-    pairs = pairs.left_join(early, ["customer_id", "sku"]).drop("customer_id_right", "sku_right")
+    facts = every_pair.left_join(early, ["customer_id", "sku"]).drop("customer_id_right",
+                                                                      "sku_right")
+    return facts.left_join(year, ["customer_id", "sku"]).drop("customer_id_right", "sku_right")
+
+
+# pair_facts of the workspace's lines, kept between refreshes (kept_pair_facts), and the
+# fingerprints of the customers' lines they were computed from
+PAIR_FACTS_TABLE = "_salesradar_pair_facts"
+PAIR_STAMPS_TABLE = "_salesradar_pair_stamps"
+# bump when pair_facts computes something else: facts kept by an older version are then
+# computed anew
+PAIR_FACTS_FORMAT = 1
+_STAMPS_NOW = "_salesradar_pair_stamps_now"
+_CHANGED = "_salesradar_pair_customers_changed"
+_STAMPS_SQL = (
+    f"CREATE OR REPLACE TEMP TABLE {_STAMPS_NOW} AS SELECT customer_id, count(*) AS lines, "  # noqa: S608 (constants)
+    "sum(hash(sku, invoice_date, net_revenue)::HUGEINT) AS stamp, "
+    f"{PAIR_FACTS_FORMAT} AS format FROM invoice_lines GROUP BY customer_id")
+# the customers whose stamp is new, gone or different
+_CHANGED_SQL = (
+    f"CREATE OR REPLACE TEMP TABLE {_CHANGED} AS SELECT DISTINCT customer_id FROM ("  # noqa: S608 (constants)
+    f"(FROM {_STAMPS_NOW} EXCEPT FROM {PAIR_STAMPS_TABLE}) UNION ALL "
+    f"(FROM {PAIR_STAMPS_TABLE} EXCEPT FROM {_STAMPS_NOW}))")
+_CANNOT_KEEP_SQL = (
+    f"SELECT (SELECT count(*) FROM {_CHANGED} WHERE customer_id IS NULL) "  # noqa: S608 (constants)
+    f"+ (SELECT count(*) FROM {PAIR_STAMPS_TABLE} WHERE format <> ?)")
+_FORGET_CHANGED_SQL = (
+    f"DELETE FROM {PAIR_FACTS_TABLE} WHERE customer_id IN "  # noqa: S608 (constants)
+    f"(SELECT customer_id FROM {_CHANGED})")
+
+
+def kept_pair_facts(ws: Any, as_of: dt.date, *, fresh: bool = False) -> ir.Table | None:
+    """:func:`pair_facts` of all the workspace's invoice lines, kept in the workspace from one
+    refresh to the next and computed again only for the customers whose lines changed since:
+    a day of new lines recomputes the pairs of the customers invoiced that day, not the
+    millions of lines of the others. ``fresh``: computed anew for every customer.
+
+    A customer's lines changed when their fingerprint did: their number and the sum of a hash
+    of each line's SKU, date and amount, all that the facts read (a line added, removed or
+    edited changes it). None when ``as_of`` is before the lines' last day: the kept facts are
+    those of every line."""
+    con = ws.con
+    latest = con.execute("SELECT max(invoice_date)::DATE FROM invoice_lines").fetchone()
+    if latest is None or latest[0] is None or as_of < latest[0]:
+        return None
+    con.execute(_STAMPS_SQL)
+    lines = ws.table("invoice_lines")
+    lines = lines.mutate(day=_day(lines.invoice_date))
+    keep = not fresh and {PAIR_FACTS_TABLE, PAIR_STAMPS_TABLE} <= table_names(ws.backend)
+    if keep:
+        con.execute(_CHANGED_SQL)
+        # a line without a customer, or facts kept by another version: all computed anew
+        keep = not con.execute(_CANNOT_KEEP_SQL, [PAIR_FACTS_FORMAT]).fetchone()[0]
+    try:
+        con.begin()
+        if keep:
+            changed = ws.backend.table(_CHANGED, database="temp.main")
+            facts = ws.backend.compile(pair_facts(
+                lines.filter(lines.customer_id.isin(changed.customer_id)), latest[0]))
+            con.execute(_FORGET_CHANGED_SQL)
+            con.execute(f"INSERT INTO {PAIR_FACTS_TABLE} BY NAME {facts}")
+        else:
+            facts = ws.backend.compile(pair_facts(lines, latest[0]))
+            con.execute(f"CREATE OR REPLACE TABLE {PAIR_FACTS_TABLE} AS {facts}")
+        con.execute(f"CREATE OR REPLACE TABLE {PAIR_STAMPS_TABLE} AS FROM {_STAMPS_NOW}")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS temp.{_STAMPS_NOW}")
+        con.execute(f"DROP TABLE IF EXISTS temp.{_CHANGED}")
+    table: ir.Table = ws.backend.table(PAIR_FACTS_TABLE)
+    return table
+
+
+def pair_statistics(
+    tables: CustomerTables | ir.Table,
+    as_of: dt.date,
+    *,
+    min_purchases: int = 4,
+    recent_days: int = 90,
+    exclude_skus: Sequence[str] = (),
+    facts: ir.Table | None = None,
+) -> ir.Table:
+    """Cadence of every customer x SKU pair with at least ``min_purchases`` purchase days.
+
+    A pair's purchase day is a date with a positive-revenue line of that SKU for that customer,
+    on or before ``as_of``.
+
+    The pair's year is the invoice lines of the pair dated in (last purchase day - 365 days,
+    ``as_of``]: sales and returns (negative lines) alike.
+
+    ``facts``: the pairs' :func:`pair_facts` of the lines to ``as_of``, when they are kept
+    (:func:`kept_pair_facts`); else computed here.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        One row per pair: ``customer_id``, ``sku``, ``purchases``, ``first_day``, ``last_day``,
+        ``gap_days`` (``as_of`` - last purchase), ``mean_gap``, ``median_gap``, ``gap_std``,
+        ``revenue_per_purchase``; the pair's year: ``sold_365`` (its sales), ``returned_365``
+        (its returns and credit notes, >= 0), ``net_365`` (sold - returned, may be negative),
+        ``returned_after_last`` (returns dated after the last purchase, >= 0) and
+        ``last_return_day`` (its latest return, null without one); and the eligibility facts
+        ``sku_recent_buyers`` (other customers who bought the SKU in the last
+        ``recent_days``), ``sku_active`` (from ``products``; true when the table or the value
+        is missing), ``customer_last_day`` (the customer's last purchase of anything).
+    """
+    if not isinstance(tables, CustomerTables):
+        tables = CustomerTables(tables)
+    if min_purchases < 3:
+        raise UserInputError("min_purchases must be at least 3 (two gaps) to estimate a cadence")
+    if facts is None:
+        lines = tables.lines
+        lines = lines.mutate(day=_day(lines.invoice_date))
+        facts = pair_facts(lines.filter(lines.day <= ibis.date(as_of)), as_of)
+    every_pair = facts.filter(~facts.sku.isin(list(exclude_skus))) if exclude_skus else facts
+    pairs = every_pair.filter(every_pair.purchases >= min_purchases)
     pairs = pairs.mutate(sold_365=pairs.revenue - pairs.early.fill_null(0)).drop("early")
-    pairs = pairs.left_join(year, ["customer_id", "sku"]).drop("customer_id_right", "sku_right")
 
     # a customer bought a SKU in the last recent_days when the pair's last purchase is in them;
     # its last purchase of anything is its pairs' latest
@@ -290,8 +386,12 @@ class StoppedItemsModel:
     def __repr__(self) -> str:
         return f"StoppedItemsModel(min_purchases={self.min_purchases}, max_p={self.max_p})"
 
-    def fit(self, data: Any, as_of: dt.date | None = None) -> StoppedItemsModel:
-        """Compute every pair's cadence and gap probability as of ``as_of`` (default: last day)."""
+    def fit(self, data: Any, as_of: dt.date | None = None, *,
+            facts: ir.Table | None = None) -> StoppedItemsModel:
+        """Compute every pair's cadence and gap probability as of ``as_of`` (default: last day).
+
+        ``facts``: the pairs' :func:`pair_facts` of the lines to ``as_of`` when they are kept
+        (:func:`kept_pair_facts`); else computed from the lines."""
         if not 0 < self.max_p < 1:
             raise UserInputError(f"max_p must be between 0 and 1, got {self.max_p}")
         tables = _as_tables(data)
@@ -306,6 +406,7 @@ class StoppedItemsModel:
             min_purchases=self.min_purchases,
             recent_days=self.recent_days,
             exclude_skus=self.excluded_skus_,
+            facts=facts,
         )
         names = product_names(tables)
         named = stats.left_join(names, "sku").drop("sku_right")
@@ -402,13 +503,15 @@ def _chance(p: float) -> str:
 
 
 def find_stopped_items(
-    ws: Any, as_of: dt.date | None = None, *, top: int | None = None, **settings: Any
+    ws: Any, as_of: dt.date | None = None, *, top: int | None = None,
+    facts: ir.Table | None = None, **settings: Any
 ) -> pa.Table:
     """Flagged stopped items of a workspace as of ``as_of``.
 
-    ``settings`` go to :class:`StoppedItemsModel`; ``top`` keeps the first flags by value.
+    ``settings`` go to :class:`StoppedItemsModel`; ``top`` keeps the first flags by value;
+    ``facts`` as in :meth:`StoppedItemsModel.fit`.
     """
-    return StoppedItemsModel(**settings).fit(ws, as_of).flags(top)
+    return StoppedItemsModel(**settings).fit(ws, as_of, facts=facts).flags(top)
 
 
 TWICE_MEDIAN = "gap > 2× the pair's median gap, ranked by value at stake"
