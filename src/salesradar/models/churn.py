@@ -7,7 +7,6 @@ See :class:`ChurnModel` for the user manual; :func:`score_customers` and
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,7 +16,6 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesradar.claims import steady
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
 from salesradar.models.base import (
@@ -31,14 +29,16 @@ from salesradar.models.calibration import fit_calibrated, thread_limits
 from salesradar.models.churn_text import (
     explanation,
     explanation_claims,
-    reason_holds,
-    reason_words,
+    reason_claims_json,
+    reason_holds_columns,
+    reason_texts,
+    term_columns,
     terms_of,
 )
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
 from salesradar.models.rhythm import BetaGeoModel
-from salesradar.models.text import as_floats
+from salesradar.models.text import as_floats, join_text
 from salesradar.workspace import data_day
 
 __all__ = [
@@ -623,11 +623,12 @@ class ChurnModel:
         if terms is None:
             terms = {name: pa.nulls(frame.n, type=_TERM_TYPES[name]) for name in _TERM_COLUMNS}
         self.scored_, self.scored_probability_, self.scored_reasons_ = frame, proba, order
-        self.scored_terms_ = {name: column.to_pylist() for name, column in terms.items()}
+        self.scored_terms_ = dict(terms)
         gap = as_floats(terms["typical_gap_days"])
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = frame.columns["recency_days"] / gap
-        en, he, groups, claims = self._reasons(frame, rank, order, top_reasons, day)
+        en, he, groups, claims = self._reasons(frame, rank, order, top_reasons, day,
+                                               terms)
 
         def nan_to_null(values: FloatArray) -> pa.Array:
             return pa.array(values[rank], mask=np.isnan(values[rank]))
@@ -658,56 +659,67 @@ class ChurnModel:
         assert self.scored_ is not None
         row: dict[str, Any] = {"customer_id": str(self.scored_.customer_id[i]), "as_of": as_of,
                                "days_since_last_order": self.scored_.columns["recency_days"][i]}
-        if self.scored_terms_ is not None:
-            row.update({name: values[i] for name, values in self.scored_terms_.items()})
+        if self.scored_terms_ is not None:  # Arrow columns (lists in models saved before)
+            for name, values in self.scored_terms_.items():
+                value = values[i]
+                row[name] = value.as_py() if isinstance(value, pa.Scalar) else value
         return terms_of(row)
 
     def _reasons(
         self, frame: FeatureFrame, rank: npt.NDArray[np.intp], order: npt.NDArray[np.int64],
-        top_reasons: int, as_of: dt.date,
+        top_reasons: int, as_of: dt.date, terms: dict[str, Any],
     ) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
         """Per ranked row, up to ``top_reasons`` reasons whose direction holds, in English and
-        Hebrew, with the customer's numbers (:func:`~salesradar.models.churn_text.reason_words`),
-        their groups and their claims (JSON text).
-        Only the first ``shap_rows`` ranked rows are worded (a Python loop over those
-        customers, never over invoice lines); the others get no reasons here, and
-        :meth:`explain` words any customer on demand."""
-        en: list[list[str]] = []
-        he: list[list[str]] = []
-        kinds: list[list[str]] = []
-        claims: list[str] = []
-        names = [name for name in frame.columns if name in _EXPLAIN_COLUMNS]
-        for n, i in enumerate(rank):
-            groups = [_GROUP_NAMES[int(g)] for g in order[i] if g >= 0] if n < self.shap_rows \
-                else []
-            words_en: list[str] = []
-            words_he: list[str] = []
-            held: list[str] = []
-            behind: list[dict[str, Any]] = []
-            if groups:
-                c = {name: float(frame.columns[name][i]) for name in names}
-                t = self._terms(int(i), as_of)
-                for group in groups:
-                    if group == "rhythm" or not reason_holds(group, c, t):
-                        continue
-                    text, said = reason_words(group, c, t, self.window_days,
-                                              season_days=self.horizon_days)
-                    if text:
-                        words_en.append(text)
-                        held.append(group)
-                        behind.extend(said)
-                        words_he.append(reason_words(group, c, t, self.window_days,
-                                                     season_days=self.horizon_days,
-                                                     lang="he")[0])
-                    if len(words_en) == top_reasons:
-                        break
-            en.append(words_en)
-            he.append(words_he)
-            kinds.append(held)
-            claims.append(json.dumps(steady(behind)))  # the same text run after run
-        strings = pa.list_(pa.string())
-        return (pa.array(en, type=strings), pa.array(he, type=strings),
-                pa.array(kinds, type=strings), pa.array(claims, type=pa.string()))
+        Hebrew, with the customer's numbers (:func:`~salesradar.models.churn_text.reason_texts`,
+        the wording :meth:`explain` uses one customer at a time), their groups and their claims
+        (JSON text). Only the first ``shap_rows`` ranked rows are worded; the others get no
+        reasons here, and :meth:`explain` words any customer on demand. Each group is worded
+        once, over the rows where it is among their top reasons (``top_reasons`` below 1: every
+        reason that holds)."""
+        c = frame.columns
+        t = term_columns(frame.customer_id, as_of, c["recency_days"], terms["last_order"],
+                         as_floats(terms["year_sales"]), as_floats(terms["year_returns"]))
+        ranked = rank[: self.shap_rows]
+        groups = order[ranked]  # (ranked row, strength) -> group index, -1 for none
+        holds = np.zeros((frame.n, len(_GROUP_NAMES) + 1), dtype=bool)  # last column: -1
+        for g, group in enumerate(_GROUP_NAMES):
+            if group != "rhythm":  # said by the first line of explain()
+                holds[:, g] = reason_holds_columns(group, c, t)
+        said = np.take_along_axis(holds[ranked], groups, axis=1)
+        if top_reasons >= 1:
+            said &= np.cumsum(said, axis=1) <= top_reasons
+        cells = np.flatnonzero(said)  # row by row, strongest first
+        kinds = groups.ravel()[cells]
+        en = np.empty(len(cells), dtype=object)
+        he = np.empty(len(cells), dtype=object)
+        behind = np.empty(len(cells), dtype=object)
+        for g, group in enumerate(_GROUP_NAMES):
+            at = np.flatnonzero(kinds == g)
+            if len(at) == 0:
+                continue
+            rows = ranked[cells[at] // groups.shape[1]]  # frame rows
+            c_rows = {name: values[rows] for name, values in c.items()}
+            t_rows = {name: values[rows] for name, values in t.items()}
+            w, h = self.window_days, self.horizon_days
+            languages: tuple[tuple[npt.NDArray[Any], Lang], ...] = ((en, "en"), (he, "he"))
+            for words, lang in languages:
+                words[at] = reason_texts(group, c_rows, t_rows, w, lang=lang,
+                                         season_days=h).to_numpy(zero_copy_only=False)
+            behind[at] = reason_claims_json(group, c_rows, t_rows, w,
+                                            season_days=h).to_numpy(zero_copy_only=False)
+        row = cells // groups.shape[1]  # the table's row of each reason
+
+        def lists(values: npt.NDArray[Any], keep: npt.NDArray[np.bool_] | None = None
+                  ) -> pa.Array:
+            counts = np.bincount(row if keep is None else row[keep], minlength=frame.n)
+            offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+            kept = values if keep is None else values[keep]
+            return pa.ListArray.from_arrays(offsets, pa.array(kept, type=pa.string()))
+
+        # json.dumps(steady(claims)) of the row's claims, reason after reason (a reason without
+        # claims, such as no contact person, adds none)
+        claims = join_text("[", pc.binary_join(lists(behind, behind != ""), ", "), "]")
+        return (lists(en), lists(he), lists(np.asarray(_GROUP_NAMES)[kinds]), claims)
 
     def explain(
         self, customer_id: str, *, currency: str | None = None, lang: Lang = "en",

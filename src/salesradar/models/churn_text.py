@@ -26,20 +26,29 @@ Hebrew follows the insight texts' style: numbers before "יום", money as
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import string
 from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from salesradar.charts.labels import format_day
-from salesradar.claims import Claim, claim
+from salesradar.claims import Claim, claim, steady
 from salesradar.dates import as_date
 from salesradar.lang import Lang, parse_lang
 from salesradar.models.cadence import RHYTHM_MIN_DAYS
-from salesradar.models.text import money
+from salesradar.models.text import join_text, money, number_text
 
 __all__ = [
-    "explanation", "explanation_claims", "reason_holds", "reason_words", "rhythm_claims",
-    "rhythm_text", "rhythm_words", "stake_claims", "stake_text", "stake_words", "terms_of",
+    "explanation", "explanation_claims", "reason_claims_json", "reason_holds",
+    "reason_holds_columns", "reason_texts", "reason_words", "rhythm_claims", "rhythm_text",
+    "rhythm_words", "stake_claims", "stake_text", "stake_words", "term_columns", "terms_of",
 ]
 
 # group -> (recent window column, window before it)
@@ -48,6 +57,9 @@ _WINDOWS = {
     "revenue": ("revenue_w1", "revenue_w2"),
     "breadth": ("skus_w1", "skus_w2"),
 }
+# group -> the claim of its windows' numbers
+_WINDOW_CLAIMS = {"orders": "purchase_days_in", "revenue": "net_revenue",
+                  "breadth": "distinct_skus"}
 
 _EN = {
     "rhythm": "orders every ~{gap}; last order {last} ago ({state})",
@@ -95,6 +107,10 @@ MIN_DROP = 0.25
 
 Terms = dict[str, Any]
 Words = tuple[str, list[Claim]]
+#: the terms the reasons read, one numpy column each (:func:`term_columns`)
+TermColumns = Mapping[str, npt.NDArray[Any]]
+# a claim of a reason: its name, value and where, each value a scalar or a column (one per row)
+_ReasonClaim = tuple[str, Any, dict[str, Any]]
 
 
 def _texts(lang: str) -> dict[str, str]:
@@ -108,13 +124,36 @@ def _days(value: float, lang: str) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
-def _count(value: float, noun: str, lang: str) -> str:
-    n = round(value)
+def _counts(values: npt.NDArray[Any], noun: str, lang: str) -> pa.Array:
+    """``"1 order"``, ``"3 orders"`` (in Hebrew ``"הזמנה אחת"``, ``"3 הזמנות"``) per value,
+    rounded half to even as :func:`round` does."""
+    numbers = number_text(values)
     if lang == "he":
         he = {"order": ("הזמנה אחת", "הזמנות"), "different item": ("פריט אחד", "פריטים שונים")}
         one, many = he[noun]
-        return one if n == 1 else f"{n} {many}"
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    else:
+        one, many = f"1 {noun}", f"{noun}s"
+    result: pa.Array = pc.if_else(pc.equal(numbers, "1"), one, join_text(numbers, f" {many}"))
+    return result
+
+
+def _moneys(values: npt.NDArray[Any], currency: str | None) -> pa.Array:
+    """:func:`~salesradar.models.text.money` of each value (its rounding is Python's float
+    formatting, which no array form reproduces digit for digit, so one call per value)."""
+    return pa.array([money(v, currency) for v in values.tolist()], pa.string())
+
+
+def _fill(template: str, rows: int, **fields: pa.Array | str) -> pa.Array:
+    """``template.format(**fields)`` for each of ``rows`` rows (fields: a column or one text;
+    no format specs)."""
+    parts: list[pa.Array | str] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        parts.append(literal)
+        if name is not None:
+            parts.append(fields[name])
+    if not any(isinstance(part, pa.Array) for part in parts):
+        return pa.repeat(pa.scalar("".join(str(part) for part in parts)), rows)
+    return join_text(*parts)
 
 
 def _num(value: Any) -> float:
@@ -226,11 +265,67 @@ def stake_words(t: Terms, *, lost: bool = False, currency: str | None = None,
     return stake_text(t, lost=lost, currency=currency, lang=lang), stake_claims(t)
 
 
-def _window(t: Terms, w: int, k: int) -> dict[str, Any]:
+def term_columns(
+    customer_id: npt.NDArray[Any], as_of: dt.date, days_since_last_order: npt.NDArray[Any],
+    last_order: Any, year_sales: npt.NDArray[Any], year_returns: npt.NDArray[Any],
+) -> dict[str, npt.NDArray[Any]]:
+    """The terms the reasons read, as columns (one row per customer): ``customer_id`` (text),
+    ``as_of`` and ``last_order`` (``datetime64[D]``; as in :func:`terms_of`, a missing last
+    order is ``as_of`` less the days since it), ``year_sales`` and ``year_returns`` (NaN when
+    missing). ``last_order`` may be a pyarrow date column."""
+    if isinstance(last_order, pa.Array | pa.ChunkedArray):
+        last_order = last_order.to_numpy(zero_copy_only=False)
+    day = np.full(len(customer_id), np.datetime64(as_of, "D"))
+    last = np.array(last_order, dtype="datetime64[D]")
+    days = np.asarray(days_since_last_order, dtype=np.float64)
+    back = np.isnat(last) & ~np.isnan(days)
+    last[back] = day[back] - np.rint(days[back]).astype(np.int64).astype("timedelta64[D]")
+    return {"customer_id": np.asarray(customer_id).astype(str), "as_of": day,
+            "last_order": last, "year_sales": np.asarray(year_sales, dtype=np.float64),
+            "year_returns": np.asarray(year_returns, dtype=np.float64)}
+
+
+def _one_row(c: Mapping[str, float], t: Terms) -> tuple[dict[str, npt.NDArray[Any]],
+                                                        dict[str, npt.NDArray[Any]]]:
+    """One customer's feature values and terms as one-row columns."""
+    columns = {name: np.asarray([value]) for name, value in c.items()}
+    terms = {"customer_id": np.asarray([t["customer_id"]]).astype(str),
+             "as_of": np.array([t["as_of"]], dtype="datetime64[D]"),
+             "last_order": np.array([t.get("last_order")], dtype="datetime64[D]"),
+             "year_sales": np.asarray([t.get("year_sales", math.nan)], dtype=np.float64),
+             "year_returns": np.asarray([t.get("year_returns", math.nan)], dtype=np.float64)}
+    return columns, terms
+
+
+def _window(t: TermColumns, w: int, k: int) -> dict[str, Any]:
     """Window ``k`` (1 = the last ``w`` days, 2 = the ``w`` before) as claim bounds."""
-    as_of = t["as_of"]
-    end = as_of - dt.timedelta(days=(k - 1) * w)
-    return {"customer_id": t["customer_id"], "from": end - dt.timedelta(days=w - 1), "to": end}
+    end = t["as_of"] - np.timedelta64((k - 1) * w, "D")
+    return {"customer_id": t["customer_id"], "from": end - np.timedelta64(w - 1, "D"),
+            "to": end}
+
+
+def reason_holds_columns(
+    group: str, c: Mapping[str, Any], t: Mapping[str, Any]
+) -> npt.NDArray[np.bool_]:
+    """:func:`reason_holds` for every row of the columns ``c`` (feature values) and ``t``
+    (terms; scalars give a 0-d array). Missing features count as unknown."""
+    def known(*names: str) -> Any:
+        return np.logical_and.reduce([~np.isnan(c.get(n, math.nan)) for n in names])
+
+    if group in _WINDOWS:  # fell, and by at least a quarter of what it was
+        recent, before = _WINDOWS[group]
+        return np.asarray(known(recent, before) & (c.get(before, math.nan) > 0)
+                          & (c.get(recent, math.nan) <= (1.0 - MIN_DROP) * c.get(before, math.nan)))
+    if group == "returns":
+        sales, returned = t.get("year_sales", math.nan), t.get("year_returns", math.nan)
+        return np.asarray(~np.isnan(sales) & ~np.isnan(returned) & (sales > 0)
+                          & (returned >= RETURNS_MIN_SHARE * sales))
+    if group == "season":
+        return np.asarray(known("orders_last_season") & (c.get("orders_last_season", math.nan) == 0)
+                          & (c.get("tenure_days", 0.0) >= 365))
+    if group == "contacts":
+        return np.asarray(known("contacts") & (c.get("contacts", math.nan) == 0))
+    return np.asarray(False)
 
 
 def reason_holds(group: str, c: Mapping[str, float], t: Terms) -> bool:
@@ -238,23 +333,98 @@ def reason_holds(group: str, c: Mapping[str, float], t: Terms) -> bool:
     means the orders fell by at least :data:`MIN_DROP` (the same for spend and items); returns
     means it returned at least :data:`RETURNS_MIN_SHARE` of what it bought in its last year of
     buying (``t``'s ``year_returns`` of ``year_sales``)."""
-    def known(*names: str) -> bool:
-        return all(not math.isnan(c.get(n, math.nan)) for n in names)
+    return bool(reason_holds_columns(group, c, t))
 
-    if group in _WINDOWS:  # fell, and by at least a quarter of what it was
-        recent, before = _WINDOWS[group]
-        return (known(recent, before) and c[before] > 0
-                and c[recent] <= (1.0 - MIN_DROP) * c[before])
+
+def reason_texts(
+    group: str, c: Mapping[str, npt.NDArray[Any]], t: TermColumns, w: int, *,
+    currency: str | None = None, lang: Lang = "en", season_days: int = 90,
+) -> pa.Array:
+    """The words of reason ``group`` for every row of the columns ``c`` (feature values) and
+    ``t`` (:func:`term_columns`), whether or not it holds there (the caller keeps the rows
+    where :func:`reason_holds_columns` says it does); ``""`` for a group with nothing
+    recomputable to say. The one wording of a reason: :func:`reason_words` is its row."""
+    x, rows = _texts(lang), len(t["customer_id"])
+    if group == "orders":
+        return _fill(x["orders"], rows, now=_counts(c["orders_w1"], "order", lang), w=str(w),
+                     before=number_text(c["orders_w2"]))
+    if group == "revenue":
+        return _fill(x["revenue"], rows, now=_moneys(c["revenue_w1"], currency), w=str(w),
+                     before=_moneys(c["revenue_w2"], currency))
+    if group == "breadth":
+        return _fill(x["breadth"], rows, now=_counts(c["skus_w1"], "different item", lang),
+                     w=str(w), before=number_text(c["skus_w2"]))
     if group == "returns":
-        sales, returned = t.get("year_sales", math.nan), t.get("year_returns", math.nan)
-        return (not math.isnan(sales) and not math.isnan(returned) and sales > 0
-                and returned >= RETURNS_MIN_SHARE * sales)
+        return _fill(x["returns"], rows, returned=_moneys(t["year_returns"], currency),
+                     bought=_moneys(t["year_sales"], currency))
     if group == "season":
-        return (known("orders_last_season") and c["orders_last_season"] == 0
-                and c.get("tenure_days", 0.0) >= 365)
+        return _fill(x["season_none"], rows, h=str(season_days))
     if group == "contacts":
-        return known("contacts") and c["contacts"] == 0
-    return False
+        return _fill(x["no_contact"], rows)
+    return _fill("", rows)
+
+
+def _reason_claims(
+    group: str, c: Mapping[str, npt.NDArray[Any]], t: TermColumns, w: int, season_days: int,
+) -> list[_ReasonClaim]:
+    """The claims behind :func:`reason_texts`' numbers, values and bounds as columns."""
+    if group in _WINDOWS:
+        (recent, before), name = _WINDOWS[group], _WINDOW_CLAIMS[group]
+        return [("setting", w, {"setting": "window_days"}),
+                (name, c[recent], _window(t, w, 1)), (name, c[before], _window(t, w, 2))]
+    if group == "returns":  # over the lines of the money at stake
+        year = {"customer_id": t["customer_id"], "to": t["as_of"],
+                "from": t["last_order"] - np.timedelta64(364, "D")}
+        return [("returned", t["year_returns"], year), ("gross_sales", t["year_sales"], year)]
+    if group == "season":
+        start = t["as_of"] - np.timedelta64(364, "D")
+        return [("setting", season_days, {"setting": "season_days"}),
+                ("purchase_days_in", 0, {"customer_id": t["customer_id"], "from": start,
+                                         "to": start + np.timedelta64(season_days - 1, "D")})]
+    return []
+
+
+def _json_number(value: float) -> str:
+    rounded = round(value, 4)  # as steady() rounds
+    return repr(rounded) if math.isfinite(rounded) else json.dumps(rounded)
+
+
+def _json_column(value: Any) -> pa.Array | str:
+    """``json.dumps(steady(...))`` of a claim's value or bound: of each row for a column."""
+    if not isinstance(value, np.ndarray):
+        return json.dumps(steady(value))
+    if value.dtype.kind == "M":  # a missing day is never a bound of a reason that holds
+        return join_text('"', pa.array(np.datetime_as_string(value, unit="D")), '"')
+    if value.dtype.kind == "f":  # Python's round and repr, exactly: one call per value
+        return pa.array([_json_number(v) for v in value.tolist()], pa.string())
+    return pa.array([encode_basestring_ascii(str(v)) for v in value.tolist()], pa.string())
+
+
+def reason_claims_json(
+    group: str, c: Mapping[str, npt.NDArray[Any]], t: TermColumns, w: int, *,
+    season_days: int = 90,
+) -> pa.Array:
+    """Per row, the claims of :func:`reason_words` as ``json.dumps(steady(claims))`` writes
+    them, without the list's brackets (``""`` when none), to join with other reasons'."""
+    parts: list[pa.Array | str] = []
+    for k, (name, value, where) in enumerate(_reason_claims(group, c, t, w, season_days)):
+        parts += [", " if k else "", '{"claim": ', json.dumps(name), ', "value": ',
+                  _json_column(value)]
+        for key, bound in where.items():
+            parts += [", ", json.dumps(key), ": ", _json_column(bound)]
+        parts.append("}")
+    if not any(isinstance(part, pa.Array) for part in parts):
+        return pa.repeat(pa.scalar("".join(str(part) for part in parts)), len(t["customer_id"]))
+    return join_text(*parts)
+
+
+def _claim_dicts(claims: list[_ReasonClaim]) -> list[Claim]:
+    """The claims of :func:`_reason_claims` on one-row columns, as :func:`claim` dicts."""
+    def item(value: Any) -> Any:
+        return value[0].item() if isinstance(value, np.ndarray) else value
+
+    return [claim(name, item(value), **{k: item(v) for k, v in where.items()})
+            for name, value, where in claims]
 
 
 def reason_words(
@@ -265,43 +435,18 @@ def reason_words(
     hold (:func:`reason_holds`) or the group has nothing recomputable to say.
 
     ``w`` is the recent window of the features, ``season_days`` the length of "the same days a
-    year ago" (the model's horizon). The rhythm group is said by :func:`rhythm_words`.
+    year ago" (the model's horizon). The rhythm group is said by :func:`rhythm_words`. The
+    words are :func:`reason_texts`' (the whole score table's) on this customer's row.
     """
-    x = _texts(lang)
+    _texts(lang)  # an unknown language is refused whatever holds
     if t["as_of"] is None or not reason_holds(group, c, t):
         return "", []
-    window = claim("setting", w, setting="window_days")
-    if group == "orders":
-        return (x["orders"].format(now=_count(c["orders_w1"], "order", lang), w=w,
-                                   before=round(c["orders_w2"])),
-                [window, claim("purchase_days_in", c["orders_w1"], **_window(t, w, 1)),
-                 claim("purchase_days_in", c["orders_w2"], **_window(t, w, 2))])
-    if group == "revenue":
-        return (x["revenue"].format(now=money(c["revenue_w1"], currency), w=w,
-                                    before=money(c["revenue_w2"], currency)),
-                [window, claim("net_revenue", c["revenue_w1"], **_window(t, w, 1)),
-                 claim("net_revenue", c["revenue_w2"], **_window(t, w, 2))])
-    if group == "breadth":
-        return (x["breadth"].format(now=_count(c["skus_w1"], "different item", lang), w=w,
-                                    before=round(c["skus_w2"])),
-                [window, claim("distinct_skus", c["skus_w1"], **_window(t, w, 1)),
-                 claim("distinct_skus", c["skus_w2"], **_window(t, w, 2))])
-    if group == "returns":  # over the lines of the money at stake
-        year = {"customer_id": t["customer_id"], "to": t["as_of"],
-                "from": t["last_order"] - dt.timedelta(days=364)}
-        bought, returned = t["year_sales"], t["year_returns"]
-        return (x["returns"].format(returned=money(returned, currency),
-                                    bought=money(bought, currency)),
-                [claim("returned", returned, **year), claim("gross_sales", bought, **year)])
-    if group == "season":
-        start = t["as_of"] - dt.timedelta(days=364)
-        return (x["season_none"].format(h=season_days),
-                [claim("setting", season_days, setting="season_days"),
-                 claim("purchase_days_in", 0, customer_id=t["customer_id"], **{
-                     "from": start, "to": start + dt.timedelta(days=season_days - 1)})])
-    if group == "contacts":
-        return x["no_contact"], []
-    return "", []
+    columns, terms = _one_row(c, t)
+    text = reason_texts(group, columns, terms, w, currency=currency, lang=lang,
+                        season_days=season_days)[0].as_py()
+    if not text:
+        return "", []
+    return text, _claim_dicts(_reason_claims(group, columns, terms, w, season_days))
 
 
 def _lines(
