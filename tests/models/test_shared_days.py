@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import ibis
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from salesradar.engine import table_names
 from salesradar.models.cadence import customer_terms
@@ -114,3 +115,38 @@ def test_a_thread_reads_the_shared_customer_days_through_its_own_view() -> None:
     view = ws.thread_view()
     assert not _reads_shared(customer_days(view.table("invoice_lines")))
     view.close()
+
+
+def test_the_datas_fingerprint_is_computed_once_per_refresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Inside the block (the invoice lines do not change) the data's fingerprint scans the
+    lines once, for this thread and a view of another; outside it, every call computes it, so
+    a line added after the block gives a new one."""
+    from salesradar.models import store
+
+    ws = simulated(customers=20, days=100)
+    before = store.data_version(ws)
+    scans: list[object] = []
+    scan = store._data_version
+
+    def counted(w: object) -> str:
+        scans.append(w)
+        return scan(w)
+
+    monkeypatch.setattr(store, "_data_version", counted)
+    with sharing_customer_days(ws):
+        context = contextvars.copy_context()
+        view = shared_view(ws)
+        try:
+            inside = [store.data_version(ws), store.data_version(ws)]
+            with ThreadPoolExecutor(1) as pool:
+                inside.append(pool.submit(context.run, store.data_version, view).result())
+        finally:
+            view.close()
+    assert inside == [before] * 3 and len(scans) == 1
+    insert(ws, "invoice_lines", {"invoice_id": ["X"], "line_no": [1],
+                                 "invoice_date": pa.array([day(100)], type=pa.date32()),
+                                 "customer_id": ["C0001"], "sku": ["S1"], "quantity": [1.0],
+                                 "net_revenue": pa.array([10.0])})
+    assert store.data_version(ws) != before and len(scans) == 2

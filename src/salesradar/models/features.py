@@ -17,11 +17,12 @@ snapshots without leaking the future::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.operations as ops
@@ -185,12 +186,30 @@ PURCHASE_DAYS_TABLE = "_salesradar_purchase_days"
 @dataclass
 class _Sharing:
     """The Ibis backends whose ``invoice_lines`` the shared tables are: the workspace's, and
-    those of its views for other threads (:func:`shared_view`)."""
+    those of its views for other threads (:func:`shared_view`); the values of
+    :func:`once_per_refresh` computed so far."""
 
     backends: list[Any]
+    values: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _SHARING: ContextVar[_Sharing | None] = ContextVar("sharing_customer_days", default=None)
+T = TypeVar("T")
+
+
+def once_per_refresh(ws: Any, name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, once per refresh of ``ws`` (:func:`sharing_customer_days`, whose invoice
+    lines do not change), for a value that depends on nothing else those lines: e.g. the
+    data's fingerprint, which scans every line; every call outside the block computes it."""
+    sharing = _SHARING.get()
+    if sharing is None or not any(ws.backend is b for b in sharing.backends):
+        return compute()
+    with sharing.lock:  # the other thread waits for it rather than scanning the lines too
+        if name not in sharing.values:
+            sharing.values[name] = compute()
+        value: T = sharing.values[name]
+    return value
 
 
 def _shared(lines: ir.Table, name: str) -> ir.Table | None:

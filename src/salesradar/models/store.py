@@ -54,7 +54,14 @@ def data_version(ws: Any) -> str:
     (:func:`~salesradar.workspace.change_stamp`) and this code's version (16 hex digits).
 
     Exact, not sampled: the total is summed in integer cents, so it is the same on every run.
+    Computed once per refresh (:func:`~salesradar.models.features.once_per_refresh`).
     """
+    from salesradar.models.features import once_per_refresh
+
+    return once_per_refresh(ws, "data_version", lambda: _data_version(ws))
+
+
+def _data_version(ws: Any) -> str:
     lines = ws.con.execute(
         "SELECT count(*), min(invoice_date)::VARCHAR, max(invoice_date)::VARCHAR, "
         "sum(round(net_revenue * 100)::HUGEINT)::VARCHAR FROM invoice_lines"
