@@ -17,9 +17,18 @@ import pyarrow as pa
 import pytest
 
 from salesradar.claims import claim, steady
-from salesradar.insights import texts
+from salesradar.insights import generate, texts
 from salesradar.insights.generate import _no_cycle_collection
-from salesradar.insights.rules import Context, RuleSettings, plain, plain_rows, repeat_window
+from salesradar.insights.rules import (
+    Context,
+    RuleSettings,
+    customers_behind_drop,
+    plain,
+    plain_rows,
+    repeat_window,
+)
+from salesradar.insights.store import UpsertCounts
+from salesradar.models.cadence import customer_terms
 from salesradar.models.churn_text import (
     rhythm_claims,
     rhythm_text,
@@ -29,6 +38,7 @@ from salesradar.models.churn_text import (
     stake_words,
     terms_of,
 )
+from salesradar.models.features import sharing_customer_days
 from salesradar.workspace import Workspace
 
 
@@ -93,7 +103,7 @@ def _reference_steady(value: Any) -> Any:
 
 
 def test_steady_as_the_recursive_version() -> None:
-    value = {
+    value: dict[str, Any] = {
         "value": 7808.390000000001, "n": 3, "ok": True, "none": None, "text": "x",
         "np": np.float64(0.123456789), "nan": math.nan, "pair": (0.123456, "y"),
         "claims": [{"claim": "derived", "value": 1 / 3, "inputs": {
@@ -143,15 +153,60 @@ def test_repeat_window_as_the_window_and_self_join(ws: Workspace) -> None:
         "INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, customer_id, sku, "
         "quantity, net_revenue, cost, rep_id, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows)
-    checked = 0
+    cases = []
     for offset in range(0, 95, 4):
         day = start + dt.timedelta(days=offset)
         ctx = Context(ws, day, dt.datetime.combine(day, dt.time()), RuleSettings())
         n, days = ws.con.execute(_OLD_REPEAT_WINDOW, [day]).fetchone()  # type: ignore[misc]
-        expected = None if (n or 0) < 10 else float(days)
-        assert repeat_window(ctx) == expected
-        checked += expected is not None
-    assert checked  # some days had enough repeat customers to state a window
+        cases.append((ctx, None if (n or 0) < 10 else float(days)))
+    assert [repeat_window(ctx) for ctx, _ in cases] == [expected for _, expected in cases]
+    with sharing_customer_days(ws):  # a refresh's: from the shared customer-days
+        assert [repeat_window(ctx) for ctx, _ in cases] == [expected for _, expected in cases]
+    assert any(expected is not None for _, expected in cases)  # some days stated a window
+
+
+def _old_customers_behind_drop(ctx: Context, rep: str, month: dt.date) -> list[dict[str, Any]]:
+    """The version customers_behind_drop replaced: every customer's terms, then the rep's."""
+    end = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1) - dt.timedelta(1)
+    lines = ctx.ws.table("invoice_lines")
+    day = lines.invoice_date.cast("date")
+    mine = lines.filter((lines.rep_id == rep) & (day >= month - dt.timedelta(days=90))
+                        & (day < month)).select("customer_id").distinct()
+    terms = customer_terms(ctx.ws.table("invoice_lines"), end)
+    terms = terms.filter(terms.customer_id.isin(mine.customer_id))
+    behind = terms.filter(
+        (terms.typical_gap_days <= (end - month).days + 1) & (terms.last_order < month)
+        & (terms.value_at_stake > 0)
+    ).order_by([terms.value_at_stake.desc(), terms.customer_id])
+    return plain_rows(behind.to_pyarrow())
+
+
+def test_customers_behind_drop_as_from_every_customers_terms(ws: Workspace) -> None:
+    """Terms computed from the rep's customers' lines alone: the same customers, rhythms and
+    money at stake as every customer's terms kept for the rep's (lines of other reps too,
+    credit notes, customers who moved rep, with and without the shared customer-days)."""
+    rng = np.random.default_rng(5)
+    start = dt.date(2025, 9, 1)
+    rows = []
+    for i in range(1500):
+        customer = f"C{int(rng.integers(0, 60))}"
+        rep = f"R{int(rng.integers(0, 3))}"
+        day = start + dt.timedelta(days=int(rng.integers(0, 300)))
+        revenue = float(rng.choice([-40.0, 15.5, 120.25, 300.0, 0.0]))
+        rows.append((f"I{i}", 1, day, customer, "S1", 1.0, revenue, None, rep, None))
+    ws.con.executemany(
+        "INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, customer_id, sku, "
+        "quantity, net_revenue, cost, rep_id, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows)
+    cases = [(Context(ws, month, dt.datetime.combine(month, dt.time()), RuleSettings()), rep,
+              month)
+             for month in (dt.date(2026, 3, 1), dt.date(2026, 5, 1), dt.date(2026, 6, 1))
+             for rep in ("R0", "R1", "R2", "R9")]
+    expected = [_old_customers_behind_drop(*case) for case in cases]
+    assert _same([customers_behind_drop(*case) for case in cases], expected)
+    with sharing_customer_days(ws):
+        assert _same([customers_behind_drop(*case) for case in cases], expected)
+    assert any(expected)  # some customers were behind a month
 
 
 def _reference_hebrew(text: str) -> str:
@@ -203,6 +258,30 @@ def test_cycle_collection_paused_and_restored() -> None:
         assert not gc.isenabled()  # it was off before: it stays off
     finally:
         gc.enable()
+
+
+def test_cycle_collection_paused_until_the_run_is_stored(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_insights keeps the collector paused through the upsert too (the run's objects are
+    freed before it resumes), and resumes it after."""
+    seen: list[bool] = []
+
+    class Store:
+        db = None
+
+        def upsert_many(self, insights: list[Any], run_at: Any, *, kinds: Any) -> Any:
+            seen.append(gc.isenabled())
+            return UpsertCounts()
+
+    monkeypatch.setattr(generate, "_check_scores", lambda ws, kinds: None)
+    monkeypatch.setattr(generate, "available_kinds", lambda ws: [])
+    monkeypatch.setattr(generate, "generate_insights", lambda *a, **k: [])
+    assert gc.isenabled()
+    counts = generate.run_insights(None, Store(), settings=RuleSettings(),  # type: ignore[arg-type]
+                                   run_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert seen == [False]
+    assert gc.isenabled()
+    assert counts["total"] == 0
 
 
 def test_no_regex_match_is_missed_by_the_pre_check() -> None:

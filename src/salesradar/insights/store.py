@@ -22,7 +22,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, Table, Text, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Row,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from salesradar.app import AppDB, HoldoutAssignment, InsightEvent, InsightRow
@@ -244,10 +256,8 @@ class InsightStore:
                 else:
                     seen.append(update_)
                     counts["unchanged"] += 1
-            by_id = update(_INSIGHTS).where(_INSIGHTS.c.id == bindparam("_id"))
             for params in (seen, changed, changed_owner):
-                if params:
-                    s.execute(by_id, params)
+                _update_by_id(s, params)
             reopened = _rows_by_id(s, list(reopen))
             groups = self._holdout_groups(s, [k for k in batch if k not in known])
             created: list[dict[str, Any]] = []  # the new rows, in the run's order
@@ -621,17 +631,50 @@ def _resolve(s: Session, gone: list[Row[Any]], at: datetime) -> None:
     if not gone:
         return
     done = Status.DONE.value
-    by_id = update(_INSIGHTS).where(_INSIGHTS.c.id == bindparam("_id"))
     kept = [{"_id": row.id, "resolved_at": at} for row in gone if row.status == done]
     moved = [{"_id": row.id, "resolved_at": at, "status": Status.RESOLVED.value}
              for row in gone if row.status != done]
     for params in (kept, moved):
-        if params:
-            s.execute(by_id, params)
+        _update_by_id(s, params)
     if moved:
         s.execute(insert(_EVENTS), [
             _event(row.id, at, row.status, Status.RESOLVED, "situation no longer found")
             for row in gone if row.status != done])
+
+
+_BY_ID = update(_INSIGHTS).where(_INSIGHTS.c.id == bindparam("_id"))
+
+
+def _update_by_id(s: Session, rows: list[dict[str, Any]]) -> None:
+    """``UPDATE insights SET <columns> WHERE id = :_id`` for each of ``rows`` (dicts of the
+    same keys: ``_id`` and the columns), one DBAPI executemany in the session's transaction.
+
+    Each value is converted by its column's type as SQLAlchemy would convert it (a timestamp
+    to naive UTC, the evidence to JSON text), a column at a time and each distinct timestamp
+    once: SQLAlchemy's own executemany builds and converts every row's parameters one by one,
+    a third of the write of a run that updates 30,000 insights.
+    """
+    if not rows:
+        return
+    connection = s.connection()
+    dialect = connection.dialect
+    compiled = _BY_ID.compile(dialect=dialect, column_keys=[k for k in rows[0] if k != "_id"])
+    names: list[str] = list(compiled.positiontup or compiled.binds)
+    columns: list[list[Any]] = []
+    for name in names:
+        kind = compiled.binds[name].type
+        convert = kind.dialect_impl(dialect).bind_processor(dialect)
+        values = [row[name] for row in rows]
+        if convert is not None and isinstance(getattr(kind, "impl_instance", kind), DateTime):
+            converted = {value: convert(value) for value in set(values)}
+            values = [converted[value] for value in values]
+        elif convert is not None:
+            values = [convert(value) for value in values]
+        columns.append(values)
+    params: list[Any] = list(zip(*columns, strict=True))
+    if not compiled.positional:
+        params = [dict(zip(names, values, strict=True)) for values in params]
+    connection.exec_driver_sql(str(compiled), params)
 
 
 def _aware(value: datetime, name: str) -> datetime:
