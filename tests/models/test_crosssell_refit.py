@@ -3,6 +3,7 @@ purchases (a SKU bought, even after the fit, is never offered), saved with the m
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import pickle
 from collections.abc import Callable, Iterator
@@ -19,9 +20,11 @@ from salesradar.models.crosssell import (
     BlendRecommender,
     ItemItemRecommender,
     PopularityRecommender,
+    base,
     recommend_for,
 )
 from salesradar.models.crosssell.base import _CrossSellBase
+from salesradar.models.crosssell.recommenders import _Deferred
 from salesradar.models.store import fitted_record, load_recent
 from salesradar.workspace import Workspace
 
@@ -200,3 +203,124 @@ def test_scoring_reuses_the_model_of_the_week(
     monkeypatch.setattr(scoring, "__version__", "another")
     scoring._score_cross_sell(ws, later + dt.timedelta(days=8), True)
     assert fits == [1]
+
+
+# ------------------------------------------------------------- a later day from the candidates
+class _KeptPopularity(PopularityRecommender):
+    """Popularity keeping candidates as the blend does: many ties among equally popular SKUs."""
+
+    _keeps_candidates = True
+
+
+class _KeptItemItem(ItemItemRecommender):
+    """Item-item keeping candidates as the blend does."""
+
+    _keeps_candidates = True
+
+
+def _taste_groups(seed: int = 5) -> pa.Table:
+    """400 customers of three taste groups, 12 purchases each among 100 SKUs of their group."""
+    rng = np.random.default_rng(seed)
+    customer = np.repeat(np.arange(400), 12)
+    sku = (customer % 3) * 100 + rng.integers(0, 100, len(customer))
+    n = len(customer)
+    return pa.table({
+        "customer_id": [f"C{c:03d}" for c in customer],
+        "sku": [f"S{k:03d}" for k in sku],
+        "purchases": rng.integers(1, 4, n).astype(float),
+        "revenue": rng.gamma(2.0, 100.0, n),
+        "first_date": [DAY - dt.timedelta(days=400)] * n,
+        "last_date": [DAY - dt.timedelta(days=int(d)) for d in rng.integers(0, 120, n)],
+    })
+
+
+def _a_later_day(data: pa.Table, offers: pa.Table) -> pa.Table:
+    """The purchases of a later day: every third customer bought its first offers (one to
+    six of them), every fifth some SKU of another group; every 40th no longer owns its first
+    SKU (its lines deleted)."""
+    rng = np.random.default_rng(1)
+    customers = pc.unique(data["customer_id"]).to_pylist()
+    deleted = {(c, data.filter(pc.equal(data["customer_id"], c))["sku"][0].as_py())
+               for c in customers[::40]}
+    kept = [(c, s) for c, s in zip(data["customer_id"].to_pylist(), data["sku"].to_pylist(),
+                                   strict=True) if (c, s) not in deleted]
+    by_customer = _offers(offers)
+    bought = [(c, s) for c in customers[::3] for s in by_customer.get(c, [])[
+        :int(rng.integers(1, 7))]]
+    bought += [(c, f"S{int(rng.integers(0, 300)):03d}") for c in customers[::5]]
+    rows = kept + bought
+    return pa.table({"customer_id": [r[0] for r in rows], "sku": [r[1] for r in rows]})
+
+
+def _blend_of_parts() -> BlendRecommender:
+    return BlendRecommender(als=ALSRecommender(factors=8, num_threads=1),
+                            item_item=ItemItemRecommender())
+
+
+@pytest.mark.parametrize("keep", [16, 9])
+@pytest.mark.parametrize("make", [_blend_of_parts, _KeptItemItem, _KeptPopularity],
+                         ids=lambda f: f.__name__)
+def test_a_later_day_from_the_candidates_is_a_ranking_anew(
+    make: Callable[[], _CrossSellBase], keep: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The offers of a later day picked from the candidates kept by the fit's ranking are
+    those of the whole ranking done again (the code before the candidates): SKUs bought
+    since, discontinued since, own SKUs no longer owned, ties; with a narrow margin (9
+    candidates for 7 offers) many customers are ranked again, in their batches."""
+    monkeypatch.setattr(base, "_CANDIDATES", keep)
+    monkeypatch.setattr(base, "_BATCH", 8)  # customers ranked again: those of a few batches
+    reranked: list[int] = []
+    dense = _CrossSellBase._dense_top_n
+
+    def counted(self: _CrossSellBase, rows: np.ndarray, *args: object) -> object:
+        reranked.append(len(rows))
+        return dense(self, rows, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_CrossSellBase, "_dense_top_n", counted)
+    data = _taste_groups()
+    model = make().fit(data, discontinued=["S000"])
+    at_fit = model.recommend(None, 7)
+    assert model.candidates_ is not None
+    assert model.candidates_["items"].shape == (400, keep)
+    plain = copy.copy(model)  # the same fitted model ranking every customer anew
+    plain.candidates_ = None
+    plain._keeps_candidates = False
+    assert at_fit.equals(plain.recommend(None, 7))
+
+    purchases = _a_later_day(data, at_fit)
+    never = ["S001", at_fit["sku"][0].as_py()]
+    reranked.clear()
+    day = model.with_purchases(purchases, never=never).recommend(None, 7)
+    assert day.equals(plain.with_purchases(purchases, never=never).recommend(None, 7))
+    assert day.num_rows > 0
+    # the batches of the customers who no longer own an own SKU of the fit, at least, ranked
+    # again; with 9 candidates to spare, not all (popularity: ties everywhere, all)
+    assert len(reranked) == 2 and reranked[0] >= 40
+    assert reranked[0] < 400 or keep < 16 or make is _KeptPopularity
+    # the candidates serve every later day, pickled with the model
+    again = pickle.loads(pickle.dumps(model)).with_purchases(purchases, never=never)
+    assert again.recommend(None, 7).equals(day)
+
+
+def test_the_saved_blend_leaves_out_what_it_makes_again(fitted_ws: Workspace) -> None:
+    """The pickle holds no SKU x SKU co-buyers (made again from the fit's pattern) and the
+    ``implicit`` model as a deferred object (built on first use); a blend saved before (the
+    co-buyers in float32 inside, no candidates) gives the same offers."""
+    model = _blend()
+    fresh = recommend_for(fitted_ws, n=10, as_of=DAY, model=model)
+    loaded = pickle.loads(pickle.dumps(model))
+    assert "_co_buyers_cache" not in vars(loaded)
+    assert isinstance(vars(loaded.als_)["model_"], _Deferred)
+    assert recommend_for(fitted_ws, n=10, as_of=DAY, fitted=loaded).equals(fresh)
+    built = loaded.als_.model_
+    assert type(built) is type(model.als_.model_)
+    assert np.array_equal(built.item_factors, model.als_.model_.item_factors)
+    assert loaded._co_buyers().dtype == np.uint16
+    # the co-buyers by hand: customers who bought both
+    own = model.binary_.toarray()
+    assert np.array_equal(loaded._co_buyers(), own.T @ own)
+
+    older = object.__new__(BlendRecommender)  # as unpickling a blend of the format before
+    older.__dict__.update({k: v for k, v in vars(model).items() if k != "candidates_"})
+    older._co_buyers_cache = (own.T @ own).astype(np.float32)
+    assert recommend_for(fitted_ws, n=10, as_of=DAY, fitted=older).equals(fresh)

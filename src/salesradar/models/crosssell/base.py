@@ -35,6 +35,7 @@ _MAX_THREADS = 2  # batches scored side by side (each holds a few batch x SKUs a
 _FILTERED = -1e37  # implicit scores filtered SKUs -3.4e38 (-FLT_MAX)
 _REASON_CHUNK = 32768  # recommendations whose reasons are worked out at once
 _DENSE_CO_BUYERS = 8000  # SKUs up to which the co-purchase matrix is dense (256 MB float32)
+_CANDIDATES = 16  # best SKUs kept per customer by a ranking of all customers (candidates_)
 RECOMMENDATION_SCHEMA = pa.schema(
     [
         ("customer_id", pa.string()),
@@ -377,6 +378,7 @@ class _CrossSellBase:
         self.expected_value_: FloatArray = data.expected_value
         self._co_buyers_cache: Any = None  # (made on first use by the reasons)
         self._sku_factors_cache: Any = None
+        self.candidates_: dict[str, Any] | None = None  # (kept by the first whole ranking)
         self._fit_model()
 
     def with_purchases(self, purchases: Any, *, never: Iterable[str] = ()) -> Self:
@@ -421,6 +423,23 @@ class _CrossSellBase:
         """The customers x SKUs pattern the model was fitted on (:attr:`binary_` unless
         :meth:`with_purchases` replaced it by later purchases)."""
         return getattr(self, "fitted_binary_", self.binary_)
+
+    def __copy__(self) -> Self:
+        """A shallow copy of every attribute (:meth:`__getstate__` shapes pickles only)."""
+        applied = type(self).__new__(type(self))
+        applied.__dict__.update(self.__dict__)
+        return applied
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle holds: all but the SKU x SKU co-buyers of a fitted model (a dense
+        matrix of 46 MB for 4,800 SKUs, 92 MB in the float32 that earlier saves hold), which
+        :meth:`_co_buyers` makes again from the fit's pattern in about the time reading it
+        takes. A model applied to later purchases (:meth:`with_purchases`) keeps them: its
+        own pattern is no longer the fit's."""
+        state = dict(self.__dict__)
+        if "fitted_binary_" not in state:
+            state.pop("_co_buyers_cache", None)
+        return state
 
     def _fit_model(self) -> None:
         raise NotImplementedError
@@ -473,11 +492,15 @@ class _CrossSellBase:
         rec_rows = np.repeat(rows, items.shape[1]).reshape(items.shape)[ok]
         rank = np.broadcast_to(np.arange(1, items.shape[1] + 1), items.shape)[ok]
         rec_items, rec_scores = items[ok], scores[ok]
-        # ties and empty rows: order by score, then popularity, then SKU code (deterministic)
-        order = np.lexsort((rec_items, -self.buyers_[rec_items], -rec_scores, rec_rows))
-        rec_rows, rec_items, rec_scores = rec_rows[order], rec_items[order], rec_scores[order]
-        starts = np.searchsorted(rec_rows, rec_rows, side="left")
-        rank = (np.arange(len(rec_rows)) - starts + 1).astype(np.int64)
+        # ties and empty rows: order by score, then popularity, then SKU code (deterministic);
+        # the ranking's order already, but for ties its offset did not break
+        if not _in_order(rec_rows, -rec_scores, -self.buyers_[rec_items], rec_items):
+            order = np.lexsort((rec_items, -self.buyers_[rec_items], -rec_scores, rec_rows))
+            rec_rows, rec_items, rec_scores = rec_rows[order], rec_items[order], \
+                rec_scores[order]
+        counts = np.count_nonzero(ok, axis=1)  # the offers of each row, rows in order
+        rank = np.arange(1, len(rec_rows) + 1, dtype=np.int64) - \
+            np.repeat(np.cumsum(counts) - counts, counts)
         return pa.table(
             {
                 "customer_id": self.customers_.take(pa.array(rec_rows)),
@@ -490,23 +513,115 @@ class _CrossSellBase:
             schema=RECOMMENDATION_SCHEMA,
         )
 
+    # recommenders whose ranking of all customers keeps each one's best SKUs (candidates_),
+    # from which a later day's ranking picks without scoring again (the saved blend)
+    _keeps_candidates = False
+
     def _top_n(self, rows: IntArray, n: int, filter_bought: bool) -> tuple[IntArray, FloatArray]:
-        """Top-n item indices and scores per row (-1 / -inf when fewer exist)."""
-        return self._dense_top_n(rows, n, filter_bought, self._scores)
+        """Top-n item indices and scores per row (-1 / -inf when fewer exist).
+
+        For all customers, of a recommender that keeps candidates: the first such ranking of
+        the fitted model keeps each customer's :data:`_CANDIDATES` best SKUs
+        (:attr:`candidates_`, saved with the model), and the rankings of later days
+        (:meth:`with_purchases`) pick from them (:meth:`_top_n_of_candidates`)."""
+        k = min(n, len(self.skus_))
+        whole = filter_bought and len(rows) == len(self.customers_)  # rows: sorted, unique
+        if not (self._keeps_candidates and whole and k < _CANDIDATES):
+            return self._dense_top_n(rows, n, filter_bought, self._scores)
+        kept: dict[str, Any] | None = getattr(self, "candidates_", None)
+        if kept is not None:
+            return self._top_n_of_candidates(kept, k)
+        if "fitted_binary_" in vars(self):  # a later day's purchases: nothing to keep them on
+            return self._dense_top_n(rows, n, filter_bought, self._scores)
+        items, scores, kept = self._ranked(rows, k, filter_bought, self._scores, _CANDIDATES)
+        self.candidates_ = kept
+        return items, scores
+
+    def _top_n_of_candidates(self, kept: dict[str, Any], k: int) -> tuple[IntArray, FloatArray]:
+        """:meth:`_dense_top_n` of all customers, picked from the candidates of a ranking
+        whose own SKUs (``kept["own"]``) each customer still owns, with the same eligible SKUs
+        or more (a later day: SKUs bought since, discontinued or non-products since, are no
+        longer offered).
+
+        A SKU outside a customer's candidates ranked at most as its last candidate, and
+        those remaining rank as they did (the scores are those of the fit; only the SKUs
+        left out changed), so the first ``k`` remaining candidates are the top ``k`` when the
+        ``k``-th ranks strictly above the next remaining one and above the last candidate
+        (or the candidates held every SKU left). The other customers -- fewer remaining
+        candidates, a tie that ``np.argpartition`` decides, an own SKU since removed from the
+        lines -- are ranked again, in the batches of :meth:`_dense_top_n`.
+        """
+        own = self.binary_
+        items = np.asarray(kept["items"], dtype=np.int64)
+        scores: FloatArray = kept["scores"]
+        n_rows, width = items.shape
+        all_rows = np.arange(n_rows, dtype=np.int64)
+        if own.shape != kept["own"].shape or n_rows != own.shape[0] or \
+                (self.eligible_ & ~kept["eligible"]).any():
+            return self._dense_top_n(all_rows, k, True, self._scores)
+        n_items = own.shape[1]
+        nominal = _ranking_offset(self.buyers_, None)
+        valid = items >= 0
+        safe = np.maximum(items, 0)
+        ranking = scores + np.where(self.eligible_, nominal, -np.inf)[safe]
+        ranking[~valid] = -np.inf
+        gone = np.zeros(0, dtype=np.int64)
+        if kept["own"] is not own:  # the SKUs owned since rank -inf (the others were left out)
+            owned, before = _pattern_keys(own), _pattern_keys(kept["own"])
+            since = owned[~_contains(before, owned)]
+            ranking[_contains(since, all_rows[:, None] * n_items + safe)] = -np.inf
+            gone = before[~_contains(owned, before)] // n_items  # own SKUs no longer owned
+        remains = ranking > -np.inf
+        place = np.cumsum(remains, axis=1) - 1
+        count = place[:, -1] + 1
+        picked = np.full((n_rows, k), -1, dtype=np.int64)
+        picked_scores = np.full((n_rows, k), -np.inf)
+        row, col = np.nonzero(remains & (place < k))
+        picked[row, place[row, col]] = items[row, col]
+        picked_scores[row, place[row, col]] = scores[row, col]
+        kth = np.full(n_rows, -np.inf)
+        after = np.full(n_rows, -np.inf)
+        row, col = np.nonzero(remains & (place == k - 1))
+        kth[row] = ranking[row, col]
+        row, col = np.nonzero(remains & (place == k))
+        after[row] = ranking[row, col]
+        # SKUs beyond the candidates: none when they held every SKU left, else ranked at most
+        # as the last one (by the ranking they were kept by)
+        cut = valid[:, -1] & (width < n_items)
+        last = scores[:, -1] + nominal[safe[:, -1]]
+        after = np.where(count > k, after, np.where(cut, last, -np.inf))
+        decided = np.where(count >= k, kth > after, ~cut)
+        decided[gone] = False
+        undecided = np.flatnonzero(~decided)
+        if len(undecided):  # ranked again, in the very batches of a ranking of all customers
+            first = np.unique(undecided // _BATCH) * _BATCH
+            redo = _segments(first, np.minimum(first + _BATCH, n_rows))
+            picked[redo], picked_scores[redo] = self._dense_top_n(redo, k, True, self._scores)
+        return picked, picked_scores
 
     def _dense_top_n(
         self, rows: IntArray, n: int, filter_bought: bool, scorer: Any
     ) -> tuple[IntArray, FloatArray]:
         """Top-n of dense scores from ``scorer(rows)``; ties go to the more popular SKU."""
+        items, scores, _ = self._ranked(rows, n, filter_bought, scorer, 0)
+        return items, scores
+
+    def _ranked(
+        self, rows: IntArray, n: int, filter_bought: bool, scorer: Any, keep: int
+    ) -> tuple[IntArray, FloatArray, dict[str, Any] | None]:
+        """:meth:`_dense_top_n`, and with ``keep`` the ``keep`` best SKUs of each row with
+        their scores and what they were ranked under (:attr:`candidates_`; None without)."""
         n_items = len(self.skus_)
         k = min(n, n_items)
+        width = min(max(keep, k), n_items)
         # ranking = score + offset: ties go to the more popular SKU, and ineligible SKUs rank
         # -inf (a score plus -inf; a score is never +inf)
-        offset = 1e-9 * self.buyers_ / max(float(self.buyers_.max()), 1.0)
-        offset[~self.eligible_] = -np.inf
+        offset = _ranking_offset(self.buyers_, self.eligible_)
         binary = self.binary_
         all_items = np.empty((len(rows), k), dtype=np.int64)
         all_scores = np.empty((len(rows), k))
+        kept_items = np.empty((len(rows), width if keep else 0), dtype=np.int32)
+        kept_scores = np.empty((len(rows), width if keep else 0))
 
         def batch_top(lo: int) -> None:  # one batch of customers, vectorized inside
             batch = rows[lo:lo + _BATCH]
@@ -519,9 +634,24 @@ class _CrossSellBase:
                     binary.indices[own]
                 np.put(ranking, at, -np.inf)
             # only SKUs ranked above -inf are picked: their scores are the offers' scores
-            picked = _top_k(ranking, k, -np.inf)
+            picked = _top_k(ranking, width if keep else k, -np.inf)
             values = np.take_along_axis(scores, np.maximum(picked, 0), axis=1)
             values[picked < 0] = -np.inf
+            if keep:
+                kept_items[lo:lo + len(batch)] = picked
+                kept_scores[lo:lo + len(batch)] = values
+                if width > k:
+                    # the first k of the best `width`, unless the k-th ties the next (which
+                    # of tied SKUs the top k hold is np.argpartition's choice)
+                    pair = np.take_along_axis(ranking, np.maximum(picked[:, k - 1:k + 1], 0),
+                                              axis=1)
+                    tied = np.flatnonzero((picked[:, k] >= 0) & (pair[:, 0] == pair[:, 1]))
+                    picked, values = picked[:, :k], values[:, :k]
+                    if len(tied):
+                        again = _top_k(ranking[tied], k, -np.inf)
+                        got = np.take_along_axis(scores[tied], np.maximum(again, 0), axis=1)
+                        got[again < 0] = -np.inf
+                        picked[tied], values[tied] = again, got
             all_items[lo:lo + len(batch)] = picked
             all_scores[lo:lo + len(batch)] = values
 
@@ -538,7 +668,11 @@ class _CrossSellBase:
                 for lo in starts:
                     batch_top(lo)
         all_items[~np.isfinite(all_scores)] = -1
-        return all_items, all_scores
+        if not keep:
+            return all_items, all_scores, None
+        candidates = {"items": kept_items, "scores": kept_scores, "own": binary,
+                      "eligible": self.eligible_.copy()}
+        return all_items, all_scores, candidates
 
     # -------------------------------------------------------------------------- reasons
     def _reasons(self, rows: IntArray, items: IntArray) -> dict[str, pa.Array]:
@@ -643,15 +777,22 @@ class _CrossSellBase:
     def _co_buyers(self) -> Any:
         """SKU x SKU matrix: customers who bought both, computed once and cached.
 
-        Dense (float32) up to :data:`_DENSE_CO_BUYERS` SKUs, where gathering is fastest;
-        sparse CSR beyond.
+        Dense up to :data:`_DENSE_CO_BUYERS` SKUs, where gathering is fastest, in the
+        smallest unsigned integers that hold the count of customers (16 bits to 65,535
+        customers: half the memory of float32, the same counts); sparse CSR (float32) beyond.
         """
         cached = getattr(self, "_co_buyers_cache", None)
         if cached is None:
             item_buyers = self.binary_.T.tocsr().astype(np.float32)
             cached = (item_buyers @ item_buyers.T).tocsr()
             if cached.shape[0] <= _DENSE_CO_BUYERS:
-                cached = cached.toarray()
+                # float32 sums of ones: whole numbers, exact to 2**24 and whole beyond
+                kind = np.uint16 if self.binary_.shape[0] <= np.iinfo(np.uint16).max \
+                    else np.uint32
+                coo = cached.tocoo()
+                dense = np.zeros(cached.shape, dtype=kind)
+                dense[coo.row, coo.col] = coo.data
+                cached = dense
             else:
                 cached.sort_indices()
             self._co_buyers_cache = cached
@@ -672,6 +813,48 @@ def _segments(starts: IntArray, ends: IntArray) -> IntArray:
     steps[0] = starts[used][0]
     result: IntArray = np.cumsum(steps)
     return result
+
+
+def _in_order(*keys: npt.NDArray[Any]) -> bool:
+    """Whether the rows are sorted by ``keys`` (the first the most significant), strictly:
+    then ``np.lexsort(keys[::-1])`` would keep them as they are."""
+    if len(keys[0]) < 2:
+        return True
+    ahead = np.zeros(len(keys[0]) - 1, dtype=bool)  # decided: before the next row
+    tied = np.ones(len(keys[0]) - 1, dtype=bool)  # equal on the keys so far
+    for key in keys:
+        ahead |= tied & (key[:-1] < key[1:])
+        tied &= key[:-1] == key[1:]
+    return bool(ahead.all())
+
+
+def _ranking_offset(buyers: FloatArray, eligible: BoolArray | None) -> FloatArray:
+    """What the ranking adds to each SKU's score: a tie goes to the more popular SKU (a
+    billionth at most); an ineligible SKU ranks -inf (``eligible`` None: none)."""
+    offset: FloatArray = 1e-9 * buyers / max(float(buyers.max()), 1.0)
+    if eligible is not None:
+        offset[~eligible] = -np.inf
+    return offset
+
+
+def _pattern_keys(pattern: Any) -> IntArray:
+    """The (row, column) entries of a CSR pattern as sorted keys ``row * columns + column``."""
+    lengths = np.diff(pattern.indptr)
+    used = pattern.indices[:pattern.indptr[-1]].astype(np.int64)
+    keys: IntArray = np.repeat(np.arange(pattern.shape[0], dtype=np.int64) * pattern.shape[1],
+                               lengths) + used
+    if len(keys) > 1 and (keys[1:] < keys[:-1]).any():  # indices not sorted within rows
+        keys = np.sort(keys)
+    return keys
+
+
+def _contains(keys: IntArray, queries: IntArray) -> BoolArray:
+    """Whether each of ``queries`` is one of the sorted ``keys``."""
+    if len(keys) == 0:
+        return np.zeros(queries.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    found: BoolArray = keys[at] == queries
+    return found
 
 
 _BLOCKS = 64  # column blocks whose maxima bound each row's k-th largest value (_top_k)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from typing import Any, Literal, Self
 
@@ -205,9 +206,34 @@ class ALSRecommender(_CrossSellBase):
                 num_threads=self.num_threads,
             )
             model.fit(confidence, show_progress=False)
-        self.model_: Any = model
+        self.model_ = model
         self.customer_factors_: npt.NDArray[np.float32] = model.user_factors
         self.sku_factors_: npt.NDArray[np.float32] = model.item_factors
+
+    @property
+    def model_(self) -> Any:
+        """The fitted ``implicit`` model (built on first use after a pickle: see
+        :meth:`__getstate__`)."""
+        model = self.__dict__.get("model_")
+        if model is None:
+            raise AttributeError("model_")  # not fitted
+        if isinstance(model, _Deferred):
+            model = self.__dict__["model_"] = model.build()
+        return model
+
+    @model_.setter
+    def model_(self, model: Any) -> None:
+        self.__dict__["model_"] = model
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle holds: the ``implicit`` model as its class's name and its state, so
+        that loading a saved blend, which never asks it, does not import ``implicit`` (0.2 s
+        and more); :attr:`model_` builds it on first use, as unpickling would."""
+        state = super().__getstate__()
+        model = state.get("model_")
+        if model is not None and not isinstance(model, _Deferred):
+            state["model_"] = _Deferred(model)
+        return state
 
     def _top_n(self, rows: IntArray, n: int, filter_bought: bool) -> tuple[IntArray, FloatArray]:
         items, values = self._als_top_n(rows, n, filter_bought)
@@ -262,6 +288,7 @@ class BlendRecommender(_CrossSellBase):
     """
 
     model_name = "blend"
+    _keeps_candidates = True  # the saved model: a day's ranking picks from the fit's
 
     def __init__(
         self,
@@ -334,6 +361,24 @@ class BlendRecommender(_CrossSellBase):
             cached = self.als_.sku_factors_.T.astype(np.float64)
             self._sku_factors_cache = cached
         return cached
+
+
+class _Deferred:
+    """An object pickled as its class's module and name and its attributes, the class
+    imported only by :meth:`build` (what unpickling a plain object does: ``cls.__new__`` and
+    the attributes set, without ``__init__``)."""
+
+    def __init__(self, obj: Any) -> None:
+        self.module = type(obj).__module__
+        self.name = type(obj).__qualname__
+        self.state = dict(vars(obj))
+
+    def build(self) -> Any:
+        """The object itself."""
+        cls = getattr(importlib.import_module(self.module), self.name)
+        obj = cls.__new__(cls)
+        obj.__dict__.update(self.state)
+        return obj
 
 
 def _sparse_row_range(matrix: Any) -> tuple[FloatArray, FloatArray]:
