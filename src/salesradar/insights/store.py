@@ -216,9 +216,10 @@ class InsightStore:
         _aware(run_at, "run_at")
         batch: dict[str, Insight] = {}
         for insight in insights:
-            if insight.dedup_key in batch:
-                raise UserInputError(f"the run produced {insight.dedup_key!r} twice")
-            batch[insight.dedup_key] = insight
+            key = insight.dedup_key
+            if key in batch:
+                raise UserInputError(f"the run produced {key!r} twice")
+            batch[key] = insight
         scope = {Kind(k).value for k in kinds} if kinds is not None else {k.value for k in Kind}
         counts = {"new": 0, "updated": 0, "unchanged": 0, "reopened": 0, "resolved": 0}
         with self.db.session() as s, s.no_autoflush, _write_cache(s):
@@ -568,16 +569,18 @@ def _known_rows(s: Session, batch: dict[str, Insight]) -> dict[str, Row[Any]]:
 
     A status is only ever ``resolved`` with ``resolved_at`` set (the runs set both, a reopen
     clears both, and no person may move an insight to resolved), so the unresolved rows are read
-    through the status index, never by a scan of the resolved history.
+    through the status index, never by a scan of the resolved history. Read as plain rows
+    through the session's connection (the ORM's loading adds nothing to columns but time).
     """
     resolved = Status.RESOLVED.value
     unresolved = select(*_KNOWN).where(
         InsightRow.resolved_at.is_(None),
         or_(InsightRow.status < resolved, InsightRow.status > resolved),
     )
-    known = {row.dedup_key: row for row in s.execute(unresolved)}
+    connection = s.connection()
+    known = {row.dedup_key: row for row in connection.execute(unresolved)}
     for chunk in _chunks([key for key in batch if key not in known]):
-        known.update((row.dedup_key, row) for row in s.execute(
+        known.update((row.dedup_key, row) for row in connection.execute(
             select(*_KNOWN).where(InsightRow.dedup_key.in_(chunk))))
     return known
 
