@@ -164,6 +164,34 @@ def product_names(source: Any) -> ir.Table:
     return result
 
 
+def _distinct_per_sku(pairs: ir.Table, key: str, name: str) -> ir.Table:
+    """``count(DISTINCT key)`` per SKU from the distinct (SKU, key) ``pairs``: two group-bys,
+    which DuckDB can spill to disk where a ``count(DISTINCT ...)`` aggregate stays in memory."""
+    counted: ir.Table = pairs.group_by("sku").aggregate(**{name: pairs[key].count()})
+    return counted
+
+
+def _quantile_parts(prices: ir.Table, q: float, name: str) -> dict[str, ir.Value]:
+    """The aggregates per SKU from which :func:`_quantile` gives DuckDB's
+    ``quantile_cont(unit, q)``: ``h = (valid - 1) * q`` (in doubles, as DuckDB) and the prices
+    at 0-based positions ``floor(h)`` and ``ceil(h)`` of the SKU's sorted prices, the first
+    price whose running line count ``upto`` passes each position."""
+    h = (prices.valid - 1).cast("float64") * ibis.literal(q, "float64")
+    return {
+        f"{name}_h": h.max(),  # one value per SKU
+        f"{name}_lo": prices.unit.min(where=prices.upto > h.floor()),
+        f"{name}_hi": prices.unit.min(where=prices.upto > h.ceil()),
+    }
+
+
+def _quantile(facts: ir.Table, name: str) -> ir.Value:
+    """DuckDB's linear interpolation of doubles, to the last bit: ``lo`` when ``h`` is whole,
+    else ``lo * (1 - d) + hi * d`` with ``d = h - floor(h)``."""
+    h, lo, hi = facts[f"{name}_h"], facts[f"{name}_lo"], facts[f"{name}_hi"]
+    d = h - h.floor()
+    return ibis.ifelse(h == h.floor(), lo, lo * (1.0 - d) + hi * d)
+
+
 def sku_facts(source: Any) -> ir.Table:
     """One row per SKU with what the detector looks at (one Ibis query).
 
@@ -173,6 +201,11 @@ def sku_facts(source: Any) -> ir.Table:
     without a positive 10th percentile), ``prices`` (distinct unit prices, to the cent), and the
     data-wide ``all_invoices``, ``all_skus``,
     ``all_quantity_one_share``.
+
+    Every aggregate is a group-by DuckDB can spill to disk (a 100M-line workspace fits its
+    memory limit): the distinct counts count the distinct (SKU, key) pairs, and the percentiles
+    (DuckDB's ``quantile_cont``, exactly) come from the lines per (SKU, unit price) and their
+    running count in price order.
     """
     lines = _lines(source)
     lines = lines.filter(lines.quantity.notnull() & (lines.quantity != 0))
@@ -181,29 +214,47 @@ def sku_facts(source: Any) -> ir.Table:
     sale_invoice = ibis.ifelse(lines.net_revenue > 0, lines.invoice_id, ibis.null("string"))
     one = ibis.ifelse(quantity.abs() == 1.0, 1.0, 0.0)
     t = lines.mutate(unit=unit, sale_invoice=sale_invoice, one=one)
-    per_sku = t.group_by("sku").aggregate(
-        lines=t.count(),
-        invoices=t.sale_invoice.nunique(),
-        customers=t.customer_id.nunique(),
-        quantity_one_share=t.one.mean(),
-        p10=t.unit.quantile(0.1),
-        p90=t.unit.quantile(0.9),
-        prices=t.unit.round(2).nunique(),
+
+    by_price = t.group_by(["sku", "unit"]).aggregate(lines=t.count(), ones=t.one.sum())
+    # lines with a unit price, summed as doubles (exact for any count of lines below 2**53):
+    # DuckDB's running sums of integers are 128-bit and twice as slow
+    priced = by_price.lines.cast("float64").sum(where=by_price.unit.notnull())
+    prices = by_price.mutate(
+        valid=priced.over(ibis.window(group_by="sku")),
+        upto=priced.over(ibis.cumulative_window(group_by="sku", order_by="unit")),
     )
-    totals = t.aggregate(
-        all_invoices=t.sale_invoice.nunique(),
-        all_skus=t.sku.nunique(),
-        all_quantity_one_share=t.one.mean(),
+    per_sku = prices.group_by("sku").aggregate(
+        lines=prices.lines.sum(),
+        ones=prices.ones.sum(),
+        **_quantile_parts(prices, 0.1, "p10"),
+        **_quantile_parts(prices, 0.9, "p90"),
     )
-    out = per_sku.cross_join(totals)
+    sold = t.select("sku", "sale_invoice").distinct()
+    counts = [
+        _distinct_per_sku(sold, "sale_invoice", "invoices"),
+        _distinct_per_sku(t.select("sku", "customer_id").distinct(), "customer_id", "customers"),
+        _distinct_per_sku(
+            by_price.select("sku", price=by_price.unit.round(2)).distinct(), "price", "prices"),
+    ]
+    facts = per_sku
+    for other in counts:  # null-safe on sku, as the group-bys are
+        facts = facts.left_join(other, facts.sku.identical_to(other.sku)).drop("sku_right")
+    invoices = sold.select("sale_invoice").distinct()
+    totals = per_sku.aggregate(
+        all_skus=per_sku.sku.count(),
+        all_quantity_one_share=per_sku.ones.sum() / per_sku.lines.sum(),
+    ).cross_join(invoices.aggregate(all_invoices=invoices.sale_invoice.count()))
+    out = facts.cross_join(totals)
+    p10 = _quantile(out, "p10")
     result: ir.Table = out.select(
         "sku",
         lines=out.lines.cast("int64"),
         invoices=out.invoices.cast("int64"),
         invoice_share=out.invoices.cast("float64") / ibis.greatest(out.all_invoices, 1),
         customers=out.customers.cast("int64"),
-        quantity_one_share=out.quantity_one_share.cast("float64"),
-        price_spread=ibis.ifelse(out.p10 > 0, out.p90 / out.p10, ibis.null("float64")),
+        # a sum of 0/1 flags over the lines: the mean of the flags, exactly
+        quantity_one_share=(out.ones / out.lines).cast("float64"),
+        price_spread=ibis.ifelse(p10 > 0, _quantile(out, "p90") / p10, ibis.null("float64")),
         prices=out.prices.cast("int64"),
         all_invoices=out.all_invoices.cast("int64"),
         all_skus=out.all_skus.cast("int64"),
