@@ -115,3 +115,29 @@ def test_the_models_run_with_duckdbs_limit_lowered_by_their_reserve(
         raise RuntimeError("boom")
     assert limit(con) == "2.0 GiB"
     con.close()
+
+
+def test_an_arrow_table_is_written_with_the_types_and_values_ibis_gives() -> None:
+    """write_arrow replaces a table with an Arrow table as Ibis's create_table does: the same
+    column types (lists, dates, nulls) and values, in the same order."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    table = pa.table({
+        "customer_id": ["C2", "C1", None],
+        "as_of": pa.array([dt.date(2026, 1, 2)] * 3, pa.date32()),
+        "p": [0.25, None, 1.0],
+        "reasons": pa.array([["a", "ב"], [], None], pa.list_(pa.string())),
+        "n": pa.array([1, 2, None], pa.int64()),
+    })
+    with Workspace.open(":memory:") as ws:
+        ws.backend.create_table("by_ibis", table, overwrite=True)
+        ws.write_arrow("written", pa.table({"x": [1]}))
+        ws.write_arrow("written", table)  # replaced
+        described = [ws.con.execute(f"DESCRIBE {t}").fetchall() for t in ("by_ibis", "written")]
+        rows = [ws.con.execute(f"FROM {t}").fetchall() for t in ("by_ibis", "written")]
+    assert described[0] == described[1]
+    assert rows[0] == rows[1] == [
+        ("C2", dt.date(2026, 1, 2), 0.25, ["a", "ב"], 1), ("C1", dt.date(2026, 1, 2), None, [], 2),
+        (None, dt.date(2026, 1, 2), 1.0, None, None)]

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import duckdb
+import pyarrow as pa
 
 from salesradar.dates import as_date
 from salesradar.engine import (
@@ -179,6 +180,17 @@ class Workspace:
     def table(self, name: str) -> Any:
         """The Ibis table expression of a canonical table."""
         return self.backend.table(name)
+
+    def write_arrow(self, name: str, table: pa.Table) -> None:
+        """``table`` as the table ``name``, replacing it. DuckDB reads the Arrow memory
+        itself; Ibis's ``create_table`` converts it first (the churn scores with their lists
+        of reasons: 0.8 s instead of 0.1 s), to the same column types and values."""
+        view = "_salesradar_arrow_to_write"
+        self.con.register(view, table)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {quote(name)} AS FROM {view}")
+        finally:
+            self.con.unregister(view)
 
     def row_count(self, name: str) -> int:
         result = self.con.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()

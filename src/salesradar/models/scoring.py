@@ -162,7 +162,7 @@ def _score_all(ws: Any, day: dt.date, horizon_days: int, version: str, key: str,
     rows: dict[str, int] = {}
     for name in SCORE_TABLES:  # in their usual order
         table, seconds[name] = results[name]
-        ws.backend.create_table(SCORE_TABLES[name], table, overwrite=True)
+        ws.write_arrow(SCORE_TABLES[name], table)
         rows[SCORE_TABLES[name]] = table.num_rows
     assert set(running) == set(SCORE_TABLES)
     ws.con.execute(f"CREATE OR REPLACE TABLE {SCORED_KEY_TABLE} AS SELECT ? AS key", [key])
