@@ -28,6 +28,10 @@ SubjectType = Literal["customer", "rep", "deal", "lead", "sku", "customer_sku"]
 SUBJECT_TYPES: tuple[str, ...] = ("customer", "rep", "deal", "lead", "sku", "customer_sku")
 
 
+# json.dumps(value, allow_nan=False), without building an encoder for every call
+_STRICT_JSON = json.JSONEncoder(allow_nan=False)
+
+
 class Kind(StrEnum):
     """What kind of situation an insight reports."""
 
@@ -87,7 +91,9 @@ class Insight:
     """One situation worth a person's attention, as produced by a rule or model run.
 
     ``priority`` is 0–100 (higher is more urgent); ``value_at_stake`` is in shekels;
-    ``evidence`` holds the numbers behind *why* (JSON-serialisable).
+    ``evidence`` holds the numbers behind *why* (JSON-serialisable). ``evidence_json`` is its
+    JSON text (``json.dumps``), made once when the evidence is checked: the store writes it as
+    it is instead of encoding the evidence a second time.
     """
 
     kind: Kind
@@ -101,6 +107,7 @@ class Insight:
     he: Texts
     evidence: dict[str, Any] = field(default_factory=dict)
     team: str | None = None
+    evidence_json: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0 <= self.priority <= 100:
@@ -111,11 +118,14 @@ class Insight:
             raise UserInputError("detected_at must be timezone-aware")
         Kind(self.kind)  # raises ValueError for an unknown kind
         try:
-            json.dumps(self.evidence, allow_nan=False)
+            text = _STRICT_JSON.encode(self.evidence)
         except (TypeError, ValueError) as exc:
             raise UserInputError(
                 f"evidence of {self.dedup_key} must be plain JSON numbers and text: {exc}"
             ) from exc
+        # json.dumps(evidence) writes the same text: NaN and infinity, the only values it
+        # writes otherwise, were refused just now
+        object.__setattr__(self, "evidence_json", text)
 
     @property
     def dedup_key(self) -> str:

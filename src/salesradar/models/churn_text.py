@@ -114,7 +114,8 @@ _ReasonClaim = tuple[str, Any, dict[str, Any]]
 
 
 def _texts(lang: str) -> dict[str, str]:
-    return _TEXTS[parse_lang(lang)]
+    texts = _TEXTS.get(lang) if type(lang) is str else None
+    return texts if texts is not None else _TEXTS[parse_lang(lang)]  # the latter raises
 
 
 def _days(value: float, lang: str) -> str:
@@ -162,29 +163,38 @@ def _num(value: Any) -> float:
     return float(value)
 
 
+def _day(value: Any) -> dt.date | None:
+    """:func:`~salesradar.dates.as_date`, ISO text and dates (what rows hold) read first."""
+    kind = type(value)
+    if kind is str:
+        return dt.date.fromisoformat(value[:10])
+    return value if kind is dt.date else as_date(value)
+
+
 def terms_of(row: Mapping[str, Any]) -> Terms:
     """A customer's terms from a ``score_churn`` or :func:`~salesradar.models.cadence.
     customer_terms` row (dates as dates or ISO text; missing numbers as NaN)."""
-    as_of = as_date(row.get("as_of"))
-    last = as_date(row.get("last_order"))
-    days_since = _num(row.get("days_since_last_order"))
+    get = row.get
+    as_of = _day(get("as_of"))
+    last = _day(get("last_order"))
+    days_since = _num(get("days_since_last_order"))
     if last is None and as_of is not None and not math.isnan(days_since):
         last = as_of - dt.timedelta(days=round(days_since))
-    gap = _num(row.get("typical_gap_days", row.get("median_gap_days")))
+    gap = _num(get("typical_gap_days", get("median_gap_days")))
+    purchase_days = get("purchase_days")
     return {
-        "customer_id": str(row.get("customer_id")),
+        "customer_id": str(get("customer_id")),
         "as_of": as_of,
-        "purchase_days": int(_num(row.get("purchase_days")) if row.get("purchase_days")
-                             is not None else 0),
-        "first_order": as_date(row.get("first_order")),
-        "previous_order": as_date(row.get("previous_order")),
+        "purchase_days": int(_num(purchase_days)) if purchase_days is not None else 0,
+        "first_order": _day(get("first_order")),
+        "previous_order": _day(get("previous_order")),
         "last_order": last,
-        "last_order_sales": _num(row.get("last_order_sales")),
+        "last_order_sales": _num(get("last_order_sales")),
         "days_since_last_order": days_since,
         "typical_gap_days": gap,
-        "value_at_stake": _num(row.get("value_at_stake")),
-        "year_sales": _num(row.get("year_sales")),
-        "year_returns": _num(row.get("year_returns")),
+        "value_at_stake": _num(get("value_at_stake")),
+        "year_sales": _num(get("year_sales")),
+        "year_returns": _num(get("year_returns")),
     }
 
 
@@ -224,8 +234,8 @@ def rhythm_text(t: Terms, *, currency: str | None = None, lang: Lang = "en") -> 
     """The words of :func:`rhythm_words` alone (a second language needs no second claims)."""
     x = _texts(lang)
     last = _days(t["days_since_last_order"], lang)
-    if has_rhythm(t):
-        state = x["past"] if past_rhythm(t) else x["within"]
+    if has_rhythm(t):  # past its rhythm: past_rhythm(t), its rhythm known
+        state = x["past"] if t["days_since_last_order"] > t["typical_gap_days"] else x["within"]
         return x["rhythm"].format(gap=_days(t["typical_gap_days"], lang), last=last,
                                   state=state)
     if t["purchase_days"] == 2 and t["previous_order"] and t["last_order"]:
