@@ -229,6 +229,7 @@ class InsightStore:
             changed: list[dict[str, Any]] = []  # new content, same owner
             changed_owner: list[dict[str, Any]] = []  # new content and a new owner
             reopen: dict[int, str] = {}  # row id -> why it reopens
+            found: list[tuple[Row[Any], Insight, tuple[Any, ...], bool]] = []
             for key, insight in batch.items():
                 row = known.get(key)
                 if row is None:
@@ -238,12 +239,16 @@ class InsightStore:
                     reopen[row.id] = note
                     continue
                 values = _content_values(insight)
+                found.append((row, insight, values, row[_FIRST_CONTENT:] == values))
+            # the stored evidence matters only where the other columns are equal: read there
+            stored = _stored_evidence(s, [row.id for row, _, _, same in found if same])
+            for row, insight, values, same in found:
                 update_ = {"_id": row.id, "last_seen_at": run_at,
                            "detected_at": insight.detected_at}
                 # as the ORM compared them: the stored evidence (parsed only when the other
                 # columns are equal) against the run's, as Python values
-                if row[_FIRST_CONTENT:_END_CONTENT] != values or (
-                        (None if row.evidence is None else loads(row.evidence))
+                if not same or (
+                        (None if (text := stored[row.id]) is None else loads(text))
                         != insight.evidence):
                     update_.update(zip(_CONTENT, values, strict=True))
                     update_["evidence"] = insight.evidence_json  # as json.dumps writes it
@@ -523,15 +528,13 @@ class InsightStore:
 
 
 # What upsert_many reads of a stored insight: what decides its fate, then its content (the
-# columns of _CONTENT, contiguous), then its evidence as the stored JSON text, parsed on demand.
+# columns of _CONTENT, contiguous, last); its evidence is read apart (_stored_evidence).
 _KNOWN = (
     InsightRow.id, InsightRow.dedup_key, InsightRow.kind, InsightRow.status,
     InsightRow.resolved_at, InsightRow.snoozed_until, InsightRow.quiet_value,
     InsightRow.quiet_priority, *(getattr(InsightRow, name) for name in _CONTENT),
-    cast(InsightRow.evidence, Text).label("evidence"),
 )
 _FIRST_CONTENT = 8
-_END_CONTENT = _FIRST_CONTENT + len(_CONTENT)
 _INSIGHTS: Table = InsightRow.__table__  # type: ignore[assignment]  # the class's Table
 _EVENTS: Table = InsightEvent.__table__  # type: ignore[assignment]
 _HOLDOUT: Table = HoldoutAssignment.__table__  # type: ignore[assignment]
@@ -583,6 +586,19 @@ def _known_rows(s: Session, batch: dict[str, Insight]) -> dict[str, Row[Any]]:
         known.update((row.dedup_key, row) for row in connection.execute(
             select(*_KNOWN).where(InsightRow.dedup_key.in_(chunk))))
     return known
+
+
+def _stored_evidence(s: Session, ids: list[int]) -> dict[int, str | None]:
+    """The stored evidence of the insights ``ids``, as its JSON text (parsed on demand), by
+    id: read only for the insights whose other columns are unchanged (the only ones whose
+    evidence decides anything), not for every known row."""
+    connection = s.connection()
+    texts: dict[int, str | None] = {}
+    for chunk in _chunks(ids):
+        texts.update((id_, text) for id_, text in connection.execute(
+            select(InsightRow.id, cast(InsightRow.evidence, Text))
+            .where(InsightRow.id.in_(chunk))))
+    return texts
 
 
 def _json_loads(s: Session) -> Callable[[str], Any]:
