@@ -64,17 +64,14 @@ def _day(column: ir.Value) -> ir.DateValue:
     return column.date() if column.type().is_timestamp() else column.cast("date")
 
 
-def pair_facts(lines: ir.Table, latest: dt.date) -> ir.Table:
-    """What :func:`pair_statistics` knows of every customer x SKU pair with a purchase day,
-    whatever the day it is judged at: the facts of invoice lines dated up to ``latest`` (their
-    ``day`` column), which stay true on any later day with no other lines.
+# the least min_purchases a cadence can have: two gaps
+_FEWEST_PURCHASES = 3
 
-    One row per pair: ``customer_id``, ``sku``, ``revenue`` (its sales, exact), ``purchases``,
-    ``first_day``, ``last_day``, ``median_gap``, ``gap_std``; ``early`` (its sales of the days
-    365 or more before its last purchase, null without any), ``returned_365``,
-    ``returned_after_last`` and ``last_return_day`` (its returns and credit notes dated less than
-    365 days before its last purchase, or after it; null without any).
-    """
+
+def _pairs_bought(lines: ir.Table) -> ir.Table:
+    """Every customer x SKU pair with a purchase day among ``lines`` (with a ``day`` column):
+    ``customer_id``, ``sku``, ``revenue`` (its sales, exact), ``purchases``, ``first_day``,
+    ``last_day``, ``median_gap`` and ``gap_std`` of the gaps between its purchase days."""
     # amounts stay exact decimals until summed: a float sum's order (threads) moves the last digit
     bought = lines.filter(lines.net_revenue > 0)
     # one pass over the sales lines (no window over them): each pair's sale days, a day once
@@ -91,7 +88,7 @@ def pair_facts(lines: ir.Table, latest: dt.date) -> ir.Table:
     gaps = days.map(
         lambda day, i: day.delta(days[i - 1], unit="day").cast("float64")
     ).filter(lambda gap: gap > 0)
-    every_pair = every_pair.select(
+    return every_pair.select(
         "customer_id",
         "sku",
         "revenue",
@@ -102,14 +99,24 @@ def pair_facts(lines: ir.Table, latest: dt.date) -> ir.Table:
         # folded in day order: the same value on every run (a parallel aggregate's is not)
         gap_std=_list_stddev_pop(gaps),
     )
-    last_days = every_pair.select("customer_id", "sku", "last_day")
 
-    # the sales of the days up to 365 before the pair's last purchase (all before latest - 365)
+
+def _with_their_year(every_pair: ir.Table, lines: ir.Table, latest: dt.date,
+                     min_purchases: int) -> ir.Table:
+    """The pairs of :func:`_pairs_bought` with at least ``min_purchases`` purchase days, with
+    ``early`` (their sales of the days 365 or more before the last purchase, null without any),
+    ``returned_365``, ``returned_after_last`` and ``last_return_day`` (their returns and credit
+    notes dated less than 365 days before the last purchase, or after it; null without any),
+    from ``lines`` dated up to ``latest``."""
+    pairs = every_pair.filter(every_pair.purchases >= min_purchases)
+    last_days = pairs.select("customer_id", "sku", "last_day")
+    # the sales of the days up to 365 before the last purchase (all before latest - 365)
+    bought = lines.filter(lines.net_revenue > 0)
     early = bought.filter(bought.day <= ibis.date(latest - dt.timedelta(days=365)))
     early = early.join(last_days, ["customer_id", "sku"])
     early = early.filter(early.last_day.delta(early.day, unit="day") >= 365)
     early = early.group_by(["customer_id", "sku"]).aggregate(early=early.net_revenue.sum())
-    # and its returns and credit notes (negative lines) of its year and after
+    # and the returns and credit notes (negative lines) of the year and after
     sent_back = lines.filter(lines.net_revenue < 0).select(
         "customer_id", "sku", "day", returned=-lines.net_revenue
     )
@@ -120,9 +127,24 @@ def pair_facts(lines: ir.Table, latest: dt.date) -> ir.Table:
         returned_after_last=year.returned.sum(where=year.day > year.last_day),
         last_return_day=year.day.max(),
     )
-    facts = every_pair.left_join(early, ["customer_id", "sku"]).drop("customer_id_right",
-                                                                      "sku_right")
-    return facts.left_join(year, ["customer_id", "sku"]).drop("customer_id_right", "sku_right")
+    pairs = pairs.left_join(early, ["customer_id", "sku"]).drop("customer_id_right", "sku_right")
+    return pairs.left_join(year, ["customer_id", "sku"]).drop("customer_id_right", "sku_right")
+
+
+def pair_facts(lines: ir.Table, latest: dt.date) -> ir.Table:
+    """What :func:`pair_statistics` knows of every customer x SKU pair with a purchase day,
+    whatever the day it is judged at: the facts of invoice lines dated up to ``latest`` (their
+    ``day`` column), which stay true on any later day with no other lines.
+
+    One row per pair: the columns of :func:`_pairs_bought`, and those of its year
+    (:func:`_with_their_year`) for the pairs with a cadence (null for the others).
+    """
+    every_pair = _pairs_bought(lines)
+    year = _with_their_year(every_pair, lines, latest, _FEWEST_PURCHASES).select(
+        "customer_id", "sku", "early", "returned_365", "returned_after_last", "last_return_day")
+    facts: ir.Table = every_pair.left_join(year, ["customer_id", "sku"]).drop(
+        "customer_id_right", "sku_right")
+    return facts
 
 
 # pair_facts of the workspace's lines, kept between refreshes (kept_pair_facts), and the
@@ -231,14 +253,20 @@ def pair_statistics(
     """
     if not isinstance(tables, CustomerTables):
         tables = CustomerTables(tables)
-    if min_purchases < 3:
+    if min_purchases < _FEWEST_PURCHASES:
         raise UserInputError("min_purchases must be at least 3 (two gaps) to estimate a cadence")
     if facts is None:
         lines = tables.lines
         lines = lines.mutate(day=_day(lines.invoice_date))
-        facts = pair_facts(lines.filter(lines.day <= ibis.date(as_of)), as_of)
-    every_pair = facts.filter(~facts.sku.isin(list(exclude_skus))) if exclude_skus else facts
-    pairs = every_pair.filter(every_pair.purchases >= min_purchases)
+        lines = lines.filter(lines.day <= ibis.date(as_of))
+        if exclude_skus:
+            lines = lines.filter(~lines.sku.isin(list(exclude_skus)))
+        every_pair = _pairs_bought(lines)
+        pairs = _with_their_year(every_pair, lines, as_of, min_purchases)
+    else:
+        every_pair = facts.filter(~facts.sku.isin(list(exclude_skus))) if exclude_skus \
+            else facts
+        pairs = every_pair.filter(every_pair.purchases >= min_purchases)
     pairs = pairs.mutate(sold_365=pairs.revenue - pairs.early.fill_null(0)).drop("early")
 
     # a customer bought a SKU in the last recent_days when the pair's last purchase is in them;
