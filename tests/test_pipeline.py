@@ -169,7 +169,7 @@ def test_a_day_of_new_lines_finds_the_stopped_items_of_a_refresh_from_scratch(
 
     def stopped(path: Path) -> tuple[object, ...]:
         with Workspace.open(path) as ws:
-            return tuple(ws.con.execute(f"FROM {table} ORDER BY ALL").fetchall()  # noqa: S608
+            return tuple(ws.con.execute(f"FROM {table} ORDER BY ALL").fetchall()
                          for table in ("score_stopped_items", PAIR_FACTS_TABLE))
 
     store = InsightStore(AppDB.open("sqlite://"))
