@@ -17,18 +17,17 @@ snapshots without leaking the future::
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from salesradar.errors import UserInputError
+from salesradar.models.refresh_scope import SHARING, Sharing
 
 __all__ = [
     "FEATURES",
@@ -183,39 +182,10 @@ CUSTOMER_DAYS_TABLE = "_salesradar_customer_days"
 PURCHASE_DAYS_TABLE = "_salesradar_purchase_days"
 
 
-@dataclass
-class _Sharing:
-    """The Ibis backends whose ``invoice_lines`` the shared tables are: the workspace's, and
-    those of its views for other threads (:func:`shared_view`); the values of
-    :func:`once_per_refresh` computed so far."""
-
-    backends: list[Any]
-    values: dict[str, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_SHARING: ContextVar[_Sharing | None] = ContextVar("sharing_customer_days", default=None)
-T = TypeVar("T")
-
-
-def once_per_refresh(ws: Any, name: str, compute: Callable[[], T]) -> T:
-    """``compute()``, once per refresh of ``ws`` (:func:`sharing_customer_days`, whose invoice
-    lines do not change), for a value that depends on nothing else those lines: e.g. the
-    data's fingerprint, which scans every line; every call outside the block computes it."""
-    sharing = _SHARING.get()
-    if sharing is None or not any(ws.backend is b for b in sharing.backends):
-        return compute()
-    with sharing.lock:  # the other thread waits for it rather than scanning the lines too
-        if name not in sharing.values:
-            sharing.values[name] = compute()
-        value: T = sharing.values[name]
-    return value
-
-
 def _shared(lines: ir.Table, name: str) -> ir.Table | None:
     """The shared table ``name`` when ``lines`` are the whole invoice lines of the workspace
     being refreshed (:func:`sharing_customer_days`); None otherwise (compute them)."""
-    sharing = _SHARING.get()
+    sharing = SHARING.get()
     op = lines.op()
     if sharing is None or not isinstance(op, ops.DatabaseTable) \
             or op.name != "invoice_lines" or not any(op.source is b for b in sharing.backends):
@@ -232,7 +202,7 @@ def sharing_customer_days(ws: Any) -> Iterator[None]:
     insight rules): the same values, computed once per refresh. The invoice lines must not
     change inside the block. Nested blocks share the outer one's tables; another thread reads
     them through :func:`shared_view`."""
-    if _SHARING.get() is not None:
+    if SHARING.get() is not None:
         yield
         return
     backend = ws.backend
@@ -244,11 +214,11 @@ def sharing_customer_days(ws: Any) -> Iterator[None]:
             PURCHASE_DAYS_TABLE,
             _with_previous(backend.table(CUSTOMER_DAYS_TABLE, database=_SHARED_SCHEMA)),
             database=_SHARED_SCHEMA, overwrite=True)
-        token = _SHARING.set(_Sharing([backend]))
+        token = SHARING.set(Sharing([backend]))
         try:
             yield
         finally:
-            _SHARING.reset(token)
+            SHARING.reset(token)
     finally:
         ws.con.execute(f"DETACH DATABASE IF EXISTS {SHARED_DATABASE}")
 
@@ -259,7 +229,7 @@ def shared_view(ws: Any) -> Any:
     when ``ws`` shares them (:func:`sharing_customer_days`). The thread must run in a copy of
     this context (:func:`contextvars.copy_context`), where the sharing is known."""
     view = ws.thread_view()
-    sharing = _SHARING.get()
+    sharing = SHARING.get()
     if sharing is not None:
         sharing.backends.append(view.backend)
     return view

@@ -28,6 +28,7 @@ from typing import Any
 
 from salesradar import __version__
 from salesradar.engine import table_names
+from salesradar.models.refresh_scope import once_per_refresh
 from salesradar.workspace import change_stamp
 
 __all__ = [
@@ -54,10 +55,8 @@ def data_version(ws: Any) -> str:
     (:func:`~salesradar.workspace.change_stamp`) and this code's version (16 hex digits).
 
     Exact, not sampled: the total is summed in integer cents, so it is the same on every run.
-    Computed once per refresh (:func:`~salesradar.models.features.once_per_refresh`).
+    Computed once per refresh (:func:`~salesradar.models.refresh_scope.once_per_refresh`).
     """
-    from salesradar.models.features import once_per_refresh
-
     return once_per_refresh(ws, "data_version", lambda: _data_version(ws))
 
 

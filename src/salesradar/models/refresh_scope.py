@@ -1,0 +1,45 @@
+"""What one refresh computes once and shares: the state behind
+:func:`~salesradar.models.features.sharing_customer_days`, in a module of its own so that
+asking for a shared value (:func:`once_per_refresh`) imports nothing heavy: a run that finds
+nothing changed asks for the data's fingerprint without loading Ibis."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+__all__ = ["SHARING", "Sharing", "once_per_refresh"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class Sharing:
+    """The Ibis backends whose ``invoice_lines`` the shared tables are: the workspace's, and
+    those of its views for other threads (:func:`~salesradar.models.features.shared_view`);
+    the values of :func:`once_per_refresh` computed so far."""
+
+    backends: list[Any]
+    values: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+SHARING: ContextVar[Sharing | None] = ContextVar("sharing_customer_days", default=None)
+
+
+def once_per_refresh(ws: Any, name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, once per refresh of ``ws``
+    (:func:`~salesradar.models.features.sharing_customer_days`, whose invoice lines do not
+    change), for a value that depends on nothing else than those lines: e.g. the data's
+    fingerprint, which scans every line; every call outside the block computes it."""
+    sharing = SHARING.get()
+    if sharing is None or not any(ws.backend is b for b in sharing.backends):
+        return compute()
+    with sharing.lock:  # the other thread waits for it rather than scanning the lines too
+        if name not in sharing.values:
+            sharing.values[name] = compute()
+        value: T = sharing.values[name]
+    return value
