@@ -27,6 +27,7 @@ from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import CustomerTables
 from salesradar.models.non_product import non_product_codes, product_names
 from salesradar.models.text import money
+from salesradar.workspace import last_invoice_day
 
 __all__ = [
     "StoppedItemsModel",
@@ -184,8 +185,8 @@ def kept_pair_facts(ws: Any, as_of: dt.date, *, fresh: bool = False) -> ir.Table
     edited changes it). None when ``as_of`` is before the lines' last day: the kept facts are
     those of every line."""
     con = ws.con
-    latest = con.execute("SELECT max(invoice_date)::DATE FROM invoice_lines").fetchone()
-    if latest is None or latest[0] is None or as_of < latest[0]:
+    latest = last_invoice_day(ws)
+    if latest is None or as_of < latest:
         return None
     con.execute(_STAMPS_SQL)
     lines = ws.table("invoice_lines")
@@ -200,11 +201,11 @@ def kept_pair_facts(ws: Any, as_of: dt.date, *, fresh: bool = False) -> ir.Table
         if keep:
             changed = ws.backend.table(_CHANGED, database="temp.main")
             facts = ws.backend.compile(pair_facts(
-                lines.filter(lines.customer_id.isin(changed.customer_id)), latest[0]))
+                lines.filter(lines.customer_id.isin(changed.customer_id)), latest))
             con.execute(_FORGET_CHANGED_SQL)
             con.execute(f"INSERT INTO {PAIR_FACTS_TABLE} BY NAME {facts}")
         else:
-            facts = ws.backend.compile(pair_facts(lines, latest[0]))
+            facts = ws.backend.compile(pair_facts(lines, latest))
             con.execute(f"CREATE OR REPLACE TABLE {PAIR_FACTS_TABLE} AS {facts}")
         con.execute(f"CREATE OR REPLACE TABLE {PAIR_STAMPS_TABLE} AS FROM {_STAMPS_NOW}")
         con.commit()
