@@ -226,3 +226,43 @@ def test_a_source_path_with_quotes_is_logged_as_it_is(ws: Workspace, tmp_path: P
     import_file(ws, "invoice_lines", path)
     assert ws.con.execute("SELECT source, source_bytes FROM _salesradar_imports").fetchall() == [
         (str(path), path.stat().st_size)]
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+@pytest.mark.parametrize(("keys", "repeats"), [
+    ([], False),
+    ([("A", 1)], False),
+    ([("A", 1), ("A", 2), ("B", 1)], False),
+    ([("A", 1), ("B", 1), ("A", 1)], True),
+    ([("A", None), ("B", 1), ("A", None)], True),
+    ([(None, None), (None, 1), ("A", None)], False),
+])
+def test_repeated_key_test_sorting_hashes_agrees_with_counting_them(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, in_memory: bool,
+    keys: list[tuple[str | None, int | None]], repeats: bool,
+) -> None:
+    """The hashes sorted in memory or, for a table above the limit, counted by DuckDB."""
+    if not in_memory:
+        monkeypatch.setattr(importer, "MAX_SORTED_HASHES", 0)
+    ws.con.execute(f"CREATE TEMP TABLE {importer.TYPED_TABLE} (invoice_id VARCHAR, line_no BIGINT)")
+    for invoice, line in keys:
+        ws.con.execute(f"INSERT INTO {importer.TYPED_TABLE} VALUES (?, ?)", [invoice, line])
+    try:
+        assert importer._may_repeat(ws.con, '"invoice_id", "line_no"') is repeats
+    finally:
+        ws.con.execute(f"DROP TABLE {importer.TYPED_TABLE}")
+
+
+def test_unknown_managers_are_found_among_the_file_and_the_table(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A reference to the table itself: ids known from the file or from the stored rows."""
+    write_csv(tmp_path / "r1.csv", "rep_id,name,manager_id", ["M1,Boss,"])
+    import_file(ws, "reps", tmp_path / "r1.csv")
+    path = write_csv(tmp_path / "r2.csv", "rep_id,name,manager_id",
+                     ["R1,Dana,M1", "R2,Avi,M2", "M2,Ori,", "R3,Noa,M9", "R4,Eli,M9", "R5,Gil,M8"])
+    report = import_file(ws, "reps", path)
+    (warning,) = [i for i in report.issues if i.severity == "warning"]
+    assert (warning.column, warning.count) == ("manager_id", 3)
+    assert sorted(warning.value.split(", ")) == ["M8", "M9"]  # type: ignore[union-attr]
+    assert warning.reason == "2 manager_id value(s) are not in reps"
