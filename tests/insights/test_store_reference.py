@@ -298,3 +298,79 @@ def test_upsert_many_on_postgres_does_what_the_orm_version_did(pg_url: str) -> N
         with AppDB.open(pg_url.format(name)) as db:
             done.append(_scenario(cls(db, SETTINGS)))
     _same_as_reference(*done)
+
+
+def _first_runs(store: InsightStore) -> tuple[list[Any], list[dict[str, list[Any]]]]:
+    """A first run into a store with no insight and no holdout group at all (more keys than
+    one IN (...) holds, two kinds, one without holdout, evidence with Hebrew text, a float
+    and a tuple), then a second run that sees some again, creates some and resolves the rest,
+    then a third that finds a resolved one again next to new ones."""
+    counts: list[Any] = []
+    dumps: list[dict[str, list[Any]]] = []
+
+    def run(insights: list[Insight], at: datetime) -> None:
+        counts.append(store.upsert_many(insights, at).__dict__)
+        dumps.append(_dump(store.db))
+
+    first = [make_insight(f"F-{n}", kind=(Kind.CHURN_RISK, Kind.CROSS_SELL)[n % 2], n=n,
+                          he="לקוח", x=n / 7, xs=(n, 0.5)) for n in range(1_200)]
+    run(first, T0)
+    second = [make_insight(f"F-{n}", n=n, he="לקוח", x=n / 7, xs=(n, 0.5))
+              for n in range(0, 600, 2)] + [make_insight(f"G-{n}") for n in range(5)]
+    run(second, T0 + timedelta(days=1))
+    run([make_insight("F-1"), make_insight("G-9"), *second[:3]], T0 + timedelta(days=2))
+    return counts, dumps
+
+
+def _first_runs_same(new: tuple[list[Any], list[Any]],
+                     reference: tuple[list[Any], list[Any]]) -> None:
+    assert new[0] == reference[0]
+    assert new[0][0] == {"new": 1_200, "updated": 0, "unchanged": 0, "reopened": 0,
+                         "resolved": 0}
+    for after_run, reference_dump in zip(new[1], reference[1], strict=True):
+        for table, rows in after_run.items():
+            assert rows == reference_dump[table], table
+    created = new[1][0]["insights"]
+    assert [r.subject_id for r in created] == [f"F-{n}" for n in range(1_200)]
+    assert [e.insight_id for e in new[1][0]["insight_events"]] == [r.id for r in created]
+    assert len(new[1][0]["holdout_assignments"]) == 600  # the churn risks only
+
+
+def test_first_run_into_an_empty_sqlite_store_does_what_the_orm_version_did() -> None:
+    done = []
+    for cls in (InsightStore, ReferenceStore):
+        with AppDB.open("sqlite://") as db:
+            done.append(_first_runs(cls(db, SETTINGS)))
+    _first_runs_same(*done)
+
+
+def test_first_run_into_an_empty_postgres_store_does_what_the_orm_version_did(
+        pg_url: str) -> None:
+    done = []
+    for cls, name in ((InsightStore, "store_new"), (ReferenceStore, "store_reference")):
+        with AppDB.open(pg_url.format(name)) as db:
+            with db.engine.begin() as conn:  # the database of the other test, emptied
+                conn.execute(text("DELETE FROM insight_events"))
+                conn.execute(text("DELETE FROM insights"))
+                conn.execute(text("DELETE FROM holdout_assignments"))
+            done.append(_first_runs(cls(db, SETTINGS)))
+    _first_runs_same(*done)
+
+
+def test_new_insights_get_their_own_ids_after_the_largest_rowid() -> None:
+    """SQLite gives a new row a random free rowid once the largest one is taken: each created
+    insight's event still points at that insight (its id read back by key)."""
+    with AppDB.open("sqlite://") as db:
+        store = InsightStore(db, SETTINGS)
+        store.upsert_many([make_insight("LAST")], T0)
+        with db.engine.begin() as conn:
+            conn.execute(text("PRAGMA defer_foreign_keys = ON"))  # until the commit
+            conn.execute(text("UPDATE insights SET id = 9223372036854775807"))
+            conn.execute(text("UPDATE insight_events SET insight_id = 9223372036854775807"))
+        store.upsert_many([make_insight("LAST"), *(make_insight(f"N-{n}") for n in range(50))],
+                          T0 + timedelta(days=1))
+        dump = _dump(db)
+        ids = {r.subject_id: r.id for r in dump["insights"]}
+        assert len(set(ids.values())) == 51
+        created = [e.insight_id for e in dump["insight_events"] if e.to_status == "new"]
+        assert sorted(created) == sorted(ids.values())

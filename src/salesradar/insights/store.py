@@ -282,13 +282,12 @@ class InsightStore:
                                                       reopen[row.id]))
                     counts["reopened"] += 1
             ids = _insert_rows(s, created)
-            if assigned:
-                s.execute(insert(_HOLDOUT), assigned)
+            _insert_many(s, _HOLDOUT, assigned)
             s.flush()  # the reopened rows
-            if events:  # before the resolutions' events
-                s.execute(insert(_EVENTS), [
-                    _event(ids[e], run_at, None, Status.NEW) if isinstance(e, str) else e
-                    for e in events])
+            # before the resolutions' events
+            _insert_many(s, _EVENTS, [
+                _event(ids[e], run_at, None, Status.NEW) if isinstance(e, str) else e
+                for e in events])
             gone = sorted((row for key, row in known.items()
                            if key not in batch and row.kind in scope and row.resolved_at is None),
                           key=lambda row: row.id)
@@ -324,7 +323,8 @@ class InsightStore:
             "detected_at": insight.detected_at, "first_seen_at": run_at, "last_seen_at": run_at,
             "status": Status.NEW.value, "round": 1,
             "holdout": self._holdout(key, insight.kind, run_at, groups, assigned),
-            **_content(insight),
+            **dict(zip(_CONTENT, _content_values(insight), strict=True)),
+            "evidence": insight.evidence_json,  # its JSON text, as json.dumps writes it
         }
 
     @staticmethod
@@ -332,6 +332,8 @@ class InsightStore:
         """The groups already assigned to ``keys`` (a key seen before, then resolved and gone
         from the store, keeps its group), read by key."""
         groups: dict[str, bool] = {}
+        if keys and _empty(s, _HOLDOUT):  # the first run: no group to look up key by key
+            return groups
         for chunk in _chunks(keys):
             groups.update((key, bool(held)) for key, held in s.execute(
                 select(HoldoutAssignment.dedup_key, HoldoutAssignment.holdout)
@@ -582,7 +584,10 @@ def _known_rows(s: Session, batch: dict[str, Insight]) -> dict[str, Row[Any]]:
     )
     connection = s.connection()
     known = {row.dedup_key: row for row in connection.execute(unresolved)}
-    for chunk in _chunks([key for key in batch if key not in known]):
+    missing = [key for key in batch if key not in known]
+    if missing and not known and _empty(s, _INSIGHTS):  # the first run: nothing to look up
+        return known
+    for chunk in _chunks(missing):
         known.update((row.dedup_key, row) for row in connection.execute(
             select(*_KNOWN).where(InsightRow.dedup_key.in_(chunk))))
     return known
@@ -629,19 +634,43 @@ def _refresh_and_reopen(row: InsightRow, insight: Insight, run_at: datetime,
 
 
 def _insert_rows(s: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert new insight rows, their ids assigned in the list's order; return the ids by key.
+    """Insert new insight rows (their ``evidence`` as its JSON text), their ids assigned in the
+    list's order; return the ids by key.
 
-    Where the database can return the ids of a batch in the order of its rows (PostgreSQL: an
-    ``INSERT ... SELECT ... ORDER BY``, as the ORM's flush does), they come that way; SQLite
-    cannot say (SQLAlchemy would then insert one row per statement), but inserts a multi-row
-    ``VALUES`` in its order, each row the next rowid: the ids are matched by their keys.
+    SQLite: one executemany of a one-row ``INSERT`` (:func:`_insert_many`), each row the next
+    rowid, in the list's order; the ids are then read back in one query, as those above the
+    largest id before the insert, and matched by their keys (a row another writer added in
+    between has another key). Elsewhere (PostgreSQL), the database returns the ids of a
+    batch in the order of its rows (an ``INSERT ... SELECT ... ORDER BY``, as the ORM's flush
+    does).
     """
     if not rows:
         return {}
-    ordered = s.get_bind().dialect.name != "sqlite"
+    if s.get_bind().dialect.name == "sqlite":
+        connection = s.connection()
+        before = connection.execute(select(func.max(_INSIGHTS.c.id))).scalar() or 0
+        _insert_many(s, _INSIGHTS, rows, json_texts=("evidence",))
+        ids = {key: id_ for key, id_ in connection.execute(
+            select(_INSIGHTS.c.dedup_key, _INSIGHTS.c.id).where(_INSIGHTS.c.id > before))}
+        if all(row["dedup_key"] in ids for row in rows):
+            return ids
+        # an id below the largest (SQLite picks one at random once the largest id is the
+        # largest integer): read back by key
+        for chunk in _chunks([row["dedup_key"] for row in rows]):
+            ids.update((key, id_) for key, id_ in connection.execute(
+                select(_INSIGHTS.c.dedup_key, _INSIGHTS.c.id)
+                .where(_INSIGHTS.c.dedup_key.in_(chunk))))
+        return ids
+    loads = _json_loads(s)
     returning = insert(_INSIGHTS).returning(_INSIGHTS.c.dedup_key, _INSIGHTS.c.id,
-                                            sort_by_parameter_order=ordered)
-    return {key: id_ for key, id_ in s.execute(returning, rows)}
+                                            sort_by_parameter_order=True)
+    return {key: id_ for key, id_ in s.execute(
+        returning, [{**row, "evidence": loads(row["evidence"])} for row in rows])}
+
+
+def _empty(s: Session, table: Table) -> bool:
+    """True when ``table`` holds no row (one indexed probe, not a count)."""
+    return s.connection().execute(select(1).select_from(table).limit(1)).first() is None
 
 
 def _resolve(s: Session, gone: list[Row[Any]], at: datetime) -> None:
@@ -655,10 +684,9 @@ def _resolve(s: Session, gone: list[Row[Any]], at: datetime) -> None:
              for row in gone if row.status != done]
     for params in (kept, moved):
         _update_by_id(s, params)
-    if moved:
-        s.execute(insert(_EVENTS), [
-            _event(row.id, at, row.status, Status.RESOLVED, "situation no longer found")
-            for row in gone if row.status != done])
+    _insert_many(s, _EVENTS, [
+        _event(row.id, at, row.status, Status.RESOLVED, "situation no longer found")
+        for row in gone if row.status != done])
 
 
 _BY_ID = update(_INSIGHTS).where(_INSIGHTS.c.id == bindparam("_id"))
@@ -667,21 +695,39 @@ _BY_ID = update(_INSIGHTS).where(_INSIGHTS.c.id == bindparam("_id"))
 def _update_by_id(s: Session, rows: list[dict[str, Any]],
                   json_texts: Sequence[str] = ()) -> None:
     """``UPDATE insights SET <columns> WHERE id = :_id`` for each of ``rows`` (dicts of the
-    same keys: ``_id`` and the columns), one DBAPI executemany in the session's transaction.
+    same keys: ``_id`` and the columns), one DBAPI executemany in the session's transaction
+    (:func:`_execute_many`)."""
+    if rows:
+        connection = s.connection()
+        _execute_many(connection, _BY_ID.compile(
+            dialect=connection.dialect, column_keys=[k for k in rows[0] if k != "_id"]),
+            rows, json_texts)
+
+
+def _insert_many(s: Session, table: Table, rows: list[dict[str, Any]],
+                 json_texts: Sequence[str] = ()) -> None:
+    """``INSERT INTO <table> (<columns>) VALUES (...)`` for each of ``rows`` (dicts of the same
+    keys), in their order: one DBAPI executemany in the session's transaction
+    (:func:`_execute_many`), instead of SQLAlchemy's, which builds and converts every row's
+    parameters one by one (most of the time of a first run's 30,000 insights, their events
+    and holdout groups)."""
+    if rows:
+        connection = s.connection()
+        _execute_many(connection, insert(table).compile(
+            dialect=connection.dialect, column_keys=list(rows[0])), rows, json_texts)
+
+
+def _execute_many(connection: Any, compiled: Any, rows: list[dict[str, Any]],
+                  json_texts: Sequence[str]) -> None:
+    """Run the compiled one-row statement for each of ``rows`` in one DBAPI executemany.
 
     Each value is converted by its column's type as SQLAlchemy would convert it (a timestamp
     to naive UTC, the evidence to JSON text), a column at a time and each distinct timestamp
-    once: SQLAlchemy's own executemany builds and converts every row's parameters one by one,
-    a third of the write of a run that updates 30,000 insights. The JSON columns named in
-    ``json_texts`` are given as the ``json.dumps`` text of their values (an insight's checked
-    evidence): bound as they are where SQLAlchemy would write that same text (SQLite, its
-    default serializer), else parsed and converted.
+    once. The JSON columns named in ``json_texts`` are given as the ``json.dumps`` text of
+    their values (an insight's checked evidence): bound as they are where SQLAlchemy would
+    write that same text (SQLite, its default serializer), else parsed and converted.
     """
-    if not rows:
-        return
-    connection = s.connection()
     dialect = connection.dialect
-    compiled = _BY_ID.compile(dialect=dialect, column_keys=[k for k in rows[0] if k != "_id"])
     names: list[str] = list(compiled.positiontup or compiled.binds)
     columns: list[list[Any]] = []
     as_dumped = _binds_json_dumps(dialect)
