@@ -459,22 +459,36 @@ _BASELINES = {
 
 def _sample(ws: Any, max_customers: int) -> tuple[Any, int | None]:
     """The workspace's tables, on a stable sample of customers when it has more than
-    ``max_customers`` (the number sampled, else None)."""
+    ``max_customers`` (the number sampled, else None).
+
+    A customer is sampled when the hash of its id falls in the first of
+    ``ceil(customers / max_customers)`` buckets. The hash is taken once per distinct
+    customer, not once per line, and the sampled customers' lines are kept through a
+    semi-join (null-safe, as the hash of a null id is a value too), in the lines' own order
+    (their ``rowid``): the same rows in the same order as a filter on every line's hash."""
+    import ibis
+
     from salesradar.models.features import CustomerTables
 
     tables = CustomerTables.from_workspace(ws)
     lines = tables.lines
-    total = int(lines.customer_id.nunique().execute())
+    customers = lines.select("customer_id").distinct().to_pyarrow()  # one row per customer
+    total = pc.count(customers["customer_id"]).as_py()  # nulls aside, as nunique()
     if total <= max_customers:
         return tables, None
     buckets = math.ceil(total / max_customers)
-    keep = lines.customer_id.cast("string").hash().abs() % buckets == 0
+    known = ibis.memtable(customers)
+    chosen = known.filter(known.customer_id.cast("string").hash().abs() % buckets == 0)
+    ids = chosen.to_pyarrow()
+    picked = ibis.memtable(ids)
+    ordered = lines.mutate(_salesradar_row=lines.rowid())  # the stored order of the lines
+    kept = (ordered.semi_join(picked, ordered.customer_id.identical_to(picked.customer_id))
+            .order_by("_salesradar_row").drop("_salesradar_row"))
     # kept as a temporary table: the backtests read the sample's lines some twenty times, and
-    # each read would otherwise hash every line of the workspace again
-    sample = ws.backend.create_table(SAMPLE_TABLE, lines.filter(keep), temp=True,
-                                     overwrite=True)
+    # each read would otherwise join every line of the workspace again
+    sample = ws.backend.create_table(SAMPLE_TABLE, kept, temp=True, overwrite=True)
     sampled = dataclasses.replace(tables, lines=sample)
-    return sampled, int(sampled.lines.customer_id.nunique().execute())
+    return sampled, int(pc.count(ids["customer_id"]).as_py())
 
 
 def compute_gates(
