@@ -266,3 +266,18 @@ def test_unknown_managers_are_found_among_the_file_and_the_table(
     assert (warning.column, warning.count) == ("manager_id", 3)
     assert sorted(warning.value.split(", ")) == ["M8", "M9"]  # type: ignore[union-attr]
     assert warning.reason == "2 manager_id value(s) are not in reps"
+
+
+def test_date_order_is_chosen_by_the_rows_each_order_fails_to_read(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """One day-first-only date on one row, one month-first-only date on three: month-first
+    fails one row, day-first three (by distinct values the two would tie, and day-first win)."""
+    path = write_csv(tmp_path / "l.csv", INVOICE_HEADER, [
+        "A,1,13/01/2024,C1,S1,1,10,5,R1", "A,2,01/13/2024,C1,S1,1,10,5,R1",
+        "A,3,01/13/2024,C1,S1,1,10,5,R1", "A,4,01/13/2024,C1,S1,1,10,5,R1",
+    ])
+    with pytest.raises(ImportRejected) as caught:
+        import_file(ws, "invoice_lines", path)
+    assert [(i.row, i.value, i.reason) for i in caught.value.issues if i.row is not None] == [
+        (2, "13/01/2024", "not a date (expected mm/dd/yyyy or yyyy-mm-dd)")]

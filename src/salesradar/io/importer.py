@@ -352,17 +352,20 @@ def _detect_date_formats(
         if len(candidates) == 1:
             columns[index] = _replace_formats(item, next(iter(candidates.values())))
             continue
+        # the rows' failures counted per distinct value (each tried once, weighed by its rows):
+        # a column holds far fewer dates than rows
         counts = ", ".join(
-            f"count(*) FILTER (WHERE try_strptime({item.value}, {parse.format_list(f)}) IS NULL "
-            f"AND {item.value} IS NOT NULL)"
+            f"coalesce(sum(_rows) FILTER (WHERE try_strptime(_value, {parse.format_list(f)}) "
+            "IS NULL AND _value IS NOT NULL), 0)"
             for f in candidates.values()
         )
         # a period column's months, quarters and years parse without a date format: only
         # its dates can tell the order (and trying every format on each month is slow)
-        dates_only = (f" WHERE NOT coalesce({parse.period_shaped(item.value)}, false)"
+        dates_only = (" WHERE NOT coalesce(" + parse.period_shaped("_value") + ", false)"
                       if item.column.type is ColumnType.PERIOD else "")
         failures = con.execute(
-            f"SELECT {counts} FROM (SELECT * FROM {RAW_TABLE} LIMIT 1000000){dates_only}"
+            f"SELECT {counts} FROM (SELECT {item.value} AS _value, count(*) AS _rows FROM "
+            f"(SELECT * FROM {RAW_TABLE} LIMIT 1000000) GROUP BY 1){dates_only}"
         ).fetchone()
         assert failures is not None
         best = min(zip(failures, candidates.values(), strict=True), key=lambda p: p[0])[1]
