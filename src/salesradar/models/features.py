@@ -5,9 +5,10 @@ rows). The building block is the *customer-day*: all invoice lines of one custom
 A **purchase day** is a customer-day with positive gross sales (lines with positive revenue):
 cancellations and credit notes never count as a purchase, but they are netted into revenue.
 
-Several cutoffs are computed in one query by joining the customer-days with a small table of
-cutoffs (``as_of``) on ``day <= as_of``; features only ever see data on or before their own
-cutoff, labels only data after it. That is how the churn model builds monthly training
+Several cutoffs are computed in one query (the purchase days joined with a small table of
+cutoffs, ``as_of``, on ``day <= as_of``; window sums and SKU counts from a few rows per customer
+between the windows' ends); features only ever see data on or before their own cutoff, labels
+only data after it. That is how the churn model builds monthly training
 snapshots without leaking the future::
 
     feats = churn_features(lines, [dt.date(2026, 6, 30), dt.date(2026, 7, 31)])
@@ -80,7 +81,7 @@ FEATURES: tuple[str, ...] = (
 )
 
 
-# money sums are rounded to this many decimals (see churn_features)
+# money sums are rounded to this many decimals (see _money)
 _MONEY_DECIMALS = 6
 
 
@@ -260,6 +261,133 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.NumericValue:
     return num.cast("float64") / den.cast("float64").nullif(0.0)
 
 
+def _money(value: ir.NumericValue) -> ir.NumericValue:
+    """A float money sum rounded to :data:`_MONEY_DECIMALS`.
+
+    A sale and its cancellation then net to 0 exactly, not to +-1e-14 by the engine's
+    (parallel, run-dependent) order of addition, which made revenue trends flip between 1 and
+    null and the model differ from run to run. The lines' money has at most 4 decimals
+    (``DECIMAL(18, 4)``), so its exact sum lies on the 6-decimal grid and any order or
+    grouping of the float additions (errors ~1e-9) rounds to the same double: summing per
+    period first, then the periods (:func:`_window_sums`), gives what one sum gave."""
+    return value.round(_MONEY_DECIMALS)
+
+
+def _periods(day: ir.DateValue, ends: Sequence[dt.date]) -> ir.IntegerValue:
+    """How many of ``ends`` (sorted, distinct) are before ``day``: days of one period lie
+    between two consecutive ends, so ``day <= ends[i]`` exactly when the period is ``<= i``.
+    A binary search (nested CASE), a few comparisons a day however many ends."""
+
+    def search(lo: int, hi: int) -> ir.IntegerValue:  # the answer is in [lo, hi]
+        if lo == hi:
+            return ibis.literal(lo, type="int32")
+        mid = (lo + hi) // 2  # day > ends[mid] means more than mid ends before it
+        return ibis.ifelse(day > ends[mid], search(mid + 1, hi), search(lo, mid))
+
+    return search(0, len(ends))
+
+
+def _window_sums(days: ir.Table, cutoffs: Sequence[dt.date], w: int,
+                 season: int) -> ir.Table:
+    """Per cutoff and customer with a purchase day on or before it: first and last purchase
+    days, purchase days and money in the windows w1, w2, the last year and last season.
+
+    The windows of all cutoffs start and end at a few dates; between two consecutive ones
+    lies a *period*. The customer-days are summed per customer and period first (all days
+    before the first date are one period; money rounded only at the end, see
+    :func:`_money`), then the periods
+    are summed into each cutoff's windows: the cutoffs meet a few rows per customer, not
+    every customer-day (the join of customer-days to cutoffs was the costliest step)."""
+    backs = {"now": 0, "w1": w, "w2": 2 * w, "year": 365, "season": 365 - season}
+    ends = sorted({c - dt.timedelta(days=b) for c in cutoffs for b in backs.values()})
+    # a day is on or before ends[i] when its period is <= i
+    index = {end: i + 1 for i, end in enumerate(ends)}
+    seen = days.filter(days.day <= ends[-1])
+    seen = seen.mutate(period=_periods(seen.day, ends))
+    periods = seen.group_by(["customer_id", "period"]).aggregate(
+        first_day=seen.day.min(where=seen.purchase),
+        last_day=seen.day.max(where=seen.purchase),
+        buy=seen.purchase.sum().cast("int64"),
+        rev=seen.revenue.sum(),
+        gross=seen.gross.sum(),
+        ret=seen.returns.sum(),
+        # null where no day of the period knows its cost
+        costed=seen.costed_revenue.sum(),
+        cost=seen.cost.sum(),
+    )
+    bounds = ibis.memtable(
+        {"as_of": list(cutoffs),
+         **{f"p_{name}": [index[c - dt.timedelta(days=b)] for c in cutoffs]
+            for name, b in backs.items()}},
+        schema={"as_of": "date", **{f"p_{name}": "int32" for name in backs}},
+    )
+    j = periods.join(bounds, periods.period < bounds.p_now)
+    in_w1 = j.period >= j.p_w1
+    in_w2 = (j.period >= j.p_w2) & (j.period < j.p_w1)
+    in_365 = j.period >= j.p_year
+    in_last_season = in_365 & (j.period < j.p_season)
+
+    def count(where: ir.BooleanValue) -> ir.Value:
+        return j.buy.sum(where=where).fill_null(0).cast("float64")
+
+    def total(column: str, where: ir.BooleanValue | None = None) -> ir.Value:
+        return _money(j[column].sum(where=where).fill_null(0))
+
+    base = j.group_by(["as_of", "customer_id"]).aggregate(
+        first_day=j.first_day.min(),
+        last_day=j.last_day.max(),
+        purchase_days=j.buy.sum().cast("int64"),
+        orders_w1=count(in_w1),
+        orders_w2=count(in_w2),
+        orders_365=count(in_365),
+        revenue_w1=total("rev", in_w1),
+        revenue_w2=total("rev", in_w2),
+        revenue_365=total("rev", in_365),
+        orders_last_season=count(in_last_season),
+        revenue_last_season=total("rev", in_last_season),
+        gross_365=total("gross", in_365),
+        returns_365=total("ret", in_365),
+        revenue_all=total("rev"),
+        costed_365=_money(j.costed.sum(where=in_365)),
+        cost_365=_money(j.cost.sum(where=in_365)),
+    )
+    return base.filter(base.purchase_days > 0)
+
+
+def _sku_breadth(lines: ir.Table, cutoffs: Sequence[dt.date], w: int) -> ir.Table:
+    """Distinct SKUs sold (positive lines) per cutoff and customer in w1, w2 and the last year.
+
+    A customer bought a SKU in a window when its last sale of it on or before the window's
+    end falls in the window. One group-by per (customer, SKU) finds its last sale before each
+    window end (the cutoffs and w before them), over the lines of the dates any cutoff looks
+    at; no line is joined to every cutoff that sees it (the costliest step of the features,
+    as three distinct counts or as a group-by per cutoff, customer and SKU)."""
+    reach = max(365, 2 * w)
+    sold = lines.filter(lines.net_revenue > 0).select(
+        "customer_id", "sku", day=_day(lines.invoice_date))
+    sold = sold.filter(sold.day <= max(cutoffs),
+                       sold.day > min(cutoffs) - dt.timedelta(days=reach))
+    ends = sorted(set(cutoffs) | {c - dt.timedelta(days=w) for c in cutoffs})
+    name = {end: f"last_{i}" for i, end in enumerate(ends)}
+    last = sold.group_by(["customer_id", "sku"]).aggregate(
+        **{name[end]: sold.day.max(where=sold.day <= end) for end in ends})
+
+    def bought(end: dt.date, since: dt.date) -> ir.Value:
+        return (last[name[end]] > since).sum().fill_null(0).cast("float64")
+
+    counts = last.group_by("customer_id").aggregate(**{
+        f"{column}_{k}": value for k, c in enumerate(cutoffs) for column, value in (
+            ("skus_w1", bought(c, c - dt.timedelta(days=w))),
+            ("skus_w2", bought(c - dt.timedelta(days=w), c - dt.timedelta(days=2 * w))),
+            ("skus_365", bought(c, c - dt.timedelta(days=365))),
+        )})
+    return ibis.union(*(
+        counts.select("customer_id", as_of=ibis.literal(c, type="date"),
+                      **{column: counts[f"{column}_{k}"]
+                         for column in ("skus_w1", "skus_w2", "skus_365")})
+        for k, c in enumerate(cutoffs)), distinct=False)
+
+
 def churn_features(
     tables: CustomerTables | ir.Table,
     cutoffs: Sequence[dt.date],
@@ -306,40 +434,9 @@ def churn_features(
     if not 0 < season <= 365:
         raise UserInputError(f"season_days must be between 1 and 365, got {season_days}")
     cut = _cutoffs(cutoffs)
+    dates = sorted(set(cutoffs))
     days = customer_days(tables.lines)
-    joined = days.join(cut, days.day <= cut.as_of)
-    age = joined.as_of.delta(joined.day, unit="day")
-    in_w1 = age < w
-    in_w2 = (age >= w) & (age < 2 * w)
-    in_365 = age < 365
-    # (as_of - 365, as_of - 365 + season]: this season last year
-    in_last_season = (age >= 365 - season) & in_365
-    buy = joined.purchase
-    base = joined.group_by(["as_of", "customer_id"]).aggregate(
-        first_day=joined.day.min(where=buy),
-        last_day=joined.day.max(where=buy),
-        purchase_days=buy.sum().cast("int64"),
-        orders_w1=(buy & in_w1).sum().cast("float64"),
-        orders_w2=(buy & in_w2).sum().cast("float64"),
-        orders_365=(buy & in_365).sum().cast("float64"),
-        revenue_w1=joined.revenue.sum(where=in_w1).fill_null(0.0),
-        revenue_w2=joined.revenue.sum(where=in_w2).fill_null(0.0),
-        revenue_365=joined.revenue.sum(where=in_365).fill_null(0.0),
-        orders_last_season=(buy & in_last_season).sum().cast("float64"),
-        revenue_last_season=joined.revenue.sum(where=in_last_season).fill_null(0.0),
-        gross_365=joined.gross.sum(where=in_365).fill_null(0.0),
-        returns_365=joined.returns.sum(where=in_365).fill_null(0.0),
-        revenue_all=joined.revenue.sum(),
-        costed_365=joined.costed_revenue.sum(where=in_365),
-        cost_365=joined.cost.sum(where=in_365),
-    )
-    base = base.filter(base.purchase_days > 0)
-    # money sums to 6 decimals: a sale and its cancellation net to 0 exactly, not to +-1e-14 by
-    # the engine's (parallel, run-dependent) order of addition, which made revenue trends flip
-    # between 1 and null and the model differ from run to run
-    money = ["revenue_w1", "revenue_w2", "revenue_365", "gross_365", "returns_365", "revenue_all",
-             "costed_365", "cost_365", "revenue_last_season"]
-    base = base.mutate(**{c: base[c].round(_MONEY_DECIMALS) for c in money})
+    base = _window_sums(days, dates, w, season)
     # last season is unknown (null) where the data do not reach back a year
     start = days.aggregate(data_start=days.day.min())
     base = base.cross_join(start)
@@ -349,59 +446,49 @@ def churn_features(
         revenue_last_season=ibis.ifelse(reaches, base.revenue_last_season, ibis.null("float64")),
     ).drop("data_start")
 
-    # Each purchase day with the one, two and three before it: computed once over the purchase
-    # days, not per cutoff (a day's predecessors are the same at every cutoff that sees it).
-    # Its gap to the one before, joined to the cutoffs on or after it, gives each cutoff's gaps;
-    # the predecessors of the last purchase day up to a cutoff are its 2nd and 3rd last.
+    # Each purchase day with the one and two before it (computed once over the purchase days,
+    # not per cutoff: a day's predecessors are the same at every cutoff that sees it), joined
+    # to the cutoffs on or after it: each cutoff's gaps (a day minus the one before) and
+    # time-decayed order and revenue counts, in one pass.
+    # The decayed sums add every purchase day ever seen, as they always did (not a running
+    # sum: a float sum's last bits depend on what is added, not only on the total).
     purchases = purchase_days(tables.lines)
     seen = purchases.join(cut, purchases.day <= cut.as_of)
+    has_gap = seen.previous.notnull()
     gap = seen.day.delta(seen.previous, unit="day")
-    gap_stats = seen.filter(seen.previous.notnull()).group_by(["as_of", "customer_id"]).aggregate(
-        median_gap=gap.median().cast("float64"),
-        gap_std=gap.cast("float64").std(how="pop"),
-    )
-    # days since the 2nd and 3rd last purchase days; time-decayed order and revenue counts;
-    # distinct months with a purchase in the last year
     age = seen.as_of.delta(seen.day, unit="day").cast("float64")
-    judged = seen.as_of.max()  # the cutoff itself, within its group
     recent_stats = seen.group_by(["as_of", "customer_id"]).aggregate(
-        recency_2nd=judged.delta(seen.previous.argmax(seen.day), unit="day").cast("float64"),
-        recency_3rd=judged.delta(seen.previous_2.argmax(seen.day), unit="day").cast("float64"),
+        median_gap=gap.median(where=has_gap).cast("float64"),
+        gap_std=gap.cast("float64").std(how="pop", where=has_gap),
         orders_decay30=(-age / 30.0).exp().sum(),
         orders_decay90=(-age / 90.0).exp().sum(),
         revenue_decay90=(seen.revenue * (-age / 90.0).exp()).sum().round(_MONEY_DECIMALS),
-        active_months=seen.day.truncate("M").nunique(where=age < 365).cast("float64"),
     )
+    # distinct months with a purchase day in the last year: a month of purchase days counts
+    # when its first is on or before the cutoff and its last within the year before it (a
+    # month is shorter than the year, so some day of it is then in the year); a row per
+    # customer and month, not a distinct count over every purchase day and cutoff
+    month = purchases.day.truncate("M")
+    months = purchases.group_by(["customer_id", month.name("month")]).aggregate(
+        first=purchases.day.min(), last=purchases.day.max())
+    active = months.join(cut, [months.first <= cut.as_of,
+                               cut.as_of.delta(months.last, unit="day") < 365])
+    active_months = active.group_by(["as_of", "customer_id"]).aggregate(
+        active_months=active.count().cast("float64"))
+    skus = _sku_breadth(tables.lines, dates, w)
 
-    # SKU breadth from the lines themselves (positive lines only): the windows each (cutoff,
-    # customer, SKU) sold in, then those counted per customer; two plain group-bys instead
-    # of three distinct counts per customer and cutoff (the costliest step of the features).
-    # No count looks back more than a year (nor two windows), so older lines never meet a cutoff.
-    lines = tables.lines
-    sold = lines.filter(lines.net_revenue > 0).select(
-        "customer_id", "sku", day=_day(lines.invoice_date))
-    reach = max(365, 2 * w)
-    sj = sold.join(cut, (sold.day <= cut.as_of)
-                   & (sold.day > cut.as_of - ibis.interval(days=reach)))
-    sage = sj.as_of.delta(sj.day, unit="day")
-    pairs = sj.group_by(["as_of", "customer_id", "sku"]).aggregate(
-        in_w1=(sage < w).any(),
-        in_w2=((sage >= w) & (sage < 2 * w)).any(),
-        in_365=(sage < 365).any(),
-    )
-    skus = pairs.group_by(["as_of", "customer_id"]).aggregate(
-        skus_w1=pairs.in_w1.cast("int64").sum().cast("float64"),
-        skus_w2=pairs.in_w2.cast("int64").sum().cast("float64"),
-        skus_365=pairs.in_365.cast("int64").sum().cast("float64"),
-    )
-
-    f = base.left_join(gap_stats, ["as_of", "customer_id"]).drop(
-        "as_of_right", "customer_id_right"
-    )
-    f = f.left_join(skus, ["as_of", "customer_id"]).drop("as_of_right", "customer_id_right")
+    f = base.left_join(skus, ["as_of", "customer_id"]).drop("as_of_right", "customer_id_right")
     f = f.left_join(recent_stats, ["as_of", "customer_id"]).drop(
         "as_of_right", "customer_id_right"
     )
+    f = f.left_join(active_months, ["as_of", "customer_id"]).drop(
+        "as_of_right", "customer_id_right"
+    )
+    # the 2nd and 3rd last purchase days: those before the last one up to the cutoff
+    before = purchases.select(buyer="customer_id", bought="day", previous="previous",
+                              previous_2="previous_2")
+    f = f.left_join(before, [f.customer_id == before.buyer, f.last_day == before.bought]).drop(
+        "buyer", "bought")
     recency = f.as_of.delta(f.last_day, unit="day").cast("float64")
     tenure = f.as_of.delta(f.first_day, unit="day").cast("float64")
     span = f.last_day.delta(f.first_day, unit="day").cast("float64")
@@ -425,12 +512,12 @@ def churn_features(
         mean_gap=mean_gap,
         gap_cv=_ratio(f.gap_std, mean_gap),
         gap_ratio=_ratio(recency, f.median_gap),
-        recency_2nd=f.recency_2nd,
-        recency_3rd=f.recency_3rd,
+        recency_2nd=f.as_of.delta(f.previous, unit="day").cast("float64"),
+        recency_3rd=f.as_of.delta(f.previous_2, unit="day").cast("float64"),
         orders_decay30=f.orders_decay30,
         orders_decay90=f.orders_decay90,
         revenue_decay90=f.revenue_decay90,
-        active_months=f.active_months,
+        active_months=f.active_months.fill_null(0.0),
         revenue_w1=f.revenue_w1,
         revenue_w2=f.revenue_w2,
         revenue_365=f.revenue_365,
