@@ -181,3 +181,38 @@ def test_a_day_of_new_lines_finds_the_stopped_items_of_a_refresh_from_scratch(
     found, expected = stopped(tmp_path / "daily.duckdb"), stopped(tmp_path / "scratch.duckdb")
     assert len(expected[0]) > 0
     assert found == expected
+
+
+def test_a_run_on_unchanged_data_loads_no_model_or_dataframe_library(tmp_path: Path) -> None:
+    """`salesradar run` with nothing changed answers from what it kept, in a process that never
+    imports pandas, Ibis, scikit-learn or LightGBM: importing them is seconds, more than the
+    whole answer takes (pyarrow, for one, imports pandas when it builds a table)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from salesradar.demo import generate
+
+    generate(tmp_path / "data", customers=60, years=2, seed=3)
+    env = {**os.environ, "SALESRADAR_WORKSPACE": str(tmp_path / "run.duckdb")}
+    command = ["run", "--no-deliver", "--top", "0", "--json"]
+    probe = (
+        "import json, sys\n"
+        "from salesradar.cli.main import main\n"
+        f"sys.argv = ['salesradar', *{command!r}, *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "heavy = ('pandas', 'ibis', 'sklearn', 'lightgbm')\n"
+        "print(json.dumps({m: m in sys.modules for m in heavy}), file=sys.stderr)\n"
+    )
+
+    def cli(*extra: str) -> tuple[dict[str, object], dict[str, bool]]:
+        done = subprocess.run([sys.executable, "-c", probe, *extra], env=env,
+                              capture_output=True, text=True, check=True, timeout=600)
+        return json.loads(done.stdout), json.loads(done.stderr.strip().splitlines()[-1])
+
+    first, loaded = cli("--data", str(tmp_path / "data"))
+    assert first["unchanged_since"] is None and loaded["ibis"] and loaded["sklearn"]
+    kept, loaded = cli()
+    assert kept["unchanged_since"] is not None
+    assert loaded == {"pandas": False, "ibis": False, "sklearn": False, "lightgbm": False}

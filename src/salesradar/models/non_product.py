@@ -55,6 +55,7 @@ from salesradar.models.product_corrections import (
     clear_non_product,
     is_workspace,
     non_product_overrides,
+    override_decisions,
     set_non_product,
 )
 
@@ -524,8 +525,7 @@ def _codes_key(source: Any, rules: NonProductRules | None) -> tuple[Any, ...] | 
         return None
     from salesradar.models.store import data_version
 
-    overrides = tuple(tuple(r.values()) for r in
-                      non_product_overrides(source).select(["sku", "non_product"]).to_pylist())
+    overrides = tuple(tuple(r.values()) for r in override_decisions(source))
     return (path, data_version(source), overrides, rules or NonProductRules())
 
 
@@ -602,8 +602,7 @@ def non_product_codes(source: Any, rules: NonProductRules | None = None, *,
         detected = [str(c) for c in detect_non_product(source, rules)["sku"].to_pylist()]
         if state is not None:
             _save_detection(source, state, detected)
-    overrides = {str(r["sku"]): bool(r["non_product"]) for r in
-                 non_product_overrides(source).select(["sku", "non_product"]).to_pylist()}
+    overrides = {str(r["sku"]): bool(r["non_product"]) for r in override_decisions(source)}
     codes = sorted({c for c in detected if overrides.get(c, True)}
                    | {c for c, marked in overrides.items() if marked})
     if key is not None:

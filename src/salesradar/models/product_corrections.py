@@ -32,19 +32,30 @@ def _ensure_overrides(ws: Any) -> None:
     )
 
 
+def _override_rows(ws: Any, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The stored decisions' ``columns`` as plain rows, by SKU (none for a non-workspace)."""
+    if not is_workspace(ws) or OVERRIDES_TABLE not in table_names(ws):
+        return []
+    rows = ws.con.execute(
+        f"SELECT {', '.join(columns)} FROM {OVERRIDES_TABLE} ORDER BY sku"  # noqa: S608 (constants)
+    ).fetchall()
+    return [dict(zip(columns, r, strict=True)) for r in rows]
+
+
 def non_product_overrides(ws: Any) -> pa.Table:
     """The company's decisions: ``sku, non_product`` (true: not a product; false: a real
     product even if detected), ``set_by, set_at``; empty when none were set."""
     schema = pa.schema([("sku", pa.string()), ("non_product", pa.bool_()),
                         ("set_by", pa.string()), ("set_at", pa.timestamp("us"))])
-    if not is_workspace(ws) or OVERRIDES_TABLE not in table_names(ws):
-        return schema.empty_table()
-    rows = ws.con.execute(
-        f"SELECT sku, non_product, set_by, set_at FROM {OVERRIDES_TABLE} ORDER BY sku"  # noqa: S608 (a constant)
-    ).fetchall()
-    return pa.Table.from_pylist(
-        [dict(zip(schema.names, r, strict=True)) for r in rows], schema=schema
-    )
+    return pa.Table.from_pylist(_override_rows(ws, tuple(schema.names)), schema=schema)
+
+
+def override_decisions(ws: Any) -> list[dict[str, Any]]:
+    """The decisions as ``{"sku": ..., "non_product": ...}`` rows, by SKU: what the scores and
+    the detection depend on. Plain rows, no Arrow table: building one imports pandas (half a
+    second), which the check that nothing changed (:func:`salesradar.models.store.scores_key`)
+    must not pay."""
+    return _override_rows(ws, ("sku", "non_product"))
 
 
 def set_non_product(

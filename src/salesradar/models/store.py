@@ -85,9 +85,9 @@ def scores_key(ws: Any, version: str, day: dt.date, horizon_days: int) -> str:
     company's corrections of the non-product codes, the day, the horizon, and the currency
     their reasons are written in."""
     from salesradar import currency
-    from salesradar.models.product_corrections import non_product_overrides
+    from salesradar.models.product_corrections import override_decisions
 
-    overrides = non_product_overrides(ws).select(["sku", "non_product"]).to_pylist()
+    overrides = override_decisions(ws)
     return json.dumps([version, day.isoformat(), horizon_days, currency.code(), currency.symbol(),
                        overrides])
 
