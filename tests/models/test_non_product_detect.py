@@ -34,8 +34,8 @@ RULES = st.builds(
     fee_quantity_one=st.sampled_from([0.0, 0.5, 1.0]),
     max_overall_quantity_one=st.sampled_from([0.5, 1.01]),
     spread_min_lines=st.sampled_from([0, 2, 100]),
-    # not 0: a SKU without a spread would then be detected, and its reason fails to format
-    min_price_spread=st.sampled_from([0.5, 1.5, 5.0]),
+    # 0 included: a SKU without a spread (no price above zero) is still not detected by it
+    min_price_spread=st.sampled_from([0.0, 0.5, 1.5, 5.0]),
     min_distinct_prices=st.sampled_from([0, 1, 2]),
 )
 
@@ -56,7 +56,8 @@ def _expected(facts: list[dict[str, Any]], rules: NonProductRules) -> list[tuple
                 and f["all_quantity_one_share"] < rules.max_overall_quantity_one):
             held.append("fee_quantity")
         if (f["lines"] >= rules.spread_min_lines and f["prices"] >= rules.min_distinct_prices
-                and (f["price_spread"] or 0.0) >= rules.min_price_spread):
+                and f["price_spread"] is not None
+                and f["price_spread"] >= rules.min_price_spread):
             held.append("price_spread")
         if held:
             out.append((f["sku"], "+".join(held), f["lines"], f["invoices"],

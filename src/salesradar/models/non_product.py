@@ -366,7 +366,8 @@ def _by_spread(table: pa.Table, rules: NonProductRules) -> pa.Array:
     return pc.and_(
         pc.and_(pc.greater_equal(table["lines"], rules.spread_min_lines),
                 pc.greater_equal(table["prices"], rules.min_distinct_prices)),
-        pc.greater_equal(pc.fill_null(table["price_spread"], 0.0), rules.min_price_spread),
+        # an unknown spread (no price above zero) detects nothing, whatever the threshold
+        pc.fill_null(pc.greater_equal(table["price_spread"], rules.min_price_spread), False),
     )
 
 
