@@ -308,7 +308,7 @@ def _resolve_one(
             number = parse.as_double(quote(header), staged.columns[header],
                                      parse.NumberFormat())
             expression = expression.replace("{" + name + "}", f"({number})", 1)
-            raw_parts.append(parse.text(quote(header)))
+            raw_parts.append(parse.text(quote(header), staged.columns[header]))
         raw = f"concat_ws(' | ', {', '.join(raw_parts)})"
         return _Resolved(column, f"({expression})", "DOUBLE", raw,
                          f"{column.name} (formula)")
@@ -322,8 +322,9 @@ def _resolve_one(
     if not cmap.values and _keeps_source_type(column.type, source_type):
         return _Resolved(column, quote(header), source_type, quote(header), label,
                          cmap.date_formats)
-    return _Resolved(column, parse.translated(quote(header), cmap.values), "VARCHAR",
-                     parse.text(quote(header)), label, cmap.date_formats)
+    return _Resolved(column, parse.translated(quote(header), cmap.values, source_type),
+                     "VARCHAR", parse.text(quote(header), source_type), label,
+                     cmap.date_formats)
 
 
 def _keeps_source_type(target: ColumnType, source_type: str) -> bool:
@@ -376,6 +377,12 @@ def _replace_formats(item: _Resolved, formats: tuple[str, ...]) -> _Resolved:
     return _Resolved(item.column, item.value, item.source_type, item.raw, item.label, formats)
 
 
+def _over(item: _Resolved, value: str) -> _Resolved:
+    """``item`` with its value read from ``value`` (a column holding that value)."""
+    return _Resolved(item.column, value, item.source_type, item.raw, item.label,
+                     item.date_formats)
+
+
 def _typed_expression(item: _Resolved, mapping: Mapping) -> str:
     return parse.convert(
         item.column, item.value, item.source_type,
@@ -400,21 +407,34 @@ def _build_typed(
     theirs from the source again. Returns the rows skipped and the checks the bits stand for.
     Not ``temporary``: a table of the workspace itself (the caller's transaction holds it), with
     the canonical columns in their order between ``_row`` and ``_problems``.
+
+    A column whose value is its raw text (no translation, formula or constant) is converted from
+    that text in a middle step: the text (trimmed, say) is computed once per row, not once for
+    the raw column and again at each place the conversion names the value.
     """
     by_name = {item.column.name: item for item in columns}
     inner = [f"{staged.row_position} AS _row"]
+    middle = ["_row"]
     outer = ["_row"]
     for column in spec.columns:
         item = by_name.get(column.name)
         name = quote(column.name)
         if item is not None:
-            inner.append(f"{item.raw} AS {quote('_raw_' + column.name)}")
-            inner.append(f"{_typed_expression(item, mapping)} AS {name}")
+            raw_name = quote("_raw_" + column.name)
+            inner.append(f"{item.raw} AS {raw_name}")
+            middle.append(raw_name)
+            if item.value == item.raw:
+                middle.append(f"{_typed_expression(_over(item, raw_name), mapping)} AS {name}")
+            else:
+                inner.append(f"{_typed_expression(item, mapping)} AS {name}")
+                middle.append(name)
         elif column.name == "grain" and "period" in by_name:
             period = by_name["period"]
             inner.append(f"{parse.period_grain(period.value, period.source_type)} AS grain")
+            middle.append("grain")
         else:
             inner.append(f"CAST(NULL AS {column.storage_type}) AS {name}")
+            middle.append(name)
         outer.append(name)
     key = spec.generated_key
     if key and by_name.get(key) is not None and by_name[key].value == "NULL":
@@ -431,7 +451,8 @@ def _build_typed(
     where = f"WHERE NOT ({' OR '.join(skip)})" if skip else ""
     con.execute(
         f"CREATE OR REPLACE {'TEMP TABLE' if temporary else 'TABLE'} {TYPED_TABLE} AS "
-        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {RAW_TABLE} {where})"
+        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(middle)} FROM "
+        f"(SELECT {', '.join(inner)} FROM {RAW_TABLE} {where}))"
     )
     if not skip:
         return 0, checks
