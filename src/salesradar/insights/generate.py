@@ -14,12 +14,10 @@ overdue, ...), so kinds compare like with like: a key account that merely hangs 
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import gc
 import math
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -31,7 +29,6 @@ from salesradar.insights.model import UTC, Insight, Kind
 from salesradar.insights.rules import RULES, Context, Finding, RuleSettings
 from salesradar.insights.store import InsightStore
 from salesradar.insights.texts import render_with_claims
-from salesradar.models.features import shared_view
 from salesradar.models.scoring import SCORE_TABLES
 from salesradar.workspace import Workspace
 
@@ -115,51 +112,14 @@ def _owner(f: Finding, selling: dict[str, str]) -> str | None:
     return selling.get(f.subject.id.partition("/")[0])
 
 
-class _Owners:
-    """Gives each customer's finding without a rep the rep who sells to the customer
-    (:func:`_selling_reps`, read once, and only when some finding needs it)."""
-
-    def __init__(self, ws: Workspace, has_lines: bool) -> None:
-        self._ws = ws
-        self._has_lines = has_lines
-        self._selling: dict[str, str] | None = None
-
-    def owned(self, findings: list[Finding]) -> list[Finding]:
-        """The findings, the unowned ones (:func:`_unowned`) with their selling rep."""
-        if not any(_unowned(f) for f in findings):
-            return findings
-        if self._selling is None:
-            self._selling = _selling_reps(self._ws) if self._has_lines else {}
-        selling = self._selling
-        return [replace(f, owner_rep_id=_owner(f, selling)) if _unowned(f) else f
-                for f in findings]
-
-
-@contextmanager
-def _rules_on_a_thread(ctx: Context, kinds: list[Kind]) -> Iterator[Iterator[list[Finding]]]:
-    """Each rule's findings, in the order of ``kinds``: the rules run one after the other on a
-    thread of their own, through its own view of the workspace
-    (:func:`~salesradar.models.features.shared_view`, which reads the refresh's shared
-    customer-days), each in a copy of this context (the company's settings).
-
-    Their queries run in DuckDB, which releases the GIL, while the caller words the findings
-    of the rules before them in Python: the two overlap instead of adding up (a rule's findings
-    do not depend on when it runs). On leaving, the rules not started are dropped, the one
-    running finishes and the view closes; a rule's error is raised where its findings are
-    read."""
-    view = shared_view(ctx.ws)
-    try:
-        on_view = replace(ctx, ws=view)
-        with ThreadPoolExecutor(1, thread_name_prefix="salesradar-rules") as pool:
-            futures = [pool.submit(contextvars.copy_context().run, RULES[kind].run, on_view)
-                       for kind in kinds]
-            try:
-                yield (future.result() for future in futures)
-            finally:
-                for future in futures:
-                    future.cancel()
-    finally:
-        view.close()
+def _owned(ws: Workspace, findings: list[Finding], has_lines: bool) -> list[Finding]:
+    """The findings, each customer's finding without a rep given the rep who sells to it
+    (:func:`_selling_reps`, read only when some finding needs it)."""
+    if not any(_unowned(f) for f in findings):
+        return findings
+    selling = _selling_reps(ws) if has_lines else {}
+    return [replace(f, owner_rep_id=_owner(f, selling)) if _unowned(f) else f
+            for f in findings]
 
 
 def _insight(f: Finding, people: dict[str, tuple[str | None, str | None]],
@@ -229,14 +189,13 @@ def generate_insights(
     ctx = Context(ws, day, moment, settings)
     people = _people(ws)
     detected_at = moment.replace(tzinfo=UTC)
-    owners = _Owners(ws, "invoice_lines" in table_names(ws.backend))
     judged_at = {"as_of": ctx.as_of.isoformat(), "now": ctx.now.isoformat()}
-    found: list[Insight] = []
-    with _no_cycle_collection(), \
-            _rules_on_a_thread(ctx, available_kinds(ws, wanted)) as per_rule:
-        for findings in per_rule:  # worded while the next rules run
-            found.extend(_insight(f, people, judged_at, detected_at, settings)
-                         for f in owners.owned(findings))
+    with _no_cycle_collection():
+        findings: list[Finding] = []
+        for kind in available_kinds(ws, wanted):
+            findings.extend(RULES[kind].run(ctx))
+        findings = _owned(ws, findings, "invoice_lines" in table_names(ws.backend))
+        found = [_insight(f, people, judged_at, detected_at, settings) for f in findings]
     found.sort(key=lambda i: (-i.priority, -i.value_at_stake, i.dedup_key))
     return found
 

@@ -1,7 +1,7 @@
-"""The rules run on a thread of their own while the findings of those before them are worded:
-the insights are those of the rules run one after the other on the caller's connection (the
-plain loop this replaced), a rule's error still reaches the caller, and an evidence that refers
-to itself is still refused."""
+"""generate_insights gives, field for field, what the plain composition of its parts gives
+(every rule in order, the unowned customers' findings given their selling rep, the words with
+``as_of`` and ``now`` made per insight as before), and an evidence that refers to itself is
+still refused (its encoder keeps no record of the containers it is in)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from salesradar.insights import generate as gen
 from salesradar.insights.model import UTC
 from salesradar.insights.rules import RULES, Context, Finding, RuleSettings
 from salesradar.io.folder import import_folder
-from salesradar.models.features import shared_view, sharing_customer_days
+from salesradar.models.features import sharing_customer_days
 from salesradar.models.scoring import score_workspace
 from salesradar.workspace import Workspace
 
@@ -28,7 +28,7 @@ from salesradar.workspace import Workspace
 def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     """A scored demo company, a few customers without a rep (their findings go to the rep
     who sells to them)."""
-    folder = tmp_path_factory.mktemp("rules_thread")
+    folder = tmp_path_factory.mktemp("generate_reference")
     generate(folder / "data", customers=150, years=2, seed=11)
     with Workspace.open(folder / "ws.duckdb") as ws:
         import_folder(ws, folder / "data")
@@ -39,9 +39,9 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         yield ws
 
 
-def _one_after_the_other(ws: Workspace, settings: RuleSettings) -> list[Insight]:
-    """The loop the threaded rules replaced: every rule on the caller's connection, in order,
-    then the unowned customers' findings given their selling rep, then the words."""
+def _reference(ws: Workspace, settings: RuleSettings) -> list[Insight]:
+    """Every rule in order, then the unowned customers' findings given their selling rep,
+    then the words (``as_of`` and ``now`` as ISO text, per insight)."""
     day, moment = gen._as_of(ws, None)
     ctx = Context(ws, day, moment, settings)
     findings: list[Finding] = []
@@ -52,9 +52,8 @@ def _one_after_the_other(ws: Workspace, settings: RuleSettings) -> list[Insight]
         findings = [replace(f, owner_rep_id=gen._owner(f, selling)) if gen._unowned(f) else f
                     for f in findings]
     people = gen._people(ws)
-    judged_at = {"as_of": day.isoformat(), "now": moment.isoformat()}
-    found = [gen._insight(f, people, judged_at, moment.replace(tzinfo=UTC), settings)
-             for f in findings]
+    found = [gen._insight(f, people, {"as_of": day.isoformat(), "now": moment.isoformat()},
+                          moment.replace(tzinfo=UTC), settings) for f in findings]
     found.sort(key=lambda i: (-i.priority, -i.value_at_stake, i.dedup_key))
     return found
 
@@ -66,9 +65,9 @@ def _fields(insights: list[Insight]) -> list[tuple[Any, ...]]:
             for i in insights]
 
 
-def test_insights_as_the_rules_run_one_after_the_other(scored: Workspace) -> None:
+def test_insights_as_their_parts_composed(scored: Workspace) -> None:
     settings = RuleSettings()
-    expected = _fields(_one_after_the_other(scored, settings))
+    expected = _fields(_reference(scored, settings))
     kinds = {k for k, *_ in expected}
     assert len(expected) > 100 and len(kinds) >= 5  # many kinds and insights compared
     unmastered = _unmastered(scored)
@@ -84,34 +83,6 @@ def _unmastered(ws: Workspace) -> set[str]:
         "SELECT customer_id FROM customers WHERE rep_id IS NULL").fetchall()}
 
 
-def test_a_rules_error_reaches_the_caller(scored: Workspace,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """A rule that fails on the rules' thread fails the run with its own error, and the
-    thread's view of the workspace is closed."""
-    closed: list[bool] = []
-
-    def view(ws: Workspace) -> Any:
-        opened = shared_view(ws)
-        close = opened.close
-
-        def closing() -> None:
-            closed.append(True)
-            close()
-
-        opened.close = closing
-        return opened
-
-    def fails(ctx: Context) -> list[Finding]:
-        raise RuntimeError("rule failed")
-
-    monkeypatch.setattr(gen, "shared_view", view)
-    monkeypatch.setitem(RULES, Kind.NO_REPEAT_ORDER, replace(RULES[Kind.NO_REPEAT_ORDER],
-                                                             run=fails))
-    with pytest.raises(RuntimeError, match="rule failed"):
-        gen.generate_insights(scored)
-    assert closed == [True]
-
-
 def test_evidence_that_refers_to_itself_is_refused() -> None:
     evidence: dict[str, Any] = {"gap_days": 41}
     evidence["again"] = [evidence]
@@ -120,12 +91,3 @@ def test_evidence_that_refers_to_itself_is_refused() -> None:
                 manager_id=None, detected_at=dt.datetime(2026, 11, 24, tzinfo=UTC), priority=5,
                 value_at_stake=1.0, en=Texts("a", "b", "c"), he=Texts("א", "ב", "ג"),
                 evidence=evidence)
-
-
-def test_settings_thread_through(scored: Workspace) -> None:
-    """Thresholds reach the rules on their thread: a churn threshold above every probability
-    leaves no churn insight."""
-    strict = RuleSettings(churn_min_probability=1.01)
-    assert not [i for i in gen.generate_insights(scored, settings=strict)
-                if i.kind == Kind.CHURN_RISK]
-    assert [i for i in gen.generate_insights(scored) if i.kind == Kind.CHURN_RISK]
