@@ -22,7 +22,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -129,12 +129,25 @@ def _score_all(ws: Any, day: dt.date, horizon_days: int, version: str, key: str,
 
     The gates and the five models are six steps run on two threads (:class:`_Lanes`), each
     with its own view of the workspace: no model reads another's results, only the gates'
-    decisions, which a step waits for when it needs them. This thread then writes the
-    tables, in order. A step's seconds are its own run (from its connection to its result,
-    waiting for the gates included); the steps overlap, so they add up to more than the run."""
+    decisions, which a step waits for when it needs them. This thread, idle meanwhile, writes
+    each score table as soon as its step has finished, while the other steps still run (it
+    writes on the workspace's own connection, which the steps never use; they read no score
+    table). The key saying what the tables were computed from is dropped first and written
+    last: until every table is written, they never pass for current (and the refresh
+    publishes the workspace only when all of it succeeded). A step's seconds are its own run
+    (from its connection to its result, waiting for the gates included); the steps overlap,
+    so they add up to more than the run."""
     # the non-product codes every model leaves out, detected here (again on --full) rather
     # than by two steps at once
     non_product_codes(ws, fresh=not reuse)
+    ws.con.execute(f"DROP TABLE IF EXISTS {SCORED_KEY_TABLE}")
+    rows: dict[str, int] = {}
+
+    def write(name: str, result: tuple[Any, float]) -> None:
+        if name in SCORE_TABLES:
+            ws.write_arrow(SCORE_TABLES[name], result[0])
+            rows[name] = result[0].num_rows
+
     with _Lanes(ws, progress, len(SCORE_TABLES) + 1) as lanes:
         gates_step = lanes.submit("gates", lambda view: model_gates(
             view, day, horizon_days, version=version, fresh=not reuse), announce=False)
@@ -156,17 +169,16 @@ def _score_all(ws: Any, day: dt.date, horizon_days: int, version: str, key: str,
                 view, day, speaks("stopped_items"), fresh=not reuse),
         }
         running = {name: lanes.submit(name, step) for name, step in steps.items()}
-        results = lanes.results()  # the first error raised, the steps not started dropped
+        # the first error raised, the steps not started dropped; each table written on arrival
+        results = lanes.results(write)
     gates, seconds_gates = results["gates"]
     seconds = {"gates": seconds_gates + lanes.began - started}  # the fingerprint, as before
-    rows: dict[str, int] = {}
     for name in SCORE_TABLES:  # in their usual order
-        table, seconds[name] = results[name]
-        ws.write_arrow(SCORE_TABLES[name], table)
-        rows[SCORE_TABLES[name]] = table.num_rows
-    assert set(running) == set(SCORE_TABLES)
+        seconds[name] = results[name][1]
+    assert set(running) == set(SCORE_TABLES) == set(rows)
     ws.con.execute(f"CREATE OR REPLACE TABLE {SCORED_KEY_TABLE} AS SELECT ? AS key", [key])
-    return ScoreSummary(day, horizon_days, rows, seconds, gates, data_version=version)
+    return ScoreSummary(day, horizon_days, {SCORE_TABLES[n]: rows[n] for n in SCORE_TABLES},
+                        seconds, gates, data_version=version)
 
 
 T = TypeVar("T")
@@ -250,20 +262,26 @@ class _Lanes:
         self._futures[name] = future
         return future
 
-    def results(self) -> dict[str, Any]:
+    def results(self, done: Callable[[str, Any], None] | None = None) -> dict[str, Any]:
         """Every step's ``(value, seconds)`` by name, once all have run; as soon as one fails,
         the steps not started are dropped and the first error is raised (another step may
         then fail because of it, e.g. when the first one's failure stopped worker processes
-        they shared)."""
+        they shared). ``done(name, result)`` is called on this thread for each step as soon
+        as it has finished (in the order submitted among those finished together), while no
+        step has failed."""
         pending = set(self._futures.values())
         while pending:
-            _, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             with self._lock:
                 first = self._failed[0] if self._failed else None
             if first is not None:
                 for future in pending:
                     future.cancel()
                 raise first
+            if done is not None:
+                for name, future in self._futures.items():
+                    if future in finished:
+                        done(name, future.result())
         return {name: future.result() for name, future in self._futures.items()}
 
 

@@ -64,13 +64,18 @@ _CONTACT_LEVELS = ("executive", "finance", "operations")
 
 
 def _pct_rank(values: FloatArray, mask: npt.NDArray[np.bool_] | None = None) -> FloatArray:
-    """Percentile rank in (0, 1] among ``mask`` (ties share the highest rank); NaN elsewhere."""
+    """Percentile rank in (0, 1] among ``mask`` (ties share the highest rank); NaN elsewhere,
+    and everywhere when a ranked value is NaN.
+
+    ``scipy.stats.rankdata(method="max")``, counted with numpy: a value's rank is how many
+    ranked values are at most it. Importing scipy.stats (half a second) held the scoring lane
+    while the churn lane imported it too."""
     out = np.full(len(values), np.nan)
     m = np.ones(len(values), dtype=bool) if mask is None else mask
     if m.any():
-        from scipy.stats import rankdata  # type: ignore[import-untyped, unused-ignore]
-
-        out[m] = rankdata(values[m], method="max") / m.sum()
+        ranked = values[m]
+        if not np.isnan(ranked).any():  # scipy's rankdata: a NaN makes every rank NaN
+            out[m] = np.searchsorted(np.sort(ranked), ranked, side="right") / m.sum()
     return out
 
 
