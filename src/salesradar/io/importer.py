@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -351,7 +351,7 @@ def _detect_date_formats(
             continue
         candidates = parse.date_order_candidates(item.date_formats or mapping.date_formats)
         if len(candidates) == 1:
-            columns[index] = _replace_formats(item, next(iter(candidates.values())))
+            columns[index] = replace(item, date_formats=next(iter(candidates.values())))
             continue
         # the rows' failures counted per distinct value (each tried once, weighed by its rows):
         # a column holds far fewer dates than rows
@@ -370,17 +370,7 @@ def _detect_date_formats(
         ).fetchone()
         assert failures is not None
         best = min(zip(failures, candidates.values(), strict=True), key=lambda p: p[0])[1]
-        columns[index] = _replace_formats(item, best)
-
-
-def _replace_formats(item: _Resolved, formats: tuple[str, ...]) -> _Resolved:
-    return _Resolved(item.column, item.value, item.source_type, item.raw, item.label, formats)
-
-
-def _over(item: _Resolved, value: str) -> _Resolved:
-    """``item`` with its value read from ``value`` (a column holding that value)."""
-    return _Resolved(item.column, value, item.source_type, item.raw, item.label,
-                     item.date_formats)
+        columns[index] = replace(item, date_formats=best)
 
 
 def _typed_expression(item: _Resolved, mapping: Mapping) -> str:
@@ -424,7 +414,8 @@ def _build_typed(
             inner.append(f"{item.raw} AS {raw_name}")
             middle.append(raw_name)
             if item.value == item.raw:
-                middle.append(f"{_typed_expression(_over(item, raw_name), mapping)} AS {name}")
+                typed = _typed_expression(replace(item, value=raw_name), mapping)
+                middle.append(f"{typed} AS {name}")
             else:
                 inner.append(f"{_typed_expression(item, mapping)} AS {name}")
                 middle.append(name)
