@@ -28,10 +28,8 @@ SubjectType = Literal["customer", "rep", "deal", "lead", "sku", "customer_sku"]
 SUBJECT_TYPES: tuple[str, ...] = ("customer", "rep", "deal", "lead", "sku", "customer_sku")
 
 
-# json.dumps(value, allow_nan=False), without building an encoder for every call, and without
-# its check for circular references (a dict of the id of every list and dict encoded, for each
-# insight): a cycle is refused all the same, by the depth it reaches (RecursionError)
-_STRICT_JSON = json.JSONEncoder(allow_nan=False, check_circular=False)
+# json.dumps(value, allow_nan=False), without building an encoder for every call
+_STRICT_JSON = json.JSONEncoder(allow_nan=False)
 
 
 class Kind(StrEnum):
@@ -121,7 +119,7 @@ class Insight:
         Kind(self.kind)  # raises ValueError for an unknown kind
         try:
             text = _STRICT_JSON.encode(self.evidence)
-        except (TypeError, ValueError, RecursionError) as exc:
+        except (TypeError, ValueError) as exc:
             raise UserInputError(
                 f"evidence of {self.dedup_key} must be plain JSON numbers and text: {exc}"
             ) from exc
