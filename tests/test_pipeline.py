@@ -216,3 +216,31 @@ def test_a_run_on_unchanged_data_loads_no_model_or_dataframe_library(tmp_path: P
     kept, loaded = cli()
     assert kept["unchanged_since"] is not None
     assert loaded == {"pandas": False, "ibis": False, "sklearn": False, "lightgbm": False}
+
+
+def test_libraries_imported_ahead_on_their_own_thread_and_a_failure_left_to_the_step() -> None:
+    """The refresh imports LightGBM and scikit-learn on a thread while DuckDB works; a module
+    that cannot be imported there raises nothing (the step that needs it will say why)."""
+    import sys
+    import threading
+
+    from salesradar.pipeline import AHEAD, import_ahead
+
+    sys.modules.pop("tabnanny", None)
+    seen: list[str] = []
+    original = threading.Thread.run
+
+    def recording_run(self: threading.Thread) -> None:
+        seen.append(self.name)
+        original(self)
+
+    threading.Thread.run = recording_run  # type: ignore[method-assign]
+    try:
+        thread = import_ahead(("tabnanny", "salesradar_no_such_module"))
+        thread.join(timeout=60)
+    finally:
+        threading.Thread.run = original  # type: ignore[method-assign]
+    assert not thread.is_alive() and thread is not threading.main_thread()
+    assert seen == ["salesradar-import-ahead"]
+    assert "tabnanny" in sys.modules and "salesradar_no_such_module" not in sys.modules
+    assert "lightgbm" in AHEAD  # the churn model's library, the longest import of a refresh
