@@ -22,6 +22,7 @@ returned, and :func:`health_changes` says which factors moved the score between 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import ibis
@@ -37,6 +38,8 @@ from salesradar.models.base import FloatArray
 from salesradar.models.cadence import customer_rhythm
 from salesradar.models.text import as_floats, join_text, number_text
 from salesradar.workspace import data_day
+
+IntArray = npt.NDArray[np.int64]
 
 __all__ = [
     "HANDLING",
@@ -399,34 +402,41 @@ def _score(
     lost = np.where(available, (1.0 - matrix) * wvec * scale[:, None], -1.0)
     health = np.where(known, np.nansum(points, axis=1), np.nan)
 
-    texts = {
-        "rhythm": join_text("orders every ~", number_text(gap), " days; last order ",
-                            number_text(recency), " days ago"),
-        "revenue_trend": join_text("revenue ", number_text(revenue), " in the last ",
-                                   str(trend_days), " days vs ", number_text(b_revenue),
-                                   " before"),
-        "breadth_trend": join_text(number_text(skus), " SKUs in the last ", str(trend_days),
-                               " days vs ", number_text(b_skus), " before"),
-        "margin_trend": join_text("gross margin ", number_text(100 * np.nan_to_num(margin), 1),
-                              "% vs ", number_text(100 * np.nan_to_num(b_margin), 1), "% before"),
-        "payment": join_text("pays ", number_text(days_late), " days late on average"),
-        "contacts": join_text(number_text(levels), " of 3 levels (executive, finance, operations) "
-                          "in touch in the last 90 days"),
+    # each factor's words, of the rows given (each row's words depend on its numbers only)
+    texts: dict[str, Callable[[IntArray], pa.Array]] = {
+        "rhythm": lambda r: join_text("orders every ~", number_text(gap[r]), " days; last order ",
+                                      number_text(recency[r]), " days ago"),
+        "revenue_trend": lambda r: join_text("revenue ", number_text(revenue[r]), " in the last ",
+                                             str(trend_days), " days vs ",
+                                             number_text(b_revenue[r]), " before"),
+        "breadth_trend": lambda r: join_text(number_text(skus[r]), " SKUs in the last ",
+                                             str(trend_days), " days vs ",
+                                             number_text(b_skus[r]), " before"),
+        "margin_trend": lambda r: join_text(
+            "gross margin ", number_text(100 * np.nan_to_num(margin[r]), 1), "% vs ",
+            number_text(100 * np.nan_to_num(b_margin[r]), 1), "% before"),
+        "payment": lambda r: join_text("pays ", number_text(days_late[r]),
+                                       " days late on average"),
+        "contacts": lambda r: join_text(number_text(levels[r]), " of 3 levels (executive, "
+                                        "finance, operations) in touch in the last 90 days"),
     }
-    texts_he = {
-        "rhythm": join_text("מזמין כל ~", number_text(gap), " יום; הזמנה אחרונה לפני ",
-                            number_text(recency), " יום"),
-        "revenue_trend": join_text("הכנסות ", number_text(revenue), " ב-", str(trend_days),
-                                   " הימים האחרונים לעומת ", number_text(b_revenue),
-                                   " לפני כן"),
-        "breadth_trend": join_text(number_text(skus), " מק\"טים ב-", str(trend_days),
-                                   " הימים האחרונים לעומת ", number_text(b_skus), " לפני כן"),
-        "margin_trend": join_text("רווח גולמי ", number_text(100 * np.nan_to_num(margin), 1),
-                                  "% לעומת ", number_text(100 * np.nan_to_num(b_margin), 1),
-                                  "% לפני כן"),
-        "payment": join_text("משלם באיחור של ", number_text(days_late), " יום בממוצע"),
-        "contacts": join_text(number_text(levels), " מתוך 3 דרגים (בכיר, כספים, תפעול) בקשר "
-                              "ב-90 הימים האחרונים"),
+    texts_he: dict[str, Callable[[IntArray], pa.Array]] = {
+        "rhythm": lambda r: join_text("מזמין כל ~", number_text(gap[r]),
+                                      " יום; הזמנה אחרונה לפני ", number_text(recency[r]),
+                                      " יום"),
+        "revenue_trend": lambda r: join_text("הכנסות ", number_text(revenue[r]), " ב-",
+                                             str(trend_days), " הימים האחרונים לעומת ",
+                                             number_text(b_revenue[r]), " לפני כן"),
+        "breadth_trend": lambda r: join_text(number_text(skus[r]), " מק\"טים ב-",
+                                             str(trend_days), " הימים האחרונים לעומת ",
+                                             number_text(b_skus[r]), " לפני כן"),
+        "margin_trend": lambda r: join_text(
+            "רווח גולמי ", number_text(100 * np.nan_to_num(margin[r]), 1), "% לעומת ",
+            number_text(100 * np.nan_to_num(b_margin[r]), 1), "% לפני כן"),
+        "payment": lambda r: join_text("משלם באיחור של ", number_text(days_late[r]),
+                                       " יום בממוצע"),
+        "contacts": lambda r: join_text(number_text(levels[r]), " מתוך 3 דרגים (בכיר, כספים, "
+                                        "תפעול) בקשר ב-90 הימים האחרונים"),
     }
     columns: dict[str, Any] = {"customer_id": data["customer_id"],
                                "health": pa.array(np.round(health, 1), from_pandas=True)}
@@ -436,22 +446,34 @@ def _score(
     if names:
         worst = np.argmax(lost, axis=1)
         columns["weakest"] = pa.array(np.array(names)[worst])
-        columns["explanation"] = pc.choose(pa.array(worst), *[texts[f] for f in names])
-        columns["explanation_he"] = pc.choose(pa.array(worst), *[texts_he[f] for f in names])
-        days = number_text(np.nan_to_num(as_floats(data["purchase_days"])))
         young = pa.array(~known)
         columns["weakest"] = pc.if_else(young, pa.scalar(None, pa.string()), columns["weakest"])
-        columns["explanation"] = pc.if_else(young, join_text(
-            "no health score yet: bought on ", days, " day(s); a rhythm needs 3"),
-            columns["explanation"])
-        columns["explanation_he"] = pc.if_else(young, join_text(
-            "אין עדיין ציון בריאות: קנה ב-", days, " ימים; קצב דורש 3"),
-            columns["explanation_he"])
+        purchase_days = np.nan_to_num(as_floats(data["purchase_days"]))
+        # the weakest factor's words, or why there is no score (too few purchase days)
+        groups = np.where(known, worst, len(names))
+        columns["explanation"] = _words_by_group(groups, [texts[f] for f in names] + [
+            lambda r: join_text("no health score yet: bought on ",
+                                number_text(purchase_days[r]), " day(s); a rhythm needs 3")])
+        columns["explanation_he"] = _words_by_group(groups, [texts_he[f] for f in names] + [
+            lambda r: join_text("אין עדיין ציון בריאות: קנה ב-", number_text(purchase_days[r]),
+                                " ימים; קצב דורש 3")])
     else:
         columns["weakest"] = pa.nulls(n, pa.string())
         columns["explanation"] = pa.nulls(n, pa.string())
         columns["explanation_he"] = pa.nulls(n, pa.string())
     return pa.table(columns)
+
+
+def _words_by_group(groups: IntArray, words: list[Callable[[IntArray], pa.Array]]) -> pa.Array:
+    """Each row's words by ``words[groups[row]]`` (a function of the rows it words), each made
+    for the rows of its group only: the texts of one factor per row, not of every factor for
+    every row to pick one from."""
+    rows = [np.flatnonzero(groups == g) for g in range(len(words))]
+    parts = pa.concat_arrays([words[g](r) for g, r in enumerate(rows)])
+    order = np.empty(len(groups), dtype=np.int64)  # each row's place among the parts
+    order[np.concatenate(rows)] = np.arange(len(groups), dtype=np.int64)
+    result: pa.Array = parts.take(pa.array(order))
+    return result
 
 
 def health_changes(

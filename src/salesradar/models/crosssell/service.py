@@ -101,11 +101,33 @@ def recommend_for(
     recs = recommender.recommend(customer_ids, n=n)
     if recs.num_rows == 0:
         return recs.append_column("name", pa.nulls(0, pa.string()))
-    # every SKU's name, matched here: filtering by the offered SKUs in the query costs more
-    # (a literal list of thousands of codes to compile and test on every line)
+    return recs.append_column("name", _offered_names(ws, recs["sku"]))
+
+
+def _offered_names(ws: Any, skus: pa.ChunkedArray) -> pa.Array:
+    """The name of each offered SKU: :func:`~salesradar.models.non_product.product_names`.
+
+    When ``products`` names every offered SKU once, those are its names, read from
+    ``products`` alone: the most frequent invoice-line description, which
+    :func:`product_names` finds for every SKU by a pass over all the lines, names only the
+    SKUs ``products`` does not (0.2 to 0.35 s of a day's refresh on 10M lines). Otherwise every
+    SKU's name is matched here: filtering by the offered SKUs in the query costs more (a
+    literal list of thousands of codes to compile and test on every line)."""
+    products = ws.table("products")
+    if "name" in products.columns and "sku" in products.columns:
+        # product_names' given names, to the letter: named, not blank once stripped
+        given = products.select("sku", given=products.name.cast("string"))
+        given = given.filter(given.given.notnull() & (given.given.strip() != ""))
+        table = given.to_pyarrow()
+        codes = _strings(table["sku"])
+        index = pc.index_in(skus, value_set=codes)
+        # each offered SKU named, and by one row (product_names keeps the first of several)
+        if index.null_count == 0 and len(pc.unique(codes)) == len(codes):
+            return pc.cast(table["given"], pa.string()).take(index)
     names = product_names(ws).to_pyarrow()
-    index = pc.index_in(recs["sku"], value_set=_strings(names["sku"]))
-    return recs.append_column("name", pc.cast(names["name"], pa.string()).take(index))
+    index = pc.index_in(skus, value_set=_strings(names["sku"]))
+    result: pa.Array = pc.cast(names["name"], pa.string()).take(index)
+    return result
 
 
 # ----------------------------------------------------------------------------- backtest
