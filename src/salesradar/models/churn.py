@@ -25,7 +25,12 @@ from salesradar.models.base import (
     usable_cores,
 )
 from salesradar.models.cadence import customer_terms
-from salesradar.models.calibration import fit_calibrated, thread_limits
+from salesradar.models.calibration import (
+    Deferred,
+    SavedCalibrated,
+    fit_calibrated,
+    thread_limits,
+)
 from salesradar.models.churn_text import (
     explanation,
     explanation_claims,
@@ -557,9 +562,24 @@ class ChurnModel:
 
     def __getstate__(self) -> dict[str, Any]:
         """What pickling keeps (see :mod:`salesradar.models.store`): everything, except that
-        the last scores keep only the feature columns :meth:`explain` reads."""
+        the last scores keep only the feature columns :meth:`explain` reads, the calibrated
+        booster is kept as its parts when they predict the same as it on the rows last scored
+        (:class:`~salesradar.models.calibration.SavedCalibrated`), and the recency rule stays
+        pickled until it is used (:class:`~salesradar.models.calibration.Deferred`): the next
+        run loads and scores the model without importing scikit-learn or LightGBM's Python
+        package (a second of CPU)."""
         state = dict(self.__dict__)
+        classifier = state.get("classifier_")
         frame = state.get("scored_")
+        if (classifier is not None and not isinstance(classifier, SavedCalibrated)
+                and frame is not None and self.estimator == "lightgbm"
+                and set(MODEL_FEATURES) <= set(frame.columns)):  # not a loaded model's rows
+            saved = SavedCalibrated.of(classifier, self._matrix(frame))
+            if saved is not None:
+                state["classifier_"] = saved
+        if state.get("recency_baseline_") is not None and not isinstance(
+                state["recency_baseline_"], Deferred):
+            state["recency_baseline_"] = Deferred(state["recency_baseline_"])
         if frame is not None:
             state["scored_"] = FeatureFrame(
                 frame.customer_id, frame.as_of,
@@ -694,6 +714,8 @@ class ChurnModel:
     def recency_baseline_proba(self, frame: FeatureFrame) -> FloatArray:
         """The calibrated recency rule's P(churn) for each row of a feature frame."""
         check_is_fitted(self, "recency_baseline_")
+        if isinstance(self.recency_baseline_, Deferred):  # a saved model's, first use
+            self.recency_baseline_ = self.recency_baseline_.value()
         recency = np.log1p(np.maximum(frame.columns["recency_days"], 0.0)).reshape(-1, 1)
         return np.asarray(self.recency_baseline_.predict_proba(recency)[:, 1], dtype=np.float64)
 
@@ -708,7 +730,11 @@ class ChurnModel:
         cols = frame.columns
         n_groups = len(_GROUP_NAMES)
         strength = np.zeros((frame.n, n_groups))
-        booster = getattr(self.classifier_.calibrated_classifiers_[0], "estimator", None)
+        if isinstance(self.classifier_, SavedCalibrated):  # a saved model: LightGBM's library
+            booster: Any = self.classifier_.booster()
+        else:
+            estimator = getattr(self.classifier_.calibrated_classifiers_[0], "estimator", None)
+            booster = None if estimator is None else getattr(estimator, "booster_", estimator)
         use_shap = self.estimator == "lightgbm" and booster is not None
         rows = np.arange(frame.n) if shap is None else shap
         if not use_shap or len(rows) < frame.n:
@@ -733,7 +759,7 @@ class ChurnModel:
             # process, which a fit running beside this (the gates', scoring's other thread) reads
             # while it trains, and a fit's result depends on its threads
             with _thread_limits(self.n_jobs):
-                contrib = shap_contributions(booster.booster_, matrix, self.n_jobs)
+                contrib = shap_contributions(booster, matrix, self.n_jobs)
             strength[rows] = 0.0
             for j, feature in enumerate(self.features_used_):
                 group = _GROUPS[MODEL_FEATURES[int(feature)]]
