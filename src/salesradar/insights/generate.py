@@ -14,10 +14,12 @@ overdue, ...), so kinds compare like with like: a key account that merely hangs 
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import gc
 import math
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -29,6 +31,7 @@ from salesradar.insights.model import UTC, Insight, Kind
 from salesradar.insights.rules import RULES, Context, Finding, RuleSettings
 from salesradar.insights.store import InsightStore
 from salesradar.insights.texts import render_with_claims
+from salesradar.models.features import shared_view
 from salesradar.models.scoring import SCORE_TABLES
 from salesradar.workspace import Workspace
 
@@ -112,14 +115,50 @@ def _owner(f: Finding, selling: dict[str, str]) -> str | None:
     return selling.get(f.subject.id.partition("/")[0])
 
 
-def _owned(ws: Workspace, findings: list[Finding], has_lines: bool) -> list[Finding]:
-    """The findings, each customer's finding without a rep given the rep who sells to it
-    (:func:`_selling_reps`, read only when some finding needs it)."""
-    if not any(_unowned(f) for f in findings):
-        return findings
-    selling = _selling_reps(ws) if has_lines else {}
-    return [replace(f, owner_rep_id=_owner(f, selling)) if _unowned(f) else f
-            for f in findings]
+class _Owners:
+    """Gives each customer's finding without a rep the rep who sells to it
+    (:func:`_selling_reps`, read once, and only when some finding needs it)."""
+
+    def __init__(self, ws: Workspace, has_lines: bool) -> None:
+        self._ws = ws
+        self._has_lines = has_lines
+        self._selling: dict[str, str] | None = None
+
+    def owned(self, findings: list[Finding]) -> list[Finding]:
+        """The findings, the unowned ones given their selling rep."""
+        if not any(_unowned(f) for f in findings):
+            return findings
+        if self._selling is None:
+            self._selling = _selling_reps(self._ws) if self._has_lines else {}
+        selling = self._selling
+        return [replace(f, owner_rep_id=_owner(f, selling)) if _unowned(f) else f
+                for f in findings]
+
+
+@contextmanager
+def _rules_ahead(ctx: Context, kinds: list[Kind]) -> Iterator[Iterator[list[Finding]]]:
+    """The findings of each rule of ``kinds``, in that order, the rules run one after the
+    other on another thread while this one words the findings already found.
+
+    A rule is mostly DuckDB queries, which release the GIL: run ahead, they use the second
+    core, idle while the words are built (Python). The thread reads the workspace through its
+    own view (:func:`~salesradar.models.features.shared_view`: a DuckDB connection serves one
+    thread; the view reads the refresh's shared customer-days), each rule in a copy of this
+    context. A rule's error is raised here, when its findings are asked for; on leaving, the
+    rules not started are dropped, the running one finishes and the view closes."""
+    view = shared_view(ctx.ws)
+    ahead = replace(ctx, ws=view)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="salesradar-rules")
+    futures: list[Future[list[Finding]]] = []
+    try:
+        futures = [pool.submit(contextvars.copy_context().run, RULES[kind].run, ahead)
+                   for kind in kinds]
+        yield (future.result() for future in futures)
+    finally:
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            view.close()
 
 
 def _insight(f: Finding, people: dict[str, tuple[str | None, str | None]],
@@ -166,6 +205,9 @@ def generate_insights(
 ) -> list[Insight]:
     """Every insight of the workspace as of a day, highest priority first.
 
+    The rules run one after the other on another thread (:func:`_rules_ahead`), each ahead of
+    the wording of the findings before it: the same insights as running them here first.
+
     Parameters
     ----------
     ws
@@ -190,12 +232,12 @@ def generate_insights(
     people = _people(ws)
     detected_at = moment.replace(tzinfo=UTC)
     judged_at = {"as_of": ctx.as_of.isoformat(), "now": ctx.now.isoformat()}
-    with _no_cycle_collection():
-        findings: list[Finding] = []
-        for kind in available_kinds(ws, wanted):
-            findings.extend(RULES[kind].run(ctx))
-        findings = _owned(ws, findings, "invoice_lines" in table_names(ws.backend))
-        found = [_insight(f, people, judged_at, detected_at, settings) for f in findings]
+    owners = _Owners(ws, "invoice_lines" in table_names(ws.backend))
+    found: list[Insight] = []
+    with _no_cycle_collection(), _rules_ahead(ctx, available_kinds(ws, wanted)) as ahead:
+        for findings in ahead:  # each rule's, as soon as it has run
+            found.extend(_insight(f, people, judged_at, detected_at, settings)
+                         for f in owners.owned(findings))
     found.sort(key=lambda i: (-i.priority, -i.value_at_stake, i.dedup_key))
     return found
 
