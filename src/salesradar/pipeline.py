@@ -88,10 +88,10 @@ def refresh(
                         full)
 
 
-# The libraries the churn model is loaded and fitted with: LightGBM alone imports scikit-learn
-# and pandas, about 1.3 s of one core, which the first model step would otherwise spend before
-# it starts. Only third-party libraries that never import salesradar, ibis or DuckDB: their
-# imports on two threads at once cannot wait on each other in a cycle.
+# The libraries the churn model is fitted with: LightGBM alone imports scikit-learn and pandas,
+# about 1.3 s of one core, which the fit would otherwise spend before it starts (a saved model
+# scores without them). Only third-party libraries that never import salesradar, ibis or DuckDB:
+# their imports on two threads at once cannot wait on each other in a cycle.
 AHEAD = ("lightgbm", "sklearn.calibration", "sklearn.isotonic", "sklearn.linear_model")
 
 
@@ -112,27 +112,40 @@ def import_ahead(modules: tuple[str, ...] = AHEAD) -> threading.Thread:
 def _refresh(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None,
              horizon_days: int, deliver: bool, outcome_days: int | None,
              notify: Callable[[str], None], full: bool) -> RunSummary:
-    ahead = import_ahead()
-    try:
-        return _refresh_stages(ws, store, data, as_of, horizon_days, deliver, outcome_days,
-                               notify, full)
-    finally:
-        ahead.join()
-
-
-def _refresh_stages(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None,
-                    horizon_days: int, deliver: bool, outcome_days: int | None,
-                    notify: Callable[[str], None], full: bool) -> RunSummary:
-    from salesradar.insights import run_insights
-    from salesradar.insights.outcomes import measure_outcomes
     from salesradar.io.folder import import_folder
-    from salesradar.models.features import sharing_customer_days
-    from salesradar.models.scoring import score_workspace
 
     summary = RunSummary()
     if data is not None:
         notify("importing")
         summary.imports = [r.to_dict() for r in import_folder(ws, data)]
+    ahead = import_ahead() if _fits_coming(ws, as_of, horizon_days, full) else None
+    try:
+        return _refresh_scores(ws, store, summary, as_of, horizon_days, deliver, outcome_days,
+                               notify, full)
+    finally:
+        if ahead is not None:
+            ahead.join()
+
+
+def _fits_coming(ws: Workspace, as_of: dt.date | None, horizon_days: int, full: bool) -> bool:
+    """Whether this refresh fits the churn model (and replays it in the gates): ``full``, or
+    no saved model the refit schedule lets serve the day. A day's run scores with the saved
+    one, which loads without LightGBM's Python package."""
+    from salesradar.models.store import refit_due
+    from salesradar.workspace import last_invoice_day
+
+    day = as_of or last_invoice_day(ws)
+    return day is not None and (full or refit_due(ws, "churn", day, horizon_days))
+
+
+def _refresh_scores(ws: Workspace, store: Any, summary: RunSummary, as_of: dt.date | None,
+                    horizon_days: int, deliver: bool, outcome_days: int | None,
+                    notify: Callable[[str], None], full: bool) -> RunSummary:
+    from salesradar.insights import run_insights
+    from salesradar.insights.outcomes import measure_outcomes
+    from salesradar.models.features import sharing_customer_days
+    from salesradar.models.scoring import score_workspace
+
     notify("scoring")
     with sharing_customer_days(ws):  # the customer-days computed once for all that follows
         summary.scores = score_workspace(

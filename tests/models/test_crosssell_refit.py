@@ -25,7 +25,7 @@ from salesradar.models.crosssell import (
 )
 from salesradar.models.crosssell.base import _CrossSellBase
 from salesradar.models.crosssell.recommenders import _Deferred
-from salesradar.models.store import fitted_record, load_recent
+from salesradar.models.store import fitted_record, load_recent, refit_due
 from salesradar.workspace import Workspace
 
 DAY = dt.date(2026, 3, 31)  # the day of the fit
@@ -324,3 +324,22 @@ def test_the_saved_blend_leaves_out_what_it_makes_again(fitted_ws: Workspace) ->
     older.__dict__.update({k: v for k, v in vars(model).items() if k != "candidates_"})
     older._co_buyers_cache = (own.T @ own).astype(np.float32)
     assert recommend_for(fitted_ws, n=10, as_of=DAY, fitted=older).equals(fresh)
+
+
+def test_refit_due_says_whether_the_saved_model_serves_the_day(fitted_ws: Workspace) -> None:
+    """What the refresh asks before importing the fitting libraries: a fit is due with no
+    saved model, not on the days the saved one serves (same horizon, within 6 days and 5% of
+    its lines), again on the seventh day, for another horizon or after more than 5% new lines."""
+    ws = fitted_ws
+    assert refit_due(ws, "cross_sell", DAY, 0)  # nothing saved yet
+    scoring._score_cross_sell(ws, DAY, True)
+    assert not refit_due(ws, "cross_sell", DAY, 0)
+    assert not refit_due(ws, "cross_sell", DAY + dt.timedelta(days=6), 0)
+    assert refit_due(ws, "cross_sell", DAY + dt.timedelta(days=7), 0)
+    assert refit_due(ws, "cross_sell", DAY, 90)
+    assert refit_due(ws, "churn", DAY, 0)  # another model: none saved
+    count = ws.con.execute("SELECT count(*) FROM invoice_lines").fetchone()
+    assert count is not None
+    more = int(count[0]) // 20 + 1  # just over 5% more lines
+    _insert(ws, [("C000", "S00", DAY)] * more, "M")
+    assert refit_due(ws, "cross_sell", DAY, 0)

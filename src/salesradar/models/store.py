@@ -34,7 +34,7 @@ from salesradar.workspace import change_stamp
 __all__ = [
     "CROSS_SELL_HORIZON", "REFIT_DAYS", "REFIT_DRIFT", "data_version", "fitted_record",
     "invoice_line_count", "load_latest",
-    "load_model", "load_recent", "model_folder", "save_model", "still_fresh",
+    "load_model", "load_recent", "model_folder", "refit_due", "save_model", "still_fresh",
 ]
 
 # The refit schedule: a model fitted (or a gate decided) on the data up to day D serves the runs
@@ -247,9 +247,32 @@ def load_recent(
 ) -> tuple[Any, dt.date, int] | None:
     """The last saved ``kind`` model when the refit schedule lets it serve ``day`` (same
     horizon, :func:`still_fresh`), with the day and line count it was fitted on; else None."""
-    entry = _latest_entry(ws, kind)
+    serving = _serving_entry(ws, kind, day, horizon_days, lines)
     folder = model_folder(ws)
-    if entry is None or folder is None:
+    if serving is None or folder is None:
+        return None
+    entry, fitted_on, fitted_lines = serving
+    try:
+        return _load(folder / entry["file"]), fitted_on, fitted_lines
+    except Exception:  # a missing file, another class: fit anew
+        return None
+
+
+def refit_due(ws: Any, kind: str, day: dt.date, horizon_days: int) -> bool:
+    """Whether scoring ``day`` fits ``kind`` anew: no saved model the refit schedule lets serve
+    it (:func:`load_recent`; the file itself is not read)."""
+    if model_folder(ws) is None:
+        return True
+    return _serving_entry(ws, kind, day, horizon_days, invoice_line_count(ws)) is None
+
+
+def _serving_entry(ws: Any, kind: str, day: dt.date, horizon_days: int, lines: int,
+                   ) -> tuple[dict[str, Any], dt.date, int] | None:
+    """``latest.json``'s record of the last saved ``kind`` model, with the day and line count
+    it was fitted on, when the refit schedule lets it serve ``day`` (same horizon,
+    :func:`still_fresh`); else None."""
+    entry = _latest_entry(ws, kind)
+    if entry is None:
         return None
     try:
         fitted_on = dt.date.fromisoformat(entry["fitted_on"])
@@ -257,9 +280,9 @@ def load_recent(
         if (int(entry["horizon_days"]) != horizon_days
                 or not still_fresh(fitted_on, fitted_lines, day, lines)):
             return None
-        return _load(folder / entry["file"]), fitted_on, fitted_lines
-    except Exception:  # an older record, a missing file, another class: fit anew
+    except Exception:  # an older record: fit anew
         return None
+    return entry, fitted_on, fitted_lines
 
 
 def load_latest(ws: Any, kind: str) -> Any | None:
