@@ -229,7 +229,7 @@ class InsightStore:
             changed: list[dict[str, Any]] = []  # new content, same owner
             changed_owner: list[dict[str, Any]] = []  # new content and a new owner
             reopen: dict[int, str] = {}  # row id -> why it reopens
-            found: list[tuple[Row[Any], Insight, tuple[Any, ...], bool]] = []
+            found: list[tuple[Row[Any], Insight, bool]] = []
             for key, insight in batch.items():
                 row = known.get(key)
                 if row is None:
@@ -238,17 +238,20 @@ class InsightStore:
                 if note is not None:
                     reopen[row.id] = note
                     continue
+                found.append((row, insight, _judged_another_day(row.evidence_head,
+                                                                insight.evidence)))
+            # the stored content and evidence matter only where the evidence's head does not
+            # already tell it changed: read there
+            stored = _stored_content(s, [row.id for row, _, moved in found if not moved])
+            for row, insight, moved in found:
                 values = _content_values(insight)
-                found.append((row, insight, values, row[_FIRST_CONTENT:] == values))
-            # the stored evidence matters only where the other columns are equal: read there
-            stored = _stored_evidence(s, [row.id for row, _, _, same in found if same])
-            for row, insight, values, same in found:
                 update_ = {"_id": row.id, "last_seen_at": run_at,
                            "detected_at": insight.detected_at}
-                # as the ORM compared them: the stored evidence (parsed only when the other
-                # columns are equal) against the run's, as Python values
-                if not same or (
-                        (None if (text := stored[row.id]) is None else loads(text))
+                # as the ORM compared them: the stored columns, then the stored evidence
+                # (parsed only when the other columns are equal) against the run's, as Python
+                # values; an evidence judged another day differs whatever the columns
+                if moved or (old := stored[row.id])[:-1] != values or (
+                        (None if (text := old[-1]) is None else loads(text))
                         != insight.evidence):
                     update_.update(zip(_CONTENT, values, strict=True))
                     update_["evidence"] = insight.evidence_json  # as json.dumps writes it
@@ -529,14 +532,19 @@ class InsightStore:
         return row
 
 
-# What upsert_many reads of a stored insight: what decides its fate, then its content (the
-# columns of _CONTENT, contiguous, last); its evidence is read apart (_stored_evidence).
+# The characters of a stored evidence's JSON text upsert_many reads with every known row:
+# enough for the day it was judged ({"as_of": "YYYY-MM-DD", ...), see _judged_another_day
+_HEAD_CHARS = 40
+_AS_OF_HEAD = '{"as_of": "'
+# What upsert_many reads of every stored insight it needs: what decides its fate, its owner
+# and the head of its evidence; the rest of its content is read apart, only where the head
+# does not tell that it changed (_stored_content).
 _KNOWN = (
     InsightRow.id, InsightRow.dedup_key, InsightRow.kind, InsightRow.status,
     InsightRow.resolved_at, InsightRow.snoozed_until, InsightRow.quiet_value,
-    InsightRow.quiet_priority, *(getattr(InsightRow, name) for name in _CONTENT),
+    InsightRow.quiet_priority, InsightRow.owner_rep_id,
+    func.substr(cast(InsightRow.evidence, Text), 1, _HEAD_CHARS).label("evidence_head"),
 )
-_FIRST_CONTENT = 8
 _INSIGHTS: Table = InsightRow.__table__  # type: ignore[assignment]  # the class's Table
 _EVENTS: Table = InsightEvent.__table__  # type: ignore[assignment]
 _HOLDOUT: Table = HoldoutAssignment.__table__  # type: ignore[assignment]
@@ -593,17 +601,38 @@ def _known_rows(s: Session, batch: dict[str, Insight]) -> dict[str, Row[Any]]:
     return known
 
 
-def _stored_evidence(s: Session, ids: list[int]) -> dict[int, str | None]:
-    """The stored evidence of the insights ``ids``, as its JSON text (parsed on demand), by
-    id: read only for the insights whose other columns are unchanged (the only ones whose
-    evidence decides anything), not for every known row."""
+def _judged_another_day(head: str | None, evidence: dict[str, Any]) -> bool:
+    """True when a stored evidence whose JSON text begins with ``head`` surely differs from
+    ``evidence``: it begins with the day it was judged (``{"as_of": "<text>"``: its first key,
+    as every insight's evidence begins, and a key json.dumps of a dict writes once), and that
+    text, without an escape, is not ``evidence``'s ``as_of``. False when the head cannot tell
+    (another first key, an escape, a value cut off, the same day): then everything is
+    compared. A daily run judges a new day, so the head alone tells that nearly every known
+    insight changed, without reading (or parsing) its other columns and evidence."""
+    if head is None or not head.startswith(_AS_OF_HEAD):
+        return False
+    end = head.find('"', len(_AS_OF_HEAD))
+    if end < 0:
+        return False
+    stored = head[len(_AS_OF_HEAD):end]
+    return "\\" not in stored and evidence.get("as_of", _ABSENT) != stored
+
+
+_ABSENT = object()  # a key not in a dict (never equal to a stored value)
+
+
+def _stored_content(s: Session, ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """The stored content of the insights ``ids`` by id: the columns of :data:`_CONTENT`,
+    then the evidence as its JSON text (parsed on demand). Read only for the insights whose
+    evidence's head does not tell that they changed (:func:`_judged_another_day`)."""
     connection = s.connection()
-    texts: dict[int, str | None] = {}
+    columns = [getattr(InsightRow, name) for name in _CONTENT]
+    stored: dict[int, tuple[Any, ...]] = {}
     for chunk in _chunks(ids):
-        texts.update((id_, text) for id_, text in connection.execute(
-            select(InsightRow.id, cast(InsightRow.evidence, Text))
+        stored.update((row[0], tuple(row[1:])) for row in connection.execute(
+            select(InsightRow.id, *columns, cast(InsightRow.evidence, Text))
             .where(InsightRow.id.in_(chunk))))
-    return texts
+    return stored
 
 
 def _json_loads(s: Session) -> Callable[[str], Any]:
