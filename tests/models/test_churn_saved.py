@@ -146,3 +146,23 @@ def test_parts_that_predict_otherwise_are_not_saved(
     monkeypatch.setattr(calibration.SavedCalibrated, "predict_proba", off_by_a_bit)
     loaded = pickle.loads(pickle.dumps(model))
     assert type(loaded.classifier_).__name__ == "CalibratedClassifierCV"
+
+
+def test_without_a_library_of_its_own_a_saved_model_scores_through_its_classifier(
+    sim: Any, fitted: tuple[ChurnModel, pa.Table], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where LightGBM's library cannot be loaded on its own (another platform's layout), the
+    saved model falls back to the classifier kept inside it: the same scores and reasons."""
+    model, scores = fitted
+    data = pickle.dumps(model)
+
+    def unloadable() -> Any:
+        raise OSError("cannot open shared object file")
+
+    monkeypatch.setattr(calibration, "_lightgbm_library", unloadable)
+    loaded = pickle.loads(data)
+    assert isinstance(loaded.classifier_, SavedCalibrated)
+    assert loaded.score(sim, AS_OF).equals(scores)
+    assert np.array_equal(loaded.scored_reasons_, model.scored_reasons_)  # type: ignore[arg-type]
+    # nor saved as parts where it could not be checked against the library
+    assert SavedCalibrated.of(model.classifier_, loaded._matrix(model.scored_)) is None

@@ -384,6 +384,8 @@ class SavedCalibrated:
         try:
             genuine = classifier.calibrated_classifiers_[0].estimator.booster_
             native = saved.booster()
+            if not isinstance(native, NativeBooster):  # no library to load it into
+                return None
             few = rows[:64]
             same = (np.array_equal(saved.predict_proba(rows), classifier.predict_proba(rows))
                     and native.dump_model() == genuine.dump_model()
@@ -434,14 +436,20 @@ class SavedCalibrated:
         return (booster.model_to_string(num_iteration=-1), int(booster.best_iteration),
                 _param_dict_to_str(params))
 
-    def booster(self) -> NativeBooster:
-        """The booster in LightGBM's library (loaded on first use)."""
+    def booster(self) -> Any:
+        """The booster in LightGBM's library (loaded on first use); where the library cannot be
+        loaded without LightGBM's Python package, the classifier's own booster (which imports
+        it): the same trees either way."""
         with self._lock:
             if self._booster is None:
-                library = _lightgbm_library()
-                if library is None:
-                    raise ImportError("LightGBM's library was not found")
-                self._booster = NativeBooster(library, self._model_text, self._best_iteration)
+                try:
+                    library = _lightgbm_library()
+                except OSError:  # found but not loadable here
+                    library = None
+                self._booster = (
+                    NativeBooster(library, self._model_text, self._best_iteration)
+                    if library is not None
+                    else self.full().calibrated_classifiers_[0].estimator.booster_)
             return self._booster
 
     def full(self) -> Any:
@@ -458,7 +466,10 @@ class SavedCalibrated:
         if X.ndim != 2 or not len(X) or X.shape[1] != self.n_features_in_ \
                 or X.dtype != np.float64:
             return np.asarray(self.full().predict_proba(X))  # its checks, its errors
-        raw = self.booster().raw_predict(X, _PREDICT_RAW_SCORE, self._parameters)
+        booster = self.booster()
+        if not isinstance(booster, NativeBooster):  # no library of its own: the classifier's
+            return np.asarray(self.full().predict_proba(X))
+        raw = booster.raw_predict(X, _PREDICT_RAW_SCORE, self._parameters)
         proba = np.zeros((len(X), 2))
         proba[:, 1] = np.interp(np.clip(raw, self._x_min, self._x_max), self._x, self._y)
         proba[:, 0] = 1.0 - proba[:, 1]
