@@ -5,30 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pyarrow as pa
-
 from salesradar.models.tiers import health_scores
 from salesradar.workspace import Workspace
 
+from .test_tiers import add_lines
+
 AS_OF = dt.date(2026, 10, 31)
 D = dt.date
-
-
-def add_lines(ws: Workspace, rows: list[tuple[str, str, dt.date, float, float | None]]) -> None:
-    """Insert (customer, sku, date, revenue, cost) lines, one invoice each."""
-    ws.con.register("new_lines", pa.table({
-        "invoice_id": [f"I{i}" for i in range(len(rows))],
-        "line_no": [1] * len(rows),
-        "invoice_date": [r[2] for r in rows],
-        "customer_id": [r[0] for r in rows],
-        "sku": [r[1] for r in rows],
-        "quantity": [1.0] * len(rows),
-        "net_revenue": [r[3] for r in rows],
-        "cost": [r[4] for r in rows],
-    }))
-    ws.con.execute("INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, customer_id, "
-                   "sku, quantity, net_revenue, cost) SELECT * FROM new_lines")
-    ws.con.unregister("new_lines")
 
 
 def test_each_customer_is_explained_by_its_own_weakest_factor(ws: Workspace) -> None:
