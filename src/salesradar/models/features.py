@@ -27,8 +27,15 @@ import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
+from salesradar.engine import table_names
 from salesradar.errors import UserInputError
-from salesradar.models.refresh_scope import SHARING, Sharing
+from salesradar.models.customer_changes import (
+    CHANGED_CUSTOMERS,
+    CHANGED_LINES,
+    share_changed_lines,
+    share_line_stamps,
+)
+from salesradar.models.refresh_scope import SHARED_DATABASE, SHARING, Sharing
 
 __all__ = [
     "FEATURES",
@@ -173,55 +180,174 @@ def _with_previous(days: ir.Table) -> ir.Table:
                          previous_2=bought.day.lag(2).over(before))
 
 
-# The customer-days and purchase days of the workspace's invoice lines, computed once for a
-# whole refresh (sharing_customer_days), in an in-memory database attached for the refresh:
-# every connection to the workspace's DuckDB sees it, so the threads of a refresh (each with
-# its own cursor, shared_view) read the same two tables
-SHARED_DATABASE = "salesradar_shared"
+# The customer-days and purchase days of the workspace's invoice lines, made once per refresh
+# (sharing_customer_days): in the refresh's in-memory database, or kept in the workspace from
+# one day's refresh to the next and brought up to date for the customers whose lines changed.
+# Every connection to the workspace reads both, so the threads of a refresh (each with its own
+# cursor, shared_view) read the same two tables
 _SHARED_SCHEMA = f"{SHARED_DATABASE}.main"  # as Ibis names a catalog's schema
 CUSTOMER_DAYS_TABLE = "_salesradar_customer_days"
 PURCHASE_DAYS_TABLE = "_salesradar_purchase_days"
+# the stamps (salesradar.models.customer_changes) of the lines the two tables were computed from
+DAY_STAMPS_TABLE = "_salesradar_day_stamps"
+# bump when customer_days or purchase_days compute something else: tables kept by an older
+# version are then computed anew
+CUSTOMER_DAYS_FORMAT = 1
+# the customers with changed lines are computed again, the others' rows kept, while they hold
+# at most this share of the lines; more, and every customer is computed anew (one pass)
+_MOST_CHANGED = 0.25
+_CHANGED_DAYS = f"{_SHARED_SCHEMA}._salesradar_changed_days"
+_CHANGED_PURCHASES = f"{_SHARED_SCHEMA}._salesradar_changed_purchases"
+# Sharing.values: where the refresh's two tables are (the in-memory schema; absent: the
+# workspace's kept tables)
+_DAYS_SCHEMA = "customer_days_schema"
 
 
 def _shared(lines: ir.Table, name: str) -> ir.Table | None:
-    """The shared table ``name`` when ``lines`` are the whole invoice lines of the workspace
+    """The refresh's table ``name`` when ``lines`` are the whole invoice lines of the workspace
     being refreshed (:func:`sharing_customer_days`); None otherwise (compute them)."""
     sharing = SHARING.get()
     op = lines.op()
     if sharing is None or not isinstance(op, ops.DatabaseTable) \
             or op.name != "invoice_lines" or not any(op.source is b for b in sharing.backends):
         return None
-    table: ir.Table = op.source.table(name, database=_SHARED_SCHEMA)
+    table: ir.Table = op.source.table(name, database=sharing.values.get(_DAYS_SCHEMA))
     return table
 
 
 @contextmanager
-def sharing_customer_days(ws: Any) -> Iterator[None]:
+def sharing_customer_days(ws: Any, *, keep: bool = False) -> Iterator[None]:
     """Inside the block, :func:`customer_days` and :func:`purchase_days` of the workspace's
-    invoice lines read two tables computed once on entry, not again in every query that
+    invoice lines read two tables made once on entry, not computed again in every query that
     needs them (the churn features, labels and gates, the rhythm, the money at stake, the
     insight rules): the same values, computed once per refresh. The invoice lines must not
     change inside the block. Nested blocks share the outer one's tables; another thread reads
-    them through :func:`shared_view`."""
+    them through :func:`shared_view`.
+
+    Without ``keep`` (a full refresh, or outside the pipeline) the two tables are computed
+    in memory for the block and nothing is written to the workspace. With ``keep`` (a day's
+    refresh) they are kept in the workspace with the stamps of the lines they were computed
+    from (:mod:`~salesradar.models.customer_changes`): only the rows of the customers whose
+    lines changed are computed again (a day of new lines: those invoiced that day; the stamps
+    scan every line, the changed customers' lines are read once more and shared with the
+    stopped items' pair facts). When nothing usable is kept (the first such refresh after a
+    full one, an older format's tables, most lines changed) they are computed in memory as
+    without ``keep`` and written to the workspace when the block ends without error, for
+    the next refresh."""
     if SHARING.get() is not None:
         yield
         return
     backend = ws.backend
+    sharing = Sharing([backend])
     try:
         ws.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SHARED_DATABASE}")
-        backend.create_table(CUSTOMER_DAYS_TABLE, customer_days(ws.table("invoice_lines")),
-                             database=_SHARED_SCHEMA, overwrite=True)
-        backend.create_table(
-            PURCHASE_DAYS_TABLE,
-            _with_previous(backend.table(CUSTOMER_DAYS_TABLE, database=_SHARED_SCHEMA)),
-            database=_SHARED_SCHEMA, overwrite=True)
-        token = SHARING.set(Sharing([backend]))
+        kept = keep and _keep_customer_days(ws, sharing)
+        if not kept:
+            _compute_in_memory(ws)
+            sharing.values[_DAYS_SCHEMA] = _SHARED_SCHEMA
+        token = SHARING.set(sharing)
         try:
             yield
         finally:
             SHARING.reset(token)
+        if keep and not kept:
+            _write_kept(ws, sharing)
     finally:
         ws.con.execute(f"DETACH DATABASE IF EXISTS {SHARED_DATABASE}")
+
+
+def _compute_in_memory(ws: Any) -> None:
+    """The customer-days and purchase days of every line, into the refresh's in-memory
+    database (nothing written to the workspace)."""
+    backend = ws.backend
+    backend.create_table(CUSTOMER_DAYS_TABLE, customer_days(ws.table("invoice_lines")),
+                         database=_SHARED_SCHEMA, overwrite=True)
+    backend.create_table(
+        PURCHASE_DAYS_TABLE,
+        _with_previous(backend.table(CUSTOMER_DAYS_TABLE, database=_SHARED_SCHEMA)),
+        database=_SHARED_SCHEMA, overwrite=True)
+
+
+def _stamps_now(stamps: str) -> str:
+    """The customer-days' stamps of the lines now, from the table of every customer's stamps
+    (:func:`~salesradar.models.customer_changes.share_line_stamps`)."""
+    return (f"SELECT customer_id, lines, day_stamp AS stamp, "  # noqa: S608 (constants)
+            f"{CUSTOMER_DAYS_FORMAT} AS format FROM {stamps}")
+
+
+def _write_kept(ws: Any, sharing: Sharing) -> None:
+    """Write the two tables computed in memory, with their stamps, into the workspace (one
+    transaction), for the next refresh to keep."""
+    stamps = sharing.values["line_stamps"]
+    _in_one_transaction(ws.con, [
+        f"CREATE OR REPLACE TABLE {CUSTOMER_DAYS_TABLE} AS "
+        f"FROM {_SHARED_SCHEMA}.{CUSTOMER_DAYS_TABLE}",
+        f"CREATE OR REPLACE TABLE {PURCHASE_DAYS_TABLE} AS "
+        f"FROM {_SHARED_SCHEMA}.{PURCHASE_DAYS_TABLE}",
+        f"CREATE OR REPLACE TABLE {DAY_STAMPS_TABLE} AS {_stamps_now(stamps)}",
+    ])
+
+
+def _keep_customer_days(ws: Any, sharing: Sharing) -> bool:
+    """Bring the kept customer-days and purchase days of ``ws`` up to date with its invoice
+    lines: the rows of the customers whose stamp changed (added, edited or deleted lines)
+    computed again from those customers' lines. False, changing nothing, when there are no
+    kept tables (or an older format's) or most lines changed: all must be computed anew. The
+    tables and their stamps change in one transaction: they never disagree with each other.
+    Shares the stamps, and the changed customers' lines, in ``sharing``."""
+    con, backend = ws.con, ws.backend
+    stamps = share_line_stamps(con)
+    sharing.values["line_stamps"] = stamps
+    now = _stamps_now(stamps)
+    if not {CUSTOMER_DAYS_TABLE, PURCHASE_DAYS_TABLE, DAY_STAMPS_TABLE} <= table_names(backend):
+        return False
+    con.execute(
+        f"CREATE OR REPLACE TABLE {CHANGED_CUSTOMERS} AS "  # noqa: S608 (constants)
+        f"SELECT DISTINCT customer_id FROM (({now} EXCEPT FROM {DAY_STAMPS_TABLE}) "
+        f"UNION ALL (FROM {DAY_STAMPS_TABLE} EXCEPT {now}))")
+    changed, null_changed, other_format, changed_lines, lines = con.execute(
+        f"SELECT (SELECT count(*) FROM {CHANGED_CUSTOMERS}), "  # noqa: S608 (constants)
+        f"(SELECT count(*) > 0 FROM {CHANGED_CUSTOMERS} WHERE customer_id IS NULL), "
+        f"(SELECT count(*) FROM {DAY_STAMPS_TABLE} WHERE format <> {CUSTOMER_DAYS_FORMAT}), "
+        f"(SELECT coalesce(sum(s.lines), 0) FROM {stamps} s JOIN {CHANGED_CUSTOMERS} c "
+        f"ON s.customer_id IS NOT DISTINCT FROM c.customer_id), "
+        f"(SELECT coalesce(sum(lines), 0) FROM {stamps})").fetchone()
+    if other_format or changed_lines > _MOST_CHANGED * lines:
+        return False
+    if not changed:
+        return True  # the kept tables are those of the lines
+    sharing.values["changed_lines"] = share_changed_lines(con, bool(null_changed))
+    # computed into the shared database first: a transaction writes one database
+    lines_changed = backend.table(CHANGED_LINES, database=_SHARED_SCHEMA)
+    con.execute(f"CREATE OR REPLACE TABLE {_CHANGED_DAYS} AS "
+                f"{backend.compile(customer_days(lines_changed))}")
+    days = backend.table(_CHANGED_DAYS.rsplit(".", 1)[1], database=_SHARED_SCHEMA)
+    con.execute(f"CREATE OR REPLACE TABLE {_CHANGED_PURCHASES} AS "
+                f"{backend.compile(_with_previous(days))}")
+    forget = (f"WHERE customer_id IN (SELECT customer_id FROM {CHANGED_CUSTOMERS})"  # noqa: S608
+              + (" OR customer_id IS NULL" if null_changed else ""))
+    _in_one_transaction(con, [
+        f"DELETE FROM {CUSTOMER_DAYS_TABLE} {forget}",  # noqa: S608 (constants)
+        f"INSERT INTO {CUSTOMER_DAYS_TABLE} BY NAME FROM {_CHANGED_DAYS}",
+        f"DELETE FROM {PURCHASE_DAYS_TABLE} {forget}",  # noqa: S608 (constants)
+        f"INSERT INTO {PURCHASE_DAYS_TABLE} BY NAME FROM {_CHANGED_PURCHASES}",
+        f"CREATE OR REPLACE TABLE {DAY_STAMPS_TABLE} AS {now}",
+    ])
+    con.execute(f"DROP TABLE {_CHANGED_DAYS}")
+    con.execute(f"DROP TABLE {_CHANGED_PURCHASES}")
+    return True
+
+
+def _in_one_transaction(con: Any, statements: Sequence[str]) -> None:
+    """Run ``statements`` in one transaction, all or nothing."""
+    con.begin()
+    try:
+        for sql in statements:
+            con.execute(sql)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 def shared_view(ws: Any) -> Any:

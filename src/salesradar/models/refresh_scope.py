@@ -11,7 +11,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-__all__ = ["SHARING", "Sharing", "once_per_refresh"]
+__all__ = ["SHARED_DATABASE", "SHARING", "Sharing", "once_per_refresh", "shared_value"]
+
+# the in-memory database attached for a refresh (sharing_customer_days): every connection to
+# the workspace's DuckDB sees it, so the threads of a refresh read the same shared tables
+SHARED_DATABASE = "salesradar_shared"
 
 T = TypeVar("T")
 
@@ -20,7 +24,9 @@ T = TypeVar("T")
 class Sharing:
     """The Ibis backends whose ``invoice_lines`` the shared tables are: the workspace's, and
     those of its views for other threads (:func:`~salesradar.models.features.shared_view`);
-    the values of :func:`once_per_refresh` computed so far."""
+    the values of :func:`once_per_refresh` computed so far, and those the refresh shares
+    (:func:`shared_value`: the customers' stamps and changed lines of
+    :mod:`~salesradar.models.customer_changes`)."""
 
     backends: list[Any]
     values: dict[str, Any] = field(default_factory=dict)
@@ -43,3 +49,14 @@ def once_per_refresh(ws: Any, name: str, compute: Callable[[], T]) -> T:
             sharing.values[name] = compute()
         value: T = sharing.values[name]
     return value
+
+
+def shared_value(ws: Any, name: str) -> Any:
+    """The value stored as ``name`` for the refresh of ``ws`` (by
+    :func:`~salesradar.models.features.sharing_customer_days`), None when ``ws`` is not being
+    refreshed or nothing was stored."""
+    sharing = SHARING.get()
+    if sharing is None or not any(ws.backend is b for b in sharing.backends):
+        return None
+    with sharing.lock:
+        return sharing.values.get(name)

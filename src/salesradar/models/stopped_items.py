@@ -23,9 +23,11 @@ from salesradar.engine import table_names
 from salesradar.errors import UserInputError
 from salesradar.models.base import FloatArray, check_is_fitted
 from salesradar.models.churn import _as_tables, last_invoice_date
+from salesradar.models.customer_changes import changed_lines, line_stamps
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import CustomerTables
 from salesradar.models.non_product import non_product_codes, product_names
+from salesradar.models.refresh_scope import SHARED_DATABASE
 from salesradar.models.text import money
 from salesradar.workspace import last_invoice_day
 
@@ -155,17 +157,23 @@ PAIR_STAMPS_TABLE = "_salesradar_pair_stamps"
 # bump when pair_facts computes something else: facts kept by an older version are then
 # computed anew
 PAIR_FACTS_FORMAT = 1
-_STAMPS_NOW = "_salesradar_pair_stamps_now"
 _CHANGED = "_salesradar_pair_customers_changed"
-_STAMPS_SQL = (
-    f"CREATE OR REPLACE TEMP TABLE {_STAMPS_NOW} AS SELECT customer_id, count(*) AS lines, "  # noqa: S608 (constants)
-    "sum(hash(sku, invoice_date, net_revenue)::HUGEINT) AS stamp, "
-    f"{PAIR_FACTS_FORMAT} AS format FROM invoice_lines GROUP BY customer_id")
-# the customers whose stamp is new, gone or different
-_CHANGED_SQL = (
-    f"CREATE OR REPLACE TEMP TABLE {_CHANGED} AS SELECT DISTINCT customer_id FROM ("  # noqa: S608 (constants)
-    f"(FROM {_STAMPS_NOW} EXCEPT FROM {PAIR_STAMPS_TABLE}) UNION ALL "
-    f"(FROM {PAIR_STAMPS_TABLE} EXCEPT FROM {_STAMPS_NOW}))")
+
+
+def _stamps_now(stamps: str) -> str:
+    """The pairs' stamps of the lines now, from the table of every customer's stamps
+    (:func:`~salesradar.models.customer_changes.line_stamps`)."""
+    return (f"SELECT customer_id, lines, stamp, {PAIR_FACTS_FORMAT} AS format "  # noqa: S608
+            f"FROM {stamps}")
+
+
+def _changed_sql(now: str) -> str:
+    """The customers whose stamp is new, gone or different."""
+    return (f"CREATE OR REPLACE TEMP TABLE {_CHANGED} AS SELECT DISTINCT customer_id FROM ("  # noqa: S608
+            f"({now} EXCEPT FROM {PAIR_STAMPS_TABLE}) UNION ALL "
+            f"(FROM {PAIR_STAMPS_TABLE} EXCEPT {now}))")
+
+
 # a line without a customer, or facts kept by another version (the format a constant: bound
 # as a parameter, it made this little query cost a third of a second)
 _CANNOT_KEEP_SQL = (
@@ -183,6 +191,27 @@ _FORGET_CHANGED_SQL = (
     f"(SELECT customer_id FROM {_CHANGED})")
 
 
+def _lines_of_changed(ws: Any) -> ir.Table:
+    """The invoice lines of the customers whose pair facts are computed again: those the
+    refresh already copied for its customer-days
+    (:func:`~salesradar.models.customer_changes.changed_lines`) when they include every such
+    customer, else copied here once into a temporary table (before the facts' transaction:
+    it writes the workspace, not the temporary tables)."""
+    shared = changed_lines(ws)
+    if shared is not None:
+        customers, name = shared
+        missing = ws.con.execute(
+            f"SELECT count(*) FROM {_CHANGED} p ANTI JOIN {customers} c "  # noqa: S608 (constants)
+            "ON p.customer_id = c.customer_id").fetchone()[0]
+        if not missing:
+            lines: ir.Table = ws.backend.table(name, database=f"{SHARED_DATABASE}.main")
+            changed = ws.backend.table(_CHANGED, database="temp.main")
+            return lines.filter(lines.customer_id.isin(changed.customer_id))
+    ws.con.execute(_CHANGED_LINES_SQL)
+    own: ir.Table = ws.backend.table(_CHANGED_LINES, database="temp.main")
+    return own
+
+
 def kept_pair_facts(ws: Any, as_of: dt.date, *, fresh: bool = False) -> ir.Table | None:
     """:func:`pair_facts` of all the workspace's invoice lines, kept in the workspace from one
     refresh to the next and computed again only for the customers whose lines changed since:
@@ -191,43 +220,44 @@ def kept_pair_facts(ws: Any, as_of: dt.date, *, fresh: bool = False) -> ir.Table
 
     A customer's lines changed when their fingerprint did: their number and the sum of a hash
     of each line's SKU, date and amount, all that the facts read (a line added, removed or
-    edited changes it). None when ``as_of`` is before the lines' last day: the kept facts are
-    those of every line."""
+    edited changes it; :mod:`~salesradar.models.customer_changes`, computed once per refresh
+    that keeps its customer-days). None when ``as_of`` is before the lines' last day: the kept
+    facts are those of every line."""
     con = ws.con
     latest = last_invoice_day(ws)
     if latest is None or as_of < latest:
         return None
-    con.execute(_STAMPS_SQL)
-    lines = ws.table("invoice_lines")
-    lines = lines.mutate(day=_day(lines.invoice_date))
+    stamps, own = line_stamps(ws)
+    now = _stamps_now(stamps)
     keep = not fresh and {PAIR_FACTS_TABLE, PAIR_STAMPS_TABLE} <= table_names(ws.backend)
-    if keep:
-        con.execute(_CHANGED_SQL)
-        # a line without a customer, or facts kept by another version: all computed anew
-        keep = not con.execute(_CANNOT_KEEP_SQL).fetchone()[0]
     try:
-        if keep:  # before the transaction: it writes the workspace, not the temporary tables
-            con.execute(_CHANGED_LINES_SQL)
+        if keep:
+            con.execute(_changed_sql(now))
+            # a line without a customer, or facts kept by another version: all computed anew
+            keep = not con.execute(_CANNOT_KEEP_SQL).fetchone()[0]
+        if keep:
+            changed = _lines_of_changed(ws)
+            facts = ws.backend.compile(pair_facts(
+                changed.mutate(day=_day(changed.invoice_date)), latest))
+            statements = [_FORGET_CHANGED_SQL, f"INSERT INTO {PAIR_FACTS_TABLE} BY NAME {facts}"]
+        else:
+            lines = ws.table("invoice_lines")
+            facts = ws.backend.compile(pair_facts(lines.mutate(day=_day(lines.invoice_date)),
+                                                  latest))
+            statements = [f"CREATE OR REPLACE TABLE {PAIR_FACTS_TABLE} AS {facts}"]
         con.begin()
         try:
-            if keep:
-                changed = ws.backend.table(_CHANGED_LINES, database="temp.main")
-                facts = ws.backend.compile(pair_facts(
-                    changed.mutate(day=_day(changed.invoice_date)), latest))
-                con.execute(_FORGET_CHANGED_SQL)
-                con.execute(f"INSERT INTO {PAIR_FACTS_TABLE} BY NAME {facts}")
-            else:
-                facts = ws.backend.compile(pair_facts(lines, latest))
-                con.execute(f"CREATE OR REPLACE TABLE {PAIR_FACTS_TABLE} AS {facts}")
-            con.execute(f"CREATE OR REPLACE TABLE {PAIR_STAMPS_TABLE} AS FROM {_STAMPS_NOW}")
+            for sql in [*statements, f"CREATE OR REPLACE TABLE {PAIR_STAMPS_TABLE} AS {now}"]:
+                con.execute(sql)
             con.commit()
         except BaseException:
             con.rollback()
             raise
     finally:
-        con.execute(f"DROP TABLE IF EXISTS temp.{_STAMPS_NOW}")
         con.execute(f"DROP TABLE IF EXISTS temp.{_CHANGED}")
         con.execute(f"DROP TABLE IF EXISTS temp.{_CHANGED_LINES}")
+        if own:
+            con.execute(f"DROP TABLE IF EXISTS {stamps}")
     table: ir.Table = ws.backend.table(PAIR_FACTS_TABLE)
     return table
 
