@@ -121,7 +121,7 @@ def _refresh(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None
     ahead = import_ahead() if _fits_coming(ws, as_of, horizon_days, full) else None
     try:
         return _refresh_scores(ws, store, summary, as_of, horizon_days, deliver, outcome_days,
-                               notify, full)
+                               notify, full, keep_days=not full and data is None)
     finally:
         if ahead is not None:
             ahead.join()
@@ -140,14 +140,20 @@ def _fits_coming(ws: Workspace, as_of: dt.date | None, horizon_days: int, full: 
 
 def _refresh_scores(ws: Workspace, store: Any, summary: RunSummary, as_of: dt.date | None,
                     horizon_days: int, deliver: bool, outcome_days: int | None,
-                    notify: Callable[[str], None], full: bool) -> RunSummary:
+                    notify: Callable[[str], None], full: bool, *,
+                    keep_days: bool = False) -> RunSummary:
+    """Score, find the insights and measure the outcomes. ``keep_days``: a day's refresh (not
+    ``full``, no data imported), which keeps the customer-days in the workspace and computes
+    again only the changed customers' (a full refresh computes them in memory and writes
+    none: :func:`~salesradar.models.features.sharing_customer_days`)."""
     from salesradar.insights import run_insights
     from salesradar.insights.outcomes import measure_outcomes
     from salesradar.models.features import sharing_customer_days
     from salesradar.models.scoring import score_workspace
 
     notify("scoring")
-    with sharing_customer_days(ws):  # the customer-days computed once for all that follows
+    # the customer-days computed once for all that follows
+    with sharing_customer_days(ws, keep=keep_days):
         summary.scores = score_workspace(
             ws, as_of, horizon_days, progress=lambda name, *_: notify(f"scoring: {name}"),
             reuse=not full,

@@ -1,13 +1,15 @@
 """The customer-days and purchase days kept in the workspace between day refreshes
 (sharing_customer_days with keep) equal, value by value, those computed from every line, after
 lines added, edited and deleted, lines without a customer, an older format and a failed update;
-a refresh without keep (a full refresh) computes them in memory and writes nothing; the stopped
+a refresh without keep (a full refresh) computes them in memory and writes nothing; the
+pipeline keeps none on a full refresh and keeps them from the next day's refresh on; the stopped
 items' pair facts computed from the lines the refresh shares equal those computed from every
 line."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -237,3 +239,70 @@ def test_pair_facts_read_the_lines_the_refresh_shares(monkeypatch: pytest.Monkey
     assert len(read) == 1 and CHANGED_LINES in read[0] and "invoice_lines" not in read[0]
     assert got == _pairs(ws, latest)
 
+
+def test_the_pipeline_keeps_nothing_on_a_full_refresh_and_keeps_from_the_next_day_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`run --data` (a full refresh) computes the customer-days in memory and writes none;
+    the next day's refresh writes them (computed in memory, as it would anyway); the one after
+    updates them for the day's customers only; `run --full` neither reads nor writes them.
+    Each time the kept tables equal those computed from every line."""
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.csv as pv
+
+    from salesradar.app import AppDB
+    from salesradar.demo import generate
+    from salesradar.insights import InsightStore
+    from salesradar.io.folder import import_folder
+    from salesradar.models import features
+    from salesradar.pipeline import run
+    from salesradar.workspace import writing
+
+    everything = tmp_path / "everything"
+    generate(everything, customers=80, years=2, seed=5)
+    lines = pv.read_csv(everything / "invoice_lines.csv")
+    days = sorted(set(lines["invoice_date"].to_pylist()))[-2:]
+    before = tmp_path / "before"
+    shutil.copytree(everything, before)
+    pv.write_csv(lines.filter(pc.less(lines["invoice_date"], days[0])),
+                 before / "invoice_lines.csv")
+    writes: list[int] = []
+    write_kept = features._write_kept
+
+    def counted(ws: Workspace, sharing: object) -> None:
+        writes.append(1)
+        write_kept(ws, sharing)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(features, "_write_kept", counted)
+    path, store = tmp_path / "ws.duckdb", InsightStore(AppDB.open("sqlite://"))
+    kept = {CUSTOMER_DAYS_TABLE, PURCHASE_DAYS_TABLE, DAY_STAMPS_TABLE}
+
+    def tables() -> set[str]:
+        with Workspace.open(path, read_only=True) as ws:
+            return table_names(ws)
+
+    run(path, store, data=before, deliver=False)
+    assert not kept & tables() and writes == []
+    for n, one_day in enumerate(days):
+        folder = tmp_path / f"day{n}"
+        folder.mkdir()
+        pv.write_csv(lines.filter(pc.equal(lines["invoice_date"], one_day)),
+                     folder / "invoice_lines.csv")
+        with writing(path) as ws:
+            import_folder(ws, folder)
+        run(path, store, deliver=False)
+        assert writes == [1]  # written once, by the first day's refresh; then updated
+        with Workspace.open(path, read_only=True) as ws:
+            _assert_equal(_fresh(ws), _kept(ws))
+    with Workspace.open(path, read_only=True) as ws:
+        stamps = ws.con.execute(f"FROM {DAY_STAMPS_TABLE} ORDER BY ALL").fetchall()
+        # the kept rows stand for every line: a full refresh must not read them
+    with writing(path) as ws:
+        _poison(ws, _customers(ws)[0])
+    full = run(path, store, deliver=False, full=True)
+    assert writes == [1] and full.scores
+    with Workspace.open(path, read_only=True) as ws:
+        assert _poisoned(ws) == {_customers(ws)[0]}  # not written
+        assert ws.con.execute(f"FROM {DAY_STAMPS_TABLE} ORDER BY ALL").fetchall() == stamps
