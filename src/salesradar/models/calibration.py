@@ -7,8 +7,10 @@ in ``k`` worker processes), the estimator fitted on all rows (in this process), 
 calibrator fitted on the out-of-fold predictions. The final fit does not need the folds, so
 :func:`fit_calibrated` runs it with them: as the first job of the same ``k`` workers when the
 machine has no other core (on two cores the churn model's three folds and final fit took three
-rounds, two folds, the third alone, then the final fit; now two, the final fit beside one fold,
-then two folds), or in this process while the workers fit the folds when it has one. Then it
+rounds, two folds, the third alone, then the final fit; run side by side, two, the final fit
+beside one fold, then two folds; with two folds, as from 50,000 training rows since 2026-12-07,
+one: the final fit beside both folds, one after the other, which together take about as long),
+or in this process while the workers fit the folds when it has one. Then it
 fits the calibrator on the folds' predictions exactly as scikit-learn does (its own
 ``_fit_calibrator``).
 
