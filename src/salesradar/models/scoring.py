@@ -42,6 +42,7 @@ from salesradar.models.churn import (
     last_invoice_date,
 )
 from salesradar.models.crosssell import BlendRecommender, PopularityRecommender, recommend_for
+from salesradar.models.crosssell.service import KEPT_OFFERS
 from salesradar.models.features import shared_view, sharing_customer_days
 from salesradar.models.gates import RULE_NAMES, Gate, model_gates
 from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
@@ -399,7 +400,10 @@ def _score_cross_sell(
     # saved by this very code (a blend pickled by another version may lack what it reads)
     if (isinstance(saved, dict) and saved.get("code") == __version__
             and isinstance(saved.get("model"), BlendRecommender)):
-        return _scored_by(recommend_for(ws, n=10, as_of=day, fitted=saved["model"]), "model")
+        folder = model_folder(ws)  # the offers of the last day beside it: only the changed
+        offers = recommend_for(ws, n=10, as_of=day, fitted=saved["model"],  # ranked again
+                               kept_offers=folder / KEPT_OFFERS if folder else None)
+        return _scored_by(offers, "model")
     model = BlendRecommender()
     offers = recommend_for(ws, n=10, as_of=day, model=model)  # fits it
     save_model(ws, "cross_sell", {"code": __version__, "model": model}, day,

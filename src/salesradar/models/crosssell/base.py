@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -419,6 +420,22 @@ class _CrossSellBase:
             self.skus_, value_set=_strings(list(never))).to_numpy(zero_copy_only=False)
         return applied
 
+    def fit_digest(self) -> str | None:
+        """A fingerprint (SHA-256) of the fitted model: its settings and every fitted array,
+        those of its parts too (a blend's ALS and item-item), not the caches made again from
+        them (``_`` first) nor the ``implicit`` model (its factors are hashed as
+        ``customer_factors_`` and ``sku_factors_``). None when a part is of a kind it cannot
+        hash. Two loads of one saved model have the same digest; what the model offers a
+        customer is a matter of its digest, of the eligible SKUs and of the customer's own
+        SKUs (:meth:`recommend_rows`)."""
+        check_is_fitted(self, "customers_")
+        digest = hashlib.sha256()
+        try:
+            _digest(self, digest)
+        except _Undigestable:
+            return None
+        return digest.hexdigest()
+
     def fitted_binary(self) -> Any:
         """The customers x SKUs pattern the model was fitted on (:attr:`binary_` unless
         :meth:`with_purchases` replaced it by later purchases)."""
@@ -488,6 +505,30 @@ class _CrossSellBase:
         if len(rows) == 0 or len(self.skus_) == 0:
             return RECOMMENDATION_SCHEMA.empty_table()
         items, scores = self._top_n(rows, n, filter_already_bought)
+        return self._offers_table(rows, items, scores)
+
+    def recommend_rows(self, rows: IntArray, n: int = 10) -> pa.Table:
+        """The offers of the customers at ``rows`` (indices into :attr:`customers_`, sorted,
+        unique) exactly as :meth:`recommend` of every customer gives them (own SKUs left
+        out), without ranking the others: what a day of the kept model needs for the
+        customers whose purchases changed (:func:`~salesradar.models.crosssell.service.
+        recommend_for`'s ``kept_offers``).
+
+        A customer's offers in a ranking of all customers depend on its own row only: the
+        scores of a batch are those of its rows (the same batches of :data:`_BATCH`
+        customers, whatever else is ranked), and the candidates a later day picks from give
+        the offers a ranking anew gives (:meth:`_top_n_of_candidates`)."""
+        check_is_fitted(self, "customers_")
+        if n < 1:
+            raise UserInputError(f"n must be >= 1, got {n}")
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0 or len(self.skus_) == 0:
+            return RECOMMENDATION_SCHEMA.empty_table()
+        items, scores = self._top_n_of_rows(rows, n)
+        return self._offers_table(rows, items, scores)
+
+    def _offers_table(self, rows: IntArray, items: IntArray, scores: FloatArray) -> pa.Table:
+        """:meth:`recommend`'s table of the top items and scores of ``rows``."""
         ok = (items >= 0) & np.isfinite(scores)
         rec_rows = np.repeat(rows, items.shape[1]).reshape(items.shape)[ok]
         rank = np.broadcast_to(np.arange(1, items.shape[1] + 1), items.shape)[ok]
@@ -537,7 +578,32 @@ class _CrossSellBase:
         self.candidates_ = kept
         return items, scores
 
-    def _top_n_of_candidates(self, kept: dict[str, Any], k: int) -> tuple[IntArray, FloatArray]:
+    def _top_n_of_rows(self, rows: IntArray, n: int) -> tuple[IntArray, FloatArray]:
+        """:meth:`_top_n` of every customer (own SKUs left out), at ``rows`` only."""
+        k = min(n, len(self.skus_))
+        kept: dict[str, Any] | None = getattr(self, "candidates_", None)
+        if type(self)._top_n is not _CrossSellBase._top_n or (
+                self._keeps_candidates and k < _CANDIDATES and kept is None
+                and "fitted_binary_" not in vars(self)):
+            # a ranking of its own (ALS), or the first whole ranking, which keeps candidates
+            items, scores = self._top_n(np.arange(len(self.customers_), dtype=np.int64), n,
+                                        True)
+            return items[rows], scores[rows]
+        if self._keeps_candidates and k < _CANDIDATES and kept is not None:
+            return self._top_n_of_candidates(kept, k, rows)
+        return self._aligned_top_n(rows, n)
+
+    def _aligned_top_n(self, rows: IntArray, n: int) -> tuple[IntArray, FloatArray]:
+        """:meth:`_dense_top_n` of every customer, at ``rows`` only: the batches of a ranking
+        of all customers holding them are ranked, as they are (the same scores to the bit)."""
+        first = np.unique(rows // _BATCH) * _BATCH
+        redo = _segments(first, np.minimum(first + _BATCH, len(self.customers_)))
+        items, scores = self._dense_top_n(redo, n, True, self._scores)
+        at = np.searchsorted(redo, rows)
+        return items[at], scores[at]
+
+    def _top_n_of_candidates(self, kept: dict[str, Any], k: int, rows: IntArray | None = None,
+                             ) -> tuple[IntArray, FloatArray]:
         """:meth:`_dense_top_n` of all customers, picked from the candidates of a ranking
         whose own SKUs (``kept["own"]``) each customer still owns, with the same eligible SKUs
         or more (a later day: SKUs bought since, discontinued or non-products since, are no
@@ -550,15 +616,26 @@ class _CrossSellBase:
         (or the candidates held every SKU left). The other customers -- fewer remaining
         candidates, a tie that ``np.argpartition`` decides, an own SKU since removed from the
         lines -- are ranked again, in the batches of :meth:`_dense_top_n`.
+
+        ``rows`` (sorted, unique; None: all): the customers wanted, each given what it gets
+        among all (its batch ranked again when it is undecided).
         """
         own = self.binary_
-        items = np.asarray(kept["items"], dtype=np.int64)
-        scores: FloatArray = kept["scores"]
-        n_rows, width = items.shape
-        all_rows = np.arange(n_rows, dtype=np.int64)
-        if own.shape != kept["own"].shape or n_rows != own.shape[0] or \
+        n_all = kept["items"].shape[0]
+        if own.shape != kept["own"].shape or n_all != own.shape[0] or \
                 (self.eligible_ & ~kept["eligible"]).any():
-            return self._dense_top_n(all_rows, k, True, self._scores)
+            if rows is None:
+                return self._dense_top_n(np.arange(n_all, dtype=np.int64), k, True,
+                                         self._scores)
+            return self._aligned_top_n(rows, k)
+        if rows is None:
+            rows = np.arange(n_all, dtype=np.int64)
+            items = np.asarray(kept["items"], dtype=np.int64)
+            scores: FloatArray = kept["scores"]
+        else:
+            items = np.asarray(kept["items"][rows], dtype=np.int64)
+            scores = kept["scores"][rows]
+        n_rows, width = items.shape
         n_items = own.shape[1]
         nominal = _ranking_offset(self.buyers_, None)
         valid = items >= 0
@@ -569,7 +646,7 @@ class _CrossSellBase:
         if kept["own"] is not own:  # the SKUs owned since rank -inf (the others were left out)
             owned, before = _pattern_keys(own), _pattern_keys(kept["own"])
             since = owned[~_contains(before, owned)]
-            ranking[_contains(since, all_rows[:, None] * n_items + safe)] = -np.inf
+            ranking[_contains(since, rows[:, None] * n_items + safe)] = -np.inf
             gone = before[~_contains(owned, before)] // n_items  # own SKUs no longer owned
         remains = ranking > -np.inf
         place = np.cumsum(remains, axis=1) - 1
@@ -591,12 +668,15 @@ class _CrossSellBase:
         last = scores[:, -1] + nominal[safe[:, -1]]
         after = np.where(count > k, after, np.where(cut, last, -np.inf))
         decided = np.where(count >= k, kth > after, ~cut)
-        decided[gone] = False
-        undecided = np.flatnonzero(~decided)
+        decided[np.isin(rows, gone)] = False
+        undecided = rows[~decided]
         if len(undecided):  # ranked again, in the very batches of a ranking of all customers
             first = np.unique(undecided // _BATCH) * _BATCH
-            redo = _segments(first, np.minimum(first + _BATCH, n_rows))
-            picked[redo], picked_scores[redo] = self._dense_top_n(redo, k, True, self._scores)
+            redo = _segments(first, np.minimum(first + _BATCH, n_all))
+            again, again_scores = self._dense_top_n(redo, k, True, self._scores)
+            at = np.minimum(np.searchsorted(redo, rows), len(redo) - 1)
+            inside = redo[at] == rows  # the wanted rows of the batches ranked again
+            picked[inside], picked_scores[inside] = again[at[inside]], again_scores[at[inside]]
         return picked, picked_scores
 
     def _dense_top_n(
@@ -797,6 +877,53 @@ class _CrossSellBase:
                 cached.sort_indices()
             self._co_buyers_cache = cached
         return cached
+
+
+class _Undigestable(Exception):
+    """A value :func:`_digest` does not know how to hash."""
+
+
+def _digest(value: Any, digest: Any) -> None:
+    """Feed ``value`` to ``digest``, tagged by kind (see :meth:`_CrossSellBase.fit_digest`)."""
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise _Undigestable(value.dtype)
+        digest.update(f"ndarray:{value.dtype.str}:{value.shape};".encode())
+        digest.update(np.ascontiguousarray(value).view(np.uint8).reshape(-1))
+    elif sp.issparse(value):
+        matrix = value.tocsr()
+        digest.update(f"csr:{matrix.shape}:{matrix.has_canonical_format};".encode())
+        for part in (matrix.indptr, matrix.indices[:matrix.indptr[-1]],
+                     matrix.data[:matrix.indptr[-1]]):
+            _digest(np.asarray(part), digest)
+    elif isinstance(value, (pa.Array, pa.ChunkedArray)):
+        digest.update(f"arrow:{value.type}:{len(value)};".encode())
+        _digest(pc.is_null(value).to_numpy(zero_copy_only=False), digest)
+        if pa.types.is_string(value.type) or pa.types.is_large_string(value.type):
+            text = pc.fill_null(value, "")
+            _digest(pc.binary_length(text).to_numpy(zero_copy_only=False), digest)
+            digest.update(b"".join(s.encode() for s in text.to_pylist()))
+        else:
+            _digest(value.to_numpy(zero_copy_only=False), digest)
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{type(value).__name__}:{len(value)};".encode())
+        for item in value:
+            _digest(item, digest)
+    elif isinstance(value, dict):
+        digest.update(f"dict:{len(value)};".encode())
+        for key in sorted(value, key=repr):
+            _digest(key, digest)
+            _digest(value[key], digest)
+    elif isinstance(value, _CrossSellBase):
+        digest.update(f"model:{type(value).__module__}.{type(value).__qualname__};".encode())
+        for key in sorted(vars(value)):
+            if not key.startswith("_") and key != "model_":
+                _digest(key, digest)
+                _digest(vars(value)[key], digest)
+    else:
+        raise _Undigestable(type(value))
 
 
 def _segments(starts: IntArray, ends: IntArray) -> IntArray:

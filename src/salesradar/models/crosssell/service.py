@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import ibis
@@ -11,10 +14,14 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 
+from salesradar import __version__
 from salesradar.errors import UserInputError
 from salesradar.models.crosssell.base import (
+    RECOMMENDATION_SCHEMA,
     _CrossSellBase,
+    _segments,
     _strings,
     interactions_from_lines,
     purchases_from_lines,
@@ -50,6 +57,7 @@ def recommend_for(
     as_of: dt.date | None = None,
     exclude_non_products: bool = True,
     fitted: _CrossSellBase | None = None,
+    kept_offers: Path | None = None,
 ) -> pa.Table:
     """Cross-sell recommendations for customers of a workspace.
 
@@ -78,6 +86,12 @@ def recommend_for(
         them is offered, nor today's discontinued or non-product codes; customers and SKUs
         new since its fit are not known to it (no offers for them, SKUs not offered) until
         the next fit.
+    kept_offers
+        With ``fitted`` and every customer (``customer_ids`` None): a file where the offers
+        are kept from one day to the next (:data:`KEPT_OFFERS`, beside the saved models).
+        The offers of a customer whose own SKUs are those of the day kept there, from the
+        same model with the same eligible SKUs and ``n``, are taken from it as they are;
+        only the others are ranked (:func:`_kept_model_offers`). The same offers as without.
 
     Returns
     -------
@@ -98,10 +112,146 @@ def recommend_for(
         interactions = interactions_from_lines(lines, end=end)
         recommender = model if model is not None else BlendRecommender()
         recommender.fit(interactions, discontinued=_discontinued(ws))
-    recs = recommender.recommend(customer_ids, n=n)
+    if fitted is not None and kept_offers is not None and customer_ids is None:
+        recs = _kept_model_offers(recommender, fitted, n, kept_offers)
+    else:
+        recs = recommender.recommend(customer_ids, n=n)
     if recs.num_rows == 0:
         return recs.append_column("name", pa.nulls(0, pa.string()))
     return recs.append_column("name", _offered_names(ws, recs["sku"]))
+
+
+KEPT_OFFERS = "cross_sell_offers.arrow"  # the kept model's offers of the last day
+_KEPT_FORMAT = 1  # bump when the file's layout or what the offers depend on changes
+_MAX_PIECES = 8192  # pieces of the offers kept as slices; more are copied into one
+
+
+def _kept_model_offers(applied: _CrossSellBase, fitted: _CrossSellBase, n: int,
+                       path: Path) -> pa.Table:
+    """``applied.recommend(None, n=n)`` (``applied``: ``fitted`` with a day's purchases), the
+    offers of the customers whose own SKUs did not change since the offers kept in ``path``
+    taken from there, and ``path`` rewritten with the day's.
+
+    With the kept model, a customer's offers depend on the model, the eligible SKUs, ``n``
+    and the customer's own SKUs (known to the model), nothing else
+    (:meth:`~salesradar.models.crosssell.base._CrossSellBase.recommend_rows`). The file
+    holds the offers (:data:`~salesradar.models.crosssell.base.RECOMMENDATION_SCHEMA`) and,
+    in its metadata, the fingerprint of the other three and each customer's own SKUs and
+    first offer; a different fingerprint, or no readable file, ranks every customer. The
+    file is read memory-mapped: the offers kept are not copied (unless many runs of them are
+    cut apart), and a failure to write it only costs the next day a whole ranking."""
+    own = applied.binary_
+    key = _kept_key(applied, fitted, n)
+    kept = _read_kept(path, key, own.shape[0]) if key is not None else None
+    if kept is None:
+        offers = applied.recommend(None, n=n)
+        rows = pc.index_in(offers["customer_id"], value_set=applied.customers_).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        starts = np.searchsorted(rows, np.arange(own.shape[0] + 1, dtype=np.int64))
+    else:
+        stored, indptr, indices, kept_starts = kept
+        changed = _changed_rows(indptr, indices, own.indptr, own.indices)
+        new = applied.recommend_rows(changed, n=n)
+        offers, starts = _splice(stored, kept_starts, new, changed, applied.customers_)
+    if key is not None:
+        _write_kept(path, key, offers, own, starts)
+    return offers
+
+
+def _kept_key(applied: _CrossSellBase, fitted: _CrossSellBase, n: int) -> str | None:
+    """What the offers depend on beside each customer's own SKUs: this code, the model
+    (:meth:`~salesradar.models.crosssell.base._CrossSellBase.fit_digest`), the eligible SKUs
+    of the day and ``n``. None when the model cannot be fingerprinted."""
+    model = fitted.fit_digest()
+    if model is None:
+        return None
+    eligible = hashlib.sha256(np.ascontiguousarray(applied.eligible_, dtype=np.bool_).tobytes())
+    return json.dumps([_KEPT_FORMAT, __version__, model, eligible.hexdigest(), int(n)])
+
+
+def _read_kept(path: Path, key: str, n_customers: int,
+               ) -> tuple[pa.Table, IntArray, IntArray, IntArray] | None:
+    """The offers kept in ``path`` under ``key`` with the own SKUs they were ranked for
+    (CSR ``indptr``, ``indices``) and where each customer's offers begin (``starts``, one
+    more than the customers); None when there are none or they do not fit."""
+    try:
+        stored = ipc.open_file(pa.memory_map(str(path))).read_all()
+        meta = stored.schema.metadata or {}
+        if meta.get(b"salesradar.key") != key.encode():
+            return None
+        indptr = np.frombuffer(meta[b"salesradar.indptr"], dtype=np.int64)
+        indices = np.frombuffer(meta[b"salesradar.indices"], dtype=np.int64)
+        starts = np.frombuffer(meta[b"salesradar.starts"], dtype=np.int64)
+    except (OSError, KeyError, ValueError, pa.ArrowException):
+        return None
+    stored = stored.replace_schema_metadata(None)
+    if (not stored.schema.equals(RECOMMENDATION_SCHEMA) or len(indptr) != n_customers + 1
+            or len(starts) != n_customers + 1 or int(starts[-1]) != stored.num_rows
+            or int(indptr[-1]) != len(indices)):
+        return None
+    return stored, indptr, indices, starts
+
+
+def _changed_rows(old_indptr: IntArray, old_indices: IntArray, indptr: npt.NDArray[Any],
+                  indices: npt.NDArray[Any]) -> IntArray:
+    """The rows whose SKUs differ between two CSR patterns of as many rows, each row's SKUs
+    sorted and once (canonical)."""
+    old_lengths, lengths = np.diff(old_indptr), np.diff(indptr).astype(np.int64)
+    changed = old_lengths != lengths
+    same = np.flatnonzero(~changed)
+    old_at = _segments(old_indptr[same], old_indptr[same + 1])
+    new_at = _segments(np.asarray(indptr[same], np.int64), np.asarray(indptr[same + 1], np.int64))
+    differs = old_indices[old_at] != np.asarray(indices, np.int64)[new_at]
+    changed[np.repeat(same, lengths[same])[differs]] = True
+    result: IntArray = np.flatnonzero(changed).astype(np.int64)
+    return result
+
+
+def _splice(stored: pa.Table, starts: IntArray, new: pa.Table, changed: IntArray,
+            customers: pa.Array) -> tuple[pa.Table, IntArray]:
+    """The kept offers with those of the ``changed`` customers (rows) replaced by ``new``
+    (their offers, by customer and rank): customers in order, as a whole ranking gives; and
+    where each customer's offers begin. Slices of both, not copied (the kept offers are
+    copied into one piece when cut into more than :data:`_MAX_PIECES`)."""
+    if len(changed) == 0:
+        return stored, starts
+    rows = pc.index_in(new["customer_id"], value_set=customers).to_numpy(
+        zero_copy_only=False).astype(np.int64)
+    new_starts = np.searchsorted(rows, changed, side="left")
+    new_ends = np.searchsorted(rows, changed, side="right")
+    counts = np.diff(starts)
+    counts[changed] = new_ends - new_starts
+    pieces = []
+    at = 0
+    for row, lo, hi in zip(changed.tolist(), new_starts.tolist(), new_ends.tolist(),
+                           strict=True):  # one run of kept offers and one of new per change
+        pieces += [stored.slice(at, int(starts[row]) - at), new.slice(lo, hi - lo)]
+        at = int(starts[row + 1])
+    pieces.append(stored.slice(at))
+    offers = pa.concat_tables([p for p in pieces if p.num_rows])
+    if offers.column(0).num_chunks > _MAX_PIECES:
+        offers = offers.combine_chunks()
+    result: IntArray = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    return offers, result
+
+
+def _write_kept(path: Path, key: str, offers: pa.Table, own: Any, starts: IntArray) -> None:
+    """Keep the day's ``offers`` in ``path`` (whole or not at all) with ``key``, the own SKUs
+    they were ranked for (``own``, CSR) and where each customer's offers begin."""
+    meta = {b"salesradar.key": key.encode(),
+            b"salesradar.indptr": np.asarray(own.indptr, np.int64).tobytes(),
+            b"salesradar.indices": np.asarray(own.indices[:own.indptr[-1]], np.int64).tobytes(),
+            b"salesradar.starts": starts.astype(np.int64).tobytes()}
+    table = offers.replace_schema_metadata(meta)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with pa.OSFile(str(partial), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        partial.replace(path)
+    except (OSError, pa.ArrowException):
+        return
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _offered_names(ws: Any, skus: pa.ChunkedArray) -> pa.Array:
