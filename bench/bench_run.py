@@ -3,13 +3,16 @@
     python bench/bench_run.py [--lines 10000000] [--out bench/out] [--memory-limit 1GB]
 
 The demo company (50k customers, 5k SKUs, 50 reps, 3 years; generated once into ``--out``) is
-split into everything but its last day of invoice lines and that day. Then, each step a new
-process on a fresh workspace and app database:
+split into everything but its last two days of invoice lines, and those two days. Then, each
+step a new process on a fresh workspace and app database:
 
 1. full refresh: ``salesradar run --data`` (import 13 tables, score every model, insights);
 2. ``run`` again, nothing changed;
-3. ``import invoice_lines`` of the held-back day, then ``run``;
-4. ``run`` again, nothing changed.
+3. ``import invoice_lines`` of the day before the last, then ``run``: the first day after a full
+   refresh, which also keeps the customer-days it computed for the days after it;
+4. ``import invoice_lines`` of the last day, then ``run``: a day after a day, as a schedule runs
+   most of them;
+5. ``run`` again, nothing changed.
 
 Prints a markdown table with each step's seconds, its CPU seconds (user + system, with the worker
 processes it waited for: steadier than the wall time on a shared machine), the process's peak
@@ -33,26 +36,38 @@ import duckdb
 from salesradar.demo import generate
 
 
-def split(folder: Path) -> tuple[Path, Path, int]:
-    """``folder/all_but_last_day/`` (every table; invoice lines without their last day) and the
-    last day's lines as a Parquet file; returns both and the day's line count."""
-    before, day_file = folder / "all_but_last_day", folder / "last_day.parquet"
+def split(folder: Path) -> tuple[Path, list[tuple[Path, int]]]:
+    """``folder/all_but_last_two_days/`` (every table; invoice lines without their last two
+    days) and each of those days' lines as a Parquet file, the day before the last first;
+    returns the folder and each day's file with its line count. (``all_but_last_day/`` and
+    ``last_day.parquet`` are kept as well: the last day's split of earlier versions.)"""
     lines = str(folder / "invoice_lines.parquet")
     con = duckdb.connect()
-    last = con.execute(f"SELECT max(invoice_date) FROM '{lines}'").fetchone()[0]
-    if not day_file.exists():
-        before.mkdir(exist_ok=True)
+    last, before_last = (row[0] for row in con.execute(
+        f"SELECT DISTINCT invoice_date FROM '{lines}' ORDER BY 1 DESC LIMIT 2").fetchall())
+    splits = [("all_but_last_day", "last_day.parquet", last),
+              ("all_but_last_two_days", "day_before_last.parquet", before_last)]
+    for rest_name, day_name, day in splits:
+        rest, day_file = folder / rest_name, folder / day_name
+        if day_file.exists():
+            continue
+        rest.mkdir(exist_ok=True)
         for table in folder.glob("*.parquet"):
-            if table.name not in ("invoice_lines.parquet", "last_day.parquet"):
-                target = before / table.name
+            if table.name != "invoice_lines.parquet" and not table.name.endswith("day.parquet") \
+                    and not table.name.endswith("last.parquet"):
+                target = rest / table.name
                 if not target.exists():
                     target.symlink_to(table.resolve())
         con.execute(f"COPY (SELECT * FROM '{lines}' WHERE invoice_date < ?) TO "
-                    f"'{before / 'invoice_lines.parquet'}' (FORMAT parquet)", [last])
+                    f"'{rest / 'invoice_lines.parquet'}' (FORMAT parquet)", [day])
         con.execute(f"COPY (SELECT * FROM '{lines}' WHERE invoice_date = ?) TO "
-                    f"'{day_file}' (FORMAT parquet)", [last])
-    count = con.execute(f"SELECT count(*) FROM '{day_file}'").fetchone()[0]
-    return before, day_file, int(count)
+                    f"'{day_file}' (FORMAT parquet)", [day])
+    days = []
+    for day_name in ("day_before_last.parquet", "last_day.parquet"):
+        day_file = folder / day_name
+        count = con.execute(f"SELECT count(*) FROM '{day_file}'").fetchone()[0]
+        days.append((day_file, int(count)))
+    return folder / "all_but_last_two_days", days
 
 
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, float, dict[str, object]]:
@@ -82,7 +97,7 @@ def main() -> None:
     if not (folder / "invoice_lines.parquet").exists():
         generate(folder, customers=50_000, years=3, skus=5_000, reps=50, lines=args.lines,
                  fmt="parquet", seed=7)
-    before, day_file, day_lines = split(folder)
+    before, ((first_day, first_lines), (next_day, next_lines)) = split(folder)
     workspace = folder / "run.duckdb"
     for stale in folder.glob("run.*"):
         if stale.is_dir():
@@ -96,8 +111,11 @@ def main() -> None:
     steps = [
         ("full refresh: import 13 tables, score, insights", [*run, "--data", str(before)]),
         ("run, nothing changed", run),
-        (f"import one day ({day_lines:,} lines)", ["import", "invoice_lines", str(day_file)]),
-        ("run after that day", run),
+        (f"import the day before the last ({first_lines:,} lines)",
+         ["import", "invoice_lines", str(first_day)]),
+        ("run after that day (the first after the full refresh)", run),
+        (f"import the last day ({next_lines:,} lines)", ["import", "invoice_lines", str(next_day)]),
+        ("run after that day (a day after a day)", run),
         ("run, nothing changed", run),
     ]
     print("| step | seconds | CPU s | peak MiB | reported | load before |\n"
