@@ -653,7 +653,8 @@ class ChurnModel:
             f"estimator must be 'lightgbm' or 'hist_gradient_boosting', got {self.estimator!r}"
         )
 
-    def fit(self, data: Any, cutoff: dt.date) -> ChurnModel:
+    def fit(self, data: Any, cutoff: dt.date, *,
+            training: tuple[FeatureFrame, Any] | None = None) -> ChurnModel:
         """Learn from labelled snapshots before ``cutoff`` (see the class docstring).
 
         Parameters
@@ -663,7 +664,15 @@ class ChurnModel:
             table of invoice lines.
         cutoff
             The last date whose data the model may use.
+        training
+            The features and 0/1 labels of the snapshots at :func:`training_cutoffs`, when
+            the caller computed them with more dates in the same queries (the gates' replay,
+            :func:`salesradar.models.gates._churn_cases`); computed here when None.
         """
+        if training is not None:
+            self.fit_features(*training)
+            self.cutoff_ = cutoff
+            return self
         tables = _as_tables(data)
         cutoffs = training_cutoffs(
             cutoff, self.horizon_days, self.snapshots, self.snapshot_step_days

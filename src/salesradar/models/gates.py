@@ -359,20 +359,43 @@ def _text(column: Any) -> pa.Array:
 
 def _churn_cases(tables: Any, cutoff: dt.date, horizon_days: int) -> Comparison:
     """The churn backtest's fit and customers (:func:`salesradar.models.churn.backtest`),
-    compared per customer: the model's P(churn) against days since the last order."""
-    from salesradar.models.churn import ChurnModel, build_features
+    compared per customer: the model's P(churn) against days since the last order.
+
+    The model is fitted as :meth:`~salesradar.models.churn.ChurnModel.fit` fits it at
+    ``cutoff``, but the features and outcomes of its training snapshots and of the cutoff
+    are computed in one query each, not two: a customer's features and outcome at a date
+    depend on that date alone (the same rows, the cutoff's last in the date order)."""
+    from salesradar.models.churn import (
+        ChurnModel,
+        FeatureFrame,
+        build_features,
+        training_cutoffs,
+    )
     from salesradar.models.features import churn_labels
 
-    model = ChurnModel(horizon_days).fit(tables, cutoff)
-    frame = build_features(tables, [cutoff], horizon_days=horizon_days,
+    model = ChurnModel(horizon_days)
+    dates = training_cutoffs(cutoff, horizon_days, model.snapshots, model.snapshot_step_days)
+    frame = build_features(tables, [*dates, cutoff], horizon_days=horizon_days,
                            window_days=model.window_days)
-    labels = (churn_labels(tables, [cutoff], horizon_days=horizon_days)
+    labels = (churn_labels(tables, [*dates, cutoff], horizon_days=horizon_days)
               .order_by(["as_of", "customer_id"]).to_pyarrow())
     ids = np.asarray(labels.column("customer_id").to_numpy(zero_copy_only=False)).astype(str)
-    if not np.array_equal(ids, frame.customer_id.astype(str)):
+    days = np.asarray(labels.column("as_of").to_numpy(zero_copy_only=False)).astype(
+        "datetime64[D]")
+    if not (np.array_equal(ids, frame.customer_id.astype(str))
+            and np.array_equal(days, frame.as_of)):
         raise AssertionError("features and outcomes disagree on the customers")  # a bug
-    y = np.asarray(labels.column("churned").to_numpy(zero_copy_only=False), dtype=bool)
-    return compare_auc(y, model.predict_proba_features(frame), frame.columns["recency_days"])
+    churned = np.asarray(labels.column("churned").to_numpy(zero_copy_only=False), dtype=bool)
+    test = frame.as_of == np.datetime64(cutoff, "D")
+
+    def rows(keep: BoolArray) -> FeatureFrame:
+        return FeatureFrame(frame.customer_id[keep], frame.as_of[keep],
+                            {k: v[keep] for k, v in frame.columns.items()})
+
+    model.fit(tables, cutoff, training=(rows(~test), churned[~test].astype(np.int64)))
+    cases = rows(test)
+    return compare_auc(churned[test], model.predict_proba_features(cases),
+                       cases.columns["recency_days"])
 
 
 def _cross_sell_cases(ws: Any, lines: Any, cutoff: dt.date, horizon_days: int) -> Comparison:
@@ -465,7 +488,10 @@ def _sample(ws: Any, max_customers: int) -> tuple[Any, int | None]:
     ``ceil(customers / max_customers)`` buckets. The hash is taken once per distinct
     customer, not once per line, and the sampled customers' lines are kept through a
     semi-join (null-safe, as the hash of a null id is a value too), in the lines' own order
-    (their ``rowid``): the same rows in the same order as a filter on every line's hash."""
+    (their ``rowid``): the same rows in the same order as a filter on every line's hash.
+    The payments and contacts are narrowed to the sampled customers too (a semi-join in
+    the query): the churn features join them per customer, so the sampled customers'
+    features are the same, without the late payments of every other customer."""
     import ibis
 
     from salesradar.models.features import CustomerTables
@@ -480,14 +506,27 @@ def _sample(ws: Any, max_customers: int) -> tuple[Any, int | None]:
     known = ibis.memtable(customers)
     chosen = known.filter(known.customer_id.cast("string").hash().abs() % buckets == 0)
     ids = chosen.to_pyarrow()
-    picked = ibis.memtable(ids)
-    ordered = lines.mutate(_salesradar_row=lines.rowid())  # the stored order of the lines
-    kept = (ordered.semi_join(picked, ordered.customer_id.identical_to(picked.customer_id))
-            .order_by("_salesradar_row").drop("_salesradar_row"))
     # kept as a temporary table: the backtests read the sample's lines some twenty times, and
-    # each read would otherwise join every line of the workspace again
-    sample = ws.backend.create_table(SAMPLE_TABLE, kept, temp=True, overwrite=True)
-    sampled = dataclasses.replace(tables, lines=sample)
+    # each read would otherwise join every line of the workspace again. Written by one
+    # statement (Ibis's create_table writes a table and then copies it)
+    view = "_salesradar_gate_ids"
+    ws.con.register(view, ids)
+    try:
+        ws.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SAMPLE_TABLE} AS "  # noqa: S608
+            f"SELECT l.* FROM invoice_lines AS l SEMI JOIN {view} AS c "
+            "ON l.customer_id IS NOT DISTINCT FROM c.customer_id ORDER BY l.rowid")
+    finally:
+        ws.con.unregister(view)
+    picked = ibis.memtable(ids)
+
+    def narrowed(table: Any) -> Any:
+        return None if table is None else table.semi_join(
+            picked, table.customer_id.identical_to(picked.customer_id))
+
+    sampled = dataclasses.replace(
+        tables, lines=ws.backend.table(SAMPLE_TABLE, database=("temp", "main")),
+        payments=narrowed(tables.payments), contacts=narrowed(tables.contacts))
     return sampled, int(pc.count(ids["customer_id"]).as_py())
 
 
