@@ -8,8 +8,9 @@ learn (payments and contacts features are left missing, as in a workspace withou
 tables). The label is "no purchase in the next 90 days", drawn from the same process.
 
 Timed per estimator (LightGBM and scikit-learn's HistGradientBoostingClassifier, same settings):
-``fit_features`` (with the defaults: boosting on a 250,000-row sample, isotonic calibration
-over 2 customer-grouped folds, as from 50,000 training rows, i.e. three boosting fits) and ``score_features`` (calibrated
+``fit_features`` (with the defaults: boosting on a 250,000-row sample, isotonic
+calibration over 2 customer-grouped folds, as from 50,000 training rows, i.e. three boosting
+fits) and ``score_features`` (calibrated
 probabilities, SHAP reasons for the 50,000 customers with the most revenue at risk and rule
 reasons for the rest, revenue at risk, the Arrow table), plus the ROC AUC on a fresh simulated
 scoring set. The CPU time of fit + score (all threads of the process) is printed beside the
