@@ -61,6 +61,12 @@ def test_the_data_day_is_the_last_invoice_date(ws: Workspace, tmp_path: Path) ->
     # the same from the backend and from the lines table itself
     assert last_invoice_day(ws.backend) == last_invoice_day(ws.table("invoice_lines")) \
         == date(2024, 3, 9)
+    # the churn model's default day: from the workspace in plain SQL, from its tables via Ibis
+    from salesradar.models.churn import last_invoice_date
+    from salesradar.models.features import CustomerTables
+
+    assert last_invoice_date(ws) == last_invoice_date(CustomerTables.from_workspace(ws)) \
+        == date(2024, 3, 9)
 
 
 def test_a_bad_memory_limit_is_the_users_error_on_a_scoped_workspace_too(
