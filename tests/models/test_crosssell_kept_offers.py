@@ -19,7 +19,6 @@ from salesradar.models.crosssell import (
     ALSRecommender,
     BlendRecommender,
     ItemItemRecommender,
-    PopularityRecommender,
     base,
     recommend_for,
 )
@@ -28,45 +27,12 @@ from salesradar.models.crosssell.service import KEPT_OFFERS
 from salesradar.models.store import model_folder
 from salesradar.workspace import Workspace
 
-DAY = dt.date(2026, 3, 31)  # the day of the fit
+from .crosssell_helpers import DAY, KeptItemItem, KeptPopularity, blend_of_parts, taste_groups
 
 
 # ------------------------------------------------------------------ recommend_rows
-class _KeptPopularity(PopularityRecommender):
-    """Popularity keeping candidates as the blend does: many ties among equally popular SKUs."""
-
-    _keeps_candidates = True
-
-
-class _KeptItemItem(ItemItemRecommender):
-    """Item-item keeping candidates as the blend does."""
-
-    _keeps_candidates = True
-
-
-def _blend_of_parts() -> BlendRecommender:
-    return BlendRecommender(als=ALSRecommender(factors=8, num_threads=1),
-                            item_item=ItemItemRecommender())
-
-
 def _als() -> ALSRecommender:
     return ALSRecommender(factors=8, num_threads=1)
-
-
-def _taste_groups(seed: int = 5) -> pa.Table:
-    """400 customers of three taste groups, 12 purchases each among 100 SKUs of their group."""
-    rng = np.random.default_rng(seed)
-    customer = np.repeat(np.arange(400), 12)
-    sku = (customer % 3) * 100 + rng.integers(0, 100, len(customer))
-    n = len(customer)
-    return pa.table({
-        "customer_id": [f"C{c:03d}" for c in customer],
-        "sku": [f"S{k:03d}" for k in sku],
-        "purchases": rng.integers(1, 4, n).astype(float),
-        "revenue": rng.gamma(2.0, 100.0, n),
-        "first_date": [DAY - dt.timedelta(days=400)] * n,
-        "last_date": [DAY - dt.timedelta(days=int(d)) for d in rng.integers(0, 120, n)],
-    })
 
 
 def _later_purchases(data: pa.Table, offers: pa.Table) -> pa.Table:
@@ -85,7 +51,7 @@ def _later_purchases(data: pa.Table, offers: pa.Table) -> pa.Table:
 
 
 @pytest.mark.parametrize("keep", [16, 9])
-@pytest.mark.parametrize("make", [_blend_of_parts, _KeptItemItem, _KeptPopularity,
+@pytest.mark.parametrize("make", [blend_of_parts, KeptItemItem, KeptPopularity,
                                   ItemItemRecommender, _als], ids=lambda f: f.__name__)
 def test_recommend_rows_gives_those_customers_what_a_whole_ranking_gives(
     make: Callable[[], _CrossSellBase], keep: int, monkeypatch: pytest.MonkeyPatch
@@ -95,7 +61,7 @@ def test_recommend_rows_gives_those_customers_what_a_whole_ranking_gives(
     their batches; a SKU discontinued since: every customer ranked anew)."""
     monkeypatch.setattr(base, "_CANDIDATES", keep)
     monkeypatch.setattr(base, "_BATCH", 8)
-    data = _taste_groups()
+    data = taste_groups()
     model = make().fit(data, discontinued=["S000"])
     at_fit = model.recommend(None, 7)
     model = pickle.loads(pickle.dumps(model))  # as saved
@@ -112,17 +78,17 @@ def test_recommend_rows_gives_those_customers_what_a_whole_ranking_gives(
 
 
 def test_the_fit_digest_is_the_models_and_changes_with_it() -> None:
-    data = _taste_groups()
-    model = _blend_of_parts().fit(data)
+    data = taste_groups()
+    model = blend_of_parts().fit(data)
     model.recommend(None, 7)  # keeps its candidates
     digest = model.fit_digest()
     assert digest is not None and len(digest) == 64
     assert pickle.loads(pickle.dumps(model)).fit_digest() == digest
     assert model.with_purchases(data).fit_digest() != digest  # other own SKUs
-    again = _blend_of_parts().fit(_taste_groups(seed=6))
+    again = blend_of_parts().fit(taste_groups(seed=6))
     again.recommend(None, 7)
     assert again.fit_digest() != digest
-    other = _blend_of_parts().fit(data)
+    other = blend_of_parts().fit(data)
     other.min_support = 6
     other.recommend(None, 7)
     assert other.fit_digest() != digest

@@ -28,7 +28,8 @@ from salesradar.models.crosssell.recommenders import _Deferred
 from salesradar.models.store import fitted_record, load_recent, refit_due
 from salesradar.workspace import Workspace
 
-DAY = dt.date(2026, 3, 31)  # the day of the fit
+from .crosssell_helpers import DAY, KeptItemItem, KeptPopularity, blend_of_parts, taste_groups
+
 SKUS = [f"S{k:02d}" for k in range(12)]
 
 
@@ -206,34 +207,6 @@ def test_scoring_reuses_the_model_of_the_week(
 
 
 # ------------------------------------------------------------- a later day from the candidates
-class _KeptPopularity(PopularityRecommender):
-    """Popularity keeping candidates as the blend does: many ties among equally popular SKUs."""
-
-    _keeps_candidates = True
-
-
-class _KeptItemItem(ItemItemRecommender):
-    """Item-item keeping candidates as the blend does."""
-
-    _keeps_candidates = True
-
-
-def _taste_groups(seed: int = 5) -> pa.Table:
-    """400 customers of three taste groups, 12 purchases each among 100 SKUs of their group."""
-    rng = np.random.default_rng(seed)
-    customer = np.repeat(np.arange(400), 12)
-    sku = (customer % 3) * 100 + rng.integers(0, 100, len(customer))
-    n = len(customer)
-    return pa.table({
-        "customer_id": [f"C{c:03d}" for c in customer],
-        "sku": [f"S{k:03d}" for k in sku],
-        "purchases": rng.integers(1, 4, n).astype(float),
-        "revenue": rng.gamma(2.0, 100.0, n),
-        "first_date": [DAY - dt.timedelta(days=400)] * n,
-        "last_date": [DAY - dt.timedelta(days=int(d)) for d in rng.integers(0, 120, n)],
-    })
-
-
 def _a_later_day(data: pa.Table, offers: pa.Table) -> pa.Table:
     """The purchases of a later day: every third customer bought its first offers (one to
     six of them), every fifth some SKU of another group; every 40th no longer owns its first
@@ -252,13 +225,8 @@ def _a_later_day(data: pa.Table, offers: pa.Table) -> pa.Table:
     return pa.table({"customer_id": [r[0] for r in rows], "sku": [r[1] for r in rows]})
 
 
-def _blend_of_parts() -> BlendRecommender:
-    return BlendRecommender(als=ALSRecommender(factors=8, num_threads=1),
-                            item_item=ItemItemRecommender())
-
-
 @pytest.mark.parametrize("keep", [16, 9])
-@pytest.mark.parametrize("make", [_blend_of_parts, _KeptItemItem, _KeptPopularity],
+@pytest.mark.parametrize("make", [blend_of_parts, KeptItemItem, KeptPopularity],
                          ids=lambda f: f.__name__)
 def test_a_later_day_from_the_candidates_is_a_ranking_anew(
     make: Callable[[], _CrossSellBase], keep: int, monkeypatch: pytest.MonkeyPatch
@@ -277,7 +245,7 @@ def test_a_later_day_from_the_candidates_is_a_ranking_anew(
         return dense(self, rows, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_CrossSellBase, "_dense_top_n", counted)
-    data = _taste_groups()
+    data = taste_groups()
     model = make().fit(data, discontinued=["S000"])
     at_fit = model.recommend(None, 7)
     assert model.candidates_ is not None
@@ -296,7 +264,7 @@ def test_a_later_day_from_the_candidates_is_a_ranking_anew(
     # the batches of the customers who no longer own an own SKU of the fit, at least, ranked
     # again; with 9 candidates to spare, not all (popularity: ties everywhere, all)
     assert len(reranked) == 2 and reranked[0] >= 40
-    assert reranked[0] < 400 or keep < 16 or make is _KeptPopularity
+    assert reranked[0] < 400 or keep < 16 or make is KeptPopularity
     # the candidates serve every later day, pickled with the model
     again = pickle.loads(pickle.dumps(model)).with_purchases(purchases, never=never)
     assert again.recommend(None, 7).equals(day)
