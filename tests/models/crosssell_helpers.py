@@ -14,6 +14,7 @@ from salesradar.models.crosssell import (
     ItemItemRecommender,
     PopularityRecommender,
 )
+from salesradar.workspace import Workspace
 
 DAY = dt.date(2026, 3, 31)  # the day of the fit
 
@@ -50,3 +51,19 @@ def taste_groups(seed: int = 5) -> pa.Table:
         "first_date": [DAY - dt.timedelta(days=400)] * n,
         "last_date": [DAY - dt.timedelta(days=int(d)) for d in rng.integers(0, 120, n)],
     })
+
+
+def insert_lines(ws: Workspace, rows: list[tuple[str, str, dt.date]], tag: str) -> None:
+    """Invoice lines (customer, SKU, day) written straight into the workspace, one per row."""
+    n = len(rows)
+    table = pa.table({
+        "invoice_id": [f"{tag}{i}" for i in range(n)], "line_no": [1] * n,
+        "invoice_date": pa.array([r[2] for r in rows], pa.date32()),
+        "customer_id": [r[0] for r in rows], "sku": [r[1] for r in rows],
+        "quantity": [1.0] * n, "net_revenue": [25.0 + i % 7 for i in range(n)],
+    })
+    ws.con.register("_staged", table)
+    try:
+        ws.con.execute("INSERT INTO invoice_lines BY NAME SELECT * FROM _staged")
+    finally:
+        ws.con.unregister("_staged")

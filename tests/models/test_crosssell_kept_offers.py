@@ -27,7 +27,14 @@ from salesradar.models.crosssell.service import KEPT_OFFERS
 from salesradar.models.store import model_folder
 from salesradar.workspace import Workspace
 
-from .crosssell_helpers import DAY, KeptItemItem, KeptPopularity, blend_of_parts, taste_groups
+from .crosssell_helpers import (
+    DAY,
+    KeptItemItem,
+    KeptPopularity,
+    blend_of_parts,
+    insert_lines,
+    taste_groups,
+)
 
 
 # ------------------------------------------------------------------ recommend_rows
@@ -95,20 +102,6 @@ def test_the_fit_digest_is_the_models_and_changes_with_it() -> None:
 
 
 # ------------------------------------------------------------ recommend_for(kept_offers=...)
-def _insert(ws: Workspace, rows: list[tuple[str, str, dt.date]], tag: str) -> None:
-    n = len(rows)
-    table = pa.table({
-        "invoice_id": [f"{tag}{i}" for i in range(n)], "line_no": [1] * n,
-        "invoice_date": pa.array([r[2] for r in rows], pa.date32()),
-        "customer_id": [r[0] for r in rows], "sku": [r[1] for r in rows],
-        "quantity": [1.0] * n, "net_revenue": [25.0 + i % 7 for i in range(n)],
-    })
-    ws.con.register("_staged", table)
-    try:
-        ws.con.execute("INSERT INTO invoice_lines BY NAME SELECT * FROM _staged")
-    finally:
-        ws.con.unregister("_staged")
-
 
 def _history(customers: int = 300, seed: int = 0) -> list[tuple[str, str, dt.date]]:
     """Three taste groups of 15 SKUs, 5 SKUs each customer, on days in the 80 days to DAY."""
@@ -126,7 +119,7 @@ def _history(customers: int = 300, seed: int = 0) -> list[tuple[str, str, dt.dat
 @pytest.fixture
 def ws(tmp_path: Path) -> Iterator[Workspace]:
     with Workspace.open(tmp_path / "w.duckdb") as opened:
-        _insert(opened, _history(), "I")
+        insert_lines(opened, _history(), "I")
         yield opened
 
 
@@ -185,7 +178,7 @@ def test_a_day_ranks_only_the_customers_whose_purchases_changed(
     # another SKU; deleted: all lines of one of C005's SKUs; a new customer
     d2 = d1 + dt.timedelta(days=1)
     new_sku = next(s for s in (f"S{k:02d}" for k in range(15, 30)) if s not in _owned(ws, "C001"))
-    _insert(ws, [("C001", new_sku, d2), ("C002", _owned(ws, "C002")[0], d2),
+    insert_lines(ws, [("C001", new_sku, d2), ("C002", _owned(ws, "C002")[0], d2),
                  ("C999", "S00", d2)], "N")
     edited = next(s for s in (f"S{k:02d}" for k in range(30, 45)) if s not in _owned(ws, "C004"))
     ws.con.execute("UPDATE invoice_lines SET sku = ? WHERE invoice_id = (SELECT min(invoice_id) "
@@ -229,10 +222,10 @@ def test_scoring_keeps_the_days_offers_beside_the_models(ws: Workspace) -> None:
     folder = model_folder(ws)
     assert folder is not None and not (folder / KEPT_OFFERS).exists()
     d1 = DAY + dt.timedelta(days=1)
-    _insert(ws, [("C001", "S20", d1)], "N")
+    insert_lines(ws, [("C001", "S20", d1)], "N")
     first = scoring._score_cross_sell(ws, d1, True)
     assert (folder / KEPT_OFFERS).exists()
-    _insert(ws, [("C002", "S40", d1)], "M")
+    insert_lines(ws, [("C002", "S40", d1)], "M")
     second = scoring._score_cross_sell(ws, d1, True)
     (folder / KEPT_OFFERS).unlink()
     assert second.equals(scoring._score_cross_sell(ws, d1, True))

@@ -28,7 +28,14 @@ from salesradar.models.crosssell.recommenders import _Deferred
 from salesradar.models.store import fitted_record, load_recent, refit_due
 from salesradar.workspace import Workspace
 
-from .crosssell_helpers import DAY, KeptItemItem, KeptPopularity, blend_of_parts, taste_groups
+from .crosssell_helpers import (
+    DAY,
+    KeptItemItem,
+    KeptPopularity,
+    blend_of_parts,
+    insert_lines,
+    taste_groups,
+)
 
 SKUS = [f"S{k:02d}" for k in range(12)]
 
@@ -46,20 +53,6 @@ def _purchases(customers: int = 120, seed: int = 0) -> list[tuple[str, str, dt.d
                 rows.append((f"C{c:03d}", str(sku), when))
     return rows
 
-
-def _insert(ws: Workspace, rows: list[tuple[str, str, dt.date]], tag: str) -> None:
-    n = len(rows)
-    table = pa.table({
-        "invoice_id": [f"{tag}{i}" for i in range(n)], "line_no": [1] * n,
-        "invoice_date": pa.array([r[2] for r in rows], pa.date32()),
-        "customer_id": [r[0] for r in rows], "sku": [r[1] for r in rows],
-        "quantity": [1.0] * n, "net_revenue": [25.0 + i % 7 for i in range(n)],
-    })
-    ws.con.register("_staged", table)
-    try:
-        ws.con.execute("INSERT INTO invoice_lines BY NAME SELECT * FROM _staged")
-    finally:
-        ws.con.unregister("_staged")
 
 
 def _blend() -> BlendRecommender:
@@ -85,7 +78,7 @@ def _fitted_on(ws: Workspace) -> object:
 def fitted_ws(tmp_path: Path) -> Iterator[Workspace]:
     """A workspace file (the models are saved beside it) with the purchases to DAY."""
     with Workspace.open(tmp_path / "w.duckdb") as ws:
-        _insert(ws, _purchases(), "I")
+        insert_lines(ws, _purchases(), "I")
         yield ws
 
 
@@ -112,8 +105,8 @@ def test_a_purchase_after_the_fit_is_never_offered(fitted_ws: Workspace) -> None
     at_fit = _offers(recommend_for(fitted_ws, n=11, as_of=DAY, model=model))
     first = at_fit["C000"][0]
     later = DAY + dt.timedelta(days=1)
-    _insert(fitted_ws, [("C000", first, later), ("C999", "S00", later), ("C001", "NEW", later)],
-            "N")
+    insert_lines(fitted_ws,
+                 [("C000", first, later), ("C999", "S00", later), ("C001", "NEW", later)], "N")
     offers = recommend_for(fitted_ws, n=10, as_of=later, fitted=model)
     got = _offers(offers)
     assert got["C000"] == [s for s in at_fit["C000"] if s != first][:10]
@@ -166,7 +159,7 @@ def test_scoring_reuses_the_model_of_the_week(
     assert saved is None  # more than 5% more lines than it was fitted on: not served
 
     later = DAY + dt.timedelta(days=1)
-    _insert(ws, [("C000", "S00", later), ("C002", "S01", later)], "N")
+    insert_lines(ws, [("C000", "S00", later), ("C002", "S01", later)], "N")
     count = ws.con.execute("SELECT count(*) FROM invoice_lines").fetchone()
     assert count is not None
     lines = int(count[0])
@@ -309,5 +302,5 @@ def test_refit_due_says_whether_the_saved_model_serves_the_day(fitted_ws: Worksp
     count = ws.con.execute("SELECT count(*) FROM invoice_lines").fetchone()
     assert count is not None
     more = int(count[0]) // 20 + 1  # just over 5% more lines
-    _insert(ws, [("C000", "S00", DAY)] * more, "M")
+    insert_lines(ws, [("C000", "S00", DAY)] * more, "M")
     assert refit_due(ws, "cross_sell", DAY, 0)
