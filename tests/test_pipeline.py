@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,41 @@ def test_libraries_imported_ahead_on_their_own_thread_and_a_failure_left_to_the_
     assert seen == ["salesradar-import-ahead"]
     assert "tabnanny" in sys.modules and "salesradar_no_such_module" not in sys.modules
     assert "lightgbm" in AHEAD  # the churn model's library, the longest import of a refresh
+
+
+def test_the_scoring_steps_start_once_the_imports_ahead_are_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two threads importing scikit-learn's submodules at once can each find a module the other
+    has half initialized (an ImportError seen on small companies, whose churn fit starts within
+    a second): the scoring steps start only when the imports ahead are done."""
+    import threading
+    import time
+
+    from salesradar.models import scoring
+    from salesradar.models.refresh_scope import importing_ahead
+
+    imported = threading.Event()
+
+    def slow_imports() -> None:
+        time.sleep(0.5)
+        imported.set()
+
+    thread = threading.Thread(target=slow_imports)
+    thread.start()
+    importing_ahead(thread)
+    seen: list[bool] = []
+
+    class Stop(Exception):
+        pass
+
+    class RecordingLanes:
+        def __init__(self, *args: object) -> None:
+            seen.append(imported.is_set())
+            raise Stop
+
+    monkeypatch.setattr(scoring, "_Lanes", RecordingLanes)
+    monkeypatch.setattr(scoring, "non_product_codes", lambda ws, fresh: [])
+    with Workspace.open(tmp_path / "w.duckdb") as ws, pytest.raises(Stop):
+        scoring._score_all(ws, dt.date(2026, 1, 31), 90, "v", "k", 0.0, True, None)
+    assert seen == [True]

@@ -104,8 +104,11 @@ def import_ahead(modules: tuple[str, ...] = AHEAD) -> threading.Thread:
             with contextlib.suppress(Exception):
                 importlib.import_module(name)
 
+    from salesradar.models.refresh_scope import importing_ahead
+
     thread = threading.Thread(target=load, daemon=True, name="salesradar-import-ahead")
     thread.start()
+    importing_ahead(thread)  # the scoring steps wait for it: no two threads import them at once
     return thread
 
 

@@ -60,3 +60,24 @@ def shared_value(ws: Any, name: str) -> Any:
         return None
     with sharing.lock:
         return sharing.values.get(name)
+
+
+# threads importing libraries ahead of a fit (salesradar.pipeline.import_ahead), still running
+_IMPORTS_AHEAD: list[threading.Thread] = []
+
+
+def importing_ahead(thread: threading.Thread) -> None:
+    """Record ``thread``, which imports libraries ahead of a fit, for
+    :func:`wait_for_imports_ahead`."""
+    _IMPORTS_AHEAD.append(thread)
+
+
+def wait_for_imports_ahead() -> None:
+    """Wait until the threads importing libraries ahead (:func:`importing_ahead`) are done.
+
+    Called before the scoring steps start: two threads importing scikit-learn's submodules at
+    once can each find a module the other has only half initialized ("cannot import name ...
+    from partially initialized module", seen on small companies whose fit starts within a
+    second). On a large company the imports are long done by then."""
+    while _IMPORTS_AHEAD:
+        _IMPORTS_AHEAD.pop().join()

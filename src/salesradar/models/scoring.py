@@ -47,6 +47,7 @@ from salesradar.models.features import shared_view, sharing_customer_days
 from salesradar.models.gates import RULE_NAMES, Gate, model_gates
 from salesradar.models.labels import health_factor, reason_labels, tier_handling, tier_name
 from salesradar.models.non_product import non_product_codes
+from salesradar.models.refresh_scope import wait_for_imports_ahead
 from salesradar.models.stopped_items import (
     StoppedItemsModel,
     find_stopped_items,
@@ -149,6 +150,7 @@ def _score_all(ws: Any, day: dt.date, horizon_days: int, version: str, key: str,
             ws.write_arrow(SCORE_TABLES[name], result[0])
             rows[name] = result[0].num_rows
 
+    wait_for_imports_ahead()  # the steps import what a thread may still be importing
     with _Lanes(ws, progress, len(SCORE_TABLES) + 1) as lanes:
         gates_step = lanes.submit("gates", lambda view: model_gates(
             view, day, horizon_days, version=version, fresh=not reuse), announce=False)
