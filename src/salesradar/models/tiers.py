@@ -196,11 +196,23 @@ def assign_tiers(
     strategic_rank = _pct_rank(strategic, ~loss)
     # the very most profitable customers are strategic whatever their breadth
     top_profit = _pct_rank(profit, ~loss) > 1.0 - a_share / 2.0
+    # the tiers as codes, 0-3 for A-D (the order of their letters)
     tier = np.where(
-        loss, "D",
-        np.where((strategic_rank > 1.0 - a_share) | top_profit, "A",
-                 np.where(growth_pct >= b_growth, "B", "C")),
+        loss, 3,
+        np.where((strategic_rank > 1.0 - a_share) | top_profit, 0,
+                 np.where(growth_pct >= b_growth, 1, 2)),
     )
+    # the table's order (A first, then by profit) taken before the texts are made: each row's
+    # words depend on its own numbers only, so they are made in that order and no text column
+    # is reordered afterwards
+    order = np.lexsort((-profit, tier))
+    ids = ids.take(pa.array(order))
+    tier, profit, cost_to_serve, skus, profit_pct = (
+        tier[order], profit[order], cost_to_serve[order], skus[order], profit_pct[order])
+    share, potential, trend, has_potential = (
+        share[order], potential[order], trend[order], has_potential[order])
+    revenue, gross_profit, growth_pct, fit_pct = (
+        revenue[order], gross_profit[order], growth_pct[order], fit_pct[order])
 
     profit_words = "profit " if has_cost else "gross profit unknown (no cost); revenue "
     top = number_text(np.ceil(100.0 * (1.0 - profit_pct) + 100.0 / n))
@@ -233,10 +245,9 @@ def assign_tiers(
                        pa.scalar("לקוח חדש (ללא הכנסות בתקופה הקודמת)")),
         ),
     )
-    tier_arr = pa.array(tier.astype(str))
-    table = pa.table({
+    return pa.table({
         "customer_id": ids,
-        "tier": tier_arr,
+        "tier": _map(tier, {code: code for code in _TIERS}),
         "tier_name": _map(tier, TIER_NAMES),
         "revenue": revenue,
         "gross_profit": gross_profit,
@@ -255,15 +266,16 @@ def assign_tiers(
         "reason_he": reason_he,
         "handling_he": _map(tier, _labels.HANDLING["he"]),
     })
-    order = np.lexsort((-profit, tier))
-    return table.take(pa.array(order))
 
 
-def _map(keys: npt.NDArray[Any], mapping: dict[str, str]) -> pa.Array:
-    """Look each key up in ``mapping`` (vectorized)."""
-    names = list(mapping)
-    index = pc.index_in(pa.array(keys.astype(str)), value_set=pa.array(names))
-    result: pa.Array = pa.array(list(mapping.values())).take(index)
+_TIERS = ("A", "B", "C", "D")  # the tier of each code of assign_tiers
+
+
+def _map(codes: IntArray, mapping: dict[str, str]) -> pa.Array:
+    """``mapping``'s value of each tier code's letter (:data:`_TIERS`): the few values taken
+    by index, without making a text of every row's letter to look it up."""
+    values = pa.array([mapping[code] for code in _TIERS], pa.string())
+    result: pa.Array = values.take(pa.array(codes, pa.int64()))
     return result
 
 
