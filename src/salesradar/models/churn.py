@@ -42,6 +42,7 @@ from salesradar.models.churn_text import (
 )
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
+from salesradar.models.refresh_scope import once_per_refresh, shared_value
 from salesradar.models.rhythm import BetaGeoModel
 from salesradar.models.text import as_floats, join_text
 from salesradar.workspace import Workspace, data_day
@@ -835,7 +836,7 @@ class ChurnModel:
         frame = build_features(
             tables, [day], horizon_days=self.horizon_days, window_days=self.window_days
         )
-        terms = customer_terms(tables.lines, day).to_pyarrow()
+        terms = _customer_terms(data, tables, day)
         where = pc.index_in(pa.array(frame.customer_id.astype(str)),
                             value_set=terms.column("customer_id").cast(pa.string()))
         aligned = {name: terms.column(name).take(where) for name in _TERM_COLUMNS}
@@ -996,6 +997,37 @@ class ChurnModel:
         groups = [_GROUP_NAMES[int(g)] for g in self.scored_reasons_[i] if g >= 0]
         return (c, self._terms(i, as_of), float(self.scored_probability_[i]), self.horizon_days,
                 self.window_days, groups)
+
+
+def _shared_terms_name(day: dt.date) -> str:
+    return f"customer_terms {day.isoformat()}"
+
+
+def shared_customer_terms(ws: Any, day: dt.date) -> pa.Table | None:
+    """:func:`~salesradar.models.cadence.customer_terms` of the workspace's invoice lines at
+    ``day``, as :meth:`ChurnModel.score` computed them in this refresh (for the health
+    scores, which need their rhythm: the same query twice otherwise); None when not (yet)
+    computed, or outside a refresh (:func:`~salesradar.models.refresh_scope.shared_value`)."""
+    if not _is_workspace(ws):
+        return None
+    found = shared_value(ws, _shared_terms_name(day))
+    return found if isinstance(found, pa.Table) else None
+
+
+def _is_workspace(data: Any) -> bool:
+    return hasattr(data, "backend") and hasattr(data, "table") and hasattr(data, "row_count")
+
+
+def _customer_terms(data: Any, tables: CustomerTables, day: dt.date) -> pa.Table:
+    """The customers' terms at ``day`` of :meth:`ChurnModel.score`; of a workspace, kept for
+    the refresh's other steps (:func:`shared_customer_terms`), or taken from there."""
+    kept = shared_customer_terms(data, day)
+    if kept is not None:
+        return kept
+    terms: pa.Table = customer_terms(tables.lines, day).to_pyarrow()
+    if _is_workspace(data):  # the workspace's own lines (tables made from it)
+        terms = once_per_refresh(data, _shared_terms_name(day), lambda: terms)
+    return terms
 
 
 # the customer's terms (salesradar.models.cadence) score_churn carries, and their types

@@ -327,10 +327,15 @@ def health_scores(
     end = as_of or data_day(ws)
     mid = end - dt.timedelta(days=trend_days)
     start = mid - dt.timedelta(days=trend_days)
+    from salesradar.models.churn import shared_customer_terms
+
     lines = ws.table("invoice_lines")
     # the one rhythm definition (median gap); it reads only days up to ``end`` itself, and from
-    # the whole lines table it reads the refresh's shared customer-days (sharing_customer_days)
-    terms = customer_rhythm(lines, end)
+    # the whole lines table it reads the refresh's shared customer-days (sharing_customer_days);
+    # the churn scores of the refresh computed it already when they are done: read from there
+    shared = shared_customer_terms(ws, end)
+    terms = customer_rhythm(lines, end) if shared is None else ibis.memtable(shared.select(
+        ["customer_id", "purchase_days", "typical_gap_days", "days_since_last_order"]))
     lines = lines.filter(lines.invoice_date.cast("date") <= ibis.date(end))
     rhythm = terms.select(
         "customer_id",
