@@ -85,19 +85,27 @@ def _is_plain(kind: pa.DataType) -> bool:
                 or pa.types.is_null(kind))
 
 
+_MICROSECONDS = pa.timestamp("us")  # a naive timestamp column as DuckDB gives it
+
+
 def _plain_column(column: pa.ChunkedArray) -> list[Any]:
     """:func:`plain` of every value of an Arrow column, converting only the types that need it
     (integer, text and boolean columns, lists of them, and float columns without NaN or
-    infinity are already plain)."""
-    values: list[Any] = column.to_pylist()
+    infinity are already plain). Dates and naive timestamps become their ISO text in Arrow
+    (what ``isoformat()`` writes), not through a Python object per value."""
     kind = column.type
+    if pa.types.is_date(kind):  # date.isoformat(): YYYY-MM-DD
+        return column.cast(pa.string()).to_pylist()  # type: ignore[no-any-return]
+    if kind == _MICROSECONDS:  # datetime.isoformat(): T, and the microseconds only when not 0
+        text = pc.replace_substring(column.cast(pa.string()), " ", "T", max_replacements=1)
+        return pc.replace_substring_regex(  # type: ignore[no-any-return]
+            text, pattern=r"\.000000$", replacement="").to_pylist()
+    values: list[Any] = column.to_pylist()
     if _is_plain(kind):
         return values
     if pa.types.is_floating(kind) and not pc.any(
             pc.invert(pc.is_finite(column)), skip_nulls=True).as_py():
         return values
-    if pa.types.is_date(kind):  # datetime.date values
-        return [None if v is None else v.isoformat() for v in values]
     if pa.types.is_decimal(kind):  # decimal.Decimal values
         return [None if v is None else float(v) for v in values]
     return [plain(v) for v in values]
