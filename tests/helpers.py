@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import secrets
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 DATA = Path(__file__).parent / "data"
 MAPPINGS = Path(__file__).parents[1] / "src" / "salesradar" / "io" / "mappings"
@@ -70,3 +77,41 @@ def postgres_server(prefix: str) -> Iterator[Any]:
     finally:
         server.cleanup()
         shutil.rmtree(data, ignore_errors=True)
+
+
+DEMO_ARGS = ("--customers", "150", "--years", "2")  # of tests/web, api, cli, e2e and reports
+
+
+def demo_copy(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A new folder ``name`` holding a copy of what ``salesradar demo --out FOLDER --customers 150
+    --years 2 --json`` writes (data/, the workspace, its store and its models).
+
+    The command runs once per test run: the API/page tests (tests/web), the CLI tests and the
+    browser tests each built the same company (same arguments, same seed), and the report tests
+    one of 120 customers, ~10-12 CPU s apiece.
+    The first caller (of any xdist worker) builds it under a file lock in the run's own temporary
+    folder (``pytest-N``: nothing is kept between runs); every caller then gets its own copy, so
+    what one group writes (users, statuses, commitments) no other sees. A workspace copied with
+    its store is followed by the store (``salesradar.app.db._bind``) as a moved workspace.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    built = root / "shared-demo"
+    with (root / "shared-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not built.exists():
+            # built in a folder that is then renamed: the store's recorded workspace path is
+            # gone, so each copy is followed as a moved workspace, whatever --app-db names it
+            building = root / "shared-demo-build"
+            shutil.rmtree(building, ignore_errors=True)  # a build that failed half-way
+            building.mkdir()
+            result = subprocess.run(
+                [sys.executable, "-m", "salesradar", "demo", "--out", str(building), *DEMO_ARGS,
+                 "--json"], cwd=building, capture_output=True, text=True, timeout=600,
+                check=False, env={**os.environ, "COLUMNS": "160"})
+            assert result.returncode == 0, f"salesradar demo: {result.stderr}"
+            json.loads(result.stdout)  # the --json output is one JSON document
+            building.rename(built)
+    folder = tmp_path_factory.mktemp(name)
+    shutil.copytree(built, folder, dirs_exist_ok=True)
+    return folder

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from helpers import demo_copy
+
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "salesradar", *args], cwd=cwd, text=True,
@@ -20,11 +22,8 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("cli-demo")
-    result = run("demo", "--out", str(folder), "--customers", "150", "--years", "2", "--json",
-                 cwd=folder)
-    assert result.returncode == 0, result.stderr
-    return folder / "salesradar.duckdb"
+    """A copy of the demo company `salesradar demo` builds once per run (helpers.demo_copy)."""
+    return demo_copy(tmp_path_factory, "cli-demo") / "salesradar.duckdb"
 
 
 def as_json(*args: str, workspace: Path) -> Any:

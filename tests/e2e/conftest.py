@@ -28,7 +28,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 
-from helpers import free_port
+from helpers import demo_copy, free_port
 from salesradar.app import AppDB
 from salesradar.app.users import add_user
 from salesradar.insights import InsightStore
@@ -133,9 +133,7 @@ def _add_users(folder: Path, db: AppDB, insights: list[dict[str, Any]]) -> list[
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     """Build the demo company, read who owns what, create the users (all before serving, since
     the server holds the workspace)."""
-    folder = tmp_path_factory.mktemp("e2e-demo")
-    salesradar("demo", "--out", str(folder), "--customers", "150", "--years", "2", "--json",
-               cwd=folder)
+    folder = demo_copy(tmp_path_factory, "e2e-demo")  # `salesradar demo`, built once a run
     workspace = folder / "salesradar.duckdb"
     db = AppDB.open(None, workspace=workspace)
     try:

@@ -1,4 +1,4 @@
-"""A small demo company built once by `salesradar demo`, with its sample commitment recorded."""
+"""The demo company `salesradar demo` builds, with its sample commitment recorded."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import demo_copy
+
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "salesradar", *args], cwd=cwd, text=True,
@@ -20,10 +22,9 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """The demo workspace file and the id of the demo's sample commitment."""
-    folder = tmp_path_factory.mktemp("reports-demo")
-    built = cli("demo", "--out", str(folder), "--customers", "120", "--years", "2", "--json",
-                cwd=folder)
-    assert built.returncode == 0, built.stderr
+    # a copy of the demo company of tests/web, cli and e2e (`salesradar demo`, built once a run);
+    # these tests only need a company with a sample commitment to report on, of any size
+    folder = demo_copy(tmp_path_factory, "reports-demo")
     ws = folder / "salesradar.duckdb"
     added = cli("commitment", "add", "--file", str(folder / "data" / "commitment.yaml"),
                 "--workspace", str(ws), "--json", cwd=folder)

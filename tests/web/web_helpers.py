@@ -7,11 +7,8 @@ cookies, forms, templates, DuckDB, SQLite).
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -25,6 +22,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from helpers import demo_copy
 from salesradar.api import create_app
 from salesradar.app.db import AppDB
 from salesradar.app.users import add_user, create_token
@@ -114,12 +112,7 @@ def serve(app: FastAPI, *, lifespan: str = "off", forwarded_allow_ips: str | Non
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """The demo company, built once per session: the API and page tests share it (this module
     is a pytest plugin of tests/conftest.py)."""
-    folder = tmp_path_factory.mktemp("web-demo")
-    result = subprocess.run(
-        [sys.executable, "-m", "salesradar", "demo", "--out", str(folder), "--customers", "150",
-         "--years", "2", "--json"], cwd=folder, capture_output=True, text=True, timeout=600,
-        check=False, env={**os.environ, "COLUMNS": "160"})
-    assert result.returncode == 0, result.stderr
+    folder = demo_copy(tmp_path_factory, "web-demo")  # `salesradar demo`, built once a run
     workspace = folder / "salesradar.duckdb"
     db = AppDB.open(workspace=folder / "salesradar.duckdb")  # its own store
     insights = InsightStore(db).list_insights(status=["new", "sent", "acknowledged"])
