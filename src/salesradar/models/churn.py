@@ -42,6 +42,7 @@ from salesradar.models.churn_text import (
 )
 from salesradar.models.evaluation import BacktestMetric
 from salesradar.models.features import FEATURES, CustomerTables, churn_features, churn_labels
+from salesradar.models.product_corrections import is_workspace
 from salesradar.models.refresh_scope import once_per_refresh, shared_value
 from salesradar.models.rhythm import BetaGeoModel
 from salesradar.models.text import as_floats, join_text
@@ -1008,14 +1009,10 @@ def shared_customer_terms(ws: Any, day: dt.date) -> pa.Table | None:
     ``day``, as :meth:`ChurnModel.score` computed them in this refresh (for the health
     scores, which need their rhythm: the same query twice otherwise); None when not (yet)
     computed, or outside a refresh (:func:`~salesradar.models.refresh_scope.shared_value`)."""
-    if not _is_workspace(ws):
+    if not is_workspace(ws):
         return None
     found = shared_value(ws, _shared_terms_name(day))
     return found if isinstance(found, pa.Table) else None
-
-
-def _is_workspace(data: Any) -> bool:
-    return hasattr(data, "backend") and hasattr(data, "table") and hasattr(data, "row_count")
 
 
 def _customer_terms(data: Any, tables: CustomerTables, day: dt.date) -> pa.Table:
@@ -1025,7 +1022,7 @@ def _customer_terms(data: Any, tables: CustomerTables, day: dt.date) -> pa.Table
     if kept is not None:
         return kept
     terms: pa.Table = customer_terms(tables.lines, day).to_pyarrow()
-    if _is_workspace(data):  # the workspace's own lines (tables made from it)
+    if is_workspace(data):  # the workspace's own lines (tables made from it)
         terms = once_per_refresh(data, _shared_terms_name(day), lambda: terms)
     return terms
 
