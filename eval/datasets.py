@@ -164,20 +164,28 @@ def load_cdnow(ws: Workspace) -> None:
 
 @dataclass(frozen=True)
 class Dataset:
+    """A public dataset: how to load it, and the currency its amounts are in (the company's
+    ``currency`` setting a user of that data would choose: every amount in a text is written
+    with its sign)."""
+
     name: str
     load: Callable[[Workspace], None]
+    currency: str
     has_products: bool = True
 
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
-    Dataset("uci_online_retail", load_uci),
-    Dataset("uci_online_retail_ii", load_uci_ii),
-    Dataset("uci_online_retail_2y", load_uci_2y),
-    Dataset("superstore", load_superstore),
-    Dataset("northwind", load_northwind),
-    Dataset("classicmodels", load_classicmodels),
-    Dataset("maven_crm", load_maven_crm, has_products=False),
-    Dataset("cdnow", load_cdnow, has_products=False),
+    # a UK wholesaler: UnitPrice in sterling (its SOURCE.md)
+    Dataset("uci_online_retail", load_uci, "GBP"),
+    Dataset("uci_online_retail_ii", load_uci_ii, "GBP"),
+    Dataset("uci_online_retail_2y", load_uci_2y, "GBP"),
+    # US dollars: the US retailer Superstore, the Northwind Traders and classicmodels sample
+    # databases (prices written in $), Maven's CRM (revenue in USD) and CDNOW ("dollars")
+    Dataset("superstore", load_superstore, "USD"),
+    Dataset("northwind", load_northwind, "USD"),
+    Dataset("classicmodels", load_classicmodels, "USD"),
+    Dataset("maven_crm", load_maven_crm, "USD", has_products=False),
+    Dataset("cdnow", load_cdnow, "USD", has_products=False),
 )}
 
 

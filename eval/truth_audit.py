@@ -5,11 +5,13 @@ For each dataset the workspace is built through the normal importer (eval/datase
 company with run_eval's fixed seed) into its own folder (default ``eval/.cache/truth_audit``, so
 that scoring never writes into the workspaces the backtests read), scored at its last data day
 (``models.scoring.score_workspace``), its insights generated
-(``insights.generate.generate_insights``) and audited with the 360 explanations of the customers
-they name (``insights.audit``). Printed per dataset: insights checked by kind, claims checked by
-name, false claims by reason with examples. Written per dataset, ``<name>.md`` in the folder:
-20 insights (the highest priority of each kind in turn, then random ones, seed 0) each beside
-its subject's raw history (purchase days with amounts, returns) for a human read.
+(``insights.generate.generate_insights``, every amount written in the dataset's own currency:
+pounds for the UCI wholesaler, dollars for the US data, shekels for the demo) and audited with the
+360 explanations of the customers they name (``insights.audit``). Printed per dataset: insights
+checked by kind, claims checked by name, false claims by reason with examples. Written per dataset,
+``<name>.md`` in the folder: 20 insights (the highest priority of each kind in turn, then random
+ones, seed 0) each beside its subject's raw history (purchase days with amounts, returns) for a
+human read.
 
     python eval/truth_audit.py [uci_online_retail ... demo] [--cache DIR] [--explanations N]
 """
@@ -29,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from salesradar.currency import DEFAULT_CURRENCY, use_currency
 from salesradar.insights.audit import AuditReport, audit_insights
 from salesradar.workspace import Workspace
 
@@ -57,6 +60,11 @@ def workspace(name: str, cache: Path) -> Path:
             shutil.copyfile(source, target)
         return target
     return Path(_module("datasets").workspace_for(name, target))
+
+
+def currency_of(name: str) -> str:
+    """The currency the dataset's amounts are in (the demo company's: shekels, the default)."""
+    return DEFAULT_CURRENCY if name == "demo" else str(_module("datasets").DATASETS[name].currency)
 
 
 # ------------------------------------------------------------------------------ sample
@@ -148,7 +156,7 @@ def run(name: str, cache: Path, explanations: int | None) -> tuple[str, dict[str
 
     path = workspace(name, cache)
     started = time.perf_counter()
-    with Workspace.open(path) as ws:
+    with Workspace.open(path) as ws, use_currency(currency_of(name)):
         summary = score_workspace(ws)
         scored = time.perf_counter()
         insights = generate_insights(ws)
