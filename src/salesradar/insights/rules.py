@@ -306,17 +306,21 @@ def cross_sell(ctx: Context) -> list[Finding]:
     co-buyers) for the claims.
     """
     s = ctx.settings
+    # offers scored before the anchors' names were kept: their codes
+    anchor_name = "s.anchor_name" if "anchor_name" in ctx.ws.table(
+        "score_cross_sell").columns else "NULL"
     rows = ctx.rows(
-        """WITH top AS (
+        f"""WITH top AS (
                 SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku,
                        s.name AS sku_name, s.score, s.reason, s.expected_value,
-                       s.anchor_sku, s.anchor_buyers, s.co_buyers, s.sku_buyers,
+                       s.anchor_sku, {anchor_name} AS anchor_name, s.anchor_buyers,
+                       s.co_buyers, s.sku_buyers,
                        s.year_buyers, s.customers, s.scored_by,
                        row_number() OVER (PARTITION BY cu.rep_id
                                           ORDER BY s.expected_value DESC, s.customer_id) AS n
                 FROM score_cross_sell s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
                 WHERE s.rank = 1 AND s.expected_value >= ?)
-            SELECT * EXCLUDE (n) FROM top WHERE n <= ? ORDER BY customer_id""",
+            SELECT * EXCLUDE (n) FROM top WHERE n <= ? ORDER BY customer_id""",  # noqa: S608
         s.cross_sell_min_value, s.cross_sell_per_rep,
     )
     if not rows:
@@ -325,7 +329,8 @@ def cross_sell(ctx: Context) -> list[Finding]:
     return [
         Finding(Kind.CROSS_SELL, Subject("customer_sku", f"{r['customer_id']}/{r['sku']}"),
                 r["rep_id"], float(r["expected_value"]), 0.3 * _clip(float(r["score"])),
-                {**r, "anchor": {"sku": r.pop("anchor_sku")}, "as_of": ctx.as_of.isoformat(),
+                {**r, "anchor": {"sku": r.pop("anchor_sku"), "name": r.pop("anchor_name")},
+                 "as_of": ctx.as_of.isoformat(),
                  "non_product_codes": excluded})
         for r in rows
     ]

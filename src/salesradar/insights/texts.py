@@ -35,6 +35,7 @@ from salesradar.models.churn_text import (
     stake_words,
     terms_of,
 )
+from salesradar.models.crosssell.reasons import offer_reason
 from salesradar.models.text import money
 
 __all__ = ["claims_of", "money", "render", "render_with_claims"]
@@ -210,10 +211,10 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
 
 
 def _cross_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
-    """An offer in words (the recommender's reason, which states its numbers) and the claims
-    behind them: the fit used the lines on or before the day judged, its last year the 365
-    days up to it."""
-    c, sku, at = _customer(e), _sku(e), money(e["expected_value"])
+    """An offer in words (:func:`~salesradar.models.crosssell.reasons.offer_reason`: the
+    recommender's numbers, the products by name) and the claims behind them: the fit used the
+    lines on or before the day judged, its last year the 365 days up to it."""
+    c, sku = _customer(e), _sku(e)
     end = dt.date.fromisoformat(str(e["as_of"])[:10])
     year = {"from": end - dt.timedelta(days=364), "to": end}
     anchor = (e.get("anchor") or {}).get("sku")
@@ -224,23 +225,22 @@ def _cross_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
         claims += [claim("sku_buyers", int(e["anchor_buyers"]), sku=anchor, to=end),
                    claim("co_buyers", int(e["co_buyers"]), sku=e["sku"], with_sku=anchor,
                          to=end)]
-        he_reason = (f"{e['co_buyers']} מתוך {e['anchor_buyers']} הלקוחות שקונים את {anchor} "
-                     f"קונים גם את {sku}")
     else:
         claims += [claim("sku_buyers", int(e["sku_buyers"]), sku=e["sku"], to=end),
                    claim("customers", int(e["customers"]), to=end,
                          exclude_skus=list(e.get("non_product_codes") or []))]
-        he_reason = f"נקנה על ידי {e['sku_buyers']} מתוך {e['customers']} הלקוחות"
-    he_reason += (f"; {e['year_buyers']} הקונים שלו בשנה האחרונה הוציאו עליו חציון של "
-                  f"{money(e['expected_value'])}")
+    offer = {**e, "name": e.get("sku_name"), "anchor_sku": anchor or None,
+             "anchor_name": (e.get("anchor") or {}).get("name")}
+    reason_en = offer_reason(offer, "en") or str(e.get("reason") or "")
+    reason_he = offer_reason(offer, "he") or reason_en
     by_rule = e.get("scored_by") == "popularity"
     en = Texts(f"Offer {sku} to {c}",
-               f"{e['reason']}; worth about {at} a year to a customer who buys it"
+               f"{reason_en}, about what it is worth a year to a customer who buys it"
                + ("; picked by popularity (the cross-sell model did not beat it on this data)"
                   if by_rule else ""),
                f"Mention {sku} on the next call or add a sample to {c}'s next delivery")
     he = Texts(f"להציע את {sku} ל-{c}",
-               f"{he_reason}; שווי של כ-{at} בשנה ללקוח שקונה אותו"
+               f"{reason_he}, בערך שוויו בשנה ללקוח שקונה אותו"
                + ("; נבחר לפי פופולריות (מודל ההמלצות לא גבר עליה בנתונים אלה)"
                   if by_rule else ""),
                f"להזכיר את {sku} בשיחה הבאה או לצרף דוגמה למשלוח הבא של {c}")

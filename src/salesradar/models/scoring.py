@@ -31,7 +31,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesradar import __version__
-from salesradar.currency import exact
 from salesradar.engine import memory_for_models, table_names
 from salesradar.errors import UserInputError
 from salesradar.lang import Lang
@@ -42,6 +41,7 @@ from salesradar.models.churn import (
     last_invoice_date,
 )
 from salesradar.models.crosssell import BlendRecommender, PopularityRecommender, recommend_for
+from salesradar.models.crosssell.reasons import offer_reason
 from salesradar.models.crosssell.service import KEPT_OFFERS
 from salesradar.models.features import shared_view, sharing_customer_days
 from salesradar.models.gates import RULE_NAMES, Gate, model_gates
@@ -503,14 +503,10 @@ def in_language(view: dict[str, Any], lang: Lang) -> dict[str, Any]:
 
 
 def recommendation_reason(row: dict[str, Any], lang: Lang) -> str:
-    """A cross-sell offer's reason in the reader's language: the stored English sentence, or
-    the same told in Hebrew from the numbers it is made of."""
-    keys = ("anchor_sku", "anchor_buyers", "co_buyers", "year_buyers", "expected_value")
-    if lang != "he" or any(row.get(k) is None for k in keys):
-        return str(row.get("reason") or "")
-    return (f"{row['co_buyers']} מתוך {row['anchor_buyers']} הלקוחות שקונים "
-            f"{row['anchor_sku']} קונים גם {row['sku']}; {row['year_buyers']} הקונים שלו "
-            f"בשנה האחרונה הוציאו עליו חציון {exact(float(row['expected_value']))}")
+    """A cross-sell offer's reason in the reader's language, told from the numbers and names
+    kept with it (:func:`~salesradar.models.crosssell.reasons.offer_reason`); the stored
+    sentence for an offer scored before they were kept."""
+    return offer_reason(row, lang) or str(row.get("reason") or "")
 
 
 def _tier_in(tier: dict[str, Any], lang: Lang) -> dict[str, Any]:

@@ -80,16 +80,22 @@ SCORE_TABLES = {
 }
 
 
+#: bump when the score tables hold something else (a column added, a text worded anew): the
+#: tables an older version wrote are then scored anew, even on unchanged data
+#: (2: ``score_cross_sell.anchor_name``)
+SCORES_FORMAT = 2
+
+
 def scores_key(ws: Any, version: str, day: dt.date, horizon_days: int) -> str:
-    """What the score tables depend on: the data (``version``, :func:`data_version`), the
-    company's corrections of the non-product codes, the day, the horizon, and the currency
-    their reasons are written in."""
+    """What the score tables depend on: their format (:data:`SCORES_FORMAT`), the data
+    (``version``, :func:`data_version`), the company's corrections of the non-product codes,
+    the day, the horizon, and the currency their reasons are written in."""
     from salesradar import currency
     from salesradar.models.product_corrections import override_decisions
 
     overrides = override_decisions(ws)
-    return json.dumps([version, day.isoformat(), horizon_days, currency.code(), currency.symbol(),
-                       overrides])
+    return json.dumps([SCORES_FORMAT, version, day.isoformat(), horizon_days, currency.code(),
+                       currency.symbol(), overrides])
 
 
 def stored_scores_key(ws: Any) -> str | None:

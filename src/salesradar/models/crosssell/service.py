@@ -96,7 +96,8 @@ def recommend_for(
     Returns
     -------
     pyarrow.Table
-        As :meth:`ALSRecommender.recommend`, plus the product ``name`` when known
+        As :meth:`ALSRecommender.recommend`, plus the product ``name`` of the offered SKU and
+        ``anchor_name`` of its anchor when known
         (:func:`~salesradar.models.non_product.product_names`: ``products.name``, else the most
         frequent invoice-line description).
     """
@@ -117,8 +118,21 @@ def recommend_for(
     else:
         recs = recommender.recommend(customer_ids, n=n)
     if recs.num_rows == 0:
-        return recs.append_column("name", pa.nulls(0, pa.string()))
-    return recs.append_column("name", _offered_names(ws, recs["sku"]))
+        return recs.append_column("name", pa.nulls(0, pa.string())).append_column(
+            "anchor_name", pa.nulls(0, pa.string()))
+    named = recs.append_column("name", _offered_names(ws, recs["sku"]))
+    return named.append_column("anchor_name", _anchor_names(ws, recs["anchor_sku"]))
+
+
+def _anchor_names(ws: Any, anchors: pa.ChunkedArray) -> pa.Array:
+    """The name of each offer's anchor SKU (null without an anchor), as the offered SKUs are
+    named (:func:`_offered_names`): looked up once per distinct anchor."""
+    codes = pc.unique(pc.drop_null(anchors))
+    if len(codes) == 0:
+        return pa.nulls(len(anchors), pa.string())
+    names = _offered_names(ws, pa.chunked_array([codes]))
+    result: pa.Array = names.take(pc.index_in(anchors, value_set=codes))
+    return result.combine_chunks() if isinstance(result, pa.ChunkedArray) else result
 
 
 KEPT_OFFERS = "cross_sell_offers.arrow"  # the kept model's offers of the last day

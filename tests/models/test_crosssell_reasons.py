@@ -1,0 +1,92 @@
+"""A cross-sell offer's reason as a reader sees it: the products by name, the amount in the
+company's currency, the same sentence in English and Hebrew, each amount said once.
+
+Found by reading the truth audit's sample of Northwind: "22 of the 33 customers who buy 72 also
+buy 59; its 30 buyers of the last year spent a median 1272 on it; worth about $1.3k a year" -
+two product codes where the offer names the product, an amount without its currency, and the
+same amount twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from salesradar.currency import use_currency
+from salesradar.insights.texts import _cross_claims
+from salesradar.models.crosssell import PopularityRecommender, recommend_for
+from salesradar.models.crosssell.reasons import offer_reason
+from salesradar.models.scoring import recommendation_reason
+from salesradar.workspace import Workspace
+
+OFFER = {"sku": "59", "name": "Raclette Courdavault", "anchor_sku": "72",
+         "anchor_name": "Mozzarella di Giovanni", "anchor_buyers": 1033, "co_buyers": 22,
+         "sku_buyers": 54, "year_buyers": 30, "customers": 2089, "expected_value": 1271.875}
+
+
+def test_offer_reason_in_both_languages() -> None:
+    with use_currency("USD"):
+        assert offer_reason(OFFER) == (
+            "22 of the 1,033 customers who buy Mozzarella di Giovanni also buy Raclette "
+            "Courdavault; its 30 buyers of the last year spent a median $1.3k on it")
+        assert offer_reason(OFFER, "he") == (
+            "22 מתוך 1,033 הלקוחות שקונים את Mozzarella di Giovanni קונים גם את Raclette "
+            "Courdavault; 30 הקונים שלו בשנה האחרונה הוציאו עליו חציון של $1.3k")
+    alone = {**OFFER, "anchor_sku": None, "anchor_name": None, "anchor_buyers": 0,
+             "co_buyers": 0}
+    assert offer_reason(alone) == (  # the company's currency: shekels by default
+        "bought by 54 of the 2,089 customers; its 30 buyers of the last year spent a median "
+        "₪1.3k on it")
+    assert offer_reason(alone, "he") == (
+        "נקנה על ידי 54 מתוך 2,089 הלקוחות; 30 הקונים שלו בשנה האחרונה הוציאו עליו חציון של "
+        "₪1.3k")
+
+
+def test_a_product_without_a_name_is_its_code() -> None:
+    unnamed = {**OFFER, "name": None, "anchor_name": "  "}
+    assert offer_reason(unnamed, "en").startswith(  # type: ignore[union-attr]
+        "22 of the 1,033 customers who buy 72 also buy 59;")
+
+
+@pytest.mark.parametrize("missing", ["year_buyers", "expected_value", "co_buyers"])
+def test_without_its_numbers_the_stored_sentence_stays(missing: str) -> None:
+    """Offers scored by an older version: the page shows their stored sentence."""
+    old = {**OFFER, missing: None, "reason": "the stored sentence"}
+    assert offer_reason(old) is None
+    assert recommendation_reason(old, "en") == "the stored sentence"
+    assert recommendation_reason({**OFFER, "reason": "x"}, "he") == offer_reason(OFFER, "he")
+
+
+def test_the_insight_says_the_amount_once_with_names() -> None:
+    evidence = {**OFFER, "sku_name": OFFER["name"], "customer_id": "ANATR",
+                "customer_name": "Ana Trujillo", "as_of": "1998-05-06", "scored_by": "popularity",
+                "anchor": {"sku": "72", "name": "Mozzarella di Giovanni"},
+                "reason": "22 of the 1033 customers who buy 72 also buy 59"}
+    with use_currency("USD"):
+        en, he, claims = _cross_claims(evidence)
+    assert en.what == "Offer Raclette Courdavault to Ana Trujillo"
+    assert en.why == (
+        "22 of the 1,033 customers who buy Mozzarella di Giovanni also buy Raclette Courdavault;"
+        " its 30 buyers of the last year spent a median $1.3k on it, about what it is worth a "
+        "year to a customer who buys it; picked by popularity (the cross-sell model did not "
+        "beat it on this data)")
+    assert he.why.count("$1.3k") == 1 and "Mozzarella di Giovanni" in he.why
+    assert [c["claim"] for c in claims] == ["sku_net_buyers", "median_buyer_spend",
+                                            "sku_buyers", "co_buyers"]
+
+
+def test_offers_carry_their_anchors_name(ws: Workspace) -> None:
+    """Five buyers of A, four of them also buy C (its anchor: A); customer 9's own SKUs have one
+    buyer each, so its offer has no anchor. Named from ``products``."""
+    day = dt.date(2026, 10, 1)
+    rows = [(c, "A") for c in "12345"] + [(c, "C") for c in "1234"] + [("9", "B"), ("9", "D")]
+    for i, (customer, sku) in enumerate(rows):
+        ws.con.execute("INSERT INTO invoice_lines (invoice_id, line_no, invoice_date, "
+                       "customer_id, sku, quantity, net_revenue) VALUES (?, 1, ?, ?, ?, 1, 10)",
+                       [f"I{i}", day, customer, sku])
+    ws.con.execute("INSERT INTO products (sku, name, active) VALUES ('A', 'Anchor bolt', true), "
+                   "('B', 'Bolt', true), ('C', 'Clamp', true), ('D', 'Drill', true)")
+    offers = recommend_for(ws, ["5", "9"], n=1, model=PopularityRecommender(min_support=5))
+    got = [(r["customer_id"], r["sku"], r["name"], r["anchor_sku"], r["anchor_name"])
+           for r in offers.to_pylist()]
+    assert got == [("5", "C", "Clamp", "A", "Anchor bolt"), ("9", "A", "Anchor bolt", None, None)]
