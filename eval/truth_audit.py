@@ -11,7 +11,7 @@ pounds for the UCI wholesaler, dollars for the US data, shekels for the demo) an
 checked by kind, claims checked by name, false claims by reason with examples. Written per dataset,
 ``<name>.md`` in the folder: 20 insights (the highest priority of each kind in turn, then random
 ones, seed 0) each beside its subject's raw history (purchase days with amounts, returns) for a
-human read.
+human read, in English and Hebrew.
 
     python eval/truth_audit.py [uci_online_retail ... demo] [--cache DIR] [--explanations N]
 """
@@ -142,6 +142,7 @@ def write_sample(path: Path, name: str, ws: Workspace, picked: list[Any], report
         lines += [f"## {n}. {i.kind.value} · {i.subject.type} {i.subject.id} · priority "
                   f"{i.priority} · value at stake {i.value_at_stake:,.2f}", "",
                   f"- what: {i.en.what}", f"- why: {i.en.why}", f"- next: {i.en.next_step}",
+                  f"- מה: {i.he.what}", f"- למה: {i.he.why}", f"- הצעד הבא: {i.he.next_step}",
                   f"- claims: {json.dumps(i.evidence.get('claims') or [], default=str)}"]
         lines += [f"- AUDIT: {x}" for x in false_by_id.get(key, [])] or ["- audit: no "
                                                                         "disagreement"]
