@@ -302,7 +302,8 @@ def cross_sell(ctx: Context) -> list[Finding]:
     """The top recommendation per customer above a value floor, at most N per rep.
 
     The offer's worth is a yearly amount (``expected_value``: the median a buyer of the item
-    spent on it in the last year); the reason's numbers come with it (anchor SKU, buyers,
+    spent on it in the last year), told only when enough customers bought the item in that
+    year (``cross_sell_min_buyers``); the reason's numbers come with it (anchor SKU, buyers,
     co-buyers) for the claims.
     """
     s = ctx.settings
@@ -319,9 +320,9 @@ def cross_sell(ctx: Context) -> list[Finding]:
                        row_number() OVER (PARTITION BY cu.rep_id
                                           ORDER BY s.expected_value DESC, s.customer_id) AS n
                 FROM score_cross_sell s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
-                WHERE s.rank = 1 AND s.expected_value >= ?)
+                WHERE s.rank = 1 AND s.expected_value >= ? AND s.year_buyers >= ?)
             SELECT * EXCLUDE (n) FROM top WHERE n <= ? ORDER BY customer_id""",  # noqa: S608
-        s.cross_sell_min_value, s.cross_sell_per_rep,
+        s.cross_sell_min_value, s.cross_sell_min_buyers, s.cross_sell_per_rep,
     )
     if not rows:
         return []

@@ -32,6 +32,11 @@ class RuleSettings:
         stopped_item: at most this many pairs, biggest value first (200).
     cross_sell_min_value
         cross_sell: minimum expected yearly value of the top recommendation (1,000).
+    cross_sell_min_buyers
+        cross_sell: an offer's yearly worth is the median spend of the SKU's buyers of the
+        last year; it is told only when at least this many customers bought it then (5, as
+        many as an anchor SKU needs): the "median" of one or two buyers is their own spend,
+        not what the SKU is worth to another customer.
     cross_sell_per_rep
         cross_sell: at most this many offers per rep, biggest first (5).
     anomaly_k, anomaly_min_drop
@@ -87,6 +92,7 @@ class RuleSettings:
     stopped_min_value: float = 500.0
     stopped_max_insights: int = 200
     cross_sell_min_value: float = 1_000.0
+    cross_sell_min_buyers: int = 5
     cross_sell_per_rep: int = 5
     anomaly_k: float = 3.0
     anomaly_min_drop: float = 0.1

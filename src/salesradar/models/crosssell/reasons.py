@@ -51,17 +51,33 @@ def offer_reason(offer: Mapping[str, Any], lang: Lang = "en") -> str | None:
                                or offer.get("co_buyers") is None):
         return None
     sku = _label(offer.get("name"), offer.get("sku"))
-    spend = money(float(offer["expected_value"]))
-    year_buyers = int(offer["year_buyers"])
     if lang == "he":
         who = (f"{int(offer['co_buyers']):,} מתוך {int(offer['anchor_buyers']):,} הלקוחות "
                f"שקונים את {_label(offer.get('anchor_name'), anchor)} קונים גם את {sku}"
                if anchor is not None else
                f"נקנה על ידי {int(offer['sku_buyers']):,} מתוך {int(offer['customers']):,} "
                "הלקוחות")
-        return f"{who}; {year_buyers:,} הקונים שלו בשנה האחרונה הוציאו עליו חציון של {spend}"
-    who = (f"{int(offer['co_buyers']):,} of the {int(offer['anchor_buyers']):,} customers who "
-           f"buy {_label(offer.get('anchor_name'), anchor)} also buy {sku}"
-           if anchor is not None else
-           f"bought by {int(offer['sku_buyers']):,} of the {int(offer['customers']):,} customers")
-    return f"{who}; its {year_buyers:,} buyers of the last year spent a median {spend} on it"
+    else:
+        who = (f"{int(offer['co_buyers']):,} of the {int(offer['anchor_buyers']):,} customers "
+               f"who buy {_label(offer.get('anchor_name'), anchor)} also buy {sku}"
+               if anchor is not None else
+               f"bought by {int(offer['sku_buyers']):,} of the {int(offer['customers']):,} "
+               "customers")
+    return f"{who}; {_year_spend(int(offer['year_buyers']), float(offer['expected_value']), lang)}"
+
+
+def _year_spend(buyers: int, value: float, lang: Lang) -> str:
+    """What the SKU's buyers of the last year spent on it: a median from two buyers, the
+    one buyer's own spend, or that nobody bought it."""
+    spend = money(value)
+    if lang == "he":
+        if buyers == 0:
+            return "איש לא קנה אותו בשנה האחרונה"
+        if buyers == 1:
+            return f"הקונה היחיד שלו בשנה האחרונה הוציא עליו {spend}"
+        return f"{buyers:,} הקונים שלו בשנה האחרונה הוציאו עליו חציון של {spend}"
+    if buyers == 0:
+        return "nobody bought it in the last year"
+    if buyers == 1:
+        return f"its one buyer of the last year spent {spend} on it"
+    return f"its {buyers:,} buyers of the last year spent a median {spend} on it"
