@@ -110,10 +110,11 @@ def _ref_words(group: str, c: Mapping[str, float], t: Mapping[str, Any], w: int,
                 [claim("returned", returned, **year), claim("gross_sales", bought, **year)])
     if group == "season":
         start = t["as_of"] - dt.timedelta(days=364)
-        return (x["season_none"].format(h=season_days),
+        end = start + dt.timedelta(days=season_days - 1)
+        return (x["season_none"].format(start=f"{start:%d/%m/%Y}", end=f"{end:%d/%m/%Y}"),
                 [claim("setting", season_days, setting="season_days"),
                  claim("purchase_days_in", 0, customer_id=t["customer_id"], **{
-                     "from": start, "to": start + dt.timedelta(days=season_days - 1)})])
+                     "from": start, "to": end})])
     if group == "contacts":
         return x["no_contact"], []
     return "", []

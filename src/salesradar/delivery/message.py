@@ -8,7 +8,7 @@ wording ("a reminder"), never orders.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Literal
@@ -93,13 +93,21 @@ def _html(lang: Lang, title: str, body: str) -> str:
 
 
 def _insight_block(insight: StoredInsight, lang: Lang) -> tuple[str, str]:
+    """The insight as text and as HTML. In Hebrew each number, amount and Latin name is
+    isolated left to right (Unicode isolates in the text, ``<bdi>`` in the HTML), so that
+    "-20.5%" does not read "20.5%-" in a right-to-left message."""
+    from salesradar.web.i18n import isolate_numbers, isolate_plain
+
     w = _WORDS[lang]
     what, why, step = _texts(insight, lang)
     stake = shekels(insight.value_at_stake)
     text = f"{what}\n{w['why']}: {why}\n{w['next']}: {step}\n{w['stake']}: {stake}"
+    part: Callable[[str], str] = isolate_numbers if lang == "he" else escape
+    if lang == "he":
+        text = "\n".join(isolate_plain(line) for line in text.split("\n"))
     html = (
-        f"<p><b>{escape(what)}</b><br>{escape(w['why'])}: {escape(why)}<br>"
-        f"{escape(w['next'])}: {escape(step)}<br>{escape(w['stake'])}: {escape(stake)}</p>"
+        f"<p><b>{part(what)}</b><br>{escape(w['why'])}: {part(why)}<br>"
+        f"{escape(w['next'])}: {part(step)}<br>{escape(w['stake'])}: {part(stake)}</p>"
     )
     return text, html
 

@@ -131,6 +131,9 @@ def _no_repeat_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     once_he = rhythm_text(t, lang="he")
     stake_en, more = stake_words(t, lang="en")
     stake_he = stake_text(t, lang="he")
+    stake = float(t["value_at_stake"])
+    if stake > 0 and money(stake) in once_en.split():  # the one order's amount, said already
+        stake_en, stake_he = "that order's value is at stake", "שווי ההזמנה הזו בסיכון"
     en = Texts(f"{c} has not placed a second order",
                f"{once_en}; half of the customers who ordered again did so within {k} days; "
                f"{stake_en}",
@@ -156,7 +159,7 @@ def _item_words(i: Evidence, as_of: str, customer: str) -> tuple[str, str, list[
               claim("value_at_stake", float(i["value_at_stake"]), **where)]
     en = (f"{sku}: bought on {n} days, usually every ~{usual} days; none for {gap} days "
           f"(last {last}); {at} in its last year")
-    he = (f"{sku}: נקנה ב-{n} ימים, בדרך כלל כל ~{usual} יום; אין רכישה כבר {gap} יום "
+    he = (f"{sku}: נקנה ב-{n} ימים שונים, בדרך כלל כל ~{usual} יום; אין רכישה כבר {gap} יום "
           f"(אחרונה {last}); {at} בשנה האחרונה שלו")
     returned = float(i.get("returned_after_last") or 0.0)
     if returned > 0:
@@ -175,12 +178,16 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     as_of = str(e["as_of"])[:10]
     words = [_item_words(i, as_of, str(e["customer_id"])) for i in items]
     claims = [x for _, _, said in words for x in said]
-    if items[0].get("scored_by") == "gap_rule":  # the model lost its backtest here
-        words = [(f"{en} (gap over twice its usual: the stopped-items model did not beat this "
-                  "rule on this data)", f"{he} (פער של יותר מפי שניים מהרגיל: מודל הפריטים "
-                  "שנעצרו לא גבר על כלל זה בנתונים אלה)", said) for en, he, said in words]
+    # the model lost its backtest here: the rule's note, once per card
+    by_rule = items[0].get("scored_by") == "gap_rule"
+    rule_en = (" (each gap over twice its usual: the stopped-items model did not beat this "
+               "rule on this data)" if len(items) > 1 else " (gap over twice its usual: the "
+               "stopped-items model did not beat this rule on this data)") if by_rule else ""
+    rule_he = (" (פער של יותר מפי שניים מהרגיל: מודל הפריטים שנעצרו לא גבר על כלל זה "
+               "בנתונים אלה)") if by_rule else ""
     if len(items) == 1:
         sku = _sku(items[0])
+        words = [(en + rule_en, he + rule_he, said) for en, he, said in words]
         en = Texts(f"{c} stopped buying {sku}", words[0][0],
                    f"Ask {c} whether they switched supplier for {sku}; offer a reorder or a "
                    "matching price")
@@ -199,11 +206,12 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     words = shown
     en = Texts(f"{c} stopped buying {n} items it bought regularly",
                f"{at} in their last year together; " + "; ".join(w[0] for w in words)
-               + en_more,
+               + en_more + rule_en,
                f"Go through the {n} items with {c} in one call: ask whether they switched "
                "supplier and offer a reorder")
     he = Texts(f"{c} הפסיק לקנות {n} פריטים שקנה בקביעות",
-               f"{at} בשנה האחרונה שלהם יחד; " + "; ".join(w[1] for w in words) + he_more,
+               f"{at} בשנה האחרונה שלהם יחד; " + "; ".join(w[1] for w in words) + he_more
+               + rule_he,
                f"לעבור עם {c} על {n} הפריטים בשיחה אחת: לברר אם עבר לספק אחר ולהציע הזמנה "
                "חוזרת")
     return en, he, claims
@@ -249,13 +257,16 @@ def _cross_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
 
 
 def _active_drop_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
-    rep, month = str(e.get("rep_name") or e["group"]), str(e["month"])[:7]
-    value, exp = _n(e["value"]), _n(e["expected"])
+    rep, month = str(e.get("rep_name") or e["group"]), _month_words(str(e["month"])[:7])
+    # the expected count with its decimal: "5 vs 7.5 expected (33% lower)", not "vs 7"
+    expected = float(e["expected"])
+    value, exp = _n(e["value"]), _n(expected, 0 if expected == round(expected) else 1)
     ch = _pct(-float(e["change"] or 0.0))
     behind = list(e.get("customers") or [])
     start, end = str(e["month"])[:10], str(e["month_end"])[:10]
-    claims: list[Claim] = [
-        claim("model_output", float(e["value"]), output="active_customers"),
+    claims: list[Claim] = [  # the counts of the month they name
+        claim("model_output", float(e["value"]), output="active_customers",
+              **{"from": start}, to=end),
         claim("model_output", float(e["expected"]), output="expected_active_customers"),
         claim("model_output", -float(e["change"] or 0.0), output="drop_share")]
     for c in behind:
@@ -269,21 +280,31 @@ def _active_drop_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
         claims += [claim("setting", n, setting="customers_behind"),
                    claim("sum_of", float(e["value_at_stake"]), of="value_at_stake")]
         names = ", ".join(str(c["customer_id"]) for c in behind[:5])
-        en_more = (f"; {n} of its customers who usually buy at least monthly bought nothing "
-                   f"in {month} ({names}{', ...' if n > 5 else ''}): {at} at stake between "
-                   "them")
-        he_more = (f"; {n} מלקוחותיו שקונים בדרך כלל לפחות פעם בחודש לא קנו ב-{month} "
-                   f"({names}{', ...' if n > 5 else ''}): {at} בסיכון ביחד")
+        listed = f"({names}{', ...' if n > 5 else ''})"
+        if n == 1:
+            en_more = (f"; 1 of the customers who usually buy at least monthly bought nothing "
+                       f"in {month} {listed}: {at} at stake")
+            he_more = (f"; לקוח אחד שקונה בדרך כלל לפחות פעם בחודש לא קנה ב-{month} "
+                       f"{listed}: {at} בסיכון")
+        else:
+            en_more = (f"; {n} of the customers who usually buy at least monthly bought "
+                       f"nothing in {month} {listed}: {at} at stake between them")
+            he_more = (f"; {n} מהלקוחות שקונים בדרך כלל לפחות פעם בחודש לא קנו ב-{month} "
+                       f"{listed}: {at} בסיכון ביחד")
+        step_en = (f"Call the regular customers who did not order in {month}, biggest first")
+        step_he = f"להתקשר ללקוחות הקבועים שלא הזמינו ב-{month}, מהגדול לקטן"
     else:
-        en_more = "; none of its regular customers is behind it (the missing ones buy rarely)"
-        he_more = "; אף אחד מלקוחותיו הקבועים אינו מאחורי הירידה (החסרים קונים לעיתים רחוקות)"
+        en_more = "; none of the regular customers is behind it (the missing ones buy rarely)"
+        he_more = "; אף אחד מהלקוחות הקבועים אינו מאחורי הירידה (החסרים קונים לעיתים רחוקות)"
+        step_en = (f"Go through the occasional customers who did not come back in {month} "
+                   "with the rep")
+        step_he = f"לעבור עם הנציג על הלקוחות המזדמנים שלא חזרו ב-{month}"
     en = Texts(f"Active customers of {rep} dropped in {month}",
                f"{value} active customers vs {exp} expected after seasonality ({ch} lower)"
-               f"{en_more}",
-               "Call the regular customers who did not order this month, biggest first")
+               f"{en_more}", step_en)
     he = Texts(f"ירידה בלקוחות הפעילים של {rep} בחודש {month}",
                f"{value} לקוחות פעילים לעומת {exp} צפויים אחרי עונתיות (נמוך ב-{ch}){he_more}",
-               "להתקשר ללקוחות הקבועים שלא הזמינו החודש, מהגדול לקטן")
+               step_he)
     return en, he, claims
 
 
@@ -345,13 +366,29 @@ def _margin_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
 
 
 STALE_LEAD_DAYS = 90  # a lead older than this is re-qualified, not called
+#: lead sources in words (English, Hebrew); any other source is shown as the data write it
+LEAD_SOURCES = {
+    "web": ("the website", "האתר"), "website": ("the website", "האתר"),
+    "referral": ("a referral", "המלצה"), "trade_show": ("a trade show", "תערוכה"),
+    "cold": ("cold outreach", "פנייה יזומה"), "event": ("an event", "אירוע"),
+    "partner": ("a partner", "שותף"), "email": ("email", "מייל"),
+    "phone": ("a phone call", "שיחת טלפון"), "social": ("social media", "רשתות חברתיות"),
+}
+
+
+def _lead_source(source: Any) -> tuple[str, str]:
+    """The lead's source in English and Hebrew words (``"unknown"`` when the data give none)."""
+    if source is None or not str(source).strip():
+        return "an unknown source", "לא ידוע"
+    text = str(source).strip()
+    return LEAD_SOURCES.get(text.lower(), (text, text))
 
 
 def _lead_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     lead, hours, sla = str(e["lead_id"]), float(e["age_hours"]), _n(e["sla_hours"])
     age = f"{hours:.0f} hours" if hours < 72 else f"{hours / 24:.0f} days"
-    age_he = f"{hours:.0f} שעות" if hours < 72 else f"{hours / 24:.0f} ימים"
-    src = e.get("source") or "unknown"
+    age_he = f"{hours:.0f} שעות" if hours < 72 else f"{hours / 24:.0f} יום"
+    src, src_he = _lead_source(e.get("source"))
     now = str(e["now"])
     age_claim = claim("lead_age_hours", hours, lead_id=lead, at=now)
     claims = [age_claim, claim("setting", float(e["sla_hours"]), setting="sla_hours"),
@@ -368,7 +405,7 @@ def _lead_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
                   f"Re-qualify lead {lead}: check whether the need still exists before "
                   "calling, or close it"),
             Texts(f"הליד {lead} לא טופל ועבר זמנו",
-                  f"נוצר לפני {age_he} (מקור: {src}), מאז ללא שיחה, מייל או פגישה; זמן "
+                  f"נוצר לפני {age_he} (מקור: {src_he}), מאז ללא שיחה, מייל או פגישה; זמן "
                   f"התגובה הנדרש היה {sla} שעות",
                   f"לבדוק מחדש את הליד {lead}: לוודא שהצורך עדיין קיים לפני שמתקשרים, או "
                   "לסגור אותו"),
@@ -380,7 +417,7 @@ def _lead_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
               f"{sla} hours",
               f"Call lead {lead} now; if there is no answer, email and retry within 24 hours"),
         Texts(f"לא נוצר קשר עם הליד {lead}",
-              f"נוצר לפני {age_he} (מקור: {src}), עדיין ללא שיחה, מייל או פגישה; זמן התגובה "
+              f"נוצר לפני {age_he} (מקור: {src_he}), עדיין ללא שיחה, מייל או פגישה; זמן התגובה "
               f"הנדרש {sla} שעות",
               f"להתקשר עכשיו לליד {lead}; אם אין מענה, לשלוח מייל ולנסות שוב תוך 24 שעות"),
         claims,
@@ -428,7 +465,7 @@ def _coverage_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
         Texts(f"הצנרת של {rep} דלה מדי עבור {shown}",
               f"עסקאות פתוחות שנסגרות ב-{shown}: {pipe} מול {rem} יעד שנותר: "
               f"כיסוי {cov} לעומת {need} נדרש",
-              "להוסיף הזדמנויות מוסמכות שנסגרות בתקופה או להקדים עסקאות מהתקופה הבאה; "
+              "להוסיף הזדמנויות ממשיות שנסגרות בתקופה או להקדים עסקאות מהתקופה הבאה; "
               "לעבור על כך עם המנהל השבוע"),
         claims,
     )
@@ -467,15 +504,22 @@ def _forecast_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
               claim("derived", float(e["forecast"]) - float(e["projected"]),
                     formula=f"committed - actual - {rest_formula}",
                     inputs={**inputs, "committed": commit})]
+    left_en = "the last day left" if int(left) == 1 else f"the {left} days left"
+    left_he = "ביום האחרון שנותר" if int(left) == 1 else f"ב-{left} הימים שנותרו"
+    if any(float(v or 0.0) > 0 for v in known.values()):
+        step_en = "Review the commit deals one by one with the rep and update the forecast"
+        step_he = "לעבור עם הנציג על עסקאות ההתחייבות אחת-אחת ולעדכן את התחזית"
+    else:  # nothing open left to review
+        step_en = (f"Update the forecast with the rep: no open deal is left to close in "
+                   f"{shown}")
+        step_he = f"לעדכן את התחזית עם הנציג: לא נשארה עסקה פתוחה שנסגרת ב-{shown}"
     return (
         Texts(f"Forecast of {rep} for {shown} is at risk",
               f"committed {f}; invoiced so far {act}, and the run rate or weighted open "
-              f"pipeline adds {rest} in the {left} days left: {gap} short",
-              "Review the commit deals one by one with the rep and update the forecast"),
+              f"pipeline adds {rest} in {left_en}: {gap} short", step_en),
         Texts(f"התחזית של {rep} ל-{shown} בסיכון",
               f"התחייבות {f}; חשבוניות עד כה {act}, והקצב הנוכחי או הצנרת המשוקללת מוסיפים "
-              f"{rest} ב-{left} הימים שנותרו: חסרים {gap}",
-              "לעבור עם הנציג על עסקאות ההתחייבות אחת-אחת ולעדכן את התחזית"),
+              f"{rest} {left_he}: חסרים {gap}", step_he),
         claims,
     )
 
@@ -517,14 +561,20 @@ def _single_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
               claim("record_count", n, table="contacts", where={"customer_id": cid}),
               claim("record_count", ex, table="contacts",
                     where={"customer_id": cid, "level": "executive"})]
+    contacts_en = "1 contact on record" if n == 1 else f"{n} contacts on record"
+    contacts_he = "איש קשר אחד רשום" if n == 1 else f"{n} אנשי קשר רשומים"
+    if ex == 0:
+        level_en = "none at executive level" if n > 1 else "not at executive level"
+        level_he = "אף אחד מהם בדרג הנהלה" if n > 1 else "לא בדרג הנהלה"
+    else:
+        level_en = f"{ex} at executive level"
+        level_he = "אחד מהם בדרג הנהלה" if ex == 1 else f"{ex} מהם בדרג הנהלה"
     return (
         Texts(f"{c} hangs on a single thread",
-              f"tier {tier} account with {rev} in the last year; {n} contact(s) on "
-              f"record, {ex} at executive level",
+              f"tier {tier} account with {rev} in the last year; {contacts_en}, {level_en}",
               f"Meet a second person at {c}, ideally an executive, and add them to the CRM"),
         Texts(f"הקשר עם {c} תלוי באדם אחד",
-              f"לקוח בדירוג {tier} עם {rev} בשנה האחרונה; {n} אנשי קשר רשומים, "
-              f"{ex} בדרג הנהלה",
+              f"לקוח בדירוג {tier} עם {rev} בשנה האחרונה; {contacts_he}, {level_he}",
               f"לקבוע פגישה עם איש קשר נוסף ב-{c}, רצוי בדרג הנהלה, ולהוסיף אותו למערכת"),
         claims,
     )
@@ -540,15 +590,19 @@ def _overdue_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
               claim("days_overdue_max", int(e["max_days_overdue"]), **where),
               claim("model_output", round(float(e["churn_probability"]), 4),
                     output="churn_probability")]
+    if n == 1:
+        unpaid_en = f"1 unpaid invoice, {days} days past due"
+        unpaid_he = f"חשבונית אחת שלא שולמה, באיחור של {days} יום אחרי מועד הפירעון"
+    else:
+        unpaid_en = f"{n} unpaid invoices past due, the oldest by {days} days"
+        unpaid_he = (f"{n} חשבוניות שלא שולמו אחרי מועד הפירעון, הוותיקה באיחור של {days} "
+                     "יום")
     return (
-        Texts(f"{c} owes {due} and may be leaving",
-              f"{n} unpaid invoice(s) past due, the oldest by {days} days; churn risk {p}",
+        Texts(f"{c} owes {due} and may be leaving", f"{unpaid_en}; churn risk {p}",
               f"Call {c} together with finance: agree a payment plan before the next "
               "delivery"),
-        Texts(f"{c} חייב {due} ועלול לעזוב",
-              f"{n} חשבוניות שלא שולמו אחרי מועד הפירעון, הוותיקה באיחור של {days} יום; "
-              f"סיכון נטישה {p}",
-              f"להתקשר ל-{c} יחד עם הכספים: לסכם הסדר תשלום לפני המשלוח הבא"),
+        Texts(f"{c} חייב {due} ועלול לעזוב", f"{unpaid_he}; סיכון נטישה {p}",
+              f"להתקשר ל-{c} יחד עם מחלקת הכספים: לסכם הסדר תשלום לפני המשלוח הבא"),
         claims,
     )
 

@@ -43,7 +43,7 @@ from salesradar.claims import Claim, claim, steady
 from salesradar.dates import as_date
 from salesradar.lang import Lang, parse_lang
 from salesradar.models.cadence import RHYTHM_MIN_DAYS
-from salesradar.models.text import join_text, money, number_text
+from salesradar.models.text import day_texts, join_text, money, number_text
 
 __all__ = [
     "explanation", "explanation_claims", "reason_claims_json", "reason_holds",
@@ -76,7 +76,7 @@ _EN = {
     "revenue": "{now} in the last {w} days vs {before} in the {w} before",
     "breadth": "bought {now} in the last {w} days vs {before} in the {w} before",
     "returns": "returned {returned} of the {bought} it bought in its last year of orders",
-    "season_none": "no order in the same {h} days a year ago",
+    "season_none": "no order in this season last year ({start} to {end})",
     "no_contact": "no contact person on file",
 }
 _HE = {
@@ -94,7 +94,7 @@ _HE = {
     "revenue": "{now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
     "breadth": "קנה {now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
     "returns": "החזיר {returned} מתוך {bought} שקנה בשנת ההזמנות האחרונה שלו",
-    "season_none": "לא הזמין באותם {h} ימים לפני שנה",
+    "season_none": "לא הזמין בעונה הזו בשנה שעברה ({start} עד {end})",
     "no_contact": "אין איש קשר רשום",
 }
 _TEXTS: dict[str, dict[str, str]] = {"en": _EN, "he": _HE}
@@ -368,7 +368,8 @@ def reason_texts(
         return _fill(x["returns"], rows, returned=_moneys(t["year_returns"], currency),
                      bought=_moneys(t["year_sales"], currency))
     if group == "season":
-        return _fill(x["season_none"], rows, h=str(season_days))
+        start, end = _season(t, season_days)
+        return _fill(x["season_none"], rows, start=day_texts(start), end=day_texts(end))
     if group == "contacts":
         return _fill(x["no_contact"], rows)
     return _fill("", rows)
@@ -387,11 +388,18 @@ def _reason_claims(
                 "from": t["last_order"] - np.timedelta64(364, "D")}
         return [("returned", t["year_returns"], year), ("gross_sales", t["year_sales"], year)]
     if group == "season":
-        start = t["as_of"] - np.timedelta64(364, "D")
+        start, end = _season(t, season_days)
         return [("setting", season_days, {"setting": "season_days"}),
                 ("purchase_days_in", 0, {"customer_id": t["customer_id"], "from": start,
-                                         "to": start + np.timedelta64(season_days - 1, "D")})]
+                                         "to": end})]
     return []
+
+
+def _season(t: TermColumns, season_days: int) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """"This season last year" of each row: the ``season_days`` from a year before the day
+    judged (the features' ``orders_last_season``), first and last day."""
+    start = np.asarray(t["as_of"], dtype="datetime64[D]") - np.timedelta64(364, "D")
+    return start, start + np.timedelta64(season_days - 1, "D")
 
 
 def _json_number(value: float) -> str:

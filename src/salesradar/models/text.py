@@ -32,6 +32,18 @@ def number_text(values: FloatArray, decimals: int = 0) -> pa.Array:
     return pc.cast(pa.array(rounded), pa.string())
 
 
+def day_texts(days: Any) -> pa.Array:
+    """Days (numpy ``datetime64`` or an Arrow date column) as ``dd/mm/yyyy`` text, the way
+    :func:`salesradar.charts.labels.format_day` writes one day.
+
+    >>> day_texts(np.array(["2018-12-31", "2019-03-30"], dtype="datetime64[D]")).to_pylist()
+    ['31/12/2018', '30/03/2019']
+    """
+    column = pa.array(np.asarray(days, dtype="datetime64[D]"), pa.date32())
+    result: pa.Array = pc.strftime(column.cast(pa.timestamp("s")), format="%d/%m/%Y")
+    return result
+
+
 def join_text(*parts: pa.Array | str) -> pa.Array:
     """Element-wise concatenation of string arrays and literal strings."""
     arrays = [p if isinstance(p, pa.Array) else pa.scalar(p) for p in parts]

@@ -324,6 +324,25 @@ def isolate_numbers(text: object) -> Markup:
     return Markup("".join(out))
 
 
+def isolate_plain(text: str) -> str:
+    """``text`` with each left-to-right run of a Hebrew sentence between Unicode isolates
+    (LRI ... PDI), for plain text read right to left (a message's text part): the runs of
+    :func:`isolate_numbers`, without HTML. Text without Hebrew is returned as it is.
+
+    >>> isolate_plain("רווח גולמי -20.5% לעומת 27.5%") == (
+    ...     "רווח גולמי \u2066-20.5%\u2069 לעומת \u206627.5%\u2069")
+    True
+    """
+    if not _HEBREW.search(text):
+        return text
+    out, last = [], 0
+    for start, end in _ltr_runs(text):
+        out += [text[last:start], "\u2066", text[start:end], "\u2069"]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
 def ltr(fmt: Callable[..., str]) -> Callable[..., Markup]:
     """A formatter whose result is isolated left-to-right (numbers inside Hebrew text)."""
     def wrapped(*args: Any, **kwargs: Any) -> Markup:
