@@ -365,6 +365,36 @@ def test_margin_erosion_against_the_same_quarter_a_year_before(ws: Workspace) ->
     _truthful(ws, found)
 
 
+def test_margin_needs_a_year_ago_quarter_worth_comparing(ws: Workspace) -> None:
+    """T bought one 6.30 item at 90% margin a year ago and 10,000 at 30% now: its 60-point
+    "drop" (6,000 lost by the rule's arithmetic) compares with one small line, and is not told
+    (``margin_min_base_share`` 0.25: the year-ago quarter needs 2,500 of costed sales).
+    E: S at 40% both times (10,000), and a year ago G, 6,000 at 80%, not bought now: 8,800 of
+    16,000 (55%) against 4,000 of 10,000 (40%), 1,500 lost; G's part: 0 - 4,800 / 16,000 =
+    -30 points, S's +15. The card says G took them and is no longer bought."""
+    _reps(ws)
+    ws.con.execute("INSERT INTO customers (customer_id, name, rep_id) VALUES "
+                   "('T', 'Tiny Base Ltd', 'A1'), ('E', 'Eroding Ltd', 'A2')")
+    ws.con.execute(INSERT_LINES + """
+        ('1', 1, '2025-08-01', 'T', 'L', 1, 6.30, 0.63, 'A1', 'direct'),
+        ('2', 1, '2026-08-01', 'T', 'S', 1, 10000, 7000, 'A1', 'direct'),
+        ('3', 1, '2025-08-01', 'E', 'S', 1, 10000, 6000, 'A2', 'direct'),
+        ('4', 2, '2025-08-01', 'E', 'G', 1, 6000, 1200, 'A2', 'direct'),
+        ('5', 1, '2026-08-01', 'E', 'S', 1, 10000, 6000, 'A2', 'direct')""")
+    day = dt.date(2026, 10, 30)
+    found = generate_insights(ws, day, kinds=[Kind.MARGIN_EROSION])
+    assert [i.subject.id for i in found] == ["E"]
+    (e,) = found
+    assert e.value_at_stake == pytest.approx(1500)
+    assert "40.0% in 01/07/2026–30/09/2026 vs 55.0% in 01/07/2025–30/09/2025" in e.en.why
+    assert e.en.why.endswith("G alone took 30.0 points (not bought in the last quarter)")
+    assert e.he.why.endswith("(לא נקנה ברבעון האחרון)")
+    _truthful(ws, found)
+    looser = RuleSettings(margin_min_base_share=0.0)
+    found = generate_insights(ws, day, settings=looser, kinds=[Kind.MARGIN_EROSION])
+    assert sorted(i.subject.id for i in found) == ["E", "T"]
+
+
 # -------------------------------------------------------------------------------- helpers
 def _truthful(ws: Workspace, insights: list[Insight]) -> None:
     """Every claim behind the insights recomputes from the raw rows (the truth audit)."""

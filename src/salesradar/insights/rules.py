@@ -676,6 +676,8 @@ def margin_erosion_rule(ctx: Context) -> list[Finding]:
         lost = (m0 - m1) * r1
         if m0 - m1 < s.margin_min_drop or lost < s.margin_min_value:
             continue
+        if (row["revenue_before"] or 0.0) < s.margin_min_base_share * r1:
+            continue  # a margin on a few small lines is no baseline
         eroded.append((row, m0, m1, r1, lost))
     if not eroded:
         return []
@@ -722,12 +724,13 @@ def _margin_drivers(ctx: Context, before: tuple[dt.date, dt.date],
                 SELECT customer_id, sku,
                        coalesce(sum(r - c) FILTER (WHERE a), 0) AS gp0,
                        coalesce(sum(r - c) FILTER (WHERE b), 0) AS gp1,
+                       coalesce(sum(r) FILTER (WHERE b), 0) AS sold1,
                        sum(sum(r) FILTER (WHERE a)) OVER (PARTITION BY customer_id) AS r0,
                        sum(sum(r) FILTER (WHERE b)) OVER (PARTITION BY customer_id) AS r1
                 FROM t WHERE a OR b GROUP BY customer_id, sku)
             SELECT g.customer_id, g.sku AS driver_sku, p.name AS driver_name,
                    p.category AS driver_category, gp0 AS driver_gp_before,
-                   gp1 AS driver_gp_after,
+                   gp1 AS driver_gp_after, sold1 AS driver_revenue_after,
                    gp1 / nullif(r1, 0) - gp0 / nullif(r0, 0) AS driver_points
             FROM g LEFT JOIN products p ON p.sku = g.sku
             WHERE r0 > 0 AND r1 > 0

@@ -337,6 +337,9 @@ def _margin_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
         points = f"{-100 * float(e['driver_points']):.1f}"
         en_most = f"; {driver} alone took {points} points"
         he_most = f"; {driver} לבדו הוריד {points} נקודות"
+        if e.get("driver_revenue_after") == 0:  # its share of the earlier margin, gone
+            en_most += " (not bought in the last quarter)"
+            he_most += " (לא נקנה ברבעון האחרון)"
         sku = str(e["driver_sku"])
         claims.append(claim("derived", -100 * float(e["driver_points"]),
                             formula="-100 * (gp1 / r1 - gp0 / r0)", inputs={

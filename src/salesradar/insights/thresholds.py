@@ -42,6 +42,10 @@ class RuleSettings:
     anomaly_k, anomaly_min_drop
         active_customers_drop: robust-SD and relative-drop thresholds of
         :func:`~salesradar.models.anomalies.detect_anomalies` (3.0, 0.1).
+    margin_min_base_share
+        margin_erosion: the earlier quarter's costed revenue must be at least this share of the
+        last quarter's (0.25): a margin on a few small lines is no baseline (Superstore had
+        "alone took 48.0 points" against a $6.30 year-ago quarter).
     margin_min_drop
         margin_erosion: drop of a customer's gross margin, in margin points (0.03 = 3 points).
     margin_min_value
@@ -98,6 +102,7 @@ class RuleSettings:
     anomaly_min_drop: float = 0.1
     margin_min_drop: float = 0.03
     margin_min_value: float = 500.0
+    margin_min_base_share: float = 0.25
     lead_sla_hours_centre: float = 24.0
     lead_sla_hours_account: float = 72.0
     lead_max_age_days: int | None = None
