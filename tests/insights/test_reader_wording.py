@@ -90,11 +90,12 @@ def _forecast(**changes: object) -> dict[str, object]:
 
 
 def test_a_forecast_with_one_day_and_no_open_deal_left() -> None:
-    """Was "in the 1 days left", "ב-1 הימים שנותרו" and "Review the commit deals one by one"
-    for a rep with no open deal."""
+    """Was "in the 1 days left", "ב-1 הימים שנותרו", "Review the commit deals one by one" for
+    a rep with no open deal, and "₪55k; ... ₪44k, ... adds ₪1.5k ...: ₪9.0k short", which does
+    not add up as rounded."""
     en, he = render("forecast_at_risk", _forecast())
-    assert en.why == ("committed ₪55k; invoiced so far ₪44k, and the run rate or weighted open "
-                      "pipeline adds ₪1.5k in the last day left: ₪9.0k short")
+    assert en.why == ("committed ₪54,600; invoiced so far ₪44,100, and the run rate or weighted "
+                      "open pipeline adds ₪1,470 in the last day left: ₪9,030 short")
     assert en.next_step == ("Update the forecast with the rep: no open deal is left to close in "
                             "10/2026")
     assert "ביום האחרון שנותר" in he.why
@@ -163,3 +164,18 @@ def test_this_season_last_year_is_named_by_its_dates() -> None:
     assert claims[1]["to"] == dt.date(2019, 3, 30).isoformat()
     text, _ = reason_words("season", c, t, 90, lang="he")
     assert text == "לא הזמין בעונה הזו בשנה שעברה (31/12/2018 עד 30/03/2019)"
+
+
+def test_two_orders_then_a_long_silence_is_a_win_back_call() -> None:
+    """Was "has not reordered in 392 days" with "ask how the last orders went"."""
+    e = {"customer_id": "455", "customer_name": "Super Scale Inc.", "as_of": "2005-05-31",
+         "last_order": "2004-05-04", "previous_order": "2003-11-26", "purchase_days": 2,
+         "days_since_last_order": 392, "value_at_stake": 70_000.0, "churn_probability": 0.8,
+         "situation": "not_reordered", "lost": False, "long_silent": True}
+    en, he = render("churn_risk", e)
+    assert en.what == "Super Scale Inc. has not reordered in 392 days"
+    assert en.next_step.startswith("Plan a win-back call to Super Scale Inc.")
+    assert he.next_step.startswith("לתכנן שיחת החזרה")
+    en, _ = render("churn_risk", {**e, "long_silent": False, "days_since_last_order": 60,
+                                  "last_order": "2005-04-01"})
+    assert en.next_step.startswith("Call Super Scale Inc.: ask how the last orders went")

@@ -47,9 +47,12 @@ _REF_WINDOWS = {"orders": ("orders_w1", "orders_w2"), "revenue": ("revenue_w1", 
 def _ref_count(value: float, noun: str, lang: str) -> str:
     n = round(value)
     if lang == "he":
-        he = {"order": ("הזמנה אחת", "הזמנות"), "different item": ("פריט אחד", "פריטים שונים")}
-        one, many = he[noun]
-        return one if n == 1 else f"{n} {many}"
+        he = {"order": ("אף הזמנה", "הזמנה אחת", "הזמנות"),
+              "different item": ("אף פריט", "פריט אחד", "פריטים שונים")}
+        none, one, many = he[noun]
+        return none if n == 0 else one if n == 1 else f"{n} {many}"
+    if n == 0:
+        return "no orders" if noun == "order" else "no items"
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 

@@ -31,10 +31,10 @@ OFFER = {"sku": "59", "name": "Raclette Courdavault", "anchor_sku": "72",
 def test_offer_reason_in_both_languages() -> None:
     with use_currency("USD"):
         assert offer_reason(OFFER) == (
-            "22 of the 1,033 customers who buy Mozzarella di Giovanni also buy Raclette "
-            "Courdavault; its 30 buyers of the last year spent a median $1.3k on it")
+            "22 of the 1,033 customers who have bought Mozzarella di Giovanni have also bought "
+            "Raclette Courdavault; its 30 buyers of the last year spent a median $1.3k on it")
         assert offer_reason(OFFER, "he") == (
-            "22 מתוך 1,033 הלקוחות שקונים את Mozzarella di Giovanni קונים גם את Raclette "
+            "22 מתוך 1,033 הלקוחות שקנו את Mozzarella di Giovanni קנו גם את Raclette "
             "Courdavault; 30 הקונים שלו בשנה האחרונה הוציאו עליו חציון של $1.3k")
     alone = {**OFFER, "anchor_sku": None, "anchor_name": None, "anchor_buyers": 0,
              "co_buyers": 0}
@@ -49,7 +49,7 @@ def test_offer_reason_in_both_languages() -> None:
 def test_a_product_without_a_name_is_its_code() -> None:
     unnamed = {**OFFER, "name": None, "anchor_name": "  "}
     assert offer_reason(unnamed, "en").startswith(  # type: ignore[union-attr]
-        "22 of the 1,033 customers who buy 72 also buy 59;")
+        "22 of the 1,033 customers who have bought 72 have also bought 59;")
 
 
 @pytest.mark.parametrize("missing", ["year_buyers", "expected_value", "co_buyers"])
@@ -70,10 +70,10 @@ def test_the_insight_says_the_amount_once_with_names() -> None:
         en, he, claims = _cross_claims(evidence)
     assert en.what == "Offer Raclette Courdavault to Ana Trujillo"
     assert en.why == (
-        "22 of the 1,033 customers who buy Mozzarella di Giovanni also buy Raclette Courdavault;"
-        " its 30 buyers of the last year spent a median $1.3k on it, about what it is worth a "
-        "year to a customer who buys it; picked by popularity (the cross-sell model did not "
-        "beat it on this data)")
+        "22 of the 1,033 customers who have bought Mozzarella di Giovanni have also bought "
+        "Raclette Courdavault; its 30 buyers of the last year spent a median $1.3k on it, about "
+        "what it is worth a year to a customer who buys it; picked by popularity (the "
+        "cross-sell model did not beat it on this data)")
     assert he.why.count("$1.3k") == 1 and "Mozzarella di Giovanni" in he.why
     assert [c["claim"] for c in claims] == ["sku_net_buyers", "median_buyer_spend",
                                             "sku_buyers", "co_buyers"]

@@ -179,7 +179,9 @@ def churn_risk(ctx: Context) -> list[Finding]:
         # a long-lost customer is a win-back, less urgent than one leaving right now
         urgency = _clip(r["churn_probability"]) * (0.5 if lost else 1.0)
         evidence = {**r, "lost": lost, "situation": situation,
-                    "lead_reason": alerting[0] if alerting else None}
+                    "lead_reason": alerting[0] if alerting else None,
+                    # two orders, then silent that long: its next step is a win-back too
+                    "long_silent": situation == "not_reordered" and since > s.churn_lost_days}
         out.append(Finding(Kind.CHURN_RISK, Subject("customer", r["customer_id"]), r["rep_id"],
                            float(r["value_at_stake"]), urgency, evidence))
     return out

@@ -24,7 +24,7 @@ from typing import Any
 
 from salesradar.charts.labels import format_day
 from salesradar.claims import Claim, claim
-from salesradar.currency import SIGN_PATTERN, SYMBOLS
+from salesradar.currency import SIGN_PATTERN, SYMBOLS, exact
 from salesradar.insights.model import Texts
 from salesradar.models.churn_text import (
     rhythm_claims,
@@ -104,6 +104,8 @@ def _churn_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     p = _pct(e["churn_probability"])
     by_rule = e.get("scored_by") == "recency_rule"  # the model lost its backtest here
     heads, steps, d = _CHURN_HEAD[head], _CHURN_NEXT[head], round(t["days_since_last_order"])
+    if head == "not_reordered" and e.get("long_silent"):  # not "how did the last orders go"
+        steps = _CHURN_NEXT["lost"]
     en = Texts(heads[0].format(c=c, d=d), "; ".join([
         rhythm_text(t, lang="en"), stake_text(t, lost=lost, lang="en"),
         f"churn risk {p}{_BY_RECENCY_RULE[0] if by_rule else ''}", *(e.get("reasons") or [])]),
@@ -246,7 +248,7 @@ def _cross_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
                f"{reason_en}, about what it is worth a year to a customer who buys it"
                + ("; picked by popularity (the cross-sell model did not beat it on this data)"
                   if by_rule else ""),
-               f"Mention {sku} on the next call or add a sample to {c}'s next delivery")
+               f"Mention {sku} on the next call or add a sample to the next delivery to {c}")
     he = Texts(f"להציע את {sku} ל-{c}",
                f"{reason_he}, בערך שוויו בשנה ללקוח שקונה אותו"
                + ("; נבחר לפי פופולריות (מודל ההמלצות לא גבר עליה בנתונים אלה)"
@@ -477,10 +479,12 @@ def _coverage_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
 def _forecast_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     rep, period, rid = _rep(e), str(e["period"]), str(e["rep_id"])
     shown = _month_words(period)
-    f, act = money(e["forecast"]), money(e["actual_so_far"])
+    # exact amounts: the sentence is a subtraction the reader checks (55k - 44k - 1.5k is not
+    # 9.0k; 54,600 - 44,100 - 1,470 is 9,030)
+    f, act = exact(float(e["forecast"])), exact(float(e["actual_so_far"]))
     rest_value = max(float(e["run_rate_rest"]), float(e["weighted_pipeline"]))
-    rest = money(rest_value)
-    gap = money(float(e["forecast"]) - float(e["projected"]))
+    rest = exact(rest_value)
+    gap = exact(float(e["forecast"]) - float(e["projected"]))
     left = e["days_left"]
     month = _month_bounds(period)
     as_of = str(e["as_of"])[:10]

@@ -92,7 +92,7 @@ _HE = {
     "by_rule": " (לפי כלל הזמן מאז ההזמנה האחרונה: מודל הנטישה לא גבר עליו בנתונים אלה)",
     "orders": "{now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
     "revenue": "{now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
-    "breadth": "קנה {now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
+    "breadth": "{now} ב-{w} הימים האחרונים לעומת {before} ב-{w} הימים שלפניהם",
     "returns": "החזיר {returned} מתוך {bought} שקנה בשנת ההזמנות האחרונה שלו",
     "season_none": "לא הזמין בעונה הזו בשנה שעברה ({start} עד {end})",
     "no_contact": "אין איש קשר רשום",
@@ -126,15 +126,20 @@ def _days(value: float, lang: str) -> str:
 
 
 def _counts(values: npt.NDArray[Any], noun: str, lang: str) -> pa.Array:
-    """``"1 order"``, ``"3 orders"`` (in Hebrew ``"הזמנה אחת"``, ``"3 הזמנות"``) per value,
-    rounded half to even as :func:`round` does."""
+    """``"no orders"``, ``"1 order"``, ``"3 orders"`` (in Hebrew ``"אף הזמנה"``,
+    ``"הזמנה אחת"``, ``"3 הזמנות"``) per value, rounded half to even as :func:`round` does
+    ("bought 0 different items" read as a form left blank)."""
     numbers = number_text(values)
     if lang == "he":
-        he = {"order": ("הזמנה אחת", "הזמנות"), "different item": ("פריט אחד", "פריטים שונים")}
-        one, many = he[noun]
+        he = {"order": ("אף הזמנה", "הזמנה אחת", "הזמנות"),
+              "different item": ("אף פריט", "פריט אחד", "פריטים שונים")}
+        none, one, many = he[noun]
     else:
+        none = {"order": "no orders", "different item": "no items"}[noun]
         one, many = f"1 {noun}", f"{noun}s"
-    result: pa.Array = pc.if_else(pc.equal(numbers, "1"), one, join_text(numbers, f" {many}"))
+    result: pa.Array = pc.if_else(
+        pc.equal(numbers, "0"), none,
+        pc.if_else(pc.equal(numbers, "1"), one, join_text(numbers, f" {many}")))
     return result
 
 

@@ -5,7 +5,9 @@ The recommender keeps, with every offer, the numbers its reason states (the colu
 :func:`~salesradar.models.crosssell.recommend_for` the names of the offered SKU and of its
 anchor. The customer's page and the insights word them here, the same sentence in English and
 Hebrew, with the products' names (a code only where the data name none) and the amount in the
-company's currency:
+company's currency. Who bought the anchor and the offer counts every year of the data, so the
+words say "have bought" ("who buy" read as this year's buyers, fewer than the co-buyers); the
+spend is the last year's:
 
 >>> from salesradar.currency import use_currency
 >>> offer = {"sku": "59", "name": "Raclette Courdavault", "anchor_sku": "72",
@@ -13,8 +15,8 @@ company's currency:
 ...          "sku_buyers": 54, "year_buyers": 30, "customers": 89, "expected_value": 1271.875}
 >>> with use_currency("USD"):
 ...     print(offer_reason(offer))  # doctest: +NORMALIZE_WHITESPACE
-22 of the 33 customers who buy Mozzarella di Giovanni also buy Raclette Courdavault;
-its 30 buyers of the last year spent a median $1.3k on it
+22 of the 33 customers who have bought Mozzarella di Giovanni have also bought Raclette
+Courdavault; its 30 buyers of the last year spent a median $1.3k on it
 >>> print(offer_reason({**offer, "anchor_sku": None}, "he"))  # doctest: +NORMALIZE_WHITESPACE
 נקנה על ידי 54 מתוך 89 הלקוחות; 30 הקונים שלו בשנה האחרונה הוציאו עליו חציון של
 ₪1.3k
@@ -53,13 +55,13 @@ def offer_reason(offer: Mapping[str, Any], lang: Lang = "en") -> str | None:
     sku = _label(offer.get("name"), offer.get("sku"))
     if lang == "he":
         who = (f"{int(offer['co_buyers']):,} מתוך {int(offer['anchor_buyers']):,} הלקוחות "
-               f"שקונים את {_label(offer.get('anchor_name'), anchor)} קונים גם את {sku}"
+               f"שקנו את {_label(offer.get('anchor_name'), anchor)} קנו גם את {sku}"
                if anchor is not None else
                f"נקנה על ידי {int(offer['sku_buyers']):,} מתוך {int(offer['customers']):,} "
                "הלקוחות")
     else:
         who = (f"{int(offer['co_buyers']):,} of the {int(offer['anchor_buyers']):,} customers "
-               f"who buy {_label(offer.get('anchor_name'), anchor)} also buy {sku}"
+               f"who have bought {_label(offer.get('anchor_name'), anchor)} have also bought {sku}"
                if anchor is not None else
                f"bought by {int(offer['sku_buyers']):,} of the {int(offer['customers']):,} "
                "customers")
