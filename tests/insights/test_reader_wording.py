@@ -94,8 +94,8 @@ def test_a_forecast_with_one_day_and_no_open_deal_left() -> None:
     a rep with no open deal, and "₪55k; ... ₪44k, ... adds ₪1.5k ...: ₪9.0k short", which does
     not add up as rounded."""
     en, he = render("forecast_at_risk", _forecast())
-    assert en.why == ("committed ₪54,600; invoiced so far ₪44,100, and the run rate or weighted "
-                      "open pipeline adds ₪1,470 in the last day left: ₪9,030 short")
+    assert en.why == ("committed ₪54,600; invoiced so far ₪44,100, and the run rate adds ₪1,470 "
+                      "in the last day left: ₪9,030 short")
     assert en.next_step == ("Update the forecast with the rep: no open deal is left to close in "
                             "10/2026")
     assert "ביום האחרון שנותר" in he.why

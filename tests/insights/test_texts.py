@@ -18,7 +18,8 @@ def test_a_card_of_many_items_names_the_biggest_and_counts_the_rest() -> None:
                 "items": items, "value_at_stake": 11_500.0}
     en, he = render("stopped_item", evidence)
     assert en.what == "Cohen Foods stopped buying 5 items it bought regularly"
-    assert en.why.startswith("₪12k in their last year together; Item A: bought on 6 days, ")
+    assert en.why.startswith("₪12k between them, each in the year to its last purchase; Item A: "
+                             "bought on 6 days, ")
     assert en.why.endswith("; and 2 more items") and "Item D" not in en.why
     assert he.why.endswith("; ועוד 2 פריטים")
     claims = claims_of("stopped_item", evidence)

@@ -35,14 +35,14 @@ def test_offer_reason_in_both_languages() -> None:
             "Raclette Courdavault; its 30 buyers of the last year spent a median $1.3k on it")
         assert offer_reason(OFFER, "he") == (
             "22 מתוך 1,033 הלקוחות שקנו את Mozzarella di Giovanni קנו גם את Raclette "
-            "Courdavault; 30 הקונים שלו בשנה האחרונה הוציאו עליו חציון של $1.3k")
+            "Courdavault; 30 הקונים שלו בשנה האחרונה הוציאו עליו בחציון $1.3k")
     alone = {**OFFER, "anchor_sku": None, "anchor_name": None, "anchor_buyers": 0,
              "co_buyers": 0}
     assert offer_reason(alone) == (  # the company's currency: shekels by default
         "bought by 54 of the 2,089 customers; its 30 buyers of the last year spent a median "
         "₪1.3k on it")
     assert offer_reason(alone, "he") == (
-        "נקנה על ידי 54 מתוך 2,089 הלקוחות; 30 הקונים שלו בשנה האחרונה הוציאו עליו חציון של "
+        "נקנה על ידי 54 מתוך 2,089 הלקוחות; 30 הקונים שלו בשנה האחרונה הוציאו עליו בחציון "
         "₪1.3k")
 
 

@@ -77,7 +77,7 @@ _CHURN_NEXT = {
     "past_rhythm": ("Call the buyer at {c} this week: ask what changed and book the next order",
                     "להתקשר השבוע לקניין של {c}: לברר מה השתנה ולסגור את ההזמנה הבאה"),
     "lost": ("Plan a win-back call to {c}: find out why they left and make an offer",
-             "לתכנן שיחת החזרה ל-{c}: לברר למה עזב ולהציע הצעה"),
+             "לתכנן שיחת החזרה ל-{c}: לברר למה עזב ולהציע תנאים לחזור"),
     "not_reordered": ("Call {c}: ask how the last orders went and book the next one",
                       "להתקשר ל-{c}: לשאול איך היו ההזמנות האחרונות ולסגור את הבאה"),
     "revenue": ("Call {c}: ask whether part of what they buy now goes to another supplier",
@@ -85,7 +85,7 @@ _CHURN_NEXT = {
     "orders": ("Call {c}: ask whether part of what they buy now goes to another supplier",
                "להתקשר ל-{c}: לברר אם חלק מהרכש עובר עכשיו לספק אחר"),
     "breadth": ("Go over with {c} the items they stopped taking and offer them again",
-                "לעבור עם {c} על הפריטים שהפסיקו לקחת ולהציע אותם שוב"),
+                "לעבור עם {c} על הפריטים שהפסיק לקחת ולהציע אותם שוב"),
     "returns": ("Ask {c} what went wrong with the returned goods and fix it before the next "
                 "order", "לברר עם {c} מה השתבש בסחורה שהוחזרה ולתקן לפני ההזמנה הבאה"),
 }
@@ -160,9 +160,9 @@ def _item_words(i: Evidence, as_of: str, customer: str) -> tuple[str, str, list[
               claim("past_rhythm", True, **where),
               claim("value_at_stake", float(i["value_at_stake"]), **where)]
     en = (f"{sku}: bought on {n} days, usually every ~{usual} days; none for {gap} days "
-          f"(last {last}); {at} in its last year")
+          f"(last {last}); {at} in the year to its last purchase")
     he = (f"{sku}: נקנה ב-{n} ימים שונים, בדרך כלל כל ~{usual} יום; אין רכישה כבר {gap} יום "
-          f"(אחרונה {last}); {at} בשנה האחרונה שלו")
+          f"(אחרונה {last}); {at} בשנה שעד הרכישה האחרונה שלו")
     returned = float(i.get("returned_after_last") or 0.0)
     if returned > 0:
         start = dt.date.fromisoformat(str(i["last_day"])[:10]) + dt.timedelta(days=1)
@@ -185,7 +185,8 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     rule_en = (" (each gap over twice its usual: the stopped-items model did not beat this "
                "rule on this data)" if len(items) > 1 else " (gap over twice its usual: the "
                "stopped-items model did not beat this rule on this data)") if by_rule else ""
-    rule_he = (" (פער של יותר מפי שניים מהרגיל: מודל הפריטים שנעצרו לא גבר על כלל זה "
+    rule_he = ((" (כל פער של יותר מפי שניים מהרגיל" if len(items) > 1 else
+                " (פער של יותר מפי שניים מהרגיל") + ": מודל הפריטים שנעצרו לא גבר על כלל זה "
                "בנתונים אלה)") if by_rule else ""
     if len(items) == 1:
         sku = _sku(items[0])
@@ -207,12 +208,14 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
         he_more = f"; ועוד {more} פריטים" if more > 1 else "; ועוד פריט אחד"
     words = shown
     en = Texts(f"{c} stopped buying {n} items it bought regularly",
-               f"{at} in their last year together; " + "; ".join(w[0] for w in words)
+               f"{at} between them, each in the year to its last purchase; "
+               + "; ".join(w[0] for w in words)
                + en_more + rule_en,
                f"Go through the {n} items with {c} in one call: ask whether they switched "
                "supplier and offer a reorder")
     he = Texts(f"{c} הפסיק לקנות {n} פריטים שקנה בקביעות",
-               f"{at} בשנה האחרונה שלהם יחד; " + "; ".join(w[1] for w in words) + he_more
+               f"{at} ביחד, כל פריט בשנה שעד הרכישה האחרונה שלו; "
+               + "; ".join(w[1] for w in words) + he_more
                + rule_he,
                f"לעבור עם {c} על {n} הפריטים בשיחה אחת: לברר אם עבר לספק אחר ולהציע הזמנה "
                "חוזרת")
@@ -467,9 +470,9 @@ def _coverage_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
               f"coverage {cov}x, below {need}x",
               "Add qualified opportunities closing this period or pull forward deals from "
               "next period; review with the manager this week"),
-        Texts(f"הצנרת של {rep} דלה מדי עבור {shown}",
+        Texts(f"צבר העסקאות של {rep} דל מדי עבור {shown}",
               f"עסקאות פתוחות שנסגרות ב-{shown}: {pipe} מול {rem} יעד שנותר: "
-              f"כיסוי {cov} לעומת {need} נדרש",
+              f"כיסוי פי {cov}, מתחת לפי {need} הנדרש",
               "להוסיף הזדמנויות ממשיות שנסגרות בתקופה או להקדים עסקאות מהתקופה הבאה; "
               "לעבור על כך עם המנהל השבוע"),
         claims,
@@ -520,13 +523,17 @@ def _forecast_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
         step_en = (f"Update the forecast with the rep: no open deal is left to close in "
                    f"{shown}")
         step_he = f"לעדכן את התחזית עם הנציג: לא נשארה עסקה פתוחה שנסגרת ב-{shown}"
+    # which of the two adds the rest (the larger), not "the one or the other"
+    by_pipeline = float(e["weighted_pipeline"]) > float(e["run_rate_rest"])
+    adds_en = "the weighted open pipeline" if by_pipeline else "the run rate"
+    adds_he = "צבר העסקאות הפתוחות המשוקלל" if by_pipeline else "הקצב הנוכחי"
     return (
         Texts(f"Forecast of {rep} for {shown} is at risk",
-              f"committed {f}; invoiced so far {act}, and the run rate or weighted open "
-              f"pipeline adds {rest} in {left_en}: {gap} short", step_en),
+              f"committed {f}; invoiced so far {act}, and {adds_en} adds {rest} in {left_en}: "
+              f"{gap} short", step_en),
         Texts(f"התחזית של {rep} ל-{shown} בסיכון",
-              f"התחייבות {f}; חשבוניות עד כה {act}, והקצב הנוכחי או הצנרת המשוקללת מוסיפים "
-              f"{rest} {left_he}: חסרים {gap}", step_he),
+              f"התחייבות {f}; חשבוניות עד כה {act}, ו{adds_he} מוסיף {rest} {left_he}: "
+              f"חסרים {gap}", step_he),
         claims,
     )
 

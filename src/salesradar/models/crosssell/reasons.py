@@ -18,7 +18,7 @@ spend is the last year's:
 22 of the 33 customers who have bought Mozzarella di Giovanni have also bought Raclette
 Courdavault; its 30 buyers of the last year spent a median $1.3k on it
 >>> print(offer_reason({**offer, "anchor_sku": None}, "he"))  # doctest: +NORMALIZE_WHITESPACE
-נקנה על ידי 54 מתוך 89 הלקוחות; 30 הקונים שלו בשנה האחרונה הוציאו עליו חציון של
+נקנה על ידי 54 מתוך 89 הלקוחות; 30 הקונים שלו בשנה האחרונה הוציאו עליו בחציון
 ₪1.3k
 """
 
@@ -77,7 +77,7 @@ def _year_spend(buyers: int, value: float, lang: Lang) -> str:
             return "איש לא קנה אותו בשנה האחרונה"
         if buyers == 1:
             return f"הקונה היחיד שלו בשנה האחרונה הוציא עליו {spend}"
-        return f"{buyers:,} הקונים שלו בשנה האחרונה הוציאו עליו חציון של {spend}"
+        return f"{buyers:,} הקונים שלו בשנה האחרונה הוציאו עליו בחציון {spend}"
     if buyers == 0:
         return "nobody bought it in the last year"
     if buyers == 1:
