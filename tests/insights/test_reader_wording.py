@@ -66,10 +66,21 @@ def test_a_drop_names_its_month_and_one_customer_in_the_singular() -> None:
     assert en.why == ("5 active customers vs 7.5 expected after seasonality (33% lower); 1 of "
                       "the customers who usually buy at least monthly bought nothing in "
                       "09/2026 (C00221): ₪1.1M at stake")
-    assert en.next_step == "Call the regular customers who did not order in 09/2026, biggest first"
+    assert en.next_step == "Call C00221: ask why nothing was ordered in 09/2026"
     assert he.why.endswith("; לקוח אחד שקונה בדרך כלל לפחות פעם בחודש לא קנה ב-09/2026 "
                            "(C00221): ₪1.1 מיליון בסיכון")
     assert "החודש" not in he.next_step and "09/2026" in he.next_step
+    # by name where the master data give one; two or more: the call list
+    named = _drop(customers=[{"customer_id": "C00221", "name": "Navon Restaurant",
+                              "typical_gap_days": 2.0, "value_at_stake": 1_100_000.0}])
+    en, _ = render("active_customers_drop", named)
+    assert en.why.endswith("bought nothing in 09/2026 (Navon Restaurant): ₪1.1M at stake")
+    assert en.next_step == "Call Navon Restaurant: ask why nothing was ordered in 09/2026"
+    two = _drop(customers=[*named["customers"], {  # type: ignore[list-item]
+        "customer_id": "C9", "typical_gap_days": 20.0, "value_at_stake": 0.0}])
+    en, _ = render("active_customers_drop", two)
+    assert "(Navon Restaurant, C9)" in en.why
+    assert en.next_step == "Call the regular customers who did not order in 09/2026, biggest first"
 
 
 def test_a_drop_with_no_regular_customer_behind_it_does_not_send_to_call_them() -> None:

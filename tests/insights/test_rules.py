@@ -193,10 +193,19 @@ def test_concentration_and_drops_on_the_demo(demo: Demo) -> None:
     concentrated = [i.subject.id for i in found if i.kind == Kind.CONCENTRATION]
     assert concentrated and set(concentrated) <= set(big[:3])
     assert "10% concentration threshold" in found[0].en.why
+    named = 0
     for i in found:
         if i.kind == Kind.ACTIVE_CUSTOMERS_DROP:
             assert i.subject.type == "rep" and i.owner_rep_id == i.subject.id.split("/")[0]
             assert i.evidence["value"] < i.evidence["expected"]
+            for c in i.evidence["customers"]:  # named from the master data, as the card says
+                named += c["name"] is not None
+                master = demo.ws.con.execute("SELECT name FROM customers WHERE customer_id = ?",
+                                             [c["customer_id"]]).fetchone()
+                assert c["name"] == (master[0] if master else None)
+                assert c["name"] is None or c["name"] in i.en.why or len(
+                    i.evidence["customers"]) > 5
+    assert named > 0
 
 
 def test_forecast_flags_the_over_committing_reps(demo: Demo) -> None:

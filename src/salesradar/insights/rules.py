@@ -637,11 +637,17 @@ def active_customers_drop(ctx: Context) -> list[Finding]:
         rep, month = r["group"], dt.date.fromisoformat(str(r["month"])[:10])
         behind = customers_behind_drop(ctx, rep, month)
         value = round(sum(float(c["value_at_stake"]) for c in behind), 2)
+        # the customers behind it by name where the master data give one, not as codes
+        called = {row["customer_id"]: row["name"] for row in ctx.rows(
+            """SELECT customer_id, name FROM customers
+               WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))""",
+            [str(c["customer_id"]) for c in behind])} if behind else {}
         evidence = {**r, "rep_id": rep, "rep_name": names.get(rep),
                     "month_end": (_add_months(month, 1) - dt.timedelta(days=1)).isoformat(),
-                    "customers": [{k: c[k] for k in (
+                    "customers": [{**{k: c[k] for k in (
                         "customer_id", "purchase_days", "typical_gap_days", "last_order",
-                        "days_since_last_order", "value_at_stake")} for c in behind],
+                        "days_since_last_order", "value_at_stake")},
+                        "name": called.get(str(c["customer_id"]))} for c in behind],
                     "value_at_stake": value}
         out.append(Finding(Kind.ACTIVE_CUSTOMERS_DROP, Subject("rep", f"{rep}/{r['month'][:7]}"),
                            rep, value, _clip(-float(r["change"] or 0.0) * 2), evidence))

@@ -284,7 +284,7 @@ def _active_drop_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
         n, at = len(behind), money(e.get("value_at_stake"))
         claims += [claim("setting", n, setting="customers_behind"),
                    claim("sum_of", float(e["value_at_stake"]), of="value_at_stake")]
-        names = ", ".join(str(c["customer_id"]) for c in behind[:5])
+        names = ", ".join(str(c.get("name") or c["customer_id"]) for c in behind[:5])
         listed = f"({names}{', ...' if n > 5 else ''})"
         if n == 1:
             en_more = (f"; 1 of the customers who usually buy at least monthly bought nothing "
@@ -296,8 +296,12 @@ def _active_drop_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
                        f"nothing in {month} {listed}: {at} at stake between them")
             he_more = (f"; {n} מהלקוחות שקונים בדרך כלל לפחות פעם בחודש לא קנו ב-{month} "
                        f"{listed}: {at} בסיכון ביחד")
-        step_en = (f"Call the regular customers who did not order in {month}, biggest first")
-        step_he = f"להתקשר ללקוחות הקבועים שלא הזמינו ב-{month}, מהגדול לקטן"
+        if n == 1:
+            step_en = f"Call {names}: ask why nothing was ordered in {month}"
+            step_he = f"להתקשר ל-{names}: לברר למה לא הוזמן דבר ב-{month}"
+        else:
+            step_en = f"Call the regular customers who did not order in {month}, biggest first"
+            step_he = f"להתקשר ללקוחות הקבועים שלא הזמינו ב-{month}, מהגדול לקטן"
     else:
         en_more = "; none of the regular customers is behind it (the missing ones buy rarely)"
         he_more = "; אף אחד מהלקוחות הקבועים אינו מאחורי הירידה (החסרים קונים לעיתים רחוקות)"
