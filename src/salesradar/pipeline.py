@@ -93,10 +93,6 @@ def refresh(
 # scores without them). Only third-party libraries that never import salesradar, ibis or DuckDB:
 # their imports on two threads at once cannot wait on each other in a cycle.
 AHEAD = ("lightgbm", "sklearn.calibration", "sklearn.isotonic", "sklearn.linear_model")
-# what every refresh scores and words with (~0.7 s of imports), imported while DuckDB computes
-# the customer-days
-REFRESH_MODULES = ("salesradar.models.scoring", "salesradar.insights.generate",
-                   "salesradar.insights.outcomes")
 
 
 def import_ahead(modules: tuple[str, ...] = AHEAD) -> threading.Thread:
@@ -122,19 +118,16 @@ def _refresh(ws: Workspace, store: Any, data: Path | None, as_of: dt.date | None
     from salesradar.io.folder import import_folder
 
     summary = RunSummary()
-    # imported while DuckDB imports the files or computes the customer-days; with files to
-    # import, the fit's libraries too (usually a first or full refresh: if no fit comes, their
-    # ~1.7 s were spent while the import left a core idle)
-    fits = data is not None or _fits_coming(ws, as_of, horizon_days, full)
-    ahead = import_ahead((*REFRESH_MODULES, *(AHEAD if fits else ())))
     if data is not None:
-        notify("importing")  # an import that fails leaves the thread to end on its own
+        notify("importing")
         summary.imports = [r.to_dict() for r in import_folder(ws, data)]
+    ahead = import_ahead() if _fits_coming(ws, as_of, horizon_days, full) else None
     try:
         return _refresh_scores(ws, store, summary, as_of, horizon_days, deliver, outcome_days,
                                notify, full, keep_days=not full and data is None)
     finally:
-        ahead.join()
+        if ahead is not None:
+            ahead.join()
 
 
 def _fits_coming(ws: Workspace, as_of: dt.date | None, horizon_days: int, full: bool) -> bool:
@@ -156,17 +149,14 @@ def _refresh_scores(ws: Workspace, store: Any, summary: RunSummary, as_of: dt.da
     ``full``, no data imported), which keeps the customer-days in the workspace and computes
     again only the changed customers' (a full refresh computes them in memory and writes
     none: :func:`~salesradar.models.features.sharing_customer_days`)."""
+    from salesradar.insights import run_insights
+    from salesradar.insights.outcomes import measure_outcomes
     from salesradar.models.features import sharing_customer_days
-    from salesradar.models.refresh_scope import wait_for_imports_ahead
+    from salesradar.models.scoring import score_workspace
 
     notify("scoring")
     # the customer-days computed once for all that follows
     with sharing_customer_days(ws, keep=keep_days):
-        wait_for_imports_ahead()  # REFRESH_MODULES, imported meanwhile: no two threads at once
-        from salesradar.insights import run_insights
-        from salesradar.insights.outcomes import measure_outcomes
-        from salesradar.models.scoring import score_workspace
-
         summary.scores = score_workspace(
             ws, as_of, horizon_days, progress=lambda name, *_: notify(f"scoring: {name}"),
             reuse=not full,
