@@ -1,5 +1,5 @@
 """What a reader of the cards found that the number audit could not (a sales manager's read of
-the truth audit's samples of the six datasets, in English and Hebrew, on 2026-12-07): each card
+the truth audit's samples of the six datasets, in English and Hebrew): each card
 below is hand-made at the case found, and its words are written out here by hand.
 
 The number audit (``salesradar.insights.audit``) still checks every number of these texts on

@@ -134,7 +134,8 @@ def _no_repeat_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     stake_en, more = stake_words(t, lang="en")
     stake_he = stake_text(t, lang="he")
     stake = float(t["value_at_stake"])
-    if stake > 0 and money(stake) in once_en.split():  # the one order's amount, said already
+    # the one order's amount (rhythm_text's "bought once: ₪1.4k"), said already
+    if stake > 0 and money(stake) == money(t["last_order_sales"]):
         stake_en, stake_he = "that order's value is at stake", "שווי ההזמנה הזו בסיכון"
     en = Texts(f"{c} has not placed a second order",
                f"{once_en}; half of the customers who ordered again did so within {k} days; "
