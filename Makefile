@@ -56,6 +56,7 @@ eval: $(STAMP)
 	$(BIN)/python eval/run_eval.py
 	$(BIN)/python eval/forecast_backtest.py
 	$(BIN)/python eval/truth_audit.py
+	$(BIN)/python eval/pauses.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,8 @@ line)):
 ``median_gap_days``          median of the gaps (days) between consecutive purchase days on or
                              before ``to``; stated only with at least
                              :data:`~salesradar.models.cadence.RHYTHM_MIN_DAYS` purchase days
+``longest_gap_days``         the longest of those gaps (the customer's longest pause that
+                             ended in a purchase); with the same minimum
 ``days_since_last_purchase`` ``to`` − the last purchase day, in days
 ``sales_on_day``             sum of the positive lines on ``day``
 ``net_revenue``              sum of ``net_revenue`` of the lines dated in [``from``, ``to``]
@@ -78,8 +80,8 @@ Claim = dict[str, Any]
 
 CLAIMS = (
     "purchase_days", "first_purchase_day", "last_purchase_day", "previous_purchase_day",
-    "median_gap_days", "days_since_last_purchase", "sales_on_day", "net_revenue",
-    "gross_sales", "returned", "purchase_days_in", "distinct_skus", "value_at_stake",
+    "median_gap_days", "longest_gap_days", "days_since_last_purchase", "sales_on_day",
+    "net_revenue", "gross_sales", "returned", "purchase_days_in", "distinct_skus", "value_at_stake",
     "sku_buyers", "sku_net_buyers", "median_buyer_spend", "co_buyers", "customers",
     "revenue_share", "costed_revenue", "gross_profit", "gross_margin", "overdue_amount",
     "overdue_invoices", "days_overdue_max", "lead_age_hours", "record_count", "record_sum",

@@ -415,6 +415,34 @@ def test_past_and_within_its_rhythm(ws: Workspace) -> None:
                                                     "words: within rhythm"]
 
 
+def test_the_longest_pause_before(ws: Workspace) -> None:
+    # R: purchase days 0, 10, 20, 30 (gaps 10, 10, 10), 30 days since: past its longest pause
+    rhythm = [c("past_rhythm", True), c("median_gap_days", 10), c("days_since_last_purchase", 30)]
+    good = audit(ws, [statement([*rhythm, c("longest_gap_days", 10)],
+                                why="orders every ~10 days; last order 30 days ago (past its "
+                                    "rhythm; its longest pause before was 10 days)")])
+    assert good.disagreements == []
+    bad = audit(ws, [
+        statement([*rhythm, c("longest_gap_days", 10)],
+                  why="orders every ~10 days; last order 30 days ago (past its rhythm, but it "
+                      "paused 10 days before and came back)"),
+        statement([*rhythm, c("longest_gap_days", 30)],
+                  why="orders every ~10 days; last order 30 days ago (past its rhythm, but it "
+                      "paused 30 days before and came back)"),
+        # T has two purchase days: no longest pause to state
+        statement([c("longest_gap_days", 10, "T")], why="its longest pause before was 10 days",
+                  subject="T")])
+    assert [(d.claim, d.reason) for d in bad.disagreements] == [
+        ("words: longest pause", "'before and came back' where the days since the last "
+         "purchase day are longer than the longest gap"),
+        ("longest_gap_days", "longest_gap_days does not match the invoice lines"),
+        ("words: longest pause", "'before and came back' where the days since the last "
+         "purchase day are longer than the longest gap"),
+        ("longest_gap_days", "rhythm stated with 2 purchase day(s) (needs 3)"),
+        ("words: longest pause", "'longest pause before was' where the days since the last "
+         "purchase day are not longer than the longest gap")]
+
+
 # ----------------------------------------------------------- the wider vocabulary
 def test_a_skus_buyers(ws: Workspace) -> None:
     # A: R, T, I, X, B and W bought it; B: R only; net on A: R 360, T 500, I 200, X 0, B 21,500,

@@ -44,6 +44,13 @@ ROWS = [
     # B: a burst: one 21,500 order after three small ones 30 days apart, the last 70 days ago
     ("B", 260, "X", 100.0), ("B", 290, "X", 100.0), ("B", 320, "X", 100.0),
     ("B", 330, "X", 21_500.0),
+    # P: every 10 days, but once silent 180 days (120 -> 300) before it came back; silent 60
+    # days now: past its rhythm, not past its longest pause, nothing falling: no alert
+    *[("P", d, "X", 1_000.0) for d in (100, 110, 120, 300, 310, 320, 330, 340)],
+    # Q: the same days, spending far less lately: the fall carries the alert
+    *[("Q", d, "X", 1_000.0) for d in (100, 110, 120)],
+    *[("Q", d, "X", 5_000.0) for d in (300, 310)],
+    *[("Q", d, "X", 500.0) for d in (320, 330, 340)],
     # twelve repeat buyers whose second order came 20 days after the first (the company's
     # usual wait for a second order: 20 days)
     *[(f"R{k}", d, "X", 10.0) for k in range(12) for d in (380 - k, 400 - k)],
@@ -55,25 +62,29 @@ def _scores(ws: Workspace) -> None:
     n = terms.num_rows
     ids = terms["customer_id"].to_pylist()
     # S in (310, 400]: days 330, 360, 390 x 500; in (220, 310]: days 240, 270, 300 x 5,000
-    falling = ["₪1.5k in the last 90 days vs ₪15k in the 90 before"]
-    claims = json.dumps([
+    # Q in (310, 400]: days 320, 330, 340 x 500; in (220, 310]: days 300, 310 x 5,000
+    falling = {"S": "₪1.5k in the last 90 days vs ₪15k in the 90 before",
+               "Q": "₪1.5k in the last 90 days vs ₪10k in the 90 before"}
+    claims = {c: json.dumps([
         {"claim": "setting", "value": 90, "setting": "window_days"},
-        {"claim": "net_revenue", "value": 1500.0, "customer_id": "S",
+        {"claim": "net_revenue", "value": 1500.0, "customer_id": c,
          "from": day(311).isoformat(), "to": AS_OF.isoformat()},
-        {"claim": "net_revenue", "value": 15000.0, "customer_id": "S",
+        {"claim": "net_revenue", "value": before, "customer_id": c,
          "from": day(221).isoformat(), "to": day(310).isoformat()}])
+        for c, before in (("S", 15000.0), ("Q", 10000.0))}
     table = terms.drop_columns(["typical_gap_days"]).append_column(
         "median_gap_days", terms["typical_gap_days"])
     extra = {
         "as_of": pa.array([AS_OF] * n, pa.date32()),
         "churn_probability": pa.array([0.9] * n),
         "p_alive": pa.nulls(n, pa.float64()),
-        "reasons": pa.array([falling if c == "S" else [] for c in ids], pa.list_(pa.string())),
-        "reasons_he": pa.array([["ירידה"] if c == "S" else [] for c in ids],
+        "reasons": pa.array([[falling[c]] if c in falling else [] for c in ids],
+                            pa.list_(pa.string())),
+        "reasons_he": pa.array([["ירידה"] if c in falling else [] for c in ids],
                                pa.list_(pa.string())),
-        "reason_groups": pa.array([["revenue"] if c == "S" else [] for c in ids],
+        "reason_groups": pa.array([["revenue"] if c in falling else [] for c in ids],
                                   pa.list_(pa.string())),
-        "reason_claims": pa.array([claims if c == "S" else "[]" for c in ids]),
+        "reason_claims": pa.array([claims.get(c, "[]") for c in ids]),
         "scored_by": pa.array(["model"] * n),
     }
     for name, column in extra.items():
@@ -91,18 +102,35 @@ def found() -> dict[str, Insight]:
 
 
 def test_who_gets_an_alert(found: dict[str, Insight]) -> None:
-    # I is inside its rhythm with nothing falling; N ordered 2 days ago; X's last order was
+    # I is inside its rhythm with nothing falling; P is past its rhythm but paused longer
+    # before and came back, with nothing falling; N ordered 2 days ago; X's last order was
     # cancelled (money at stake 0); the repeat buyers are worth too little
-    assert set(found) == {"D", "S", "O", "T", "U", "L", "B"}
+    assert set(found) == {"D", "S", "Q", "O", "T", "U", "L", "B"}
 
 
 def test_drifting_only_past_the_rhythm(found: dict[str, Insight]) -> None:
     d = found["D"]
     assert d.kind == Kind.CHURN_RISK and d.en.what == "D is drifting from its rhythm"
+    # gaps 10, 10, 10, 10, 10: never silent longer than 10 days before these 50
     assert d.en.why.startswith("orders every ~10 days; last order 50 days ago (past its "
-                               "rhythm); ₪6.0k at stake: its net purchases in the year to "
-                               "its last order; churn risk 90%")
+                               "rhythm; its longest pause before was 10 days); ₪6.0k at "
+                               "stake: its net purchases in the year to its last order; "
+                               "churn risk 90%")
+    assert "ההפסקה הארוכה ביותר שלו לפני כן הייתה 10 יום" in d.he.why
     assert d.value_at_stake == 6_000.0
+
+
+def test_a_pause_it_came_back_from_before_is_not_drifting(found: dict[str, Insight]) -> None:
+    # Q: gaps 10, 10, 180, 10, 10, 10, 10 (median 10, longest 180); silent 60 days
+    q = found["Q"]
+    assert q.en.what == "Q is buying less" and "drifting" not in q.en.what
+    assert q.en.why.startswith("orders every ~10 days; last order 60 days ago (past its "
+                               "rhythm, but it paused 180 days before and came back); ₪14k "
+                               "at stake")  # 3 x 1,000 + 2 x 5,000 + 3 x 500 = 14,500
+    assert q.en.why.endswith("₪1.5k in the last 90 days vs ₪10k in the 90 before")
+    assert "אבל כבר עבר 180 יום בלי הזמנה וחזר" in q.he.why
+    assert q.value_at_stake == 14_500.0
+    assert "P" not in found  # the same pause, nothing falling: no alert
 
 
 def test_inside_the_rhythm_the_reason_is_named_with_its_numbers(

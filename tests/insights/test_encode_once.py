@@ -85,6 +85,7 @@ def _reference_terms(row: dict[str, Any]) -> dict[str, Any]:
         "last_order_sales": num(row.get("last_order_sales")),
         "days_since_last_order": days_since,
         "typical_gap_days": num(row.get("typical_gap_days", row.get("median_gap_days"))),
+        "longest_gap_days": num(row.get("longest_gap_days")),
         "value_at_stake": num(row.get("value_at_stake")),
         "year_sales": num(row.get("year_sales")), "year_returns": num(row.get("year_returns")),
     }
@@ -128,6 +129,14 @@ def test_rhythm_words_in_both_languages() -> None:
     assert rhythm_text(past) == "orders every ~12 days; last order 39 days ago (past its rhythm)"
     within = {**past, "days_since_last_order": 12.5}
     assert rhythm_text(within).endswith("(within its rhythm)")
+    # with the longest pause kept: 39 days once before (equal counts as came back), or 30
+    assert rhythm_text({**past, "longest_gap_days": 39.0}).endswith(
+        "(past its rhythm, but it paused 39 days before and came back)")
+    assert rhythm_text({**past, "longest_gap_days": 30.0}).endswith(
+        "(past its rhythm; its longest pause before was 30 days)")
+    assert rhythm_text({**past, "longest_gap_days": 30.0}, lang="he").endswith(
+        "(מעבר לקצב שלו; ההפסקה הארוכה ביותר שלו לפני כן הייתה 30 יום)")
+    assert rhythm_text({**within, "longest_gap_days": 30.0}).endswith("(within its rhythm)")
     assert rhythm_text(past, lang="he") == (
         "מזמין כל ~12 יום; הזמנה אחרונה לפני 39 יום (מעבר לקצב שלו)")
     assert stake_text(past, currency="₪") == (

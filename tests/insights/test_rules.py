@@ -165,11 +165,13 @@ def test_texts_owner_priority_and_evidence(demo: Demo) -> None:
 def test_churn_wording_states_the_rhythm(demo: Demo) -> None:
     i = next(i for i in demo.insights if i.kind == Kind.CHURN_RISK and not i.evidence["lost"])
     assert re.match(r"orders every ~\d+ days; last order \d+ days ago \((past|within) its "
-                    r"rhythm\); ₪[\d.]+[kM]? at stake: its net purchases in the year to its "
-                    r"last order; churn risk \d+%", i.en.why), i.en.why
+                    r"rhythm[^)]*\); ₪[\d.]+[kM]? at stake: its net purchases in the year to "
+                    r"its last order; churn risk \d+%", i.en.why), i.en.why
     if i.evidence["situation"] == "past_rhythm":
-        assert "drifting from its rhythm" in i.en.what and "(past its rhythm)" in i.en.why
+        assert "drifting from its rhythm" in i.en.what
+        assert "(past its rhythm; its longest pause before was " in i.en.why
         assert i.evidence["days_since_last_order"] > i.evidence["median_gap_days"]
+        assert i.evidence["days_since_last_order"] > i.evidence["longest_gap_days"]
     lost = next(i for i in demo.insights if i.kind == Kind.CHURN_RISK and i.evidence["lost"])
     assert "stopped ordering" in lost.en.what and "win-back" in lost.en.next_step
 

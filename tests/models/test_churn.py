@@ -174,8 +174,9 @@ def test_explain_in_the_customers_terms(fitted: ChurnModel) -> None:
     # A: 6 purchase days 10 apart (a rhythm), the last on day 50, 40 days before the cutoff;
     # money at stake: its lines in (50 - 365, 90]: 6 x 100 = 600, as bought (no pace, no
     # scaling to a quarter)
-    assert first == ("orders every ~10 days; last order 40 days ago (past its rhythm); ₪600 at "
-                     "stake: its net purchases in the year to its last order")
+    assert first == ("orders every ~10 days; last order 40 days ago (past its rhythm; its "
+                     "longest pause before was 10 days); ₪600 at stake: its net purchases in "
+                     "the year to its last order")
     # B: two purchase days (80 and 85) are a fact, not a rhythm; 50 + 70 - 20 = 100
     assert fitted.explain("B")[0] == (
         "bought twice, 5 days apart; last order 5 days ago; ₪100 at stake: its net purchases "

@@ -15,7 +15,9 @@ lines. This module checks them three ways:
 2. **Words.** "every ~N days" / "orders every" need a ``median_gap_days`` claim over at least
    three purchase days whose median rounds to N; "drifting", "stopped ordering", "has
    stopped" and "past its rhythm" need a true ``past_rhythm`` claim, "within its rhythm" a
-   false one over three purchase days or more; "bought once" / "bought twice" need
+   false one over three purchase days or more; "paused N days before and came back" needs a
+   ``longest_gap_days`` claim no shorter than the days since the last purchase day, "its
+   longest pause before was" one shorter; "bought once" / "bought twice" need
    ``purchase_days`` 1 / 2.
 3. **Numbers.** Every number of the English *what* and *why* (money such as ``₪20k``,
    ``₪3,528`` or ``£1.2M``, counts, percentages, dd/mm/yyyy or ISO dates) must be the value of
@@ -63,7 +65,7 @@ DAY_CLAIMS = frozenset({"first_purchase_day", "last_purchase_day", "previous_pur
 COUNT_CLAIMS = frozenset({"purchase_days", "days_since_last_purchase", "purchase_days_in",
                           "distinct_skus"})
 RHYTHM_CLAIMS = frozenset({"purchase_days", "first_purchase_day", "last_purchase_day",
-                           "previous_purchase_day", "median_gap_days",
+                           "previous_purchase_day", "median_gap_days", "longest_gap_days",
                            "days_since_last_purchase", "past_rhythm", "value_at_stake"})
 WINDOW_CLAIMS = frozenset({"sales_on_day", "net_revenue", "gross_sales", "returned",
                            "purchase_days_in"})
@@ -586,13 +588,13 @@ class _Auditor:
                    max(p.day) AS last_day,
                    (list(p.day ORDER BY p.day DESC) FILTER (WHERE p.day IS NOT NULL))[2]
                      AS previous_day,
-                   median(p.gap)::DOUBLE AS median_gap
+                   median(p.gap)::DOUBLE AS median_gap, max(p.gap)::DOUBLE AS longest_gap
             FROM k LEFT JOIN p ON p.sid = k.sid AND p.hi = k.hi
             GROUP BY k.sid, k.hi""", [names])
         self.temp.append("_audit_rhythm")
         self._store(self._fetch("""
             SELECT c.cid, r.n, r.first_day, r.last_day, r.previous_day, r.median_gap,
-                   c.hi - r.last_day AS days_since
+                   r.longest_gap, c.hi - r.last_day AS days_since
             FROM _audit_claims c JOIN _audit_rhythm r ON r.sid = c.sid AND r.hi = c.hi
             WHERE list_contains(?::VARCHAR[], c.name)""", names))
 
@@ -833,7 +835,8 @@ class _Auditor:
             "last_purchase_day": r.get("last_day"),
             "previous_purchase_day": r.get("previous_day"),
             "days_since_last_purchase": r.get("days_since"),
-            "median_gap_days": r.get("median_gap"), "value_at_stake": r.get("value"),
+            "median_gap_days": r.get("median_gap"), "longest_gap_days": r.get("longest_gap"),
+            "value_at_stake": r.get("value"),
             "net_revenue": r.get("net"), "gross_sales": r.get("gross"),
             "sales_on_day": r.get("gross"), "returned": r.get("returned"),
             "purchase_days_in": r.get("days_in"), "distinct_skus": r.get("skus"),
@@ -884,7 +887,7 @@ class _Auditor:
             return
         got = self._got(p)
         n = int(r.get("n") or 0)
-        if p.name == "median_gap_days" and n < RHYTHM_MIN_DAYS:
+        if p.name in ("median_gap_days", "longest_gap_days") and n < RHYTHM_MIN_DAYS:
             self.disagree(p.owner, p.name, stated, f"{n} purchase day(s)", sentence,
                           f"rhythm stated with {n} purchase day(s) (needs {RHYTHM_MIN_DAYS})")
             return
@@ -978,6 +981,17 @@ class _Auditor:
                                   [self._past_true(p) for p in past] or "no past_rhythm claim",
                                   sentence, "'drifting'/'stopped' without a true past_rhythm "
                                   "claim")
+            for phrase, beyond in (("before and came back", False),
+                                   ("longest pause before was", True)):
+                if phrase in low and not any(p.name == "longest_gap_days"
+                                             and self._beyond_longest(p) is beyond
+                                             for p in mine):
+                    self.disagree(owner, "words: longest pause", phrase,
+                                  [self._beyond_longest(p) for p in mine
+                                   if p.name == "longest_gap_days"]
+                                  or "no longest_gap_days claim", sentence,
+                                  f"'{phrase}' where the days since the last purchase day are "
+                                  f"{'not ' if beyond else ''}longer than the longest gap")
             if "within its rhythm" in low and not any(
                     p.name == "past_rhythm" and p.flag is False and self._within(p)
                     for p in mine):
@@ -1001,6 +1015,15 @@ class _Auditor:
         n, med, since = int(r.get("n") or 0), r.get("median_gap"), r.get("days_since")
         return bool(n >= RHYTHM_MIN_DAYS and med is not None and since is not None
                     and since <= med)
+
+    def _beyond_longest(self, p: _Parsed) -> bool | None:
+        """Whether the days since the last purchase day exceed the longest gap between
+        purchase days (None without 3+ purchase days)."""
+        r = self.recomputed.get(p.cid, {})
+        n, longest, since = int(r.get("n") or 0), r.get("longest_gap"), r.get("days_since")
+        if n < RHYTHM_MIN_DAYS or longest is None or since is None:
+            return None
+        return bool(since > longest)
 
     def _past_true(self, p: _Parsed) -> bool:
         r = self.recomputed.get(p.cid, {})
@@ -1072,7 +1095,7 @@ def _agrees(p: _Parsed, got: Any) -> bool:
         return False
     if p.name in EXACT_CLAIMS:
         return bool(p.num == got)
-    if p.name == "median_gap_days":
+    if p.name in ("median_gap_days", "longest_gap_days"):
         return bool(abs(p.num - got) < 1e-9)
     if p.name in AMOUNT_CLAIMS:
         return _money_ok(p.num, float(got))

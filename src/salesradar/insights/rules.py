@@ -138,9 +138,17 @@ def _add_months(day: dt.date, n: int) -> dt.date:
 # ---------------------------------------------------------------------- model-based rules
 _CHURN_COLUMNS = """s.customer_id, cu.name AS customer_name, cu.rep_id, s.as_of,
                    s.churn_probability, s.value_at_stake, s.year_sales, s.year_returns,
-                   s.days_since_last_order, s.median_gap_days, s.purchase_days, s.first_order,
-                   s.previous_order, s.last_order, s.last_order_sales, s.p_alive,
-                   s.reasons, s.reasons_he, s.reason_groups, s.reason_claims, s.scored_by"""
+                   s.days_since_last_order, s.median_gap_days, {longest} AS longest_gap_days,
+                   s.purchase_days, s.first_order, s.previous_order, s.last_order,
+                   s.last_order_sales, s.p_alive, s.reasons, s.reasons_he, s.reason_groups,
+                   s.reason_claims, s.scored_by"""
+
+
+def _churn_columns(ctx: Context) -> str:
+    """:data:`_CHURN_COLUMNS`; of churn scores kept before the longest pause was, a null
+    one (those customers are worded as before until the next refresh scores them anew)."""
+    kept = "longest_gap_days" in ctx.ws.table("score_churn").columns
+    return _CHURN_COLUMNS.format(longest="s.longest_gap_days" if kept else "NULL::DOUBLE")
 # reasons that can carry a churn alert on their own for a customer inside its rhythm
 _ALERTING_REASONS = ("revenue", "orders", "breadth", "returns")
 
@@ -148,11 +156,14 @@ _ALERTING_REASONS = ("revenue", "orders", "breadth", "returns")
 def churn_risk(ctx: Context) -> list[Finding]:
     """Customers at risk of leaving, worded by what their own history proves.
 
-    - With a rhythm (at least three purchase days) and past it: *drifting* (or *stopped
-      ordering*, a win-back, once silent longer than ``churn_lost_days``).
-    - Inside its rhythm, or with two purchase days: only when a reason whose direction holds
-      (spend, orders or items falling, returns) carries the alert, and it is named with its
-      numbers; two purchase days past their one gap also count ("not reordered").
+    - With a rhythm (at least three purchase days) and past it, and past its longest pause
+      before: *drifting* (or *stopped ordering*, a win-back, once silent longer than
+      ``churn_lost_days``).
+    - Inside its rhythm, past it but not past a pause it came back from before (on the public
+      datasets those customers reorder as often as the ones inside their rhythm), or with two
+      purchase days: only when a reason whose direction holds (spend, orders or items
+      falling, returns) carries the alert, and it is named with its numbers; two purchase
+      days past their one gap also count ("not reordered").
     - One purchase day: never a churn alert (see :func:`no_repeat_order`).
 
     The money at stake is the customer's (``score_churn.value_at_stake``, defined once in
@@ -160,7 +171,7 @@ def churn_risk(ctx: Context) -> list[Finding]:
     """
     s = ctx.settings
     rows = ctx.rows(
-        f"""SELECT {_CHURN_COLUMNS}
+        f"""SELECT {_churn_columns(ctx)}
             FROM score_churn s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
             WHERE s.churn_probability >= ? AND s.value_at_stake >= ? AND s.purchase_days >= 2
               AND (?::INTEGER IS NULL OR s.days_since_last_order <= ?::INTEGER)
@@ -172,7 +183,7 @@ def churn_risk(ctx: Context) -> list[Finding]:
     for r in rows:
         situation, since = _churn_situation(r)
         alerting = [g for g in (r["reason_groups"] or []) if g in _ALERTING_REASONS]
-        if situation == "within_rhythm" and not alerting:
+        if situation in _QUIET_SITUATIONS and not alerting:
             continue  # nothing in its own history says it is leaving
         # "stopped ordering" (a win-back) needs a rhythm it is past, and a long silence
         lost = situation == "past_rhythm" and since > s.churn_lost_days
@@ -191,15 +202,24 @@ def _number(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
+# situations in which the silence alone says nothing: an alert needs a reason that holds
+_QUIET_SITUATIONS = ("within_rhythm", "paused_before")
+
+
 def _churn_situation(r: dict[str, Any]) -> tuple[str, float]:
-    """past_rhythm, not_reordered or within_rhythm, and the days since the last order, from
-    the customer's terms (:func:`~salesradar.models.churn_text.terms_of`; with three purchase
-    days or more, its two numbers only)."""
+    """past_rhythm, paused_before (past its rhythm, not past its longest pause),
+    not_reordered or within_rhythm, and the days since the last order, from the customer's
+    terms (:func:`~salesradar.models.churn_text.terms_of`; with three purchase days or more,
+    its three numbers only)."""
     days = r.get("purchase_days")
     if days is not None and int(float(days)) >= 3:  # terms_of's purchase_days
         since = _number(r.get("days_since_last_order"))
         gap = _number(r.get("typical_gap_days", r.get("median_gap_days")))
-        return "past_rhythm" if since > gap else "within_rhythm", since
+        if not since > gap:
+            return "within_rhythm", since
+        # NaN (scores kept before the longest pause was) compares False: past_rhythm
+        return "paused_before" if since <= _number(r.get("longest_gap_days")) else \
+            "past_rhythm", since
     t = terms_of(r)  # fewer than three purchase days: the two last ones
     since = t["days_since_last_order"]
     apart = (t["last_order"] - t["previous_order"]).days if t["previous_order"] else 0
@@ -239,7 +259,7 @@ def no_repeat_order(ctx: Context) -> list[Finding]:
     if window is None:
         return []
     rows = ctx.rows(
-        f"""SELECT {_CHURN_COLUMNS}
+        f"""SELECT {_churn_columns(ctx)}
             FROM score_churn s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
             WHERE s.purchase_days = 1 AND s.value_at_stake >= ?
               AND s.days_since_last_order > ? AND s.days_since_last_order <= ?

@@ -99,8 +99,8 @@ def _churn_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     t = terms_of(e)
     c, lost = _customer(e), bool(e.get("lost"))
     situation = str(e.get("situation") or "past_rhythm")
-    head = "lost" if lost else (
-        situation if situation != "within_rhythm" else str(e.get("lead_reason") or "revenue"))
+    head = "lost" if lost else (situation if situation in ("past_rhythm", "not_reordered")
+                                else str(e.get("lead_reason") or "revenue"))
     p = _pct(e["churn_probability"])
     by_rule = e.get("scored_by") == "recency_rule"  # the model lost its backtest here
     heads, steps, d = _CHURN_HEAD[head], _CHURN_NEXT[head], round(t["days_since_last_order"])

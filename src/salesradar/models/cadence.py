@@ -14,6 +14,10 @@ stake". Those numbers are defined here once:
   make a weekly buyer look like a monthly one.
 - **days since the last order**: from the last purchase day to the "as of" date; the customer is
   *past its rhythm* only when this is longer than its rhythm.
+- **longest pause** (``longest_gap_days``, with the rhythm): the longest of those gaps. A
+  customer past its rhythm but not past its longest pause has been this quiet before and came
+  back; on the public datasets such customers reorder as often as those within their rhythm
+  (docs/model-quality.md), so no screen calls them drifting on that alone.
 - **money at stake** (:func:`value_at_stake`, GLOSSARY.md): the customer's net revenue (sales
   minus cancellations and credit notes) of the lines dated in (last purchase day − 365 days,
   as of], floored at 0: what it bought in its last year of buying, net of everything it sent
@@ -58,8 +62,8 @@ def customer_rhythm(lines: ir.Table, as_of: dt.date) -> ir.Table:
         ``customer_id``, ``purchase_days``, ``first_order``, ``previous_order`` (the purchase
         day before the last; null with one), ``last_order`` (dates),
         ``last_order_sales`` (gross sales of the last purchase day),
-        ``days_since_last_order`` and ``typical_gap_days`` (median gap; null with fewer than
-        :data:`RHYTHM_MIN_DAYS` purchase days).
+        ``days_since_last_order``, ``typical_gap_days`` (median gap) and ``longest_gap_days``
+        (the longest gap; both null with fewer than :data:`RHYTHM_MIN_DAYS` purchase days).
     """
     # each purchase day knows the one before it (purchase_days: one window, shared), so the
     # last day's predecessor and the gaps need no window of their own; days are unique per
@@ -74,8 +78,9 @@ def customer_rhythm(lines: ir.Table, as_of: dt.date) -> ir.Table:
         last_order_sales=bought.gross.argmax(bought.day),
     )
     gaps = bought.filter(bought.previous.notnull())
+    gap = gaps.day.delta(gaps.previous, unit="day")
     typical = gaps.group_by("customer_id").aggregate(
-        typical_gap_days=gaps.day.delta(gaps.previous, unit="day").median().cast("float64")
+        typical_gap_days=gap.median().cast("float64"), longest_gap_days=gap.max().cast("float64")
     )
     out = last.left_join(typical, "customer_id").drop("customer_id_right")
     return out.select(
@@ -88,6 +93,8 @@ def customer_rhythm(lines: ir.Table, as_of: dt.date) -> ir.Table:
         days_since_last_order=ibis.date(as_of).delta(out.last_order, unit="day").cast("int64"),
         typical_gap_days=ibis.ifelse(out.purchase_days >= RHYTHM_MIN_DAYS,
                                      out.typical_gap_days, ibis.null("float64")),
+        longest_gap_days=ibis.ifelse(out.purchase_days >= RHYTHM_MIN_DAYS,
+                                     out.longest_gap_days, ibis.null("float64")),
     )
 
 

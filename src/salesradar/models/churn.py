@@ -545,8 +545,8 @@ class ChurnModel:
     >>> model = ChurnModel(horizon_days=90).fit(ws, dt.date(2026, 9, 30))  # doctest: +SKIP
     >>> scores = model.score(ws, dt.date(2026, 9, 30))  # doctest: +SKIP
     >>> model.explain("C0042")  # doctest: +SKIP
-    ['orders every ~12 days; last order 41 days ago (past its rhythm); ₪38k at stake: its net
-    purchases in the year to its last order', ...]
+    ['orders every ~12 days; last order 41 days ago (past its rhythm; its longest pause before
+    was 19 days); ₪38k at stake: its net purchases in the year to its last order', ...]
     """
 
     classifier_: Any
@@ -824,7 +824,8 @@ class ChurnModel:
             ``days_since_last_order``, the customer's terms of :mod:`salesradar.models.cadence`
             (``purchase_days``, ``first_order``, ``previous_order``, ``last_order``,
             ``last_order_sales``, ``median_gap_days`` = the rhythm, null below three purchase
-            days, ``gap_ratio`` = days since the last order ÷ the rhythm, ``value_at_stake``,
+            days, ``longest_gap_days`` the longest pause, ``gap_ratio`` = days since the last
+            order ÷ the rhythm, ``value_at_stake``,
             ``year_sales``, ``year_returns``), ``p_alive`` (BG/NBD; null where it is not
             informative, see :func:`_informative_p_alive`), ``reasons`` (up to
             ``top_reasons`` reasons whose direction holds for the customer, each with its
@@ -1031,8 +1032,8 @@ def _customer_terms(data: Any, tables: CustomerTables, day: dt.date) -> pa.Table
 _TERM_TYPES: dict[str, pa.DataType] = {
     "purchase_days": pa.int64(), "first_order": pa.date32(), "previous_order": pa.date32(),
     "last_order": pa.date32(), "last_order_sales": pa.float64(),
-    "typical_gap_days": pa.float64(), "value_at_stake": pa.float64(),
-    "year_sales": pa.float64(), "year_returns": pa.float64(),
+    "typical_gap_days": pa.float64(), "longest_gap_days": pa.float64(),
+    "value_at_stake": pa.float64(), "year_sales": pa.float64(), "year_returns": pa.float64(),
 }
 _TERM_COLUMNS = tuple(_TERM_TYPES)
 

@@ -46,9 +46,10 @@ from salesradar.models.cadence import RHYTHM_MIN_DAYS
 from salesradar.models.text import day_texts, join_text, money, number_text
 
 __all__ = [
-    "explanation", "explanation_claims", "reason_claims_json", "reason_holds",
-    "reason_holds_columns", "reason_texts", "reason_words", "rhythm_claims", "rhythm_text",
-    "rhythm_words", "stake_claims", "stake_text", "stake_words", "term_columns", "terms_of",
+    "explanation", "explanation_claims", "paused_longer_before", "reason_claims_json",
+    "reason_holds", "reason_holds_columns", "reason_texts", "reason_words", "rhythm_claims",
+    "rhythm_text", "rhythm_words", "stake_claims", "stake_text", "stake_words", "term_columns",
+    "terms_of",
 ]
 
 # group -> (recent window column, window before it)
@@ -64,6 +65,8 @@ _WINDOW_CLAIMS = {"orders": "purchase_days_in", "revenue": "net_revenue",
 _EN = {
     "rhythm": "orders every ~{gap}; last order {last} ago ({state})",
     "past": "past its rhythm",
+    "past_paused": "past its rhythm, but it paused {longest} before and came back",
+    "past_longest": "past its rhythm; its longest pause before was {longest}",
     "within": "within its rhythm",
     "twice": "bought twice, {gap} apart; last order {last} ago",
     "once": "bought once: {value} on {day}, {last} ago",
@@ -82,6 +85,8 @@ _EN = {
 _HE = {
     "rhythm": "מזמין כל ~{gap}; הזמנה אחרונה לפני {last} ({state})",
     "past": "מעבר לקצב שלו",
+    "past_paused": "מעבר לקצב שלו, אבל כבר עבר {longest} בלי הזמנה וחזר",
+    "past_longest": "מעבר לקצב שלו; ההפסקה הארוכה ביותר שלו לפני כן הייתה {longest}",
     "within": "בתוך הקצב שלו",
     "twice": "קנה פעמיים, בהפרש של {gap}; הזמנה אחרונה לפני {last}",
     "once": "קנה פעם אחת: {value} ב-{day}, לפני {last}",
@@ -187,6 +192,7 @@ def terms_of(row: Mapping[str, Any]) -> Terms:
         last = as_of - dt.timedelta(days=round(days_since))
     gap = _num(get("typical_gap_days", get("median_gap_days")))
     purchase_days = get("purchase_days")
+    longest = _num(get("longest_gap_days"))
     return {
         "customer_id": str(get("customer_id")),
         "as_of": as_of,
@@ -197,6 +203,7 @@ def terms_of(row: Mapping[str, Any]) -> Terms:
         "last_order_sales": _num(get("last_order_sales")),
         "days_since_last_order": days_since,
         "typical_gap_days": gap,
+        "longest_gap_days": longest,
         "value_at_stake": _num(get("value_at_stake")),
         "year_sales": _num(get("year_sales")),
         "year_returns": _num(get("year_returns")),
@@ -213,6 +220,17 @@ def past_rhythm(t: Terms) -> bool:
     return has_rhythm(t) and t["days_since_last_order"] > t["typical_gap_days"]
 
 
+def paused_longer_before(t: Terms) -> bool:
+    """True when the customer is past its rhythm but has paused at least this long before and
+    came back (its longest gap between purchase days is no shorter than its silence now).
+
+    On the public datasets these customers reorder within 90 days as often as those within
+    their rhythm (docs/model-quality.md): being past the rhythm alone says nothing of them.
+    """
+    longest = t.get("longest_gap_days", math.nan)
+    return past_rhythm(t) and not math.isnan(longest) and t["days_since_last_order"] <= longest
+
+
 def _where(t: Terms) -> dict[str, Any]:
     return {"customer_id": t["customer_id"], "to": t["as_of"]}
 
@@ -225,6 +243,8 @@ def rhythm_claims(t: Terms) -> list[Claim]:
     if has_rhythm(t):
         claims += [claim("median_gap_days", t["typical_gap_days"], **w),
                    claim("past_rhythm", past_rhythm(t), **w)]
+        if past_rhythm(t) and not math.isnan(t.get("longest_gap_days", math.nan)):
+            claims.append(claim("longest_gap_days", t["longest_gap_days"], **w))
     elif t["purchase_days"] == 2 and t["previous_order"] and t["last_order"]:
         claims += [claim("previous_purchase_day", t["previous_order"], **w),
                    claim("last_purchase_day", t["last_order"], **w)]
@@ -240,7 +260,14 @@ def rhythm_text(t: Terms, *, currency: str | None = None, lang: Lang = "en") -> 
     x = _texts(lang)
     last = _days(t["days_since_last_order"], lang)
     if has_rhythm(t):  # past its rhythm: past_rhythm(t), its rhythm known
-        state = x["past"] if t["days_since_last_order"] > t["typical_gap_days"] else x["within"]
+        longest = t.get("longest_gap_days", math.nan)
+        if not past_rhythm(t):
+            state = x["within"]
+        elif math.isnan(longest):  # terms from before the longest pause was kept
+            state = x["past"]
+        else:
+            state = x["past_paused" if paused_longer_before(t) else "past_longest"].format(
+                longest=_days(longest, lang))
         return x["rhythm"].format(gap=_days(t["typical_gap_days"], lang), last=last,
                                   state=state)
     if t["purchase_days"] == 2 and t["previous_order"] and t["last_order"]:
