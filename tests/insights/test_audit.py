@@ -431,7 +431,10 @@ def test_the_longest_pause_before(ws: Workspace) -> None:
                       "paused 30 days before and came back)"),
         # T has two purchase days: no longest pause to state
         statement([c("longest_gap_days", 10, "T")], why="its longest pause before was 10 days",
-                  subject="T")])
+                  subject="T"),
+        # I: gaps 20, 20, 15, silent 5 days: not longer than any gap before
+        statement([c("longest_gap_days", 20, "I")],
+                  why="(gap over twice its usual and longer than any before)", subject="I")])
     assert [(d.claim, d.reason) for d in bad.disagreements] == [
         ("words: longest pause", "'before and came back' where the days since the last "
          "purchase day are longer than the longest gap"),
@@ -440,6 +443,8 @@ def test_the_longest_pause_before(ws: Workspace) -> None:
          "purchase day are longer than the longest gap"),
         ("longest_gap_days", "rhythm stated with 2 purchase day(s) (needs 3)"),
         ("words: longest pause", "'longest pause before was' where the days since the last "
+         "purchase day are not longer than the longest gap"),
+        ("words: longest pause", "'longer than any before' where the days since the last "
          "purchase day are not longer than the longest gap")]
 
 

@@ -141,7 +141,8 @@ def test_the_rules_note_is_said_once_per_card() -> None:
          "as_of": "2010-12-09"}
     en, he = render("stopped_item", e)
     assert en.why.count("did not beat") == 1 and en.why.endswith(
-        "(each gap over twice its usual: the stopped-items model did not beat this rule on "
+        "(each gap over twice its usual and longer than any before: the stopped-items model "
+        "did not beat this rule on "
         "this data)")
     assert he.why.count("לא גבר") == 1
     assert "נקנה ב-7 ימים שונים" in he.why  # seven purchase days, not a week

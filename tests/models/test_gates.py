@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from salesradar.models import gates as gates_module
 from salesradar.models.gates import (
     GATE_COLUMNS,
     GATE_TABLE,
+    GATES_FORMAT,
     SAMPLE_TABLE,
     Gate,
     compare_auc,
@@ -151,10 +153,24 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def test_gates_of_an_older_version_are_decided_anew(scored: Path, tmp_path: Path) -> None:
+    # the same data and day: stored decisions are reused, unless an older version's backtests
+    # made them (no gates_format: before stopped items had to be past their longest pause)
+    path = tmp_path / "copy.duckdb"
+    shutil.copyfile(scored, path)
+    with Workspace.open(path) as ws:
+        ws.con.execute("UPDATE model_gates SET reason = 'kept'")
+        assert {g.reason for g in model_gates(ws, day(449)).values()} == {"kept"}
+        ws.con.execute("ALTER TABLE model_gates DROP COLUMN gates_format")
+        assert "kept" not in {g.reason for g in model_gates(ws, day(449)).values()}
+        formats = ws.con.execute("SELECT DISTINCT gates_format FROM model_gates").fetchall()
+        assert formats == [(GATES_FORMAT,)]
+
+
 def test_score_writes_the_gates_and_who_scored(scored: Path) -> None:
     with Workspace.open(scored, read_only=True) as ws:
         stored = ws.table(GATE_TABLE).to_pyarrow()
-        assert stored.schema.names == GATE_COLUMNS.names
+        assert stored.schema.names == [*GATE_COLUMNS.names, "gates_format"]
         rows = read_gates(ws)
         assert sorted(r["model"] for r in rows) == ["churn", "cross_sell", "stopped_items"]
         gates = {r["model"]: r for r in rows}

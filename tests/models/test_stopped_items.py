@@ -9,6 +9,7 @@ from typing import cast
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 
@@ -84,6 +85,33 @@ def test_discontinued_sku_is_not_flagged() -> None:
 def test_inactive_customer_is_not_flagged() -> None:
     # C3 stopped buying everything on day 100: a churn, not a stopped item
     assert ("C3", "A") not in _flagged(workspace(_history()))
+
+
+def test_a_pause_it_came_back_from_before_is_not_a_stop() -> None:
+    # C1 buys A on days 0, 10, 20, pauses 110 days (20 -> 130), buys on 130, 140, 150, 160 and
+    # has been silent 40 days at the cutoff: 4 times its ~10-day median gap (the gap rule's
+    # flag), shorter than the pause it came back from. D on days 0 and 200 keeps it active.
+    rows = [("C1", d, "A", 50.0) for d in (0, 10, 20, 130, 140, 150, 160)]
+    rows += [("C1", d, "D", 5.0) for d in (0, 200)]
+    rows += [("C2", d, "A", 10.0) for d in range(0, 290, 15)]
+
+    def pair_of(model: StoppedItemsModel) -> dict[str, object]:
+        assert model.pairs_ is not None
+        pairs = model.pairs_.filter(pc.and_(pc.equal(model.pairs_["customer_id"], "C1"),
+                                            pc.equal(model.pairs_["sku"], "A")))
+        return cast(dict[str, object], pairs.to_pylist()[0])
+
+    model = StoppedItemsModel(min_purchases=4).fit(workspace(rows), CUTOFF)
+    pair = pair_of(model)
+    assert (pair["median_gap"], pair["longest_gap"], pair["gap_days"]) == (10.0, 110.0, 40.0)
+    assert not pair["eligible"]
+    assert model.flags().num_rows == 0 and model.baseline_flags().num_rows == 0
+    # 120 days after its last purchase (cutoff day 280, the customer active on day 270): past
+    # its longest pause, the gap rule flags it
+    model = StoppedItemsModel(min_purchases=4).fit(workspace([*rows, ("C1", 270, "D", 5.0)]),
+                                                   day(280))
+    assert pair_of(model)["eligible"]
+    assert model.baseline_flags()["sku"].to_pylist() == ["A"]
 
 
 def test_sku_no_longer_sold_to_anyone_is_not_flagged() -> None:

@@ -17,8 +17,8 @@ lines. This module checks them three ways:
    stopped" and "past its rhythm" need a true ``past_rhythm`` claim, "within its rhythm" a
    false one over three purchase days or more; "paused N days before and came back" needs a
    ``longest_gap_days`` claim no shorter than the days since the last purchase day, "its
-   longest pause before was" one shorter; "bought once" / "bought twice" need
-   ``purchase_days`` 1 / 2.
+   longest pause before was" and "longer than any before" one shorter; "bought once" /
+   "bought twice" need ``purchase_days`` 1 / 2.
 3. **Numbers.** Every number of the English *what* and *why* (money such as ``₪20k``,
    ``₪3,528`` or ``£1.2M``, counts, percentages, dd/mm/yyyy or ISO dates) must be the value of
    one of the statement's claims as the texts format it (or, for a count of days, the distance
@@ -982,7 +982,8 @@ class _Auditor:
                                   sentence, "'drifting'/'stopped' without a true past_rhythm "
                                   "claim")
             for phrase, beyond in (("before and came back", False),
-                                   ("longest pause before was", True)):
+                                   ("longest pause before was", True),
+                                   ("longer than any before", True)):
                 if phrase in low and not any(p.name == "longest_gap_days"
                                              and self._beyond_longest(p) is beyond
                                              for p in mine):

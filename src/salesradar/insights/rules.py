@@ -281,13 +281,16 @@ def stopped_item(ctx: Context) -> list[Finding]:
     customers. The money at stake is the sum of the items' (each its net revenue in the year
     to its last purchase, as ``score_stopped_items.value_at_stake``)."""
     s = ctx.settings
+    # items scored before the longest gap was kept: none to claim
+    longest = "s.longest_gap" if "longest_gap" in ctx.ws.table(
+        "score_stopped_items").columns else "NULL::DOUBLE"
     rows = ctx.rows(
-        """SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku, s.purchases,
-                   s.last_day, s.gap_days, s.median_gap, s.p_gap, s.value_at_stake,
-                   s.returned_after_last, s.last_return_day, s.scored_by
+        f"""SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku, s.purchases,
+                   s.last_day, s.gap_days, s.median_gap, {longest} AS longest_gap, s.p_gap,
+                   s.value_at_stake, s.returned_after_last, s.last_return_day, s.scored_by
             FROM score_stopped_items s LEFT JOIN customers cu ON cu.customer_id = s.customer_id
             WHERE s.value_at_stake >= ?
-            ORDER BY s.value_at_stake DESC, s.customer_id, s.sku LIMIT ?""",
+            ORDER BY s.value_at_stake DESC, s.customer_id, s.sku LIMIT ?""",  # noqa: S608
         s.stopped_min_value, s.stopped_max_insights,
     )
     if not rows:

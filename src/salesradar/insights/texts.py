@@ -160,6 +160,8 @@ def _item_words(i: Evidence, as_of: str, customer: str) -> tuple[str, str, list[
               claim("last_purchase_day", i["last_day"], **where),
               claim("past_rhythm", True, **where),
               claim("value_at_stake", float(i["value_at_stake"]), **where)]
+    if i.get("longest_gap") is not None:  # scores kept before the longest gap was: none
+        claims.append(claim("longest_gap_days", float(i["longest_gap"]), **where))
     en = (f"{sku}: bought on {n} days, usually every ~{usual} days; none for {gap} days "
           f"(last {last}); {at} in the year to its last purchase")
     he = (f"{sku}: נקנה ב-{n} ימים שונים, בדרך כלל כל ~{usual} יום; אין רכישה כבר {gap} יום "
@@ -183,12 +185,12 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     claims = [x for _, _, said in words for x in said]
     # the model lost its backtest here: the rule's note, once per card
     by_rule = items[0].get("scored_by") == "gap_rule"
-    rule_en = (" (each gap over twice its usual: the stopped-items model did not beat this "
-               "rule on this data)" if len(items) > 1 else " (gap over twice its usual: the "
-               "stopped-items model did not beat this rule on this data)") if by_rule else ""
-    rule_he = ((" (כל פער של יותר מפי שניים מהרגיל" if len(items) > 1 else
-                " (פער של יותר מפי שניים מהרגיל") + ": מודל הפריטים שנעצרו לא גבר על כלל זה "
-               "בנתונים אלה)") if by_rule else ""
+    rule_en = ((" (each gap" if len(items) > 1 else " (gap") + " over twice its usual and "
+               "longer than any before: the stopped-items model did not beat this rule on this "
+               "data)") if by_rule else ""
+    rule_he = ((" (כל פער" if len(items) > 1 else " (פער") + " של יותר מפי שניים מהרגיל וארוך "
+               "מכל פער קודם: מודל הפריטים שנעצרו לא גבר על כלל זה בנתונים אלה)") if by_rule \
+        else ""
     if len(items) == 1:
         sku = _sku(items[0])
         words = [(en + rule_en, he + rule_he, said) for en, he, said in words]

@@ -44,6 +44,7 @@ from salesradar.engine import table_names
 from salesradar.errors import SalesradarError
 
 __all__ = [
+    "GATES_FORMAT",
     "GATE_COLUMNS",
     "GATE_TABLE",
     "MODELS",
@@ -64,6 +65,10 @@ BoolArray = npt.NDArray[np.bool_]
 Decision = Literal["model", "rule", "not_enough_data"]
 
 GATE_TABLE = "model_gates"
+#: bump when a backtest of the gates compares something else: decisions stored by an older
+#: version are then computed anew, even on unchanged data or inside the refit schedule
+#: (2: stopped items flag only pairs past their longest pause, the model's and the rule's)
+GATES_FORMAT = 2
 MODELS: tuple[str, ...] = ("churn", "cross_sell", "stopped_items")
 MIN_POSITIVES = 30  # churn: customers who churned in the backtest's horizon
 MIN_NEGATIVES = 30  # churn: customers who bought again
@@ -87,8 +92,10 @@ _NAMES: dict[str, tuple[str, str, str, str]] = {
                    "the popularity rule (the most popular items the customer doesn't buy)",
                    "כלל הפופולריות (הפריטים הנמכרים ביותר שהלקוח לא קונה)"),
     "stopped_items": ("the stopped-items model", "מודל הפריטים שהופסקו",
-                      "the gap rule (gap over 2x the item's median gap)",
-                      "כלל הפער (פער של יותר מפי 2 מהפער החציוני של הפריט)"),
+                      "the gap rule (gap over 2x the item's median gap and longer than "
+                      "any before)",
+                      "כלל הפער (פער של יותר מפי 2 מהפער החציוני של הפריט וארוך מכל פער "
+                      "קודם)"),
 }
 METRICS = {"churn": "roc_auc", "cross_sell": f"precision_at_{CROSS_SELL_K}",
            "stopped_items": "precision_of_flags"}
@@ -476,7 +483,7 @@ def _stopped_items_cases(
 _BASELINES = {
     "churn": "recency rule (days since last order)",
     "cross_sell": "popularity (most popular SKUs the customer hasn't bought)",
-    "stopped_items": "gap > 2× the pair's median gap",
+    "stopped_items": "gap > 2× the pair's median gap and > its longest gap before",
 }
 
 
@@ -581,7 +588,8 @@ def _run_gates(ws: Any, tables: Any, sampled: int | None, as_of: dt.date, cutoff
 
 def _to_table(gates: list[Gate]) -> pa.Table:
     rows = [dataclasses.asdict(g) for g in gates]
-    return pa.Table.from_pylist(rows, schema=GATE_COLUMNS)
+    table = pa.Table.from_pylist(rows, schema=GATE_COLUMNS)
+    return table.append_column("gates_format", pa.array([GATES_FORMAT] * len(rows), pa.int64()))
 
 
 def _from_rows(rows: list[dict[str, Any]]) -> list[Gate]:
@@ -602,7 +610,8 @@ def model_gates(
 ) -> dict[str, Gate]:
     """Each model's gate as of ``as_of``, from ``model_gates`` when it was computed on the
     same data (``version``, default :func:`~salesradar.models.store.data_version`), as of the
-    same day and horizon, or, unless ``fresh``, when the refit schedule still holds it
+    same day and horizon by this version's backtests (:data:`GATES_FORMAT`), or, unless
+    ``fresh``, when the refit schedule still holds it
     (decided for the same horizon less than :data:`~salesradar.models.store.REFIT_DAYS` days
     before, with the invoice lines changed by at most
     :data:`~salesradar.models.store.REFIT_DRIFT` since); otherwise computed and (unless
@@ -612,7 +621,8 @@ def model_gates(
     version = version or data_version(ws)
     stored = _stored(ws)
     complete = bool(stored) and {r["model"] for r in stored} >= set(MODELS) and all(
-        r["horizon_days"] == horizon_days for r in stored)
+        r["horizon_days"] == horizon_days and r.get("gates_format") == GATES_FORMAT
+        for r in stored)
     if complete and all(r["data_version"] == version and r["as_of"] == as_of for r in stored):
         return {g.model: g for g in _from_rows(stored)}
     if complete and not fresh:

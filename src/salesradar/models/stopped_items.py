@@ -61,6 +61,7 @@ def _list_function(name: str) -> Callable[[ir.ArrayValue], ir.FloatingValue]:
 # (DuckDB functions: the models run on the workspace's DuckDB)
 _list_median = _list_function("list_median")
 _list_stddev_pop = _list_function("list_stddev_pop")
+_list_max = _list_function("list_max")
 
 
 def _day(column: ir.Value) -> ir.DateValue:
@@ -74,7 +75,8 @@ _FEWEST_PURCHASES = 3
 def _pairs_bought(lines: ir.Table) -> ir.Table:
     """Every customer x SKU pair with a purchase day among ``lines`` (with a ``day`` column):
     ``customer_id``, ``sku``, ``revenue`` (its sales, exact), ``purchases``, ``first_day``,
-    ``last_day``, ``median_gap`` and ``gap_std`` of the gaps between its purchase days."""
+    ``last_day``, ``median_gap``, ``gap_std`` and ``longest_gap`` of the gaps between its
+    purchase days."""
     # amounts stay exact decimals until summed: a float sum's order (threads) moves the last digit
     bought = lines.filter(lines.net_revenue > 0)
     # one pass over the sales lines (no window over them): each pair's sale days, a day once
@@ -101,6 +103,7 @@ def _pairs_bought(lines: ir.Table) -> ir.Table:
         median_gap=_list_median(gaps),
         # folded in day order: the same value on every run (a parallel aggregate's is not)
         gap_std=_list_stddev_pop(gaps),
+        longest_gap=_list_max(gaps),
     )
 
 
@@ -156,7 +159,7 @@ PAIR_FACTS_TABLE = "_salesradar_pair_facts"
 PAIR_STAMPS_TABLE = "_salesradar_pair_stamps"
 # bump when pair_facts computes something else: facts kept by an older version are then
 # computed anew
-PAIR_FACTS_FORMAT = 1
+PAIR_FACTS_FORMAT = 2  # 2: longest_gap
 _CHANGED = "_salesradar_pair_customers_changed"
 
 
@@ -287,8 +290,9 @@ def pair_statistics(
     ibis.expr.types.Table
         One row per pair: ``customer_id``, ``sku``, ``purchases``, ``first_day``, ``last_day``,
         ``gap_days`` (``as_of`` - last purchase), ``mean_gap``, ``median_gap``, ``gap_std``,
-        ``revenue_per_purchase``; the pair's year: ``sold_365`` (its sales), ``returned_365``
-        (its returns and credit notes, >= 0), ``net_365`` (sold - returned, may be negative),
+        ``longest_gap`` (the longest gap between its purchase days), ``revenue_per_purchase``;
+        the pair's year: ``sold_365`` (its sales), ``returned_365`` (its returns and credit
+        notes, >= 0), ``net_365`` (sold - returned, may be negative),
         ``returned_after_last`` (returns dated after the last purchase, >= 0) and
         ``last_return_day`` (its latest return, null without one); and the eligibility facts
         ``sku_recent_buyers`` (other customers who bought the SKU in the last
@@ -342,6 +346,7 @@ def pair_statistics(
         mean_gap=span / (out.purchases - 1).cast("float64"),
         median_gap=out.median_gap.cast("float64"),
         gap_std=out.gap_std.cast("float64"),
+        longest_gap=out.longest_gap.cast("float64"),
         revenue_per_purchase=out.revenue.cast("float64") / out.purchases.cast("float64"),
         sold_365=out.sold_365.cast("float64").fill_null(0.0),
         returned_365=out.returned_365.cast("float64").fill_null(0.0),
@@ -386,6 +391,10 @@ class StoppedItemsModel:
       not marked inactive (discontinued) in ``products`` when that table has rows;
     - the customer is still active: it bought something after the pair's last purchase, within
       the last ``recent_days``;
+    - the gap is longer than any gap between the pair's purchase days before it: a pair that
+      paused this long before and came back is not stopped on that evidence (on UCI Online
+      Retail I and II, 74% and 63% of such pairs were bought again within 90 days, against
+      51% and 47% of those past their longest pause; docs/model-quality.md);
     - the value at stake is material: ``value_at_stake >= min_value``.
 
     ``value_at_stake`` is the project's money at stake: the pair's net revenue (sales minus
@@ -500,7 +509,8 @@ class StoppedItemsModel:
             arrow.column("sku_active").to_numpy(zero_copy_only=False), dtype=bool
         )
         customer_active = (customer_last > last) & (customer_last > recent_start)
-        eligible = still_sold & customer_active & (value >= self.min_value)
+        past_longest = gap > col("longest_gap")  # NaN (no gap) compares False
+        eligible = still_sold & customer_active & past_longest & (value >= self.min_value)
         ratio_to_median = gap / np.maximum(col("median_gap"), 1.0)
         self.pairs_ = arrow.append_column("p_gap", pa.array(p_gap)).append_column(
             "value_at_stake", pa.array(value)
@@ -519,7 +529,7 @@ class StoppedItemsModel:
         flagged = self.pairs_.filter(self.pairs_.column("flagged"))
         ranked = flagged.sort_by([("value_at_stake", "descending"), ("p_gap", "ascending")])
         columns = ["customer_id", "sku", "name", "purchases", "last_day", "gap_days",
-                   "mean_gap", "median_gap", "p_gap", "value_at_stake", "sold_365",
+                   "mean_gap", "median_gap", "longest_gap", "p_gap", "value_at_stake", "sold_365",
                    "returned_365", "returned_after_last", "last_return_day"]
         out = ranked.select(columns)
         return out if top is None else out.slice(0, top)
@@ -586,7 +596,8 @@ def find_stopped_items(
     return StoppedItemsModel(**settings).fit(ws, as_of, facts=facts).flags(top)
 
 
-TWICE_MEDIAN = "gap > 2× the pair's median gap, ranked by value at stake"
+TWICE_MEDIAN = ("gap > 2× the pair's median gap and > its longest gap before, ranked by value "
+                "at stake")
 
 
 def _outcomes(
@@ -683,7 +694,8 @@ def _truth_recall(
         return sum(p in found for p in pairs) / len(pairs) if pairs else None
 
     return BacktestMetric(
-        "stopped_items", "recall_planted_drops", recall(flags), "gap > 2× the pair's median gap",
+        "stopped_items", "recall_planted_drops", recall(flags),
+        "gap > 2× the pair's median gap and > its longest gap before",
         recall(base), len(pairs),
         "planted drops of the year before the cutoff whose customer still bought in the horizon",
     )

@@ -83,8 +83,9 @@ SCORE_TABLES = {
 #: bump when the score tables hold something else (a column added, a text worded anew): the
 #: tables an older version wrote are then scored anew, even on unchanged data
 #: (2: ``score_cross_sell.anchor_name``; 3: the churn reasons' season named by its dates, "no
-#: orders" and "no items" for zero; 4: ``score_churn.longest_gap_days``)
-SCORES_FORMAT = 4
+#: orders" and "no items" for zero; 4: ``score_churn.longest_gap_days``; 5: stopped items only
+#: past the pair's longest pause, ``score_stopped_items.longest_gap``)
+SCORES_FORMAT = 5
 
 
 def scores_key(ws: Any, version: str, day: dt.date, horizon_days: int) -> str:
