@@ -110,7 +110,7 @@ def test_who_gets_an_alert(found: dict[str, Insight]) -> None:
 
 def test_drifting_only_past_the_rhythm(found: dict[str, Insight]) -> None:
     d = found["D"]
-    assert d.kind == Kind.CHURN_RISK and d.en.what == "D is drifting from its rhythm"
+    assert d.kind == Kind.CHURN_RISK and d.en.what == "Customer D is drifting from its rhythm"
     # gaps 10, 10, 10, 10, 10: never silent longer than 10 days before these 50
     assert d.en.why.startswith("orders every ~10 days; last order 50 days ago (past its "
                                "rhythm; its longest pause before was 10 days); ₪6.0k at "
@@ -123,12 +123,15 @@ def test_drifting_only_past_the_rhythm(found: dict[str, Insight]) -> None:
 def test_a_pause_it_came_back_from_before_is_not_drifting(found: dict[str, Insight]) -> None:
     # Q: gaps 10, 10, 180, 10, 10, 10, 10 (median 10, longest 180); silent 60 days
     q = found["Q"]
-    assert q.en.what == "Q is buying less" and "drifting" not in q.en.what
+    assert q.en.what == "Customer Q is buying less" and "drifting" not in q.en.what
     assert q.en.why.startswith("orders every ~10 days; last order 60 days ago (past its "
                                "rhythm, but it paused 180 days before and came back); ₪14k "
                                "at stake")  # 3 x 1,000 + 2 x 5,000 + 3 x 500 = 14,500
     assert q.en.why.endswith("₪1.5k in the last 90 days vs ₪10k in the 90 before")
     assert "אבל כבר עבר 180 יום בלי הזמנה וחזר" in q.he.why
+    # known by its code only: "Customer Q", "לקוח Q", the prefix joined to the Hebrew word
+    assert q.he.what == "לקוח Q קונה פחות"
+    assert q.he.next_step.startswith("להתקשר ללקוח Q: ")
     assert q.value_at_stake == 14_500.0
     assert "P" not in found  # the same pause, nothing falling: no alert
 
@@ -137,7 +140,7 @@ def test_inside_the_rhythm_the_reason_is_named_with_its_numbers(
     found: dict[str, Insight],
 ) -> None:
     s = found["S"]
-    assert s.en.what == "S is buying less" and "drifting" not in s.en.what
+    assert s.en.what == "Customer S is buying less" and "drifting" not in s.en.what
     assert "(within its rhythm)" in s.en.why and s.en.why.endswith(
         "₪1.5k in the last 90 days vs ₪15k in the 90 before")
     # 4 x 5,000 + 3 x 500 in (390 - 365, 400]
@@ -149,7 +152,7 @@ def test_a_one_time_buyer_is_a_new_customer_without_a_second_order(
 ) -> None:
     o = found["O"]
     assert o.kind == Kind.NO_REPEAT_ORDER
-    assert o.en.what == "O has not placed a second order"
+    assert o.en.what == "Customer O has not placed a second order"
     assert o.en.why == ("bought once: ₪3.5k on " + day(360).strftime("%d/%m/%Y") + ", 40 days "
                         "ago; half of the customers who ordered again did so within 20 days; "
                         "that order's value is at stake")  # its amount, said once
@@ -159,18 +162,18 @@ def test_a_one_time_buyer_is_a_new_customer_without_a_second_order(
 
 def test_two_purchase_days_are_a_fact(found: dict[str, Insight]) -> None:
     t = found["T"]
-    assert t.en.what == "T has not reordered in 60 days"
+    assert t.en.what == "Customer T has not reordered in 60 days"
     assert t.en.why.startswith("bought twice, 41 days apart; last order 60 days ago;")
     # without a rhythm, never "stopped ordering", however long the silence
     u = found["U"]
-    assert u.en.what == "U has not reordered in 259 days" and "stopped" not in u.en.what
+    assert u.en.what == "Customer U has not reordered in 259 days" and "stopped" not in u.en.what
 
 
 def test_a_lost_customer_is_valued_at_its_year_before_it_stopped(
     found: dict[str, Insight],
 ) -> None:
     lost = found["L"]
-    assert lost.en.what == "L has stopped ordering" and "win-back" in lost.en.next_step
+    assert lost.en.what == "Customer L has stopped ordering" and "win-back" in lost.en.next_step
     # 21 orders of 400 on days 10..150, all in the year to its last order
     assert "bought ₪8.4k (net) in the year before it stopped" in lost.en.why
     assert lost.value_at_stake == 8_400.0

@@ -53,10 +53,13 @@ def test_hebrew_amounts_as_the_plain_pattern_on_every_sign() -> None:
 def _loop_churn_claims(e: dict[str, Any]) -> tuple[Texts, Texts, list[Claim]]:
     """The churn words as they were built: a loop over the two languages."""
     t = terms_of(e)
-    c, lost = str(e.get("customer_name") or e.get("customer_id")), bool(e.get("lost"))
+    # a customer known only by its code: between the marks render_with_claims words
+    code, name = str(e.get("customer_id")), e.get("customer_name")
+    c = str(name) if name and str(name) != code else f"\ue000{code}\ue001"
+    lost = bool(e.get("lost"))
     situation = str(e.get("situation") or "past_rhythm")
-    head = "lost" if lost else (
-        situation if situation != "within_rhythm" else str(e.get("lead_reason") or "revenue"))
+    head = "lost" if lost else (situation if situation in ("past_rhythm", "not_reordered")
+                                else str(e.get("lead_reason") or "revenue"))
     p_en = p_he = f"{100 * float(e['churn_probability'] or 0.0):.0f}%"
     out: list[Texts] = []
     claims: list[Claim] = []

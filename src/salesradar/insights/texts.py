@@ -26,6 +26,7 @@ from salesradar.charts.labels import format_day
 from salesradar.claims import Claim, claim
 from salesradar.currency import SIGN_PATTERN, SYMBOLS, exact
 from salesradar.insights.model import Texts
+from salesradar.lang import hebrew_prefixes
 from salesradar.models.churn_text import (
     rhythm_claims,
     rhythm_text,
@@ -53,7 +54,23 @@ def _pct(value: Any, digits: int = 0) -> str:
 
 
 def _customer(e: Evidence) -> str:
-    return str(e.get("customer_name") or e.get("customer_id"))
+    """The customer's name; a customer known only by its code is written between the marks
+    of :data:`_BARE_CODE`, which :func:`render_with_claims` words in each language ("Customer
+    18102", "לקוח 18102"): a bare "18102 stopped buying" reads as a quantity."""
+    code = str(e.get("customer_id"))
+    name = e.get("customer_name")
+    return str(name) if name and str(name) != code else f"\ue000{code}\ue001"
+
+
+_BARE_CODE = re.compile("\ue000([^\ue001]*)\ue001")
+_CODE_WORD = {"en": "Customer ", "he": "לקוח "}
+
+
+def _coded(text: str, lang: str) -> str:
+    """A customer code between :func:`_customer`'s marks as "Customer 18102" / "לקוח 18102"."""
+    if "\ue000" not in text:
+        return text
+    return _BARE_CODE.sub(lambda m: _CODE_WORD[lang] + m.group(1), text)
 
 
 def _sku(e: Evidence) -> str:
@@ -666,12 +683,17 @@ def render(kind: str, evidence: Evidence) -> tuple[Texts, Texts]:
     return en, he
 
 
+def _hebrew(text: str) -> str:
+    return hebrew_prefixes(_hebrew_amounts(_coded(text, "he")))
+
+
 def render_with_claims(kind: str, evidence: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     """:func:`render` and :func:`claims_of` at once (a refresh writes both for every
     insight: one pass over the evidence instead of two)."""
     en, he, claims = _RENDER[str(kind)](evidence)
-    return en, Texts(_hebrew_amounts(he.what), _hebrew_amounts(he.why),
-                     _hebrew_amounts(he.next_step)), claims
+    if "\ue000" in en.what + en.why + en.next_step:
+        en = Texts(_coded(en.what, "en"), _coded(en.why, "en"), _coded(en.next_step, "en"))
+    return en, Texts(_hebrew(he.what), _hebrew(he.why), _hebrew(he.next_step)), claims
 
 
 def claims_of(kind: str, evidence: Evidence) -> list[Claim]:
