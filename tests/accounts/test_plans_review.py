@@ -106,6 +106,28 @@ def test_stopped_items_are_told_by_their_median_rhythm(accounts: Workspace) -> N
             ("S1", 500.0, reason)]  # value_at_stake is already yearly
 
 
+@pytest.mark.parametrize(("since", "longest", "en", "he"), [
+    # every ~10 days, silent 50, never paused longer than 12: drifting
+    (50.0, 12.0, "drifting from its purchase rhythm (churn risk 60%)",
+     "סוטה מקצב הקנייה שלו (סיכון נטישה 60%)"),
+    # the same, but it once paused 80 days and came back: the model's risk alone
+    (50.0, 80.0, "churn risk 60%", "סיכון נטישה 60%"),
+    # within its rhythm (silent 8 days): the model's risk alone
+    (8.0, 12.0, "churn risk 60%", "סיכון נטישה 60%"),
+])
+def test_a_plan_calls_drifting_only_what_its_history_shows(
+    accounts: Workspace, since: float, longest: float, en: str, he: str,
+) -> None:
+    accounts.con.execute(
+        "CREATE OR REPLACE TABLE score_churn AS SELECT 'K1' AS customer_id, "
+        "DATE '2026-06-30' AS as_of, 0.6 AS churn_probability, 6 AS purchase_days, "
+        f"10.0 AS median_gap_days, {longest} AS longest_gap_days, "
+        f"{since} AS days_since_last_order")
+    for lang, risk in (("en", en), ("he", he)):
+        risks = [r["risk"] for r in draft_plan(accounts, "K1", lang=lang)["risks"]]
+        assert risks[0] == risk
+
+
 def test_draft_plan_tier_is_of_the_day_asked(accounts: Workspace) -> None:
     # a scoring that put K1 in C; as of 2026-06-30 the numbers (3,000 revenue, the most profit)
     # make it A, and a draft as of that day must carry that tier, not the stored one

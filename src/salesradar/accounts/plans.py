@@ -8,7 +8,8 @@ pricing strategy for the renewal. :func:`draft_plan` fills what the data knows:
   customer stopped buying (``score_stopped_items``), each with its yearly value (the scores'
   ``expected_value`` and ``value_at_stake`` are yearly amounts);
 * target -- revenue today + half the yearly value of the opportunities (:data:`CAPTURE`);
-* risks -- drifting from its purchase rhythm (churn risk), thin contact coverage, a large share of
+* risks -- churn risk (worded "drifting from its purchase rhythm" only past its rhythm and its
+  longest pause before), thin contact coverage, a large share of
   the company's revenue;
 * pricing -- from the account's gross margin against the company's and its cost to serve.
 
@@ -41,12 +42,13 @@ from salesradar.charts.labels import format_day
 from salesradar.errors import UserInputError
 from salesradar.metrics import plain_rows
 from salesradar.metrics.frame import period_end, period_start, shift_date
+from salesradar.models.churn_text import past_rhythm, paused_longer_before, terms_of
 from salesradar.performance.text import money_text
 from salesradar.workspace import data_day
 
 PLANNED_TIERS = ("A", "B")
 CAPTURE = 0.5  # share of the opportunities' yearly value a plan counts on
-CHURN_RISK = 0.3  # churn probability from which drifting is a plan risk
+CHURN_RISK = 0.3  # churn probability from which churn is a plan risk
 SHARE_RISK = 0.10  # share of company revenue from which dependence is a plan risk
 ACTION_STATUSES = ("open", "done", "dropped")
 EDITABLE = ("revenue_target", "needs", "opportunities", "risks", "pricing_strategy",
@@ -97,9 +99,15 @@ def _risks(ws: Any, customer_id: str, revenue: float, company: float,
     churn = score_rows(ws, "churn", customer_id)
     if churn and (churn[0]["churn_probability"] or 0.0) >= CHURN_RISK:
         p = f"{100 * churn[0]['churn_probability']:.0f}%"
+        # "drifting" only where its own history shows it (as the churn alert words it): past
+        # its rhythm and past any pause it came back from before; else the model's risk alone
+        terms = terms_of(churn[0])
+        drifting = past_rhythm(terms) and not paused_longer_before(terms)
         risks.append({
-            "risk": f"סוטה מקצב הקנייה שלו (סיכון נטישה {p})" if he
-            else f"drifting from its purchase rhythm (churn risk {p})",
+            "risk": (f"סוטה מקצב הקנייה שלו (סיכון נטישה {p})" if drifting else
+                     f"סיכון נטישה {p}") if he
+            else (f"drifting from its purchase rhythm (churn risk {p})" if drifting else
+                  f"churn risk {p}"),
             "contingency": "שיחה בדרג בכיר והצעת הזמנה חוזרת החודש" if he
             else "an executive call and a reorder offer this month"})
     coverage = [r for r in contact_coverage(ws, tiers=("A", "B", "C", "D"))
