@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from models.invoice_helpers import workspace as lines_workspace
 from salesradar.insights import Insight, Kind, Subject, Texts
 from salesradar.insights.audit import (
     AuditReport,
@@ -434,7 +435,10 @@ def test_the_longest_pause_before(ws: Workspace) -> None:
                   subject="T"),
         # I: gaps 20, 20, 15, silent 5 days: not longer than any gap before
         statement([c("longest_gap_days", 20, "I")],
-                  why="(gap over twice its usual and longer than any before)", subject="I")])
+                  why="(gap over twice its usual and longer than any before)", subject="I"),
+        # "each gap": R's is, I's is not
+        statement([c("longest_gap_days", 10), c("longest_gap_days", 20, "I")],
+                  why="(each gap over twice its usual and longer than any before)")])
     assert [(d.claim, d.reason) for d in bad.disagreements] == [
         ("words: longest pause", "'before and came back' where the days since the last "
          "purchase day are longer than the longest gap"),
@@ -445,7 +449,25 @@ def test_the_longest_pause_before(ws: Workspace) -> None:
         ("words: longest pause", "'longest pause before was' where the days since the last "
          "purchase day are not longer than the longest gap"),
         ("words: longest pause", "'longer than any before' where the days since the last "
+         "purchase day are not longer than the longest gap"),
+        ("words: longest pause", "'longer than any before' where the days since the last "
          "purchase day are not longer than the longest gap")]
+
+
+def test_drifting_for_a_pause_it_came_back_from_before() -> None:
+    # P: purchase days 0, 5, 10, 40, 45 (gaps 5, 5, 30, 5: median 5, longest 30), silent 15
+    # days on the day judged: past its rhythm, not past its longest pause
+    paused = lines_workspace([("P", d, "A", 10.0) for d in (0, 5, 10, 40, 45)])
+    claims = [c("past_rhythm", True, "P"), c("median_gap_days", 5, "P"),
+              c("days_since_last_purchase", 15, "P"), c("longest_gap_days", 30, "P")]
+    good = audit(paused, [statement(claims, why="orders every ~5 days; last order 15 days ago "
+                                    "(past its rhythm, but it paused 30 days before and came "
+                                    "back)", subject="P")])
+    assert good.disagreements == []
+    bad = audit(paused, [statement(claims, what="P is drifting from its rhythm", subject="P"),
+                         statement(claims, what="P has stopped ordering", subject="P")])
+    assert reasons(bad) == [("words: past rhythm", "'drifting'/'stopped' for a silence it came "
+                             "back from before")] * 2
 
 
 # ----------------------------------------------------------- the wider vocabulary

@@ -65,10 +65,11 @@ def test_a_drop_names_its_month_and_one_customer_in_the_singular() -> None:
     assert en.what == "Active customers of Noa Malka dropped in 09/2026"
     assert en.why == ("5 active customers vs 7.5 expected after seasonality (33% lower); 1 of "
                       "the customers who usually buy at least monthly bought nothing in "
-                      "09/2026 (C00221): ₪1.1M at stake")
-    assert en.next_step == "Call C00221: ask why nothing was ordered in 09/2026"
+                      "09/2026 (Customer C00221): ₪1.1M at stake")
+    assert en.next_step == "Call Customer C00221: ask why nothing was ordered in 09/2026"
     assert he.why.endswith("; לקוח אחד שקונה בדרך כלל לפחות פעם בחודש לא קנה ב-09/2026 "
-                           "(C00221): ₪1.1 מיליון בסיכון")
+                           "(לקוח C00221): ₪1.1 מיליון בסיכון")
+    assert he.next_step.startswith("להתקשר ללקוח C00221: ")  # known by its code only
     assert "החודש" not in he.next_step and "09/2026" in he.next_step
     # by name where the master data give one; two or more: the call list
     named = _drop(customers=[{"customer_id": "C00221", "name": "Navon Restaurant",
@@ -79,7 +80,7 @@ def test_a_drop_names_its_month_and_one_customer_in_the_singular() -> None:
     two = _drop(customers=[*named["customers"], {  # type: ignore[list-item]
         "customer_id": "C9", "typical_gap_days": 20.0, "value_at_stake": 0.0}])
     en, _ = render("active_customers_drop", two)
-    assert "(Navon Restaurant, C9)" in en.why
+    assert "(Navon Restaurant, Customer C9)" in en.why
     assert en.next_step == "Call the regular customers who did not order in 09/2026, biggest first"
 
 
@@ -133,8 +134,8 @@ def test_a_leads_source_in_words() -> None:
 def test_the_rules_note_is_said_once_per_card() -> None:
     """Was the same parenthesis after each of a card's items (three times in one card)."""
     item = {"sku": "S1", "sku_name": "Door mat", "gap_days": 130, "median_gap": 20,
-            "purchases": 7, "last_day": "2010-08-01", "value_at_stake": 7_800.0,
-            "scored_by": "gap_rule"}
+            "longest_gap": 41, "purchases": 7, "last_day": "2010-08-01",
+            "value_at_stake": 7_800.0, "scored_by": "gap_rule"}
     items = [item, {**item, "sku": "S2", "sku_name": "Heart"},
              {**item, "sku": "S3", "sku_name": "Cats"}]
     e = {"customer_id": "12346", "items": items, "value_at_stake": 23_400.0,
@@ -146,6 +147,12 @@ def test_the_rules_note_is_said_once_per_card() -> None:
         "this data)")
     assert he.why.count("לא גבר") == 1
     assert "נקנה ב-7 ימים שונים" in he.why  # seven purchase days, not a week
+    # items scored before the longest gap was kept: the rule as it then was, nothing unclaimed
+    older = [{k: v for k, v in i.items() if k != "longest_gap"} for i in items]
+    en, he = render("stopped_item", {**e, "items": older})
+    assert en.why.endswith("(each gap over twice its usual: the stopped-items model did not "
+                           "beat this rule on this data)")
+    assert "וארוך מכל פער קודם" not in he.why
 
 
 def test_hebrew_messages_keep_signed_numbers_left_to_right() -> None:

@@ -17,8 +17,9 @@ lines. This module checks them three ways:
    stopped" and "past its rhythm" need a true ``past_rhythm`` claim, "within its rhythm" a
    false one over three purchase days or more; "paused N days before and came back" needs a
    ``longest_gap_days`` claim no shorter than the days since the last purchase day, "its
-   longest pause before was" and "longer than any before" one shorter; "bought once" /
-   "bought twice" need ``purchase_days`` 1 / 2.
+   longest pause before was" and "longer than any before" one shorter (each of them, when
+   there are several), and "drifting" / "stopped" none no shorter; "bought once" / "bought
+   twice" need ``purchase_days`` 1 / 2.
 3. **Numbers.** Every number of the English *what* and *why* (money such as ``₪20k``,
    ``₪3,528`` or ``£1.2M``, counts, percentages, dd/mm/yyyy or ISO dates) must be the value of
    one of the statement's claims as the texts format it (or, for a count of days, the distance
@@ -981,12 +982,19 @@ class _Auditor:
                                   [self._past_true(p) for p in past] or "no past_rhythm claim",
                                   sentence, "'drifting'/'stopped' without a true past_rhythm "
                                   "claim")
+                elif drift.group(0) != "past its rhythm" and any(
+                        p.name == "longest_gap_days" and self._beyond_longest(p) is False
+                        for p in mine):
+                    self.disagree(owner, "words: past rhythm", drift.group(0),
+                                  "paused longer before", sentence,
+                                  "'drifting'/'stopped' for a silence it came back from before")
             for phrase, beyond in (("before and came back", False),
                                    ("longest pause before was", True),
                                    ("longer than any before", True)):
-                if phrase in low and not any(p.name == "longest_gap_days"
-                                             and self._beyond_longest(p) is beyond
-                                             for p in mine):
+                longest = [self._beyond_longest(p) for p in mine if p.name == "longest_gap_days"]
+                # "each gap ... longer than any before" (a card of items): every one of them
+                if phrase in low and not (longest and all(b is beyond for b in longest)
+                                          if beyond else beyond in longest):
                     self.disagree(owner, "words: longest pause", phrase,
                                   [self._beyond_longest(p) for p in mine
                                    if p.name == "longest_gap_days"]

@@ -202,12 +202,15 @@ def _stopped_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
     claims = [x for _, _, said in words for x in said]
     # the model lost its backtest here: the rule's note, once per card
     by_rule = items[0].get("scored_by") == "gap_rule"
-    rule_en = ((" (each gap" if len(items) > 1 else " (gap") + " over twice its usual and "
-               "longer than any before: the stopped-items model did not beat this rule on this "
-               "data)") if by_rule else ""
-    rule_he = ((" (כל פער" if len(items) > 1 else " (פער") + " של יותר מפי שניים מהרגיל וארוך "
-               "מכל פער קודם: מודל הפריטים שנעצרו לא גבר על כלל זה בנתונים אלה)") if by_rule \
-        else ""
+    # "longer than any before" only where every item's longest gap is known (scores kept
+    # before it was are worded as the rule then was)
+    beyond = " and longer than any before" if all(
+        i.get("longest_gap") is not None for i in items) else ""
+    rule_en = ((" (each gap" if len(items) > 1 else " (gap") + f" over twice its usual{beyond}: "
+               "the stopped-items model did not beat this rule on this data)") if by_rule else ""
+    rule_he = ((" (כל פער" if len(items) > 1 else " (פער") + " של יותר מפי שניים מהרגיל"
+               + (" וארוך מכל פער קודם" if beyond else "")
+               + ": מודל הפריטים שנעצרו לא גבר על כלל זה בנתונים אלה)") if by_rule else ""
     if len(items) == 1:
         sku = _sku(items[0])
         words = [(en + rule_en, he + rule_he, said) for en, he, said in words]
@@ -304,7 +307,8 @@ def _active_drop_claims(e: Evidence) -> tuple[Texts, Texts, list[Claim]]:
         n, at = len(behind), money(e.get("value_at_stake"))
         claims += [claim("setting", n, setting="customers_behind"),
                    claim("sum_of", float(e["value_at_stake"]), of="value_at_stake")]
-        names = ", ".join(str(c.get("name") or c["customer_id"]) for c in behind[:5])
+        names = ", ".join(_customer({"customer_id": c["customer_id"],
+                                     "customer_name": c.get("name")}) for c in behind[:5])
         listed = f"({names}{', ...' if n > 5 else ''})"
         if n == 1:
             en_more = (f"; 1 of the customers who usually buy at least monthly bought nothing "
