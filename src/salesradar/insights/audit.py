@@ -974,6 +974,8 @@ class _Auditor:
                     self.disagree(owner, "words: rhythm", m.group(0), _medians(self, mine),
                                   sentence, "a rhythm in words without a median gap over "
                                   f"{RHYTHM_MIN_DAYS}+ purchase days that rounds to it")
+            # per longest gap claimed: is the silence longer (None without 3+ purchase days)
+            longest = [self._beyond_longest(p) for p in mine if p.name == "longest_gap_days"]
             drift = _DRIFT_WORDS.search(low)
             if drift:
                 past = [p for p in mine if p.name == "past_rhythm"]
@@ -982,23 +984,18 @@ class _Auditor:
                                   [self._past_true(p) for p in past] or "no past_rhythm claim",
                                   sentence, "'drifting'/'stopped' without a true past_rhythm "
                                   "claim")
-                elif drift.group(0) != "past its rhythm" and any(
-                        p.name == "longest_gap_days" and self._beyond_longest(p) is False
-                        for p in mine):
+                elif drift.group(0) != "past its rhythm" and False in longest:
                     self.disagree(owner, "words: past rhythm", drift.group(0),
                                   "paused longer before", sentence,
                                   "'drifting'/'stopped' for a silence it came back from before")
             for phrase, beyond in (("before and came back", False),
                                    ("longest pause before was", True),
                                    ("longer than any before", True)):
-                longest = [self._beyond_longest(p) for p in mine if p.name == "longest_gap_days"]
                 # "each gap ... longer than any before" (a card of items): every one of them
                 if phrase in low and not (longest and all(b is beyond for b in longest)
                                           if beyond else beyond in longest):
                     self.disagree(owner, "words: longest pause", phrase,
-                                  [self._beyond_longest(p) for p in mine
-                                   if p.name == "longest_gap_days"]
-                                  or "no longest_gap_days claim", sentence,
+                                  longest or "no longest_gap_days claim", sentence,
                                   f"'{phrase}' where the days since the last purchase day are "
                                   f"{'not ' if beyond else ''}longer than the longest gap")
             if "within its rhythm" in low and not any(

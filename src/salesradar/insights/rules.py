@@ -144,11 +144,16 @@ _CHURN_COLUMNS = """s.customer_id, cu.name AS customer_name, cu.rep_id, s.as_of,
                    s.reason_claims, s.scored_by"""
 
 
+def _scored_or_null(ctx: Context, table: str, column: str, sql_type: str) -> str:
+    """``s.<column>``, or a null of ``sql_type`` where ``table`` was scored by a version that
+    did not keep that column yet (read as before until the next refresh scores anew)."""
+    return f"s.{column}" if column in ctx.ws.table(table).columns else f"NULL::{sql_type}"
+
+
 def _churn_columns(ctx: Context) -> str:
-    """:data:`_CHURN_COLUMNS`; of churn scores kept before the longest pause was, a null
-    one (those customers are worded as before until the next refresh scores them anew)."""
-    kept = "longest_gap_days" in ctx.ws.table("score_churn").columns
-    return _CHURN_COLUMNS.format(longest="s.longest_gap_days" if kept else "NULL::DOUBLE")
+    """:data:`_CHURN_COLUMNS`, the longest pause null in churn scores kept before it was."""
+    return _CHURN_COLUMNS.format(
+        longest=_scored_or_null(ctx, "score_churn", "longest_gap_days", "DOUBLE"))
 # reasons that can carry a churn alert on their own for a customer inside its rhythm
 _ALERTING_REASONS = ("revenue", "orders", "breadth", "returns")
 
@@ -282,8 +287,7 @@ def stopped_item(ctx: Context) -> list[Finding]:
     to its last purchase, as ``score_stopped_items.value_at_stake``)."""
     s = ctx.settings
     # items scored before the longest gap was kept: none to claim
-    longest = "s.longest_gap" if "longest_gap" in ctx.ws.table(
-        "score_stopped_items").columns else "NULL::DOUBLE"
+    longest = _scored_or_null(ctx, "score_stopped_items", "longest_gap", "DOUBLE")
     rows = ctx.rows(
         f"""SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku, s.purchases,
                    s.last_day, s.gap_days, s.median_gap, {longest} AS longest_gap, s.p_gap,
@@ -333,8 +337,7 @@ def cross_sell(ctx: Context) -> list[Finding]:
     """
     s = ctx.settings
     # offers scored before the anchors' names were kept: their codes
-    anchor_name = "s.anchor_name" if "anchor_name" in ctx.ws.table(
-        "score_cross_sell").columns else "NULL"
+    anchor_name = _scored_or_null(ctx, "score_cross_sell", "anchor_name", "VARCHAR")
     rows = ctx.rows(
         f"""WITH top AS (
                 SELECT s.customer_id, cu.name AS customer_name, cu.rep_id, s.sku,
